@@ -1,0 +1,252 @@
+"""The doudi plugin contract: every hook a province plugin may implement, and the types it returns.
+
+A province (or prefecture, or county) IT team ships its local rules as a plugin: a Python package
+registered under the entry-point group ``doudi.plugins``. This one module is everything such a
+team needs to read. A minimal plugin::
+
+    # my_province/__init__.py
+    from core.hookspecs import Coverage, hookimpl, policy_files_in
+
+    @hookimpl
+    def doudi_jurisdictions():
+        return [Coverage("530000", "云南省")]
+
+    @hookimpl
+    def doudi_policy_files():
+        return policy_files_in(__name__)     # every *.yaml / *.json in my_province/policy/
+
+    # pyproject.toml of the separate distribution
+    [project.entry-points."doudi.plugins"]
+    my_province = "my_province"
+
+Rules the core enforces (and reports naming the plugin at fault):
+
+- every hook returns an iterable of the frozen dataclasses below, never dicts;
+- a plugin only supplies policy values for jurisdictions it covers (``doudi_jurisdictions``) or
+  places inside them;
+- parameter paths come from the core catalog (``doudi policy catalog``); a plugin that needs a
+  new parameter either proposes it for the core catalog or declares it on a program of its own,
+  under ``programs.<program id>.``;
+- every value cites its source: a document, a section and a short quote in the document's words.
+
+Validate a plugin's data before shipping with ``doudi plugins check PATH``.
+
+None of the hooks below is ``firstresult``: the core collects the results of every plugin.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Literal
+
+import pluggy
+
+PROJECT = "doudi"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+# ----------------------------------------------------------------------------------------------
+# Types the hooks return
+# ----------------------------------------------------------------------------------------------
+
+ValueType = Literal["integer", "number", "boolean", "enum", "list"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterSpec:
+    """A catalog entry: one dotted parameter path with its type, unit and meaning.
+
+    ``choices`` lists the allowed values of an ``enum`` (or of each item of a ``list``); an empty
+    ``choices`` on a list allows free text items.
+    """
+
+    path: str
+    type: ValueType
+    unit: str
+    description: str
+    label_zh: str = ""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A policy document a value is taken from.
+
+    ``date`` is the document's date (issued or published); ``note`` says anything a reader must
+    know about how reliable the citation is (e.g. "number commonly cited, not read in an official
+    copy").
+    """
+
+    id: str
+    title: str
+    number: str = ""
+    issuer: str = ""
+    date: dt.date | None = None
+    url: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where exactly a value comes from: a document, its section, and the document's own words."""
+
+    document: Document
+    section: str = ""
+    quote: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """A jurisdiction (GB/T 2260 code) the plugin speaks for; it covers everything under it too.
+
+    Example: ``Coverage("522700", "黔南布依族苗族自治州")``.
+    """
+
+    code: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFile:
+    """A policy data file (``.yaml``, ``.yml`` or ``.json``) shipped inside the plugin package.
+
+    The file must validate against ``schema/policy-layer.schema.json``; ``name`` is how errors
+    refer to it (defaults to the file name).
+    """
+
+    resource: Traversable | Path
+    name: str = ""
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.resource.name
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """An assistance program a plugin adds to the core ones (dibao, low income, tekun, temporary).
+
+    ``scope`` is the jurisdiction where it exists. ``parameters`` declares the program's own
+    parameters; each path must start with ``programs.<id>.`` (a path the core catalog already
+    declares may be repeated here only with the same type and unit).
+
+    Example (Guizhou): ``Program(id="retrenched_1960s_workers", name="Relief for workers laid off
+    in the 1960s", name_zh="60年代精减退职工救济", scope="522700", parameters=(ParameterSpec(
+    "programs.retrenched_1960s_workers.monthly_amount", "number", "yuan_per_month", "..."),))``.
+    """
+
+    id: str
+    name: str
+    name_zh: str
+    scope: str
+    description: str = ""
+    parameters: tuple[ParameterSpec, ...] = ()
+    source: Source | None = None
+
+
+ConstraintKind = Literal["floor", "ceiling"]
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    """A floor or ceiling rule on one parameter, checked wherever ``scope`` and its date apply.
+
+    The bound is ``multiple × bound``, where the multiple is ``multiple`` or the value of the
+    parameter ``multiple_path`` (1 if neither), and the bound is the value of the parameter
+    ``bound_path`` or the constant ``bound_value``. ``floor`` requires ``path >= bound``,
+    ``ceiling`` requires ``path <= bound``. If any value involved is not set the rule is not
+    checked (and the resolution says so).
+
+    Example (Yunnan, 2022): the tekun basic standard is at least 1.3 × the urban dibao standard::
+
+        Constraint(id="yunnan.tekun_basic_standard_floor", kind="floor",
+                   path="tekun.standard.basic", bound_path="dibao.standard.urban",
+                   multiple_path="tekun.standard.basic_min_multiple_of_urban_dibao",
+                   scope="530000", effective_from=date(2022, 7, 1), source=...)
+    """
+
+    id: str
+    description: str
+    path: str
+    kind: ConstraintKind
+    bound_path: str | None = None
+    bound_value: float | None = None
+    multiple: float | None = None
+    multiple_path: str | None = None
+    scope: str = "000000"
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    source: Source | None = None
+    tags: tuple[str, ...] = field(default=())
+
+
+def policy_files_in(package: str, folder: str = "policy") -> list[PolicyFile]:
+    """Every ``*.yaml``, ``*.yml`` and ``*.json`` file in ``<package>/<folder>/``, sorted by name.
+
+    Uses ``importlib.resources`` so it works from a wheel as well as from a source checkout.
+    """
+    root = resources.files(package) / folder
+    found = [
+        PolicyFile(entry)
+        for entry in root.iterdir()
+        if entry.is_file() and entry.name.endswith((".yaml", ".yml", ".json"))
+    ]
+    return sorted(found, key=lambda f: f.resource.name)
+
+
+# ----------------------------------------------------------------------------------------------
+# Hooks
+# ----------------------------------------------------------------------------------------------
+
+
+@hookspec
+def doudi_jurisdictions() -> Iterable[Coverage]:
+    """Return the jurisdictions this plugin speaks for (GB/T 2260 codes).
+
+    Every policy file of the plugin must set values only for these jurisdictions or places under
+    them. An unknown code is a load error naming the plugin.
+
+    Example: ``return [Coverage("640121", "永宁县")]``
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_policy_files() -> Iterable[PolicyFile]:
+    """Return the plugin's policy data files (its layers of dated, sourced values).
+
+    Each file names one jurisdiction and holds values keyed by catalog path, each with an
+    effective-from date, an optional end, and a source. See ``schema/policy-layer.schema.json``.
+
+    Example: ``return policy_files_in(__name__)``
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_programs() -> Iterable[Program]:
+    """Return the assistance programs this plugin adds (not dibao/tekun/temporary: those are core).
+
+    Example: see :class:`Program`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_constraints() -> Iterable[Constraint]:
+    """Return the floor/ceiling rules this plugin's documents impose on policy values.
+
+    They are checked for every jurisdiction within the rule's scope (including local settings
+    entered later) and violations are reported with the rule and both values' sources.
+
+    Example: see :class:`Constraint`.
+    """
+    raise NotImplementedError

@@ -1,0 +1,1 @@
+"""The built-in province plugins. Each registers under the ``doudi.plugins`` entry-point group."""

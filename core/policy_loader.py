@@ -241,16 +241,17 @@ class PolicyLoader:
                 continue
             start, until = _date(entry.get("from")), _date(entry.get("until"))
             src = entry.get("source")
-            if start is None or not isinstance(src, dict):
+            if not isinstance(src, dict):
                 continue  # reported by the schema
             doc_id = src.get("document")
             document = documents.get(doc_id) if isinstance(doc_id, str) else None
-            if document is None:
+            if document is None and isinstance(doc_id, str):
                 issue(
                     where + ".source.document",
                     f"unknown document {doc_id!r}; declare it under $.documents",
                 )
-                continue
+            if start is None or document is None:
+                continue  # reported above or by the schema
             if until is not None and until < start:
                 issue(where + ".until", f"ends ({until}) before it starts ({start})")
                 continue

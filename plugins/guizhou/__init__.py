@@ -1,11 +1,72 @@
-"""Guizhou 贵州: Qiannan prefecture 黔南州 (522700), from the prefecture's 2021 annual-review notice.
+"""Guizhou 贵州: Qiannan prefecture 黔南州 (522700), from its 2021 annual-review notice.
 
-``source.txt`` is the document as published; every value in ``policy/`` quotes it.
+The notice (黔南州民政局, 关于开展2021年度低保年度核查暨社会救助相关工作通知) bears no date and
+no document number; it concerns the 2021 annual review and raises the 1960s workers' relief "from
+January 2021", so its values are dated from 2021-01-01 (see the document note in ``policy/``).
+
+``source.txt`` is the document as published; every value in ``policy/`` quotes it. The plugin also
+adds one program of its own, the relief for workers laid off in the 1960s (60年代精减退职工救济).
+
+Read in the document but not in the catalog (so left out of ``policy/``):
+
+- 分类施保: classified extra assistance for 10 categories of special-hardship persons (一);
+- 三环节、十步骤: the "3 stages, 10 steps" procedure the case files follow (一);
+- data sharing: beneficiary lists given in writing to the medical-insurance department by
+  2021-02-25, then shared monthly (三);
+- also: 100% training of review staff and 100% accuracy of disability living subsidies (一), the
+  "death subsidy" monitoring mechanism (三), regular tekun visits and safety education (四), and
+  the 2020 performance evaluation (五), none of which sets a catalog value.
 """
 
 from __future__ import annotations
 
-from core.hookspecs import Coverage, PolicyFile, hookimpl, policy_files_in
+from core.catalog import CORE_PARAMETERS
+from core.hookspecs import (
+    Coverage,
+    Document,
+    PolicyFile,
+    Program,
+    Source,
+    hookimpl,
+    policy_files_in,
+)
+
+# The same document as ``qiannan-2021-annual-review`` in policy/522700-qiannan.yaml.
+DOCUMENT = Document(
+    id="qiannan-2021-annual-review",
+    title="关于开展2021年度低保年度核查暨社会救助相关工作通知",
+    issuer="黔南州民政局",
+    note=(
+        "The notice bears no date and no document number. It concerns the 2021 annual review, "
+        'raises the relief of 1960s laid-off workers "from January 2021" (2021 年 1 月起) and sets '
+        "a 2021-02-25 deadline for sharing data with the medical-insurance department, so it was "
+        "issued in early 2021; its values are dated from 2021-01-01."
+    ),
+)
+
+_AMOUNT_PATH = "programs.retrenched_1960s_workers.monthly_amount"
+_AMOUNT_SPEC = next(spec for spec in CORE_PARAMETERS if spec.path == _AMOUNT_PATH)
+
+RETRENCHED_1960S_WORKERS = Program(
+    id="retrenched_1960s_workers",
+    name="Relief for workers laid off in the 1960s",
+    name_zh="60年代精减退职工救济",
+    scope="522700",
+    description=(
+        "A monthly relief payment to workers laid off (精减退职) in the 1960s, reviewed every year "
+        "together with the dibao annual review. From January 2021 Qiannan pays one standard across "
+        "the prefecture, raised to 400 yuan per month, with arrears paid by June 2021."
+    ),
+    parameters=(_AMOUNT_SPEC,),
+    source=Source(
+        document=DOCUMENT,
+        section="一",
+        quote=(
+            "同步开展 60 年代精减退职工年度核查,"
+            "2021 年 1 月起,全州统一发放标准,救济标准提高到 400 元/月"
+        ),
+    ),
+)
 
 
 @hookimpl
@@ -16,3 +77,8 @@ def doudi_jurisdictions() -> list[Coverage]:
 @hookimpl
 def doudi_policy_files() -> list[PolicyFile]:
     return policy_files_in(__name__)
+
+
+@hookimpl
+def doudi_programs() -> list[Program]:
+    return [RETRENCHED_1960S_WORKERS]

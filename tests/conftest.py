@@ -1,0 +1,67 @@
+"""Shared fixtures: the installed policy base and helpers that build layers from inline data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from core.errors import PolicyDataError
+from core.jurisdictions import JurisdictionRegistry, load_registry
+from core.policy_loader import PolicyLoader
+from core.policy_model import Layer
+from core.policy_service import PolicyBase, build_policy_base
+
+D = dt.date
+
+
+@pytest.fixture(scope="session")
+def registry() -> JurisdictionRegistry:
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def base() -> PolicyBase:
+    """Everything installed: the national layer and the five province plugins."""
+    return build_policy_base()
+
+
+def doc(code: str, parameters: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """A minimal layer document for ``code`` citing a test-fixture document."""
+    return {
+        "jurisdiction": code,
+        "documents": {"fx": {"title": "测试用示例文件(非政策文件)", "note": "test fixture"}},
+        "parameters": parameters,
+    }
+
+
+def entry(value: Any, start: str, until: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "from": start,
+        "value": value,
+        "source": {"document": "fx", "section": "1", "quote": "测试"},
+    }
+    if until is not None:
+        out["until"] = until
+    return out
+
+
+LayerFactory = Callable[..., Layer]
+
+
+@pytest.fixture
+def make_layer(base: PolicyBase) -> LayerFactory:
+    """Validate an inline document as plugin ``plugin`` covering ``covers`` and return its layer."""
+
+    def factory(data: dict[str, Any], plugin: str = "fixture", covers: Iterable[str] = ()) -> Layer:
+        coverage = {plugin: list(covers) or [data["jurisdiction"]]}
+        loader = PolicyLoader(base.registry, base.catalog, coverage)
+        layer, issues = loader.validate(plugin, "inline.yaml", data)
+        if issues:
+            raise PolicyDataError(issues)
+        assert layer is not None
+        return layer
+
+    return factory

@@ -343,6 +343,12 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "县级确认时限",
     ),
     _p(
+        "tekun.approval.county_spot_check_ratio",
+        "ratio",
+        "Share of township tekun applications the county spot-checks before confirming",
+        "县级对乡镇审核材料的抽查比例",
+    ),
+    _p(
         "tekun.benefit.start",
         "enum",
         "When support starts",

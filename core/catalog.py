@@ -508,7 +508,7 @@ class Catalog(Mapping[str, ParameterSpec]):
         try:
             return self._specs[path]
         except KeyError:
-            raise UnknownParameter(self._unknown_message(path)) from None
+            raise UnknownParameter(self.unknown_message(path)) from None
 
     def paths(self, prefix: str | None = None) -> list[str]:
         """Paths in catalog order, optionally those equal to or under ``prefix``."""
@@ -521,7 +521,7 @@ class Catalog(Mapping[str, ParameterSpec]):
             raise UnknownParameter(f"no catalog parameter under prefix '{prefix}'")
         return found
 
-    def _unknown_message(self, path: str) -> str:
+    def unknown_message(self, path: str) -> str:
         import difflib
 
         close = difflib.get_close_matches(path, self._specs, n=3, cutoff=0.6)

@@ -1,4 +1,4 @@
-"""Find, load and call plugins: the national layer (built in) and every ``doudi.plugins`` entry point.
+"""Find, load and call plugins: the built-in national layer and every ``doudi.plugins`` entry point.
 
 Build a manager with :func:`build_plugin_manager` (nothing is loaded at import time). Disable
 plugins by name with ``DOUDI_DISABLE_PLUGINS=guizhou,shanxi``. Every error names the plugin at
@@ -145,7 +145,9 @@ def build_plugin_manager(
 
     off = disabled_from_env() if disabled is None else set(disabled)
     if NATIONAL in off:
-        raise PluginLoadError(NATIONAL, "the national layer is part of the core and cannot be disabled")
+        raise PluginLoadError(
+            NATIONAL, "the national layer is part of the core and cannot be disabled"
+        )
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     infos: list[PluginInfo] = []

@@ -11,6 +11,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import yaml
@@ -69,9 +70,11 @@ def parse_text(text: str, name: str) -> Any:
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")
+            raise ValueError(
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from None
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         raise ValueError(f"invalid YAML: {exc}".replace("\n", " ")) from None
 
@@ -198,11 +201,13 @@ class PolicyLoader:
             known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
             unknown = [k for k in error.instance if k not in known]
             return [
-                (_json_path(["parameters", k]), self.catalog._unknown_message(k)) for k in unknown
+                (_json_path(["parameters", k]), self.catalog.unknown_message(k)) for k in unknown
             ]
         if error.validator == "anyOf" and error.context:
             # "value" and "until" are value-or-null: report the value's own problem.
-            best = [e for e in error.context if e.validator != "type" or e.schema != {"type": "null"}]
+            best = [
+                e for e in error.context if e.validator != "type" or e.schema != {"type": "null"}
+            ]
             msgs = sorted({e.message for e in best if e.schema.get("type") != "null"})
             if msgs:
                 return [(where, "; ".join(msgs) + " (or null to end the value)")]
@@ -257,7 +262,10 @@ class PolicyLoader:
                 continue
             end = until + dt.timedelta(days=1) if until is not None else None
             source = Source(
-                document, str(src.get("section", "")), str(src.get("quote", "")), str(src.get("note", ""))
+                document,
+                str(src.get("section", "")),
+                str(src.get("quote", "")),
+                str(src.get("note", "")),
             )
             spans.append((start, end, entry.get("value"), source, i))
 
@@ -293,7 +301,7 @@ class PolicyLoader:
         issues: list[DataIssue] = []
         for (code, path), values in by_key.items():
             values.sort(key=lambda v: v.start)
-            for a, b in zip(values, values[1:], strict=False):
+            for a, b in pairwise(values):
                 if a.layer.file == b.layer.file and a.layer.origin == b.layer.origin:
                     continue
                 if a.end is None or a.end > b.start:

@@ -107,7 +107,9 @@ class PolicyBase:
         spec = self.catalog.spec(path)
         return self.resolve(code, as_of).parameters[spec.path]
 
-    def parameters(self, code: str, as_of: dt.date, prefix: str | None = None) -> list[ResolvedParameter]:
+    def parameters(
+        self, code: str, as_of: dt.date, prefix: str | None = None
+    ) -> list[ResolvedParameter]:
         policy = self.resolve(code, as_of)
         return [policy.parameters[p] for p in self.catalog.paths(prefix)]
 
@@ -176,7 +178,7 @@ def build_policy_base(
         covered.setdefault(plugin, []).append(j)
 
     programs = manager.programs()
-    catalog = _catalog_with_programs(programs)
+    catalog = catalog_with_programs(programs)
     for plugin, program in programs:
         try:
             registry.get(program.scope)
@@ -188,7 +190,7 @@ def build_policy_base(
         for path in (rule.path, rule.bound_path, rule.multiple_path):
             if path is not None and path not in catalog:
                 raise PluginLoadError(
-                    plugin, f"constraint '{rule.id}': {catalog._unknown_message(path)}"
+                    plugin, f"constraint '{rule.id}': {catalog.unknown_message(path)}"
                 )
         if rule.bound_path is None and rule.bound_value is None:
             raise PluginLoadError(plugin, f"constraint '{rule.id}' needs bound_path or bound_value")
@@ -216,7 +218,8 @@ def build_policy_base(
     return PolicyBase(registry, catalog, index, tuple(rules), tuple(programs), summaries)
 
 
-def _catalog_with_programs(programs: Sequence[tuple[str, Program]]) -> Catalog:
+def catalog_with_programs(programs: Sequence[tuple[str, Program]]) -> Catalog:
+    """The core catalog plus the parameters plugins' programs declare (checked for clashes)."""
     specs: dict[str, ParameterSpec] = {s.path: s for s in CORE_PARAMETERS}
     for plugin, program in programs:
         for spec in program.parameters:

@@ -1,4 +1,4 @@
-"""Merged policy: which value applies at a jurisdiction on a date, who set it, and what it overrides.
+"""Merged policy: which value applies where and when, who set it, and what it overrides.
 
 Pure: no I/O, the date is always an argument. Rules:
 
@@ -182,7 +182,7 @@ def history(
             bounds |= timeline.boundaries()
     points = sorted(bounds)
     entries: list[HistoryEntry] = []
-    for i, start in enumerate(points):
+    for start in points:
         found = index.candidates(chain, spec.path, start)
         winner = found[0] if found else None
         if entries and entries[-1].winner is winner:
@@ -207,7 +207,7 @@ def canonical(value: Any) -> str:
 
 
 def compare(policies: Sequence[ResolvedPolicy], paths: Iterable[str]) -> list[ComparisonRow]:
-    """Side-by-side rows; ``differs`` is true when the cells disagree (not set counts as a value)."""
+    """Side-by-side rows; ``differs`` is true when cells disagree (not set counts as a value)."""
     rows: list[ComparisonRow] = []
     for path in paths:
         cells = tuple(p.parameters[path] for p in policies)

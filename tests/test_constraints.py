@@ -62,7 +62,8 @@ def test_core_consistency_rule(make_layer):
 def test_ningxia_phase_out_conflicts_with_the_later_national_rule(base):
     assert not base.violations("640121", D(2021, 6, 1))
     (v,) = [
-        v for v in base.violations("640121", D(2023, 6, 1))
+        v
+        for v in base.violations("640121", D(2023, 6, 1))
         if v.path == "dibao.phase_out.max_months"
     ]
     assert v.kind is ViolationKind.LATER_GENERAL_RULE

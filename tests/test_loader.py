@@ -80,7 +80,7 @@ def test_errors_in_several_files_are_all_reported(base, tmp_path):
 
 def test_duplicate_yaml_keys_are_refused(base, tmp_path):
     text = BAD.replace("dibao.phase_out.max_monhts", "dibao.phase_out.max_months")
-    with pytest.raises(PolicyDataError, match="duplicate key 'dibao.phase_out.max_months'"):
+    with pytest.raises(PolicyDataError, match=r"duplicate key 'dibao\.phase_out\.max_months'"):
         loader(base).load([write(tmp_path, "dup.yaml", text)])
 
 
@@ -110,8 +110,14 @@ def test_overlapping_and_disordered_entries(base):
     _, issues = ld.validate("fixture", "x.yaml", data)
     msgs = {i.json_path: i.message for i in issues}
     assert "overlaps the next value" in msgs['$.parameters["dibao.phase_out.max_months"][0].until']
-    assert "two values start on 2023-01-01" in msgs['$.parameters["dibao.phase_out.min_months"][1].from']
-    assert "ends (2023-04-01) before it starts" in msgs['$.parameters["dibao.refused_work.limit"][0].until']
+    assert (
+        "two values start on 2023-01-01"
+        in msgs['$.parameters["dibao.phase_out.min_months"][1].from']
+    )
+    assert (
+        "ends (2023-04-01) before it starts"
+        in msgs['$.parameters["dibao.refused_work.limit"][0].until']
+    )
 
 
 def test_two_files_setting_the_same_path_at_once_conflict(base, tmp_path):

@@ -45,7 +45,13 @@ FACTS = [
     ("yunnan", "530000", "temporary.case_by_case_major_hardship", True, D(2022, 6, 28)),
     ("yunnan", "530000", "hotline.levels", 4, D(2022, 6, 28)),
     ("guangxi", "450326", "dibao.verification.interval_months", 6, D(2023, 7, 4)),
-    ("guangxi", "450326", "dibao.home_visit.interval_months.irregular_with_labour", 6, D(2023, 7, 4)),
+    (
+        "guangxi",
+        "450326",
+        "dibao.home_visit.interval_months.irregular_with_labour",
+        6,
+        D(2023, 7, 4),
+    ),
     ("guangxi", "450326", "dibao.approval.confirming_level", "township", D(2023, 7, 4)),
     ("guangxi", "450326", "dibao.approval.county_spot_check_ratio", 0.5, D(2023, 7, 4)),
     ("guangxi", "450326", "dibao.home_visit.new_applicant_ratio", 1.0, D(2023, 7, 4)),
@@ -65,19 +71,41 @@ FACTS = [
     ("ningxia", "640121", "tekun.centralised_care.admit_all_willing", True, D(2020, 12, 16)),
 ]
 LISTS = [
-    ("yunnan", "530000", "dibao.single_person.conditions", {"severe_disability", "serious_illness"}),
-    ("yunnan", "530000", "dibao.income.deductions",
-     {"medical", "disability_rehabilitation", "education", "employment_cost"}),
-    ("guangxi", "450326", "dibao.income.deductions", {"medical", "education", "disability_rehabilitation"}),
-    ("ningxia", "640121", "dibao.single_person.conditions",
-     {"severe_disability", "serious_illness_with_major_illness_medical_aid"}),
+    (
+        "yunnan",
+        "530000",
+        "dibao.single_person.conditions",
+        {"severe_disability", "serious_illness"},
+    ),
+    (
+        "yunnan",
+        "530000",
+        "dibao.income.deductions",
+        {"medical", "disability_rehabilitation", "education", "employment_cost"},
+    ),
+    (
+        "guangxi",
+        "450326",
+        "dibao.income.deductions",
+        {"medical", "education", "disability_rehabilitation"},
+    ),
+    (
+        "ningxia",
+        "640121",
+        "dibao.single_person.conditions",
+        {"severe_disability", "serious_illness_with_major_illness_medical_aid"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(("plugin", "code", "path", "value", "start"), FACTS)
 def test_fact_is_set_at_its_jurisdiction_from_its_date(base, plugin, code, path, value, start):
     p = base.parameter(code, path, start)
-    assert p.is_set and p.value == pytest.approx(value) if isinstance(value, float) else p.value == value
+    assert (
+        p.is_set and p.value == pytest.approx(value)
+        if isinstance(value, float)
+        else p.value == value
+    )
     assert p.layer.origin == plugin and p.layer.jurisdiction.code == code
     assert p.effective_from == start
     day_before = base.parameter(code, path, start - dt.timedelta(days=1))

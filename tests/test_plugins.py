@@ -103,15 +103,23 @@ class WrongCoverage:
 class BadConstraint:
     @hookimpl
     def doudi_constraints(self):
-        return [Constraint(id="x", description="x", path="dibao.nothing", kind="floor", bound_value=1)]
+        return [
+            Constraint(id="x", description="x", path="dibao.nothing", kind="floor", bound_value=1)
+        ]
 
 
 class BadProgram:
     @hookimpl
     def doudi_programs(self):
-        return [Program(id="p", name="p", name_zh="p", scope="530000", parameters=(
-            __import__("core.catalog").catalog.CORE_PARAMETERS[0],
-        ))]
+        return [
+            Program(
+                id="p",
+                name="p",
+                name_zh="p",
+                scope="530000",
+                parameters=(__import__("core.catalog").catalog.CORE_PARAMETERS[0],),
+            )
+        ]
 
 
 @pytest.mark.parametrize(
@@ -151,7 +159,11 @@ def test_policy_data_errors_name_the_plugin_and_file(tmp_path):
     with pytest.raises(PolicyDataError) as info:
         build_policy_base(build_plugin_manager(disabled=(), extra={"kunming": Shipping()}))
     (issue,) = info.value.issues
-    assert (issue.plugin, issue.file, issue.json_path) == ("kunming", "bad.yaml", '$.parameters.nope')
+    assert (issue.plugin, issue.file, issue.json_path) == (
+        "kunming",
+        "bad.yaml",
+        "$.parameters.nope",
+    )
 
 
 def test_guizhou_adds_its_program_through_the_programs_hook(base):

@@ -75,10 +75,13 @@ def test_history_of_a_path(base):
 
 def test_local_setting_beats_plugin_data_at_the_same_jurisdiction(base, make_layer):
     layer = make_layer(doc("640121", {PHASE_OUT: [entry(12, "2024-01-01")]}), covers=["640121"])
-    local = Layer(replace(layer.ref, kind=LayerKind.LOCAL, origin="local"), tuple(
-        replace(v, layer=replace(v.layer, kind=LayerKind.LOCAL, origin="local"))
-        for v in layer.values
-    ))
+    local = Layer(
+        replace(layer.ref, kind=LayerKind.LOCAL, origin="local"),
+        tuple(
+            replace(v, layer=replace(v.layer, kind=LayerKind.LOCAL, origin="local"))
+            for v in layer.values
+        ),
+    )
     index = PolicyIndex([*base.index.layers, local])
     policy = resolve(index, base.registry, base.catalog, "640121", D(2024, 6, 1))
     p = policy.parameters[PHASE_OUT]

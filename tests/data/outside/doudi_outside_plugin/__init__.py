@@ -1,4 +1,4 @@
-"""A third-party plugin for Kunming (530100), installed as a separate distribution (test fixture)."""
+"""A third-party plugin for Kunming (530100), shipped as its own distribution (test fixture)."""
 
 from core.hookspecs import Coverage, hookimpl, policy_files_in
 

@@ -1,0 +1,453 @@
+"""The doudi GraphQL schema: queries, limits, caches and error codes.
+
+``schema`` is built at import (nothing else is); :func:`sdl` prints it for
+``schema/schema.graphql`` (``doudi schema export``).
+
+Per request the extensions run in this order:
+
+- :class:`Limits` adds strawberry's depth (``MAX_DEPTH``) and alias (``MAX_ALIASES``) rules and a
+  list-nesting rule (``MAX_LIST_NESTING``) as validation rules; strawberry's
+  ``MaxTokensLimiter`` caps the tokens the parser accepts (``MAX_TOKENS``);
+- :class:`ParseCache` (strawberry's ParserCache) and :class:`GuardedValidationCache` (strawberry's
+  ValidationCache, keyed by query text, refusing exponential fragment expansions first) skip
+  re-parsing and re-validating a query seen before. The limits' rule classes are built once, at
+  import, so the validation cache key is stable, and a cached validation still returns the
+  limits' errors;
+- :class:`ResultCache` skips execution of a query whose error-free result is cached;
+- :class:`~core.api.errors.ErrorCodes` gives every error ``extensions.code`` and masks bugs.
+
+In front of all this, :class:`core.api.app.ResponseCache` answers a repeated POST body without
+entering strawberry at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from functools import partial
+from threading import Lock
+from typing import Any
+
+import strawberry
+from graphql import (
+    ASTValidationRule,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationContext,
+    ValidationRule,
+    is_list_type,
+    is_non_null_type,
+)
+from graphql import (
+    ExecutionResult as GraphQLExecutionResult,
+)
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxTokensLimiter,
+    ParserCache,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.extensions import max_aliases as _max_aliases
+from strawberry.extensions import query_depth_limiter as _depth
+from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
+from strawberry.types import ExecutionResult as StrawberryExecutionResult
+from strawberry.types.graphql import OperationType
+
+from core.api.context import Context
+from core.api.errors import VALIDATION_FAILED, ErrorCodes, log_errors
+from core.api.types import (
+    CatalogEntry,
+    ComparisonCell,
+    ComparisonRow,
+    Info,
+    Jurisdiction,
+    Plugin,
+    Policy,
+    Program,
+)
+from core.jurisdictions import NATIONAL_CODE
+from core.policy_service import PolicyBase, today
+
+MAX_DEPTH = 12
+MAX_ALIASES = 30
+MAX_TOKENS = 3000
+MAX_LIST_NESTING = 4
+MAX_EXPANDED_FIELDS = MAX_TOKENS  # only fragment reuse can select more fields than tokens
+PARSE_CACHE_SIZE = 256
+VALIDATION_CACHE_SIZE = 256
+
+
+# -- queries --------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The merged policy at a jurisdiction (GB/T 2260 code, or 000000 / national) "
+        "on a date (default: today in China)."
+    )
+    def policy(self, info: Info, jurisdiction: str, as_of: dt.date | None = None) -> Policy:
+        j = info.context.base.jurisdiction(jurisdiction)
+        return Policy(jurisdiction=Jurisdiction.of(j), as_of=as_of or today())
+
+    @strawberry.field(
+        description="Parameters side by side across jurisdictions (at most 20), on a date "
+        "(default: today in China): the given paths, those under prefix, or every path."
+    )
+    def compare_policies(
+        self,
+        info: Info,
+        jurisdictions: list[str],
+        as_of: dt.date | None = None,
+        paths: list[str] | None = None,
+        prefix: str | None = None,
+    ) -> list[ComparisonRow]:
+        base = info.context.base
+        day = as_of or today()
+        rows = base.compare(jurisdictions, day, paths, prefix)
+        js = [Jurisdiction.of(base.jurisdiction(c)) for c in jurisdictions]
+        return [
+            ComparisonRow(
+                path=row.path,
+                unit=(spec := base.catalog[row.path]).unit,
+                label_zh=spec.label_zh or None,
+                differs=row.differs,
+                cells=[ComparisonCell.of(j, cell) for j, cell in zip(js, row.cells, strict=True)],
+            )
+            for row in rows
+        ]
+
+    @strawberry.field(description="A jurisdiction by GB/T 2260 code (000000 or national: China).")
+    def jurisdiction(self, info: Info, code: str) -> Jurisdiction:
+        return Jurisdiction.of(info.context.base.jurisdiction(code))
+
+    @strawberry.field(
+        description="The jurisdictions directly under parent (default: the provinces)."
+    )
+    def jurisdictions(self, info: Info, parent: str | None = None) -> list[Jurisdiction]:
+        children = info.context.base.registry.children(parent or NATIONAL_CODE)
+        return [Jurisdiction.of(j) for j in children]
+
+    @strawberry.field(description="Every loaded plugin, the built-in national layer first.")
+    def plugins(self, info: Info) -> list[Plugin]:
+        return [Plugin.of(s) for s in info.context.base.plugins]
+
+    @strawberry.field(description="Every assistance program added by a plugin.")
+    def programs(self, info: Info) -> list[Program]:
+        return [Program.of(plugin, p) for plugin, p in info.context.base.programs]
+
+    @strawberry.field(description="One program by id.")
+    def program(self, info: Info, id: str) -> Program:
+        plugin, p = info.context.base.program(id)
+        return Program.of(plugin, p)
+
+    @strawberry.field(description="The parameter catalog, or the paths under prefix.")
+    def parameter_catalog(self, info: Info, prefix: str | None = None) -> list[CatalogEntry]:
+        catalog = info.context.base.catalog
+        return [CatalogEntry.of(catalog[p]) for p in catalog.paths(prefix)]
+
+    @strawberry.field(
+        description="Changes whenever any value, rule or plugin changes (for client caches)."
+    )
+    def policy_version(self, info: Info) -> str:
+        return info.context.base.version
+
+
+# -- limits ---------------------------------------------------------------------------------------
+
+
+def _unwrap(type_: GraphQLOutputType) -> tuple[int, GraphQLNamedType]:
+    """How many list wrappers ``type_`` has, and its named type."""
+    lists = 0
+    t: Any = type_
+    while True:
+        if is_non_null_type(t):
+            t = t.of_type
+        elif is_list_type(t):
+            lists += 1
+            t = t.of_type
+        else:
+            return lists, t
+
+
+def _list_nesting_rule(max_nesting: int) -> type[ValidationRule]:
+    """A rule bounding how many list fields nest along any path of an operation.
+
+    Depth alone does not bound the size of a result here: ``jurisdiction { children { parent {
+    children { ... } } } }`` multiplies by ~30 at every ``children``. Fragments are followed (and
+    memoised, so a fragment spread many times is measured once).
+    """
+
+    class ListNestingLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            doc = context.document
+            fragments = {
+                d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)
+            }
+            memo: dict[str, int] = {}
+            schema = context.schema
+
+            def nesting(sel_set: SelectionSetNode, parent: Any, stack: frozenset[str]) -> int:
+                best = 0
+                for sel in sel_set.selections:
+                    if isinstance(sel, FieldNode):
+                        if sel.selection_set is None or not isinstance(
+                            parent, GraphQLObjectType | GraphQLInterfaceType
+                        ):
+                            continue
+                        field = parent.fields.get(sel.name.value)
+                        if field is None:
+                            continue  # reported by the standard rules
+                        lists, named = _unwrap(field.type)
+                        best = max(best, lists + nesting(sel.selection_set, named, stack))
+                    elif isinstance(sel, InlineFragmentNode):
+                        cond = sel.type_condition
+                        t = schema.get_type(cond.name.value) if cond else parent
+                        best = max(best, nesting(sel.selection_set, t, stack))
+                    elif isinstance(sel, FragmentSpreadNode):
+                        best = max(best, spread(sel.name.value, stack))
+                return best
+
+            def spread(name: str, stack: frozenset[str]) -> int:
+                if name in memo:
+                    return memo[name]
+                frag = fragments.get(name)
+                if frag is None or name in stack:
+                    return 0  # unknown fragments and cycles are reported by the standard rules
+                t = schema.get_type(frag.type_condition.name.value)
+                memo[name] = nesting(frag.selection_set, t, stack | {name})
+                return memo[name]
+
+            for d in doc.definitions:
+                if not isinstance(d, OperationDefinitionNode):
+                    continue
+                root = schema.get_root_type(d.operation)
+                if root is None:
+                    continue
+                n = nesting(d.selection_set, root, frozenset())
+                if n > max_nesting:
+                    name = d.name.value if d.name else "anonymous"
+                    context.report_error(
+                        GraphQLError(
+                            f"'{name}' nests {n} lists; at most {max_nesting} are allowed",
+                            d,
+                        )
+                    )
+
+    return ListNestingLimit
+
+
+# Built once: a rule class made per request would defeat the validation cache (its key includes
+# the rule classes).
+_DEPTH_RULE = _depth.create_validator(MAX_DEPTH, None, None)
+_ALIASES_RULE = _max_aliases.create_validator(MAX_ALIASES)
+_LIST_NESTING_RULE = _list_nesting_rule(MAX_LIST_NESTING)
+
+
+class Limits(AddValidationRules):
+    """strawberry's QueryDepthLimiter and MaxAliasesLimiter rules, and the list-nesting rule.
+
+    One extension (fewer hooks per request) whose rule classes are built once, at import.
+    """
+
+    def __init__(self) -> None:
+        super().__init__([_DEPTH_RULE, _ALIASES_RULE, _LIST_NESTING_RULE])
+
+
+def expanded_fields(document: DocumentNode) -> int:
+    """How many fields the operations select once every fragment spread is expanded.
+
+    Fragments are measured once each (memoised), so this is linear in the document even when
+    the expansion is exponential (``fragment A { ...B ...B }  fragment B { ...C ...C } ...``),
+    which would make strawberry's depth and alias rules, which expand fragments, run for ever.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    memo: dict[str, int] = {}
+
+    def size(sel_set: SelectionSetNode, stack: frozenset[str]) -> int:
+        n = 0
+        for sel in sel_set.selections:
+            if isinstance(sel, FieldNode):
+                n += 1 + (size(sel.selection_set, stack) if sel.selection_set else 0)
+            elif isinstance(sel, InlineFragmentNode):
+                n += size(sel.selection_set, stack)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                if name in stack or name not in fragments:
+                    continue  # cycles and unknown fragments are reported by the standard rules
+                if name not in memo:
+                    memo[name] = size(fragments[name].selection_set, stack | {name})
+                n += memo[name]
+        return n
+
+    return sum(
+        size(d.selection_set, frozenset())
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    )
+
+
+def _validate(
+    graphql_schema: GraphQLSchema,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """Validate ``document``, refusing first one whose fragments expand too far."""
+    try:
+        n = expanded_fields(document)
+    except RecursionError:
+        n = MAX_EXPANDED_FIELDS + 1
+    if n > MAX_EXPANDED_FIELDS:
+        errors = [
+            GraphQLError(
+                f"the operation selects {n} fields once fragments are expanded; "
+                f"at most {MAX_EXPANDED_FIELDS} are allowed"
+            )
+        ]
+    else:
+        errors = validate_document(graphql_schema, document, rules)
+    for error in errors:
+        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+    return errors
+
+
+_VALIDATED: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
+_VALIDATED = OrderedDict()
+_VALIDATED_LOCK = Lock()
+
+
+class GuardedValidationCache(ValidationCache):
+    """strawberry's ValidationCache, keyed by the query text, with a size check first.
+
+    strawberry's key is the parsed document, whose hash walks the whole tree on every request;
+    the text (with the constant parse options and the rule classes built once) is equivalent.
+    Rejecting an exponential fragment expansion before the rules run keeps the depth and
+    alias rules, which expand fragments, from running for ever.
+    """
+
+    def __init__(self) -> None:
+        SchemaExtension.__init__(self)
+
+    def on_validate(self) -> Iterator[None]:
+        ec = self.execution_context
+        assert ec.query is not None and ec.graphql_document is not None
+        key = (ec.query, ec.validation_rules)
+        cache = _VALIDATED
+        with _VALIDATED_LOCK:
+            errors = cache.get(key)
+            if errors is not None:
+                cache.move_to_end(key)
+        if errors is None:
+            errors = _validate(ec.schema._schema, ec.graphql_document, ec.validation_rules)
+            with _VALIDATED_LOCK:
+                cache[key] = errors
+                while len(cache) > VALIDATION_CACHE_SIZE:
+                    cache.popitem(last=False)
+        # A copy: the error formatting replaces the list's items per request.
+        ec.pre_execution_errors = list(errors)
+        yield
+
+
+class ParseCache(ParserCache):
+    """strawberry's ParserCache, but a document that does not parse is left to strawberry.
+
+    ParserCache parses while entering the parse step, outside strawberry's error handling for
+    parse errors; an error there would skip the extensions' error processing. Returning without
+    a document makes strawberry parse it (again) and report the error the usual way. Errors
+    were never cached, so this costs nothing on valid queries.
+    """
+
+    def on_parse(self) -> Iterator[None]:
+        ec = self.execution_context
+        try:
+            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
+        except GraphQLError:
+            ec.graphql_document = None
+        yield
+
+
+# -- result cache ---------------------------------------------------------------------------------
+
+
+class ResultCache(SchemaExtension):
+    """Serve a query's error-free result from the app's cache, skipping execution.
+
+    The key is (query text, operation name, variables, ``PolicyBase.version``, today's date):
+    the merged policy only changes with its version, and the default ``asOf`` with the date.
+    Only queries are cached (never mutations or subscriptions), and only results without errors.
+    Validation has run by now, so the limits apply to cached queries as to any other.
+    """
+
+    def on_execute(self) -> Iterator[None]:
+        ec: ExecutionContext = self.execution_context
+        context = ec.context
+        cache = getattr(context, "result_cache", None)
+        if cache is None or ec.query is None or ec.operation_type is not OperationType.QUERY:
+            yield
+            return
+        key = cache.key(ec.query, ec.operation_name, ec.variables, context.base.version)
+        hit = cache.get(key)
+        if hit is not None:
+            ec.result = hit
+            context.cacheable = True
+            yield
+            return
+        yield
+        result = ec.result
+        if isinstance(result, GraphQLExecutionResult) and not result.errors:
+            cache.put(key, result)
+            context.cacheable = True
+
+
+# -- schema ---------------------------------------------------------------------------------------
+
+
+class DoudiSchema(strawberry.Schema):
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        """Log bugs with their traceback; bad input is the client's business (debug level)."""
+        log_errors(errors)
+
+
+EXTENSIONS: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = (
+    Limits,
+    partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+    partial(ParseCache, maxsize=PARSE_CACHE_SIZE),
+    GuardedValidationCache,
+    ResultCache,
+    ErrorCodes,
+)
+
+schema = DoudiSchema(query=Query, extensions=EXTENSIONS)
+
+
+def sdl() -> str:
+    """The schema in SDL, as written to ``schema/schema.graphql``."""
+    return schema.as_str() + "\n"
+
+
+def execute_sync(
+    query: str, base: PolicyBase, variables: dict[str, Any] | None = None
+) -> StrawberryExecutionResult:
+    """Run a query in-process, without HTTP (for scripts and tests); no result cache."""
+    return schema.execute_sync(query, variable_values=variables, context_value=Context(base))

@@ -136,7 +136,8 @@ def bench_app() -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from core.api.app import create_app
+    from core.api.app import DoudiGraphQL, ResponseCache, create_app
+    from core.api.context import ResultCache
     from core.policy_service import get_policy_base
 
     base = get_policy_base()
@@ -148,6 +149,10 @@ def bench_app() -> Any:
         return JSONResponse(bare_payload(base, v["j"], dt.date.fromisoformat(v["d"]), v["p"]))
 
     app.router.routes.insert(0, Route("/bare", bare, methods=["POST"]))
+    # The same GraphQL view without the response-bytes cache: strawberry's parser,
+    # validation and result caches only, to show what the response cache adds.
+    uncached = DoudiGraphQL(lambda: base, ResultCache(), ResponseCache(maxsize=0))
+    app.router.routes.insert(0, Route("/graphql-uncached", uncached, methods=["POST"]))
     return app
 
 
@@ -217,13 +222,13 @@ def http(rounds: int, seconds: int, connections: int) -> dict[str, Any]:
         else:
             raise RuntimeError("the server did not start")
         bare = _post(base_url + "/bare", body)
-        if gql != bare:
+        if gql != bare or _post(base_url + "/graphql-uncached", body) != bare:
             raise RuntimeError(f"responses differ:\n{gql}\n{bare}")
-        rates: dict[str, list[float]] = {"bare": [], "graphql": []}
+        rates: dict[str, list[float]] = {"bare": [], "graphql": [], "graphql-uncached": []}
         with tempfile.TemporaryDirectory() as tmp:
             _wrk(base_url + "/graphql", body, 2, connections, Path(tmp))  # warm-up
             for _ in range(rounds):
-                for name in ("bare", "graphql"):
+                for name in rates:
                     rates[name].append(
                         _wrk(f"{base_url}/{name}", body, seconds, connections, Path(tmp))
                     )
@@ -231,11 +236,14 @@ def http(rounds: int, seconds: int, connections: int) -> dict[str, Any]:
         server.send_signal(signal.SIGINT)
         server.wait(timeout=10)
     ratios = [g / b for g, b in zip(rates["graphql"], rates["bare"], strict=True)]
+    uncached = [g / b for g, b in zip(rates["graphql-uncached"], rates["bare"], strict=True)]
     return {
         "bare_rps": statistics.median(rates["bare"]),
         "graphql_rps": statistics.median(rates["graphql"]),
+        "uncached_rps": statistics.median(rates["graphql-uncached"]),
         "ratio_median": statistics.median(ratios),
         "ratios": [round(r, 3) for r in ratios],
+        "uncached_ratio_median": statistics.median(uncached),
     }
 
 
@@ -268,7 +276,9 @@ def main() -> None:
         )
         print(f"  bare starlette endpoint: {h['bare_rps']:.0f} req/s")
         print(f"  GraphQL policy query:    {h['graphql_rps']:.0f} req/s")
+        print(f"  GraphQL without the response cache: {h['uncached_rps']:.0f} req/s")
         print(f"  GraphQL / bare: {h['ratio_median']:.2f} (per round {h['ratios']})   goal >= 0.5")
+        print(f"  GraphQL without the response cache / bare: {h['uncached_ratio_median']:.2f}")
 
 
 if __name__ == "__main__":

@@ -733,27 +733,24 @@ def schema() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("schema"),
     show_default=True,
-    help="Folder to write policy-layer.schema.json and schema.graphql into.",
+    help="Folder to write the JSON Schemas and schema.graphql into.",
 )
 def schema_export(out: Path) -> None:
-    """Write the policy layer JSON Schema and the GraphQL SDL."""
+    """Write the JSON Schemas (policy layer, household) and the GraphQL SDL."""
+    from core.api.schema import sdl
+    from core.household import dumps_household_schema
+
     catalog = _base().catalog
     out.mkdir(parents=True, exist_ok=True)
-    target = out / "policy-layer.schema.json"
-    target.write_text(dumps_schema(catalog), encoding="utf-8")
-    click.echo(f"wrote {target}")
-    try:
-        from core.api.schema import sdl
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("core.api", "core.api.schema"):
-            raise
-        raise DoudiError(
-            "schema.graphql not written: the GraphQL API (core.api) is not installed"
-        ) from None
-    text = sdl()
-    target = out / "schema.graphql"
-    target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    click.echo(f"wrote {target}")
+    files = {
+        "policy-layer.schema.json": dumps_schema(catalog),
+        "household.schema.json": dumps_household_schema(),
+        "schema.graphql": sdl(),
+    }
+    for name, text in files.items():
+        target = out / name
+        target.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        click.echo(f"wrote {target}")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ resident ID number (validated with ``python-stdnum``: checksum, birth date, regi
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -325,6 +326,11 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
 _VALIDATOR = Draft202012Validator(HOUSEHOLD_SCHEMA, format_checker=FormatChecker())
 
 
+def dumps_household_schema() -> str:
+    """The published household JSON Schema (``schema/household.schema.json``)."""
+    return json.dumps(HOUSEHOLD_SCHEMA, ensure_ascii=False, indent=2) + "\n"
+
+
 def _field(parts: Any) -> str:
     out = ""
     for p in parts:
@@ -537,6 +543,7 @@ __all__ = [
     "Member",
     "Relation",
     "RigidExpense",
+    "dumps_household_schema",
     "household_to_json",
     "parse_household",
     "validate_id_number",

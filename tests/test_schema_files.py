@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from core.household import dumps_household_schema
 from core.policy_loader import parse_text
 from core.policy_schema import dumps_schema
 
@@ -37,3 +38,12 @@ def test_every_shipped_data_file_validates_against_the_published_schema():
             assert not errors, f"{package}/{f.name}: {errors}"
             checked += 1
     assert checked == len(packages)
+
+
+def test_published_household_schema_is_current():
+    path = SCHEMA.parent / "household.schema.json"
+    assert path.exists(), "schema/household.schema.json is missing: run `doudi schema export`"
+    assert path.read_text(encoding="utf-8") == dumps_household_schema(), (
+        "schema/household.schema.json is out of date with core/household.py: "
+        "run `doudi schema export`"
+    )

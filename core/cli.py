@@ -8,17 +8,14 @@ errors exit 2, domain errors exit 1.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import re
 import sys
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
 from pathlib import Path
-from threading import Lock
 from typing import Any, TypeVar
 
 import click
@@ -30,9 +27,7 @@ from core.hookspecs import PolicyFile
 from core.jurisdictions import NATIONAL_CODE, Jurisdiction, load_registry
 from core.plugin_manager import (
     ENTRY_POINT_GROUP,
-    NATIONAL,
     build_plugin_manager,
-    disabled_from_env,
 )
 from core.policy_loader import PolicyLoader, SourceFile, parse_text
 from core.policy_model import DatedValue, Layer, LayerRef
@@ -44,7 +39,7 @@ from core.policy_service import (
     get_policy_base,
     today,
 )
-from core.resolution import PolicyIndex, ResolvedParameter
+from core.resolution import ResolvedParameter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -639,19 +634,9 @@ def _file_jurisdictions(files: Sequence[Path]) -> list[str]:
 
 
 def _with_layers(name: str, layers: Sequence[Layer]) -> PolicyBase:
-    """The installed policy without plugin ``name``'s data, plus ``layers``."""
-    off = disabled_from_env()
-    if name != NATIONAL and name in _installed_plugin_names():
-        off.add(name)
-    manager = build_plugin_manager(disabled=off)
-    if name != NATIONAL:
-        return build_policy_base(manager, extra_layers=layers)
-    # The national layer cannot be disabled: swap its layers for the new ones instead.
-    base = build_policy_base(manager)
-    kept = [layer for layer in base.index.layers if layer.ref.origin != NATIONAL]
-    return dataclasses.replace(
-        base, index=PolicyIndex([*kept, *layers]), _cache=OrderedDict(), _lock=Lock()
-    )
+    """The installed policy with plugin ``name``'s data replaced by ``layers`` (its rules and
+    programs, and every other plugin, stay loaded)."""
+    return build_policy_base(build_plugin_manager()).with_layers(layers, drop_origin=name)
 
 
 @plugins.command("check")

@@ -17,8 +17,8 @@ from enum import StrEnum
 from typing import Any
 
 from core.hookspecs import Constraint
-from core.policy_model import DatedValue
-from core.resolution import ResolvedParameter, ResolvedPolicy, canonical
+from core.policy_model import DatedValue, canonical
+from core.resolution import ResolvedParameter, ResolvedPolicy
 
 
 class CheckStatus(StrEnum):
@@ -149,15 +149,17 @@ def conflicts_in_time(param: ResolvedParameter) -> list[Violation]:
         return []
     out: list[Violation] = []
     for other in param.overrides:
-        if other.start > winner.start and canonical(other.value) != canonical(winner.value):
+        later = other.in_force_since > winner.in_force_since
+        if later and canonical(other.value) != canonical(winner.value):
             w, o = winner.layer.jurisdiction, other.layer.jurisdiction
             out.append(
                 Violation(
                     ViolationKind.LATER_GENERAL_RULE,
                     param.path,
                     f"{param.path}: {w.name} ({w.code}) keeps {_fmt(winner.value)} set from "
-                    f"{winner.start} ({_cite(winner)}), but the {o.level.value} layer "
-                    f"{o.name} ({o.code}) set {_fmt(other.value)} later, from {other.start} "
+                    f"{winner.in_force_since} ({_cite(winner)}), but the {o.level.value} layer "
+                    f"{o.name} ({o.code}) set {_fmt(other.value)} later, from "
+                    f"{other.in_force_since} "
                     f"({_cite(other)}); the local value applies — check it still should",
                     winner,
                     other,

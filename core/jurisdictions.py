@@ -23,7 +23,7 @@ from core.errors import UnknownJurisdiction
 
 NATIONAL_CODE = "000000"
 NATIONAL_NAME = "中华人民共和国"
-_PLACEHOLDERS = ("市辖区", "县", "市区", "郊区")
+_PLACEHOLDERS = ("市辖区", "县")  # statistical groupings, not jurisdictions
 _CODE_RE = re.compile(r"^\d{6}$")
 _SEGMENT_RE = re.compile(r"^(?:\[(\d{4})?-(\d{4})?\])?(.+)$")
 

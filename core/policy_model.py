@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -42,6 +43,13 @@ class DatedValue:
     end: dt.date | None
     source: Source
     layer: LayerRef
+    # Start of the unbroken run of equal values this one continues (a later document that
+    # restates a value does not make the value newer); set by Timeline.
+    since: dt.date | None = None
+
+    @property
+    def in_force_since(self) -> dt.date:
+        return self.since or self.start
 
     @property
     def until(self) -> dt.date | None:
@@ -58,7 +66,19 @@ class Timeline:
     __slots__ = ("_starts", "values")
 
     def __init__(self, values: list[DatedValue]) -> None:
-        self.values = tuple(sorted(values, key=lambda v: v.start))
+        ordered: list[DatedValue] = []
+        for v in sorted(values, key=lambda v: v.start):
+            prev = ordered[-1] if ordered else None
+            if (
+                prev is not None
+                and v.value is not None
+                and prev.value is not None
+                and prev.end == v.start
+                and canonical(prev.value) == canonical(v.value)
+            ):
+                v = replace(v, since=prev.in_force_since)
+            ordered.append(v)
+        self.values = tuple(ordered)
         self._starts = tuple(v.start for v in self.values)
 
     def at(self, as_of: dt.date) -> DatedValue | None:
@@ -87,3 +107,10 @@ class Layer:
     ref: LayerRef
     values: tuple[DatedValue, ...]
     description: str = ""
+
+
+def canonical(value: Any) -> str:
+    """A comparable form of a JSON value (list order ignored: lists here are sets of codes)."""
+    if isinstance(value, list):
+        value = sorted(value, key=str)
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)

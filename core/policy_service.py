@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from threading import Lock
 from zoneinfo import ZoneInfo
@@ -83,6 +83,21 @@ class PolicyBase:
         h.update(repr([(p.info.name, p.info.version) for p in self.plugins]).encode())
         return h.hexdigest()[:16]
 
+    def with_layers(self, layers: Iterable[Layer], *, drop_origin: str | None = None) -> PolicyBase:
+        """A new PolicyBase with ``layers`` added, without the layers of ``drop_origin`` if given
+        (plugins, rules and programs unchanged)."""
+        kept = [
+            lay for lay in self.index.layers if drop_origin is None or lay.ref.origin != drop_origin
+        ]
+        return PolicyBase(
+            self.registry,
+            self.catalog,
+            PolicyIndex([*kept, *layers]),
+            self.rules,
+            self.programs,
+            self.plugins,
+        )
+
     # -- questions -------------------------------------------------------------------------------
 
     def jurisdiction(self, code: str) -> Jurisdiction:
@@ -124,12 +139,17 @@ class PolicyBase:
         return violations(policy, check_constraints(policy, self.rules))
 
     def all_violations(self, as_of: dt.date) -> list[tuple[Jurisdiction, Violation]]:
-        """Violations at every jurisdiction that has a layer of its own (each reported once)."""
+        """Violations at every jurisdiction that has a layer of its own, each reported once
+        (at the most general jurisdiction where it shows)."""
         out: list[tuple[Jurisdiction, Violation]] = []
-        for code in self.index.codes():
+        seen: set[tuple[str, int, int]] = set()
+        codes = sorted(self.index.codes(), key=lambda c: self.registry.get(c).depth)
+        for code in codes:
             j = self.registry.get(code)
             for v in self.violations(code, as_of):
-                if v.value.layer.jurisdiction.code == code:
+                key = (v.path, id(v.value), id(v.other))
+                if key not in seen:
+                    seen.add(key)
                     out.append((j, v))
         return out
 
@@ -140,15 +160,21 @@ class PolicyBase:
         paths: Iterable[str] | None = None,
         prefix: str | None = None,
     ) -> list[ComparisonRow]:
-        if not codes:
+        """Rows for ``paths`` (default: every path, or those under ``prefix``) across the
+        distinct jurisdictions in ``codes`` (aliases such as ``national`` count once)."""
+        distinct = list(dict.fromkeys(self.registry.get(c).code for c in codes))
+        if not distinct:
             raise InvalidInput("give at least one jurisdiction to compare")
-        if len(codes) > MAX_COMPARE:
+        if len(distinct) > MAX_COMPARE:
             raise InvalidInput(f"compare at most {MAX_COMPARE} jurisdictions at once")
-        wanted = [self.catalog.spec(p).path for p in paths] if paths else self.catalog.paths(prefix)
-        if paths and prefix:
-            under = self.catalog.paths(prefix)
-            wanted = [p for p in wanted if p in under]
-        policies = [self.resolve(c, as_of) for c in codes]
+        if paths is not None:
+            wanted = list(dict.fromkeys(self.catalog.spec(p).path for p in paths))
+            if prefix:
+                under = set(self.catalog.paths(prefix))
+                wanted = [p for p in wanted if p in under]
+        else:
+            wanted = self.catalog.paths(prefix)
+        policies = [self.resolve(c, as_of) for c in distinct]
         return compare(policies, wanted)
 
     def program(self, program_id: str) -> tuple[str, Program]:
@@ -177,28 +203,37 @@ def build_policy_base(
         coverage.setdefault(plugin, []).append(j.code)
         covered.setdefault(plugin, []).append(j)
 
-    programs = manager.programs()
-    catalog = catalog_with_programs(programs)
-    for plugin, program in programs:
+    programs: list[tuple[str, Program]] = []
+    for plugin, program in manager.programs():
         try:
-            registry.get(program.scope)
+            scope = registry.get(program.scope).code
         except UnknownJurisdiction as exc:
             raise PluginLoadError(plugin, f"program '{program.id}': {exc.message}") from None
+        programs.append((plugin, replace(program, scope=scope)))
+    catalog = catalog_with_programs(programs)
 
     rules: list[PluginConstraint] = []
     for plugin, rule in manager.constraints():
         for path in (rule.path, rule.bound_path, rule.multiple_path):
-            if path is not None and path not in catalog:
+            if path is None:
+                continue
+            if path not in catalog:
                 raise PluginLoadError(
                     plugin, f"constraint '{rule.id}': {catalog.unknown_message(path)}"
+                )
+            if catalog[path].type not in ("integer", "number"):
+                raise PluginLoadError(
+                    plugin,
+                    f"constraint '{rule.id}': '{path}' is {catalog[path].type}; "
+                    "floor and ceiling rules need numeric parameters",
                 )
         if rule.bound_path is None and rule.bound_value is None:
             raise PluginLoadError(plugin, f"constraint '{rule.id}' needs bound_path or bound_value")
         try:
-            registry.get(rule.scope)
+            scope = registry.get(rule.scope).code
         except UnknownJurisdiction as exc:
             raise PluginLoadError(plugin, f"constraint '{rule.id}': {exc.message}") from None
-        rules.append(PluginConstraint(plugin, rule))
+        rules.append(PluginConstraint(plugin, replace(rule, scope=scope)))
 
     files = [SourceFile(plugin, f) for plugin, f in manager.policy_files()]
     loader = PolicyLoader(registry, catalog, coverage)

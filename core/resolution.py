@@ -13,7 +13,6 @@ Pure: no I/O, the date is always an argument. Rules:
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -22,7 +21,7 @@ from typing import Any
 from core.catalog import Catalog
 from core.hookspecs import ParameterSpec, Source
 from core.jurisdictions import Jurisdiction, JurisdictionRegistry
-from core.policy_model import DatedValue, Layer, LayerKind, LayerRef, Timeline
+from core.policy_model import DatedValue, Layer, LayerKind, LayerRef, Timeline, canonical
 
 # Within one jurisdiction, layers of a higher rank win.
 _KIND_RANK = {LayerKind.LOCAL: 0, LayerKind.PLUGIN: 1, LayerKind.NATIONAL: 1}
@@ -197,13 +196,6 @@ def history(
         until = nxt - dt.timedelta(days=1) if nxt is not None else None
         out.append(HistoryEntry(e.start, until, e.winner))
     return out
-
-
-def canonical(value: Any) -> str:
-    """A comparable form of a JSON value (list order ignored: lists here are sets of codes)."""
-    if isinstance(value, list):
-        value = sorted(value, key=str)
-    return json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
 def compare(policies: Sequence[ResolvedPolicy], paths: Iterable[str]) -> list[ComparisonRow]:

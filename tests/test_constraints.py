@@ -80,3 +80,14 @@ def test_all_violations_reports_each_layer_once(base):
     assert ("640121", "dibao.phase_out.max_months") in where
     assert ("530000", "dibao.phase_out.max_months") in where
     assert len(found) == len(where)
+
+
+def test_a_restated_unchanged_national_value_is_not_a_later_rule(base):
+    # National 16 has stood since 2014 (restated in 2021); Yongning's 18 of 2020 overrides it
+    # without conflict.
+    found = [
+        v for v in base.violations("640121", D(2024, 1, 1)) if v.path == "tekun.minor_age_limit"
+    ]
+    assert found == []
+    p = base.parameter("640121", "tekun.minor_age_limit", D(2024, 1, 1))
+    assert p.value == 18 and p.overrides[0].in_force_since == D(2014, 5, 1)

@@ -28,17 +28,36 @@ def test_plugin_jurisdictions_resolve(registry, code, name, ancestors):
     assert [j.code for j in registry.ancestors(code)] == ancestors
 
 
-@pytest.mark.parametrize("province", ["520000", "140000", "530000", "450000", "640000"])
-def test_every_prefecture_and_county_of_the_five_provinces_resolves(registry, province):
+# Prefecture- and county-level divisions per province (GB/T 2260 as of the data's edition).
+DIVISIONS = {
+    "520000": (9, 88),
+    "140000": (11, 117),
+    "530000": (16, 129),
+    "450000": (14, 111),
+    "640000": (5, 22),
+}
+
+
+@pytest.mark.parametrize(("province", "counts"), DIVISIONS.items())
+def test_every_prefecture_and_county_of_the_five_provinces_resolves(registry, province, counts):
     prefectures = registry.children(province)
-    assert len(prefectures) >= 5
     counties = [c for p in prefectures for c in registry.children(p.code)]
-    assert len(counties) >= 10
+    assert (len(prefectures), len(counties)) == counts
     for j in [*prefectures, *counties]:
         chain = registry.chain(j.code)
         assert chain[-1].code == NATIONAL_CODE
-        assert any(a.code == province for a in chain)
+        assert chain[-2].code == province
         assert j.name and j.name != "市辖区"
+
+
+def test_real_districts_named_like_placeholders_are_kept(registry):
+    # 阳泉市郊区 (140311) is a real district of Yangquan, whatever its name suggests.
+    assert [j.code for j in registry.chain("140311")] == [
+        "140311",
+        "140300",
+        "140000",
+        NATIONAL_CODE,
+    ]
 
 
 def test_counties_of_qiannan_include_duyun(registry):

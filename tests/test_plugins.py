@@ -174,3 +174,43 @@ def test_guizhou_adds_its_program_through_the_programs_hook(base):
     assert not base.parameter(
         "522701", "programs.retrenched_1960s_workers.monthly_amount", D(2020, 12, 31)
     ).is_set
+
+
+class AliasScope:
+    @hookimpl
+    def doudi_constraints(self):
+        return [
+            Constraint(
+                id="alias",
+                description="x",
+                path="dibao.phase_out.max_months",
+                kind="ceiling",
+                bound_value=12,
+                scope=" national ",
+            )
+        ]
+
+
+class EnumConstraint:
+    @hookimpl
+    def doudi_constraints(self):
+        return [
+            Constraint(
+                id="enum",
+                description="x",
+                path="dibao.approval.confirming_level",
+                kind="floor",
+                bound_value=1,
+            )
+        ]
+
+
+def test_constraint_scopes_are_normalised_and_paths_must_be_numeric():
+    b = build_policy_base(build_plugin_manager(disabled=(), extra={"alias": AliasScope()}))
+    (rule,) = [r for r in b.rules if r.rule.id == "alias"]
+    assert rule.rule.scope == "000000"
+    assert [
+        c.status.value for c in b.checks("640121", D(2024, 1, 1)) if c.rule.rule.id == "alias"
+    ] == ["violated"]
+    with pytest.raises(PluginLoadError, match="need numeric parameters"):
+        build_policy_base(build_plugin_manager(disabled=(), extra={"enum": EnumConstraint()}))

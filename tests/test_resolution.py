@@ -137,3 +137,9 @@ def test_compare_five_provinces(base):
 def test_resolution_is_memoised_and_immutable(base):
     a = base.resolve("640121", D(2024, 1, 1))
     assert base.resolve("640121", D(2024, 1, 1)) is a
+
+
+def test_compare_dedupes_aliases_and_honours_an_empty_path_list(base):
+    rows = base.compare(["640121", "national", "000000"], D(2024, 1, 1), prefix="dibao.phase_out")
+    assert [len(r.cells) for r in rows] == [2, 2, 2]
+    assert base.compare(["640121", "530000"], D(2024, 1, 1), paths=[]) == []

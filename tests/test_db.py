@@ -1,0 +1,461 @@
+"""Storage on SQLite and PostgreSQL: migrations, households, members, duplicates, decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import IntegrityError
+
+import core.households_store as store
+from core.auth import User, create_user
+from core.db import current_revision, head_revision, make_engine, upgrade
+from core.db.engine import alembic_config
+from core.db.models import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
+from core.errors import InvalidInput
+from core.household import InvalidHousehold
+from core.households_store import (
+    DuplicatePerson,
+    NotFound,
+    VersionConflict,
+    create_household,
+    get_household,
+    list_decisions,
+    list_households,
+    record_decision,
+    remove_member,
+    update_household,
+)
+from core.settings import load_settings, normalize_database_url, sqlite_url
+from tests.storage_data import household_doc, id_number
+
+pytest_plugins = ["tests.db_backends"]
+
+WUHUA, PANLONG, KUNMING, YUNNAN, NANMING = "530102", "530103", "530100", "530000", "520102"
+P1, P2, P3, P4 = (id_number(WUHUA, n) for n in (1, 2, 3, 4))
+
+
+def user(db, registry, role: str = "village_clerk", code: str = WUHUA, name: str = "") -> User:
+    with db.sessions() as s:
+        u, _ = create_user(s, name or f"{role}-{code}", role, code, registry)
+    return u
+
+
+def count(db, model) -> int:
+    with db.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def active_members(db) -> list[tuple[int, str]]:
+    with db.sessions() as s:
+        rows = s.execute(
+            select(MemberRow.household_id, MemberRow.id_number)
+            .where(MemberRow.active)
+            .order_by(MemberRow.household_id, MemberRow.id_number)
+        )
+        return [(h, n) for h, n in rows]
+
+
+# -- settings ----------------------------------------------------------------------------------
+
+
+def test_settings_defaults_and_environment(tmp_path):
+    default = load_settings({})
+    assert default.data_dir.name.lower() == "doudi"
+    assert default.database_url == sqlite_url(default.data_dir / "doudi.sqlite3")
+    assert default.is_sqlite
+
+    custom = load_settings({"DOUDI_DATA_DIR": str(tmp_path / "d")})
+    assert custom.data_dir == tmp_path / "d"
+    assert custom.database_url == f"sqlite:///{tmp_path / 'd' / 'doudi.sqlite3'}"
+
+    pg = load_settings({"DOUDI_DATABASE_URL": "postgresql://u:p@h/db"})
+    assert pg.database_url == "postgresql+psycopg://u:p@h/db"
+    assert not pg.is_sqlite
+    assert normalize_database_url("postgres://h/db") == "postgresql+psycopg://h/db"
+    assert normalize_database_url("postgresql+psycopg://h/db") == "postgresql+psycopg://h/db"
+
+
+def test_upgrade_creates_the_sqlite_file_and_its_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOUDI_DATA_DIR", str(tmp_path / "fresh" / "data"))
+    monkeypatch.delenv("DOUDI_DATABASE_URL", raising=False)
+    upgrade()  # what `doudi serve` does on a fresh machine
+    assert (tmp_path / "fresh" / "data" / "doudi.sqlite3").is_file()
+    assert current_revision() == head_revision()
+
+
+def test_migrations_are_packaged_without_an_ini_file():
+    pkg = resources.files("core.db") / "migrations"
+    assert (pkg / "env.py").is_file()
+    assert any(p.name.endswith(".py") for p in (pkg / "versions").iterdir())
+    cfg = alembic_config()
+    assert cfg.config_file_name is None
+    assert cfg.get_main_option("script_location") == "core.db:migrations"
+    assert head_revision() is not None
+
+
+# -- migrations --------------------------------------------------------------------------------
+
+
+def test_migrations_from_empty_match_the_models(db_url):
+    assert current_revision(db_url) is None
+    upgrade(db_url)
+    upgrade(db_url)  # a second run finds nothing to do
+    assert current_revision(db_url) == head_revision()
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True}
+            )
+            assert compare_metadata(ctx, Base.metadata) == []
+            insp = inspect(conn)
+            index = next(
+                i
+                for i in insp.get_indexes("household_members")
+                if i["name"] == store.ACTIVE_MEMBER_INDEX
+            )
+            assert index["unique"]
+            assert index["column_names"] == ["id_number"]
+            where = index.get("dialect_options", {}).get(f"{engine.dialect.name}_where")
+            assert where is not None and "active" in str(where)  # partial: active members only
+            assert conn.execute(select(RevisionRow.revision)).scalar_one() == 0
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_empty_and_up_again(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "base")
+        with engine.connect() as conn:
+            assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+        upgrade(engine)
+        with engine.connect() as conn:
+            assert "households" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+# -- households --------------------------------------------------------------------------------
+
+
+def test_create_get_update_and_remove_member(db, registry):
+    clerk = user(db, registry)
+    with db.sessions() as s:
+        rec = create_household(
+            s,
+            clerk,
+            household_doc(
+                WUHUA,
+                (P1, "张三", "head"),
+                (P2, "李四", "spouse"),
+                income=[{"kind": "wages", "monthlyAmount": 900, "member": P2}],
+            ),
+            registry,
+        )
+    assert rec.version == 1
+    assert [m.id_number for m in rec.members] == [P1, P2]
+    assert rec.household(registry).head.id_number == P1
+
+    with db.sessions() as s:
+        got = get_household(s, clerk, rec.id, registry)
+    assert got.document == rec.document
+    assert got.created_at.tzinfo is not None
+
+    # Update: rename the spouse, add a child.
+    doc = household_doc(
+        WUHUA, (P1, "张三", "head"), (P2, "李四四", "spouse"), (P3, "张小", "child")
+    )
+    with db.sessions() as s:
+        upd = update_household(s, clerk, rec.id, doc, registry, expected_version=1)
+    assert upd.version == 2
+    assert {m.id_number: m.name for m in upd.members} == {P1: "张三", P2: "李四四", P3: "张小"}
+
+    # A stale version is refused and changes nothing.
+    with db.sessions() as s, pytest.raises(VersionConflict) as err:
+        update_household(
+            s, clerk, rec.id, household_doc(WUHUA, (P1, "X", "head")), registry, expected_version=1
+        )
+    assert err.value.code == "VERSION_CONFLICT"
+    with db.sessions() as s:
+        assert get_household(s, clerk, rec.id, registry).version == 2
+
+    # Remove a member: inactive, kept as history, gone from the document with their income.
+    with db.sessions() as s:
+        upd2 = update_household(
+            s,
+            clerk,
+            rec.id,
+            {**doc, "income": [{"kind": "wages", "monthlyAmount": 900, "member": P2}]},
+            registry,
+        )
+    with db.sessions() as s:
+        after = remove_member(s, clerk, rec.id, P2, registry, expected_version=upd2.version)
+    assert after.version == upd2.version + 1
+    removed = next(m for m in after.members if m.id_number == P2)
+    assert not removed.active and removed.removed_at is not None
+    assert [m["idNumber"] for m in after.document["members"]] == [P1, P3]
+    assert after.document["income"] == []
+    assert active_members(db) == [(rec.id, P1), (rec.id, P3)]
+
+    # The head cannot be removed; an unknown or already removed member is not found.
+    with db.sessions() as s, pytest.raises(InvalidInput):
+        remove_member(s, clerk, rec.id, P1, registry)
+    with db.sessions() as s, pytest.raises(NotFound):
+        remove_member(s, clerk, rec.id, P2, registry)
+    with db.sessions() as s, pytest.raises(NotFound):
+        get_household(s, clerk, 999_999, registry)
+
+
+def test_update_dropping_a_member_marks_them_removed(db, registry):
+    clerk = user(db, registry)
+    with db.sessions() as s:
+        rec = create_household(
+            s, clerk, household_doc(WUHUA, (P1, "张三", "head"), (P2, "李四", "spouse")), registry
+        )
+    with db.sessions() as s:
+        upd = update_household(
+            s, clerk, rec.id, household_doc(WUHUA, (P1, "张三", "head")), registry
+        )
+    assert [(m.id_number, m.active) for m in upd.members] == [(P1, True), (P2, False)]
+    # Re-adding them later gives a new active row; the old one stays as history.
+    with db.sessions() as s:
+        again = update_household(
+            s,
+            clerk,
+            rec.id,
+            household_doc(WUHUA, (P1, "张三", "head"), (P2, "李四", "spouse")),
+            registry,
+        )
+    assert sorted((m.id_number, m.active) for m in again.members) == [
+        (P1, True),
+        (P2, False),
+        (P2, True),
+    ]
+
+
+def test_duplicate_person_across_households(db, registry):
+    clerk = user(db, registry)
+    with db.sessions() as s:
+        first = create_household(
+            s, clerk, household_doc(WUHUA, (P1, "张三", "head"), (P2, "李四", "spouse")), registry
+        )
+    with db.sessions() as s, pytest.raises(DuplicatePerson) as err:
+        create_household(
+            s, clerk, household_doc(WUHUA, (P3, "王五", "head"), (P2, "李四", "spouse")), registry
+        )
+    assert err.value.code == "DUPLICATE_PERSON"
+    assert [(e.field, e.code) for e in err.value.errors] == [
+        ("members[1].idNumber", "DUPLICATE_PERSON")
+    ]
+    assert count(db, HouseholdRow) == 1  # nothing written
+    assert active_members(db) == [(first.id, P1), (first.id, P2)]
+
+    # Adding the person to another household by an update is refused the same way.
+    with db.sessions() as s:
+        other = create_household(s, clerk, household_doc(WUHUA, (P3, "王五", "head")), registry)
+    with db.sessions() as s, pytest.raises(DuplicatePerson):
+        update_household(
+            s,
+            clerk,
+            other.id,
+            household_doc(WUHUA, (P3, "王五", "head"), (P1, "张三", "parent")),
+            registry,
+        )
+    with db.sessions() as s:
+        assert get_household(s, clerk, other.id, registry).version == 1
+
+    # Once removed from the first household, the person may join another.
+    with db.sessions() as s:
+        remove_member(s, clerk, first.id, P2, registry)
+    with db.sessions() as s:
+        upd = update_household(
+            s,
+            clerk,
+            other.id,
+            household_doc(WUHUA, (P3, "王五", "head"), (P2, "李四", "spouse")),
+            registry,
+        )
+    assert upd.version == 2
+
+
+def test_duplicate_person_is_enforced_by_the_database(db, registry, monkeypatch):
+    """Without the up-front check, the partial unique index still refuses, and rolls back all."""
+    clerk = user(db, registry)
+    with db.sessions() as s:
+        create_household(s, clerk, household_doc(WUHUA, (P1, "张三", "head")), registry)
+    monkeypatch.setattr(store, "_check_duplicates", lambda *a: None)
+    with db.sessions() as s, pytest.raises(DuplicatePerson) as err:
+        create_household(
+            s, clerk, household_doc(WUHUA, (P2, "李四", "head"), (P1, "张三", "child")), registry
+        )
+    assert [e.field for e in err.value.errors] == ["members[1].idNumber"]
+    assert count(db, HouseholdRow) == 1  # the household row inserted first was rolled back
+    assert count(db, MemberRow) == 1
+
+
+def test_concurrent_creation_of_the_same_person_exactly_one_wins(db, registry, monkeypatch):
+    """Two sessions save households with the same person at once: one wins, one gets
+    DUPLICATE_PERSON. On PostgreSQL both pass the up-front check before either inserts (a
+    barrier), so the unique index decides; SQLite serialises writers (BEGIN IMMEDIATE)."""
+    clerk = user(db, registry)
+    start = threading.Barrier(2, timeout=30)
+    checked = threading.Barrier(2, timeout=30)
+    if db.backend == "postgresql":
+        original = store._check_duplicates
+
+        def check_then_wait(session, h, household_id):
+            original(session, h, household_id)
+            checked.wait()
+
+        monkeypatch.setattr(store, "_check_duplicates", check_then_wait)
+
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def save(head: str, seq: int) -> None:
+        doc = household_doc(WUHUA, (head, "户主", "head"), (P1, "张三", "child"))
+        start.wait()
+        try:
+            with db.sessions() as s:
+                r: object = create_household(s, clerk, doc, registry)
+        except Exception as exc:  # collected and checked below
+            r = exc
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=save, args=(p, i)) for i, p in enumerate((P2, P3))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 2
+    wins = [r for r in results if isinstance(r, store.HouseholdRecord)]
+    losses = [r for r in results if isinstance(r, DuplicatePerson)]
+    assert len(wins) == 1 and len(losses) == 1, results
+    if db.backend == "postgresql":  # the index, not the up-front check, refused the loser
+        assert isinstance(losses[0].__cause__, IntegrityError)
+    assert count(db, HouseholdRow) == 1
+    assert active_members(db) == sorted(
+        [(wins[0].id, wins[0].members[0].id_number), (wins[0].id, P1)]
+    )
+
+
+def test_a_household_with_one_bad_member_writes_nothing(db, registry):
+    clerk = user(db, registry)
+    bad = P2[:-1] + ("0" if P2[-1] != "0" else "1")  # wrong check digit
+    with db.sessions() as s, pytest.raises(InvalidHousehold) as err:
+        create_household(
+            s, clerk, household_doc(WUHUA, (P1, "张三", "head"), (bad, "李四", "spouse")), registry
+        )
+    assert [(e.field, e.code) for e in err.value.errors] == [
+        ("members[1].idNumber", "INVALID_ID_NUMBER")
+    ]
+    assert count(db, HouseholdRow) == 0
+    assert count(db, MemberRow) == 0
+
+
+def test_list_by_jurisdiction_with_cursor_pagination(db, registry):
+    clerk_wuhua = user(db, registry, "village_clerk", WUHUA)
+    clerk_panlong = user(db, registry, "village_clerk", PANLONG)
+    clerk_nanming = user(db, registry, "village_clerk", NANMING)
+    admin = user(db, registry, "province_admin", YUNNAN)
+    ids: list[int] = []
+    with db.sessions() as s:
+        for i in range(5):
+            r = create_household(
+                s,
+                clerk_wuhua,
+                household_doc(WUHUA, (id_number(WUHUA, 10 + i), "户主", "head")),
+                registry,
+            )
+            ids.append(r.id)
+        r = create_household(
+            s,
+            clerk_panlong,
+            household_doc(PANLONG, (id_number(PANLONG, 1), "户主", "head")),
+            registry,
+        )
+        panlong_id = r.id
+        create_household(
+            s,
+            clerk_nanming,
+            household_doc(NANMING, (id_number(NANMING, 1), "户主", "head")),
+            registry,
+        )
+
+    seen: list[int] = []
+    after = None
+    pages = 0
+    with db.sessions() as s:
+        while True:
+            page = list_households(s, admin, KUNMING, registry, first=2, after=after)
+            seen += [h.id for h in page.items]
+            pages += 1
+            if not page.has_next_page:
+                break
+            after = page.end_cursor
+    assert seen == [*ids, panlong_id]  # the county and its sibling under the prefecture, in order
+    assert pages == 3
+    with db.sessions() as s:
+        assert [h.id for h in list_households(s, admin, YUNNAN, registry, first=100).items] == seen
+        only = list_households(s, clerk_wuhua, WUHUA, registry, first=10)
+        assert [h.id for h in only.items] == ids and not only.has_next_page
+        empty = list_households(s, admin, "532300", registry)
+        assert empty.items == () and empty.end_cursor is None and not empty.has_next_page
+        with pytest.raises(InvalidInput):
+            list_households(s, admin, KUNMING, registry, after="not-a-cursor")
+        with pytest.raises(InvalidInput):
+            list_households(s, admin, KUNMING, registry, first=0)
+
+
+def test_decisions_are_stored_with_household_program_date_and_user(db, registry):
+    clerk = user(db, registry)
+    with db.sessions() as s:
+        h = create_household(s, clerk, household_doc(WUHUA, (P1, "张三", "head")), registry)
+    decision = {"eligible": True, "monthlyAmount": 123.5, "reasons": ["低于标准"]}
+    with db.sessions() as s:
+        d = record_decision(s, clerk, h.id, "dibao", dt.date(2024, 6, 1), decision, registry)
+    assert (d.household_id, d.program, d.as_of, d.user) == (
+        h.id,
+        "dibao",
+        dt.date(2024, 6, 1),
+        clerk.name,
+    )
+    assert d.created_at.tzinfo is not None
+    with db.sessions() as s:
+        record_decision(s, clerk, h.id, "tekun", dt.date(2024, 6, 2), {"eligible": False}, registry)
+    with db.sessions() as s:
+        got = list_decisions(s, clerk, h.id, registry)
+        assert [x.program for x in got] == ["tekun", "dibao"]
+        assert got[1].document == decision
+        assert [x.program for x in list_decisions(s, clerk, h.id, registry, program="dibao")] == [
+            "dibao"
+        ]
+    with db.sessions() as s, pytest.raises(NotFound):
+        record_decision(s, clerk, 424242, "dibao", dt.date(2024, 6, 1), decision, registry)
+    assert count(db, DecisionRow) == 2
+
+
+def test_sqlite_engine_has_foreign_keys_and_wal(tmp_path):
+    url = f"sqlite:///{tmp_path / 'x' / 'y.sqlite3'}"
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+    assert Path(tmp_path / "x").is_dir()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,8 +15,16 @@ import httpx
 import pytest
 
 from core.api.app import create_app
-from core.api.schema import MAX_ALIASES, MAX_DEPTH, MAX_LIST_NESTING, MAX_TOKENS, sdl
-from core.policy_service import PolicyBase
+from core.api.schema import (
+    MAX_ALIASES,
+    MAX_COST,
+    MAX_DEPTH,
+    MAX_LIST_NESTING,
+    MAX_TOKENS,
+    estimated_cost,
+    sdl,
+)
+from core.policy_service import MAX_COMPARE, PolicyBase
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 PHASE_OUT = "dibao.phase_out.max_months"
@@ -280,6 +291,23 @@ def test_compare_needs_a_jurisdiction(client: Client) -> None:
     assert codes(errors) == ["INVALID_INPUT"]
 
 
+def test_compare_gives_one_cell_per_distinct_jurisdiction(client: Client) -> None:
+    # national and 000000 are the same jurisdiction: PolicyBase.compare keeps it once.
+    q = """{ comparePolicies(jurisdictions: ["640121", "national", "000000", "640121"],
+                             asOf: "2023-06-01", paths: ["dibao.phase_out.max_months"]) {
+        path differs cells { jurisdiction { code } value }
+    } }"""
+    (row,) = ok(client, q)["comparePolicies"]
+    assert [c["jurisdiction"]["code"] for c in row["cells"]] == ["640121", "000000"]
+    assert [c["value"] for c in row["cells"]] == [18, 6]
+    assert row["differs"] is True
+
+
+def test_compare_with_an_empty_list_of_paths_has_no_rows(client: Client) -> None:
+    q = '{ comparePolicies(jurisdictions: ["640121", "000000"], paths: []) { path } }'
+    assert ok(client, q) == {"comparePolicies": []}
+
+
 # -- jurisdictions, plugins, programs, catalog ---------------------------------------------------
 
 
@@ -444,7 +472,7 @@ def test_a_failing_extension_is_masked_too(
         raise RuntimeError("secret extension detail")
         yield
 
-    monkeypatch.setattr(api_schema.ResultCache, "on_execute", broken_hook)
+    monkeypatch.setattr(api_schema.CachedResults, "on_execute", broken_hook)
     c = Client(create_app(base))
     try:
         with caplog.at_level(logging.ERROR, logger="doudi.api"):
@@ -508,8 +536,53 @@ def test_list_nesting_limit(client: Client) -> None:
     q = f'{{ jurisdiction(code: "000000") {{ {inner} }} }}'
     data, errors = gql(client, q)
     assert data is None
-    assert codes(errors) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert codes(errors)[0] == "GRAPHQL_VALIDATION_FAILED"  # (too costly as well)
     assert "lists" in errors[0]["message"]
+
+
+def test_a_query_multiplying_lists_is_refused_quickly(client: Client, base: PolicyBase) -> None:
+    # Every limit above passes; run, it took seconds on the one worker and returned megabytes.
+    provinces = [j.code for j in base.registry.children("000000")][:MAX_COMPARE]
+    q = f"""{{ comparePolicies(jurisdictions: {json.dumps(provinces)}) {{
+        cells {{ jurisdiction {{ children {{ children {{ code }} }} }} }}
+    }} }}"""
+    t0 = time.perf_counter()
+    data, errors = gql(client, q)
+    assert time.perf_counter() - t0 < 1.0
+    assert data is None
+    assert codes(errors) == ["QUERY_TOO_COMPLEX"]
+    assert f"at most {MAX_COST}" in errors[0]["message"]
+    # Fragments count as if written out, and each alias adds its own cost: one full compare
+    # passes, the same twice does not.
+    row = f"""fragment Row on ComparisonRow {{ path differs cells {{
+        jurisdiction {{ code name level parent {{ code name }} }}
+        value isSet effectiveFrom effectiveUntil {LAYER} {SOURCE}
+    }} }}"""
+    once = f"query($js: [String!]!) {{ a: comparePolicies(jurisdictions: $js) {{ ...Row }} }} {row}"
+    twice = f"""query($js: [String!]!) {{ a: comparePolicies(jurisdictions: $js) {{ ...Row }}
+        b: comparePolicies(jurisdictions: $js) {{ ...Row }} }} {row}"""
+    assert len(ok(client, once, {"js": FIVE})["a"]) >= 60
+    data, errors = gql(client, twice, {"js": FIVE})
+    assert data is None
+    assert codes(errors) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_the_biggest_legitimate_compare_is_within_the_cost_limit() -> None:
+    from graphql import parse
+
+    from core.api.schema import schema
+
+    # What the five-way every-path test asks for, but as the largest compare allowed: the
+    # estimate assumes MAX_COMPARE jurisdictions and every catalog path whatever is asked.
+    q = f"""query($js: [String!]!) {{ comparePolicies(jurisdictions: $js) {{
+        path unit labelZh differs
+        cells {{
+            jurisdiction {{ code name level parent {{ code name }} }}
+            value isSet effectiveFrom effectiveUntil {LAYER} {SOURCE}
+        }}
+    }} }}"""
+    (cost,) = estimated_cost(schema._schema, parse(q)).values()
+    assert cost <= MAX_COST
 
 
 def test_fragment_explosion_is_refused_quickly(client: Client) -> None:
@@ -523,6 +596,71 @@ def test_fragment_explosion_is_refused_quickly(client: Client) -> None:
     assert data is None
     assert codes(errors) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "fragments are expanded" in errors[0]["message"]
+
+
+# -- the CLI's JSON and the API show the same fields -----------------------------------------------
+
+
+def _camel(x: Any) -> Any:
+    """A plain form from core.serialize as the API shows it: camelCase keys, enums by name."""
+    if isinstance(x, dict):
+        return {
+            re.sub(r"_(.)", lambda m: m.group(1).upper(), k): (
+                v.upper() if k in ("level", "kind") and isinstance(v, str) else _camel(v)
+            )
+            for k, v in x.items()
+        }
+    if isinstance(x, list):
+        return [_camel(v) for v in x]
+    return x
+
+
+@pytest.mark.parametrize(("code", "as_of"), [("640121", "2023-06-01"), ("640121", "2021-06-01")])
+def test_a_parameter_is_the_same_in_the_api_and_the_cli_json(
+    client: Client, base: PolicyBase, code: str, as_of: str
+) -> None:
+    import datetime as dt
+
+    from core import serialize
+
+    api = parameter(client, code, as_of)
+    p = base.parameter(code, PHASE_OUT, dt.date.fromisoformat(as_of))
+    cli = _camel(serialize.parameter(p))
+    assert {k: api[k] for k in cli} == cli
+    history = _camel([serialize.history_entry(e) for e in base.history(code, PHASE_OUT)])
+    assert api["history"] == history
+
+
+def test_a_compare_cell_is_the_same_in_the_api_and_the_cli_json(
+    client: Client, base: PolicyBase
+) -> None:
+    import datetime as dt
+
+    from core import serialize
+
+    q = f"""{{ comparePolicies(jurisdictions: ["640121", "640122"], asOf: "2023-06-01",
+                               paths: ["{PHASE_OUT}"]) {{
+        cells {{ value isSet effectiveFrom effectiveUntil {LAYER} {SOURCE} }}
+    }} }}"""
+    (row,) = ok(client, q)["comparePolicies"]
+    (core_row,) = base.compare(["640121", "640122"], dt.date(2023, 6, 1), [PHASE_OUT])
+    cli = serialize.comparison_row(core_row, ["640121", "640122"])
+    assert row["cells"] == [_camel(cli["cells"][c]) for c in ("640121", "640122")]
+    assert "effective_until" in cli["cells"]["640121"]
+
+
+def test_empty_strings_are_null_in_the_api_and_the_cli_json() -> None:
+    from core import serialize
+    from core.api.types import Source
+    from core.hookspecs import Document
+    from core.hookspecs import Source as CoreSource
+
+    s = CoreSource(Document(id="d", title="某文件"), section="", quote="")
+    plain = serialize.source(s)
+    assert plain is not None
+    assert plain["number"] is None and plain["section"] is None and plain["url"] is None
+    assert plain["title"] == "某文件"
+    assert serialize.source_fields(s) == vars(Source.of(s))
 
 
 # -- caches, GraphiQL, health, schema file ---------------------------------------------------------
@@ -550,6 +688,47 @@ def test_repeated_queries_are_served_from_the_caches(base: PolicyBase) -> None:
         assert len(results) == 2
     finally:
         c.close()
+
+
+def test_the_caches_are_bounded_by_entries_and_bytes() -> None:
+    from core.api.cache import LRUCache
+
+    class Texts(LRUCache[str, str]):
+        def sizeof(self, key: str, value: str) -> int:
+            return len(value)
+
+    cache = Texts(maxsize=3, max_bytes=160)  # an entry may take up to 10 bytes
+    for k in "abcd":
+        assert cache.put(k, "x" * 5)
+    assert list(cache) == ["b", "c", "d"]  # by entries
+    assert cache.get("b") == "x" * 5  # b is now the most recent
+    assert cache.put("e", "y" * 10)
+    assert list(cache) == ["d", "b", "e"] and cache.nbytes == 20
+    assert not cache.put("big", "z" * 11)  # bigger than max_bytes // 16: never kept
+    assert cache.get("big") is None
+    bytes_cache = Texts(maxsize=100, max_bytes=30, max_item_bytes=10)
+    for k in "abcdefgh":
+        bytes_cache.put(k, "x" * 8)
+    assert list(bytes_cache) == ["f", "g", "h"] and bytes_cache.nbytes == 24  # by bytes
+    nothing = Texts(maxsize=0, max_bytes=1000)
+    assert not nothing.put("a", "x")
+    assert len(nothing) == 0
+
+
+def test_the_result_cache_is_bounded_by_size(base: PolicyBase) -> None:
+    from graphql import ExecutionResult
+
+    from core.api.context import ResultCache
+
+    cache = ResultCache(max_bytes=16 * 1024 * 1024)
+    small = ExecutionResult(data={"policy": {"parameter": {"value": 6}}})
+    big = ExecutionResult(data={"rows": ["x" * 1000] * 1000})  # ~2 MB measured
+    k = ResultCache.key("{ q }", None, {"j": "640121"}, base.version)
+    assert cache.sizeof(k, small) < 200
+    assert cache.sizeof(k, big) > 1024 * 1024
+    assert cache.put(k, small)
+    assert not cache.put(ResultCache.key("{ big }", None, None, base.version), big)
+    assert len(cache) == 1 and cache.get(k) is small
 
 
 def test_graphiql_on_get(client: Client) -> None:

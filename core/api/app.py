@@ -5,17 +5,16 @@ policy base is built on the first request unless one is given.
 
 Responses to POSTed queries are cached by their exact body (see :class:`ResponseCache`): a
 repeated query skips strawberry entirely, which is what keeps the API near the speed of a
-bare endpoint. Anything not cached goes through strawberry as usual (its own result cache,
-:class:`core.api.schema.ResultCache`, still saves the execution).
+bare endpoint. Anything not cached goes through strawberry as usual (the result cache,
+:class:`core.api.context.ResultCache`, used by :class:`core.api.schema.CachedResults`, still
+saves the execution).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import OrderedDict
 from collections.abc import Callable
-from threading import Lock
 
 from cross_web import HTTPException  # what strawberry's views raise (a strawberry dependency)
 from starlette.applications import Starlette
@@ -28,6 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from core.api.cache import LRUCache
 from core.api.context import Context, ResultCache
 from core.api.errors import format_errors
 from core.api.schema import schema
@@ -43,8 +43,8 @@ _CONTEXT_KEY = "doudi.context"
 ResponseKey = tuple[str, bytes, str, str]
 
 
-class ResponseCache:
-    """A bounded LRU (entries and bytes) of response bodies of error-free queries.
+class ResponseCache(LRUCache[ResponseKey, bytes]):
+    """Response bodies of error-free queries, bounded by entries and bytes.
 
     Keyed by (content type, request body, ``PolicyBase.version``, today's date): the same body
     is the same query, operation and variables, so it validates and executes the same way.
@@ -53,48 +53,22 @@ class ResponseCache:
     def __init__(
         self, maxsize: int = RESPONSE_CACHE_SIZE, max_bytes: int = RESPONSE_CACHE_BYTES
     ) -> None:
-        self.maxsize = maxsize
-        self.max_bytes = max_bytes
-        self._items: OrderedDict[ResponseKey, bytes] = OrderedDict()
-        self._bytes = 0
-        self._lock = Lock()
+        super().__init__(maxsize, max_bytes)
 
-    def get(self, key: ResponseKey) -> bytes | None:
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: ResponseKey, body: bytes) -> None:
-        size = len(body) + len(key[1])
-        if size > self.max_bytes // 16:
-            return  # one huge answer must not evict everything else
-        with self._lock:
-            old = self._items.pop(key, None)
-            if old is not None:
-                self._bytes -= len(old) + len(key[1])
-            self._items[key] = body
-            self._bytes += size
-            while self._items and (len(self._items) > self.maxsize or self._bytes > self.max_bytes):
-                k, v = self._items.popitem(last=False)
-                self._bytes -= len(v) + len(k[1])
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._bytes = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
+    def sizeof(self, key: ResponseKey, value: bytes) -> int:
+        return len(value) + len(key[1])
 
 
-def _unavailable(exc: DoudiError) -> JSONResponse:
+def _unavailable(exc: DoudiError, *, health: bool = False) -> JSONResponse:
+    """The 503 while the policy base cannot load: its code and message, as a GraphQL error
+    (``/graphql``) or as a health status (``/healthz``)."""
     logger.error("policy base failed to load: %s", exc.message)
-    return JSONResponse(
-        {"data": None, "errors": [{"message": exc.message, "extensions": {"code": exc.code}}]},
-        status_code=503,
+    body: dict[str, object] = (
+        {"status": "error", "code": exc.code, "message": exc.message}
+        if health
+        else {"data": None, "errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
     )
+    return JSONResponse(body, status_code=503)
 
 
 class DoudiGraphQL(GraphQL[Context, None]):
@@ -177,10 +151,7 @@ def create_app(base: PolicyBase | None = None) -> Starlette:
         try:
             b = get_base()
         except DoudiError as exc:
-            logger.error("policy base failed to load: %s", exc.message)
-            return JSONResponse(
-                {"status": "error", "code": exc.code, "message": exc.message}, status_code=503
-            )
+            return _unavailable(exc, health=True)
         return JSONResponse(
             {
                 "status": "ok",

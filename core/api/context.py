@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from threading import Lock
 from typing import Any
 
 from graphql import ExecutionResult
@@ -14,26 +12,26 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from core.api.cache import LRUCache
 from core.policy_service import PolicyBase, today
 
 RESULT_CACHE_SIZE = 1024
+RESULT_CACHE_BYTES = 64 * 1024 * 1024
 
-CacheKey = tuple[str, str | None, str, str, str]
+ResultKey = tuple[str, str | None, str, str, str]
 
 
-class ResultCache:
-    """A bounded LRU of error-free query results.
+class ResultCache(LRUCache[ResultKey, ExecutionResult]):
+    """Error-free query results, bounded by entries and approximate bytes.
 
     A result depends only on the query, its variables, the merged policy (``PolicyBase.version``)
     and, through the default ``asOf``, today's date in China: all of them are in the key.
     """
 
-    def __init__(self, maxsize: int = RESULT_CACHE_SIZE) -> None:
-        self.maxsize = maxsize
-        self._items: OrderedDict[CacheKey, ExecutionResult] = OrderedDict()
-        self._lock = Lock()
-        self.hits = 0
-        self.misses = 0
+    def __init__(
+        self, maxsize: int = RESULT_CACHE_SIZE, max_bytes: int = RESULT_CACHE_BYTES
+    ) -> None:
+        super().__init__(maxsize, max_bytes)
 
     @staticmethod
     def key(
@@ -41,7 +39,7 @@ class ResultCache:
         operation_name: str | None,
         variables: Mapping[str, Any] | None,
         version: str,
-    ) -> CacheKey:
+    ) -> ResultKey:
         variables_json = (
             json.dumps(variables, sort_keys=True, separators=(",", ":"), default=str)
             if variables
@@ -49,29 +47,11 @@ class ResultCache:
         )
         return (query, operation_name, variables_json, version, today().isoformat())
 
-    def get(self, key: CacheKey) -> ExecutionResult | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return hit
-
-    def put(self, key: CacheKey, result: ExecutionResult) -> None:
-        with self._lock:
-            self._items[key] = result
-            self._items.move_to_end(key)
-            while len(self._items) > self.maxsize:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-    def __len__(self) -> int:
-        return len(self._items)
+    def sizeof(self, key: ResultKey, value: ExecutionResult) -> int:
+        """The key's texts plus twice the result's length as JSON (the objects in memory take
+        about 1.75 times their JSON length; measured on a five-way compare)."""
+        data = json.dumps(value.data, ensure_ascii=False, separators=(",", ":"), default=str)
+        return len(key[0]) + len(key[2]) + 2 * len(data)
 
 
 @dataclass

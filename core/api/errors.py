@@ -3,8 +3,9 @@
 - a :class:`~core.errors.DoudiError` (unknown jurisdiction, unknown parameter, invalid input ...)
   keeps its message and gets its ``code``;
 - a document that does not parse gets ``GRAPHQL_PARSE_FAILED``, one that fails validation
-  (unknown field, too deep, too many aliases ...) ``GRAPHQL_VALIDATION_FAILED``, a variable of the
-  wrong type (a malformed Date, say) ``BAD_USER_INPUT``;
+  (unknown field, too deep, too many aliases ...) ``GRAPHQL_VALIDATION_FAILED``, one whose answer
+  could be too big (the cost limit) ``QUERY_TOO_COMPLEX``, a variable of the wrong type (a
+  malformed Date, say) ``BAD_USER_INPUT``;
 - anything else is a bug: it is logged with its traceback and reaches the client only as
   "Unexpected error." with ``INTERNAL_SERVER_ERROR``.
 """
@@ -26,6 +27,7 @@ logger = logging.getLogger("doudi.api")
 MASKED_MESSAGE = "Unexpected error."
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 

@@ -5,28 +5,29 @@
 
 Per request the extensions run in this order:
 
-- :class:`Limits` adds strawberry's depth (``MAX_DEPTH``) and alias (``MAX_ALIASES``) rules and a
-  list-nesting rule (``MAX_LIST_NESTING``) as validation rules; strawberry's
+- :class:`Limits` adds strawberry's depth (``MAX_DEPTH``) and alias (``MAX_ALIASES``) rules, a
+  list-nesting rule (``MAX_LIST_NESTING``) and a cost rule (``MAX_COST`` estimated values, see
+  :func:`estimated_cost`; ``QUERY_TOO_COMPLEX``) as validation rules; strawberry's
   ``MaxTokensLimiter`` caps the tokens the parser accepts (``MAX_TOKENS``);
-- :class:`ParseCache` (strawberry's ParserCache) and :class:`GuardedValidationCache` (strawberry's
-  ValidationCache, keyed by query text, refusing exponential fragment expansions first) skip
-  re-parsing and re-validating a query seen before. The limits' rule classes are built once, at
-  import, so the validation cache key is stable, and a cached validation still returns the
-  limits' errors;
-- :class:`ResultCache` skips execution of a query whose error-free result is cached;
+- :class:`ParseCache` and :class:`GuardedValidationCache` (strawberry's ParserCache and
+  ValidationCache, keyed by query text, the latter refusing exponential fragment expansions
+  first) skip re-parsing and re-validating a query seen before. The limits' rule classes are
+  built once, at import, so the validation cache key is stable, and a cached validation still
+  returns the limits' errors;
+- :class:`CachedResults` skips execution of a query whose error-free result is in the app's
+  :class:`~core.api.context.ResultCache`;
 - :class:`~core.api.errors.ErrorCodes` gives every error ``extensions.code`` and masks bugs.
 
 In front of all this, :class:`core.api.app.ResponseCache` answers a repeated POST body without
-entering strawberry at all.
+entering strawberry at all. Every cache is a :class:`~core.api.cache.LRUCache` (bounded by
+entries and bytes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from functools import partial
-from threading import Lock
 from typing import Any
 
 import strawberry
@@ -49,6 +50,7 @@ from graphql import (
     ValidationRule,
     is_list_type,
     is_non_null_type,
+    parse,
 )
 from graphql import (
     ExecutionResult as GraphQLExecutionResult,
@@ -56,7 +58,6 @@ from graphql import (
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
-    ParserCache,
     SchemaExtension,
     ValidationCache,
 )
@@ -67,11 +68,11 @@ from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
+from core.api.cache import LRUCache
 from core.api.context import Context
-from core.api.errors import VALIDATION_FAILED, ErrorCodes, log_errors
+from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, log_errors
 from core.api.types import (
     CatalogEntry,
-    ComparisonCell,
     ComparisonRow,
     Info,
     Jurisdiction,
@@ -80,15 +81,36 @@ from core.api.types import (
     Program,
 )
 from core.jurisdictions import NATIONAL_CODE
-from core.policy_service import PolicyBase, today
+from core.policy_service import MAX_COMPARE, PolicyBase, today
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
 MAX_TOKENS = 3000
 MAX_LIST_NESTING = 4
 MAX_EXPANDED_FIELDS = MAX_TOKENS  # only fragment reuse can select more fields than tokens
+MAX_COST = 100_000  # estimated values in a result (see estimated_cost)
 PARSE_CACHE_SIZE = 256
+PARSE_CACHE_BYTES = 32 * 1024 * 1024
 VALIDATION_CACHE_SIZE = 256
+VALIDATION_CACHE_BYTES = 8 * 1024 * 1024
+
+# How many items a list field may hold, for estimated_cost: upper bounds of the data with room
+# to grow (70 catalog paths, at most 37 children, 3 ancestors, 5 layers in a chain, 3 history
+# entries, 6 plugins today). Any other list counts DEFAULT_LIST_SIZE.
+PARAMETERS_ESTIMATE = 100
+LIST_SIZES: dict[tuple[str, str], int] = {
+    ("Query", "comparePolicies"): PARAMETERS_ESTIMATE,
+    ("Query", "parameterCatalog"): PARAMETERS_ESTIMATE,
+    ("Policy", "parameters"): PARAMETERS_ESTIMATE,
+    ("ComparisonRow", "cells"): MAX_COMPARE,
+    ("Query", "jurisdictions"): 40,
+    ("Jurisdiction", "children"): 40,
+    ("Plugin", "jurisdictions"): 40,
+    ("Jurisdiction", "ancestors"): 4,
+    ("ParameterValue", "overrides"): 5,
+    ("ParameterValue", "history"): 10,
+}
+DEFAULT_LIST_SIZE = 20
 
 
 # -- queries --------------------------------------------------------------------------------------
@@ -118,18 +140,13 @@ class Query:
     ) -> list[ComparisonRow]:
         base = info.context.base
         day = as_of or today()
+        # The codes as given: compare itself normalises them and keeps each jurisdiction once.
         rows = base.compare(jurisdictions, day, paths, prefix)
-        js = [Jurisdiction.of(base.jurisdiction(c)) for c in jurisdictions]
-        return [
-            ComparisonRow(
-                path=row.path,
-                unit=(spec := base.catalog[row.path]).unit,
-                label_zh=spec.label_zh or None,
-                differs=row.differs,
-                cells=[ComparisonCell.of(j, cell) for j, cell in zip(js, row.cells, strict=True)],
-            )
-            for row in rows
-        ]
+        # Only to label the cells, in compare's order (the strict zip in ComparisonRow.of fails
+        # loudly should the two ever disagree).
+        columns = dict.fromkeys(base.jurisdiction(c) for c in jurisdictions)
+        js = [Jurisdiction.of(j) for j in columns]
+        return [ComparisonRow.of(row, base.catalog[row.path], js) for row in rows]
 
     @strawberry.field(description="A jurisdiction by GB/T 2260 code (000000 or national: China).")
     def jurisdiction(self, info: Info, code: str) -> Jurisdiction:
@@ -252,21 +269,109 @@ def _list_nesting_rule(max_nesting: int) -> type[ValidationRule]:
     return ListNestingLimit
 
 
+def estimated_cost(
+    graphql_schema: GraphQLSchema, document: DocumentNode
+) -> dict[OperationDefinitionNode, int]:
+    """How many values each operation of ``document`` may return, at most (roughly).
+
+    Every field counts once per item of every list field above it, a list counting as many
+    items as :data:`LIST_SIZES` says (``DEFAULT_LIST_SIZE`` otherwise): ``comparePolicies {
+    cells { jurisdiction { children { code } } } }`` is 100 rows × 20 cells × (1 + 1 + 40 × 2).
+    The sizes are upper bounds (every catalog path, as many jurisdictions as may be compared),
+    as arguments in variables are not known when a query is validated. Introspection fields
+    count one each (their size is the schema's). Fragments are measured once each.
+    """
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    memo: dict[str, int] = {}
+
+    def cost(sel_set: SelectionSetNode, parent: Any, stack: frozenset[str]) -> int:
+        total = 0
+        for sel in sel_set.selections:
+            if isinstance(sel, FieldNode):
+                name = sel.name.value
+                if name.startswith("__") or not isinstance(
+                    parent, GraphQLObjectType | GraphQLInterfaceType
+                ):
+                    total += 1
+                    continue
+                field = parent.fields.get(name)
+                if field is None:
+                    continue  # reported by the standard rules
+                lists, named = _unwrap(field.type)
+                items = LIST_SIZES.get((parent.name, name), DEFAULT_LIST_SIZE) ** lists
+                inner = cost(sel.selection_set, named, stack) if sel.selection_set else 0
+                total += items * (1 + inner)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = sel.type_condition
+                t = graphql_schema.get_type(cond.name.value) if cond else parent
+                total += cost(sel.selection_set, t, stack)
+            elif isinstance(sel, FragmentSpreadNode):
+                total += spread(sel.name.value, stack)
+        return total
+
+    def spread(name: str, stack: frozenset[str]) -> int:
+        if name in memo:
+            return memo[name]
+        frag = fragments.get(name)
+        if frag is None or name in stack:
+            return 0  # unknown fragments and cycles are reported by the standard rules
+        t = graphql_schema.get_type(frag.type_condition.name.value)
+        memo[name] = cost(frag.selection_set, t, stack | {name})
+        return memo[name]
+
+    out: dict[OperationDefinitionNode, int] = {}
+    for d in document.definitions:
+        if isinstance(d, OperationDefinitionNode):
+            root = graphql_schema.get_root_type(d.operation)
+            if root is not None:
+                out[d] = cost(d.selection_set, root, frozenset())
+    return out
+
+
+def _cost_rule(max_cost: int) -> type[ValidationRule]:
+    """A rule refusing operations whose :func:`estimated_cost` is above ``max_cost``.
+
+    Depth, aliases and list nesting alone still let a query multiply lists of 20 and 40 items
+    into millions of values (seconds of work on the one worker and megabytes of answer).
+    """
+
+    class CostLimit(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            for op, n in estimated_cost(context.schema, context.document).items():
+                if n > max_cost:
+                    name = op.name.value if op.name else "anonymous"
+                    context.report_error(
+                        GraphQLError(
+                            f"'{name}' could return about {n} values; at most {max_cost} are "
+                            "allowed: ask for fewer jurisdictions, paths or nested lists",
+                            op,
+                            extensions={"code": QUERY_TOO_COMPLEX},
+                        )
+                    )
+
+    return CostLimit
+
+
 # Built once: a rule class made per request would defeat the validation cache (its key includes
 # the rule classes).
 _DEPTH_RULE = _depth.create_validator(MAX_DEPTH, None, None)
 _ALIASES_RULE = _max_aliases.create_validator(MAX_ALIASES)
 _LIST_NESTING_RULE = _list_nesting_rule(MAX_LIST_NESTING)
+_COST_RULE = _cost_rule(MAX_COST)
 
 
 class Limits(AddValidationRules):
-    """strawberry's QueryDepthLimiter and MaxAliasesLimiter rules, and the list-nesting rule.
+    """strawberry's QueryDepthLimiter and MaxAliasesLimiter rules, the list-nesting rule and
+    the cost rule.
 
     One extension (fewer hooks per request) whose rule classes are built once, at import.
     """
 
     def __init__(self) -> None:
-        super().__init__([_DEPTH_RULE, _ALIASES_RULE, _LIST_NESTING_RULE])
+        super().__init__([_DEPTH_RULE, _ALIASES_RULE, _LIST_NESTING_RULE, _COST_RULE])
 
 
 def expanded_fields(document: DocumentNode) -> int:
@@ -323,14 +428,37 @@ def _validate(
         ]
     else:
         errors = validate_document(graphql_schema, document, rules)
-    for error in errors:
-        error.extensions = {**(error.extensions or {}), "code": VALIDATION_FAILED}
+    for error in errors:  # QUERY_TOO_COMPLEX errors keep their code
+        error.extensions = {"code": VALIDATION_FAILED, **(error.extensions or {})}
     return errors
 
 
-_VALIDATED: OrderedDict[tuple[str, tuple[type[ASTValidationRule], ...]], list[GraphQLError]]
-_VALIDATED = OrderedDict()
-_VALIDATED_LOCK = Lock()
+ValidationKey = tuple[str, tuple[type[ASTValidationRule], ...]]
+
+
+class ValidatedQueries(LRUCache[ValidationKey, list[GraphQLError]]):
+    """The validation errors (often none) of the queries seen last, by query text."""
+
+    def __init__(self) -> None:
+        super().__init__(VALIDATION_CACHE_SIZE, VALIDATION_CACHE_BYTES)
+
+    def sizeof(self, key: ValidationKey, value: list[GraphQLError]) -> int:
+        return len(key[0]) + 1024 * len(value)
+
+
+class ParsedDocuments(LRUCache[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode]):
+    """The parsed documents of the queries seen last, by query text (and parse options)."""
+
+    def __init__(self) -> None:
+        super().__init__(PARSE_CACHE_SIZE, PARSE_CACHE_BYTES)
+
+    def sizeof(self, key: tuple[str, tuple[tuple[str, Any], ...]], value: DocumentNode) -> int:
+        # A parsed document takes 50 to 100 times its text in memory (measured).
+        return 100 * len(key[0])
+
+
+_VALIDATED = ValidatedQueries()
+_PARSED = ParsedDocuments()
 
 
 class GuardedValidationCache(ValidationCache):
@@ -349,45 +477,48 @@ class GuardedValidationCache(ValidationCache):
         ec = self.execution_context
         assert ec.query is not None and ec.graphql_document is not None
         key = (ec.query, ec.validation_rules)
-        cache = _VALIDATED
-        with _VALIDATED_LOCK:
-            errors = cache.get(key)
-            if errors is not None:
-                cache.move_to_end(key)
+        errors = _VALIDATED.get(key)
         if errors is None:
             errors = _validate(ec.schema._schema, ec.graphql_document, ec.validation_rules)
-            with _VALIDATED_LOCK:
-                cache[key] = errors
-                while len(cache) > VALIDATION_CACHE_SIZE:
-                    cache.popitem(last=False)
+            _VALIDATED.put(key, errors)
         # A copy: the error formatting replaces the list's items per request.
         ec.pre_execution_errors = list(errors)
         yield
 
 
-class ParseCache(ParserCache):
-    """strawberry's ParserCache, but a document that does not parse is left to strawberry.
+class ParseCache(SchemaExtension):
+    """strawberry's ParserCache over :class:`ParsedDocuments`, but a document that does not
+    parse is left to strawberry.
 
-    ParserCache parses while entering the parse step, outside strawberry's error handling for
+    Parsing here happens while entering the parse step, outside strawberry's error handling for
     parse errors; an error there would skip the extensions' error processing. Returning without
     a document makes strawberry parse it (again) and report the error the usual way. Errors
-    were never cached, so this costs nothing on valid queries.
+    are never cached, so this costs nothing on valid queries.
     """
 
     def on_parse(self) -> Iterator[None]:
         ec = self.execution_context
-        try:
-            ec.graphql_document = self.cached_parse_document(ec.query, **ec.parse_options)
-        except GraphQLError:
-            ec.graphql_document = None
+        assert ec.query is not None
+        options = ec.parse_options
+        key = (ec.query, tuple(sorted(options.items())))
+        document = _PARSED.get(key)
+        if document is None:
+            try:
+                document = parse(ec.query, **options)
+            except GraphQLError:
+                document = None
+            else:
+                _PARSED.put(key, document)
+        ec.graphql_document = document
         yield
 
 
 # -- result cache ---------------------------------------------------------------------------------
 
 
-class ResultCache(SchemaExtension):
-    """Serve a query's error-free result from the app's cache, skipping execution.
+class CachedResults(SchemaExtension):
+    """Serve a query's error-free result from the app's :class:`~core.api.context.ResultCache`,
+    skipping execution.
 
     The key is (query text, operation name, variables, ``PolicyBase.version``, today's date):
     the merged policy only changes with its version, and the default ``asOf`` with the date.
@@ -432,9 +563,9 @@ class DoudiSchema(strawberry.Schema):
 EXTENSIONS: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = (
     Limits,
     partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-    partial(ParseCache, maxsize=PARSE_CACHE_SIZE),
+    ParseCache,
     GuardedValidationCache,
-    ResultCache,
+    CachedResults,
     ErrorCodes,
 )
 

@@ -2,12 +2,16 @@
 
 Types wrap the core's frozen dataclasses: cheap scalar fields are copied, anything that needs
 more work (overrides, history, children ...) is a resolver and runs only when asked for.
-Empty strings in the data (a document without a number, say) are exposed as ``null``.
+
+Which fields an object shows and what they hold (empty strings as ``null``, ``effectiveUntil``
+inclusive ...) is decided once, by the ``*_fields`` functions of :mod:`core.serialize`, which
+the CLI's ``--json`` uses too; the types here are built from them with :func:`_build`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -17,8 +21,8 @@ from core import hookspecs as core_hookspecs
 from core import jurisdictions as core_jurisdictions
 from core import policy_model as core_model
 from core import resolution as core_resolution
+from core import serialize
 from core.api.context import Context
-from core.plugin_manager import PluginInfo
 from core.policy_service import PluginSummary
 
 Info = strawberry.Info[Context, None]
@@ -47,8 +51,20 @@ CheckStatus = strawberry.enum(
 )
 
 
-def _opt(text: str) -> str | None:
-    return text or None
+T = TypeVar("T")
+
+
+def _graphql(x: Any) -> Any:
+    """A canonical field value with the core objects in it as GraphQL types."""
+    if isinstance(x, list | tuple):
+        return [_graphql(v) for v in x]
+    to_type = _TYPES.get(type(x))
+    return x if to_type is None else to_type(x)
+
+
+def _build(cls: type[T], fields: serialize.Fields, **extra: Any) -> T:
+    """An instance of ``cls`` from canonical fields (and ``extra`` ones, such as private ones)."""
+    return cls(**{k: _graphql(v) for k, v in fields.items()}, **extra)
 
 
 # -- jurisdictions --------------------------------------------------------------------------------
@@ -59,11 +75,12 @@ class Jurisdiction:
     code: str
     name: str
     level: Level
+    since: int | None = strawberry.field(description="First year the code was in use, when known.")
     parent_code: strawberry.Private[str | None]
 
     @classmethod
     def of(cls, j: core_jurisdictions.Jurisdiction) -> Jurisdiction:
-        return cls(code=j.code, name=j.name, level=j.level, parent_code=j.parent_code)
+        return cls(**serialize.jurisdiction_fields(j))
 
     @strawberry.field(description="The enclosing jurisdiction (null at the national level).")
     def parent(self, info: Info) -> Jurisdiction | None:
@@ -100,23 +117,7 @@ class Source:
 
     @classmethod
     def of(cls, s: core_hookspecs.Source) -> Source:
-        d = s.document
-        return cls(
-            document_id=d.id,
-            title=d.title,
-            number=_opt(d.number),
-            issuer=_opt(d.issuer),
-            date=d.date,
-            section=_opt(s.section),
-            quote=_opt(s.quote),
-            url=_opt(d.url),
-            note=_opt(s.note),
-            document_note=_opt(d.note),
-        )
-
-    @classmethod
-    def maybe(cls, s: core_hookspecs.Source | None) -> Source | None:
-        return None if s is None else cls.of(s)
+        return cls(**serialize.source_fields(s))
 
 
 @strawberry.type(description="Who set a value: a jurisdiction and the plugin or setting behind it.")
@@ -130,15 +131,7 @@ class Layer:
 
     @classmethod
     def of(cls, ref: core_model.LayerRef) -> Layer:
-        j = ref.jurisdiction
-        return cls(
-            code=j.code,
-            name=j.name,
-            level=j.level,
-            origin=ref.origin,
-            kind=ref.kind,
-            file=_opt(ref.file),
-        )
+        return cls(**serialize.layer_fields(ref))
 
 
 @strawberry.type(description="One dated, sourced value of one parameter in one layer.")
@@ -153,17 +146,7 @@ class PolicyValue:
 
     @classmethod
     def of(cls, v: core_model.DatedValue) -> PolicyValue:
-        return cls(
-            value=v.value,
-            layer=Layer.of(v.layer),
-            effective_from=v.start,
-            effective_until=v.until,
-            source=Source.of(v.source),
-        )
-
-    @classmethod
-    def maybe(cls, v: core_model.DatedValue | None) -> PolicyValue | None:
-        return None if v is None else cls.of(v)
+        return _build(cls, serialize.dated_value_fields(v))
 
 
 # -- resolved parameters --------------------------------------------------------------------------
@@ -182,15 +165,7 @@ class HistoryEntry:
 
     @classmethod
     def of(cls, e: core_resolution.HistoryEntry) -> HistoryEntry:
-        w = e.winner
-        return cls(
-            effective_from=e.start,
-            effective_until=e.until,
-            value=None if w is None else w.value,
-            is_set=w is not None,
-            layer=None if w is None else Layer.of(w.layer),
-            source=None if w is None else Source.of(w.source),
-        )
+        return _build(cls, serialize.history_entry_fields(e))
 
 
 @strawberry.type(
@@ -216,19 +191,15 @@ class ParameterValue:
 
     @classmethod
     def of(cls, p: core_resolution.ResolvedParameter, code: str) -> ParameterValue:
-        spec, w = p.spec, p.winner
-        return cls(
-            path=spec.path,
-            type=spec.type,
-            unit=spec.unit,
-            description=spec.description,
-            label_zh=_opt(spec.label_zh),
-            value=None if w is None else w.value,
-            is_set=w is not None,
-            layer=None if w is None else Layer.of(w.layer),
-            effective_from=None if w is None else w.start,
-            effective_until=None if w is None else w.until,
-            source=None if w is None else Source.of(w.source),
+        spec = serialize.spec_fields(p.spec)
+        return _build(
+            cls,
+            serialize.winner_fields(p.winner),
+            path=spec["path"],
+            type=spec["type"],
+            unit=spec["unit"],
+            description=spec["description"],
+            label_zh=spec["label_zh"],
             resolved=p,
             jurisdiction_code=code,
         )
@@ -268,25 +239,11 @@ class Rule:
     effective_until: dt.date | None
     plugin: str
     source: Source | None
+    tags: list[str]
 
     @classmethod
     def of(cls, pc: core_constraints.PluginConstraint) -> Rule:
-        r = pc.rule
-        return cls(
-            id=r.id,
-            description=r.description,
-            kind=r.kind,
-            path=r.path,
-            bound_path=r.bound_path,
-            bound_value=r.bound_value,
-            multiple=r.multiple,
-            multiple_path=r.multiple_path,
-            scope=r.scope,
-            effective_from=r.effective_from,
-            effective_until=r.effective_until,
-            plugin=pc.plugin,
-            source=Source.maybe(r.source),
-        )
+        return _build(cls, serialize.plugin_constraint_fields(pc))
 
 
 @strawberry.type(description="The outcome of one rule at a jurisdiction on a date.")
@@ -296,16 +253,16 @@ class ConstraintCheck:
     message: str
     bound: float | None
     value: PolicyValue | None = strawberry.field(description="The value the rule checks.")
+    bound_value: PolicyValue | None = strawberry.field(
+        description="The value the bound was computed from (when boundPath is set)."
+    )
+    multiple_value: PolicyValue | None = strawberry.field(
+        description="The value the multiple was read from (when multiplePath is set)."
+    )
 
     @classmethod
     def of(cls, c: core_constraints.ConstraintCheck) -> ConstraintCheck:
-        return cls(
-            rule=Rule.of(c.rule),
-            status=c.status,
-            message=c.message,
-            bound=c.bound,
-            value=PolicyValue.maybe(c.value),
-        )
+        return _build(cls, serialize.constraint_check_fields(c))
 
 
 @strawberry.type(
@@ -322,14 +279,7 @@ class Violation:
 
     @classmethod
     def of(cls, v: core_constraints.Violation) -> Violation:
-        return cls(
-            kind=v.kind,
-            path=v.path,
-            message=v.message,
-            value=PolicyValue.of(v.value),
-            other=PolicyValue.maybe(v.other),
-            rule=None if v.rule is None else Rule.of(v.rule),
-        )
+        return _build(cls, serialize.violation_fields(v))
 
 
 # -- the merged policy ----------------------------------------------------------------------------
@@ -378,16 +328,7 @@ class ComparisonCell:
 
     @classmethod
     def of(cls, j: Jurisdiction, p: core_resolution.ResolvedParameter) -> ComparisonCell:
-        w = p.winner
-        return cls(
-            jurisdiction=j,
-            value=None if w is None else w.value,
-            is_set=w is not None,
-            layer=None if w is None else Layer.of(w.layer),
-            effective_from=None if w is None else w.start,
-            effective_until=None if w is None else w.until,
-            source=None if w is None else Source.of(w.source),
-        )
+        return _build(cls, serialize.cell_fields(p), jurisdiction=j)
 
 
 @strawberry.type(description="One parameter side by side; differs when the cells disagree.")
@@ -397,6 +338,23 @@ class ComparisonRow:
     label_zh: str | None
     differs: bool
     cells: list[ComparisonCell]
+
+    @classmethod
+    def of(
+        cls,
+        row: core_resolution.ComparisonRow,
+        spec: core_hookspecs.ParameterSpec,
+        columns: list[Jurisdiction],
+    ) -> ComparisonRow:
+        """``columns`` are the compared jurisdictions, in the order of the row's cells."""
+        s = serialize.spec_fields(spec)
+        return cls(
+            path=row.path,
+            unit=s["unit"],
+            label_zh=s["label_zh"],
+            differs=row.differs,
+            cells=[ComparisonCell.of(j, c) for j, c in zip(columns, row.cells, strict=True)],
+        )
 
 
 # -- catalog, programs, plugins -------------------------------------------------------------------
@@ -415,16 +373,7 @@ class CatalogEntry:
 
     @classmethod
     def of(cls, s: core_hookspecs.ParameterSpec) -> CatalogEntry:
-        return cls(
-            path=s.path,
-            type=s.type,
-            unit=s.unit,
-            description=s.description,
-            label_zh=_opt(s.label_zh),
-            choices=list(s.choices),
-            minimum=s.minimum,
-            maximum=s.maximum,
-        )
+        return cls(**serialize.spec_fields(s))
 
 
 @strawberry.type(description="An assistance program a plugin adds to the core ones.")
@@ -440,16 +389,9 @@ class Program:
 
     @classmethod
     def of(cls, plugin: str, p: core_hookspecs.Program) -> Program:
-        return cls(
-            id=p.id,
-            name=p.name,
-            name_zh=p.name_zh,
-            description=_opt(p.description),
-            plugin=plugin,
-            parameters=[CatalogEntry.of(s) for s in p.parameters],
-            source=Source.maybe(p.source),
-            scope_code=p.scope,
-        )
+        fields = serialize.program_fields(p)
+        scope = fields.pop("scope")
+        return _build(cls, fields, plugin=plugin, scope_code=scope)
 
     @strawberry.field(description="The jurisdiction where the program exists.")
     def scope(self, info: Info) -> Jurisdiction:
@@ -470,15 +412,16 @@ class Plugin:
 
     @classmethod
     def of(cls, s: PluginSummary) -> Plugin:
-        info: PluginInfo = s.info
-        return cls(
-            name=info.name,
-            module=info.module,
-            distribution=info.distribution,
-            version=info.version,
-            builtin=info.builtin,
-            jurisdictions=[Jurisdiction.of(j) for j in s.jurisdictions],
-            files=list(s.files),
-            programs=[Program.of(info.name, p) for p in s.programs],
-            constraints=list(s.constraints),
-        )
+        fields = serialize.plugin_fields(s)
+        programs = [Program.of(s.info.name, p) for p in fields.pop("programs")]
+        return _build(cls, fields, programs=programs)
+
+
+_TYPES: dict[type, Any] = {
+    core_jurisdictions.Jurisdiction: Jurisdiction.of,
+    core_model.LayerRef: Layer.of,
+    core_hookspecs.Source: Source.of,
+    core_model.DatedValue: PolicyValue.of,
+    core_constraints.PluginConstraint: Rule.of,
+    core_hookspecs.ParameterSpec: CatalogEntry.of,
+}

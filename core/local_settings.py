@@ -215,15 +215,7 @@ def local_settings_revision(session: Session) -> int:
 
 def policy_with_local_layers(base: PolicyBase, layers: Iterable[Layer]) -> PolicyBase:
     """``base`` with its local layers (if any) replaced by ``layers``; plugins are not reloaded."""
-    kept = [layer for layer in base.index.layers if layer.ref.kind is not LayerKind.LOCAL]
-    return PolicyBase(
-        base.registry,
-        base.catalog,
-        PolicyIndex([*kept, *layers]),
-        base.rules,
-        base.programs,
-        base.plugins,
-    )
+    return base.with_layers(layers, drop_origin=LOCAL_ORIGIN)
 
 
 # -- validation --------------------------------------------------------------------------------

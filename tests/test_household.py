@@ -1,0 +1,121 @@
+"""The household model: ID numbers, every field error at once, and the JSON round trip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from stdnum.cn import ric
+
+from core.household import InvalidHousehold, household_to_json, parse_household, validate_id_number
+
+TODAY = dt.date(2024, 1, 1)
+
+
+def make_id(prefix17: str) -> str:
+    return prefix17 + ric.calc_check_digit(prefix17 + "0")
+
+
+HEAD = make_id("64012119700101123")
+CHILD = make_id("64012120100101124")
+
+
+def household(**changes):
+    data = {
+        "county": "640121",
+        "area": "rural",
+        "incomeClass": "stable",
+        "members": [
+            {"idNumber": HEAD, "name": "张三", "relation": "head"},
+            {
+                "idNumber": CHILD,
+                "name": "张四",
+                "relation": "child",
+                "disability": {"kind": "intellectual", "grade": 2},
+            },
+        ],
+        "income": [{"kind": "wages", "monthlyAmount": 800.5, "member": HEAD}],
+        "expenses": [{"kind": "medical", "monthlyAmount": 120, "member": CHILD}],
+    }
+    data.update(changes)
+    return data
+
+
+def test_birth_date_and_sex_come_from_the_id_number(registry):
+    h = parse_household(household(), registry, TODAY)
+    head, child = h.members
+    assert head.birth_date == dt.date(1970, 1, 1) and head.sex == "male"
+    assert child.birth_date == dt.date(2010, 1, 1) and child.sex == "female"
+    assert child.age_on(TODAY) == 14 and h.head is head
+
+
+def test_round_trip(registry):
+    h = parse_household(household(), registry, TODAY)
+    assert parse_household(household_to_json(h), registry, TODAY) == h
+
+
+@pytest.mark.parametrize(
+    ("number", "why"),
+    [
+        ("12345", "must be 18 characters"),
+        ("64012119700101123A", "17 digits followed by a digit or X"),
+        (HEAD[:17] + ("0" if HEAD[17] != "0" else "1"), "check digit does not match"),
+        (make_id("64012119701301123"), "not a valid date"),
+        (make_id("64012120300101123"), "in the future"),
+        (make_id("99010219700101123"), "not a GB/T 2260 code"),
+    ],
+)
+def test_invalid_id_numbers(number, why):
+    assert validate_id_number(number, TODAY) == (None, validate_id_number(number, TODAY)[1])
+    assert why in validate_id_number(number, TODAY)[1]
+
+
+def test_older_residents_numbers_issued_under_later_codes_are_valid():
+    # Born 1950; 五华区's code 530102 dates from 1983: numbers record where they were issued.
+    number = make_id("53010219500101123")
+    assert validate_id_number(number, TODAY) == (number, "")
+    assert not ric.is_valid(number)  # python-stdnum alone would reject this real pattern
+
+
+def test_every_problem_is_reported_with_its_field_and_code(registry):
+    bad = household(
+        county="640100",
+        members=[
+            {
+                "idNumber": HEAD[:17] + "0" if HEAD[17] != "0" else HEAD[:17] + "1",
+                "name": "甲",
+                "relation": "spouse",
+            },
+            {"idNumber": make_id("99010219700101123"), "name": "乙", "relation": "child"},
+        ],
+    )
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(bad, registry, TODAY)
+    found = {(e.field, e.code) for e in info.value.errors}
+    assert ("county", "INVALID_INPUT") in found  # a prefecture, not a county
+    assert ("members[0].idNumber", "INVALID_ID_NUMBER") in found
+    assert ("members[1].idNumber", "INVALID_ID_NUMBER") in found
+    assert ("members", "INVALID_INPUT") in found  # no head
+    assert ("income[0].member", "NOT_FOUND") in found
+
+
+def test_schema_errors_come_with_paths(registry):
+    bad = household(area="suburban", members=[{"idNumber": HEAD, "name": "", "relation": "head"}])
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(bad, registry, TODAY)
+    assert {e.field for e in info.value.errors} == {"area", "members[0].name"}
+
+
+def test_the_same_person_twice_in_one_household(registry):
+    dup = household(
+        expenses=[],
+        members=[
+            {"idNumber": HEAD, "name": "张三", "relation": "head"},
+            {"idNumber": HEAD, "name": "张三", "relation": "child"},
+        ]
+    )
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(dup, registry, TODAY)
+    assert [(e.field, e.code) for e in info.value.errors] == [
+        ("members[1].idNumber", "DUPLICATE_PERSON")
+    ]

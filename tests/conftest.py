@@ -17,6 +17,16 @@ from core.policy_service import PolicyBase, build_policy_base
 D = dt.date
 
 
+@pytest.fixture(autouse=True)
+def _isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test touches the developer's data directory or database (tests may override)."""
+    monkeypatch.setenv("DOUDI_DATA_DIR", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("DOUDI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DOUDI_TOKEN", raising=False)
+
+
 @pytest.fixture(scope="session")
 def registry() -> JurisdictionRegistry:
     return load_registry()

@@ -31,6 +31,16 @@ MAX_MONTHS = "dibao.phase_out.max_months"
 PROVINCE_PLUGINS = {"guizhou", "shanxi", "yunnan", "guangxi", "ningxia"}
 
 
+@pytest.fixture(autouse=True)
+def no_database(tmp_path, monkeypatch):
+    """Every test here runs on a fresh machine: an empty data directory, no database URL, no
+    token (so the answers are the plugins' alone, whatever the developer's own data dir holds).
+    """
+    monkeypatch.setenv("DOUDI_DATA_DIR", str(tmp_path / "doudi-data"))
+    monkeypatch.delenv("DOUDI_DATABASE_URL", raising=False)
+    monkeypatch.delenv("DOUDI_TOKEN", raising=False)
+
+
 @pytest.fixture
 def run():
     runner = CliRunner()

@@ -1,22 +1,39 @@
 """The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser) and ``/healthz``.
 
-Run it with ``uvicorn --factory core.api.app:create_app``. Nothing is loaded at import; the
-policy base is built on the first request unless one is given.
+Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
+(``create_app(runtime=open_runtime())``). Nothing is loaded at import:
+
+- ``create_app(runtime=...)``: the policy is ``runtime.provider.current()`` (the plugins plus
+  the database's local settings, so a new local setting shows at once) and households,
+  decisions and local settings live in ``runtime.sessions``;
+- ``create_app(base)``: the policy of ``base`` only; anything needing the database is
+  ``DATABASE_UNAVAILABLE``;
+- ``create_app()``: on the first request, the process-wide plugin base is built and the
+  configured database opened (created and migrated if need be, see :mod:`core.settings`), as
+  with a runtime. A database that cannot be opened is a 503 ``DATABASE_UNAVAILABLE`` (tried
+  again after ``RUNTIME_RETRY_S``): the policy is never served without its local settings.
+
+Policy reads are public; households, decisions, local settings and the audit log need an
+``Authorization: Bearer <token>`` header (see :mod:`core.api.records`).
 
 Responses to POSTed queries are cached by their exact body (see :class:`ResponseCache`): a
 repeated query skips strawberry entirely, which is what keeps the API near the speed of a
 bare endpoint. Anything not cached goes through strawberry as usual (the result cache,
 :class:`core.api.context.ResultCache`, used by :class:`core.api.schema.CachedResults`, still
-saves the execution).
+saves the execution). Only public answers are cached: a request carrying an ``Authorization``
+header is never served from either cache nor stored in one, and neither is an answer that read
+stored data (:meth:`core.api.context.Context.mark_private`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+import time
+from threading import Lock
 
 from cross_web import HTTPException  # what strawberry's views raise (a strawberry dependency)
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -33,12 +50,15 @@ from core.api.errors import format_errors
 from core.api.schema import schema
 from core.errors import DoudiError
 from core.policy_service import PolicyBase, get_policy_base, today
+from core.runtime import DatabaseUnavailable, Runtime, open_runtime
 
 logger = logging.getLogger("doudi.api")
 
 RESPONSE_CACHE_SIZE = 1024
 RESPONSE_CACHE_BYTES = 64 * 1024 * 1024
+RUNTIME_RETRY_S = 5.0
 _CONTEXT_KEY = "doudi.context"
+_BASE_KEY = "doudi.base"
 
 ResponseKey = tuple[str, bytes, str, str]
 
@@ -60,9 +80,9 @@ class ResponseCache(LRUCache[ResponseKey, bytes]):
 
 
 def _unavailable(exc: DoudiError, *, health: bool = False) -> JSONResponse:
-    """The 503 while the policy base cannot load: its code and message, as a GraphQL error
-    (``/graphql``) or as a health status (``/healthz``)."""
-    logger.error("policy base failed to load: %s", exc.message)
+    """The 503 while the policy base cannot load (or its database cannot be read): its code and
+    message, as a GraphQL error (``/graphql``) or as a health status (``/healthz``)."""
+    logger.error("cannot serve (%s): %s", exc.code, exc.message)
     body: dict[str, object] = (
         {"status": "error", "code": exc.code, "message": exc.message}
         if health
@@ -71,17 +91,69 @@ def _unavailable(exc: DoudiError, *, health: bool = False) -> JSONResponse:
     return JSONResponse(body, status_code=503)
 
 
+def current_policy(runtime: Runtime) -> PolicyBase:
+    """The runtime's merged policy; a database it cannot read is DATABASE_UNAVAILABLE."""
+    try:
+        return runtime.provider.current()
+    except SQLAlchemyError as exc:
+        logger.error("cannot read the local settings: %s", exc)
+        raise DatabaseUnavailable(
+            "the database is not reachable, so the local settings cannot be read; try again later"
+        ) from None
+
+
+class Backend:
+    """Where the app's policy and database come from (see the module's docstring)."""
+
+    def __init__(self, base: PolicyBase | None, runtime: Runtime | None) -> None:
+        self._base = base
+        self._runtime = runtime
+        self._lazy = base is None and runtime is None
+        self._lock = Lock()
+        self._failure: tuple[float, DoudiError] | None = None
+
+    def runtime(self) -> Runtime | None:
+        """The runtime (opened on first use when none was given), or None for a policy-only
+        app. Raises DATABASE_UNAVAILABLE while the configured database cannot be opened."""
+        if not self._lazy or self._runtime is not None:
+            return self._runtime
+        with self._lock:
+            if self._runtime is None:
+                if self._failure is not None and time.monotonic() - self._failure[0] < (
+                    RUNTIME_RETRY_S
+                ):
+                    raise self._failure[1]
+                try:
+                    self._runtime = open_runtime(plugin_base=get_policy_base())
+                except DatabaseUnavailable as exc:
+                    logger.error("cannot open the database: %s", exc.message)
+                    self._failure = (time.monotonic(), exc)
+                    raise
+                self._failure = None
+            return self._runtime
+
+    def base(self) -> PolicyBase:
+        """The merged policy for a request."""
+        if self._base is not None:
+            return self._base
+        if self._lazy:
+            get_policy_base()  # a plugin that fails to load is its own error, before the database
+        runtime = self.runtime()
+        assert runtime is not None
+        return current_policy(runtime)
+
+
 class DoudiGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with doudi's context and a response cache in front."""
 
     def __init__(
         self,
-        get_base: Callable[[], PolicyBase],
+        backend: Backend,
         results: ResultCache,
         responses: ResponseCache,
     ) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
-        self._get_base = get_base
+        self._backend = backend
         self._results = results
         self._responses = responses
 
@@ -91,12 +163,14 @@ class DoudiGraphQL(GraphQL[Context, None]):
             return
         request = Request(scope, receive)
         try:
-            base = self._get_base()
+            base = self._backend.base()
         except DoudiError as exc:
             await _unavailable(exc)(scope, receive, send)
             return
+        scope[_BASE_KEY] = base  # the one policy of this request (see get_context)
         key: ResponseKey | None = None
-        if request.method == "POST":
+        # Credentials make a request private: never answered from the cache nor stored in it.
+        if request.method == "POST" and "authorization" not in request.headers:
             body = await request.body()  # kept on the request for strawberry to read again
             key = (request.headers.get("content-type", ""), body, base.version, today().isoformat())
             hit = self._responses.get(key)
@@ -112,6 +186,7 @@ class DoudiGraphQL(GraphQL[Context, None]):
             key is not None
             and isinstance(context, Context)
             and context.cacheable
+            and not context.private
             and response.status_code == 200
             and not response.headers.getlist("set-cookie")
         ):
@@ -121,8 +196,21 @@ class DoudiGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        base = request.scope.get(_BASE_KEY)
+        if not isinstance(base, PolicyBase):
+            base = self._backend.base()
+        try:
+            runtime, unavailable = self._backend.runtime(), None
+        except DoudiError as exc:  # pragma: no cover - base() has just opened it
+            runtime, unavailable = None, exc.message
         context = Context(
-            base=self._get_base(), request=request, response=response, result_cache=self._results
+            base=base,
+            request=request,
+            response=response,
+            result_cache=self._results,
+            runtime=runtime,
+            authorization=request.headers.get("authorization"),
+            db_unavailable=unavailable,
         )
         request.scope[_CONTEXT_KEY] = context
         return context
@@ -138,18 +226,21 @@ class DoudiGraphQL(GraphQL[Context, None]):
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def create_app(base: PolicyBase | None = None) -> Starlette:
-    """The doudi API over ``base`` (default: the process-wide one, built on first use)."""
-
-    def get_base() -> PolicyBase:
-        return base if base is not None else get_policy_base()
-
+def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None) -> Starlette:
+    """The doudi API over ``runtime`` (policy with local settings, households, decisions), or
+    over the policy ``base`` alone, or (neither) over the configured database and the
+    process-wide plugins, opened on the first request."""
+    if base is not None and runtime is not None:
+        raise TypeError(
+            "give base or runtime, not both (open_runtime(plugin_base=base) combines them)"
+        )
+    backend = Backend(base, runtime)
     results = ResultCache()
     responses = ResponseCache()
 
     async def healthz(request: Request) -> JSONResponse:
         try:
-            b = get_base()
+            b = backend.base()
         except DoudiError as exc:
             return _unavailable(exc, health=True)
         return JSONResponse(
@@ -163,7 +254,7 @@ def create_app(base: PolicyBase | None = None) -> Starlette:
             }
         )
 
-    graphql = DoudiGraphQL(get_base, results, responses)
+    graphql = DoudiGraphQL(backend, results, responses)
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
@@ -172,4 +263,5 @@ def create_app(base: PolicyBase | None = None) -> Starlette:
     )
     app.state.result_cache = results
     app.state.response_cache = responses
+    app.state.backend = backend
     return app

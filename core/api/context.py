@@ -1,31 +1,51 @@
-"""What every resolver gets as ``info.context``: the policy base and the per-app result cache."""
+"""What every resolver gets as ``info.context``: the policy base, the per-app result cache and,
+when the server has a database, the runtime and the user behind the request's token."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graphql import ExecutionResult
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
 from core.api.cache import LRUCache
+from core.auth import User, authenticate, bearer_token
 from core.policy_service import PolicyBase, today
+from core.runtime import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from core.runtime import Runtime
+
+logger = logging.getLogger("doudi.api")
 
 RESULT_CACHE_SIZE = 1024
 RESULT_CACHE_BYTES = 64 * 1024 * 1024
+NO_DATABASE = (
+    "this server has no database: households, decisions and local settings are not available "
+    "(start it with `doudi serve`)"
+)
 
 ResultKey = tuple[str, str | None, str, str, str]
+T = TypeVar("T")
 
 
 class ResultCache(LRUCache[ResultKey, ExecutionResult]):
     """Error-free query results, bounded by entries and approximate bytes.
 
     A result depends only on the query, its variables, the merged policy (``PolicyBase.version``)
-    and, through the default ``asOf``, today's date in China: all of them are in the key.
+    and, through the default ``asOf``, today's date in China: all of them are in the key. Only
+    public results are kept (see :attr:`Context.private`).
     """
 
     def __init__(
@@ -56,12 +76,76 @@ class ResultCache(LRUCache[ResultKey, ExecutionResult]):
 
 @dataclass
 class Context:
-    """The context of one GraphQL request."""
+    """The context of one GraphQL request.
+
+    ``runtime`` is None when the app serves the policy only (``create_app(base)``): anything
+    that needs the database is then ``DATABASE_UNAVAILABLE`` (``db_unavailable`` says why).
+    ``authorization`` is the request's ``Authorization`` header; the user behind it is looked
+    up once, on first use (:meth:`user`).
+    """
 
     base: PolicyBase
     request: Request | WebSocket | None = None
     response: Response | WebSocket | None = None
     result_cache: ResultCache | None = field(default=None, repr=False)
+    runtime: Runtime | None = field(default=None, repr=False)
+    authorization: str | None = field(default=None, repr=False)
+    db_unavailable: str | None = None
     # Set when the result is an error-free query result (cached or cacheable by the response
     # cache in front of strawberry).
     cacheable: bool = False
+    # Set when the answer must never be cached: the request carries credentials, or a resolver
+    # read stored data (households, decisions, local settings, audit) or computed something
+    # from the request's own data (previewEligibility). See mark_private.
+    private: bool = False
+    _user: asyncio.Future[User] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.authorization is not None:
+            self.private = True
+
+    def mark_private(self) -> None:
+        """Keep this request's answer out of every cache."""
+        self.private = True
+        self.cacheable = False
+
+    def require_runtime(self) -> Runtime:
+        if self.runtime is None:
+            raise DatabaseUnavailable(self.db_unavailable or NO_DATABASE)
+        return self.runtime
+
+    async def user(self) -> User:
+        """The user holding the request's bearer token (authenticated once per request).
+
+        Raises ``UNAUTHENTICATED`` without a (valid) token, ``DATABASE_UNAVAILABLE`` when the
+        server has no database.
+        """
+        if self._user is None:
+            self._user = asyncio.ensure_future(self._authenticate())
+        return await asyncio.shield(self._user)
+
+    async def _authenticate(self) -> User:
+        self.require_runtime()
+        token = bearer_token(self.authorization)
+        return await self.in_session(lambda s: authenticate(s, token))
+
+    async def in_session(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` with a fresh session, in a worker thread (the library's functions
+        are synchronous and each runs its own transaction)."""
+        runtime = self.require_runtime()
+
+        def run() -> T:
+            with runtime.sessions() as session:
+                return work(session)
+
+        return await self.in_thread(run)
+
+    async def in_thread(self, work: Callable[[], T]) -> T:
+        """``work()`` in a worker thread; a lost database connection is DATABASE_UNAVAILABLE."""
+        try:
+            return await run_in_threadpool(work)
+        except (OperationalError, InterfaceError) as exc:
+            logger.error("database error: %s", exc)
+            raise DatabaseUnavailable(
+                "the database is not reachable at the moment; try again later"
+            ) from None

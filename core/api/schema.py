@@ -14,8 +14,9 @@ Per request the extensions run in this order:
   first) skip re-parsing and re-validating a query seen before. The limits' rule classes are
   built once, at import, so the validation cache key is stable, and a cached validation still
   returns the limits' errors;
-- :class:`CachedResults` skips execution of a query whose error-free result is in the app's
-  :class:`~core.api.context.ResultCache`;
+- :class:`CachedResults` skips execution of a query whose error-free, public result is in the
+  app's :class:`~core.api.context.ResultCache` (nothing asked with an ``Authorization`` header
+  and nothing that read stored data is ever cached; see :mod:`core.api.records`);
 - :class:`~core.api.errors.ErrorCodes` gives every error ``extensions.code`` and masks bugs.
 
 In front of all this, :class:`core.api.app.ResponseCache` answers a repeated POST body without
@@ -68,18 +69,34 @@ from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
+from core.api import records
 from core.api.cache import LRUCache
 from core.api.context import Context
 from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, log_errors
 from core.api.types import (
+    AuditEntry,
     CatalogEntry,
     ComparisonRow,
+    CreateHouseholdPayload,
+    Decision,
+    EvaluateEligibilityPayload,
+    Household,
+    HouseholdConnection,
+    HouseholdInput,
     Info,
     Jurisdiction,
+    LocalSetting,
     Plugin,
     Policy,
+    PreviewEligibilityPayload,
     Program,
+    RemoveMemberPayload,
+    SetLocalParameterInput,
+    SetLocalParameterPayload,
+    TemporaryRequestInput,
+    UpdateHouseholdPayload,
 )
+from core.households_store import DEFAULT_PAGE, MAX_PAGE
 from core.jurisdictions import NATIONAL_CODE
 from core.policy_service import MAX_COMPARE, PolicyBase, today
 
@@ -96,7 +113,9 @@ VALIDATION_CACHE_BYTES = 8 * 1024 * 1024
 
 # How many items a list field may hold, for estimated_cost: upper bounds of the data with room
 # to grow (70 catalog paths, at most 37 children, 3 ancestors, 5 layers in a chain, 3 history
-# entries, 6 plugins today). Any other list counts DEFAULT_LIST_SIZE.
+# entries, 6 plugins today; a page of households, decisions or audit entries as large as the
+# argument allows; a decision traces about 15 parameters). Any other list (a household's members
+# or income items, a decision's reasons ...) counts DEFAULT_LIST_SIZE.
 PARAMETERS_ESTIMATE = 100
 LIST_SIZES: dict[tuple[str, str], int] = {
     ("Query", "comparePolicies"): PARAMETERS_ESTIMATE,
@@ -109,6 +128,11 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Jurisdiction", "ancestors"): 4,
     ("ParameterValue", "overrides"): 5,
     ("ParameterValue", "history"): 10,
+    ("HouseholdConnection", "edges"): MAX_PAGE,
+    ("Query", "decisions"): records.MAX_DECISIONS,
+    ("Query", "auditLog"): records.MAX_AUDIT,
+    ("Query", "localSettings"): PARAMETERS_ESTIMATE,
+    ("Decision", "trace"): 40,
 }
 DEFAULT_LIST_SIZE = 20
 
@@ -178,10 +202,136 @@ class Query:
         return [CatalogEntry.of(catalog[p]) for p in catalog.paths(prefix)]
 
     @strawberry.field(
-        description="Changes whenever any value, rule or plugin changes (for client caches)."
+        description="Changes whenever any value, rule, plugin or local setting changes (for "
+        "client caches)."
     )
     def policy_version(self, info: Info) -> str:
         return info.context.base.version
+
+    # -- stored data: a token is needed, nothing is cached (see core.api.records) --
+
+    @strawberry.field(description="A stored household by id (token required).")
+    async def household(self, info: Info, id: strawberry.ID) -> Household:
+        return await records.household(info.context, id)
+
+    @strawberry.field(
+        description="The households at a jurisdiction and under it, oldest first, at most 100 "
+        "a page (token required; within your jurisdiction)."
+    )
+    async def households(
+        self,
+        info: Info,
+        jurisdiction: str,
+        first: int | None = DEFAULT_PAGE,
+        after: str | None = None,
+    ) -> HouseholdConnection:
+        page = DEFAULT_PAGE if first is None else first
+        return await records.households(info.context, jurisdiction, page, after)
+
+    @strawberry.field(
+        description="A household's recorded decisions, newest first (token required)."
+    )
+    async def decisions(
+        self,
+        info: Info,
+        household_id: strawberry.ID,
+        program: str | None = None,
+        first: int | None = 50,
+    ) -> list[Decision]:
+        return await records.decisions(
+            info.context, household_id, program, 50 if first is None else first
+        )
+
+    @strawberry.field(
+        description="Decide a household given in full, on the public merged policy (default "
+        "asOf: today in China). Stores nothing and needs no token; never cached."
+    )
+    def preview_eligibility(
+        self,
+        info: Info,
+        household: HouseholdInput,
+        program: str,
+        as_of: dt.date | None = None,
+        request: TemporaryRequestInput | None = None,
+    ) -> PreviewEligibilityPayload:
+        return records.preview_eligibility(info.context, household, program, as_of, request)
+
+    @strawberry.field(description="Local settings at a jurisdiction and under it (token required).")
+    async def local_settings(self, info: Info, jurisdiction: str) -> list[LocalSetting]:
+        return await records.local_settings(info.context, jurisdiction)
+
+    @strawberry.field(
+        description="Who set which local value when, at a jurisdiction and under it, newest "
+        "first (token required)."
+    )
+    async def audit_log(
+        self, info: Info, jurisdiction: str, first: int | None = 100
+    ) -> list[AuditEntry]:
+        return await records.audit(info.context, jurisdiction, 100 if first is None else first)
+
+
+# -- mutations ------------------------------------------------------------------------------------
+
+
+@strawberry.type
+class Mutation:
+    """Every mutation needs a token and answers expected failures as userErrors; a failed one
+    changes nothing."""
+
+    @strawberry.mutation(description="Store a new household in a county within your jurisdiction.")
+    async def create_household(self, info: Info, input: HouseholdInput) -> CreateHouseholdPayload:
+        return await records.create_household(info.context, input)
+
+    @strawberry.mutation(
+        description="Replace a household's data: members left out are marked removed, new ones "
+        "added. expectedVersion (the version you read) refuses a change on stale data."
+    )
+    async def update_household(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: HouseholdInput,
+        expected_version: int | None = None,
+    ) -> UpdateHouseholdPayload:
+        return await records.update_household(info.context, id, input, expected_version)
+
+    @strawberry.mutation(
+        description="Mark a member removed (kept in memberHistory) with their own income and "
+        "expense items. The head cannot be removed."
+    )
+    async def remove_member(
+        self,
+        info: Info,
+        household_id: strawberry.ID,
+        id_number: str,
+        expected_version: int | None = None,
+    ) -> RemoveMemberPayload:
+        return await records.remove_member(info.context, household_id, id_number, expected_version)
+
+    @strawberry.mutation(
+        description="Record a local value (county approvers and province administrators, "
+        "within their jurisdiction): validated, checked against the plugins' rules, audited."
+    )
+    async def set_local_parameter(
+        self, info: Info, input: SetLocalParameterInput
+    ) -> SetLocalParameterPayload:
+        return await records.set_local_parameter(info.context, input)
+
+    @strawberry.mutation(
+        description="Decide a stored household on the merged policy (local settings included; "
+        "default asOf: today in China) and store the decision."
+    )
+    async def evaluate_eligibility(
+        self,
+        info: Info,
+        household_id: strawberry.ID,
+        program: str,
+        as_of: dt.date | None = None,
+        request: TemporaryRequestInput | None = None,
+    ) -> EvaluateEligibilityPayload:
+        return await records.evaluate_eligibility(
+            info.context, household_id, program, as_of, request
+        )
 
 
 # -- limits ---------------------------------------------------------------------------------------
@@ -522,7 +672,9 @@ class CachedResults(SchemaExtension):
 
     The key is (query text, operation name, variables, ``PolicyBase.version``, today's date):
     the merged policy only changes with its version, and the default ``asOf`` with the date.
-    Only queries are cached (never mutations or subscriptions), and only results without errors.
+    Only queries are cached (never mutations or subscriptions), only results without errors, and
+    only public ones: a request with an ``Authorization`` header is never answered from the cache
+    nor stored in it, and neither is a result a resolver marked private (stored data, previews).
     Validation has run by now, so the limits apply to cached queries as to any other.
     """
 
@@ -530,7 +682,12 @@ class CachedResults(SchemaExtension):
         ec: ExecutionContext = self.execution_context
         context = ec.context
         cache = getattr(context, "result_cache", None)
-        if cache is None or ec.query is None or ec.operation_type is not OperationType.QUERY:
+        if (
+            cache is None
+            or ec.query is None
+            or ec.operation_type is not OperationType.QUERY
+            or getattr(context, "private", False)
+        ):
             yield
             return
         key = cache.key(ec.query, ec.operation_name, ec.variables, context.base.version)
@@ -542,7 +699,7 @@ class CachedResults(SchemaExtension):
             return
         yield
         result = ec.result
-        if isinstance(result, GraphQLExecutionResult) and not result.errors:
+        if isinstance(result, GraphQLExecutionResult) and not result.errors and not context.private:
             cache.put(key, result)
             context.cacheable = True
 
@@ -569,7 +726,7 @@ EXTENSIONS: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = 
     ErrorCodes,
 )
 
-schema = DoudiSchema(query=Query, extensions=EXTENSIONS)
+schema = DoudiSchema(query=Query, mutation=Mutation, extensions=EXTENSIONS)
 
 
 def sdl() -> str:

@@ -1,0 +1,406 @@
+"""Demo data: example households and example standards to try doudi with (``doudi demo load``).
+
+Everything here is invented. The households are fictitious people in counties of the five plugin
+areas (Qiannan 522700, Yangquan 140300, Yunnan/Kunming 530100, Yongfu 450326, Yongning 640121);
+their resident ID numbers are valid (check digit, birth date, and a region code
+``python-stdnum`` accepts for that birth year). The standards are recorded as local settings
+whose source text says, in Chinese and English, that they are example figures and not official
+standards (:data:`EXAMPLE_SOURCE`).
+
+Everything is written by the user :data:`DEMO_USER` (a province administrator at 000000, whose
+scope is the whole country), created on first use. :func:`load_demo` is idempotent: a setting
+that exists (same jurisdiction, path and date) and a household whose members are already stored
+are skipped, so running it twice adds nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stdnum.cn import ric
+
+from core.auth import Role, User, create_user, list_users
+from core.errors import DoudiError
+from core.households_store import DuplicatePerson, create_household
+from core.local_settings import list_local_settings
+from core.runtime import Runtime
+
+DEMO_USER = "demo"
+DEMO_ROLE = Role.PROVINCE_ADMIN
+DEMO_JURISDICTION = "000000"
+EXAMPLE_FROM = dt.date(2024, 1, 1)
+EXAMPLE_SOURCE = (
+    "示例数据，非官方标准 (example figure for demonstration, not an official standard; "
+    "loaded by `doudi demo load`)"
+)
+DEMO_NOTE = "示例住户，虚构人物 (demo household: fictitious people, loaded by `doudi demo load`)"
+
+
+class DemoUserMismatch(DoudiError):
+    code = "DEMO_USER_MISMATCH"
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleSetting:
+    code: str
+    path: str
+    value: int | float
+
+
+def _standards(code: str, urban: int, rural: int, tekun: int, limit: int) -> list[ExampleSetting]:
+    # Urban first: Yunnan's rule (tekun >= 1.3 × urban dibao) is then checked on the tekun value.
+    return [
+        ExampleSetting(code, "dibao.standard.urban", urban),
+        ExampleSetting(code, "dibao.standard.rural", rural),
+        ExampleSetting(code, "tekun.standard.basic", tekun),
+        ExampleSetting(code, "temporary.approval.township_limit", limit),
+    ]
+
+
+# Example monthly standards in yuan (invented, of a plausible size for 2024); every tekun
+# standard is at least 1.3 × the urban dibao standard, as Yunnan requires (1.3 × 830 = 1079).
+EXAMPLE_SETTINGS: tuple[ExampleSetting, ...] = (
+    *_standards("522700", 770, 490, 1010, 1000),  # 黔南州
+    *_standards("140300", 790, 590, 1030, 1500),  # 阳泉市
+    *_standards("530100", 830, 560, 1080, 1000),  # 昆明市 (cities set Yunnan's standards)
+    *_standards("450326", 810, 480, 1060, 1000),  # 永福县
+    *_standards("640121", 780, 530, 1020, 2000),  # 永宁县
+)
+
+
+# -- example households ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Person:
+    name: str
+    relation: str
+    birth: str  # YYYY-MM-DD
+    sex: str  # "m" / "f"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    region: str | None = None  # the ID number's region code; default: the household's county
+
+
+@dataclass(frozen=True, slots=True)
+class _Home:
+    county: str
+    area: str
+    income_class: str
+    people: tuple[_Person, ...]
+    income: tuple[tuple[str, float, int | None, bool], ...] = ()  # kind, amount, member, regular
+    expenses: tuple[tuple[str, float, int | None], ...] = ()  # kind, amount, member index
+    assets: tuple[tuple[str, float, str], ...] = ()
+
+
+def _yongfu(birth: str) -> str:
+    """Yongfu county was 452325 until 1997 and is 450326 since 1998 (GB/T 2260)."""
+    return "452325" if int(birth[:4]) < 1998 else "450326"
+
+
+P = _Person
+NONE = {"labourCapacity": "none"}
+PARTIAL = {"labourCapacity": "partial"}
+SCHOOL = {"inSchool": True}
+EMPLOYED = {"employed": True}
+
+DEMO_HOUSEHOLDS: tuple[_Home, ...] = (
+    # -- 黔南州 (Guizhou) -----------------------------------------------------------------------
+    _Home(
+        "522701", "urban", "stable",
+        (
+            P("王德明", "head", "1957-04-12", "m", {"seriousIllness": True, **NONE}),
+            P("陈秀兰", "spouse", "1960-09-03", "f", PARTIAL),
+        ),
+        income=(("pension", 650, 0, True),),
+        expenses=(("medical", 300, 0),),
+    ),
+    _Home(
+        "522722", "rural", "irregular_with_labour",
+        (
+            P("覃志强", "head", "1982-06-18", "m", EMPLOYED),
+            P("蒙丽芳", "spouse", "1985-02-27", "f"),
+            P("覃小雨", "child", "2011-08-09", "f", SCHOOL),
+            P("覃浩", "child", "2015-03-21", "m", SCHOOL),
+        ),
+        income=(("wages", 2400, 0, False), ("agriculture", 300, None, True)),
+    ),
+    _Home(
+        "522732", "rural", "stable",
+        (
+            P(
+                "潘妹", "head", "1941-11-05", "f",
+                {"hasAbleSupporter": False, "selfCareFailed": ["bathing", "indoor_walking"],
+                 **NONE},
+            ),
+        ),
+        income=(("transfer", 150, 0, True),),
+    ),
+    # -- 阳泉市 (Shanxi) ------------------------------------------------------------------------
+    _Home(
+        "140302", "urban", "slow_change",
+        (
+            P("张志刚", "head", "1984-05-16", "m",
+              {"disability": {"kind": "physical", "grade": 2}, **PARTIAL}),
+            P("刘芳", "spouse", "1986-10-02", "f", EMPLOYED),
+            P("张子涵", "child", "2012-01-19", "f", SCHOOL),
+        ),
+        income=(("wages", 1700, 1, True), ("transfer", 200, 0, True)),
+    ),
+    _Home(
+        "140311", "rural", "stable",
+        (
+            P("李红梅", "head", "1987-03-08", "f"),
+            P("李明轩", "child", "2014-07-22", "m", SCHOOL),
+        ),
+        income=(("agriculture", 450, None, True),),
+    ),
+    _Home(
+        "140321", "rural", "irregular_with_labour",
+        (
+            P("郭建军", "head", "1983-12-01", "m", EMPLOYED),
+            P("王艳", "spouse", "1988-04-14", "f"),
+            P("郭佳琪", "child", "2016-09-30", "f", SCHOOL),
+        ),
+        income=(("wages", 3200, 0, False),),
+    ),
+    # -- 昆明市 (Yunnan) ------------------------------------------------------------------------
+    _Home(
+        "530102", "urban", "stable",
+        (
+            P("杨敏", "head", "1990-02-14", "f",
+              {"disability": {"kind": "intellectual", "grade": 3}, **PARTIAL}),
+        ),
+        income=(("transfer", 300, 0, True),),
+    ),
+    _Home(
+        "530103", "urban", "slow_change",
+        (
+            P("赵磊", "head", "1985-07-07", "m", EMPLOYED),
+            P("周婷", "spouse", "1987-11-23", "f", {"seriousIllness": True, **NONE}),
+            P("赵一诺", "child", "2013-05-05", "f", SCHOOL),
+        ),
+        income=(("wages", 2600, 0, True),),
+        expenses=(("medical", 900, 1), ("education", 200, 2)),
+    ),
+    _Home(
+        "530111", "urban", "irregular_with_labour",
+        (P("孙浩", "head", "1992-03-30", "m", EMPLOYED),),
+        income=(("wages", 3000, 0, False),),
+        assets=(("deposit", 8000, "活期存款"),),
+    ),
+    # -- 永福县 (Guangxi) -----------------------------------------------------------------------
+    _Home(
+        "450326", "rural", "stable",
+        (
+            P("黄金福", "head", "1952-08-15", "m",
+              {"disability": {"kind": "physical", "grade": 3}, **NONE}),
+            P("莫桂英", "spouse", "1955-01-20", "f", PARTIAL),
+        ),
+        income=(("agriculture", 500, None, True), ("pension", 200, 0, True)),
+    ),
+    _Home(
+        "450326", "rural", "irregular_with_labour",
+        (
+            P("陈志华", "head", "1979-10-10", "m", EMPLOYED),
+            P("廖美玲", "spouse", "1981-06-06", "f"),
+            P("陈佳怡", "child", "2005-04-18", "f", SCHOOL),
+            P("陈俊杰", "child", "2009-12-12", "m", SCHOOL),
+        ),
+        income=(("wages", 2200, 0, False), ("agriculture", 400, None, True)),
+        expenses=(("education", 600, 2),),
+    ),
+    _Home(
+        "450326", "urban", "slow_change",
+        (
+            P("唐秀珍", "head", "1948-02-02", "f",
+              {"seriousIllness": True, "majorIllnessMedicalAid": True, **NONE}),
+        ),
+        income=(("pension", 700, 0, True),),
+        expenses=(("medical", 300, 0),),
+    ),
+    # -- 永宁县 (Ningxia) -----------------------------------------------------------------------
+    _Home(
+        "640121", "rural", "stable",
+        (
+            P("马有福", "head", "1963-03-17", "m", {"seriousIllness": True, **PARTIAL}),
+            P("马桂花", "spouse", "1966-08-21", "f"),
+        ),
+        income=(("agriculture", 700, None, True),),
+    ),
+    _Home(
+        "640121", "urban", "slow_change",
+        (
+            P("杨建华", "head", "1978-09-09", "m", EMPLOYED),
+            P("丁晓燕", "spouse", "1980-12-25", "f",
+              {"disability": {"kind": "visual", "grade": 1}, **NONE}),
+            P("杨帆", "child", "2008-06-30", "m", SCHOOL),
+        ),
+        income=(("wages", 2500, 0, True),),
+    ),
+    _Home(
+        "640121", "rural", "stable",
+        (
+            P("李凤英", "head", "1944-05-05", "f", {"hasAbleSupporter": False, **NONE}),
+        ),
+        income=(("transfer", 100, 0, True),),
+    ),
+)  # fmt: skip
+
+
+def demo_id_number(region: str, birth: str, order: int, sex: str) -> str:
+    """A valid resident ID number: region, birth date, a 3-digit order code whose last digit is
+    odd for men and even for women, and the check digit."""
+    seq = order * 10 + (1 if sex == "m" else 2)
+    body = f"{region}{birth.replace('-', '')}{seq:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def household_documents() -> list[dict[str, Any]]:
+    """The demo households as household JSON (``schema/household.schema.json``)."""
+    docs: list[dict[str, Any]] = []
+    order = 0
+    for home in DEMO_HOUSEHOLDS:
+        numbers: list[str] = []
+        members: list[dict[str, Any]] = []
+        for p in home.people:
+            order += 1
+            region = p.region or (_yongfu(p.birth) if home.county == "450326" else home.county)
+            number = demo_id_number(region, p.birth, order, p.sex)
+            numbers.append(number)
+            members.append({"idNumber": number, "name": p.name, "relation": p.relation, **p.extra})
+        docs.append(
+            {
+                "county": home.county,
+                "area": home.area,
+                "incomeClass": home.income_class,
+                "propertyWithinLocalRules": True,
+                "notes": DEMO_NOTE,
+                "members": members,
+                "income": [
+                    {
+                        "kind": kind,
+                        "monthlyAmount": amount,
+                        "member": None if who is None else numbers[who],
+                        "regular": regular,
+                    }
+                    for kind, amount, who, regular in home.income
+                ],
+                "expenses": [
+                    {
+                        "kind": kind,
+                        "monthlyAmount": amount,
+                        "member": None if who is None else numbers[who],
+                    }
+                    for kind, amount, who in home.expenses
+                ],
+                "assets": [
+                    {"kind": kind, "value": value, "description": text}
+                    for kind, value, text in home.assets
+                ],
+            }
+        )
+    return docs
+
+
+# -- loading ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SettingResult:
+    setting: ExampleSetting
+    loaded: bool  # False: a setting of that path at that jurisdiction from that date existed
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdResult:
+    county: str
+    area: str
+    head: str
+    members: int
+    household_id: int | None  # None when skipped
+    loaded: bool  # False: its members are already stored (loaded before)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    user: User
+    user_created: bool
+    token: str | None  # the demo user's first token, when it was created now (shown once)
+    settings: tuple[SettingResult, ...]
+    households: tuple[HouseholdResult, ...]
+
+
+def _demo_user(runtime: Runtime) -> tuple[User, bool, str | None]:
+    registry = runtime.provider.plugin_base.registry
+    with runtime.sessions() as session:
+        found = next((u for u in list_users(session) if u.name == DEMO_USER), None)
+        if found is None:
+            user, token = create_user(session, DEMO_USER, DEMO_ROLE, DEMO_JURISDICTION, registry)
+            return user, True, token
+    if found.role is not DEMO_ROLE or found.jurisdiction != DEMO_JURISDICTION:
+        raise DemoUserMismatch(
+            f"a user named '{DEMO_USER}' exists as {found.role.value} at {found.jurisdiction}; "
+            f"the demo data is written as {DEMO_ROLE.value} at {DEMO_JURISDICTION}"
+        )
+    return found, False, None
+
+
+def load_demo(runtime: Runtime, *, today: dt.date | None = None) -> DemoReport:
+    """Load the example standards and households into ``runtime``'s database (idempotent).
+
+    Each setting and each household is its own unit of work: if one fails, those before it
+    stay, and running again completes the rest."""
+    user, created, token = _demo_user(runtime)
+    registry = runtime.provider.plugin_base.registry
+
+    with runtime.sessions() as session:
+        existing = {
+            (s.jurisdiction, s.path, s.effective_from)
+            for s in list_local_settings(session, user, DEMO_JURISDICTION, registry)
+        }
+    settings: list[SettingResult] = []
+    for s in EXAMPLE_SETTINGS:
+        if (s.code, s.path, EXAMPLE_FROM) in existing:
+            settings.append(SettingResult(s, False))
+            continue
+        with runtime.sessions() as session:
+            runtime.provider.set_local_parameter(
+                session, user, s.code, s.path, s.value, EXAMPLE_FROM, None, EXAMPLE_SOURCE
+            )
+        settings.append(SettingResult(s, True))
+
+    households: list[HouseholdResult] = []
+    for doc in household_documents():
+        head = next(m["name"] for m in doc["members"] if m["relation"] == "head")
+        common = (doc["county"], doc["area"], head, len(doc["members"]))
+        try:
+            with runtime.sessions() as session:
+                record = create_household(session, user, doc, registry, today=today)
+        except DuplicatePerson:
+            households.append(HouseholdResult(*common, None, False))
+            continue
+        households.append(HouseholdResult(*common, record.id, True))
+    return DemoReport(user, created, token, tuple(settings), tuple(households))
+
+
+__all__ = [
+    "DEMO_HOUSEHOLDS",
+    "DEMO_JURISDICTION",
+    "DEMO_NOTE",
+    "DEMO_ROLE",
+    "DEMO_USER",
+    "EXAMPLE_FROM",
+    "EXAMPLE_SETTINGS",
+    "EXAMPLE_SOURCE",
+    "DemoReport",
+    "DemoUserMismatch",
+    "ExampleSetting",
+    "HouseholdResult",
+    "SettingResult",
+    "demo_id_number",
+    "household_documents",
+    "load_demo",
+]

@@ -31,7 +31,8 @@ Rules the core enforces (and reports naming the plugin at fault):
 
 Validate a plugin's data before shipping with ``doudi plugins check PATH``.
 
-None of the hooks below is ``firstresult``: the core collects the results of every plugin.
+Every hook below except ``doudi_evaluate_program`` collects the results of every plugin;
+``doudi_evaluate_program`` is ``firstresult``: the first plugin to return a decision answers.
 """
 
 from __future__ import annotations
@@ -39,12 +40,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pluggy
+
+if TYPE_CHECKING:  # only for annotations: importing them here would be an import cycle
+    from core.household import Household, IncomeItem, RigidExpense
+    from core.resolution import ResolvedPolicy
 
 PROJECT = "doudi"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -188,6 +194,138 @@ class Constraint:
     tags: tuple[str, ...] = field(default=())
 
 
+# -- eligibility decisions (what ``doudi_evaluate_program`` returns) -----------------------------
+
+DecisionStatus = Literal["eligible", "ineligible", "cannot_decide"]
+DecisionMode = Literal["whole_household", "single_person"]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceEntry:
+    """One parameter a decision used: its value (or not set), the layer that set it, and why.
+
+    ``jurisdiction_*``, ``origin`` ("national", a plugin's name or "local"), ``layer_kind``,
+    the dates and ``source`` are None when the path is not set; a list value is given as a
+    tuple. Build one from a resolved parameter with ``core.eligibility.trace_entry(param)``.
+    """
+
+    path: str
+    value: Any
+    is_set: bool
+    jurisdiction_code: str | None = None
+    jurisdiction_name: str | None = None
+    jurisdiction_level: str | None = None
+    origin: str | None = None
+    layer_kind: str | None = None
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = None
+    source: Source | None = None
+
+
+@dataclass(frozen=True)  # no slots: built like a Decision (see there)
+class Excluded:
+    """An income item not counted, or a rigid expense not deducted, and why (in plain words)."""
+
+    item: IncomeItem | RigidExpense
+    why: str
+
+
+@dataclass(frozen=True)  # no slots: the engine fills many of these at once (see Decision)
+class IncomeComputation:
+    """How per-capita income was computed: every item counted or not, every deduction applied or
+    not (with why), and the number of living members it was divided by.
+
+    ``per_capita = max(0, total_income - total_deductions) / living_members``, in yuan per month
+    rounded to the fen. ``allowed_deductions`` is ``dibao.income.deductions`` (empty if not set).
+    """
+
+    living_members: int
+    counted: tuple[IncomeItem, ...]
+    total_income: Decimal
+    net_income: Decimal
+    per_capita: Decimal
+    not_counted: tuple[Excluded, ...] = ()
+    allowed_deductions: tuple[str, ...] = ()
+    deductions_applied: tuple[RigidExpense, ...] = ()
+    deductions_not_applied: tuple[Excluded, ...] = ()
+    total_deductions: Decimal = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class MemberFinding:
+    """What a decision found for one member (single-person dibao, tekun, plugin programs).
+
+    ``qualifies`` is None when it cannot be decided; ``conditions`` names the conditions or
+    categories the member meets (e.g. ``severe_disability``, ``aged_60_or_over``).
+    """
+
+    id_number: str
+    name: str
+    qualifies: bool | None
+    conditions: tuple[str, ...] = ()
+    own_income: Decimal | None = None
+    amount: Decimal | None = None
+    self_care: str | None = None  # "self_care" | "partial_loss" | "full_loss" (tekun)
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of the eligibility engine for one household, one program, one date.
+
+    ``status`` is "eligible", "ineligible" or "cannot_decide"; ``eligible`` is True, False or
+    None accordingly. ``cannot_decide`` means a parameter the decision needs is not set (listed
+    in ``missing``, and the first reason reads "cannot decide: `dibao.standard.urban` is not set
+    for 530102 on 2023-06-01") or a fact about the household is not yet known. Money is Decimal
+    yuan (per month unless ``one_off_amount``). ``trace`` lists every parameter used, with its
+    layer and source. Serialise with ``core.eligibility.decision_to_json``.
+
+    (No ``__slots__``, unlike the other types here: the engine builds one per household and, for
+    speed, fills a new instance's ``__dict__`` from a prepared template instead of calling the
+    frozen ``__init__``, which sets each of the 22 fields one by one.)
+    """
+
+    program: str
+    status: DecisionStatus
+    eligible: bool | None
+    county: str
+    as_of: dt.date
+    mode: DecisionMode | None = None
+    members_covered: tuple[str, ...] = ()  # ID numbers
+    category: str | None = None  # e.g. low_income: "dibao_household" / "marginal" / ...
+    per_capita_income: Decimal | None = None
+    income: IncomeComputation | None = None
+    standard: Decimal | None = None
+    standard_path: str | None = None
+    monthly_amount: Decimal | None = None
+    one_off_amount: Decimal | None = None
+    next_review: dt.date | None = None
+    review_path: str | None = None
+    approval_level: str | None = None  # "township" | "county"
+    members: tuple[MemberFinding, ...] = ()
+    reasons: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+    trace: tuple[TraceEntry, ...] = ()
+    plugin: str | None = None  # the plugin that decided (plugin programs); set by the core
+
+    def __post_init__(self) -> None:
+        if self.status not in _ELIGIBLE_BY_STATUS:
+            raise ValueError(f"unknown decision status {self.status!r}")
+        expected = _ELIGIBLE_BY_STATUS[self.status]
+        if self.eligible is not expected:
+            raise ValueError(
+                f"a decision with status {self.status!r} must have eligible={expected!r}, "
+                f"not {self.eligible!r}"
+            )
+
+
+_ELIGIBLE_BY_STATUS: dict[str, bool | None] = {
+    "eligible": True,
+    "ineligible": False,
+    "cannot_decide": None,
+}
+
+
 def policy_files_in(package: str, folder: str = "policy") -> list[PolicyFile]:
     """Every ``*.yaml``, ``*.yml`` and ``*.json`` file in ``<package>/<folder>/``, sorted by name.
 
@@ -248,5 +386,30 @@ def doudi_constraints() -> Iterable[Constraint]:
     entered later) and violations are reported with the rule and both values' sources.
 
     Example: see :class:`Constraint`.
+    """
+    raise NotImplementedError
+
+
+@hookspec(firstresult=True)
+def doudi_evaluate_program(
+    program_id: str, household: Household, policy: ResolvedPolicy, as_of: dt.date
+) -> Decision | None:
+    """Decide one household's eligibility for a program this plugin added (``doudi_programs``).
+
+    Return None for a ``program_id`` that is not yours: the first plugin to return a
+    :class:`Decision` answers (``firstresult``). ``policy`` is the merged policy at the
+    household's county on ``as_of`` (read parameters with ``policy.get(path)``). Pure: no I/O.
+    A parameter the decision needs that is not set gives ``status="cannot_decide"``, never a
+    guess; put every parameter used in ``trace`` (``core.eligibility.trace_entry``).
+
+    Example (Guizhou)::
+
+        @hookimpl
+        def doudi_evaluate_program(program_id, household, policy, as_of):
+            if program_id != "retrenched_1960s_workers":
+                return None
+            amount = policy.get("programs.retrenched_1960s_workers.monthly_amount")
+            ...
+            return Decision(program=program_id, status="eligible", eligible=True, ...)
     """
     raise NotImplementedError

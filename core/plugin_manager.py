@@ -14,13 +14,19 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 from core import hookspecs
 from core.errors import PluginLoadError
-from core.hookspecs import Constraint, Coverage, PolicyFile, Program
+from core.hookspecs import Constraint, Coverage, Decision, PolicyFile, Program
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from core.household import Household
+    from core.resolution import ResolvedPolicy
 
 ENTRY_POINT_GROUP = "doudi.plugins"
 DISABLE_ENV = "DOUDI_DISABLE_PLUGINS"
@@ -88,6 +94,49 @@ class DoudiPluginManager:
                 )
             seen[rule.id] = plugin
         return found
+
+    def evaluate_program(
+        self, program_id: str, household: Household, policy: ResolvedPolicy, as_of: dt.date
+    ) -> tuple[str, Decision] | None:
+        """Ask the plugins to decide a plugin program (``doudi_evaluate_program``, firstresult).
+
+        Returns the name of the plugin that answered and its decision, or None when no plugin
+        answers for ``program_id``. A plugin that raises, or returns something other than a
+        :class:`Decision` for this program, is named in the :class:`PluginLoadError`.
+        """
+        kwargs: dict[str, Any] = {
+            "program_id": program_id,
+            "household": household,
+            "policy": policy,
+            "as_of": as_of,
+        }
+        caller = self._pm.hook.doudi_evaluate_program
+        # The order pluggy itself calls a firstresult hook in.
+        for impl in reversed(caller.get_hookimpls()):
+            name = impl.plugin_name
+            try:
+                result = impl.function(*(kwargs[a] for a in impl.argnames))
+            except Exception as exc:  # a plugin bug must name the plugin, whatever it is
+                raise PluginLoadError(
+                    name,
+                    f"doudi_evaluate_program({program_id!r}) raised {type(exc).__name__}: {exc}",
+                ) from exc
+            if result is None:
+                continue
+            if not isinstance(result, Decision):
+                raise PluginLoadError(
+                    name,
+                    f"doudi_evaluate_program() returned a {type(result).__name__}; "
+                    "expected Decision (from core.hookspecs) or None",
+                )
+            if result.program != program_id:
+                raise PluginLoadError(
+                    name,
+                    f"doudi_evaluate_program({program_id!r}) returned a decision for "
+                    f"program {result.program!r}",
+                )
+            return name, result
+        return None
 
     def _collect(self, hook_name: str, kind: type[T]) -> list[tuple[str, T]]:
         if hook_name in self._cache:

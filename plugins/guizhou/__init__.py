@@ -20,16 +20,26 @@ Read in the document but not in the catalog (so left out of ``policy/``):
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
 from core.catalog import CORE_PARAMETERS
 from core.hookspecs import (
     Coverage,
+    Decision,
     Document,
+    MemberFinding,
     PolicyFile,
     Program,
     Source,
     hookimpl,
     policy_files_in,
 )
+
+if TYPE_CHECKING:
+    from core.household import Household
+    from core.resolution import ResolvedPolicy
 
 # The same document as ``qiannan-2021-annual-review`` in policy/522700-qiannan.yaml.
 DOCUMENT = Document(
@@ -82,3 +92,56 @@ def doudi_policy_files() -> list[PolicyFile]:
 @hookimpl
 def doudi_programs() -> list[Program]:
     return [RETRENCHED_1960S_WORKERS]
+
+
+RETRENCHED_TAG = "retrenched_1960s_worker"
+
+
+@hookimpl
+def doudi_evaluate_program(
+    program_id: str, household: Household, policy: ResolvedPolicy, as_of: dt.date
+) -> Decision | None:
+    """1960s laid-off workers: every living member tagged ``retrenched_1960s_worker`` receives
+    ``programs.retrenched_1960s_workers.monthly_amount`` (400 yuan from 2021-01 in Qiannan)."""
+    if program_id != RETRENCHED_1960S_WORKERS.id:
+        return None
+    from core.eligibility import not_set_message, trace_entry
+
+    code = policy.jurisdiction.code
+    param = policy.get(_AMOUNT_PATH)
+    trace = (trace_entry(param),)
+    if RETRENCHED_1960S_WORKERS.scope not in {j.code for j in policy.chain}:
+        return Decision(
+            program_id, "ineligible", False, code, as_of, trace=trace,
+            reasons=(f"The relief exists only in {RETRENCHED_1960S_WORKERS.scope} (黔南州).",),
+        )  # fmt: skip
+    workers = [m for m in household.members if RETRENCHED_TAG in m.tags and m.alive_on(as_of)]
+    if not workers:
+        return Decision(
+            program_id, "ineligible", False, code, as_of, trace=trace,
+            reasons=(
+                "No living member is recorded as a worker laid off in the 1960s "
+                f"(tag `{RETRENCHED_TAG}`).",
+            ),
+        )  # fmt: skip
+    if not param.is_set:
+        return Decision(
+            program_id, "cannot_decide", None, code, as_of, trace=trace,
+            missing=(_AMOUNT_PATH,), reasons=(not_set_message(_AMOUNT_PATH, code, as_of),),
+        )  # fmt: skip
+    each = Decimal(str(param.value))
+    total = each * len(workers)
+    return Decision(
+        program_id, "eligible", True, code, as_of,
+        members_covered=tuple(m.id_number for m in workers),
+        standard=each, standard_path=_AMOUNT_PATH, monthly_amount=total,
+        members=tuple(
+            MemberFinding(m.id_number, m.name, True, (RETRENCHED_TAG,), amount=each)
+            for m in workers
+        ),
+        reasons=(
+            f"{len(workers)} member(s) laid off in the 1960s receive {each:.2f} yuan/month each "
+            f"(`{_AMOUNT_PATH}`): {total:.2f} yuan/month.",
+        ),
+        trace=trace,
+    )  # fmt: skip

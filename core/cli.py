@@ -1376,7 +1376,7 @@ def _decision_lines(d: Decision, base: PolicyBase) -> list[str]:
         for item in inc.deductions_applied:
             lines.append(f"{'':15}- {_item(item)} (deducted)")
         for ex in inc.deductions_not_applied:
-            lines.append(f"{'':15}  {_item(ex.item)}: not deducted, {ex.why}")
+            lines.append(f"{'':15}  {_item(ex.item)}: {ex.why}")
         allowed = ", ".join(inc.allowed_deductions) or "none"
         lines.append(f"{'':15}deductions allowed here: {allowed}")
     elif d.per_capita_income is not None:

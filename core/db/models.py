@@ -231,10 +231,66 @@ class RevisionRow(Base):
     revision: Mapped[int] = mapped_column(Integer)
 
 
+class CaseRow(Base):
+    """A case (core.cases): one application of a household for a program, and its state.
+
+    ``version`` is increased by every transition; a transition is written with a conditional
+    ``UPDATE ... WHERE version = :expected`` so that of two concurrent writers exactly one wins.
+    ``data`` is what the steps recorded (JSON, core.cases format).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(None, "province", "id"),
+        Index(None, "prefecture", "id"),
+        Index(None, "county", "id"),
+        Index(None, "household_id", "id"),
+        Index(None, "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    program: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(CODE)
+    prefecture: Mapped[str | None] = mapped_column(CODE)
+    province: Mapped[str] = mapped_column(CODE)
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseEventRow(Base):
+    """One transition of a case: append-only and hash-chained per case.
+
+    ``seq`` numbers a case's events from 1 (it equals the case's version after the event);
+    ``hash`` is the SHA-256 hex digest of the canonical JSON of ``document`` together with
+    ``prev_hash`` (the previous event's hash; "" for the first).
+    """
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 __all__ = [
     "NAMING_CONVENTION",
     "ROLES",
     "Base",
+    "CaseEventRow",
+    "CaseRow",
     "DecisionRow",
     "HouseholdRow",
     "LocalSettingAuditRow",

@@ -1,0 +1,132 @@
+"""Typed errors of case transitions; each ``code`` is what the API shows in ``userErrors``."""
+
+from __future__ import annotations
+
+from core.errors import DoudiError
+
+
+class CaseError(DoudiError):
+    """Base of every refused case transition (nothing is changed or recorded)."""
+
+    code = "CASE_ERROR"
+
+
+class InvalidTransition(CaseError):
+    """The step does not follow from the case's state (or does not exist for its program)."""
+
+    code = "INVALID_TRANSITION"
+
+
+class WrongLevel(CaseError):
+    """A staff role that acts on cases, but not the one (township, county ...) for this step."""
+
+    code = "WRONG_LEVEL"
+
+
+class CaseForbidden(CaseError):
+    """A role that never acts on cases, or a case outside the actor's jurisdiction."""
+
+    code = "FORBIDDEN"
+
+
+class RecusalRequired(CaseError):
+    """The actor is a near relative of the applicant: someone else must act (回避)."""
+
+    code = "RECUSAL_REQUIRED"
+
+
+class VerificationRequired(CaseError):
+    """Economic-status verification (核对) must pass before confirmation (逢进必核)."""
+
+    code = "VERIFICATION_REQUIRED"
+
+
+class CountyVisitRequired(CaseError):
+    """A filed near-relative case needs the county's own home visit before confirmation."""
+
+    code = "COUNTY_VISIT_REQUIRED"
+
+
+class SpotCheckRequired(CaseError):
+    """The county selected this case for its spot-check; it must be done first."""
+
+    code = "SPOT_CHECK_REQUIRED"
+
+
+class PublicityNotOver(CaseError):
+    """The publicity (公示) period has not ended yet."""
+
+    code = "PUBLICITY_NOT_OVER"
+
+
+class TooFewInvestigators(CaseError):
+    code = "TOO_FEW_INVESTIGATORS"
+
+
+class ReasonsRequired(CaseError):
+    """A rejection (or an exit found ineligible, or a spot-check overturning) needs reasons."""
+
+    code = "REASONS_REQUIRED"
+
+
+class PhaseOutTooLong(CaseError):
+    code = "PHASE_OUT_TOO_LONG"
+
+
+class PhaseOutTooShort(CaseError):
+    code = "PHASE_OUT_TOO_SHORT"
+
+
+class PhaseOutNotAllowed(CaseError):
+    """The phase-out is not over, or early exit on stable income is not provided for."""
+
+    code = "PHASE_OUT_NOT_OVER"
+
+
+class RefusedWorkBelowLimit(CaseError):
+    code = "REFUSED_WORK_BELOW_LIMIT"
+
+
+class NotEligible(CaseError):
+    """The eligibility engine does not find the household eligible (or cannot decide)."""
+
+    code = "NOT_ELIGIBLE"
+
+
+class PolicyNotSet(CaseError):
+    """A parameter the step needs is not set for the case's county on that date."""
+
+    code = "POLICY_NOT_SET"
+
+
+class VersionConflict(CaseError):
+    """The case changed since it was read (``expectedVersion`` is stale): nothing was written."""
+
+    code = "VERSION_CONFLICT"
+
+
+class CaseNotFound(CaseError):
+    code = "NOT_FOUND"
+
+
+__all__ = [
+    "CaseError",
+    "CaseForbidden",
+    "CaseNotFound",
+    "CountyVisitRequired",
+    "InvalidTransition",
+    "NotEligible",
+    "PhaseOutNotAllowed",
+    "PhaseOutTooLong",
+    "PhaseOutTooShort",
+    "PolicyNotSet",
+    "PublicityNotOver",
+    "ReasonsRequired",
+    "RecusalRequired",
+    "RefusedWorkBelowLimit",
+    "SpotCheckRequired",
+    "TooFewInvestigators",
+    "VerificationRequired",
+    "VersionConflict",
+    "WrongLevel",
+]

@@ -1,0 +1,926 @@
+"""The case state machine: pure (no I/O; the date is an argument), driven by the merged policy.
+
+Every step takes the case, the acting :class:`core.auth.User`, the merged policy resolved at the
+case's county on the step's date (``PolicyBase.resolve(case.county, on)``), the date and the
+step's inputs, and returns a :class:`~core.cases.model.Transition` (the case with ``version + 1``
+and the event describing the step) or raises a :class:`~core.cases.errors.CaseError`.
+
+dibao (低保), after 《最低生活保障审核确认办法》 (2021) and the province's own rules::
+
+    open_case ─► accepted ─► record_investigation ─► investigated ─► record_first_review
+      ─► first_reviewed ─► start_publicity ─► in_publicity ─┬─► confirm_case ─► active
+                                      record_objection ◄────┘  (reopens: back to accepted)
+      reject_case (with reasons) from any state before active ─► rejected
+      active ─► record_review (re-evaluated: continue / raise / lower / phase out / exit)
+      active ─► start_phase_out ─► phasing_out ─► record_income_stable / exit_case ─► exited
+      record_verification (核对) and record_spot_check (county, after a township confirmation)
+      are recorded without changing the state; record_work_refusal and record_death too,
+      unless the death leaves nobody covered (then the case exits).
+
+Policy, never per-province code: who confirms (``dibao.approval.confirming_level``: the
+township officer or the county approver), verification before confirmation
+(``dibao.verification.required_before_approval``), investigators per visit
+(``dibao.investigation.min_investigators``), publicity days, the county spot-check ratio of
+township confirmations (selection: :func:`spot_check_selected`, a hash of case id and month —
+random-looking but reproducible), near-relative filing and relations, phase-out bounds and the
+Ningxia rule of leaving the month after income is stable, the refused-work limit.
+
+tekun (特困) follows the same chain with a self-care assessment (``record_self_care``) before the
+first review, ``tekun.approval.publicity_days``, confirmation by the county and, before it, the
+county's spot-check of the township's file when selected by
+``tekun.approval.county_spot_check_ratio``. temporary (临时救助): open with the amount asked,
+investigate, then ``confirm_case`` (→ granted) at the level graded by amount
+(``temporary.approval.graded``, ``temporary.approval.township_limit``), or ``assist_first``
+(先行救助, where ``temporary.advance_assistance``) by the township → assisted, and
+``record_paperwork`` afterwards → granted.
+
+Who acts: auditors and province administrators never act on cases, and nobody acts on a case
+outside their jurisdiction (``FORBIDDEN``); each step names the roles that take it (else
+``WRONG_LEVEL``); a staff member named as the applicant's near relative never acts on the case
+(``RECUSAL_REQUIRED``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from core.auth import Role, User
+from core.cases.errors import (
+    CaseForbidden,
+    CountyVisitRequired,
+    InvalidTransition,
+    NotEligible,
+    PhaseOutNotAllowed,
+    PhaseOutTooLong,
+    PhaseOutTooShort,
+    PolicyNotSet,
+    PublicityNotOver,
+    ReasonsRequired,
+    RecusalRequired,
+    RefusedWorkBelowLimit,
+    SpotCheckRequired,
+    TooFewInvestigators,
+    VerificationRequired,
+    WrongLevel,
+)
+from core.cases.model import (
+    PROGRAMS,
+    ActorRef,
+    Case,
+    CaseEvent,
+    CaseState,
+    ExitReason,
+    Transition,
+    jsonable,
+)
+from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
+from core.errors import InvalidInput
+from core.hookspecs import Decision, TraceEntry
+from core.household import Household
+from core.resolution import ResolvedPolicy
+
+S = CaseState
+
+# Roles that act on cases at all; the others (auditor, province_admin) are FORBIDDEN.
+STAFF = frozenset({Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER})
+LEVEL_ROLE = {"township": Role.TOWNSHIP_OFFICER, "county": Role.COUNTY_APPROVER}
+
+BEFORE_DECISION = (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED, S.IN_PUBLICITY)
+
+P_LEVEL = "dibao.approval.confirming_level"
+P_SPOT = "dibao.approval.county_spot_check_ratio"
+P_PUBLICITY = "dibao.approval.publicity_days"
+P_INVESTIGATORS = "dibao.investigation.min_investigators"
+P_VERIFY = "dibao.verification.required_before_approval"
+P_NR_FILING = "dibao.near_relative.filing_required"
+P_NR_RELATIONS = "dibao.near_relative.relations"
+P_PO_MIN = "dibao.phase_out.min_months"
+P_PO_MAX = "dibao.phase_out.max_months"
+P_PO_STABLE = "dibao.phase_out.exit_next_month_when_stable"
+P_REFUSED = "dibao.refused_work.limit"
+P_DEATH_RECHECK = "dibao.death.recheck_within_months"
+P_TK_PUBLICITY = "tekun.approval.publicity_days"
+P_TK_SPOT = "tekun.approval.county_spot_check_ratio"
+P_TK_PARTIAL = "tekun.self_care.partial_loss_min_failed"
+P_TK_FULL = "tekun.self_care.full_loss_min_failed"
+P_TMP_GRADED = "temporary.approval.graded"
+P_TMP_LIMIT = "temporary.approval.township_limit"
+P_TMP_ADVANCE = "temporary.advance_assistance"
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def first_of_next_month(day: dt.date) -> dt.date:
+    return add_months(day.replace(day=1), 1)
+
+
+def month_key(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def spot_check_selected(case_id: int, month: str, ratio: float) -> bool:
+    """Whether the county re-checks case ``case_id`` confirmed in ``month`` ("YYYY-MM").
+
+    SHA-256 of "case_id:month" read as a number in [0, 1) and compared to ``ratio``: the same
+    case and month always give the same answer, and over many cases about ``ratio`` of them are
+    selected.
+    """
+    if ratio <= 0:
+        return False
+    if ratio >= 1:
+        return True
+    digest = hashlib.sha256(f"{case_id}:{month}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < ratio
+
+
+class _Step:
+    """One step under construction: the policy values it read (traced) and its reasons."""
+
+    def __init__(self, case: Case, actor: User, policy: ResolvedPolicy, on: dt.date) -> None:
+        if policy.jurisdiction.code != case.county:
+            raise InvalidInput(
+                f"the policy is resolved for {policy.jurisdiction.code}, but the case is in "
+                f"{case.county}"
+            )
+        if policy.as_of != on:
+            raise InvalidInput(
+                f"the policy is resolved on {policy.as_of.isoformat()}, not on {on.isoformat()}"
+            )
+        self.case = case
+        self.actor = actor
+        self.policy = policy
+        self.on = on
+        self.traces: dict[str, TraceEntry] = {}
+        self.reasons: list[str] = []
+
+    def value(self, path: str) -> Any:
+        param = self.policy.get(path)
+        self.traces[path] = trace_entry(param)
+        return param.value
+
+    def required(self, path: str) -> Any:
+        value = self.value(path)
+        if value is None:
+            raise PolicyNotSet(not_set_message(path, self.case.county, self.on))
+        return value
+
+    def trace(self, entries: Iterable[TraceEntry]) -> None:
+        for t in entries:
+            self.traces.setdefault(t.path, t)
+
+    # who may act ------------------------------------------------------------------------------
+
+    def check_actor(self, roles: Iterable[Role], what: str) -> None:
+        actor, case = self.actor, self.case
+        if actor.role not in STAFF:
+            raise CaseForbidden(f"a {actor.role.value} does not act on cases")
+        if actor.jurisdiction not in {j.code for j in self.policy.chain}:
+            raise CaseForbidden(
+                f"case {case.id} is in {case.county}, outside your jurisdiction "
+                f"{actor.jurisdiction}"
+            )
+        relation = self.near_relation(actor.id)
+        if relation is not None:
+            raise RecusalRequired(
+                f"you are recorded as the applicant's near relative ({relation}): another "
+                "official must act on this case"
+            )
+        allowed = [r.value for r in roles]
+        if actor.role.value not in allowed:
+            raise WrongLevel(f"{what} is for a {' or '.join(allowed)}, not a {actor.role.value}")
+
+    def near_relation(self, user_id: int) -> str | None:
+        """The relation if ``user_id`` is a staff near relative of the applicant (per policy)."""
+        declared = [r for r in self.case.data.get("nearRelatives", ()) if r["userId"] == user_id]
+        if not declared:
+            return None
+        relations = self.value(P_NR_RELATIONS)
+        for r in declared:
+            if relations is None or r["relation"] in relations:
+                return str(r["relation"])
+        return None
+
+    def filed(self) -> bool:
+        """A near-relative case registered separately (备案), needing the county's visit."""
+        if not self.value(P_NR_FILING):
+            return False
+        relations = self.value(P_NR_RELATIONS)
+        return any(
+            relations is None or r["relation"] in relations
+            for r in self.case.data.get("nearRelatives", ())
+        )
+
+    def expect(self, action: str, states: Sequence[CaseState], programs: Sequence[str]) -> None:
+        if self.case.program not in programs:
+            raise InvalidTransition(f"{action} does not apply to a {self.case.program} case")
+        if self.case.state not in states:
+            raise InvalidTransition(
+                f"{action} is not possible in state {self.case.state.value} (possible in "
+                f"{', '.join(s.value for s in states)})"
+            )
+
+    def done(
+        self,
+        action: str,
+        to_state: CaseState,
+        data: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+    ) -> Transition:
+        case = self.case
+        new = Case(
+            id=case.id,
+            household_id=case.household_id,
+            program=case.program,
+            county=case.county,
+            state=to_state,
+            version=case.version + 1,
+            data=jsonable(data),
+        )
+        event = CaseEvent(
+            action=action,
+            from_state=case.state if case.version > 0 else None,
+            to_state=to_state,
+            on=self.on,
+            actor=ActorRef.of(self.actor),
+            inputs=jsonable(inputs),
+            reasons=tuple(self.reasons),
+            policy=tuple(self.traces.values()),
+        )
+        return Transition(new, event)
+
+
+def _data(case: Case, **changes: Any) -> dict[str, Any]:
+    out = dict(case.data)
+    out.update(changes)
+    return out
+
+
+def _confirming_level(step: _Step, amount: Decimal | None = None) -> str:
+    """Who confirms this case: "township" or "county"."""
+    program = step.case.program
+    if program == "dibao":
+        level = step.required(P_LEVEL)
+        step.reasons.append(f"dibao is confirmed at the {level} level")
+        return str(level)
+    if program == "tekun":
+        step.reasons.append("tekun is confirmed by the county")
+        return "county"
+    # temporary: graded by amount
+    graded = step.value(P_TMP_GRADED)
+    if not graded:
+        step.reasons.append("temporary assistance is not graded here: the county approves")
+        return "county"
+    limit = step.value(P_TMP_LIMIT)
+    if limit is None:
+        step.reasons.append(
+            f"graded approval, but `{P_TMP_LIMIT}` is not set for {step.case.county}: "
+            "the county approves"
+        )
+        return "county"
+    amount = amount if amount is not None else Decimal(str(step.case.data["amount"]))
+    if amount <= Decimal(str(limit)):
+        step.reasons.append(f"{amount} yuan is within the township limit of {limit} yuan")
+        return "township"
+    step.reasons.append(f"{amount} yuan is over the township limit of {limit} yuan: the county")
+    return "county"
+
+
+def _money(value: Any, field: str) -> Decimal:
+    try:
+        out = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{field}: not an amount of yuan: {value!r}") from None
+    if not out.is_finite() or out <= 0:
+        raise InvalidInput(f"{field}: must be more than 0 yuan")
+    return out.quantize(Decimal("0.01"))
+
+
+def _reasons(reasons: Iterable[str], what: str) -> list[str]:
+    out = [r.strip() for r in reasons if r and r.strip()]
+    if not out:
+        raise ReasonsRequired(f"{what} needs at least one reason")
+    return out
+
+
+# -- opening ---------------------------------------------------------------------------------
+
+
+def open_case(
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household_id: int,
+    program: str,
+    case_id: int = 0,
+    near_relatives: Iterable[Mapping[str, Any]] = (),
+    amount: Decimal | str | float | None = None,
+    kind: str = "emergency",
+) -> Transition:
+    """Accept an application (受理) for ``program`` at ``policy``'s county.
+
+    ``near_relatives``: staff the applicant is a near relative of, as ``{"userId": id,
+    "relation": "parent"}`` (relations as in ``dibao.near_relative.relations``). temporary needs
+    ``amount`` (yuan, one-off) and ``kind`` ("emergency" or "expenditure").
+    """
+    if program not in PROGRAMS:
+        raise InvalidInput(f"unknown case program '{program}'; one of {', '.join(PROGRAMS)}")
+    nr = [{"userId": int(r["userId"]), "relation": str(r["relation"])} for r in near_relatives]
+    blank = Case(case_id, household_id, program, policy.jurisdiction.code, S.ACCEPTED, 0, {})
+    step = _Step(blank, actor, policy, on)
+    step.check_actor((Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER), "accepting an application")
+    data: dict[str, Any] = {"openedOn": on, "nearRelatives": nr}
+    inputs: dict[str, Any] = {"program": program, "householdId": household_id, "nearRelatives": nr}
+    step.case = Case(case_id, household_id, program, blank.county, S.ACCEPTED, 0, data)
+    relation = step.near_relation(actor.id)
+    if relation is not None:
+        raise RecusalRequired(
+            f"you are the applicant's near relative ({relation}): another official must accept"
+        )
+    if program == "temporary":
+        if kind not in ("emergency", "expenditure"):
+            raise InvalidInput("kind: 'emergency' or 'expenditure'")
+        data["amount"] = _money(amount, "amount")
+        data["kind"] = kind
+        inputs.update(amount=data["amount"], kind=kind)
+    if nr:
+        data["filed"] = step.filed()
+        if data["filed"]:
+            step.reasons.append(
+                "the applicant is a near relative of staff: registered separately (备案); the "
+                "county must visit the household before confirmation"
+            )
+    step.reasons.append(f"{program} application accepted")
+    return step.done("open", S.ACCEPTED, data, inputs)
+
+
+# -- investigation, verification, first review, publicity -------------------------------------
+
+
+def record_investigation(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    investigators: Sequence[str],
+    findings: str = "",
+) -> Transition:
+    """The home visit (入户调查) with the names of the investigators who made it.
+
+    A visit by a county approver counts as the county's own visit (for filed near-relative
+    cases). Another visit after the first (e.g. the county's) keeps the state.
+    """
+    step = _Step(case, actor, policy, on)
+    step.expect("record_investigation", (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED), PROGRAMS)
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a home visit")
+    names = sorted({n.strip() for n in investigators if n and n.strip()})
+    minimum = step.value(P_INVESTIGATORS) if case.program != "temporary" else None
+    if len(names) < (minimum or 1):
+        raise TooFewInvestigators(
+            f"a home visit needs at least {minimum or 1} investigators, {len(names)} given"
+        )
+    by_county = actor.role is Role.COUNTY_APPROVER
+    visit = {"on": on, "investigators": names, "findings": findings, "byCounty": by_county}
+    visits = [*case.data.get("investigations", []), visit]
+    data = _data(case, investigations=visits)
+    if by_county:
+        data["countyHomeVisit"] = True
+        step.reasons.append("the county visited the household")
+    to = S.INVESTIGATED if case.state is S.ACCEPTED else case.state
+    step.reasons.append(f"home visit by {len(names)} investigators")
+    return step.done(
+        "record_investigation", to, data, {"investigators": names, "findings": findings}
+    )
+
+
+def record_verification(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    passed: bool,
+    notes: str = "",
+) -> Transition:
+    """The result of the county's economic-status verification (核对); the state is kept."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_verification", BEFORE_DECISION, ("dibao", "tekun"))
+    step.check_actor((Role.COUNTY_APPROVER,), "verification of finances")
+    data = _data(case, verification={"on": on, "passed": bool(passed), "notes": notes})
+    step.reasons.append("verification passed" if passed else "verification did not pass")
+    return step.done(
+        "record_verification", case.state, data, {"passed": bool(passed), "notes": notes}
+    )
+
+
+def record_self_care(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    failed_indicators: int,
+) -> Transition:
+    """tekun: the self-care assessment (生活自理能力评估), out of 6 indicators."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_self_care", (S.INVESTIGATED,), ("tekun",))
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a self-care assessment")
+    if not 0 <= failed_indicators <= 6:
+        raise InvalidInput("failedIndicators: 0 to 6")
+    full, partial = step.value(P_TK_FULL), step.value(P_TK_PARTIAL)
+    if full is not None and failed_indicators >= full:
+        result = "full_loss"
+    elif partial is not None and failed_indicators >= partial:
+        result = "partial_loss"
+    elif full is None or partial is None:
+        result = "undetermined"
+    else:
+        result = "able"
+    step.reasons.append(f"{failed_indicators} of 6 indicators failed: {result}")
+    data = _data(case, selfCare={"on": on, "failedIndicators": failed_indicators, "result": result})
+    return step.done("record_self_care", case.state, data, {"failedIndicators": failed_indicators})
+
+
+def record_first_review(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, opinion: str = ""
+) -> Transition:
+    """The township's first review (初审)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_first_review", (S.INVESTIGATED,), ("dibao", "tekun"))
+    step.check_actor((Role.TOWNSHIP_OFFICER,), "the first review")
+    if case.program == "tekun" and "selfCare" not in case.data:
+        raise InvalidTransition("a tekun first review needs the self-care assessment first")
+    data = _data(case, firstReview={"on": on, "opinion": opinion})
+    if case.program == "tekun":
+        ratio = step.value(P_TK_SPOT) or 0
+        selected = spot_check_selected(case.id, month_key(on), float(ratio))
+        data["spotCheck"] = {"selected": selected, "ratio": ratio, "done": False}
+        step.reasons.append(
+            "county spot-check of the township's file: "
+            + ("selected" if selected else "not selected")
+        )
+    step.reasons.append("first review done")
+    return step.done("record_first_review", S.FIRST_REVIEWED, data, {"opinion": opinion})
+
+
+def start_publicity(case: Case, actor: User, policy: ResolvedPolicy, on: dt.date) -> Transition:
+    """Publish the first-review opinion (公示) for the days the policy sets."""
+    step = _Step(case, actor, policy, on)
+    step.expect("start_publicity", (S.FIRST_REVIEWED,), ("dibao", "tekun"))
+    step.check_actor((Role.TOWNSHIP_OFFICER,), "publicity")
+    days = int(step.required(P_TK_PUBLICITY if case.program == "tekun" else P_PUBLICITY))
+    ends = on + dt.timedelta(days=days)
+    step.reasons.append(f"publicity for {days} days, until {ends.isoformat()}")
+    data = _data(case, publicity={"start": on, "days": days, "ends": ends})
+    return step.done("start_publicity", S.IN_PUBLICITY, data, {})
+
+
+def record_objection(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, reason: str
+) -> Transition:
+    """An objection during publicity reopens the investigation (back to accepted)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_objection", (S.IN_PUBLICITY,), ("dibao", "tekun"))
+    step.check_actor(
+        (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "an objection"
+    )
+    why = _reasons([reason], "an objection")
+    objections = [*case.data.get("objections", []), {"on": on, "reason": why[0]}]
+    data = _data(case, objections=objections)
+    for key in ("firstReview", "publicity"):
+        data.pop(key, None)
+    step.reasons.append("objection during publicity: the investigation is reopened")
+    return step.done("record_objection", S.ACCEPTED, data, {"reason": why[0]})
+
+
+# -- decision ---------------------------------------------------------------------------------
+
+
+def _decide(step: _Step, household: Household | None) -> Decision | None:
+    case = step.case
+    if household is None:
+        return None
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    request = None
+    if case.program == "temporary":
+        request = TemporaryRequest(case.data.get("kind", "emergency"), Decimal(case.data["amount"]))
+    decision = evaluate(household, case.program, step.policy, step.on, request=request)
+    if decision.standard_path:
+        step.trace(t for t in decision.trace if t.path == decision.standard_path)
+    if decision.status != "eligible":
+        raise NotEligible(
+            f"the household is {decision.status.replace('_', ' ')} for {case.program}: "
+            + " ".join(decision.reasons)
+        )
+    return decision
+
+
+def confirm_case(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household: Household | None = None,
+    monthly_amount: Decimal | str | None = None,
+) -> Transition:
+    """Confirm (审核确认) at the level the policy names; the benefit starts the next month.
+
+    With ``household``, the eligibility engine decides again on ``on`` and a household it does
+    not find eligible is not confirmed (``NOT_ELIGIBLE``); its amount is recorded.
+    """
+    step = _Step(case, actor, policy, on)
+    states = (S.ACCEPTED, S.INVESTIGATED) if case.program == "temporary" else (S.IN_PUBLICITY,)
+    step.expect("confirm_case", states, PROGRAMS)
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), f"confirming this {case.program} case")
+    data = _data(case)
+    if case.program != "temporary":
+        ends = dt.date.fromisoformat(case.data["publicity"]["ends"])
+        if on < ends:
+            raise PublicityNotOver(f"publicity runs until {ends.isoformat()}")
+        required = step.value(P_VERIFY)
+        verification = case.data.get("verification")
+        if required and not (verification and verification["passed"]):
+            raise VerificationRequired(
+                "economic-status verification must pass before confirmation"
+                + ("" if verification else " (none recorded)")
+            )
+        if case.data.get("filed") and not case.data.get("countyHomeVisit"):
+            raise CountyVisitRequired(
+                "a near-relative (filed) case needs the county's own home visit first"
+            )
+        spot = case.data.get("spotCheck")
+        if case.program == "tekun" and spot and spot["selected"] and not spot["done"]:
+            raise SpotCheckRequired("the county selected this file for its spot-check")
+    decision = _decide(step, household)
+    inputs: dict[str, Any] = {"level": level}
+    amount = None
+    if decision is not None:
+        amount = decision.one_off_amount if case.program == "temporary" else decision.monthly_amount
+        data["membersCovered"] = list(decision.members_covered)
+        inputs["decision"] = {"status": decision.status, "amount": amount}
+    if monthly_amount is not None:
+        amount = _money(monthly_amount, "monthlyAmount")
+        inputs["amount"] = amount
+    data["decision"] = {"on": on, "level": level, "by": actor.id}
+    if amount is not None:
+        data["amount"] = amount
+    if case.program == "temporary":
+        step.reasons.append("temporary assistance granted")
+        return step.done("confirm_case", S.GRANTED, data, inputs)
+    data["benefitFrom"] = first_of_next_month(on)
+    step.reasons.append(f"confirmed; benefit from {data['benefitFrom'].isoformat()}")
+    if case.program == "dibao" and level == "township":
+        ratio = step.value(P_SPOT) or 0
+        selected = spot_check_selected(case.id, month_key(on), float(ratio))
+        data["spotCheck"] = {"selected": selected, "ratio": ratio, "done": False}
+        step.reasons.append(
+            f"county spot-check of this township confirmation: "
+            f"{'selected' if selected else 'not selected'}"
+        )
+    return step.done("confirm_case", S.ACTIVE, data, inputs)
+
+
+def reject_case(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    reasons: Sequence[str],
+) -> Transition:
+    """Refuse (不予确认) at the confirming level, with reasons."""
+    step = _Step(case, actor, policy, on)
+    step.expect("reject_case", BEFORE_DECISION, PROGRAMS)
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), f"rejecting this {case.program} case")
+    why = _reasons(reasons, "a rejection")
+    step.reasons.extend(why)
+    data = _data(case, decision={"on": on, "level": level, "by": actor.id, "rejected": True})
+    return step.done("reject_case", S.REJECTED, data, {"reasons": why})
+
+
+def record_spot_check(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    upheld: bool,
+    reasons: Sequence[str] = (),
+) -> Transition:
+    """The county's spot-check: of a township dibao confirmation (active case; overturned → exit
+    found ineligible) or of a township tekun file before confirmation (overturned → rejected)."""
+    step = _Step(case, actor, policy, on)
+    if case.program == "tekun":
+        step.expect("record_spot_check", (S.FIRST_REVIEWED, S.IN_PUBLICITY), ("tekun",))
+    else:
+        step.expect("record_spot_check", (S.ACTIVE, S.PHASING_OUT), ("dibao",))
+    step.check_actor((Role.COUNTY_APPROVER,), "a county spot-check")
+    spot = dict(case.data.get("spotCheck") or {"selected": False, "ratio": None})
+    if spot.get("done"):
+        raise InvalidTransition("the spot-check of this case is already recorded")
+    why = [r.strip() for r in reasons if r and r.strip()]
+    if not upheld:
+        why = _reasons(why, "overturning a decision on spot-check")
+    spot.update(done=True, on=on, upheld=bool(upheld))
+    data = _data(case, spotCheck=spot)
+    step.reasons.extend(why or ["spot-check: upheld"])
+    inputs = {"upheld": bool(upheld), "reasons": why}
+    if upheld:
+        return step.done("record_spot_check", case.state, data, inputs)
+    if case.program == "tekun":
+        data["decision"] = {"on": on, "level": "county", "by": actor.id, "rejected": True}
+        return step.done("record_spot_check", S.REJECTED, data, inputs)
+    data["exit"] = {"on": on, "reason": ExitReason.FOUND_INELIGIBLE, "lastMonth": month_key(on)}
+    return step.done("record_spot_check", S.EXITED, data, inputs)
+
+
+# -- in payment: review, phase-out, exit -------------------------------------------------------
+
+
+def record_review(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household: Household,
+    phase_out_months: int | None = None,
+) -> Transition:
+    """Periodic review (复核): the household's current facts re-evaluated by the eligibility engine.
+
+    Outcome (``inputs.outcome``): continue / raise / lower (stays active, new amount from the
+    next month), phase_out (income over the standard and ``phase_out_months`` given, checked
+    against the policy's bounds), or exit (income_over_standard, or found_ineligible).
+    """
+    step = _Step(case, actor, policy, on)
+    step.expect("record_review", (S.ACTIVE,), ("dibao", "tekun"))
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), "a review decision")
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    decision = evaluate(household, case.program, policy, on)
+    step.trace(decision.trace)
+    step.reasons.extend(decision.reasons)
+    if decision.status == "cannot_decide":
+        raise NotEligible("the review cannot decide: " + " ".join(decision.reasons))
+    data = _data(case, lastReview={"on": on, "status": decision.status})
+    inputs: dict[str, Any] = {"decision": {"status": decision.status}}
+    old = Decimal(str(case.data["amount"])) if case.data.get("amount") is not None else None
+    if decision.eligible:
+        new = decision.monthly_amount
+        outcome = "continue"
+        if new is not None and old is not None and new != old:
+            outcome = "raise" if new > old else "lower"
+        data.update(amount=new, amountFrom=first_of_next_month(on))
+        data["membersCovered"] = list(decision.members_covered)
+        inputs.update(outcome=outcome, amount=new)
+        return step.done("record_review", S.ACTIVE, data, inputs)
+    over = (
+        decision.per_capita_income is not None
+        and decision.standard is not None
+        and decision.per_capita_income >= decision.standard
+    )
+    if over and phase_out_months is not None and case.program == "dibao":
+        months = _phase_out_months(step, phase_out_months)
+        data["phaseOut"] = _phase_out(on, months)
+        inputs.update(outcome="phase_out", months=months)
+        return step.done("record_review", S.PHASING_OUT, data, inputs)
+    reason = ExitReason.INCOME_OVER_STANDARD if over else ExitReason.FOUND_INELIGIBLE
+    data["exit"] = {"on": on, "reason": reason, "lastMonth": month_key(on)}
+    inputs.update(outcome="exit", reason=reason)
+    return step.done("record_review", S.EXITED, data, inputs)
+
+
+def _phase_out_months(step: _Step, months: int) -> int:
+    if isinstance(months, bool) or not isinstance(months, int):
+        raise InvalidInput("months: a whole number of months")
+    longest = int(step.required(P_PO_MAX))
+    shortest = step.value(P_PO_MIN)
+    if months > longest:
+        raise PhaseOutTooLong(f"a phase-out lasts at most {longest} months here, not {months}")
+    if months < (shortest or 1):
+        raise PhaseOutTooShort(f"a phase-out lasts at least {shortest or 1} months here")
+    step.reasons.append(f"phase-out of {months} months (allowed: {shortest or 1} to {longest})")
+    return months
+
+
+def _phase_out(on: dt.date, months: int) -> dict[str, Any]:
+    start = first_of_next_month(on)
+    last = add_months(start, months - 1)
+    return {"decidedOn": on, "months": months, "from": start, "lastMonth": month_key(last)}
+
+
+def start_phase_out(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, months: int
+) -> Transition:
+    """Income above the standard: keep paying for ``months`` (渐退期) within the policy's bounds."""
+    step = _Step(case, actor, policy, on)
+    step.expect("start_phase_out", (S.ACTIVE,), ("dibao",))
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), "a phase-out decision")
+    months = _phase_out_months(step, months)
+    data = _data(case, phaseOut=_phase_out(on, months))
+    return step.done("start_phase_out", S.PHASING_OUT, data, {"months": months})
+
+
+def record_income_stable(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date
+) -> Transition:
+    """Income has become stable during the phase-out: exit the next month where the policy
+    says so (``dibao.phase_out.exit_next_month_when_stable``), else refused (PHASE_OUT_NOT_OVER)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_income_stable", (S.PHASING_OUT,), ("dibao",))
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), "an exit decision")
+    if not step.value(P_PO_STABLE):
+        raise PhaseOutNotAllowed(
+            "here the phase-out runs its course: leaving early on stable income is not provided for"
+        )
+    step.reasons.append("income stable during the phase-out: exit from the next month")
+    data = _data(
+        case,
+        exit={"on": on, "reason": ExitReason.INCOME_OVER_STANDARD, "lastMonth": month_key(on)},
+    )
+    return step.done("record_income_stable", S.EXITED, data, {})
+
+
+def record_work_refusal(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+) -> Transition:
+    """A refusal of a suitable job offered (counted towards ``dibao.refused_work.limit``)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_work_refusal", (S.ACTIVE, S.PHASING_OUT), ("dibao",))
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording a refused job")
+    count = int(case.data.get("refusedWork", 0)) + 1
+    limit = step.value(P_REFUSED)
+    step.reasons.append(f"refusal {count}" + (f" of {limit} allowed" if limit else ""))
+    data = _data(case, refusedWork=count)
+    return step.done("record_work_refusal", case.state, data, {"note": note, "count": count})
+
+
+def exit_case(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    reason: str,
+    reasons: Sequence[str] = (),
+) -> Transition:
+    """Stop the benefit from the month after ``on`` for ``reason`` (an :class:`ExitReason`)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("exit_case", (S.ACTIVE, S.PHASING_OUT), ("dibao", "tekun"))
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), "an exit decision")
+    try:
+        why = ExitReason(reason)
+    except ValueError:
+        raise InvalidInput(
+            f"reason: one of {', '.join(r.value for r in ExitReason)}, not {reason!r}"
+        ) from None
+    notes = [r.strip() for r in reasons if r and r.strip()]
+    if why is ExitReason.FOUND_INELIGIBLE:
+        notes = _reasons(notes, "an exit found ineligible")
+    if why is ExitReason.REFUSED_WORK:
+        limit = int(step.required(P_REFUSED))
+        count = int(case.data.get("refusedWork", 0))
+        if count < limit:
+            raise RefusedWorkBelowLimit(
+                f"{count} refused job{'s' if count != 1 else ''} recorded; the benefit stops "
+                f"after {limit}"
+            )
+    if why is ExitReason.INCOME_OVER_STANDARD and case.state is S.PHASING_OUT:
+        last = case.data["phaseOut"]["lastMonth"]
+        if month_key(on) < last:
+            raise PhaseOutNotAllowed(f"the phase-out runs until {last}")
+    step.reasons.extend([f"exit: {why.value}", *notes])
+    data = _data(case, exit={"on": on, "reason": why, "lastMonth": month_key(on)})
+    return step.done("exit_case", S.EXITED, data, {"reason": why, "reasons": notes})
+
+
+def record_death(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    id_number: str,
+    was_head: bool = False,
+) -> Transition:
+    """A covered member died: adjust from the next month (re-check due within the policy's
+    months; a new head and account when the head died), or exit (death) if nobody is left."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_death", (S.ACTIVE, S.PHASING_OUT), ("dibao", "tekun"))
+    step.check_actor(
+        (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording a death"
+    )
+    covered = list(case.data.get("membersCovered", []))
+    remaining = [m for m in covered if m != id_number]
+    deaths = [*case.data.get("deaths", []), {"on": on, "idNumber": id_number, "head": was_head}]
+    data = _data(case, deaths=deaths, membersCovered=remaining)
+    inputs = {"idNumber": id_number, "wasHead": was_head}
+    if case.program == "tekun" or not remaining:
+        data["exit"] = {"on": on, "reason": ExitReason.DEATH, "lastMonth": month_key(on)}
+        step.reasons.append("nobody covered is left: the case exits from the next month")
+        return step.done("record_death", S.EXITED, data, inputs)
+    months = step.value(P_DEATH_RECHECK)
+    data["adjustFrom"] = first_of_next_month(on)
+    if months:
+        data["recheckBy"] = add_months(on, int(months))
+        step.reasons.append(f"household re-check due by {data['recheckBy'].isoformat()}")
+    if was_head:
+        data["headChangeRequired"] = True
+        step.reasons.append("the head died: change the head and the bank account")
+    step.reasons.append("the benefit is adjusted from the next month")
+    return step.done("record_death", case.state, data, inputs)
+
+
+# -- temporary: assist first ------------------------------------------------------------------
+
+
+def assist_first(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+) -> Transition:
+    """先行救助: the township helps at once; the paperwork is recorded afterwards."""
+    step = _Step(case, actor, policy, on)
+    step.expect("assist_first", (S.ACCEPTED, S.INVESTIGATED), ("temporary",))
+    step.check_actor((Role.TOWNSHIP_OFFICER,), "assistance first (先行救助)")
+    if not step.value(P_TMP_ADVANCE):
+        raise InvalidTransition(
+            f"assistance first (先行救助) is not provided for in {case.county} on {on.isoformat()}"
+        )
+    step.reasons.append("assisted first; the paperwork follows")
+    data = _data(case, assistedFirst={"on": on, "note": note}, paperworkDue=True)
+    return step.done("assist_first", S.ASSISTED, data, {"note": note})
+
+
+def record_paperwork(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+) -> Transition:
+    """The paperwork after assistance first, signed at the level graded by the amount."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_paperwork", (S.ASSISTED,), ("temporary",))
+    level = _confirming_level(step)
+    step.check_actor((LEVEL_ROLE[level],), "the paperwork of this assistance")
+    data = _data(case, paperworkDue=False, decision={"on": on, "level": level, "by": actor.id})
+    step.reasons.append("paperwork completed")
+    return step.done("record_paperwork", S.GRANTED, data, {"note": note, "level": level})
+
+
+ACTIONS = {
+    f.__name__: f
+    for f in (
+        record_investigation,
+        record_verification,
+        record_self_care,
+        record_first_review,
+        start_publicity,
+        record_objection,
+        confirm_case,
+        reject_case,
+        record_spot_check,
+        record_review,
+        start_phase_out,
+        record_income_stable,
+        record_work_refusal,
+        exit_case,
+        record_death,
+        assist_first,
+        record_paperwork,
+    )
+}
+
+__all__ = [
+    "ACTIONS",
+    "assist_first",
+    "confirm_case",
+    "exit_case",
+    "first_of_next_month",
+    "month_key",
+    "open_case",
+    "record_death",
+    "record_first_review",
+    "record_income_stable",
+    "record_investigation",
+    "record_objection",
+    "record_paperwork",
+    "record_review",
+    "record_self_care",
+    "record_spot_check",
+    "record_verification",
+    "record_work_refusal",
+    "reject_case",
+    "spot_check_selected",
+    "start_phase_out",
+    "start_publicity",
+]

@@ -1,0 +1,420 @@
+"""Cases in the database: open, transition with optimistic concurrency, events, audit chain.
+
+Every function is one unit of work with its own transaction (pass a session that is not in a
+transaction). The rules are those of the pure state machine (:mod:`core.cases`); this module
+adds storage:
+
+- **Optimistic concurrency**: a transition names the version it was decided on
+  (``expected_version``). The case row is written with ``UPDATE cases ... WHERE id = :id AND
+  version = :expected``; if another writer got there first no row matches, the transaction is
+  rolled back and :class:`~core.cases.VersionConflict` (``VERSION_CONFLICT``) is raised: of two
+  concurrent writers exactly one wins and nothing of the other is written. (On PostgreSQL the
+  second UPDATE waits for the first to commit, then finds the version changed; on SQLite write
+  units are serialised by ``BEGIN IMMEDIATE`` and the second reads the new version.)
+- **Audit trail**: each transition appends one ``case_events`` row, never updated or deleted.
+  Events are hash-chained per case: ``seq`` runs 1, 2, ... (equal to the case's version after
+  the event), ``prev_hash`` is the previous event's ``hash`` ("" for the first) and ``hash`` is
+  SHA-256 over the canonical JSON of the event document (which repeats the row's own columns)
+  followed by ``prev_hash``. :func:`verify_audit_chain` recomputes everything and reports
+  tampered, missing or orphaned events and case rows that disagree with their last event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.auth import User
+from core.cases import (
+    ACTIONS,
+    Case,
+    CaseNotFound,
+    CaseState,
+    Transition,
+    VersionConflict,
+    event_to_json,
+)
+from core.cases import (
+    open_case as _open_case,
+)
+from core.db.engine import reading, write_unit
+from core.db.models import CaseEventRow, CaseRow, HouseholdRow, utcnow
+from core.errors import InvalidInput
+from core.household import parse_household
+from core.jurisdictions import JurisdictionRegistry, Level
+from core.resolution import ResolvedPolicy
+
+GENESIS = ""  # prev_hash of a case's first event
+
+
+class PolicySource(Protocol):
+    """What the store needs of a policy base (``PolicyBase`` or one with local layers)."""
+
+    registry: JurisdictionRegistry
+
+    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    id: int
+    case_id: int
+    seq: int
+    at: dt.datetime
+    user_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    document: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+# -- hashing -----------------------------------------------------------------------------------
+
+
+def canonical_json(value: Any) -> str:
+    """Sorted keys, no whitespace, UTF-8 text kept (the form that is hashed)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(document: Mapping[str, Any], prev_hash: str) -> str:
+    return hashlib.sha256((canonical_json(document) + prev_hash).encode("utf-8")).hexdigest()
+
+
+# -- rows ↔ values -----------------------------------------------------------------------------
+
+
+def _case(row: CaseRow) -> Case:
+    return Case(
+        id=row.id,
+        household_id=row.household_id,
+        program=row.program,
+        county=row.county,
+        state=CaseState(row.state),
+        version=row.version,
+        data=dict(row.data),
+    )
+
+
+def _event(row: CaseEventRow) -> EventRecord:
+    return EventRecord(
+        id=row.id,
+        case_id=row.case_id,
+        seq=row.seq,
+        at=row.at,
+        user_id=row.user_id,
+        action=row.action,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        document=dict(row.document),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
+
+
+def _location(county: str, registry: JurisdictionRegistry) -> tuple[str | None, str]:
+    prefecture: str | None = None
+    province = ""
+    for j in registry.chain(county):
+        if j.level is Level.PREFECTURE:
+            prefecture = j.code
+        elif j.level is Level.PROVINCE:
+            province = j.code
+    return prefecture, province
+
+
+def _append_event(
+    session: Session, case_id: int, t: Transition, user_id: int, prev_hash: str
+) -> EventRecord:
+    at = utcnow()
+    seq = t.case.version
+    document = {
+        "caseId": case_id,
+        "seq": seq,
+        "at": at.isoformat(),
+        "userId": user_id,
+        **event_to_json(t.event),
+    }
+    row = CaseEventRow(
+        case_id=case_id,
+        seq=seq,
+        at=at,
+        user_id=user_id,
+        action=t.event.action,
+        from_state=None if t.event.from_state is None else t.event.from_state.value,
+        to_state=t.event.to_state.value,
+        document=document,
+        prev_hash=prev_hash,
+        hash=event_hash(document, prev_hash),
+    )
+    session.add(row)
+    session.flush()
+    return _event(row)
+
+
+# -- operations --------------------------------------------------------------------------------
+
+
+def open_case(
+    session: Session,
+    policies: PolicySource,
+    actor: User,
+    on: dt.date,
+    *,
+    household_id: int,
+    program: str,
+    **inputs: Any,
+) -> tuple[Case, EventRecord]:
+    """Accept an application for the stored household ``household_id``; returns (case, event)."""
+    with write_unit(session):
+        county = session.scalar(select(HouseholdRow.county).where(HouseholdRow.id == household_id))
+        if county is None:
+            raise CaseNotFound(f"no household {household_id}")
+        policy = policies.resolve(county, on)
+        t = _open_case(actor, policy, on, household_id=household_id, program=program, **inputs)
+        prefecture, province = _location(county, policies.registry)
+        now = utcnow()
+        row = CaseRow(
+            household_id=household_id,
+            program=program,
+            county=county,
+            prefecture=prefecture,
+            province=province,
+            state=t.case.state.value,
+            version=t.case.version,
+            data=dict(t.case.data),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(row)
+        session.flush()
+        case = replace(t.case, id=row.id)
+        event = _append_event(session, row.id, replace(t, case=case), actor.id, GENESIS)
+        return case, event
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    with reading(session):
+        row = session.get(CaseRow, case_id)
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return _case(row)
+
+
+def list_cases(
+    session: Session,
+    *,
+    county: str | None = None,
+    program: str | None = None,
+    state: str | None = None,
+    limit: int = 100,
+) -> list[Case]:
+    with reading(session):
+        q = select(CaseRow).order_by(CaseRow.id).limit(limit)
+        if county is not None:
+            q = q.where(CaseRow.county == county)
+        if program is not None:
+            q = q.where(CaseRow.program == program)
+        if state is not None:
+            q = q.where(CaseRow.state == state)
+        return [_case(r) for r in session.scalars(q)]
+
+
+def _stored_household(session: Session, case: Case, registry: JurisdictionRegistry) -> Any:
+    document = session.scalar(
+        select(HouseholdRow.document).where(HouseholdRow.id == case.household_id)
+    )
+    if document is None:
+        raise CaseNotFound(f"household {case.household_id} of case {case.id} is gone")
+    return parse_household(document, registry, dt.date.max)
+
+
+def apply_transition(
+    session: Session,
+    policies: PolicySource,
+    case_id: int,
+    expected_version: int,
+    action: str,
+    actor: User,
+    on: dt.date,
+    **inputs: Any,
+) -> tuple[Case, EventRecord]:
+    """Take step ``action`` (a name in :data:`core.cases.ACTIONS`) on the case as of version
+    ``expected_version``; returns (case, event). ``record_review`` (and ``confirm_case`` with
+    ``evaluate=True``) re-evaluate the stored household unless ``household`` is given.
+
+    Raises :class:`~core.cases.VersionConflict` when the case is no longer at
+    ``expected_version`` (nothing is written), or the step's own error.
+    """
+    step = ACTIONS.get(action)
+    if step is None:
+        raise InvalidInput(f"unknown case action '{action}'; one of {', '.join(sorted(ACTIONS))}")
+    with write_unit(session):
+        row = session.execute(
+            select(CaseRow).where(CaseRow.id == case_id).execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if row is None:
+            raise CaseNotFound(f"no case {case_id}")
+        case = _case(row)
+        if case.version != expected_version:
+            raise VersionConflict(
+                f"case {case_id} has changed since it was read (version {expected_version}, now "
+                f"{case.version}); load it again"
+            )
+        policy = policies.resolve(case.county, on)
+        evaluate_household = inputs.pop("evaluate", False)
+        needs_household = action == "record_review" or (
+            action == "confirm_case" and evaluate_household
+        )
+        if needs_household and inputs.get("household") is None:
+            inputs["household"] = _stored_household(session, case, policies.registry)
+        t = step(case, actor, policy, on, **inputs)
+        result = session.execute(
+            update(CaseRow)
+            .where(CaseRow.id == case_id, CaseRow.version == expected_version)
+            .values(
+                state=t.case.state.value,
+                version=t.case.version,
+                data=dict(t.case.data),
+                updated_at=utcnow(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise VersionConflict(
+                f"case {case_id} was changed by someone else at the same time; load it again"
+            )
+        prev = session.scalar(
+            select(CaseEventRow.hash).where(
+                CaseEventRow.case_id == case_id, CaseEventRow.seq == expected_version
+            )
+        )
+        event = _append_event(session, case_id, t, actor.id, prev or GENESIS)
+        return t.case, event
+
+
+def list_events(session: Session, case_id: int) -> list[EventRecord]:
+    """A case's events, oldest first."""
+    with reading(session):
+        rows = session.scalars(
+            select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
+        )
+        return [_event(r) for r in rows]
+
+
+# -- audit -------------------------------------------------------------------------------------
+
+_COLUMNS = (
+    ("case_id", "caseId"),
+    ("seq", "seq"),
+    ("user_id", "userId"),
+    ("action", "action"),
+    ("from_state", "fromState"),
+    ("to_state", "toState"),
+)
+
+
+def _event_problems(e: CaseEventRow, expected_prev: str | None) -> Iterator[str]:
+    where = f"case {e.case_id} event {e.seq} (id {e.id})"
+    if event_hash(e.document, e.prev_hash) != e.hash:
+        yield f"{where}: tampered: its hash does not match its content"
+    for column, key in _COLUMNS:
+        if e.document.get(key) != getattr(e, column):
+            yield f"{where}: tampered: column {column} disagrees with the hashed document"
+    if e.document.get("at") != e.at.isoformat():
+        yield f"{where}: tampered: column at disagrees with the hashed document"
+    if expected_prev is not None and e.prev_hash != expected_prev:
+        yield f"{where}: chain broken: prev_hash is not the hash of the event before it"
+
+
+def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) -> list[str]:
+    """Every problem in the audit trail (empty: intact): a tampered event (hash, columns), a
+    missing one (a gap in ``seq``, or fewer events than the case's version), a broken link,
+    events of a case that does not exist, a case row that disagrees with its last event."""
+    problems: list[str] = []
+    with reading(session):
+        cases_q = select(CaseRow.id, CaseRow.version, CaseRow.state).order_by(CaseRow.id)
+        events_q = select(CaseEventRow).order_by(CaseEventRow.case_id, CaseEventRow.seq)
+        if case_ids is not None:
+            cases_q = cases_q.where(CaseRow.id.in_(case_ids))
+            events_q = events_q.where(CaseEventRow.case_id.in_(case_ids))
+        cases = {cid: (version, state) for cid, version, state in session.execute(cases_q)}
+        seen: set[int] = set()
+        current: int | None = None
+        last: CaseEventRow | None = None
+
+        def close(case_id: int, tail: CaseEventRow | None) -> None:
+            version, state = cases[case_id]
+            if tail is None:
+                problems.append(f"case {case_id}: no events (all {version} missing)")
+            elif tail.seq < version:
+                gone = (
+                    f"event {version}"
+                    if tail.seq + 1 == version
+                    else f"events {tail.seq + 1}..{version}"
+                )
+                problems.append(
+                    f"case {case_id}: {gone} missing (the case is at version {version})"
+                )
+            elif tail.seq == version and tail.to_state != state:
+                problems.append(
+                    f"case {case_id}: the case row's state {state} is not its last event's "
+                    f"{tail.to_state}"
+                )
+            elif tail.seq > version:
+                problems.append(
+                    f"case {case_id}: the case row's version {version} is behind its events"
+                )
+
+        for e in session.scalars(events_q.execution_options(yield_per=1000)):
+            if e.case_id != current:
+                if current is not None and current in cases:
+                    close(current, last)
+                current, last = e.case_id, None
+                seen.add(e.case_id)
+                if e.case_id not in cases:
+                    problems.append(f"case {e.case_id}: events exist but the case does not")
+            expected_next = 1 if last is None else last.seq + 1
+            if e.seq != expected_next:
+                gap = (
+                    f"event {expected_next} missing"
+                    if e.seq == expected_next + 1
+                    else f"events {expected_next}..{e.seq - 1} missing"
+                )
+                problems.append(f"case {e.case_id}: {gap}")
+            if e.seq == 1:
+                prev: str | None = GENESIS
+            elif last is not None and last.seq == e.seq - 1:
+                prev = last.hash
+            else:
+                prev = None  # the predecessor is missing (reported above)
+            problems.extend(_event_problems(e, prev))
+            last = e
+        if current is not None and current in cases:
+            close(current, last)
+        for case_id in cases.keys() - seen:
+            close(case_id, None)
+    return problems
+
+
+__all__ = [
+    "GENESIS",
+    "EventRecord",
+    "PolicySource",
+    "apply_transition",
+    "canonical_json",
+    "event_hash",
+    "get_case",
+    "list_cases",
+    "list_events",
+    "open_case",
+    "verify_audit_chain",
+]

@@ -1,0 +1,490 @@
+"""The case state machine (pure): each province's chain from its merged policy, refusals, events.
+
+No source document sets a dibao standard in yuan, so reviews run against EXAMPLE standards added
+by a test layer (urban 800 yuan/month), as in tests/test_eligibility.py; likewise the township
+limit of temporary assistance (no document read for the project sets one) is a test value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from stdnum.cn import ric
+
+import core.cases as cs
+from core.auth import Role, User
+from core.cases import Case, CaseState, Transition
+from core.errors import InvalidInput, PolicyDataError
+from core.household import Household, parse_household
+from core.policy_loader import PolicyLoader
+from core.policy_service import PolicyBase, build_policy_base
+from tests.conftest import doc, entry
+
+D = dt.date
+YUNNAN, GUANGXI, GUIZHOU, SHANXI, NINGXIA = "530102", "450326", "522701", "140302", "640121"
+DAY0 = D(2023, 9, 4)
+
+CLERK = User(1, "clerk", Role.VILLAGE_CLERK, YUNNAN)
+
+
+def staff(county: str, role: Role, uid: int = 0) -> User:
+    uid = uid or {Role.TOWNSHIP_OFFICER: 10, Role.COUNTY_APPROVER: 20}.get(role, 30)
+    return User(uid, f"{role.value}-{county}", role, county)
+
+
+def officer(county: str, uid: int = 10) -> User:
+    return staff(county, Role.TOWNSHIP_OFFICER, uid)
+
+
+def approver(county: str, uid: int = 20) -> User:
+    return staff(county, Role.COUNTY_APPROVER, uid)
+
+
+@pytest.fixture(scope="module")
+def sbase(base: PolicyBase) -> PolicyBase:
+    """Installed policy + example dibao/tekun standards and a temporary township limit."""
+    layers = []
+    for code in ("530000", "450000", "520000", "140000", "640000"):
+        data = doc(
+            code,
+            {
+                "dibao.standard.urban": [entry(800, "2020-01-01")],
+                "dibao.standard.rural": [entry(600, "2020-01-01")],
+                "tekun.standard.basic": [entry(1040, "2020-01-01")],
+                "temporary.approval.township_limit": [entry(1000, "2020-01-01")],
+            },
+        )
+        loader = PolicyLoader(base.registry, base.catalog, {"fixture": [code]})
+        layer, issues = loader.validate("fixture", "inline.yaml", data)
+        if issues:
+            raise PolicyDataError(issues)
+        assert layer is not None
+        layers.append(layer)
+    return build_policy_base(extra_layers=layers)
+
+
+Step = Callable[..., Transition]
+
+
+class Runner:
+    """Applies steps to one case, resolving the policy at its county on each date."""
+
+    def __init__(self, base: PolicyBase, case: Case) -> None:
+        self.base = base
+        self.case = case
+        self.events: list[cs.CaseEvent] = []
+
+    def __call__(self, step: Step, actor: User, on: dt.date, **kw: Any) -> Case:
+        t = step(self.case, actor, self.base.resolve(self.case.county, on), on, **kw)
+        assert t.case.version == self.case.version + 1
+        assert t.event.from_state == self.case.state and t.event.to_state == t.case.state
+        self.case = t.case
+        self.events.append(t.event)
+        return t.case
+
+
+def opened(
+    base: PolicyBase, county: str, program: str = "dibao", case_id: int = 1, **kw: Any
+) -> Runner:
+    t = cs.open_case(
+        officer(county),
+        base.resolve(county, DAY0),
+        DAY0,
+        household_id=7,
+        program=program,
+        case_id=case_id,
+        **kw,
+    )
+    assert t.case.state is CaseState.ACCEPTED and t.case.version == 1
+    assert t.event.from_state is None
+    r = Runner(base, t.case)
+    r.events.append(t.event)
+    return r
+
+
+def to_publicity(base: PolicyBase, county: str, **kw: Any) -> Runner:
+    r = opened(base, county, **kw)
+    r(cs.record_investigation, officer(county), DAY0 + dt.timedelta(1), investigators=["甲", "乙"])
+    r(cs.record_first_review, officer(county), DAY0 + dt.timedelta(2))
+    r(cs.start_publicity, officer(county), DAY0 + dt.timedelta(3))
+    assert r.case.state is CaseState.IN_PUBLICITY
+    return r
+
+
+AFTER = DAY0 + dt.timedelta(20)  # publicity (7 days) over
+
+
+def traced(event: cs.CaseEvent, path: str) -> Any:
+    return next(t for t in event.policy if t.path == path)
+
+
+# -- confirmation: who, when, after what --------------------------------------------------------
+
+
+def test_yunnan_township_confirms_after_publicity(base):
+    r = to_publicity(base, YUNNAN)
+    assert r.case.data["publicity"]["days"] == 7
+    with pytest.raises(cs.PublicityNotOver):
+        r(cs.confirm_case, officer(YUNNAN), DAY0 + dt.timedelta(5))
+    with pytest.raises(cs.WrongLevel) as e:
+        r(cs.confirm_case, approver(YUNNAN), AFTER)
+    assert e.value.code == "WRONG_LEVEL"
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER, monthly_amount="900")
+    assert case.state is CaseState.ACTIVE
+    assert case.data["benefitFrom"] == "2023-10-01"  # the month after approval
+    assert case.data["amount"] == "900.00"
+    ev = r.events[-1]
+    level = traced(ev, "dibao.approval.confirming_level")
+    assert (level.value, level.origin, level.jurisdiction_code) == ("township", "yunnan", "530000")
+    assert level.source.quote
+    assert ev.actor.role == "township_officer" and ev.inputs["level"] == "township"
+    # a township confirmation in Yunnan has no spot-check ratio: never selected
+    assert case.data["spotCheck"]["selected"] is False
+
+
+def test_shanxi_county_confirms_only_after_verification_passes(base):
+    r = to_publicity(base, SHANXI)
+    with pytest.raises(cs.WrongLevel):
+        r(cs.confirm_case, officer(SHANXI), AFTER)
+    with pytest.raises(cs.VerificationRequired) as e:
+        r(cs.confirm_case, approver(SHANXI), AFTER)
+    assert e.value.code == "VERIFICATION_REQUIRED"
+    with pytest.raises(cs.WrongLevel):  # the county verifies, not the township
+        r(cs.record_verification, officer(SHANXI), AFTER, passed=True)
+    r(cs.record_verification, approver(SHANXI), AFTER, passed=False)
+    assert r.case.state is CaseState.IN_PUBLICITY
+    with pytest.raises(cs.VerificationRequired):
+        r(cs.confirm_case, approver(SHANXI), AFTER)
+    r(cs.record_verification, approver(SHANXI), AFTER, passed=True)
+    case = r(cs.confirm_case, approver(SHANXI), AFTER)
+    assert case.state is CaseState.ACTIVE and "spotCheck" not in case.data
+    verify = traced(r.events[-1], "dibao.verification.required_before_approval")
+    assert (verify.value, verify.origin) == (True, "shanxi")
+
+
+def test_rejection_needs_reasons_at_the_confirming_level(base):
+    r = to_publicity(base, SHANXI)
+    with pytest.raises(cs.ReasonsRequired):
+        r(cs.reject_case, approver(SHANXI), AFTER, reasons=[" "])
+    with pytest.raises(cs.WrongLevel):
+        r(cs.reject_case, officer(SHANXI), AFTER, reasons=["收入超标"])
+    case = r(cs.reject_case, approver(SHANXI), AFTER, reasons=["收入超标"])
+    assert case.state is CaseState.REJECTED and r.events[-1].reasons[-1] == "收入超标"
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.confirm_case, approver(SHANXI), AFTER)
+
+
+def test_order_of_the_chain_and_objection_reopens_investigation(base):
+    r = opened(base, YUNNAN)
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.start_publicity, officer(YUNNAN), DAY0)
+    with pytest.raises(cs.TooFewInvestigators):  # national: at least 2 per visit
+        r(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲", "甲"])
+    r(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲", "乙"])
+    r(cs.record_first_review, officer(YUNNAN), DAY0)
+    r(cs.start_publicity, officer(YUNNAN), DAY0)
+    case = r(cs.record_objection, CLERK, DAY0 + dt.timedelta(2), reason="有车辆未申报")
+    assert case.state is CaseState.ACCEPTED and "publicity" not in case.data
+    assert case.data["objections"][0]["reason"] == "有车辆未申报"
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.confirm_case, officer(YUNNAN), AFTER)
+
+
+# -- Guangxi spot-check --------------------------------------------------------------------------
+
+
+def test_guangxi_county_spot_checks_half_of_township_confirmations(base):
+    selected = [cs.spot_check_selected(i, "2023-09", 0.5) for i in range(1, 2001)]
+    assert selected == [cs.spot_check_selected(i, "2023-09", 0.5) for i in range(1, 2001)]
+    assert 0.45 < sum(selected) / len(selected) < 0.55
+    assert not cs.spot_check_selected(1, "2023-09", 0) and cs.spot_check_selected(1, "x", 1.0)
+
+    flags = {}
+    for case_id in range(1, 41):
+        r = to_publicity(base, GUANGXI, case_id=case_id)
+        case = r(cs.confirm_case, officer(GUANGXI), AFTER)
+        spot = case.data["spotCheck"]
+        assert spot["ratio"] == 0.5
+        assert spot["selected"] == cs.spot_check_selected(case_id, "2023-09", 0.5)
+        flags[case_id] = spot["selected"]
+    assert 8 < sum(flags.values()) < 32
+    # the county overturns one: the case exits as found ineligible
+    chosen = next(i for i, f in flags.items() if f)
+    r = to_publicity(base, GUANGXI, case_id=chosen)
+    r(cs.confirm_case, officer(GUANGXI), AFTER)
+    with pytest.raises(cs.WrongLevel):
+        r(cs.record_spot_check, officer(GUANGXI), AFTER, upheld=True)
+    with pytest.raises(cs.ReasonsRequired):
+        r(cs.record_spot_check, approver(GUANGXI), AFTER, upheld=False)
+    case = r(cs.record_spot_check, approver(GUANGXI), AFTER, upheld=False, reasons=["有经营性收入"])
+    assert case.state is CaseState.EXITED and case.data["exit"]["reason"] == "found_ineligible"
+
+
+# -- phase-out -----------------------------------------------------------------------------------
+
+
+def active(base: PolicyBase, county: str) -> Runner:
+    r = to_publicity(base, county)
+    if county == SHANXI:
+        r(cs.record_verification, approver(county), AFTER, passed=True)
+    confirmer = approver(county) if county in (SHANXI, NINGXIA, GUIZHOU) else officer(county)
+    r(cs.confirm_case, confirmer, AFTER)
+    assert r.case.state is CaseState.ACTIVE
+    return r
+
+
+LATER = D(2024, 3, 5)
+
+
+def test_ningxia_phase_out_up_to_18_months_and_exit_when_stable(base):
+    r = active(base, NINGXIA)
+    with pytest.raises(cs.PhaseOutTooLong) as e:
+        r(cs.start_phase_out, approver(NINGXIA), LATER, months=19)
+    assert e.value.code == "PHASE_OUT_TOO_LONG"
+    case = r(cs.start_phase_out, approver(NINGXIA), LATER, months=18)
+    assert case.state is CaseState.PHASING_OUT
+    assert case.data["phaseOut"] == {
+        "decidedOn": "2024-03-05",
+        "months": 18,
+        "from": "2024-04-01",
+        "lastMonth": "2025-09",
+    }
+    assert traced(r.events[-1], "dibao.phase_out.max_months").origin == "ningxia"
+    with pytest.raises(cs.PhaseOutNotAllowed):  # income over standard: not before the end
+        r(cs.exit_case, approver(NINGXIA), D(2024, 6, 1), reason="income_over_standard")
+    case = r(cs.record_income_stable, approver(NINGXIA), D(2024, 6, 10))
+    assert case.state is CaseState.EXITED
+    assert case.data["exit"] == {
+        "on": "2024-06-10",
+        "reason": "income_over_standard",
+        "lastMonth": "2024-06",
+    }
+
+
+def test_yunnan_phase_out_between_6_and_12_months(base):
+    r = active(base, YUNNAN)
+    with pytest.raises(cs.PhaseOutTooLong):
+        r(cs.start_phase_out, officer(YUNNAN), LATER, months=13)
+    with pytest.raises(cs.PhaseOutTooShort):
+        r(cs.start_phase_out, officer(YUNNAN), LATER, months=5)
+    case = r(cs.start_phase_out, officer(YUNNAN), LATER, months=12)
+    assert case.data["phaseOut"]["lastMonth"] == "2025-03"
+    with pytest.raises(cs.PhaseOutNotAllowed):  # no early exit on stable income in Yunnan
+        r(cs.record_income_stable, officer(YUNNAN), D(2024, 6, 10))
+    case = r(cs.exit_case, officer(YUNNAN), D(2025, 3, 20), reason="income_over_standard")
+    assert case.state is CaseState.EXITED
+
+
+def test_national_phase_out_at_most_6_months(base):
+    r = active(base, GUIZHOU)  # no provincial phase-out rule: the 2022 national notice
+    with pytest.raises(cs.PhaseOutTooLong):
+        r(cs.start_phase_out, approver(GUIZHOU), LATER, months=7)
+    r(cs.start_phase_out, approver(GUIZHOU), LATER, months=6)
+
+
+# -- who may act ---------------------------------------------------------------------------------
+
+
+def test_recusal_of_a_near_relative_and_county_visit_of_a_filed_case(base):
+    relative = officer(YUNNAN, uid=11)
+    r = opened(base, YUNNAN, near_relatives=[{"userId": 11, "relation": "parent"}])
+    assert r.case.data["filed"] is True  # national: near relatives are filed (备案)
+    with pytest.raises(cs.RecusalRequired) as e:
+        r(cs.record_investigation, relative, DAY0, investigators=["甲", "乙"])
+    assert e.value.code == "RECUSAL_REQUIRED"
+    with pytest.raises(cs.RecusalRequired):
+        cs.open_case(
+            relative,
+            base.resolve(YUNNAN, DAY0),
+            DAY0,
+            household_id=7,
+            program="dibao",
+            near_relatives=[{"userId": 11, "relation": "spouse"}],
+        )
+    r(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲", "乙"])
+    r(cs.record_first_review, officer(YUNNAN), DAY0)
+    r(cs.start_publicity, officer(YUNNAN), DAY0)
+    with pytest.raises(cs.RecusalRequired):
+        r(cs.confirm_case, relative, AFTER)
+    with pytest.raises(cs.CountyVisitRequired):
+        r(cs.confirm_case, officer(YUNNAN), AFTER)
+    with pytest.raises(cs.InvalidTransition):  # the visit comes before publicity
+        r(cs.record_investigation, approver(YUNNAN), AFTER, investigators=["丙", "丁"])
+
+
+def test_county_visit_then_township_confirms_a_filed_case(base):
+    r = opened(base, YUNNAN, near_relatives=[{"userId": 11, "relation": "sibling"}])
+    r(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲", "乙"])
+    r(cs.record_investigation, approver(YUNNAN), DAY0, investigators=["丙", "丁"])
+    assert r.case.data["countyHomeVisit"] is True and r.case.state is CaseState.INVESTIGATED
+    r(cs.record_first_review, officer(YUNNAN), DAY0)
+    r(cs.start_publicity, officer(YUNNAN), DAY0)
+    assert r(cs.confirm_case, officer(YUNNAN), AFTER).state is CaseState.ACTIVE
+
+
+def test_forbidden_roles_and_jurisdictions_and_wrong_level(base):
+    r = opened(base, YUNNAN)
+    auditor = User(40, "auditor", Role.AUDITOR, "530000")
+    admin = User(41, "admin", Role.PROVINCE_ADMIN, "530000")
+    for who in (auditor, admin, officer(SHANXI)):
+        with pytest.raises(cs.CaseForbidden) as e:
+            r(cs.record_investigation, who, DAY0, investigators=["甲", "乙"])
+        assert e.value.code == "FORBIDDEN"
+    with pytest.raises(cs.WrongLevel):  # a village clerk does not make the home visit
+        r(cs.record_investigation, CLERK, DAY0, investigators=["甲", "乙"])
+    # a county approver whose jurisdiction is the province reaches the county
+    r(
+        cs.record_investigation,
+        User(42, "p", Role.COUNTY_APPROVER, "530000"),
+        DAY0,
+        investigators=["a", "b"],
+    )
+    with pytest.raises(cs.WrongLevel):
+        r(cs.record_first_review, approver(YUNNAN), DAY0)
+    with pytest.raises(InvalidInput):  # the policy must be the case's county on the step's date
+        cs.record_first_review(r.case, officer(YUNNAN), base.resolve(SHANXI, DAY0), DAY0)
+    with pytest.raises(InvalidInput):
+        cs.record_first_review(r.case, officer(YUNNAN), base.resolve(YUNNAN, DAY0), AFTER)
+
+
+def test_refused_work_exit_only_after_the_limit(base):
+    r = active(base, YUNNAN)
+    for n in range(2):
+        r(cs.record_work_refusal, officer(YUNNAN), LATER, note=f"第{n + 1}次")
+    with pytest.raises(cs.RefusedWorkBelowLimit):
+        r(cs.exit_case, officer(YUNNAN), LATER, reason="refused_work")
+    r(cs.record_work_refusal, officer(YUNNAN), LATER)
+    case = r(cs.exit_case, officer(YUNNAN), LATER, reason="refused_work")
+    assert case.data["exit"]["reason"] == "refused_work"
+    assert traced(r.events[-1], "dibao.refused_work.limit").value == 3
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.exit_case, officer(YUNNAN), LATER, reason="death")
+
+
+# -- review with the eligibility engine ------------------------------------------------------
+
+
+_seq = iter(range(1, 10**6))
+
+
+def pid(birth: str = "19800101") -> str:
+    p = f"110101{birth}{next(_seq) % 1000:03d}"
+    return p + ric.calc_check_digit(p + "0")
+
+
+def household(base: PolicyBase, county: str, wages: float) -> Household:
+    members = [
+        {"idNumber": pid(), "name": "甲", "relation": "head"},
+        {"idNumber": pid(), "name": "乙", "relation": "spouse"},
+        {"idNumber": pid("19750505"), "name": "丙", "relation": "sibling"},
+    ]
+    data = {
+        "county": county,
+        "area": "urban",
+        "incomeClass": "stable",
+        "propertyWithinLocalRules": True,
+        "members": members,
+        "income": [{"kind": "wages", "monthlyAmount": wages, "member": members[0]["idNumber"]}],
+    }
+    return parse_household(data, base.registry, DAY0)
+
+
+def test_review_continues_raises_phases_out_or_exits(sbase):
+    h = household(sbase, YUNNAN, 1500)
+    r = to_publicity(sbase, YUNNAN)
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
+    assert case.data["amount"] == "900.00" and len(case.data["membersCovered"]) == 3
+    case = r(cs.record_review, officer(YUNNAN), LATER, household=h)
+    assert r.events[-1].inputs["outcome"] == "continue"
+    assert any(t.path == "dibao.standard.urban" for t in r.events[-1].policy)
+    case = r(cs.record_review, officer(YUNNAN), LATER, household=household(sbase, YUNNAN, 900))
+    assert r.events[-1].inputs["outcome"] == "raise" and case.data["amount"] == "1500.00"
+    richer = household(sbase, YUNNAN, 3000)
+    with pytest.raises(cs.PhaseOutTooLong):
+        r(cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=13)
+    case = r(cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=6)
+    assert case.state is CaseState.PHASING_OUT and r.events[-1].inputs["outcome"] == "phase_out"
+
+    r2 = to_publicity(sbase, YUNNAN)
+    r2(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
+    case = r2(cs.record_review, officer(YUNNAN), LATER, household=richer)
+    assert case.state is CaseState.EXITED
+    assert case.data["exit"]["reason"] == "income_over_standard"
+
+    r3 = to_publicity(sbase, YUNNAN)
+    with pytest.raises(cs.NotEligible):
+        r3(cs.confirm_case, officer(YUNNAN), AFTER, household=richer)
+
+
+def test_death_adjusts_or_exits(sbase):
+    h = household(sbase, YUNNAN, 1500)
+    r = to_publicity(sbase, YUNNAN)
+    r(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
+    head, *others = r.case.data["membersCovered"]
+    case = r(cs.record_death, CLERK, LATER, id_number=head, was_head=True)
+    assert case.state is CaseState.ACTIVE and case.data["headChangeRequired"] is True
+    assert case.data["adjustFrom"] == "2024-04-01" and case.data["recheckBy"] == "2024-06-05"
+    for m in others:
+        case = r(cs.record_death, CLERK, LATER, id_number=m)
+    assert case.state is CaseState.EXITED and case.data["exit"]["reason"] == "death"
+
+
+# -- tekun and temporary ---------------------------------------------------------------------
+
+
+def test_tekun_self_care_spot_check_and_county_confirmation(base):
+    selected_id = next(i for i in range(1, 100) if cs.spot_check_selected(i, "2023-09", 0.3))
+    r = opened(base, NINGXIA, program="tekun", case_id=selected_id)
+    r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.record_first_review, officer(NINGXIA), DAY0)
+    case = r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=5)
+    assert case.data["selfCare"]["result"] == "full_loss"
+    case = r(cs.record_first_review, officer(NINGXIA), DAY0)
+    assert case.data["spotCheck"]["selected"] is True
+    assert traced(r.events[-1], "tekun.approval.county_spot_check_ratio").value == 0.3
+    r(cs.start_publicity, officer(NINGXIA), DAY0)
+    with pytest.raises(cs.WrongLevel):
+        r(cs.confirm_case, officer(NINGXIA), AFTER)
+    with pytest.raises(cs.SpotCheckRequired):
+        r(cs.confirm_case, approver(NINGXIA), AFTER)
+    r(cs.record_spot_check, approver(NINGXIA), AFTER, upheld=True)
+    assert r(cs.confirm_case, approver(NINGXIA), AFTER).state is CaseState.ACTIVE
+
+
+def test_temporary_graded_by_amount_and_assist_first(sbase):
+    small = opened(sbase, YUNNAN, program="temporary", amount="800")
+    with pytest.raises(cs.WrongLevel):
+        small(cs.confirm_case, approver(YUNNAN), DAY0)
+    assert small(cs.confirm_case, officer(YUNNAN), DAY0).state is CaseState.GRANTED
+    big = opened(sbase, YUNNAN, program="temporary", amount="1500")
+    with pytest.raises(cs.WrongLevel):
+        big(cs.confirm_case, officer(YUNNAN), DAY0)
+    case = big(cs.assist_first, officer(YUNNAN), DAY0)
+    assert case.state is CaseState.ASSISTED and case.data["paperworkDue"] is True
+    with pytest.raises(cs.WrongLevel):
+        big(cs.record_paperwork, officer(YUNNAN), AFTER)
+    case = big(cs.record_paperwork, approver(YUNNAN), AFTER)
+    assert case.state is CaseState.GRANTED and case.data["decision"]["level"] == "county"
+    limit = traced(big.events[-1], "temporary.approval.township_limit")
+    assert (limit.value, limit.origin) == (1000, "fixture")
+    with pytest.raises(InvalidInput):
+        opened(sbase, YUNNAN, program="temporary")
+
+
+def test_events_are_json_ready(base):
+    import json
+
+    r = to_publicity(base, YUNNAN)
+    r(cs.confirm_case, officer(YUNNAN), AFTER)
+    for ev in r.events:
+        out = cs.event_to_json(ev)
+        json.dumps(out)
+        assert out["actor"]["role"] == "township_officer"
+    last = cs.event_to_json(r.events[-1])
+    assert (last["fromState"], last["toState"]) == ("in_publicity", "active")
+    p = next(p for p in last["policy"] if p["path"] == "dibao.approval.confirming_level")
+    assert p["layer"]["origin"] == "yunnan" and p["source"]["quote"]

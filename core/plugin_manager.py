@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 ENTRY_POINT_GROUP = "doudi.plugins"
 DISABLE_ENV = "DOUDI_DISABLE_PLUGINS"
 NATIONAL = "national"
+# Origins the core uses for its own layers: no entry point may take these names.
+RESERVED_NAMES = frozenset({NATIONAL, "local"})
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 T = TypeVar("T")
@@ -143,7 +145,7 @@ class DoudiPluginManager:
             return self._cache[hook_name]
         caller = getattr(self._pm.hook, hook_name)
         out: list[tuple[str, T]] = []
-        # get_hookimpls() lists the last registered first; call in registration order.
+        # The order pluggy itself calls hooks in (last registered first).
         for impl in reversed(caller.get_hookimpls()):
             name = impl.plugin_name
             try:
@@ -264,6 +266,8 @@ def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> None:
 def _check_name(name: str) -> None:
     if not _NAME_RE.match(name):
         raise PluginLoadError(name, "plugin names must be lower-case letters, digits and '_'")
+    if name in RESERVED_NAMES:
+        raise PluginLoadError(name, f"'{name}' is reserved for the core's own layers")
 
 
 def _dist(ep: metadata.EntryPoint) -> str:

@@ -214,3 +214,11 @@ def test_constraint_scopes_are_normalised_and_paths_must_be_numeric():
     ] == ["violated"]
     with pytest.raises(PluginLoadError, match="need numeric parameters"):
         build_policy_base(build_plugin_manager(disabled=(), extra={"enum": EnumConstraint()}))
+
+
+def test_reserved_plugin_names_are_refused():
+    class Anything:
+        pass
+
+    with pytest.raises(PluginLoadError, match="reserved for the core's own layers"):
+        build_plugin_manager(disabled=(), extra={"local": Anything()})

@@ -280,10 +280,3 @@ def get_policy_base() -> PolicyBase:
         if _base is None:
             _base = build_policy_base()
         return _base
-
-
-def reset_policy_base(base: PolicyBase | None = None) -> None:
-    """Replace (or drop) the process-wide PolicyBase, e.g. after local settings change."""
-    global _base
-    with _base_lock:
-        _base = base

@@ -1,0 +1,165 @@
+"""`doudi audit verify` and `doudi supervise` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL``
+pointing at the databases of ``tests/db_backends.py``); cases are built through the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+import core.cases_store as store
+from core.auth import User, create_user
+from core.cli import cli
+from core.db.models import CaseEventRow
+from core.households_store import create_household
+from tests.storage_data import household_doc, id_number
+
+pytest_plugins = ["tests.db_backends"]
+
+YUNNAN, GUANGXI = "530102", "450326"
+DAY0 = dt.date(2023, 9, 4)
+AFTER = DAY0 + dt.timedelta(days=20)
+
+
+@pytest.fixture
+def run(db, monkeypatch):
+    monkeypatch.setenv("DOUDI_DATABASE_URL", db.url)
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(cli, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def ok(result) -> str:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def one_error(result, code: int = 1) -> str:
+    assert result.exit_code == code, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("doudi: error: ")
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+class Cases:
+    def __init__(self, db: Any, base: Any, registry: Any) -> None:
+        self.db, self.base, self.registry = db, base, registry
+        with db.sessions() as s:
+            self.clerk, _ = create_user(s, "clerk", "village_clerk", YUNNAN, registry)
+        with db.sessions() as s:
+            self.officer, _ = create_user(s, "officer", "township_officer", YUNNAN, registry)
+
+    def household(self, *seqs: int) -> int:
+        members = [(id_number(YUNNAN, n), f"人{n}", "head" if i == 0 else "child")
+                   for i, n in enumerate(seqs)]  # fmt: skip
+        with self.db.sessions() as s:
+            return create_household(
+                s, self.clerk, household_doc(YUNNAN, *members), self.registry,
+                today=dt.date(2024, 1, 1),
+            ).id  # fmt: skip
+
+    def step(self, cid: int, action: str, actor: User, on: dt.date = DAY0, **kw: Any) -> None:
+        with self.db.sessions() as s:
+            version = store.get_case(s, cid).version
+            store.apply_transition(s, self.base, cid, version, action, actor, on, **kw)
+
+    def active(self, household_id: int) -> int:
+        with self.db.sessions() as s:
+            case, _ = store.open_case(
+                s, self.base, self.officer, DAY0, household_id=household_id, program="dibao"
+            )
+        o = self.officer
+        self.step(case.id, "record_investigation", o, investigators=["甲", "乙"])
+        self.step(case.id, "record_first_review", o)
+        self.step(case.id, "start_publicity", o)
+        self.step(case.id, "confirm_case", o, AFTER)
+        return case.id
+
+
+@pytest.fixture
+def cases(db, base, registry) -> Cases:
+    return Cases(db, base, registry)
+
+
+# -- audit verify --------------------------------------------------------------------------------
+
+
+def test_audit_verify_intact_then_tampered(run, cases, db):
+    assert ok(run("audit", "verify")).strip() == "ok: 0 events in 0 cases, chain intact"
+    first = cases.active(cases.household(1))
+    second = cases.active(cases.household(2))
+    assert ok(run("audit", "verify")).strip() == "ok: 10 events in 2 cases, chain intact"
+    data = json.loads(ok(run("audit", "verify", "--json")))
+    assert data == {"ok": True, "events": 10, "cases": 2, "problems": []}
+
+    with db.sessions() as s, s.begin():
+        row = s.scalar(
+            select(CaseEventRow).where(CaseEventRow.case_id == first, CaseEventRow.seq == 2)
+        )
+        tampered_id = row.id
+        doc = {**row.document, "inputs": {**row.document["inputs"], "investigators": ["甲"]}}
+        s.execute(update(CaseEventRow).where(CaseEventRow.id == row.id).values(document=doc))
+        s.execute(
+            CaseEventRow.__table__.delete().where(
+                CaseEventRow.case_id == second, CaseEventRow.seq == 3
+            )
+        )
+    result = run("audit", "verify")
+    line = one_error(result)
+    assert "the audit trail is broken: 2 problems" in line
+    assert result.stdout.splitlines() == [
+        f"case {first} event 2 (id {tampered_id}): tampered: its hash does not match its content",
+        f"case {second}: event 3 missing",
+    ]
+    result = run("audit", "verify", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["ok"] is False and data["events"] == 9 and len(data["problems"]) == 2
+
+
+def test_audit_verify_needs_a_database(tmp_path, monkeypatch):
+    monkeypatch.delenv("DOUDI_DATABASE_URL", raising=False)
+    monkeypatch.setenv("DOUDI_DATA_DIR", str(tmp_path / "empty"))
+    result = CliRunner().invoke(cli, ["audit", "verify"], catch_exceptions=False)
+    assert "doudi db upgrade" in one_error(result)
+    assert not (tmp_path / "empty").exists()
+
+
+# -- supervise -----------------------------------------------------------------------------------
+
+
+def test_supervise_table_and_json(run, cases):
+    out = ok(run("supervise", YUNNAN, "--as-of", "2023-10-01"))
+    assert out.splitlines() == ["0 findings at 530102 五华区 on 2023-10-01"]
+    h = cases.household(1, 2)
+    first = cases.active(h)
+    second = cases.active(h)  # the same household enrolled twice
+
+    out = ok(run("supervise", YUNNAN, "--as-of", "2023-10-01"))
+    lines = out.splitlines()
+    assert lines[0] == "2 findings at 530102 五华区 on 2023-10-01"
+    assert lines[1].split() == ["KIND", "COUNTY", "CASES", "PERSON", "FINDING"]
+    assert sum("duplicate_dibao" in line and f"{first}, {second}" in line for line in lines) == 2
+    assert id_number(YUNNAN, 2) in out
+
+    found = json.loads(ok(run("supervise", "530000", "--as-of", "2023-10-01", "--json")))
+    assert [(f["kind"], f["caseIds"], f["personIdNumber"]) for f in found] == [
+        ("duplicate_dibao", [first, second], id_number(YUNNAN, 1)),
+        ("duplicate_dibao", [first, second], id_number(YUNNAN, 2)),
+    ]
+    assert found[0]["jurisdiction"] == YUNNAN and found[0]["detail"]["name"] == "人1"
+    assert json.loads(ok(run("supervise", GUANGXI, "--json"))) == []
+
+
+def test_supervise_refuses_an_unknown_code_and_a_bad_date(run):
+    assert "999999" in one_error(run("supervise", "999999"))
+    assert "not a date" in one_error(run("supervise", YUNNAN, "--as-of", "2023/10/01"), code=2)

@@ -69,7 +69,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
-from core.api import records
+from core.api import cases, records
 from core.api.cache import LRUCache
 from core.api.context import Context
 from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, log_errors
@@ -133,6 +133,7 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Query", "auditLog"): records.MAX_AUDIT,
     ("Query", "localSettings"): PARAMETERS_ESTIMATE,
     ("Decision", "trace"): 40,
+    **cases.LIST_SIZES,
 }
 DEFAULT_LIST_SIZE = 20
 
@@ -141,7 +142,7 @@ DEFAULT_LIST_SIZE = 20
 
 
 @strawberry.type
-class Query:
+class Query(cases.CaseQuery):
     @strawberry.field(
         description="The merged policy at a jurisdiction (GB/T 2260 code, or 000000 / national) "
         "on a date (default: today in China)."
@@ -274,7 +275,7 @@ class Query:
 
 
 @strawberry.type
-class Mutation:
+class Mutation(cases.CaseMutation):
     """Every mutation needs a token and answers expected failures as userErrors; a failed one
     changes nothing."""
 

@@ -209,7 +209,16 @@ class InvalidHousehold(DoudiError):
 
 # -- the JSON format -------------------------------------------------------------------------------
 
-_MONEY = {"type": "number", "minimum": 0, "description": "yuan per month"}
+# Caps that no real household reaches: they turn a typo (or 1e30) into an error, never into a
+# number the arithmetic cannot hold.
+MAX_MONTHLY_AMOUNT = 10_000_000  # yuan per month
+MAX_ASSET_VALUE = 10**12  # yuan
+_MONEY = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": MAX_MONTHLY_AMOUNT,
+    "description": "yuan per month",
+}
 _BOOL = {"type": "boolean"}
 
 
@@ -316,7 +325,12 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "kind": _enum(AssetKind),
-                    "value": {"type": "number", "minimum": 0, "description": "yuan"},
+                    "value": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": MAX_ASSET_VALUE,
+                        "description": "yuan",
+                    },
                     "description": {"type": "string"},
                 },
             },
@@ -367,10 +381,11 @@ def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
 
 
 def _money(raw: Any) -> Decimal:
+    """Yuan to the fen. The schema has bounded the number already; anything else is a bug."""
     try:
         return Decimal(str(raw)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):  # pragma: no cover - the schema checked the type
-        return Decimal(0)
+    except (InvalidOperation, ValueError) as exc:  # pragma: no cover - the schema bounds it
+        raise ValueError(f"not an amount of money: {raw!r}") from exc
 
 
 def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -> Household:
@@ -414,6 +429,8 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         birth = ric.get_birth_date(number)
         if death is not None and death < birth:
             errors.append(FieldError(f"members[{i}].dateOfDeath", "is before the birth date"))
+        if death is not None and death > today:
+            errors.append(FieldError(f"members[{i}].dateOfDeath", "is in the future"))
         disability = m.get("disability")
         members.append(
             Member(

@@ -112,10 +112,29 @@ def test_the_same_person_twice_in_one_household(registry):
         members=[
             {"idNumber": HEAD, "name": "张三", "relation": "head"},
             {"idNumber": HEAD, "name": "张三", "relation": "child"},
-        ]
+        ],
     )
     with pytest.raises(InvalidHousehold) as info:
         parse_household(dup, registry, TODAY)
     assert [(e.field, e.code) for e in info.value.errors] == [
         ("members[1].idNumber", "DUPLICATE_PERSON")
+    ]
+
+
+@pytest.mark.parametrize("amount", [1e30, 1e308, 10_000_001])
+def test_absurd_amounts_are_errors_never_zero(registry, amount):
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(
+            household(income=[{"kind": "wages", "monthlyAmount": amount}]), registry, TODAY
+        )
+    assert [e.field for e in info.value.errors] == ["income[0].monthlyAmount"]
+
+
+def test_a_date_of_death_in_the_future_is_refused(registry):
+    data = household()
+    data["members"][1]["dateOfDeath"] = "2099-01-01"
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(data, registry, TODAY)
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        ("members[1].dateOfDeath", "is in the future")
     ]

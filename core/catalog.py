@@ -484,6 +484,18 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
 )
 
 
+# Local governments set amounts each year (standards and limits in yuan) and record them as local
+# settings. Procedural rules — who confirms, time limits, ratios, phase-out lengths — come from
+# policy documents and are shipped as plugin data, so no local setting can switch a province's
+# chain off.
+LOCALLY_SET_UNITS = frozenset({"yuan_per_month", "yuan"})
+
+
+def locally_settable(spec: ParameterSpec) -> bool:
+    """Whether an official may record ``spec`` as a local setting."""
+    return spec.unit in LOCALLY_SET_UNITS
+
+
 class Catalog(Mapping[str, ParameterSpec]):
     """An ordered, read-only mapping from path to spec, with prefix look-ups."""
 

@@ -37,7 +37,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.auth import Action, User, authorize, require
-from core.catalog import check_value
+from core.catalog import check_value, locally_settable
 from core.constraints import CheckStatus, ConstraintCheck, ViolationKind, check_constraints
 from core.db.engine import reading, write_unit
 from core.db.models import LocalSettingAuditRow, LocalSettingRow, RevisionRow, UserRow, utcnow
@@ -53,6 +53,10 @@ log = logging.getLogger(__name__)
 LOCAL_ORIGIN = "local"
 MAX_SOURCE_TEXT = 2000
 _DAY = dt.timedelta(days=1)
+
+
+class NotLocallySettable(DoudiError):
+    code = "NOT_LOCALLY_SETTABLE"
 
 
 class ConstraintRejected(DoudiError):
@@ -330,6 +334,11 @@ def set_local_parameter(
     j = registry.get(code)
     authorize(user, Action.SET_LOCAL_PARAMETERS, j.code, registry)
     spec = base.catalog.spec(path)
+    if not locally_settable(spec):
+        raise NotLocallySettable(
+            f"{spec.path} ({spec.unit}) is a rule set by policy documents, shipped as plugin "
+            "data; local settings record amounts in yuan (standards and limits)"
+        )
     if value is None:
         raise InvalidInput(f"{spec.path}: give a value")
     why = check_value(spec, value)
@@ -486,6 +495,7 @@ __all__ = [
     "AuditEntry",
     "ConstraintRejected",
     "LocalSetting",
+    "NotLocallySettable",
     "Rejection",
     "audit_log",
     "find_rejections",

@@ -267,64 +267,76 @@ def test_policy_set_token_from_the_environment_and_json_values(run):
         "policy",
         "set",
         WUHUA,
-        "dibao.income.deductions",
-        '["medical"]',
+        "temporary.approval.township_limit",
+        "1500.5",
         "--from",
         "2024-01-01",
+        "--until",
+        "2024-12-31",
         "--source",
         SOURCE,
         "--json",
         env=env,
     )
     data = json.loads(ok(out))
-    assert data["value"] == ["medical"]
-    assert data["previous_origin"] == "yunnan"
-    ok(
-        run(
-            "policy",
-            "set",
-            WUHUA,
-            "dibao.approval.confirming_level",
-            "county",
-            "--from",
-            "2024-01-01",
-            "--until",
-            "2024-12-31",
-            "--source",
-            SOURCE,
-            env=env,
-        )
-    )
+    assert data["value"] == 1500.5
     got = json.loads(
         ok(
             run(
                 "policy",
                 "get",
                 WUHUA,
-                "dibao.approval.confirming_level",
+                "temporary.approval.township_limit",
                 "--as-of",
                 "2024-06-01",
                 "--json",
             )
         )
     )
-    assert got["value"] == "county" and got["effective_until"] == "2024-12-31"
-    line = one_error(
-        run(
-            "policy",
-            "set",
-            WUHUA,
-            URBAN,
-            "lots",
-            "--from",
-            "2024-01-01",
-            "--source",
-            SOURCE,
-            env=env,
+    assert got["value"] == 1500.5 and got["layer"]["kind"] == "local"
+    after = json.loads(
+        ok(
+            run(
+                "policy",
+                "get",
+                WUHUA,
+                "temporary.approval.township_limit",
+                "--as-of",
+                "2025-01-01",
+                "--json",
+            )
         )
     )
-    assert URBAN in line
-    assert len(audit(run, token, WUHUA)) == 2
+    assert after["is_set"] is False  # the setting ended on its --until day
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("dibao.income.deductions", '["medical"]'),
+        ("dibao.approval.confirming_level", "township"),
+        ("dibao.verification.required_before_approval", "false"),
+        ("dibao.phase_out.max_months", "999"),
+    ],
+)
+def test_procedural_rules_cannot_be_set_locally(run, path, value):
+    token = add_user(run, "alice", "county_approver", WUHUA)
+    out = run(
+        "policy",
+        "set",
+        WUHUA,
+        path,
+        value,
+        "--from",
+        "2024-01-01",
+        "--source",
+        SOURCE,
+        env={"DOUDI_TOKEN": token},
+    )
+    assert out.exit_code == 1
+    assert "set by policy documents" in out.stderr
+    got = json.loads(ok(run("policy", "get", WUHUA, path, "--as-of", "2024-06-01", "--json")))
+    assert got["layer"] is None or got["layer"]["kind"] != "local"  # nothing was written
 
 
 @pytest.mark.parametrize(

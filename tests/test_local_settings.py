@@ -31,6 +31,7 @@ pytest_plugins = ["tests.db_backends"]
 D = dt.date
 WUHUA, PANLONG, KUNMING, YUNNAN = "530102", "530103", "530100", "530000"
 URBAN, TEKUN = "dibao.standard.urban", "tekun.standard.basic"
+LIMIT = "temporary.approval.township_limit"
 MULTIPLE = "tekun.standard.basic_min_multiple_of_urban_dibao"
 RULE = "yunnan.tekun_basic_standard_floor"
 SRC = "昆明市民政局关于调整城乡低保标准的通知(测试用示例,非正式文件)"
@@ -90,16 +91,18 @@ def test_a_local_setting_becomes_a_local_layer(db, registry, base, officials, pu
 def test_a_local_setting_wins_over_plugin_data_at_the_same_jurisdiction(
     db, registry, base, officials, put
 ):
-    plugin = base.parameter(YUNNAN, MULTIPLE, D(2024, 1, 1))
-    assert plugin.value == 1.3 and plugin.layer.kind is LayerKind.PLUGIN
-    put(officials["yunnan"], YUNNAN, MULTIPLE, 1.5, D(2024, 1, 1))
+    qiannan, duyun, amount = "522700", "522701", "programs.retrenched_1960s_workers.monthly_amount"
+    plugin = base.parameter(qiannan, amount, D(2024, 1, 1))
+    assert plugin.value == 400 and plugin.layer.kind is LayerKind.PLUGIN
+    official = add_user(db, registry, "county_approver", qiannan)
+    put(official, qiannan, amount, 450, D(2024, 1, 1))
     with db.sessions() as s:
         policy = policy_with_local_layers(base, local_layers(s, registry))
-    got = policy.parameter(WUHUA, MULTIPLE, D(2024, 1, 1))  # inherited by the district
-    assert got.value == 1.5
-    assert (got.layer.jurisdiction.code, got.layer.kind) == (YUNNAN, LayerKind.LOCAL)
-    assert [(o.value, o.layer.origin) for o in got.overrides] == [(1.3, "yunnan")]
-    assert policy.parameter(YUNNAN, MULTIPLE, D(2023, 12, 31)).layer.origin == "yunnan"
+    got = policy.parameter(duyun, amount, D(2024, 1, 1))  # inherited by the county
+    assert got.value == 450
+    assert (got.layer.jurisdiction.code, got.layer.kind) == (qiannan, LayerKind.LOCAL)
+    assert [(o.value, o.layer.origin) for o in got.overrides] == [(400, "guizhou")]
+    assert policy.parameter(qiannan, amount, D(2023, 12, 31)).layer.origin == "guizhou"
 
 
 def test_yunnan_rejects_a_tekun_standard_below_1_3_times_urban_dibao(db, officials, put):
@@ -130,8 +133,20 @@ def test_a_change_that_breaks_the_rule_below_it_is_rejected(db, officials, put):
         put(officials["kunming"], KUNMING, URBAN, 850, D(2024, 7, 1))
     assert [(p.jurisdiction.code, p.as_of) for p in err.value.problems] == [(WUHUA, D(2024, 7, 1))]
     assert counts(db) == before
-    # Lowering the required multiple at the province breaks nothing.
-    put(officials["yunnan"], YUNNAN, MULTIPLE, 1.2, D(2024, 7, 1))
+    # Raising Wuhua's tekun standard first makes the new dibao standard acceptable.
+    put(officials["wuhua"], WUHUA, TEKUN, 1105, D(2024, 7, 1))
+    put(officials["kunming"], KUNMING, URBAN, 850, D(2024, 7, 1))
+
+
+def test_procedural_rules_and_multiples_are_not_local_settings(db, officials, put):
+    for path, value in [
+        (MULTIPLE, 1.2),
+        ("dibao.approval.confirming_level", "county"),
+        ("dibao.phase_out.max_months", 999),
+    ]:
+        with pytest.raises(ls.NotLocallySettable, match="set by policy documents"):
+            put(officials["yunnan"], YUNNAN, path, value, D(2024, 7, 1))
+    assert counts(db) == (0, 0, 0)
 
 
 def test_the_rule_is_checked_over_the_whole_span_of_the_value(db, officials, put):
@@ -151,7 +166,7 @@ def test_values_are_validated_and_nothing_is_written_when_invalid(db, officials,
         (InvalidInput, dict(path=URBAN, value="八百")),
         (InvalidInput, dict(path=URBAN, value=-1)),
         (InvalidInput, dict(path=URBAN, value=None)),
-        (InvalidInput, dict(path="dibao.benefit.method", value="lottery")),
+        (ls.NotLocallySettable, dict(path="dibao.benefit.method", value="lottery")),
         (InvalidInput, dict(path=URBAN, value=800, until=D(2023, 12, 31))),
         (InvalidInput, dict(path=URBAN, value=800, source="  ")),
     ]
@@ -172,12 +187,12 @@ def test_values_are_validated_and_nothing_is_written_when_invalid(db, officials,
 def test_audit_rows_keep_old_and_new_values(db, registry, officials, put):
     put(officials["wuhua"], WUHUA, URBAN, 800, D(2024, 1, 1))
     put(officials["kunming"], WUHUA, URBAN, 820, D(2024, 1, 1), source="更正后的文件")  # replaces
-    put(officials["yunnan"], YUNNAN, MULTIPLE, 1.4, D(2024, 1, 1))
+    put(officials["yunnan"], YUNNAN, LIMIT, 1000, D(2024, 1, 1))
     with db.sessions() as s:
         settings = ls.list_local_settings(s, officials["yunnan"], YUNNAN, registry)
         log = audit_log(s, officials["yunnan"], YUNNAN, registry)
     assert [(x.jurisdiction, x.path, x.value, x.set_by) for x in settings] == [
-        (YUNNAN, MULTIPLE, 1.4, "province_admin@530000"),
+        (YUNNAN, LIMIT, 1000, "province_admin@530000"),
         (WUHUA, URBAN, 820, "county_approver@530100"),
     ]
     rows = [
@@ -187,7 +202,7 @@ def test_audit_rows_keep_old_and_new_values(db, registry, officials, put):
     assert rows == [
         ("county_approver@530102", "county_approver", WUHUA, URBAN, None, None, 800),
         ("county_approver@530100", "county_approver", WUHUA, URBAN, 800, "local", 820),
-        ("province_admin@530000", "province_admin", YUNNAN, MULTIPLE, 1.3, "yunnan", 1.4),
+        ("province_admin@530000", "province_admin", YUNNAN, LIMIT, None, None, 1000),
     ]
     assert [e.source_text for e in reversed(log)] == [SRC, "更正后的文件", SRC]
     assert all(e.at.tzinfo is not None and e.effective_from == D(2024, 1, 1) for e in log)

@@ -1,6 +1,6 @@
 """Benchmark: the dibao decision for 100,000 generated households across the five provinces.
 
-    python benchmarks/eligibility.py                    # 100,000 households, best of 3 rounds
+    python benchmarks/eligibility.py                    # 100,000 households, best of 5 rounds
     python benchmarks/eligibility.py -n 20000 --rounds 1
 
 Households are generated deterministically (``--seed``) in every county of Guizhou, Shanxi,
@@ -9,14 +9,19 @@ illness and deaths; wages, pensions and irregular income; rigid spending; proper
 No source document sets a dibao standard in yuan, so the benchmark adds one layer per province
 with EXAMPLE standards (a fixture, clearly labelled, not official figures). Each county's policy
 is resolved once (timed apart), then ``evaluate(household, "dibao", policy, as_of)`` runs for
-every household, traces and all. Goal from the issue: ≤ 2 s for 100,000 households on this
-(2-core) machine.
+every household, building the full decision: income steps, reasons, trace. Generating the
+households takes some 10–15 s and is not timed. Round 1 also prepares each county's rules (once
+per policy); the best round is the figure. Wall and CPU seconds are both printed, with the load
+average, since other work on the machine slows the wall figure.
+
+Goal from the issue: ≤ 2 s for 100,000 households on this (2-core) machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import time
 from collections import Counter
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", "--households", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=20240101)
-    ap.add_argument("--rounds", type=int, default=3, help="evaluation rounds; the best is kept")
+    ap.add_argument("--rounds", type=int, default=5, help="evaluation rounds; the best is kept")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -186,26 +191,27 @@ def main(argv: list[str] | None = None) -> int:
     print(f"generated {len(households):,} households in {t2 - t1:.2f} s (not timed below)")
     print(f"resolved {len(policies)} county policies once in {t3 - t2:.2f} s")
 
-    best = float("inf")
+    best = best_cpu = float("inf")
     statuses: Counter[str] = Counter()
     for r in range(args.rounds):
         kinds: list[tuple[str, str | None]] = []
         keep = kinds.append
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         for h in households:
             d = evaluate(h, "dibao", policies[h.county], AS_OF)
             keep((d.status, d.mode))
-        took = time.perf_counter() - start
+        took, took_cpu = time.perf_counter() - start, time.process_time() - cpu
         statuses = Counter(s if m is None else f"{s} ({m})" for s, m in kinds)
-        best = min(best, took)
-        note = " (first round: prepares each county's rules)" if r == 0 else ""
-        print(f"round {r + 1}: {took:.2f} s{note}")
+        best, best_cpu = min(best, took), min(best_cpu, took_cpu)
+        note = " (includes preparing each county's rules)" if r == 0 else ""
+        load = os.getloadavg()[0]
+        print(f"round {r + 1}: {took:.2f} s wall, {took_cpu:.2f} s CPU, load {load:.1f}{note}")
     rate = len(households) / best
     print(f"dibao decisions: {dict(sorted(statuses.items()))}")
     verdict = "meets" if best <= 2.0 * len(households) / 100_000 else "misses"
     print(
-        f"best: {len(households):,} households in {best:.2f} s = {rate:,.0f} households/s "
-        f"({verdict} the goal of 100,000 in ≤ 2 s)"
+        f"best: {len(households):,} households in {best:.2f} s (CPU {best_cpu:.2f} s) = "
+        f"{rate:,.0f} households/s ({verdict} the goal of 100,000 in ≤ 2 s)"
     )
     return 0
 

@@ -34,11 +34,14 @@ from sqlalchemy.orm import Session
 from core.auth import User
 from core.cases import (
     ACTIONS,
+    TERMINAL,
     Case,
     CaseNotFound,
     CaseState,
+    DuplicateCase,
     Transition,
     VersionConflict,
+    check_access,
     event_to_json,
 )
 from core.cases import (
@@ -52,6 +55,7 @@ from core.jurisdictions import JurisdictionRegistry, Level
 from core.resolution import ResolvedPolicy
 
 GENESIS = ""  # prev_hash of a case's first event
+NEEDS_HOUSEHOLD = frozenset({"record_review", "confirm_case", "record_death"})
 
 
 class PolicySource(Protocol):
@@ -173,13 +177,34 @@ def open_case(
     program: str,
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
-    """Accept an application for the stored household ``household_id``; returns (case, event)."""
+    """Accept an application for the stored household ``household_id``; returns (case, event).
+
+    A household has at most one open (not exited, rejected or granted) case of a program:
+    another application is refused (``DUPLICATE_CASE``). The household row is locked for the
+    transaction (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises write units), so
+    two concurrent applications cannot both pass the check.
+    """
     with write_unit(session):
-        county = session.scalar(select(HouseholdRow.county).where(HouseholdRow.id == household_id))
+        county = session.scalar(
+            select(HouseholdRow.county).where(HouseholdRow.id == household_id).with_for_update()
+        )
         if county is None:
             raise CaseNotFound(f"no household {household_id}")
         policy = policies.resolve(county, on)
         t = _open_case(actor, policy, on, household_id=household_id, program=program, **inputs)
+        open_id = session.scalar(
+            select(CaseRow.id)
+            .where(
+                CaseRow.household_id == household_id,
+                CaseRow.program == program,
+                CaseRow.state.not_in([s.value for s in TERMINAL]),
+            )
+            .limit(1)
+        )
+        if open_id is not None:
+            raise DuplicateCase(
+                f"household {household_id} already has an open {program} case ({open_id})"
+            )
         prefecture, province = _location(county, policies.registry)
         now = utcnow()
         row = CaseRow(
@@ -248,11 +273,13 @@ def apply_transition(
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
     """Take step ``action`` (a name in :data:`core.cases.ACTIONS`) on the case as of version
-    ``expected_version``; returns (case, event). ``record_review`` (and ``confirm_case`` with
-    ``evaluate=True``) re-evaluate the stored household unless ``household`` is given.
+    ``expected_version``; returns (case, event). ``record_review`` and ``confirm_case``
+    re-evaluate the stored household, and ``record_death`` checks the dead person against it,
+    unless ``household`` is given.
 
-    Raises :class:`~core.cases.VersionConflict` when the case is no longer at
-    ``expected_version`` (nothing is written), or the step's own error.
+    Raises FORBIDDEN first when ``actor`` may not act on the case, then
+    :class:`~core.cases.VersionConflict` when the case is no longer at ``expected_version``
+    (nothing is written), or the step's own error.
     """
     step = ACTIONS.get(action)
     if step is None:
@@ -264,17 +291,18 @@ def apply_transition(
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
         case = _case(row)
+        check_access(actor, case, (j.code for j in policies.registry.chain(case.county)))
         if case.version != expected_version:
             raise VersionConflict(
                 f"case {case_id} has changed since it was read (version {expected_version}, now "
                 f"{case.version}); load it again"
             )
         policy = policies.resolve(case.county, on)
-        evaluate_household = inputs.pop("evaluate", False)
-        needs_household = action == "record_review" or (
-            action == "confirm_case" and evaluate_household
-        )
-        if needs_household and inputs.get("household") is None:
+        if inputs.pop("evaluate", None) is False:
+            raise InvalidInput(
+                "evaluate: confirmation always evaluates eligibility; false is not allowed"
+            )
+        if action in NEEDS_HOUSEHOLD and inputs.get("household") is None:
             inputs["household"] = _stored_household(session, case, policies.registry)
         t = step(case, actor, policy, on, **inputs)
         result = session.execute(

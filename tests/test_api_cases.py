@@ -24,6 +24,7 @@ import core.cases_store as store
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.auth import create_user
 from core.cases import spot_check_selected
+from core.db.models import CaseRow
 from core.policy_service import PolicyBase
 from core.settings import sqlite_url
 from tests.storage_data import household_doc, id_number
@@ -83,7 +84,6 @@ ARG_TYPES = {
     "phaseOutMonths": "Int",
     "months": "Int!",
     "idNumber": "String!",
-    "wasHead": "Boolean",
 }
 OVERRIDES = {
     ("exitCase", "reason"): "ExitReason!",
@@ -351,7 +351,7 @@ def test_guangxi_county_spot_checks_half_of_township_confirmations(world: World)
 
     # deaths: the head first (adjusted, head change), then the last member (exit)
     head, spouse = f.case["data"]["membersCovered"]
-    case = f("recordDeath", clerk, idNumber=head, wasHead=True, on="2024-03-05")
+    case = f("recordDeath", clerk, idNumber=head, on="2024-03-05")
     assert case["state"] == "active" and case["data"]["headChangeRequired"] is True
     assert case["data"]["adjustFrom"] == "2024-04-01"
     case = f("recordDeath", clerk, idNumber=spouse, on="2024-04-05")
@@ -628,12 +628,20 @@ def test_supervision_findings_need_a_token_and_report_double_enrolment(world: Wo
     clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
     auditor = w.token("auditor", "530000")
     hid = w.household(YUNNAN, clerk)
-    ids = []
-    for _ in range(2):  # the same household enrolled twice
-        f = w.submit(clerk, hid)
-        f.to_publicity(officer)
-        f("confirmCase", officer, on=d(AFTER))
-        ids.append(f.id)
+    f = w.submit(clerk, hid)
+    f.to_publicity(officer)
+    f("confirmCase", officer, on=d(AFTER))
+    _, errors = w.call("submitApplication", clerk, householdId=hid, program="dibao")
+    assert codes(errors) == ["DUPLICATE_CASE"]  # refused now; enrolled twice in older data:
+    rt = w.api.runtime
+    assert rt is not None
+    with rt.sessions() as s, s.begin():
+        row = s.get(CaseRow, int(f.id))
+        columns = {c.key: getattr(row, c.key) for c in CaseRow.__table__.columns if c.key != "id"}
+        twin = CaseRow(**columns)
+        s.add(twin)
+        s.flush()
+        ids = [f.id, str(twin.id)]
     query = """query($j: String!, $d: Date) { supervisionFindings(jurisdiction: $j, asOf: $d) {
         kind message jurisdiction caseIds personIdNumber detail } }"""
     _, errors = w.api.gql(query, {"j": YUNNAN})
@@ -642,3 +650,92 @@ def test_supervision_findings_need_a_token_and_report_double_enrolment(world: Wo
     assert any(set(ids) <= set(f["caseIds"]) for f in findings), findings
     _, errors = w.api.gql(query, {"j": SHANXI}, auditor)
     assert codes(errors) == ["FORBIDDEN"]
+
+
+# -- review findings: deaths, amounts, evaluation, who is told what, duplicates -------------------
+
+
+def test_a_death_is_of_a_member_of_the_stored_household(world: World) -> None:
+    w = world
+    w.standard(YUNNAN)
+    clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
+    hid = w.household(YUNNAN, clerk)
+    f = w.submit(clerk, hid)
+    f.to_publicity(officer)
+    f("confirmCase", officer, on=d(AFTER))
+    head, spouse = f.case["data"]["membersCovered"]
+    for stranger in (id_number(YUNNAN, 40), "110101199001011234", "garbage"):
+        [e] = f.refused("recordDeath", clerk, idNumber=stranger, on="2024-03-05")
+        assert (e["code"], e["field"]) == ("NOT_FOUND", "idNumber")
+    case = f("recordDeath", clerk, idNumber=f" {spouse.lower()}", on="2024-03-05")
+    assert case["state"] == "active" and "headChangeRequired" not in case["data"]
+    assert case["data"]["deaths"] == [
+        {"on": "2024-03-05", "idNumber": spouse, "head": False, "covered": True}
+    ]
+    assert f.refused_code("recordDeath", clerk, idNumber=spouse) == "INVALID_TRANSITION"
+    case = f("recordDeath", clerk, idNumber=head, on="2024-04-05")  # the head, per the household
+    assert (case["state"], case["exitReason"]) == ("exited", "DEATH")
+    assert case["data"]["deaths"][-1]["head"] is True
+
+
+def test_confirmation_always_evaluates_and_amounts_are_bounded(world: World) -> None:
+    w = world
+    w.standard(YUNNAN)
+    clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
+    hid = w.household(YUNNAN, clerk)
+    for amount in (1e27, 1e308, 1e-9, -5, 0, 10_000_000.01):
+        case, errors = w.call(
+            "submitApplication", clerk, householdId=hid, program="temporary", amount=amount
+        )
+        assert [(e["code"], e["field"]) for e in errors] == [("INVALID_INPUT", "amount")], amount
+    f = w.submit(clerk, hid)
+    f.to_publicity(officer)
+    [e] = f.refused("confirmCase", officer, evaluate=False, on=d(AFTER))
+    assert (e["code"], e["field"]) == ("INVALID_INPUT", "evaluate")
+    for amount in (1e30, 1e308, -5, 1e-9):
+        [e] = f.refused("confirmCase", officer, monthlyAmount=amount, reasons=["x"], on=d(AFTER))
+        assert (e["code"], e["field"]) == ("INVALID_INPUT", "monthlyAmount"), amount
+    [e] = f.refused("confirmCase", officer, monthlyAmount=600.01, reasons=["x"], on=d(AFTER))
+    assert (e["code"], e["field"]) == ("AMOUNT_TOO_HIGH", "monthlyAmount")  # the engine: 600
+    [e] = f.refused("confirmCase", officer, monthlyAmount=500, on=d(AFTER))
+    assert (e["code"], e["field"]) == ("REASONS_REQUIRED", "reasons")
+    case = f("confirmCase", officer, monthlyAmount=500, reasons=["部分赡养"], on=d(AFTER))
+    assert case["amount"] == 500.0 and len(case["data"]["membersCovered"]) == 2
+
+    rich = w.submit(clerk, w.household(YUNNAN, clerk, 5, 6, wages=100000))
+    rich.to_publicity(officer)
+    for args in ({}, {"monthlyAmount": 100, "reasons": ["x"]}, {"evaluate": True}):
+        assert rich.refused_code("confirmCase", officer, on=d(AFTER), **args) == "NOT_ELIGIBLE"
+
+
+def test_an_outsider_learns_nothing_about_a_case(world: World) -> None:
+    w = world
+    clerk = w.token("village_clerk", YUNNAN)
+    outsiders = [w.token("township_officer", SHANXI), w.token("auditor", YUNNAN)]
+    f = w.submit(clerk, w.household(YUNNAN, clerk))
+    for token in outsiders:
+        for args in (
+            {"on": "2020-01-01"},  # before the case's last step
+            {"expectedVersion": 7},  # not the case's version
+            {},
+        ):
+            [e] = f.refused("recordFirstReview", token, **args)
+            assert e["code"] == "FORBIDDEN", (args, e)
+        assert f.refused_code("confirmCase", token, on=d(AFTER)) == "FORBIDDEN"
+
+
+def test_a_second_open_application_is_a_duplicate(world: World) -> None:
+    w = world
+    clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
+    hid = w.household(YUNNAN, clerk)
+    f = w.submit(clerk, hid)
+    case, errors = w.call("submitApplication", officer, householdId=hid, program="dibao")
+    assert case is None and [(e["code"], e["field"]) for e in errors] == [
+        ("DUPLICATE_CASE", "program")
+    ]
+    w.submit(clerk, hid, program="tekun")  # another program
+    f("recordInvestigation", officer, investigators=["甲", "乙"], on=d(DAY0, 1))
+    f(
+        "rejectCase", officer, reasons=["撤回"], on=d(DAY0, 2)
+    )  # the township decides here  # closed: may apply again
+    w.submit(clerk, hid)

@@ -44,8 +44,19 @@ def approver(county: str, uid: int = 20) -> User:
 
 
 @pytest.fixture(scope="module")
+def base(base: PolicyBase) -> PolicyBase:
+    """Installed policy + example dibao/tekun standards and a temporary township limit: the
+    engine evaluates every confirmation, so it needs standards."""
+    return with_example_standards(base)
+
+
+@pytest.fixture(scope="module")
 def sbase(base: PolicyBase) -> PolicyBase:
-    """Installed policy + example dibao/tekun standards and a temporary township limit."""
+    return base
+
+
+def with_example_standards(base: PolicyBase) -> PolicyBase:
+    """``base`` + example dibao/tekun standards and a temporary township limit (test values)."""
     layers = []
     for code in ("530000", "450000", "520000", "140000", "640000"):
         data = doc(
@@ -68,16 +79,70 @@ def sbase(base: PolicyBase) -> PolicyBase:
 
 Step = Callable[..., Transition]
 
+_seq = iter(range(1, 10**6))
+
+
+def pid(birth: str = "19800101") -> str:
+    p = f"110101{birth}{next(_seq) % 1000:03d}"
+    return p + ric.calc_check_digit(p + "0")
+
+
+def household(base: PolicyBase, county: str, wages: float) -> Household:
+    """Three members (head, spouse, sibling), the head earning ``wages`` (urban)."""
+    members = [
+        {"idNumber": pid(), "name": "甲", "relation": "head"},
+        {"idNumber": pid(), "name": "乙", "relation": "spouse"},
+        {"idNumber": pid("19750505"), "name": "丙", "relation": "sibling"},
+    ]
+    data = {
+        "county": county,
+        "area": "urban",
+        "incomeClass": "stable",
+        "propertyWithinLocalRules": True,
+        "members": members,
+        "income": [{"kind": "wages", "monthlyAmount": wages, "member": members[0]["idNumber"]}],
+    }
+    return parse_household(data, base.registry, DAY0)
+
+
+def tekun_household(base: PolicyBase, county: str) -> Household:
+    """An old person alone without an able supporter (tekun), with a nephew not covered."""
+    members = [
+        {"idNumber": pid("19400101"), "name": "甲", "relation": "head",
+         "hasAbleSupporter": False, "labourCapacity": "none"},
+        {"idNumber": pid("19900101"), "name": "乙", "relation": "other"},
+    ]  # fmt: skip
+    data = {
+        "county": county,
+        "area": "urban",
+        "incomeClass": "stable",
+        "propertyWithinLocalRules": True,
+        "members": members,
+    }
+    return parse_household(data, base.registry, DAY0)
+
+
+def eligible(base: PolicyBase, county: str, program: str) -> Household:
+    if program == "tekun":
+        return tekun_household(base, county)
+    return household(base, county, 1500)
+
 
 class Runner:
-    """Applies steps to one case, resolving the policy at its county on each date."""
+    """Applies steps to one case, resolving the policy at its county on each date; confirmation
+    and deaths get the case's household (an eligible one of the case's program by default)."""
 
-    def __init__(self, base: PolicyBase, case: Case) -> None:
+    def __init__(self, base: PolicyBase, case: Case, household: Household | None = None) -> None:
         self.base = base
         self.case = case
         self.events: list[cs.CaseEvent] = []
+        self.household = household
 
     def __call__(self, step: Step, actor: User, on: dt.date, **kw: Any) -> Case:
+        if step in (cs.confirm_case, cs.record_death) and "household" not in kw:
+            if self.household is None:
+                self.household = eligible(self.base, self.case.county, self.case.program)
+            kw["household"] = self.household
         t = step(self.case, actor, self.base.resolve(self.case.county, on), on, **kw)
         assert t.case.version == self.case.version + 1
         assert t.event.from_state == self.case.state and t.event.to_state == t.case.state
@@ -132,10 +197,11 @@ def test_yunnan_township_confirms_after_publicity(base):
     with pytest.raises(cs.WrongLevel) as e:
         r(cs.confirm_case, approver(YUNNAN), AFTER)
     assert e.value.code == "WRONG_LEVEL"
-    case = r(cs.confirm_case, officer(YUNNAN), AFTER, monthly_amount="900")
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER)
     assert case.state is CaseState.ACTIVE
     assert case.data["benefitFrom"] == "2023-10-01"  # the month after approval
-    assert case.data["amount"] == "900.00"
+    assert case.data["amount"] == "900.00"  # (800 - 1500 / 3) × 3, by the engine
+    assert len(case.data["membersCovered"]) == 3
     ev = r.events[-1]
     level = traced(ev, "dibao.approval.confirming_level")
     assert (level.value, level.origin, level.jurisdiction_code) == ("township", "yunnan", "530000")
@@ -143,6 +209,54 @@ def test_yunnan_township_confirms_after_publicity(base):
     assert ev.actor.role == "township_officer" and ev.inputs["level"] == "township"
     # a township confirmation in Yunnan has no spot-check ratio: never selected
     assert case.data["spotCheck"]["selected"] is False
+
+
+def test_confirmation_always_evaluates_and_an_amount_by_hand_is_lower_with_reasons(base):
+    h = household(base, YUNNAN, 1500)  # the engine: 900.00 a month, 3 members covered
+    r = to_publicity(base, YUNNAN)
+    with pytest.raises(InvalidInput):  # no household: no confirmation
+        cs.confirm_case(r.case, officer(YUNNAN), base.resolve(YUNNAN, AFTER), AFTER)
+    with pytest.raises(cs.NotEligible):  # the engine decides, whatever the amount asked
+        r(cs.confirm_case, officer(YUNNAN), AFTER, household=household(base, YUNNAN, 5000),
+          monthly_amount="100", reasons=["x"])  # fmt: skip
+    with pytest.raises(cs.AmountTooHigh) as e:
+        r(cs.confirm_case, officer(YUNNAN), AFTER, household=h, monthly_amount="900.01",
+          reasons=["more"])  # fmt: skip
+    assert (e.value.code, e.value.field) == ("AMOUNT_TOO_HIGH", "monthlyAmount")
+    with pytest.raises(cs.ReasonsRequired):
+        r(cs.confirm_case, officer(YUNNAN), AFTER, household=h, monthly_amount="700")
+    for bad in ("1e30", "-5", "0.001", "Infinity", "NaN", "abc", "10000000.01"):
+        with pytest.raises(InvalidInput) as e:
+            r(cs.confirm_case, officer(YUNNAN), AFTER, household=h, monthly_amount=bad,
+              reasons=["x"])  # fmt: skip
+        assert e.value.message.startswith("monthlyAmount:"), bad
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER, household=h, monthly_amount="700",
+             reasons=["已有部分赡养费"])  # fmt: skip
+    assert case.data["amount"] == "700.00" and len(case.data["membersCovered"]) == 3
+    inputs = r.events[-1].inputs
+    assert inputs["amount"] == "700.00" and inputs["decision"]["amount"] == "900.00"
+    assert inputs["reasons"] == ["已有部分赡养费"] and "已有部分赡养费" in r.events[-1].reasons
+
+
+def test_temporary_amounts_are_checked_when_opening(base):
+    for bad in ("1e27", "1e-9", "0", "-5", "Infinity", "1e308"):
+        with pytest.raises(InvalidInput) as e:
+            opened(base, YUNNAN, program="temporary", amount=bad)
+        assert e.value.message.startswith("amount:"), bad
+    assert opened(base, YUNNAN, program="temporary", amount="10000000").case.data["amount"] == (
+        "10000000.00"
+    )
+
+
+def test_an_outsider_is_forbidden_before_the_state_is_checked(base):
+    r = opened(base, YUNNAN)  # accepted: confirmation is not possible yet
+    for outsider in (officer(SHANXI), staff(YUNNAN, Role.AUDITOR), approver("530103")):
+        with pytest.raises(cs.CaseForbidden):
+            r(cs.confirm_case, outsider, AFTER)
+        with pytest.raises(cs.CaseForbidden):
+            r(cs.record_death, outsider, AFTER, id_number="x")
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.confirm_case, officer(YUNNAN), AFTER)
 
 
 def test_shanxi_county_confirms_only_after_verification_passes(base):
@@ -367,31 +481,6 @@ def test_refused_work_exit_only_after_the_limit(base):
 # -- review with the eligibility engine ------------------------------------------------------
 
 
-_seq = iter(range(1, 10**6))
-
-
-def pid(birth: str = "19800101") -> str:
-    p = f"110101{birth}{next(_seq) % 1000:03d}"
-    return p + ric.calc_check_digit(p + "0")
-
-
-def household(base: PolicyBase, county: str, wages: float) -> Household:
-    members = [
-        {"idNumber": pid(), "name": "甲", "relation": "head"},
-        {"idNumber": pid(), "name": "乙", "relation": "spouse"},
-        {"idNumber": pid("19750505"), "name": "丙", "relation": "sibling"},
-    ]
-    data = {
-        "county": county,
-        "area": "urban",
-        "incomeClass": "stable",
-        "propertyWithinLocalRules": True,
-        "members": members,
-        "income": [{"kind": "wages", "monthlyAmount": wages, "member": members[0]["idNumber"]}],
-    }
-    return parse_household(data, base.registry, DAY0)
-
-
 def test_review_continues_raises_phases_out_or_exits(sbase):
     h = household(sbase, YUNNAN, 1500)
     r = to_publicity(sbase, YUNNAN)
@@ -424,11 +513,43 @@ def test_death_adjusts_or_exits(sbase):
     r = to_publicity(sbase, YUNNAN)
     r(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
     head, *others = r.case.data["membersCovered"]
-    case = r(cs.record_death, CLERK, LATER, id_number=head, was_head=True)
+    assert head == h.head.id_number
+    # only a member of the case's household, in any spelling of the number
+    for stranger in (pid(), "garbage", ""):
+        with pytest.raises(cs.MemberNotFound) as e:
+            r(cs.record_death, CLERK, LATER, id_number=stranger, household=h)
+        assert (e.value.code, e.value.field) == ("NOT_FOUND", "idNumber")
+    case = r(cs.record_death, CLERK, LATER, id_number=f" {head.lower()} ", household=h)
     assert case.state is CaseState.ACTIVE and case.data["headChangeRequired"] is True
+    assert r.events[-1].inputs["wasHead"] is True and r.events[-1].inputs["idNumber"] == head
     assert case.data["adjustFrom"] == "2024-04-01" and case.data["recheckBy"] == "2024-06-05"
-    for m in others:
-        case = r(cs.record_death, CLERK, LATER, id_number=m)
+    with pytest.raises(cs.InvalidTransition):  # the same death twice
+        r(cs.record_death, CLERK, LATER, id_number=head, household=h)
+    case = r(cs.record_death, CLERK, LATER, id_number=others[0], household=h)
+    assert "headChangeRequired" not in case.data or r.events[-1].inputs["wasHead"] is False
+    assert r.events[-1].inputs["wasHead"] is False  # the household says who is head
+    case = r(cs.record_death, CLERK, LATER, id_number=others[1], household=h)
+    assert case.state is CaseState.EXITED and case.data["exit"]["reason"] == "death"
+
+
+def test_tekun_case_exits_only_when_the_person_covered_dies(sbase):
+    h = tekun_household(sbase, NINGXIA)
+    covered, other = (m.id_number for m in h.members)
+    r = opened(sbase, NINGXIA, program="tekun", case_id=2)
+    r.household = h
+    r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
+    r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=5)
+    r(cs.record_first_review, officer(NINGXIA), DAY0)
+    if r.case.data["spotCheck"]["selected"]:
+        r(cs.record_spot_check, approver(NINGXIA), DAY0, upheld=True)
+    r(cs.start_publicity, officer(NINGXIA), DAY0)
+    case = r(cs.confirm_case, approver(NINGXIA), AFTER)
+    assert case.data["membersCovered"] == [covered]
+    case = r(
+        cs.record_death, staff(NINGXIA, Role.VILLAGE_CLERK), LATER, id_number=other
+    )  # a relative not covered
+    assert case.state is CaseState.ACTIVE and case.data["membersCovered"] == [covered]
+    case = r(cs.record_death, staff(NINGXIA, Role.VILLAGE_CLERK), LATER, id_number=covered)
     assert case.state is CaseState.EXITED and case.data["exit"]["reason"] == "death"
 
 

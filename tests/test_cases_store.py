@@ -15,17 +15,24 @@ from sqlalchemy import delete, func, inspect, select, update
 
 import core.cases_store as store
 from core.auth import User, create_user
-from core.cases import CaseState, VersionConflict, WrongLevel
+from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.db import current_revision, head_revision, make_engine, upgrade
 from core.db.models import Base, CaseEventRow, CaseRow
 from core.households_store import create_household
 from tests.storage_data import household_doc, id_number
+from tests.test_cases import with_example_standards
 
 pytest_plugins = ["tests.db_backends"]
 
 YUNNAN = "530102"
 DAY0 = dt.date(2023, 9, 4)
 AFTER = DAY0 + dt.timedelta(days=20)
+
+
+@pytest.fixture(scope="module")
+def base(base):
+    """With example standards: every confirmation is evaluated by the eligibility engine."""
+    return with_example_standards(base)
 
 
 def make_user(db: Any, registry: Any, role: str, name: str) -> User:
@@ -41,9 +48,31 @@ def world(db, registry):
     approver = make_user(db, registry, "county_approver", "approver")
     with db.sessions() as s:
         h = create_household(
-            s, clerk, household_doc(YUNNAN, (id_number(YUNNAN, 1), "张三", "head")), registry
+            s,
+            clerk,
+            household_doc(
+                YUNNAN, (id_number(YUNNAN, 1), "张三", "head"), propertyWithinLocalRules=True
+            ),
+            registry,
         )
-    return {"clerk": clerk, "officers": officers, "approver": approver, "household": h.id}
+    return {
+        "clerk": clerk,
+        "officers": officers,
+        "approver": approver,
+        "household": h.id,
+        "registry": registry,
+        "seq": itertools.count(10),
+    }
+
+
+def new_household(db, world) -> int:
+    """Another household (a household has one open case of a program at a time)."""
+    n = next(world["seq"])
+    doc = household_doc(
+        YUNNAN, (id_number(YUNNAN, n), "李四", "head"), propertyWithinLocalRules=True
+    )
+    with db.sessions() as s:
+        return create_household(s, world["clerk"], doc, world["registry"]).id
 
 
 def count(db, model) -> int:
@@ -51,10 +80,11 @@ def count(db, model) -> int:
         return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def new_case(db, base, world) -> int:
+def new_case(db, base, world, household: int | None = None) -> int:
+    hid = new_household(db, world) if household is None else household
     with db.sessions() as s:
         case, event = store.open_case(
-            s, base, world["officers"][0], DAY0, household_id=world["household"], program="dibao"
+            s, base, world["officers"][0], DAY0, household_id=hid, program="dibao"
         )
     assert case.id > 0 and case.version == 1 and event.seq == 1 and event.prev_hash == ""
     return case.id
@@ -285,3 +315,58 @@ def test_case_row_altered_behind_the_events_is_detected(db, base, world):
         assert store.verify_audit_chain(s) == [
             f"case {cid}: the case row's state exited is not its last event's active"
         ]
+
+
+# -- one open case per household and program ------------------------------------------------------
+
+
+def test_a_second_open_application_of_the_same_program_is_refused(db, base, world):
+    hid = world["household"]
+    cid = new_case(db, base, world, hid)
+    officer = world["officers"][0]
+    with db.sessions() as s, pytest.raises(DuplicateCase) as e:
+        store.open_case(s, base, officer, DAY0, household_id=hid, program="dibao")
+    assert (e.value.code, e.value.field) == ("DUPLICATE_CASE", "program")
+    assert count(db, CaseRow) == 1 and count(db, CaseEventRow) == 1
+    with db.sessions() as s:  # another program is another case
+        store.open_case(s, base, officer, DAY0, household_id=hid, program="tekun")
+    step(db, base, cid, 1, "reject_case", officer, reasons=["撤回申请"])  # closed: apply again
+    assert new_case(db, base, world, hid) > cid
+
+
+def test_concurrent_applications_for_one_household_only_one_is_accepted(db, base, world):
+    hid = world["household"]
+    officers = world["officers"]
+    start = threading.Barrier(len(officers), timeout=30)
+    results: list[object] = []
+    lock = threading.Lock()
+
+    def apply(officer: User) -> None:
+        start.wait()
+        try:
+            with db.sessions() as s:
+                r: object = store.open_case(
+                    s, base, officer, DAY0, household_id=hid, program="dibao"
+                )
+        except Exception as exc:  # collected and checked below
+            r = exc
+        with lock:
+            results.append(r)
+
+    threads = [threading.Thread(target=apply, args=(o,)) for o in officers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    wins = [r for r in results if isinstance(r, tuple)]
+    dups = [r for r in results if isinstance(r, DuplicateCase)]
+    assert len(wins) == 1 and len(dups) == len(officers) - 1, results
+    assert count(db, CaseRow) == 1
+
+
+def test_an_outsider_is_forbidden_before_the_version_is_checked(db, base, world, registry):
+    cid = new_case(db, base, world)
+    with db.sessions() as s:
+        outsider, _ = create_user(s, "外县", "township_officer", "530103", registry)
+    with pytest.raises(CaseForbidden):  # not VERSION_CONFLICT: the version is not revealed
+        step(db, base, cid, 99, "record_investigation", outsider, investigators=["a", "b"])

@@ -21,8 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select, true
@@ -35,7 +36,7 @@ from core.api.context import Context
 from core.api.records import household_id, user_errors
 from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError
 from core.auth import Action, User, authorize, require
-from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason
+from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, check_access
 from core.db.engine import reading
 from core.db.models import CaseEventRow, CaseRow
 from core.errors import DoudiError, InvalidInput
@@ -255,6 +256,11 @@ class NearRelativeInput:
 
 # Where a refusal points in the input, by code (per mutation, after these common ones).
 _COMMON_FIELDS = {"VERSION_CONFLICT": "expectedVersion", "NOT_FOUND": "id"}
+# An INVALID_INPUT message that starts with an argument's name ("amount: ...") points at it.
+_NAMED_FIELD = re.compile(
+    r"(on|amount|monthlyAmount|kind|evaluate|reason|reasons|months|failedIndicators"
+    r"|nearRelatives|idNumber):"
+)
 
 
 def _day(on: dt.date | None) -> dt.date:
@@ -287,9 +293,10 @@ async def _payload(
         user = await context.user()
         case = await context.in_session(lambda s: work(s, user))
     except DoudiError as exc:
-        field = {**_COMMON_FIELDS, **fields}.get(exc.code)
-        if exc.code == "INVALID_INPUT" and exc.message.startswith("on:"):
-            field = "on"
+        field = getattr(exc, "field", None) or {**_COMMON_FIELDS, **fields}.get(exc.code)
+        named = _NAMED_FIELD.match(exc.message)
+        if exc.code == "INVALID_INPUT" and named:
+            field = named.group(1)
         return CasePayload(case=None, user_errors=user_errors(exc, field))
     return CasePayload(case=CaseType.of(case), user_errors=[])
 
@@ -309,6 +316,9 @@ async def transition(
     def work(s: Session, user: User) -> Case:
         day = _day(on)
         cid = case_id(id)
+        # who may act comes first: an outsider learns nothing of the case's dates or version
+        case = store.get_case(s, cid)
+        check_access(user, case, (j.code for j in base.registry.chain(case.county)))
         _check_order(s, cid, expected_version, day)
         return store.apply_transition(s, base, cid, expected_version, action, user, day, **inputs)[
             0
@@ -641,24 +651,32 @@ class CaseMutation:
 
     @strawberry.mutation(
         description="Confirm (审核确认) at the level the policy names, after publicity (and "
-        "verification where required); the benefit starts the month after. With evaluate "
-        "(default) the eligibility engine decides the stored household again and sets the "
-        "amount; monthlyAmount overrides it."
+        "verification where required); the benefit starts the month after. The eligibility "
+        "engine always decides the stored household again and sets the amount and the members "
+        "covered; monthlyAmount sets a lower amount (never above the engine's: AMOUNT_TOO_HIGH) "
+        "with reasons (REASONS_REQUIRED)."
     )
     async def confirm_case(
         self,
         info: Info,
         id: strawberry.ID,
         expected_version: int,
-        evaluate: bool = True,
+        evaluate: Annotated[
+            bool | None,
+            strawberry.argument(
+                deprecation_reason="confirmation always evaluates; false is refused"
+            ),
+        ] = None,
         monthly_amount: float | None = None,
+        reasons: list[str] | None = None,
         on: dt.date | None = None,
     ) -> CasePayload:
         return await transition(
             info.context, id, expected_version, "confirm_case", on,
-            {"INVALID_INPUT": "monthlyAmount"},
+            {"INVALID_INPUT": "monthlyAmount", "REASONS_REQUIRED": "reasons"},
             evaluate=evaluate,
             monthly_amount=None if monthly_amount is None else str(monthly_amount),
+            reasons=reasons or [],
         )  # fmt: skip
 
     @strawberry.mutation(description="Refuse (不予确认) at the confirming level, with reasons.")
@@ -768,8 +786,10 @@ class CaseMutation:
         )  # fmt: skip
 
     @strawberry.mutation(
-        description="A covered member died: the benefit is adjusted from the next month (a new "
-        "head and account when the head died), or the case exits if nobody is left."
+        description="A member of the stored household died (idNumber; NOT_FOUND unless a "
+        "member): the benefit is adjusted from the next month (a new head and account when the "
+        "household's head died), or the case exits if nobody covered is left (tekun: when the "
+        "person it covers died)."
     )
     async def record_death(
         self,
@@ -777,13 +797,11 @@ class CaseMutation:
         id: strawberry.ID,
         expected_version: int,
         id_number: str,
-        was_head: bool = False,
         on: dt.date | None = None,
     ) -> CasePayload:
         return await transition(
-            info.context, id, expected_version, "record_death", on,
-            id_number=id_number, was_head=was_head,
-        )  # fmt: skip
+            info.context, id, expected_version, "record_death", on, id_number=id_number
+        )
 
     @strawberry.mutation(description="temporary: assistance first (先行救助) by the township.")
     async def assist_first(

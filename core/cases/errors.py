@@ -9,6 +9,7 @@ class CaseError(DoudiError):
     """Base of every refused case transition (nothing is changed or recorded)."""
 
     code = "CASE_ERROR"
+    field: str | None = None  # the input the refusal points at, when always the same
 
 
 class InvalidTransition(CaseError):
@@ -109,12 +110,35 @@ class CaseNotFound(CaseError):
     code = "NOT_FOUND"
 
 
+class MemberNotFound(CaseNotFound):
+    """The ID number given is not a member of the case's household."""
+
+    field = "idNumber"
+
+
+class AmountTooHigh(CaseError):
+    """An amount set by hand above the one the eligibility engine computes."""
+
+    code = "AMOUNT_TOO_HIGH"
+    field = "monthlyAmount"
+
+
+class DuplicateCase(CaseError):
+    """The household already has an open case of that program."""
+
+    code = "DUPLICATE_CASE"
+    field = "program"
+
+
 __all__ = [
+    "AmountTooHigh",
     "CaseError",
     "CaseForbidden",
     "CaseNotFound",
     "CountyVisitRequired",
+    "DuplicateCase",
     "InvalidTransition",
+    "MemberNotFound",
     "NotEligible",
     "PhaseOutNotAllowed",
     "PhaseOutTooLong",

@@ -48,11 +48,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from stdnum.cn import ric
+
 from core.auth import Role, User
 from core.cases.errors import (
+    AmountTooHigh,
     CaseForbidden,
     CountyVisitRequired,
     InvalidTransition,
+    MemberNotFound,
     NotEligible,
     PhaseOutNotAllowed,
     PhaseOutTooLong,
@@ -80,7 +84,7 @@ from core.cases.model import (
 from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
 from core.errors import InvalidInput
 from core.hookspecs import Decision, TraceEntry
-from core.household import Household
+from core.household import Household, Relation
 from core.resolution import ResolvedPolicy
 
 S = CaseState
@@ -111,6 +115,10 @@ P_TMP_GRADED = "temporary.approval.graded"
 P_TMP_LIMIT = "temporary.approval.township_limit"
 P_TMP_ADVANCE = "temporary.advance_assistance"
 
+# The largest amount of yuan accepted anywhere (monthly or one-off): far above any real benefit,
+# small enough to stay exact in Decimal arithmetic.
+MAX_AMOUNT = Decimal("10000000")
+
 
 # -- helpers ---------------------------------------------------------------------------------
 
@@ -138,6 +146,18 @@ def spot_check_selected(case_id: int, month: str, ratio: float) -> bool:
     return int.from_bytes(digest[:8], "big") / 2**64 < ratio
 
 
+def check_access(actor: User, case: Case, jurisdictions: Iterable[str]) -> None:
+    """FORBIDDEN unless ``actor`` is staff acting on cases within ``jurisdictions`` (the case's
+    county and its ancestors). Checked before anything else, so that an outsider learns nothing
+    about the case (its state, version or dates)."""
+    if actor.role not in STAFF:
+        raise CaseForbidden(f"a {actor.role.value} does not act on cases")
+    if actor.jurisdiction not in set(jurisdictions):
+        raise CaseForbidden(
+            f"case {case.id} is in {case.county}, outside your jurisdiction {actor.jurisdiction}"
+        )
+
+
 class _Step:
     """One step under construction: the policy values it read (traced) and its reasons."""
 
@@ -157,6 +177,7 @@ class _Step:
         self.on = on
         self.traces: dict[str, TraceEntry] = {}
         self.reasons: list[str] = []
+        check_access(actor, case, (j.code for j in policy.chain))
 
     def value(self, path: str) -> Any:
         param = self.policy.get(path)
@@ -176,14 +197,8 @@ class _Step:
     # who may act ------------------------------------------------------------------------------
 
     def check_actor(self, roles: Iterable[Role], what: str) -> None:
-        actor, case = self.actor, self.case
-        if actor.role not in STAFF:
-            raise CaseForbidden(f"a {actor.role.value} does not act on cases")
-        if actor.jurisdiction not in {j.code for j in self.policy.chain}:
-            raise CaseForbidden(
-                f"case {case.id} is in {case.county}, outside your jurisdiction "
-                f"{actor.jurisdiction}"
-            )
+        actor = self.actor
+        check_access(actor, self.case, (j.code for j in self.policy.chain))
         relation = self.near_relation(actor.id)
         if relation is not None:
             raise RecusalRequired(
@@ -291,13 +306,23 @@ def _confirming_level(step: _Step, amount: Decimal | None = None) -> str:
 
 
 def _money(value: Any, field: str) -> Decimal:
+    """``value`` as yuan rounded to the fen: finite, at least 0.01 and at most
+    :data:`MAX_AMOUNT` (else INVALID_INPUT naming ``field``)."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{field}: not an amount of yuan: {value!r}")
     try:
-        out = Decimal(str(value))
+        out = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         raise InvalidInput(f"{field}: not an amount of yuan: {value!r}") from None
-    if not out.is_finite() or out <= 0:
-        raise InvalidInput(f"{field}: must be more than 0 yuan")
-    return out.quantize(Decimal("0.01"))
+    if not out.is_finite():
+        raise InvalidInput(f"{field}: not an amount of yuan: {value!r}")
+    if out > MAX_AMOUNT:
+        raise InvalidInput(f"{field}: at most {MAX_AMOUNT} yuan")
+    if out > 0:
+        out = out.quantize(Decimal("0.01"))
+    if out <= 0:
+        raise InvalidInput(f"{field}: must be at least 0.01 yuan")
+    return out
 
 
 def _reasons(reasons: Iterable[str], what: str) -> list[str]:
@@ -502,10 +527,10 @@ def record_objection(
 # -- decision ---------------------------------------------------------------------------------
 
 
-def _decide(step: _Step, household: Household | None) -> Decision | None:
+def _decide(step: _Step, household: Household | None) -> Decision:
     case = step.case
     if household is None:
-        return None
+        raise InvalidInput("the household is needed: confirmation always evaluates eligibility")
     if household.county != case.county:
         raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
     request = None
@@ -515,10 +540,12 @@ def _decide(step: _Step, household: Household | None) -> Decision | None:
     if decision.standard_path:
         step.trace(t for t in decision.trace if t.path == decision.standard_path)
     if decision.status != "eligible":
-        raise NotEligible(
-            f"the household is {decision.status.replace('_', ' ')} for {case.program}: "
-            + " ".join(decision.reasons)
+        what = (
+            "eligibility cannot be decided"
+            if decision.status == "cannot_decide"
+            else "the household is not eligible"
         )
+        raise NotEligible(f"{what} for {case.program}: " + " ".join(decision.reasons))
     return decision
 
 
@@ -530,11 +557,15 @@ def confirm_case(
     *,
     household: Household | None = None,
     monthly_amount: Decimal | str | None = None,
+    reasons: Sequence[str] = (),
 ) -> Transition:
     """Confirm (审核确认) at the level the policy names; the benefit starts the next month.
 
-    With ``household``, the eligibility engine decides again on ``on`` and a household it does
-    not find eligible is not confirmed (``NOT_ELIGIBLE``); its amount is recorded.
+    The eligibility engine always decides ``household`` again on ``on``: a household it does not
+    find eligible is not confirmed (``NOT_ELIGIBLE``); its amount and the members it covers are
+    recorded. ``monthly_amount`` (the one-off amount for temporary) sets a lower amount by hand:
+    never above the engine's (``AMOUNT_TOO_HIGH``), and only with ``reasons``
+    (``REASONS_REQUIRED``).
     """
     step = _Step(case, actor, policy, on)
     states = (S.ACCEPTED, S.INVESTIGATED) if case.program == "temporary" else (S.IN_PUBLICITY,)
@@ -560,16 +591,27 @@ def confirm_case(
         spot = case.data.get("spotCheck")
         if case.program == "tekun" and spot and spot["selected"] and not spot["done"]:
             raise SpotCheckRequired("the county selected this file for its spot-check")
+    override = None if monthly_amount is None else _money(monthly_amount, "monthlyAmount")
     decision = _decide(step, household)
     inputs: dict[str, Any] = {"level": level}
-    amount = None
-    if decision is not None:
-        amount = decision.one_off_amount if case.program == "temporary" else decision.monthly_amount
-        data["membersCovered"] = list(decision.members_covered)
-        inputs["decision"] = {"status": decision.status, "amount": amount}
-    if monthly_amount is not None:
-        amount = _money(monthly_amount, "monthlyAmount")
-        inputs["amount"] = amount
+    amount = decision.one_off_amount if case.program == "temporary" else decision.monthly_amount
+    data["membersCovered"] = list(decision.members_covered)
+    inputs["decision"] = {"status": decision.status, "amount": amount}
+    if override is not None:
+        if amount is None:
+            raise AmountTooHigh(
+                "the eligibility engine sets no amount for this case: none can be set by hand"
+            )
+        if override > amount:
+            raise AmountTooHigh(
+                f"monthlyAmount: {override} yuan is above the {amount} yuan the eligibility "
+                "engine computes"
+            )
+        why = _reasons(reasons, f"setting {override} yuan instead of {amount} yuan")
+        step.reasons.append(f"amount set to {override} yuan instead of {amount} yuan")
+        step.reasons.extend(why)
+        amount = override
+        inputs.update(amount=override, reasons=why)
     data["decision"] = {"on": on, "level": level, "by": actor.id}
     if amount is not None:
         data["amount"] = amount
@@ -815,24 +857,46 @@ def record_death(
     on: dt.date,
     *,
     id_number: str,
-    was_head: bool = False,
+    household: Household,
 ) -> Transition:
-    """A covered member died: adjust from the next month (re-check due within the policy's
-    months; a new head and account when the head died), or exit (death) if nobody is left."""
+    """A member of the case's ``household`` died (``id_number``, any spacing or case of the
+    check letter; NOT_FOUND unless a member): adjust from the next month (re-check due within
+    the policy's months; a new head and account when the head died, as the household says), or
+    exit (death) when nobody covered is left. A tekun case covers its person: it exits when that
+    person dies, and only then."""
     step = _Step(case, actor, policy, on)
     step.expect("record_death", (S.ACTIVE, S.PHASING_OUT), ("dibao", "tekun"))
     step.check_actor(
         (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording a death"
     )
-    covered = list(case.data.get("membersCovered", []))
-    remaining = [m for m in covered if m != id_number]
-    deaths = [*case.data.get("deaths", []), {"on": on, "idNumber": id_number, "head": was_head}]
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    dead = ric.compact(str(id_number))
+    members = {ric.compact(m.id_number): m for m in household.members}
+    if dead not in members:
+        raise MemberNotFound(f"idNumber: {dead} is not a member of the case's household")
+    if any(ric.compact(d["idNumber"]) == dead for d in case.data.get("deaths", [])):
+        raise InvalidTransition(f"the death of {dead} is already recorded")
+    was_head = members[dead].relation is Relation.HEAD
+    covered = [ric.compact(m) for m in case.data.get("membersCovered", [])]
+    was_covered = dead in covered
+    remaining = [m for m in covered if m != dead]
+    deaths = [
+        *case.data.get("deaths", []),
+        {"on": on, "idNumber": dead, "head": was_head, "covered": was_covered},
+    ]
     data = _data(case, deaths=deaths, membersCovered=remaining)
-    inputs = {"idNumber": id_number, "wasHead": was_head}
-    if case.program == "tekun" or not remaining:
+    inputs = {"idNumber": dead, "wasHead": was_head, "wasCovered": was_covered}
+    if (case.program == "tekun" and was_covered) or not remaining:
         data["exit"] = {"on": on, "reason": ExitReason.DEATH, "lastMonth": month_key(on)}
-        step.reasons.append("nobody covered is left: the case exits from the next month")
+        step.reasons.append(
+            "the person the case covers died: the case exits from the next month"
+            if case.program == "tekun" and was_covered
+            else "nobody covered is left: the case exits from the next month"
+        )
         return step.done("record_death", S.EXITED, data, inputs)
+    if not was_covered:
+        step.reasons.append("a member not covered by the case died")
     months = step.value(P_DEATH_RECHECK)
     data["adjustFrom"] = first_of_next_month(on)
     if months:
@@ -903,6 +967,7 @@ ACTIONS = {
 __all__ = [
     "ACTIONS",
     "assist_first",
+    "check_access",
     "confirm_case",
     "exit_case",
     "first_of_next_month",

@@ -50,14 +50,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
-from operator import attrgetter
+from functools import cached_property
 from threading import Lock
 from typing import Any, Literal
 
 from core.errors import InvalidInput
 from core.hookspecs import (
     Decision,
-    DecisionMode,
     DecisionStatus,
     Excluded,
     IncomeComputation,
@@ -68,6 +67,7 @@ from core.household import Area, DisabilityKind, Household, IncomeClass, Member
 from core.plugin_manager import DoudiPluginManager, build_plugin_manager
 from core.resolution import ResolvedParameter, ResolvedPolicy
 
+_URBAN, _STABLE, _SLOW = Area.URBAN, IncomeClass.STABLE, IncomeClass.SLOW_CHANGE
 CORE_PROGRAMS = ("dibao", "low_income", "tekun", "temporary")
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -180,19 +180,23 @@ def _fen(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
-# Decisions are built from prepared templates: a new instance gets its __dict__ in one go. The
-# frozen dataclass __init__ sets each of Decision's 22 fields through object.__setattr__, several
-# times slower, and the engine builds one decision per household. Fields left out of the dict
-# read their default from the class (a dataclass keeps each field's default as a class
-# attribute, and every Decision default is immutable), so equality, repr, replace() and asdict()
-# see exactly what __init__ would have produced (tests/test_eligibility.py checks this).
+# Decisions (and IncomeComputation, Excluded) are built from prepared templates: a new instance
+# gets its __dict__ in one go. The frozen dataclass __init__ sets each of Decision's 22 fields
+# through object.__setattr__ (some 35,000 machine instructions a decision, measured with
+# callgrind), and the engine builds one decision per household. Fields left out of the dict read
+# their default from the class (a dataclass keeps each field's default as a class attribute, and
+# every default here is immutable), so equality, hashing, repr, replace() and asdict() see exactly
+# what __init__ would have produced (tests/test_eligibility.py checks this).
 _new = object.__new__
 _set = object.__setattr__
 
 
 def _decision(template: dict[str, Any], status: DecisionStatus, /, **values: Any) -> Decision:
+    attrs = template.copy()
+    attrs.update(_STATUS[status])
+    attrs.update(values)
     d = _new(Decision)
-    _set(d, "__dict__", {**template, **_STATUS[status], **values})
+    _set(d, "__dict__", attrs)
     return d
 
 
@@ -229,15 +233,12 @@ class _Plan:
         months = prep.value(rp)
         self.trace_whole = prep.traces(sp, P_DEDUCTIONS, P_METHOD, P_CONFIRMING, rp)
         self.trace_single = prep.traces(P_SP_ENABLED, P_SP_CONDITIONS, P_MARGINAL)
-        self.trace_low_income = prep.traces(sp, P_DEDUCTIONS, P_LI_DIBAO, P_MARGINAL, P_LI_MAX)
-        self.trace_tekun = prep.traces(P_TK_MINOR, sp, P_TK_BASIC, P_TK_PARTIAL, P_TK_FULL,
-                                       P_TK_REVIEW)  # fmt: skip
-        common = {"standard": std, "standard_path": sp}
-        self.dibao = _template("dibao", code, as_of, trace=self.trace_whole, **common)
+        self._prep = prep
+        self.dibao = _template(
+            "dibao", code, as_of, trace=self.trace_whole, standard=std, standard_path=sp
+        )
         self.dibao_single = {**self.dibao, "trace": self.trace_whole + self.trace_single}
         self.dibao_single_refused = {**self.dibao_single, **_STATUS["ineligible"]}
-        self.low_income = _template("low_income", code, as_of, trace=self.trace_low_income,
-                                    **common)  # fmt: skip
         self.std_words = f"the {self.area} dibao standard {std!s} yuan/month (`{sp}`)"
         self.below_words = f" is below {self.std_words}: the whole household qualifies."
         self.above_words = f" is not below {self.std_words}: the whole household does not qualify."
@@ -283,6 +284,21 @@ class _Plan:
             "approval_level": level,
             "missing": tuple(missing),
         }
+
+    # Needed by other programs only: prepared on first use.
+
+    @cached_property
+    def low_income(self) -> dict[str, Any]:
+        trace = self._prep.traces(
+            self.standard_path, P_DEDUCTIONS, P_LI_DIBAO, P_MARGINAL, P_LI_MAX
+        )
+        return {**self.dibao, "program": "low_income", "trace": trace}
+
+    @cached_property
+    def trace_tekun(self) -> tuple[TraceEntry, ...]:
+        return self._prep.traces(
+            P_TK_MINOR, self.standard_path, P_TK_BASIC, P_TK_PARTIAL, P_TK_FULL, P_TK_REVIEW
+        )
 
 
 class PreparedPolicy:
@@ -348,12 +364,8 @@ class PreparedPolicy:
 
     def plan(self, area: Area, income_class: IncomeClass) -> _Plan:
         # Indexed by identity: hashing an enum member runs Python code (Enum.__hash__).
-        i = (0 if area is Area.URBAN else 3) + (
-            0
-            if income_class is IncomeClass.STABLE
-            else 1
-            if income_class is IncomeClass.SLOW_CHANGE
-            else 2
+        i = (0 if area is _URBAN else 3) + (
+            0 if income_class is _STABLE else 1 if income_class is _SLOW else 2
         )
         plan = self.plans[i]
         if plan is None:
@@ -373,7 +385,7 @@ class PreparedPolicy:
         )
 
 
-_PREPARED_MAX = 4096
+_PREPARED_MAX = 2048
 _prepared_lock = Lock()
 
 # Trace entries are shared by every policy whose value for a path comes from the same dated
@@ -438,10 +450,13 @@ def _living(h: Household, as_of: dt.date) -> tuple[tuple[Member, ...], dict[str,
         if d is not None and d <= as_of:
             break
     else:
-        return h.members, {}
+        return h.members, _NOBODY
     living = tuple(m for m in h.members if m.alive_on(as_of))
     dead = {m.id_number: m for m in h.members if not m.alive_on(as_of)}
     return living, dead
+
+
+_NOBODY: dict[str, Member] = {}  # shared: never written to
 
 
 def _died(m: Member) -> str:
@@ -460,7 +475,7 @@ def compute_income(
             living, dead = _living(h, as_of)
             break
     else:
-        living, dead = h.members, {}
+        living, dead = h.members, _NOBODY
     total = ZERO
     not_counted: tuple[Excluded, ...] = ()
     if not dead:
@@ -478,22 +493,44 @@ def compute_income(
             else:
                 skipped.append(_excluded(it, f"not counted: {_died(who)}"))
         counted, not_counted = tuple(kept), tuple(skipped)
-    inc = _new(IncomeComputation)  # filled in one go, like a Decision (see _decision)
     n = len(living)
-    if not h.expenses:  # the common case: only what differs from the defaults
-        attrs = {
-            "living_members": n,
-            "counted": counted,
-            "total_income": total,
-            "net_income": total,
-            "per_capita": (total / n).quantize(CENT, ROUND_HALF_UP) if n else ZERO,
-        }
-        if not_counted:
-            attrs["not_counted"] = not_counted
-        if prep.deductions:
-            attrs["allowed_deductions"] = prep.deductions
-        _set(inc, "__dict__", attrs)
-        return inc, living
+    # Filled in one go, like a Decision (see _decision): only what differs from the defaults.
+    attrs: dict[str, Any] = {"living_members": n, "counted": counted, "total_income": total}
+    if not_counted:
+        attrs["not_counted"] = not_counted
+    if prep.deductions:
+        attrs["allowed_deductions"] = prep.deductions
+    if h.expenses:
+        ded = ZERO
+        allowed = prep.deductions_allowed
+        done = []
+        refused = []
+        for e in h.expenses:
+            why = None
+            if dead and e.member in dead:
+                why = f"not deducted: {_died(dead[e.member])}"
+            elif e.kind._value_ in allowed:  # (hashing the enum member runs Python code)
+                done.append(e)
+                ded += e.monthly_amount
+            else:
+                why = prep.deduction_why[e.kind._value_]
+            if why is not None:
+                x = _new(Excluded)
+                _set(x, "__dict__", {"item": e, "why": why})
+                refused.append(x)
+        if done:
+            attrs["deductions_applied"] = tuple(done)
+            attrs["total_deductions"] = ded
+            total -= ded
+            if total < 0:
+                total = ZERO
+        if refused:
+            attrs["deductions_not_applied"] = tuple(refused)
+    attrs["net_income"] = total
+    attrs["per_capita"] = (total / n).quantize(CENT, ROUND_HALF_UP) if n else ZERO
+    inc = _new(IncomeComputation)
+    _set(inc, "__dict__", attrs)
+    return inc, living
     ded = ZERO
     allowed = prep.deductions_allowed
     done = []
@@ -540,9 +577,6 @@ def _income_words(inc: IncomeComputation, then: str = ".") -> str:
         f"Per-capita income {inc.per_capita!s} yuan/month ({inc.total_income!s} counted income"
         f"{ded}, over {inc.living_members} living member(s)){then}"
     )
-
-
-_ID_NUMBER = attrgetter("id_number")
 
 
 def _own_income(h: Household, id_number: str) -> Decimal:
@@ -603,7 +637,11 @@ def _single_person_conditions(m: Member, allowed: tuple[str, ...], as_of: dt.dat
 
 def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
     inc, living = compute_income(h, prep, as_of)
-    plan = prep.plan(h.area, h.income_class)
+    area, income_class = h.area, h.income_class  # prep.plan(), inlined
+    plan = prep.plans[
+        (0 if area is _URBAN else 3)
+        + (0 if income_class is _STABLE else 1 if income_class is _SLOW else 2)
+    ] or prep.plan(area, income_class)
     std = plan.standard
     pc = inc.per_capita
     if not living:
@@ -627,25 +665,22 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
                 amount_words = f"{plan.gap_prefix}{pc!s}) × {n} = {amount!s} yuan."
             else:
                 amount, amount_words = None, plan.amount_words
+            if inc.deductions_applied:
+                words = _income_words(inc, plan.below_words)
+            else:
+                words = (
+                    f"Per-capita income {pc!s} yuan/month ({inc.total_income!s} counted income, "
+                    f"over {n} living member(s)){plan.below_words}"
+                )
+            attrs = plan.granted.copy()  # copy + stores: the cheapest way to fill 18 fields
+            attrs["mode"] = "whole_household"
+            attrs["members_covered"] = tuple([m.id_number for m in living])
+            attrs["per_capita_income"] = pc
+            attrs["income"] = inc
+            attrs["monthly_amount"] = amount
+            attrs["reasons"] = (words, _PROPERTY_OK, amount_words, *plan.granted_words)
             d = _new(Decision)
-            _set(
-                d,
-                "__dict__",
-                {
-                    **plan.granted,
-                    "mode": "whole_household",
-                    "members_covered": tuple(map(_ID_NUMBER, living)),
-                    "per_capita_income": pc,
-                    "income": inc,
-                    "monthly_amount": amount,
-                    "reasons": (
-                        _income_words(inc, plan.below_words),
-                        _PROPERTY_OK,
-                        amount_words,
-                        *plan.granted_words,
-                    ),
-                },
-            )
+            _set(d, "__dict__", attrs)
             return d
         return _decision(
             plan.dibao,
@@ -654,35 +689,48 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             income=inc,
             reasons=(_property_reason(h), _income_words(inc, f" is below {plan.std_words}.")),
         )
+    if prep.sp_enabled is True:
+        # Not below the standard. Most households have no member who could be enrolled alone:
+        # refuse them here, without the single-person machinery.
+        for m in living:
+            if m.disability is not None or m.serious_illness or m.tags:
+                break
+        else:
+            attrs = plan.dibao_single_refused.copy()
+            attrs["per_capita_income"] = pc
+            attrs["income"] = inc
+            attrs["reasons"] = (_income_words(inc, plan.above_words), prep.sp_no_candidate)
+            d = _new(Decision)
+            _set(d, "__dict__", attrs)
+            return d
     return _single_person(h, prep, plan, inc, living, as_of)
 
 
-def _granted(
+def _granted_single(
     plan: _Plan,
     inc: IncomeComputation,
-    mode: DecisionMode,
     covered: tuple[str, ...],
     amount: Decimal,
     reasons: tuple[str, ...],
     gap_words: str,
-    members: tuple[MemberFinding, ...] = (),
-    trace: tuple[TraceEntry, ...] | None = None,
+    members: tuple[MemberFinding, ...],
 ) -> Decision:
     if plan.gap:
         words = f"{plan.amount_words}{gap_words} = {amount!s} yuan."
+        monthly: Decimal | None = amount
     else:
-        words, amount = plan.amount_words, None  # type: ignore[assignment]
+        words, monthly = plan.amount_words, None
     return _decision(
         plan.granted,
         "eligible",
-        mode=mode,
+        mode="single_person",
         members_covered=covered,
         per_capita_income=inc.per_capita,
         income=inc,
-        monthly_amount=amount,
+        monthly_amount=monthly,
         members=members,
         reasons=(*reasons, words, *plan.granted_words),
-        **({} if trace is None else {"trace": trace}),
+        trace=plan.dibao_single["trace"],
     )
 
 
@@ -708,17 +756,12 @@ def _single_person(
                 if met:
                     candidates.append((m, met))
         if not candidates:
+            attrs = plan.dibao_single_refused.copy()
+            attrs["per_capita_income"] = pc
+            attrs["income"] = inc
+            attrs["reasons"] = (*head, prep.sp_no_candidate)
             d = _new(Decision)
-            _set(
-                d,
-                "__dict__",
-                {
-                    **plan.dibao_single_refused,
-                    "per_capita_income": pc,
-                    "income": inc,
-                    "reasons": (*head, prep.sp_no_candidate),
-                },
-            )
+            _set(d, "__dict__", attrs)
             return d
     else:
         return _decision(
@@ -791,7 +834,15 @@ def _single_person(
         if prep.sp_note:
             words.append(f"{prep.sp_note}; labour capacity recorded: {m.labour_capacity.value}.")
         findings.append(
-            MemberFinding(m.id_number, m.name, ok, tuple(met), own, amount, None, tuple(words))
+            MemberFinding(
+                id_number=m.id_number,
+                name=m.name,
+                qualifies=ok,
+                conditions=tuple(met),
+                own_income=own,
+                amount=amount,
+                reasons=tuple(words),
+            )
         )
         if ok and amount is not None:
             covered.append(m.id_number)
@@ -800,10 +851,9 @@ def _single_person(
     if covered:
         prop = h.property_within_local_rules
         if prop is True:
-            return _granted(
+            return _granted_single(
                 plan,
                 inc,
-                "single_person",
                 tuple(covered),
                 _fen(total),
                 (
@@ -814,7 +864,6 @@ def _single_person(
                 ),
                 " + ".join(f"({std!s} − {f.own_income!s})" for f in findings if f.amount),
                 members,
-                plan.dibao_single["trace"],
             )
         return refuse(
             _property_reason(h),
@@ -979,7 +1028,9 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             )
         else:
             ok = True
-            words.append(f"Unable to work: {', '.join(cats)} (aged {age}).")
+            words.append(
+                f"Unable to work: {', '.join(c.replace('_', ' ') for c in cats)} (aged {age})."
+            )
         if ok is not False and m.has_able_supporter:
             ok = False
             words.append("Has a legal supporter able to support them.")
@@ -990,8 +1041,8 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
                 words.append(plan.not_set)
             elif own < std:
                 words.append(
-                    f"Own income {own!s} is below {plan.std_words} (特困人员认定办法 art. 6: "
-                    "收入低于当地最低生活保障标准)."
+                    f"Own income {own!s} is below {plan.std_words}, as 特困人员认定办法 art. 6 "
+                    "requires (收入低于当地最低生活保障标准)."
                 )
             else:
                 ok = False
@@ -1013,18 +1064,29 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             )
         findings.append(
             MemberFinding(
-                m.id_number, m.name, ok, tuple(cats), own, basic if ok else None, level,
-                tuple(words),
+                id_number=m.id_number,
+                name=m.name,
+                qualifies=ok,
+                conditions=tuple(cats),
+                own_income=own,
+                amount=basic if ok else None,
+                self_care=level,
+                reasons=tuple(words),
             )
-        )  # fmt: skip
+        )
         if ok:
             covered.append(m.id_number)
         elif ok is None:
             undecided += 1
     template = _template(
-        "tekun", prep.code, as_of, standard=basic, standard_path=P_TK_BASIC,
-        members=tuple(findings), trace=plan.trace_tekun,
-    )  # fmt: skip
+        "tekun",
+        prep.code,
+        as_of,
+        standard=basic,
+        standard_path=P_TK_BASIC,
+        members=tuple(findings),
+        trace=plan.trace_tekun,
+    )
     if covered:
         assert basic is not None
         amount = basic * len(covered)
@@ -1087,9 +1149,13 @@ def _temporary(
     living, _dead = _living(h, as_of)
     amount = _fen(request.amount)
     template = _template(
-        "temporary", prep.code, as_of, category=request.kind, one_off_amount=amount,
+        "temporary",
+        prep.code,
+        as_of,
+        category=request.kind,
+        one_off_amount=amount,
         trace=prep.traces(P_TMP_GRADED, P_TMP_LIMIT, P_TMP_ADVANCE, P_TMP_CASE),
-    )  # fmt: skip
+    )
     if not living:
         return _decision(template, "ineligible", reasons=(_nobody_alive(as_of),))
     kind_words = (

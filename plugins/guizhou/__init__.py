@@ -5,7 +5,8 @@ no document number; it concerns the 2021 annual review and raises the 1960s work
 January 2021", so its values are dated from 2021-01-01 (see the document note in ``policy/``).
 
 ``source.txt`` is the document as published; every value in ``policy/`` quotes it. The plugin also
-adds one program of its own, the relief for workers laid off in the 1960s (60年代精减退职工救济).
+adds one program of its own, the relief for workers laid off in the 1960s (60年代精减退职工救济),
+and decides it (``doudi_evaluate_program``).
 
 Read in the document but not in the catalog (so left out of ``policy/``):
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.catalog import CORE_PARAMETERS
 from core.hookspecs import (
@@ -109,39 +110,54 @@ def doudi_evaluate_program(
 
     code = policy.jurisdiction.code
     param = policy.get(_AMOUNT_PATH)
-    trace = (trace_entry(param),)
+    common: dict[str, Any] = {
+        "program": program_id,
+        "county": code,
+        "as_of": as_of,
+        "trace": (trace_entry(param),),
+    }
     if RETRENCHED_1960S_WORKERS.scope not in {j.code for j in policy.chain}:
         return Decision(
-            program_id, "ineligible", False, code, as_of, trace=trace,
+            **common,
+            status="ineligible",
+            eligible=False,
             reasons=(f"The relief exists only in {RETRENCHED_1960S_WORKERS.scope} (黔南州).",),
-        )  # fmt: skip
+        )
     workers = [m for m in household.members if RETRENCHED_TAG in m.tags and m.alive_on(as_of)]
     if not workers:
         return Decision(
-            program_id, "ineligible", False, code, as_of, trace=trace,
+            **common,
+            status="ineligible",
+            eligible=False,
             reasons=(
                 "No living member is recorded as a worker laid off in the 1960s "
                 f"(tag `{RETRENCHED_TAG}`).",
             ),
-        )  # fmt: skip
+        )
     if not param.is_set:
         return Decision(
-            program_id, "cannot_decide", None, code, as_of, trace=trace,
-            missing=(_AMOUNT_PATH,), reasons=(not_set_message(_AMOUNT_PATH, code, as_of),),
-        )  # fmt: skip
-    each = Decimal(str(param.value))
+            **common,
+            status="cannot_decide",
+            eligible=None,
+            missing=(_AMOUNT_PATH,),
+            reasons=(not_set_message(_AMOUNT_PATH, code, as_of),),
+        )
+    each = Decimal(str(param.value)).quantize(Decimal("0.01"))
     total = each * len(workers)
     return Decision(
-        program_id, "eligible", True, code, as_of,
+        **common,
+        status="eligible",
+        eligible=True,
         members_covered=tuple(m.id_number for m in workers),
-        standard=each, standard_path=_AMOUNT_PATH, monthly_amount=total,
+        standard=each,
+        standard_path=_AMOUNT_PATH,
+        monthly_amount=total,
         members=tuple(
             MemberFinding(m.id_number, m.name, True, (RETRENCHED_TAG,), amount=each)
             for m in workers
         ),
         reasons=(
-            f"{len(workers)} member(s) laid off in the 1960s receive {each:.2f} yuan/month each "
-            f"(`{_AMOUNT_PATH}`): {total:.2f} yuan/month.",
+            f"{len(workers)} member(s) laid off in the 1960s receive {each} yuan/month each "
+            f"(`{_AMOUNT_PATH}`): {total} yuan/month.",
         ),
-        trace=trace,
-    )  # fmt: skip
+    )

@@ -136,7 +136,7 @@ def bench_app() -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    from core.api.app import DoudiGraphQL, ResponseCache, create_app
+    from core.api.app import Backend, DoudiGraphQL, ResponseCache, create_app
     from core.api.context import ResultCache
     from core.policy_service import get_policy_base
 
@@ -151,7 +151,7 @@ def bench_app() -> Any:
     app.router.routes.insert(0, Route("/bare", bare, methods=["POST"]))
     # The same GraphQL view without the response-bytes cache: strawberry's parser,
     # validation and result caches only, to show what the response cache adds.
-    uncached = DoudiGraphQL(lambda: base, ResultCache(), ResponseCache(maxsize=0))
+    uncached = DoudiGraphQL(Backend(base, None), ResultCache(), ResponseCache(maxsize=0))
     app.router.routes.insert(0, Route("/graphql-uncached", uncached, methods=["POST"]))
     return app
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from core.db.engine import reading, write_unit
 from core.db.models import TokenRow, UserRow, utcnow
 from core.errors import DoudiError, InvalidInput
-from core.jurisdictions import JurisdictionRegistry
+from core.jurisdictions import JurisdictionRegistry, Level
 
 
 class Unauthenticated(DoudiError):
@@ -132,6 +132,18 @@ def _role(role: str | Role) -> Role:
         ) from None
 
 
+# The level of jurisdiction each role works at. GB/T 2260 stops at the county, so village clerks
+# and township officers are attached to their county; a role above its level would otherwise act
+# on every county under it.
+ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
+    Role.VILLAGE_CLERK: (Level.COUNTY,),
+    Role.TOWNSHIP_OFFICER: (Level.COUNTY,),
+    Role.COUNTY_APPROVER: (Level.COUNTY, Level.PREFECTURE),
+    Role.PROVINCE_ADMIN: (Level.PROVINCE, Level.NATIONAL),
+    Role.AUDITOR: (Level.COUNTY, Level.PREFECTURE, Level.PROVINCE, Level.NATIONAL),
+}
+
+
 def create_user(
     session: Session,
     name: str,
@@ -144,7 +156,14 @@ def create_user(
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"a user name must have 1 to {MAX_NAME} characters")
     r = _role(role)
-    code = registry.get(jurisdiction).code  # UnknownJurisdiction if not a GB/T 2260 code
+    place = registry.get(jurisdiction)  # UnknownJurisdiction if not a GB/T 2260 code
+    allowed = ROLE_LEVELS[r]
+    if place.level not in allowed:
+        raise InvalidInput(
+            f"a {r.value} works at {' or '.join(lv.value for lv in allowed)} level; "
+            f"{place.code} {place.name} is a {place.level.value}"
+        )
+    code = place.code
     token = new_token()
     try:
         with write_unit(session):

@@ -318,3 +318,17 @@ def test_local_settings_allowed_roles_and_reading_them(db, registry, base, world
             audit_log(s, users["approver"], KUNMING, registry)
         with pytest.raises(Unauthenticated):
             list_local_settings(s, None, WUHUA, registry)
+
+
+@pytest.mark.parametrize(
+    ("role", "code"),
+    [
+        ("township_officer", "530000"),  # a province
+        ("village_clerk", "530100"),  # a prefecture
+        ("county_approver", "530000"),
+        ("province_admin", "530102"),
+    ],
+)
+def test_a_role_is_attached_at_its_own_level(db, registry, role, code):
+    with pytest.raises(InvalidInput, match=r"works at .* level"):
+        add_user(db, registry, role, code)

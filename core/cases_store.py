@@ -15,8 +15,16 @@ adds storage:
   Events are hash-chained per case: ``seq`` runs 1, 2, ... (equal to the case's version after
   the event), ``prev_hash`` is the previous event's ``hash`` ("" for the first) and ``hash`` is
   SHA-256 over the canonical JSON of the event document (which repeats the row's own columns)
-  followed by ``prev_hash``. :func:`verify_audit_chain` recomputes everything and reports
-  tampered, missing or orphaned events and case rows that disagree with their last event.
+  followed by ``prev_hash``. They are also chained across the whole database: ``global_seq``
+  runs 1, 2, ... over all events and ``global_prev_hash`` is the hash of the event before in
+  that order; the document repeats both and a digest of the case's resulting ``data``
+  (``dataHash``), so the case row can be checked against its last event. The single
+  ``case_audit_head`` row holds the newest ``global_seq`` and hash; it is updated in the same
+  transaction as the insert (locked ``FOR UPDATE`` on PostgreSQL, after the case row, so appends
+  are serialised without deadlocks; SQLite's ``BEGIN IMMEDIATE`` serialises already).
+  :func:`verify_audit_chain` recomputes everything and reports tampered, missing or orphaned
+  events, gaps in the global sequence (a case deleted with its events), a head ahead of the
+  events (the newest deleted) and case rows that disagree with their last event.
 """
 
 from __future__ import annotations
@@ -48,13 +56,14 @@ from core.cases import (
     open_case as _open_case,
 )
 from core.db.engine import reading, write_unit
-from core.db.models import CaseEventRow, CaseRow, HouseholdRow, utcnow
-from core.errors import InvalidInput
+from core.db.models import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
+from core.errors import DoudiError, InvalidInput
 from core.household import parse_household
 from core.jurisdictions import JurisdictionRegistry, Level
 from core.resolution import ResolvedPolicy
 
-GENESIS = ""  # prev_hash of a case's first event
+GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
+HEAD_ID = 1  # the one row of case_audit_head
 NEEDS_HOUSEHOLD = frozenset({"record_review", "confirm_case", "record_death"})
 
 
@@ -79,6 +88,8 @@ class EventRecord:
     document: dict[str, Any]
     prev_hash: str
     hash: str
+    global_seq: int
+    global_prev_hash: str
 
 
 # -- hashing -----------------------------------------------------------------------------------
@@ -91,6 +102,11 @@ def canonical_json(value: Any) -> str:
 
 def event_hash(document: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256((canonical_json(document) + prev_hash).encode("utf-8")).hexdigest()
+
+
+def data_hash(data: Mapping[str, Any]) -> str:
+    """The digest of a case's ``data`` that its events carry (``dataHash``)."""
+    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
 
 
 # -- rows ↔ values -----------------------------------------------------------------------------
@@ -121,6 +137,8 @@ def _event(row: CaseEventRow) -> EventRecord:
         document=dict(row.document),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        global_seq=row.global_seq,
+        global_prev_hash=row.global_prev_hash,
     )
 
 
@@ -135,16 +153,42 @@ def _location(county: str, registry: JurisdictionRegistry) -> tuple[str | None, 
     return prefecture, province
 
 
+def _lock_head(session: Session) -> CaseAuditHeadRow:
+    """The chain head, locked for the transaction (created on a database that has none yet)."""
+    head = session.execute(
+        select(CaseAuditHeadRow)
+        .where(CaseAuditHeadRow.id == HEAD_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if head is not None:
+        return head
+    if session.scalar(select(CaseEventRow.id).limit(1)) is not None:
+        raise DoudiError(
+            "the audit chain head (case_audit_head) is missing although events exist; "
+            "run `doudi audit verify`"
+        )
+    head = CaseAuditHeadRow(id=HEAD_ID, seq=0, hash=GENESIS)
+    session.add(head)
+    session.flush()
+    return head
+
+
 def _append_event(
     session: Session, case_id: int, t: Transition, user_id: int, prev_hash: str
 ) -> EventRecord:
+    head = _lock_head(session)
     at = utcnow()
     seq = t.case.version
+    global_seq = head.seq + 1
     document = {
         "caseId": case_id,
         "seq": seq,
+        "globalSeq": global_seq,
+        "globalPrevHash": head.hash,
         "at": at.isoformat(),
         "userId": user_id,
+        "dataHash": data_hash(dict(t.case.data)),
         **event_to_json(t.event),
     }
     row = CaseEventRow(
@@ -158,8 +202,11 @@ def _append_event(
         document=document,
         prev_hash=prev_hash,
         hash=event_hash(document, prev_hash),
+        global_seq=global_seq,
+        global_prev_hash=head.hash,
     )
     session.add(row)
+    head.seq, head.hash = global_seq, row.hash
     session.flush()
     return _event(row)
 
@@ -348,14 +395,23 @@ _COLUMNS = (
     ("from_state", "fromState"),
     ("to_state", "toState"),
 )
+# Hashed since the global chain (migration 0003); events written before it lack them.
+_GLOBAL_COLUMNS = (("global_seq", "globalSeq"), ("global_prev_hash", "globalPrevHash"))
+
+
+def _where(e: CaseEventRow) -> str:
+    return f"case {e.case_id} event {e.seq} (id {e.id})"
 
 
 def _event_problems(e: CaseEventRow, expected_prev: str | None) -> Iterator[str]:
-    where = f"case {e.case_id} event {e.seq} (id {e.id})"
+    where = _where(e)
     if event_hash(e.document, e.prev_hash) != e.hash:
         yield f"{where}: tampered: its hash does not match its content"
     for column, key in _COLUMNS:
         if e.document.get(key) != getattr(e, column):
+            yield f"{where}: tampered: column {column} disagrees with the hashed document"
+    for column, key in _GLOBAL_COLUMNS:
+        if key in e.document and e.document[key] != getattr(e, column):
             yield f"{where}: tampered: column {column} disagrees with the hashed document"
     if e.document.get("at") != e.at.isoformat():
         yield f"{where}: tampered: column at disagrees with the hashed document"
@@ -363,24 +419,80 @@ def _event_problems(e: CaseEventRow, expected_prev: str | None) -> Iterator[str]
         yield f"{where}: chain broken: prev_hash is not the hash of the event before it"
 
 
+def _span(first: int, last: int) -> str:
+    return f"event #{first}" if first == last else f"events #{first}..#{last}"
+
+
+def _global_problems(session: Session) -> Iterator[str]:
+    """The chain over all events in ``global_seq`` order, and its head."""
+    q = select(
+        CaseEventRow.id,
+        CaseEventRow.case_id,
+        CaseEventRow.seq,
+        CaseEventRow.global_seq,
+        CaseEventRow.global_prev_hash,
+        CaseEventRow.hash,
+    ).order_by(CaseEventRow.global_seq)
+    last_seq, last_hash = 0, GENESIS
+    for event_id, case_id, seq, gseq, gprev, h in session.execute(
+        q.execution_options(yield_per=1000)
+    ):
+        where = f"global event #{gseq} (case {case_id} event {seq}, id {event_id})"
+        if gseq > last_seq + 1:
+            yield (
+                f"global chain: {_span(last_seq + 1, gseq - 1)} missing (deleted, possibly with "
+                f"their case), before {where}"
+            )
+        elif gprev != last_hash:
+            yield (
+                f"{where}: global chain broken: global_prev_hash is not the hash of global event "
+                f"#{last_seq}"
+            )
+        last_seq, last_hash = gseq, h
+    head = session.get(CaseAuditHeadRow, HEAD_ID)
+    if head is None:
+        if last_seq:
+            yield f"global chain: the chain head is missing (the newest event is #{last_seq})"
+        return
+    if head.seq > last_seq:
+        yield (
+            f"global chain: {_span(last_seq + 1, head.seq)} missing: the chain head is at "
+            f"#{head.seq} but the newest event is #{last_seq} (the newest events were deleted)"
+        )
+    elif head.seq < last_seq:
+        yield (
+            f"global chain: the chain head is at #{head.seq} but events go up to #{last_seq} "
+            "(the head was rolled back)"
+        )
+    elif head.hash != last_hash:
+        yield f"global chain: the chain head's hash is not the hash of global event #{last_seq}"
+
+
 def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) -> list[str]:
     """Every problem in the audit trail (empty: intact): a tampered event (hash, columns), a
     missing one (a gap in ``seq``, or fewer events than the case's version), a broken link,
-    events of a case that does not exist, a case row that disagrees with its last event."""
+    events of a case that does not exist, a case row that disagrees with its last event (state
+    or data); and, over all events (not when ``case_ids`` is given), a gap or broken link in the
+    global chain (events deleted, a case deleted with its events) or a chain head that does not
+    match the newest event (the newest events deleted)."""
     problems: list[str] = []
     with reading(session):
-        cases_q = select(CaseRow.id, CaseRow.version, CaseRow.state).order_by(CaseRow.id)
+        cases_q = select(CaseRow.id, CaseRow.version, CaseRow.state, CaseRow.data).order_by(
+            CaseRow.id
+        )
         events_q = select(CaseEventRow).order_by(CaseEventRow.case_id, CaseEventRow.seq)
         if case_ids is not None:
             cases_q = cases_q.where(CaseRow.id.in_(case_ids))
             events_q = events_q.where(CaseEventRow.case_id.in_(case_ids))
-        cases = {cid: (version, state) for cid, version, state in session.execute(cases_q)}
+        cases = {
+            cid: (version, state, data) for cid, version, state, data in session.execute(cases_q)
+        }
         seen: set[int] = set()
         current: int | None = None
         last: CaseEventRow | None = None
 
         def close(case_id: int, tail: CaseEventRow | None) -> None:
-            version, state = cases[case_id]
+            version, state, data = cases[case_id]
             if tail is None:
                 problems.append(f"case {case_id}: no events (all {version} missing)")
             elif tail.seq < version:
@@ -392,15 +504,22 @@ def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) 
                 problems.append(
                     f"case {case_id}: {gone} missing (the case is at version {version})"
                 )
-            elif tail.seq == version and tail.to_state != state:
-                problems.append(
-                    f"case {case_id}: the case row's state {state} is not its last event's "
-                    f"{tail.to_state}"
-                )
             elif tail.seq > version:
                 problems.append(
                     f"case {case_id}: the case row's version {version} is behind its events"
                 )
+            else:
+                if tail.to_state != state:
+                    problems.append(
+                        f"case {case_id}: the case row's state {state} is not its last event's "
+                        f"{tail.to_state}"
+                    )
+                expected = tail.document.get("dataHash")
+                if expected is not None and data_hash(dict(data)) != expected:
+                    problems.append(
+                        f"case {case_id}: the case row's data does not match its last event "
+                        f"({_where(tail)}): altered outside the workflow"
+                    )
 
         for e in session.scalars(events_q.execution_options(yield_per=1000)):
             if e.case_id != current:
@@ -430,6 +549,8 @@ def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) 
             close(current, last)
         for case_id in cases.keys() - seen:
             close(case_id, None)
+        if case_ids is None:
+            problems.extend(_global_problems(session))
     return problems
 
 
@@ -439,6 +560,7 @@ __all__ = [
     "PolicySource",
     "apply_transition",
     "canonical_json",
+    "data_hash",
     "event_hash",
     "get_case",
     "list_cases",

@@ -20,8 +20,6 @@ nothing is.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -35,6 +33,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import ric
 
 from core.auth import Action, User, authorize, require
+from core.cursors import decode_cursor, encode_cursor
 from core.db.engine import read_unit, reading, write_unit
 from core.db.models import DecisionRow, HouseholdRow, MemberRow, UserRow, utcnow
 from core.errors import DoudiError, InvalidInput
@@ -92,7 +91,7 @@ class HouseholdRecord:
 
     @property
     def cursor(self) -> str:
-        return encode_cursor(self.id)
+        return encode_cursor("household", self.id)
 
     def household(self, registry: JurisdictionRegistry) -> Household:
         """The household model (the stored document, validated again)."""
@@ -118,21 +117,6 @@ class DecisionRecord:
 
 
 # -- cursors -----------------------------------------------------------------------------------
-
-
-def encode_cursor(household_id: int) -> str:
-    return base64.urlsafe_b64encode(f"household:{household_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = raw.partition(":")
-        if kind == "household" and number.isdigit():
-            return int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInput(f"'{cursor}' is not a cursor from this list")
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -463,7 +447,7 @@ def list_households(
         raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
     q = select(HouseholdRow).where(_in_scope(jurisdiction, registry))
     if after is not None:
-        q = q.where(HouseholdRow.id > decode_cursor(after))
+        q = q.where(HouseholdRow.id > decode_cursor("household", after))
     q = q.order_by(HouseholdRow.id).limit(first + 1)
     with reading(session):
         rows = list(session.scalars(q))
@@ -553,8 +537,6 @@ __all__ = [
     "NotFound",
     "VersionConflict",
     "create_household",
-    "decode_cursor",
-    "encode_cursor",
     "get_household",
     "list_decisions",
     "list_households",

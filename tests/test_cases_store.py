@@ -17,7 +17,7 @@ import core.cases_store as store
 from core.auth import User, create_user
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.db import current_revision, head_revision, make_engine, upgrade
-from core.db.models import Base, CaseEventRow, CaseRow
+from core.db.models import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
 from core.households_store import create_household
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
@@ -111,7 +111,7 @@ def run_to_active(db, base, world) -> int:
 
 def test_migrations_from_empty_create_the_case_tables_matching_the_models(db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0002"
+    assert current_revision(db_url) == head_revision() == "0003"
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -119,7 +119,9 @@ def test_migrations_from_empty_create_the_case_tables_matching_the_models(db_url
                 conn, opts={"compare_type": True, "compare_server_default": True}
             )
             assert compare_metadata(ctx, Base.metadata) == []
-            assert {"cases", "case_events"} <= set(inspect(conn).get_table_names())
+            assert {"cases", "case_events", "case_audit_head"} <= set(
+                inspect(conn).get_table_names()
+            )
     finally:
         engine.dispose()
 
@@ -276,9 +278,14 @@ def test_rehashed_tampering_breaks_the_chain(db, base, world):
         )
     with db.sessions() as s:
         problems = store.verify_audit_chain(s)
+    third = _event_id(db, cid, 3)
+    with db.sessions() as s:
+        gseq = s.scalar(select(CaseEventRow.global_seq).where(CaseEventRow.id == third))
     assert problems == [
-        f"case {cid} event 3 (id {_event_id(db, cid, 3)}): chain broken: prev_hash is not the "
-        "hash of the event before it"
+        f"case {cid} event 3 (id {third}): chain broken: prev_hash is not the "
+        "hash of the event before it",
+        f"global event #{gseq} (case {cid} event 3, id {third}): global chain broken: "
+        f"global_prev_hash is not the hash of global event #{gseq - 1}",
     ]
 
 
@@ -304,7 +311,13 @@ def test_deleted_events_are_detected(db, base, world):
         assert store.verify_audit_chain(s, [middle]) == [f"case {middle}: event 3 missing"]
     assert f"case {middle}: event 3 missing" in problems
     assert f"case {tail}: event 5 missing (the case is at version 5)" in problems
-    assert len(problems) == 2, problems
+    # middle's event 3 is global #3; tail's event 5 is the newest, global #10
+    assert any(p.startswith("global chain: event #3 missing") for p in problems), problems
+    assert (
+        "global chain: event #10 missing: the chain head is at #10 but the newest event is #9 "
+        "(the newest events were deleted)"
+    ) in problems
+    assert len(problems) == 4, problems
 
 
 def test_case_row_altered_behind_the_events_is_detected(db, base, world):
@@ -315,6 +328,116 @@ def test_case_row_altered_behind_the_events_is_detected(db, base, world):
         assert store.verify_audit_chain(s) == [
             f"case {cid}: the case row's state exited is not its last event's active"
         ]
+
+
+def _global_seqs(db, case_id: int) -> list[int]:
+    with db.sessions() as s:
+        return list(
+            s.scalars(
+                select(CaseEventRow.global_seq)
+                .where(CaseEventRow.case_id == case_id)
+                .order_by(CaseEventRow.seq)
+            )
+        )
+
+
+def test_events_carry_a_global_chain_and_the_head_follows(db, base, world):
+    first = run_to_active(db, base, world)
+    second = run_to_active(db, base, world)
+    assert _global_seqs(db, first) == [1, 2, 3, 4, 5]
+    assert _global_seqs(db, second) == [6, 7, 8, 9, 10]
+    with db.sessions() as s:
+        events = store.list_events(s, first) + store.list_events(s, second)
+        head = s.get(CaseAuditHeadRow, 1)
+        assert (head.seq, head.hash) == (10, events[-1].hash)
+    assert events[0].global_prev_hash == ""
+    for prev, e in itertools.pairwise(events):
+        assert e.global_prev_hash == prev.hash and e.document["globalPrevHash"] == prev.hash
+        assert e.document["globalSeq"] == e.global_seq
+
+
+def test_a_case_deleted_with_all_its_events_is_detected(db, base, world):
+    first = run_to_active(db, base, world)
+    gone = run_to_active(db, base, world)
+    run_to_active(db, base, world)
+    with db.sessions() as s, s.begin():
+        s.execute(delete(CaseEventRow).where(CaseEventRow.case_id == gone))
+        s.execute(delete(CaseRow).where(CaseRow.id == gone))
+    with db.sessions() as s:
+        problems = store.verify_audit_chain(s)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("global chain: events #6..#10 missing"), problems
+    with db.sessions() as s:
+        assert store.verify_audit_chain(s, [first]) == []
+
+
+def test_the_newest_events_deleted_with_the_case_row_rolled_back_is_detected(db, base, world):
+    """The last event deleted and the case row put back exactly as it was before it: the case's
+    own chain is consistent again, the global chain head is not."""
+    run_to_active(db, base, world)
+    officer = world["officers"][0]
+    cid = new_case(db, base, world)
+    step(db, base, cid, 1, "record_investigation", officer, investigators=["甲", "乙"])
+    step(db, base, cid, 2, "record_first_review", officer)
+    at4, _ = step(db, base, cid, 3, "start_publicity", officer)
+    step(db, base, cid, 4, "confirm_case", officer, AFTER)
+    with db.sessions() as s, s.begin():
+        s.execute(delete(CaseEventRow).where(CaseEventRow.case_id == cid, CaseEventRow.seq == 5))
+        s.execute(
+            update(CaseRow)
+            .where(CaseRow.id == cid)
+            .values(version=at4.version, state=at4.state.value, data=dict(at4.data))
+        )
+    with db.sessions() as s:
+        assert store.verify_audit_chain(s, [cid]) == []  # the per-case chain alone cannot tell
+        assert store.verify_audit_chain(s) == [
+            "global chain: event #10 missing: the chain head is at #10 but the newest event is "
+            "#9 (the newest events were deleted)"
+        ]
+
+
+def test_case_data_changed_behind_the_events_is_detected(db, base, world):
+    cid = run_to_active(db, base, world)
+    with db.sessions() as s, s.begin():
+        data = dict(s.scalar(select(CaseRow.data).where(CaseRow.id == cid)))
+        data["amount"] = 99999
+        s.execute(update(CaseRow).where(CaseRow.id == cid).values(data=data))
+    with db.sessions() as s:
+        assert store.verify_audit_chain(s) == [
+            f"case {cid}: the case row's data does not match its last event "
+            f"(case {cid} event 5 (id {_event_id(db, cid, 5)})): altered outside the workflow"
+        ]
+
+
+def test_concurrent_writers_on_many_cases_leave_a_clean_global_chain(db, base, world):
+    """Officials advance different cases at once: every event gets its own global number, the
+    links hold and the head is the newest event."""
+    officers = world["officers"]
+    cids = [new_case(db, base, world) for _ in officers]
+    start = threading.Barrier(len(officers), timeout=30)
+    errors: list[BaseException] = []
+
+    def work(officer: User, cid: int) -> None:
+        start.wait()
+        try:
+            step(db, base, cid, 1, "record_investigation", officer, investigators=["甲", "乙"])
+            step(db, base, cid, 2, "record_first_review", officer)
+            step(db, base, cid, 3, "start_publicity", officer)
+        except BaseException as exc:  # checked below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=a) for a in zip(officers, cids, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    n = 4 * len(officers)
+    with db.sessions() as s:
+        assert store.verify_audit_chain(s) == []
+        seqs = sorted(s.scalars(select(CaseEventRow.global_seq)))
+        head = s.get(CaseAuditHeadRow, 1)
+    assert seqs == list(range(1, n + 1)) and head.seq == n
 
 
 # -- one open case per household and program ------------------------------------------------------

@@ -121,15 +121,16 @@ def test_audit_verify_intact_then_tampered(run, cases, db):
         )
     result = run("audit", "verify")
     line = one_error(result)
-    assert "the audit trail is broken: 2 problems" in line
-    assert result.stdout.splitlines() == [
+    assert "the audit trail is broken: 3 problems" in line
+    assert result.stdout.splitlines()[:2] == [
         f"case {first} event 2 (id {tampered_id}): tampered: its hash does not match its content",
         f"case {second}: event 3 missing",
     ]
+    assert result.stdout.splitlines()[2].startswith("global chain: event #8 missing")
     result = run("audit", "verify", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["ok"] is False and data["events"] == 9 and len(data["problems"]) == 2
+    assert data["ok"] is False and data["events"] == 9 and len(data["problems"]) == 3
 
 
 def test_audit_verify_needs_a_database(tmp_path, monkeypatch):

@@ -18,8 +18,6 @@ The rules are those of the state machine (:mod:`core.cases`) and the store
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
@@ -37,6 +35,7 @@ from core.api.records import household_id, user_errors
 from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError
 from core.auth import Action, User, authorize, require
 from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, check_access
+from core.cursors import decode_cursor, encode_cursor
 from core.db.engine import reading
 from core.db.models import CaseEventRow, CaseRow
 from core.errors import DoudiError, InvalidInput
@@ -72,21 +71,6 @@ def case_id(raw: str) -> int:
     if raw.isascii() and raw.isdigit() and len(raw) < 19:
         return int(raw)
     raise CaseNotFound(f"no case with id {raw!r}")
-
-
-def encode_cursor(cid: int) -> str:
-    return base64.urlsafe_b64encode(f"case:{cid}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, number = raw.partition(":")
-        if kind == "case" and number.isdigit():
-            return int(number)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
-    raise InvalidInput(f"'{cursor}' is not a cursor from this list")
 
 
 # -- types ---------------------------------------------------------------------------------------
@@ -456,7 +440,7 @@ async def list_cases(
     if state is not None:
         q = q.where(CaseRow.state == state)
     if after is not None:
-        q = q.where(CaseRow.id > decode_cursor(after))
+        q = q.where(CaseRow.id > decode_cursor("case", after))
     q = q.order_by(CaseRow.id).limit(first + 1)
 
     def work(s: Session) -> list[Case]:
@@ -465,7 +449,9 @@ async def list_cases(
 
     found = await context.in_session(work)
     more = len(found) > first
-    edges = [CaseEdge(cursor=encode_cursor(c.id), node=CaseType.of(c)) for c in found[:first]]
+    edges = [
+        CaseEdge(cursor=encode_cursor("case", c.id), node=CaseType.of(c)) for c in found[:first]
+    ]
     return CaseConnection(
         edges=edges,
         page_info=PageInfo(

@@ -262,15 +262,18 @@ class CaseRow(Base):
 
 
 class CaseEventRow(Base):
-    """One transition of a case: append-only and hash-chained per case.
+    """One transition of a case: append-only and hash-chained per case and across the database.
 
     ``seq`` numbers a case's events from 1 (it equals the case's version after the event);
     ``hash`` is the SHA-256 hex digest of the canonical JSON of ``document`` together with
-    ``prev_hash`` (the previous event's hash; "" for the first).
+    ``prev_hash`` (the previous event's hash; "" for the first). ``global_seq`` numbers all
+    events of the database from 1 and ``global_prev_hash`` is the hash of the event before in
+    that order; both are repeated in ``document`` (so covered by ``hash``) together with a
+    digest of the case's resulting data. :class:`CaseAuditHeadRow` holds the newest one.
     """
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (UniqueConstraint("case_id", "seq"), UniqueConstraint("global_seq"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -283,12 +286,28 @@ class CaseEventRow(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    global_seq: Mapped[int] = mapped_column(Integer)
+    global_prev_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseAuditHeadRow(Base):
+    """The head of the global audit chain: one row (``id`` 1) with the newest event's
+    ``global_seq`` and ``hash`` (0 and "" before the first). Updated in the same transaction as
+    every event insert (locked with ``SELECT ... FOR UPDATE`` on PostgreSQL), so appends are
+    serialised and deleting the newest events is detected."""
+
+    __tablename__ = "case_audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 __all__ = [
     "NAMING_CONVENTION",
     "ROLES",
     "Base",
+    "CaseAuditHeadRow",
     "CaseEventRow",
     "CaseRow",
     "DecisionRow",

@@ -214,6 +214,9 @@ class Official:
     officer: str
     approver: str
     households: list[str]
+    # Households whose case was left open (a chain cut off at the end of a round, or a failed
+    # step): the platform refuses a second open case for them (DUPLICATE_CASE), so skip them.
+    stuck: set[str] = field(default_factory=set)
 
 
 def set_up(rt: Runtime, clients: int) -> list[Official]:
@@ -315,8 +318,13 @@ async def run_client(
             return payload["case"]
 
         while keep_going() and (max_cases is None or stats.cases_done < max_cases):
-            hid = me.households[n % len(me.households)]
+            free = [h for h in me.households if h not in me.stuck]
+            if not free:
+                stats.errors["no household without an open case left"] += 1
+                return stats
+            hid = free[n % len(free)]
             n += 1
+            me.stuck.add(hid)  # until its case exits
             try:
                 case = await call(
                     "submitApplication", "officer", SUBMIT,
@@ -332,6 +340,7 @@ async def run_client(
                         raise StepFailed
                     case = after
                 stats.cases_done += 1
+                me.stuck.discard(hid)  # exited: the household may apply again
             except StepFailed:
                 continue  # abandon this case, start a new one
     return stats

@@ -59,7 +59,7 @@ from core.db.engine import reading, write_unit
 from core.db.models import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
 from core.errors import DoudiError, InvalidInput
 from core.household import parse_household
-from core.jurisdictions import JurisdictionRegistry, Level
+from core.jurisdictions import JurisdictionRegistry
 from core.resolution import ResolvedPolicy
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
@@ -112,7 +112,7 @@ def data_hash(data: Mapping[str, Any]) -> str:
 # -- rows ↔ values -----------------------------------------------------------------------------
 
 
-def _case(row: CaseRow) -> Case:
+def case_from_row(row: CaseRow) -> Case:
     return Case(
         id=row.id,
         household_id=row.household_id,
@@ -140,17 +140,6 @@ def _event(row: CaseEventRow) -> EventRecord:
         global_seq=row.global_seq,
         global_prev_hash=row.global_prev_hash,
     )
-
-
-def _location(county: str, registry: JurisdictionRegistry) -> tuple[str | None, str]:
-    prefecture: str | None = None
-    province = ""
-    for j in registry.chain(county):
-        if j.level is Level.PREFECTURE:
-            prefecture = j.code
-        elif j.level is Level.PROVINCE:
-            province = j.code
-    return prefecture, province
 
 
 def _lock_head(session: Session) -> CaseAuditHeadRow:
@@ -252,7 +241,7 @@ def open_case(
             raise DuplicateCase(
                 f"household {household_id} already has an open {program} case ({open_id})"
             )
-        prefecture, province = _location(county, policies.registry)
+        prefecture, province = policies.registry.prefecture_and_province(county)
         now = utcnow()
         row = CaseRow(
             household_id=household_id,
@@ -278,7 +267,7 @@ def get_case(session: Session, case_id: int) -> Case:
         row = session.get(CaseRow, case_id)
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        return _case(row)
+        return case_from_row(row)
 
 
 def list_cases(
@@ -297,7 +286,7 @@ def list_cases(
             q = q.where(CaseRow.program == program)
         if state is not None:
             q = q.where(CaseRow.state == state)
-        return [_case(r) for r in session.scalars(q)]
+        return [case_from_row(r) for r in session.scalars(q)]
 
 
 def _stored_household(session: Session, case: Case, registry: JurisdictionRegistry) -> Any:
@@ -337,7 +326,7 @@ def apply_transition(
         ).scalar_one_or_none()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
-        case = _case(row)
+        case = case_from_row(row)
         check_access(actor, case, (j.code for j in policies.registry.chain(case.county)))
         if case.version != expected_version:
             raise VersionConflict(

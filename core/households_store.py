@@ -134,18 +134,6 @@ def _parse(
     return parse_household(data, registry, today)
 
 
-def _location(county: str, registry: JurisdictionRegistry) -> tuple[str | None, str]:
-    """(prefecture or None, province) of a county."""
-    prefecture: str | None = None
-    province = ""
-    for j in registry.chain(county):
-        if j.level is Level.PREFECTURE:
-            prefecture = j.code
-        elif j.level is Level.PROVINCE:
-            province = j.code
-    return prefecture, province
-
-
 def _duplicates(session: Session, h: Household, household_id: int | None) -> list[FieldError]:
     numbers = [m.id_number for m in h.members]
     q = select(MemberRow.id_number).where(MemberRow.id_number.in_(numbers), MemberRow.active)
@@ -256,7 +244,7 @@ def create_household(
     user = require(user, Action.WRITE_HOUSEHOLDS)
     h = _parse(data, registry, today)
     authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
-    prefecture, province = _location(h.county, registry)
+    prefecture, province = registry.prefecture_and_province(h.county)
     try:
         with write_unit(session):
             _check_duplicates(session, h, None)
@@ -307,7 +295,7 @@ def update_household(
     user = require(user, Action.WRITE_HOUSEHOLDS)
     h = _parse(data, registry, today)
     authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
-    prefecture, province = _location(h.county, registry)
+    prefecture, province = registry.prefecture_and_province(h.county)
     try:
         with write_unit(session):
             row = _load(session, household_id)

@@ -118,6 +118,16 @@ class JurisdictionRegistry:
         """The ancestors of ``code`` (parent first), without ``code`` itself."""
         return self.chain(code)[1:]
 
+    def prefecture_and_province(self, code: str) -> tuple[str | None, str | None]:
+        """The codes of ``code``'s prefecture (None where it has none) and province."""
+        prefecture = province = None
+        for j in self.chain(code):
+            if j.level is Level.PREFECTURE:
+                prefecture = j.code
+            elif j.level is Level.PROVINCE:
+                province = j.code
+        return prefecture, province
+
     def children(self, code: str) -> list[Jurisdiction]:
         norm = self.get(code).code
         return [self._items[c] for c in sorted(self._children[norm])]

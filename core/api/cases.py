@@ -404,18 +404,6 @@ def _in_scope(code: str, registry: JurisdictionRegistry) -> Any:
     return column == j.code
 
 
-def _row_case(row: CaseRow) -> Case:
-    return Case(
-        id=row.id,
-        household_id=row.household_id,
-        program=row.program,
-        county=row.county,
-        state=CaseState(row.state),
-        version=row.version,
-        data=dict(row.data),
-    )
-
-
 async def list_cases(
     context: Context,
     jurisdiction: str,
@@ -445,7 +433,7 @@ async def list_cases(
 
     def work(s: Session) -> list[Case]:
         with reading(s):
-            return [_row_case(r) for r in s.scalars(q)]
+            return [store.case_from_row(r) for r in s.scalars(q)]
 
     found = await context.in_session(work)
     more = len(found) > first

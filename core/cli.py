@@ -1657,6 +1657,10 @@ def schema_export(out: Path) -> None:
         click.echo(f"wrote {target}")
 
 
+# Command groups in their own modules add themselves to ``cli`` when imported.
+from core.commands import calendar, holidays, payments, reports  # noqa: E402, F401
+
+
 def main() -> None:
     """Console entry point (``doudi``)."""
     cli.main(prog_name="doudi")

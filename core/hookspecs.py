@@ -194,6 +194,61 @@ class Constraint:
     tags: tuple[str, ...] = field(default=())
 
 
+# -- calendars: holiday schedules and campaigns ----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HolidayTable:
+    """The State Council's holiday schedule for one year (国务院办公厅关于…年部分节假日安排的通知).
+
+    ``holidays`` are the days off (法定节假日 and the weekdays added to them); ``workdays`` are the
+    weekend days worked instead (调休上班). Every other day is a working day from Monday to
+    Friday. The core knows the years ``chinese-calendar`` covers; a plugin (or
+    ``doudi holidays import``) supplies a later year once it is published, so deadlines in that
+    year stop being provisional. Every date must fall in ``year``; a day cannot be in both sets.
+
+    Example: ``HolidayTable(2027, holidays=frozenset({date(2027, 1, 1), ...}),
+    workdays=frozenset({...}), source=Source(Document("gov-2027", "国务院办公厅关于2027年部分节假日
+    安排的通知", number="国办发明电〔2026〕…")))``
+    """
+
+    year: int
+    holidays: frozenset[dt.date]
+    workdays: frozenset[dt.date]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignPhase:
+    """One phase of a campaign: its name (in the document's words) and first and last day
+    (``end`` None: ongoing, 持续推进)."""
+
+    name: str
+    start: dt.date
+    end: dt.date | None = None
+    name_zh: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A time-bound campaign a document orders (专项治理), shown in officials' calendars.
+
+    ``jurisdiction`` is where it runs (a code the plugin covers, or under it); phases are in
+    order and do not overlap.
+
+    Example (Guangxi, Yongfu 2023): ``Campaign("guangxi.yongfu_2023_precision", "450326",
+    "Precision in social assistance", "精准抓、抓精准", phases=(CampaignPhase("mobilise",
+    date(2023, 7, 4), date(2023, 7, 14), "动员部署阶段"), ...), source=...)``
+    """
+
+    id: str
+    jurisdiction: str
+    title: str
+    title_zh: str
+    phases: tuple[CampaignPhase, ...]
+    source: Source
+
+
 # -- eligibility decisions (what ``doudi_evaluate_program`` returns) -----------------------------
 
 DecisionStatus = Literal["eligible", "ineligible", "cannot_decide"]
@@ -411,5 +466,29 @@ def doudi_evaluate_program(
             amount = policy.get("programs.retrenched_1960s_workers.monthly_amount")
             ...
             return Decision(program=program_id, status="eligible", eligible=True, ...)
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_holiday_tables() -> Iterable[HolidayTable]:
+    """Return holiday schedules for years ``chinese-calendar`` does not cover yet (or corrects).
+
+    Working-day deadlines in a year with no table are marked provisional in the API; a table
+    (from a plugin here, or imported with ``doudi holidays import``) makes them final. Two
+    plugins giving the same year is a load error naming both.
+
+    Example: see :class:`HolidayTable`.
+    """
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_campaigns() -> Iterable[Campaign]:
+    """Return the campaigns (专项治理) the plugin's documents order, with their phases; they
+    appear in the calendar (GraphQL ``calendar`` and the ``.ics`` feeds) of every jurisdiction
+    at or under ``Campaign.jurisdiction``.
+
+    Example: see :class:`Campaign`.
     """
     raise NotImplementedError

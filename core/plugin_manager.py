@@ -8,6 +8,7 @@ fault. The rest of the code calls the typed methods of :class:`DoudiPluginManage
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -20,11 +21,17 @@ import pluggy
 
 from core import hookspecs
 from core.errors import PluginLoadError
-from core.hookspecs import Constraint, Coverage, Decision, PolicyFile, Program
+from core.hookspecs import (
+    Campaign,
+    Constraint,
+    Coverage,
+    Decision,
+    HolidayTable,
+    PolicyFile,
+    Program,
+)
 
 if TYPE_CHECKING:
-    import datetime as dt
-
     from core.household import Household
     from core.resolution import ResolvedPolicy
 
@@ -95,6 +102,58 @@ class DoudiPluginManager:
                     plugin, f"constraint '{rule.id}' is already declared by '{seen[rule.id]}'"
                 )
             seen[rule.id] = plugin
+        return found
+
+    def holiday_tables(self) -> list[tuple[str, HolidayTable]]:
+        """Holiday schedules from plugins, checked: dates within the year, no day both off and
+        worked, one table per year across plugins."""
+        found = self._collect("doudi_holiday_tables", HolidayTable)
+        seen: dict[int, str] = {}
+        for plugin, table in found:
+            if table.year in seen:
+                raise PluginLoadError(
+                    plugin,
+                    f"a holiday table for {table.year} is already given by '{seen[table.year]}'",
+                )
+            seen[table.year] = plugin
+            stray = sorted(d for d in table.holidays | table.workdays if d.year != table.year)
+            if stray:
+                raise PluginLoadError(
+                    plugin,
+                    f"holiday table {table.year}: {stray[0].isoformat()} is not in {table.year}",
+                )
+            both = sorted(table.holidays & table.workdays)
+            if both:
+                raise PluginLoadError(
+                    plugin,
+                    f"holiday table {table.year}: {both[0].isoformat()} is both a holiday and a "
+                    "make-up working day",
+                )
+        return found
+
+    def campaigns(self) -> list[tuple[str, Campaign]]:
+        """Campaigns from plugins, checked: unique ids, phases in order with end >= start."""
+        found = self._collect("doudi_campaigns", Campaign)
+        seen: dict[str, str] = {}
+        for plugin, campaign in found:
+            if campaign.id in seen:
+                raise PluginLoadError(
+                    plugin, f"campaign '{campaign.id}' is already declared by '{seen[campaign.id]}'"
+                )
+            seen[campaign.id] = plugin
+            previous_end = None
+            for phase in campaign.phases:
+                if phase.end is not None and phase.end < phase.start:
+                    raise PluginLoadError(
+                        plugin,
+                        f"campaign '{campaign.id}': phase '{phase.name}' ends before it starts",
+                    )
+                if previous_end is not None and phase.start <= previous_end:
+                    raise PluginLoadError(
+                        plugin,
+                        f"campaign '{campaign.id}': phase '{phase.name}' overlaps the one before",
+                    )
+                previous_end = phase.end or dt.date.max
         return found
 
     def evaluate_program(

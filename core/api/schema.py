@@ -69,7 +69,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
-from core.api import cases, records
+from core.api import calendar, cases, holidays, payments, records, reports
 from core.api.cache import LRUCache
 from core.api.context import Context
 from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, log_errors
@@ -142,7 +142,13 @@ DEFAULT_LIST_SIZE = 20
 
 
 @strawberry.type
-class Query(cases.CaseQuery):
+class Query(
+    cases.CaseQuery,
+    payments.PaymentQuery,
+    holidays.HolidayQuery,
+    calendar.CalendarQuery,
+    reports.ReportQuery,
+):
     @strawberry.field(
         description="The merged policy at a jurisdiction (GB/T 2260 code, or 000000 / national) "
         "on a date (default: today in China)."
@@ -275,7 +281,13 @@ class Query(cases.CaseQuery):
 
 
 @strawberry.type
-class Mutation(cases.CaseMutation):
+class Mutation(
+    cases.CaseMutation,
+    payments.PaymentMutation,
+    holidays.HolidayMutation,
+    calendar.CalendarMutation,
+    reports.ReportMutation,
+):
     """Every mutation needs a token and answers expected failures as userErrors; a failed one
     changes nothing."""
 

@@ -1,0 +1,3 @@
+"""``doudi`` commands: calendar."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""``doudi`` commands: holidays."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""``doudi`` commands: payments."""
+
+from __future__ import annotations

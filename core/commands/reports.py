@@ -1,0 +1,3 @@
+"""``doudi`` commands: reports."""
+
+from __future__ import annotations

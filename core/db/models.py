@@ -303,6 +303,9 @@ class CaseAuditHeadRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+# Tables declared in their own modules register on Base.metadata when imported.
+from core.db import holidays_models, payments_models  # noqa: E402, F401
+
 __all__ = [
     "NAMING_CONVENTION",
     "ROLES",

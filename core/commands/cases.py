@@ -1,0 +1,3 @@
+"""``doudi`` commands: cases."""
+
+from __future__ import annotations

@@ -25,7 +25,7 @@ from core.constraints import (
     violations,
 )
 from core.errors import InvalidInput, PluginLoadError, UnknownJurisdiction
-from core.hookspecs import ParameterSpec, Program
+from core.hookspecs import Campaign, HolidayTable, ParameterSpec, Program
 from core.jurisdictions import Jurisdiction, JurisdictionRegistry, load_registry
 from core.plugin_manager import DoudiPluginManager, PluginInfo, build_plugin_manager
 from core.policy_loader import PolicyLoader, SourceFile
@@ -68,6 +68,9 @@ class PolicyBase:
     rules: tuple[PluginConstraint, ...]
     programs: tuple[tuple[str, Program], ...]
     plugins: tuple[PluginSummary, ...]
+    # Plugin calendars: holiday schedules for years chinese-calendar lacks, and campaigns.
+    holiday_tables: tuple[tuple[str, HolidayTable], ...] = ()
+    campaigns: tuple[tuple[str, Campaign], ...] = ()
     _cache: OrderedDict[tuple[str, dt.date], ResolvedPolicy] = field(
         default_factory=OrderedDict, repr=False
     )
@@ -81,6 +84,8 @@ class PolicyBase:
             h.update(repr((layer.ref.jurisdiction.code, layer.ref.origin, layer.values)).encode())
         h.update(repr([r.rule for r in self.rules]).encode())
         h.update(repr([(p.info.name, p.info.version) for p in self.plugins]).encode())
+        h.update(repr(self.holiday_tables).encode())
+        h.update(repr(self.campaigns).encode())
         return h.hexdigest()[:16]
 
     def with_layers(self, layers: Iterable[Layer], *, drop_origin: str | None = None) -> PolicyBase:
@@ -96,6 +101,8 @@ class PolicyBase:
             self.rules,
             self.programs,
             self.plugins,
+            self.holiday_tables,
+            self.campaigns,
         )
 
     # -- questions -------------------------------------------------------------------------------
@@ -250,7 +257,31 @@ def build_policy_base(
         )
         for info in manager.plugins
     )
-    return PolicyBase(registry, catalog, index, tuple(rules), tuple(programs), summaries)
+    campaigns: list[tuple[str, Campaign]] = []
+    for plugin, campaign in manager.campaigns():
+        try:
+            where = registry.get(campaign.jurisdiction)
+        except UnknownJurisdiction as exc:
+            raise PluginLoadError(plugin, f"campaign '{campaign.id}': {exc.message}") from None
+        own = coverage.get(plugin, [])
+        if not any(registry.is_within(where.code, code) for code in own):
+            raise PluginLoadError(
+                plugin,
+                f"campaign '{campaign.id}' runs in {where.code} {where.name}, which the plugin "
+                "does not cover (doudi_jurisdictions)",
+            )
+        campaigns.append((plugin, replace(campaign, jurisdiction=where.code)))
+
+    return PolicyBase(
+        registry,
+        catalog,
+        index,
+        tuple(rules),
+        tuple(programs),
+        summaries,
+        tuple(manager.holiday_tables()),
+        tuple(campaigns),
+    )
 
 
 def catalog_with_programs(programs: Sequence[tuple[str, Program]]) -> Catalog:

@@ -1658,7 +1658,14 @@ def schema_export(out: Path) -> None:
 
 
 # Command groups in their own modules add themselves to ``cli`` when imported.
-from core.commands import calendar, cases, holidays, payments, reports  # noqa: E402, F401
+from core.commands import (  # noqa: E402, F401
+    calendar,
+    cases,
+    holidays,
+    payments,
+    reports,
+    schedules,
+)
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
-from core.api import calendar, cases, holidays, payments, records, reports
+from core.api import calendar, cases, holidays, payments, records, reports, schedules
 from core.api.cache import LRUCache
 from core.api.context import Context
 from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, ErrorCodes, log_errors
@@ -148,6 +148,7 @@ class Query(
     holidays.HolidayQuery,
     calendar.CalendarQuery,
     reports.ReportQuery,
+    schedules.ScheduleQuery,
 ):
     @strawberry.field(
         description="The merged policy at a jurisdiction (GB/T 2260 code, or 000000 / national) "
@@ -287,6 +288,7 @@ class Mutation(
     holidays.HolidayMutation,
     calendar.CalendarMutation,
     reports.ReportMutation,
+    schedules.ScheduleMutation,
 ):
     """Every mutation needs a token and answers expected failures as userErrors; a failed one
     changes nothing."""

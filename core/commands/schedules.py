@@ -1,0 +1,3 @@
+"""``doudi`` commands: schedules."""
+
+from __future__ import annotations

@@ -2,15 +2,22 @@
 
 ``source.txt`` is the document as published; every value in ``policy/`` quotes it.
 
-Read in the document but not in the core catalog (so not set here; a later issue adds campaign
-phases, digital-supervision targets, statistics-table fields and low-income tags):
+- ``policy/450326-yongfu.yaml``: the catalog values the plan sets (verification and home visits
+  every half year, township confirmation with the county's 50% online check, 100% home visits of
+  new applicants, income deductions, the monthly statistics due by the 4th, ...).
+- :func:`doudi_campaigns`: the campaign calendar (三、实施步骤): mobilisation 2023-07-04..07-14,
+  investigation 07-15..08-14, full rectification 08-15..09-14, consolidation ongoing
+  (持续推进); shown in calendars at 450326 and under it.
+- The monthly statistics table (附件, 全县困难群众救助保障政策落实专项治理进展情况统计表) is
+  computed by the core from case data (``core.reports``; GraphQL ``monthlyStatistics``,
+  ``doudi reports statistics``); its lines the platform's data cannot support (low-income tags
+  in the information system, poverty-relapse monitoring, data warnings, disciplinary measures)
+  are reported as not available, with why.
 
-- campaign calendar (三): mobilisation 2023-07-04..07-14, investigation 07-15..08-14, full
-  rectification 08-15..09-14, consolidation ongoing (持续推进);
+Read in the document but not in the core catalog (so not set here):
+
 - digital supervision (二(六)): flag dibao enrolled in two places, dibao also enrolled in tekun,
-  and deceased people not exited in time;
-- the monthly statistics table (附件): fields on new dibao/tekun enrolments, visits, verifications,
-  near-relative filings, data warnings;
+  and deceased people not exited in time (the core's supervision checks these everywhere);
 - low-income tags in the information system (附件): rural-revitalisation monitoring, large
   medical spending, graduates in difficulty, housing aid, severe disability (disabled persons'
   federation), relocated households.
@@ -23,7 +30,23 @@ people who need centralised care in institutions.
 
 from __future__ import annotations
 
-from core.hookspecs import Coverage, PolicyFile, hookimpl, policy_files_in
+import datetime as dt
+from importlib import resources
+
+from core.hookspecs import (
+    Campaign,
+    CampaignPhase,
+    Coverage,
+    Document,
+    PolicyFile,
+    Source,
+    hookimpl,
+    policy_files_in,
+)
+from core.policy_loader import parse_text
+
+YONGFU_FILE = "450326-yongfu.yaml"
+YONGFU_DOCUMENT = "yongfu-mzj-2023-07-04"
 
 
 @hookimpl
@@ -34,3 +57,48 @@ def doudi_jurisdictions() -> list[Coverage]:
 @hookimpl
 def doudi_policy_files() -> list[PolicyFile]:
     return policy_files_in(__name__)
+
+
+def _document(file: str, doc_id: str) -> Document:
+    """The document as ``policy/<file>`` describes it (one description for values and campaigns)."""
+    resource = resources.files(__name__) / "policy" / file
+    raw = parse_text(resource.read_text(encoding="utf-8"), file)["documents"][doc_id]
+    return Document(
+        id=doc_id,
+        title=raw["title"],
+        number=str(raw.get("number", "")),
+        issuer=str(raw.get("issuer", "")),
+        date=dt.date.fromisoformat(str(raw["date"])),
+        url=str(raw.get("url", "")),
+        note=str(raw.get("note", "")),
+    )
+
+
+@hookimpl
+def doudi_campaigns() -> list[Campaign]:
+    d = dt.date
+    return [
+        Campaign(
+            id="guangxi.yongfu_2023_precision",
+            jurisdiction="450326",
+            title="Precision in social assistance: special campaign on implementing assistance "
+            "policies for people in difficulty (Yongfu county, 2023)",
+            title_zh="全县困难群众救助保障政策落实专项治理“精准抓、抓精准”",
+            phases=(
+                CampaignPhase("mobilise", d(2023, 7, 4), d(2023, 7, 14), "动员部署阶段"),
+                CampaignPhase("investigate", d(2023, 7, 15), d(2023, 8, 14), "排查阶段"),
+                CampaignPhase("rectify", d(2023, 8, 15), d(2023, 9, 14), "全面整治阶段"),
+                CampaignPhase("consolidate", d(2023, 9, 15), None, "巩固成效阶段"),
+            ),
+            source=Source(
+                document=_document(YONGFU_FILE, YONGFU_DOCUMENT),
+                section="三",
+                quote="（一）动员部署阶段（2023年7月4日-7月14日）",
+                note="The four phases of 三、实施步骤: "
+                "（一）动员部署阶段（2023年7月4日-7月14日）; "
+                "（二）排查阶段（2023年7月15日-8月14日）; "
+                "（三）全面整治阶段（2023年8月15日-9月14日）; "
+                "（四）巩固成效阶段（持续推进） — no end date: the consolidation phase is ongoing.",
+            ),
+        )
+    ]

@@ -5,12 +5,17 @@ transaction). The rules are those of the pure state machine (:mod:`core.cases`);
 adds storage:
 
 - **Optimistic concurrency**: a transition names the version it was decided on
-  (``expected_version``). The case row is written with ``UPDATE cases ... WHERE id = :id AND
-  version = :expected``; if another writer got there first no row matches, the transaction is
-  rolled back and :class:`~core.cases.VersionConflict` (``VERSION_CONFLICT``) is raised: of two
-  concurrent writers exactly one wins and nothing of the other is written. (On PostgreSQL the
-  second UPDATE waits for the first to commit, then finds the version changed; on SQLite write
-  units are serialised by ``BEGIN IMMEDIATE`` and the second reads the new version.)
+  (``expected_version``). It is decided in a read transaction (the case, its last event, the
+  stored household; then the policy and the state machine, outside any transaction) and written
+  in a short write transaction: ``UPDATE cases ... WHERE id = :id AND version = :expected``; if
+  another writer got there first no row matches, the transaction is rolled back and
+  :class:`~core.cases.VersionConflict` (``VERSION_CONFLICT``) is raised: of two concurrent
+  writers exactly one wins and nothing of the other is written. (On PostgreSQL the second
+  UPDATE waits for the first to commit, then finds the version changed; on SQLite write units
+  are serialised by ``BEGIN IMMEDIATE``, queued first on a lock of this process.) The write
+  lock is thus held for the writes only.
+- **Order of dates**: a step is never dated before the case's last step, nor (given
+  ``not_after``, today for requests and commands) in the future.
 - **Audit trail**: each transition appends one ``case_events`` row, never updated or deleted.
   Events are hash-chained per case: ``seq`` runs 1, 2, ... (equal to the case's version after
   the event), ``prev_hash`` is the previous event's ``hash`` ("" for the first) and ``hash`` is
@@ -32,14 +37,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, insert, select, true
 from sqlalchemy.orm import Session
 
-from core.auth import User
+from core.auth import Action, User, authorize, require
 from core.cases import (
     ACTIONS,
     TERMINAL,
@@ -55,16 +63,16 @@ from core.cases import (
 from core.cases import (
     open_case as _open_case,
 )
-from core.db.engine import reading, write_unit
+from core.db.engine import read_unit, reading, write_unit
 from core.db.models import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
 from core.errors import DoudiError, InvalidInput
-from core.household import parse_household
-from core.jurisdictions import JurisdictionRegistry
+from core.household import Household, parse_household
+from core.jurisdictions import JurisdictionRegistry, Level
 from core.resolution import ResolvedPolicy
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
 HEAD_ID = 1  # the one row of case_audit_head
-NEEDS_HOUSEHOLD = frozenset({"record_review", "confirm_case", "record_death"})
+NEEDS_HOUSEHOLD = frozenset({"record_review", "confirm_case", "record_death", "record_head_change"})
 
 
 class PolicySource(Protocol):
@@ -92,6 +100,32 @@ class EventRecord:
     global_prev_hash: str
 
 
+# -- SQLite writers ----------------------------------------------------------------------------
+
+# SQLite has one writer at a time. Threads of this process that all ask for the write lock at
+# once would otherwise wait in SQLite's busy handler, which sleeps in growing steps (up to
+# 100 ms) and so turns a queue of a few short writes into latencies of a second; queueing them
+# on a lock of our own hands the database over at once. (Other processes still wait in the
+# busy handler.) PostgreSQL needs no such lock: its row locks queue writers.
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_SQLITE_WRITERS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _writing(session: Session) -> Iterator[Session]:
+    """:func:`~core.db.engine.write_unit`, queued behind this process's other SQLite writers."""
+    bind = session.get_bind()
+    engine = getattr(bind, "engine", bind)
+    if not isinstance(engine, Engine) or engine.dialect.name != "sqlite":
+        with write_unit(session):
+            yield session
+        return
+    with _SQLITE_WRITERS_LOCK:
+        lock = _SQLITE_WRITERS.setdefault(engine, threading.Lock())
+    with lock, write_unit(session):
+        yield session
+
+
 # -- hashing -----------------------------------------------------------------------------------
 
 
@@ -112,7 +146,19 @@ def data_hash(data: Mapping[str, Any]) -> str:
 # -- rows ↔ values -----------------------------------------------------------------------------
 
 
-def case_from_row(row: CaseRow) -> Case:
+_CASE_COLUMNS = (
+    CaseRow.id,
+    CaseRow.household_id,
+    CaseRow.program,
+    CaseRow.county,
+    CaseRow.state,
+    CaseRow.version,
+    CaseRow.data,
+)
+
+
+def case_from_row(row: CaseRow | Row[Any]) -> Case:
+    """The case of a ``cases`` row (an ORM object or a row of :data:`_CASE_COLUMNS`)."""
     return Case(
         id=row.id,
         household_id=row.household_id,
@@ -142,45 +188,72 @@ def _event(row: CaseEventRow) -> EventRecord:
     )
 
 
-def _lock_head(session: Session) -> CaseAuditHeadRow:
-    """The chain head, locked for the transaction (created on a database that has none yet)."""
-    head = session.execute(
-        select(CaseAuditHeadRow)
-        .where(CaseAuditHeadRow.id == HEAD_ID)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+# The statements of a transition, built once with bind parameters: building SQLAlchemy
+# expressions (and coercing a large JSON document into an INSERT's VALUES) on every call cost
+# more CPU than running them.
+_CASES = cast(Table, CaseRow.__table__)
+_EVENTS = cast(Table, CaseEventRow.__table__)
+_HEAD = cast(Table, CaseAuditHeadRow.__table__)
+_READ_CASE = select(*_CASE_COLUMNS).where(CaseRow.id == bindparam("case_id"))
+_LAST_EVENT = select(_EVENTS.c.hash, _EVENTS.c.document["on"].as_string()).where(
+    _EVENTS.c.case_id == bindparam("case_id"), _EVENTS.c.seq == bindparam("seq")
+)
+_STORED_HOUSEHOLD = select(HouseholdRow.document).where(HouseholdRow.id == bindparam("hid"))
+_WRITE_CASE = (
+    _CASES.update()
+    .where(_CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected"))
+    .values(
+        state=bindparam("new_state"),
+        version=bindparam("new_version"),
+        data=bindparam("new_data", type_=_CASES.c.data.type),
+        updated_at=bindparam("now", type_=_CASES.c.updated_at.type),
+    )
+)
+_INSERT_EVENT = _EVENTS.insert().returning(_EVENTS.c.id)
+_EVENT_FIELDS = tuple(c.key for c in _EVENTS.columns if c.key != "id")  # as in EventRecord
+_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = (
+    _HEAD.update()
+    .where(_HEAD.c.id == HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _lock_head(session: Session) -> tuple[int, str]:
+    """The chain head (newest global seq and hash), locked for the transaction (created on a
+    database that has none yet)."""
+    head = session.execute(_LOCK_HEAD).one_or_none()
     if head is not None:
-        return head
+        return int(head.seq), str(head.hash)
     if session.scalar(select(CaseEventRow.id).limit(1)) is not None:
         raise DoudiError(
             "the audit chain head (case_audit_head) is missing although events exist; "
             "run `doudi audit verify`"
         )
-    head = CaseAuditHeadRow(id=HEAD_ID, seq=0, hash=GENESIS)
-    session.add(head)
-    session.flush()
-    return head
+    session.execute(insert(CaseAuditHeadRow).values(id=HEAD_ID, seq=0, hash=GENESIS))
+    return 0, GENESIS
 
 
 def _append_event(
     session: Session, case_id: int, t: Transition, user_id: int, prev_hash: str
 ) -> EventRecord:
-    head = _lock_head(session)
+    # Core statements, not the ORM's unit of work: one INSERT and one UPDATE, nothing to flush.
+    head_seq, head_hash = _lock_head(session)
     at = utcnow()
     seq = t.case.version
-    global_seq = head.seq + 1
+    global_seq = head_seq + 1
     document = {
         "caseId": case_id,
         "seq": seq,
         "globalSeq": global_seq,
-        "globalPrevHash": head.hash,
+        "globalPrevHash": head_hash,
         "at": at.isoformat(),
         "userId": user_id,
         "dataHash": data_hash(dict(t.case.data)),
         **event_to_json(t.event),
     }
-    row = CaseEventRow(
+    record = EventRecord(
+        id=0,
         case_id=case_id,
         seq=seq,
         at=at,
@@ -192,12 +265,12 @@ def _append_event(
         prev_hash=prev_hash,
         hash=event_hash(document, prev_hash),
         global_seq=global_seq,
-        global_prev_hash=head.hash,
+        global_prev_hash=head_hash,
     )
-    session.add(row)
-    head.seq, head.hash = global_seq, row.hash
-    session.flush()
-    return _event(row)
+    values = {f: getattr(record, f) for f in _EVENT_FIELDS}
+    event_id = session.execute(_INSERT_EVENT, values).scalar_one()
+    session.execute(_MOVE_HEAD, {"new_seq": global_seq, "new_hash": record.hash})
+    return replace(record, id=int(event_id))
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -211,6 +284,7 @@ def open_case(
     *,
     household_id: int,
     program: str,
+    not_after: dt.date | None = None,
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
     """Accept an application for the stored household ``household_id``; returns (case, event).
@@ -218,9 +292,11 @@ def open_case(
     A household has at most one open (not exited, rejected or granted) case of a program:
     another application is refused (``DUPLICATE_CASE``). The household row is locked for the
     transaction (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises write units), so
-    two concurrent applications cannot both pass the check.
+    two concurrent applications cannot both pass the check. ``not_after`` (today, for requests
+    and commands): a later ``on`` is refused.
     """
-    with write_unit(session):
+    _not_in_future(on, not_after)
+    with _writing(session):
         county = session.scalar(
             select(HouseholdRow.county).where(HouseholdRow.id == household_id).with_for_update()
         )
@@ -264,10 +340,34 @@ def open_case(
 
 def get_case(session: Session, case_id: int) -> Case:
     with reading(session):
-        row = session.get(CaseRow, case_id)
+        row = session.execute(_READ_CASE, {"case_id": case_id}).one_or_none()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
         return case_from_row(row)
+
+
+def read_case(
+    session: Session, user: User | None, case_id: int, registry: JurisdictionRegistry
+) -> Case:
+    """The case, for a user who may read households at its county (else UNAUTHENTICATED or
+    FORBIDDEN; NOT_FOUND when there is no such case)."""
+    require(user, Action.READ_HOUSEHOLDS)
+    case = get_case(session, case_id)
+    authorize(user, Action.READ_HOUSEHOLDS, case.county, registry)
+    return case
+
+
+def cases_within(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
+    """Cases at ``code`` or under it (by the stored county / prefecture / province)."""
+    j = registry.get(code)
+    if j.level is Level.NATIONAL:
+        return true()
+    column = {
+        Level.PROVINCE: CaseRow.province,
+        Level.PREFECTURE: CaseRow.prefecture,
+        Level.COUNTY: CaseRow.county,
+    }[j.level]
+    return column == j.code
 
 
 def list_cases(
@@ -277,22 +377,32 @@ def list_cases(
     program: str | None = None,
     state: str | None = None,
     limit: int = 100,
+    within: tuple[str, JurisdictionRegistry] | None = None,
+    after: int | None = None,
 ) -> list[Case]:
+    """Cases by id, at most ``limit``: of ``county``, or ``within`` a jurisdiction (code and
+    registry) and under it; of a program and in a state; with ids after ``after``."""
     with reading(session):
         q = select(CaseRow).order_by(CaseRow.id).limit(limit)
         if county is not None:
             q = q.where(CaseRow.county == county)
+        if within is not None:
+            q = q.where(cases_within(*within))
         if program is not None:
             q = q.where(CaseRow.program == program)
         if state is not None:
             q = q.where(CaseRow.state == state)
+        if after is not None:
+            q = q.where(CaseRow.id > after)
         return [case_from_row(r) for r in session.scalars(q)]
 
 
-def _stored_household(session: Session, case: Case, registry: JurisdictionRegistry) -> Any:
-    document = session.scalar(
-        select(HouseholdRow.document).where(HouseholdRow.id == case.household_id)
-    )
+def _not_in_future(on: dt.date, not_after: dt.date | None) -> None:
+    if not_after is not None and on > not_after:
+        raise InvalidInput(f"on: {on.isoformat()} is in the future")
+
+
+def _parse_stored(document: Any, case: Case, registry: JurisdictionRegistry) -> Household:
     if document is None:
         raise CaseNotFound(f"household {case.household_id} of case {case.id} is gone")
     return parse_household(document, registry, dt.date.max)
@@ -306,63 +416,80 @@ def apply_transition(
     action: str,
     actor: User,
     on: dt.date,
+    *,
+    not_after: dt.date | None = None,
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
     """Take step ``action`` (a name in :data:`core.cases.ACTIONS`) on the case as of version
-    ``expected_version``; returns (case, event). ``record_review`` and ``confirm_case``
-    re-evaluate the stored household, and ``record_death`` checks the dead person against it,
+    ``expected_version``; returns (case, event). The steps of :data:`NEEDS_HOUSEHOLD`
+    (confirmation and review re-evaluate the household, a death is checked against it and
+    re-evaluated, a head change checks its new head and account) get the stored household
     unless ``household`` is given.
 
-    Raises FORBIDDEN first when ``actor`` may not act on the case, then
-    :class:`~core.cases.VersionConflict` when the case is no longer at ``expected_version``
-    (nothing is written), or the step's own error.
+    Checked in this order, and nothing is written when one fails: ``on`` not after
+    ``not_after`` (today, for requests and commands: INVALID_INPUT); FORBIDDEN when ``actor``
+    may not act on the case (so that an outsider learns nothing of it); VERSION_CONFLICT when
+    the case is no longer at ``expected_version``; ``on`` not before the case's last step
+    (INVALID_INPUT); then the step's own rules.
+
+    The step is decided in a read transaction and written in a short write transaction whose
+    ``UPDATE ... WHERE version = :expected`` finds whether someone else wrote in between
+    (VERSION_CONFLICT): the write lock is held for the writes only, not for the policy, the
+    household and the eligibility engine.
     """
     step = ACTIONS.get(action)
     if step is None:
         raise InvalidInput(f"unknown case action '{action}'; one of {', '.join(sorted(ACTIONS))}")
-    with write_unit(session):
-        row = session.execute(
-            select(CaseRow).where(CaseRow.id == case_id).execution_options(populate_existing=True)
-        ).scalar_one_or_none()
+    _not_in_future(on, not_after)
+    registry = policies.registry
+    with read_unit(session):
+        # Columns, not an ORM object: nothing of the case stays in the session's identity map to
+        # go stale after the UPDATE below.
+        row = session.execute(_READ_CASE, {"case_id": case_id}).one_or_none()
         if row is None:
             raise CaseNotFound(f"no case {case_id}")
         case = case_from_row(row)
-        check_access(actor, case, (j.code for j in policies.registry.chain(case.county)))
+        check_access(actor, case, (j.code for j in registry.chain(case.county)))
         if case.version != expected_version:
             raise VersionConflict(
                 f"case {case_id} has changed since it was read (version {expected_version}, now "
                 f"{case.version}); load it again"
             )
-        policy = policies.resolve(case.county, on)
-        if inputs.pop("evaluate", None) is False:
-            raise InvalidInput(
-                "evaluate: confirmation always evaluates eligibility; false is not allowed"
-            )
-        if action in NEEDS_HOUSEHOLD and inputs.get("household") is None:
-            inputs["household"] = _stored_household(session, case, policies.registry)
-        t = step(case, actor, policy, on, **inputs)
+        last = session.execute(
+            _LAST_EVENT, {"case_id": case_id, "seq": expected_version}
+        ).one_or_none()
+        prev_hash, last_on = (GENESIS, None) if last is None else (last[0], last[1])
+        if last_on and on < dt.date.fromisoformat(last_on):
+            raise InvalidInput(f"on: {on.isoformat()} is before the case's last step ({last_on})")
+        document = None
+        wants_household = action in NEEDS_HOUSEHOLD and inputs.get("household") is None
+        if wants_household:
+            document = session.scalar(_STORED_HOUSEHOLD, {"hid": case.household_id})
+    if inputs.pop("evaluate", None) is False:
+        raise InvalidInput(
+            "evaluate: confirmation always evaluates eligibility; false is not allowed"
+        )
+    if wants_household:
+        inputs["household"] = _parse_stored(document, case, registry)
+    t = step(case, actor, policies.resolve(case.county, on), on, **inputs)
+    with _writing(session):
         result = session.execute(
-            update(CaseRow)
-            .where(CaseRow.id == case_id, CaseRow.version == expected_version)
-            .values(
-                state=t.case.state.value,
-                version=t.case.version,
-                data=dict(t.case.data),
-                updated_at=utcnow(),
-            )
-            .execution_options(synchronize_session=False)
+            _WRITE_CASE,
+            {
+                "case_id": case_id,
+                "expected": expected_version,
+                "new_state": t.case.state.value,
+                "new_version": t.case.version,
+                "new_data": dict(t.case.data),
+                "now": utcnow(),
+            },
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise VersionConflict(
                 f"case {case_id} was changed by someone else at the same time; load it again"
             )
-        prev = session.scalar(
-            select(CaseEventRow.hash).where(
-                CaseEventRow.case_id == case_id, CaseEventRow.seq == expected_version
-            )
-        )
-        event = _append_event(session, case_id, t, actor.id, prev or GENESIS)
-        return t.case, event
+        event = _append_event(session, case_id, t, actor.id, prev_hash)
+    return t.case, event
 
 
 def list_events(session: Session, case_id: int) -> list[EventRecord]:
@@ -549,11 +676,13 @@ __all__ = [
     "PolicySource",
     "apply_transition",
     "canonical_json",
+    "cases_within",
     "data_hash",
     "event_hash",
     "get_case",
     "list_cases",
     "list_events",
     "open_case",
+    "read_case",
     "verify_audit_chain",
 ]

@@ -19,7 +19,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
@@ -164,6 +164,16 @@ class Asset:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentAccount:
+    """The bank account benefits are paid into (一卡通), held by a member of the household."""
+
+    holder_id_number: str
+    holder_name: str
+    bank: str
+    account_number: str  # digits only
+
+
+@dataclass(frozen=True, slots=True)
 class Household:
     county: str  # GB/T 2260 county-level code where the household is registered
     area: Area
@@ -175,6 +185,7 @@ class Household:
     # The investigators' finding on property against local rules (None: not yet assessed).
     property_within_local_rules: bool | None = None
     notes: str = ""
+    payment_account: PaymentAccount | None = None
 
     @property
     def head(self) -> Member:
@@ -213,6 +224,7 @@ class InvalidHousehold(DoudiError):
 # number the arithmetic cannot hold.
 MAX_MONTHLY_AMOUNT = 10_000_000  # yuan per month
 MAX_ASSET_VALUE = 10**12  # yuan
+ACCOUNT_NUMBER_PATTERN = "^[0-9]{8,30}$"  # bank card / account numbers: 8 to 30 digits
 _MONEY = {
     "type": "number",
     "minimum": 0,
@@ -251,6 +263,26 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
             "description": "investigators' finding on property against local rules",
         },
         "notes": {"type": "string"},
+        "paymentAccount": {
+            "type": ["object", "null"],
+            "description": "the bank account benefits are paid into (一卡通); its holder must be "
+            "a member of the household",
+            "required": ["holderIdNumber", "holderName", "bank", "accountNumber"],
+            "additionalProperties": False,
+            "properties": {
+                "holderIdNumber": {
+                    "type": "string",
+                    "description": "resident ID number of the holder (a member)",
+                },
+                "holderName": {"type": "string", "minLength": 1},
+                "bank": {"type": "string", "minLength": 1},
+                "accountNumber": {
+                    "type": "string",
+                    "pattern": ACCOUNT_NUMBER_PATTERN,
+                    "description": "8 to 30 digits, no spaces or dashes",
+                },
+            },
+        },
         "members": {
             "type": "array",
             "minItems": 1,
@@ -346,6 +378,13 @@ def dumps_household_schema() -> str:
     return json.dumps(HOUSEHOLD_SCHEMA, ensure_ascii=False, indent=2) + "\n"
 
 
+def _schema_message(e: ValidationError) -> str:
+    """The validator's message, in plain words where it would only quote a pattern."""
+    if e.validator == "pattern" and list(e.absolute_path) == ["paymentAccount", "accountNumber"]:
+        return f"{e.instance!r} is not an account number: 8 to 30 digits, no spaces or dashes"
+    return str(e.message)
+
+
 def _field(parts: Any) -> str:
     out = ""
     for p in parts:
@@ -392,7 +431,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
     """Validate household JSON and build the model; raises :class:`InvalidHousehold` listing
     every problem (schema, ID numbers, county, head of household, references)."""
     errors = [
-        FieldError(_field(e.absolute_path), e.message, "INVALID_INPUT")
+        FieldError(_field(e.absolute_path), _schema_message(e), "INVALID_INPUT")
         for e in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
     ]
     if errors or not isinstance(data, Mapping):
@@ -488,6 +527,38 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         Asset(AssetKind(x["kind"]), _money(x["value"]), x.get("description", ""))
         for x in data.get("assets", ())
     )
+    account = None
+    raw_account = data.get("paymentAccount")
+    if raw_account is not None:
+        holder = member_ref("paymentAccount.holderIdNumber", raw_account["holderIdNumber"])
+        name = raw_account["holderName"].strip()
+        if holder in seen:
+            member_name = data["members"][seen[holder]]["name"]
+            if name != member_name.strip():
+                errors.append(
+                    FieldError(
+                        "paymentAccount.holderName",
+                        f"{name!r} is not the name of the holder, member {member_name!r}",
+                    )
+                )
+        for key in ("holderName", "bank"):
+            if not raw_account[key].strip():
+                errors.append(FieldError(f"paymentAccount.{key}", "must not be blank"))
+        number = raw_account["accountNumber"]
+        # The schema's pattern lets a trailing newline through (Python's `$`): check again.
+        if not (number.isascii() and number.isdigit() and 8 <= len(number) <= 30):
+            errors.append(
+                FieldError(
+                    "paymentAccount.accountNumber",
+                    f"{number!r} is not an account number: 8 to 30 digits, no spaces or dashes",
+                )
+            )
+        account = PaymentAccount(
+            holder_id_number=holder or "",
+            holder_name=name,
+            bank=raw_account["bank"].strip(),
+            account_number=raw_account["accountNumber"],
+        )
     if errors:
         raise InvalidHousehold(errors)
     return Household(
@@ -500,11 +571,29 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         assets=assets,
         property_within_local_rules=data.get("propertyWithinLocalRules"),
         notes=data.get("notes", ""),
+        payment_account=account,
     )
 
 
+def payment_account_to_json(a: PaymentAccount) -> dict[str, str]:
+    return {
+        "holderIdNumber": a.holder_id_number,
+        "holderName": a.holder_name,
+        "bank": a.bank,
+        "accountNumber": a.account_number,
+    }
+
+
 def household_to_json(h: Household) -> dict[str, Any]:
-    """The JSON form of ``h`` (what :func:`parse_household` reads back)."""
+    """The JSON form of ``h`` (what :func:`parse_household` reads back); ``paymentAccount``
+    only when the household has one."""
+    out = _household_json(h)
+    if h.payment_account is not None:
+        out["paymentAccount"] = payment_account_to_json(h.payment_account)
+    return out
+
+
+def _household_json(h: Household) -> dict[str, Any]:
     return {
         "county": h.county,
         "area": h.area.value,
@@ -567,10 +656,12 @@ __all__ = [
     "InvalidHousehold",
     "LabourCapacity",
     "Member",
+    "PaymentAccount",
     "Relation",
     "RigidExpense",
     "dumps_household_schema",
     "household_to_json",
     "parse_household",
+    "payment_account_to_json",
     "validate_id_number",
 ]

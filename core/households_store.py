@@ -355,7 +355,8 @@ def remove_member(
     expected_version: int | None = None,
 ) -> HouseholdRecord:
     """Mark a member removed (kept as history) and drop them, with their own income and expense
-    items, from the household document. The head cannot be removed: make someone else head first.
+    items, from the household document. The head cannot be removed: make someone else head first;
+    nor the holder of the payment account: record another account first.
     """
     user = require(user, Action.WRITE_HOUSEHOLDS)
     number = ric.compact(id_number)
@@ -379,6 +380,12 @@ def remove_member(
                     "first (update the household)"
                 )
             doc = dict(row.document)
+            account = doc.get("paymentAccount")
+            if account and ric.compact(account["holderIdNumber"]) == number:
+                raise InvalidInput(
+                    f"{number} holds the household's payment account (paymentAccount); record "
+                    "another member's account first (update the household)"
+                )
             doc["members"] = [m for m in doc["members"] if m["idNumber"] != number]
             for key in ("income", "expenses"):
                 doc[key] = [x for x in doc.get(key, []) if x.get("member") != number]

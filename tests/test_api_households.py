@@ -851,3 +851,43 @@ def test_the_new_lists_count_in_the_cost_limit(api: Api) -> None:
         DECISIONS.replace("decisions(", "decisions(first: 1000, "), {"id": "1"}, admin
     )
     assert codes(errors) == ["INVALID_INPUT"]
+
+
+# -- the payment account (一卡通) -----------------------------------------------------------------
+
+ACCOUNT_FIELDS = "paymentAccount { holderIdNumber holderName bank accountNumber }"
+
+
+def test_payment_account_is_part_of_the_household(api: Api) -> None:
+    clerk = api.token("village_clerk", WUHUA)
+    doc = wuhua_household()
+    doc["paymentAccount"] = {
+        "holderIdNumber": W2,
+        "holderName": "李四",
+        "bank": "示例银行",
+        "accountNumber": "12345",
+    }
+    create = f"""mutation($input: HouseholdInput!) {{ createHousehold(input: $input) {{
+        household {{ id version {ACCOUNT_FIELDS} }} {ERRORS} }} }}"""
+    payload, errors = api.mutate(create, {"input": doc}, clerk)
+    assert payload["household"] is None
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("paymentAccount.accountNumber", "INVALID_INPUT")
+    ]
+    doc["paymentAccount"]["accountNumber"] = "6228480012345678"
+    payload, errors = api.mutate(create, {"input": doc}, clerk)
+    assert errors == []
+    h = payload["household"]
+    assert h["paymentAccount"] == doc["paymentAccount"]
+    # the holder cannot be removed until another member's account is recorded
+    _, errors = api.mutate(REMOVE, {"id": h["id"], "n": W2, "v": 1}, clerk)
+    assert [(e["field"], e["code"]) for e in errors] == [("idNumber", "INVALID_INPUT")]
+    assert "payment account" in errors[0]["message"]
+    doc["paymentAccount"].update(holderIdNumber=W1, holderName="张三")
+    payload, errors = api.mutate(UPDATE, {"id": h["id"], "input": doc, "v": 1}, clerk)
+    assert errors == [] and payload["household"]["version"] == 2
+    payload, errors = api.mutate(REMOVE, {"id": h["id"], "n": W2, "v": 2}, clerk)
+    assert errors == []
+    got = api.ok(f"query($id: ID!) {{ household(id: $id) {{ {ACCOUNT_FIELDS} }} }}",
+                 {"id": h["id"]}, clerk)["household"]  # fmt: skip
+    assert got["paymentAccount"]["holderIdNumber"] == W1

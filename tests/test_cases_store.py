@@ -111,7 +111,7 @@ def run_to_active(db, base, world) -> int:
 
 def test_migrations_from_empty_create_the_case_tables_matching_the_models(db_url):
     upgrade(db_url)
-    assert current_revision(db_url) == head_revision() == "0003"
+    assert current_revision(db_url) == head_revision()
     engine = make_engine(db_url)
     try:
         with engine.connect() as conn:

@@ -138,3 +138,51 @@ def test_a_date_of_death_in_the_future_is_refused(registry):
     assert [(e.field, e.message) for e in info.value.errors] == [
         ("members[1].dateOfDeath", "is in the future")
     ]
+
+
+# -- the payment account (一卡通) -----------------------------------------------------------------
+
+
+def account(**changes):
+    out = {
+        "holderIdNumber": HEAD.lower(),
+        "holderName": "张三",
+        "bank": "宁夏黄河农村商业银行(示例)",
+        "accountNumber": "6228480012345678",
+    }
+    out.update(changes)
+    return out
+
+
+def test_payment_account_round_trip(registry):
+    h = parse_household(household(paymentAccount=account()), registry, TODAY)
+    a = h.payment_account
+    assert a is not None and (a.holder_id_number, a.account_number) == (HEAD, "6228480012345678")
+    doc = household_to_json(h)
+    assert doc["paymentAccount"]["holderIdNumber"] == HEAD
+    assert parse_household(doc, registry, TODAY) == h
+    plain = parse_household(household(), registry, TODAY)
+    assert plain.payment_account is None and "paymentAccount" not in household_to_json(plain)
+    assert parse_household(household(paymentAccount=None), registry, TODAY) == plain
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"accountNumber": "6228 4800 1234"}, "paymentAccount.accountNumber", "INVALID_INPUT"),
+        ({"accountNumber": "1234567"}, "paymentAccount.accountNumber", "INVALID_INPUT"),
+        ({"accountNumber": "1" * 31}, "paymentAccount.accountNumber", "INVALID_INPUT"),
+        ({"accountNumber": "12345678\n"}, "paymentAccount.accountNumber", "INVALID_INPUT"),
+        ({"holderIdNumber": make_id("64012119800101125")}, "paymentAccount.holderIdNumber",
+         "NOT_FOUND"),
+        ({"holderName": "李四"}, "paymentAccount.holderName", "INVALID_INPUT"),
+        ({"bank": "  "}, "paymentAccount.bank", "INVALID_INPUT"),
+        ({"iban": "x"}, "paymentAccount", "INVALID_INPUT"),
+    ],
+)  # fmt: skip
+def test_payment_account_errors_have_their_field(registry, changes, field, code):
+    with pytest.raises(InvalidHousehold) as e:
+        parse_household(household(paymentAccount=account(**changes)), registry, TODAY)
+    assert [(x.field, x.code) for x in e.value.errors] == [(field, code)]
+    if field.endswith("accountNumber"):
+        assert "8 to 30 digits" in e.value.errors[0].message

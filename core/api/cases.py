@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
@@ -33,13 +33,12 @@ from core import households_store
 from core.api.context import Context
 from core.api.records import household_id, user_errors
 from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError
-from core.auth import Action, User, authorize, require
-from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, check_access
+from core.auth import Action, User, authorize
+from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason
 from core.cursors import decode_cursor, encode_cursor
 from core.db.engine import reading
-from core.db.models import CaseEventRow, CaseRow
+from core.db.models import CaseRow
 from core.errors import DoudiError, InvalidInput
-from core.jurisdictions import JurisdictionRegistry, Level
 from core.policy_service import today
 
 DEFAULT_CASE_PAGE = 50
@@ -85,6 +84,16 @@ def _amount(value: Any) -> float | None:
 
 
 @strawberry.type(
+    name="CaseAmount",
+    description="The monthly amount payable from a first of the month (yuan), until the next "
+    "entry: the case's amount history.",
+)
+class CaseAmount:
+    from_: dt.date = strawberry.field(name="from", description="First month (its 1st day).")
+    amount: float
+
+
+@strawberry.type(
     name="Case",
     description="A case: one household's application for a program (dibao, tekun, temporary) "
     "and where it stands. Money is yuan.",
@@ -106,6 +115,10 @@ class CaseType:
     )
     amount: float | None = strawberry.field(
         description="Monthly amount (dibao, tekun) or one-off amount (temporary), when known."
+    )
+    amounts: list[CaseAmount] = strawberry.field(
+        description="dibao, tekun: the monthly amount history, oldest first (confirmation, "
+        "reviews, deaths); the amount for a month is the last entry from or before it."
     )
     exit_reason: ExitReason | None
     spot_check_selected: bool | None = strawberry.field(
@@ -129,6 +142,10 @@ class CaseType:
             opened_on=_date(data.get("openedOn")),
             benefit_from=_date(data.get("benefitFrom")),
             amount=_amount(data.get("amount")),
+            amounts=[
+                CaseAmount(from_=dt.date.fromisoformat(a["from"]), amount=float(a["amount"]))
+                for a in data.get("amounts") or ()
+            ],
             exit_reason=ExitReason(exit_["reason"]) if exit_.get("reason") else None,
             spot_check_selected=None if spot is None else bool(spot.get("selected")),
             data=data,
@@ -243,28 +260,8 @@ _COMMON_FIELDS = {"VERSION_CONFLICT": "expectedVersion", "NOT_FOUND": "id"}
 # An INVALID_INPUT message that starts with an argument's name ("amount: ...") points at it.
 _NAMED_FIELD = re.compile(
     r"(on|amount|monthlyAmount|kind|evaluate|reason|reasons|months|failedIndicators"
-    r"|nearRelatives|idNumber):"
+    r"|nearRelatives|idNumber|investigators|mode|institution|passed):"
 )
-
-
-def _day(on: dt.date | None) -> dt.date:
-    day = on or today()
-    if day > today():
-        raise InvalidInput(f"on: {day.isoformat()} is in the future")
-    return day
-
-
-def _check_order(session: Session, cid: int, expected_version: int, day: dt.date) -> None:
-    """A step is not dated before the case's last step (the one at ``expected_version``)."""
-    with reading(session):
-        doc = session.scalar(
-            select(CaseEventRow.document).where(
-                CaseEventRow.case_id == cid, CaseEventRow.seq == expected_version
-            )
-        )
-    last = _date((doc or {}).get("on"))
-    if last is not None and day < last:
-        raise InvalidInput(f"on: {day.isoformat()} is before the case's last step ({last})")
 
 
 async def _payload(
@@ -294,19 +291,18 @@ async def transition(
     fields: Mapping[str, str | None] | None = None,
     **inputs: Any,
 ) -> CasePayload:
-    """Take ``action`` (a name in :data:`core.cases.ACTIONS`) on case ``id``."""
+    """Take ``action`` (a name in :data:`core.cases.ACTIONS`) on case ``id`` (the store checks,
+    in order: ``on`` not in the future, who may act, the version, ``on`` not before the case's
+    last step, then the step's rules)."""
     base = context.base
 
     def work(s: Session, user: User) -> Case:
-        day = _day(on)
-        cid = case_id(id)
-        # who may act comes first: an outsider learns nothing of the case's dates or version
-        case = store.get_case(s, cid)
-        check_access(user, case, (j.code for j in base.registry.chain(case.county)))
-        _check_order(s, cid, expected_version, day)
-        return store.apply_transition(s, base, cid, expected_version, action, user, day, **inputs)[
-            0
-        ]
+        now = today()
+        case, _ = store.apply_transition(
+            s, base, case_id(id), expected_version, action, user, on or now,
+            not_after=now, **inputs,
+        )  # fmt: skip
+        return case
 
     return await _payload(context, fields or {}, work)
 
@@ -323,7 +319,7 @@ async def submit_application(
     base = context.base
 
     def work(s: Session, user: User) -> Case:
-        day = _day(on)
+        now = today()
         try:
             hid = household_id(household)
         except households_store.NotFound as exc:
@@ -340,7 +336,9 @@ async def submit_application(
             inputs["kind"] = kind or "emergency"
         elif amount is not None or kind is not None:
             raise InvalidInput("amount and kind are for temporary assistance only")
-        case, _ = store.open_case(s, base, user, day, household_id=hid, program=program, **inputs)
+        case, _ = store.open_case(
+            s, base, user, on or now, household_id=hid, program=program, not_after=now, **inputs
+        )
         return case
 
     fields = {"NOT_FOUND": "householdId"}
@@ -365,18 +363,11 @@ async def submit_application(
 # -- reads ---------------------------------------------------------------------------------------
 
 
-def _read_case(s: Session, user: User, cid: int, registry: JurisdictionRegistry) -> Case:
-    require(user, Action.READ_HOUSEHOLDS)
-    case = store.get_case(s, cid)
-    authorize(user, Action.READ_HOUSEHOLDS, case.county, registry)
-    return case
-
-
 async def get_case(context: Context, id: str) -> CaseType:
     context.mark_private()
     registry = context.base.registry
     user = await context.user()
-    case = await context.in_session(lambda s: _read_case(s, user, case_id(id), registry))
+    case = await context.in_session(lambda s: store.read_case(s, user, case_id(id), registry))
     return CaseType.of(case)
 
 
@@ -386,22 +377,10 @@ async def case_history(context: Context, id: str) -> list[CaseEvent]:
     user = await context.user()
 
     def work(s: Session) -> list[store.EventRecord]:
-        case = _read_case(s, user, case_id(id), registry)
+        case = store.read_case(s, user, case_id(id), registry)
         return store.list_events(s, case.id)
 
     return [CaseEvent.of(e) for e in await context.in_session(work)]
-
-
-def _in_scope(code: str, registry: JurisdictionRegistry) -> Any:
-    j = registry.get(code)
-    if j.level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: CaseRow.province,
-        Level.PREFECTURE: CaseRow.prefecture,
-        Level.COUNTY: CaseRow.county,
-    }[j.level]
-    return column == j.code
 
 
 async def list_cases(
@@ -422,7 +401,7 @@ async def list_cases(
         raise InvalidInput(f"program: one of {', '.join(PROGRAMS)}")
     if state is not None and state not in {s.value for s in CaseState}:
         raise InvalidInput(f"state: one of {', '.join(s.value for s in CaseState)}")
-    q = select(CaseRow).where(_in_scope(jurisdiction, registry))
+    q = select(CaseRow).where(store.cases_within(jurisdiction, registry))
     if program is not None:
         q = q.where(CaseRow.program == program)
     if state is not None:
@@ -561,7 +540,10 @@ class CaseMutation:
             investigators=investigators, findings=findings,
         )  # fmt: skip
 
-    @strawberry.mutation(description="The county's economic-status verification (核对).")
+    @strawberry.mutation(
+        description="The county's economic-status verification (核对): before confirmation, or "
+        "on a case in payment the periodic check (核对排查: lastPeriodicVerification)."
+    )
     async def record_verification(
         self,
         info: Info,
@@ -761,9 +743,10 @@ class CaseMutation:
 
     @strawberry.mutation(
         description="A member of the stored household died (idNumber; NOT_FOUND unless a "
-        "member): the benefit is adjusted from the next month (a new head and account when the "
-        "household's head died), or the case exits if nobody covered is left (tekun: when the "
-        "person it covers died)."
+        "member): the household is evaluated again without them and the new amount applies "
+        "from the next month (not eligible or undecided: paid unchanged until the re-check, "
+        "recheckBy); the head died: headChangeRequired (due by headChangeDue where the policy "
+        "sets it); nobody covered left: the case exits (tekun: when the person it covers died)."
     )
     async def record_death(
         self,
@@ -775,6 +758,71 @@ class CaseMutation:
     ) -> CasePayload:
         return await transition(
             info.context, id, expected_version, "record_death", on, id_number=id_number
+        )
+
+    @strawberry.mutation(
+        description="After the head died (headChangeRequired): the stored household now names "
+        "a living head and a payment account (paymentAccount, 一卡通) held by a living member "
+        "(else HEAD_NOT_CHANGED or PAYMENT_ACCOUNT_REQUIRED); clears headChangeRequired and "
+        "records headChange (township or county)."
+    )
+    async def record_head_change(
+        self, info: Info, id: strawberry.ID, expected_version: int, on: dt.date | None = None
+    ) -> CasePayload:
+        return await transition(info.context, id, expected_version, "record_head_change", on)
+
+    @strawberry.mutation(
+        description="A home visit to a household in payment (入户核查) by at least the policy's "
+        "number of investigators (township or county): lastHomeVisit."
+    )
+    async def record_home_visit(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: int,
+        investigators: list[str],
+        findings: str = "",
+        on: dt.date | None = None,
+    ) -> CasePayload:
+        return await transition(
+            info.context, id, expected_version, "record_home_visit", on,
+            {"TOO_FEW_INVESTIGATORS": "investigators"},
+            investigators=investigators, findings=findings,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="tekun in payment: where the person is cared for, mode centralised (集中供养, "
+        "in the institution named) or dispersed (分散供养); township or county: care."
+    )
+    async def record_care_placement(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: int,
+        mode: str,
+        institution: str = "",
+        on: dt.date | None = None,
+    ) -> CasePayload:
+        return await transition(
+            info.context, id, expected_version, "record_care_placement", on,
+            mode=mode, institution=institution,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="tekun in payment: kind visit (走访探视: lastCareVisit) or carer_assessment "
+        "(照料服务评估: lastCareAssessment); township or county."
+    )
+    async def record_care_visit(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: int,
+        kind: str,
+        note: str = "",
+        on: dt.date | None = None,
+    ) -> CasePayload:
+        return await transition(
+            info.context, id, expected_version, "record_care_visit", on, kind=kind, note=note
         )
 
     @strawberry.mutation(description="temporary: assistance first (先行救助) by the township.")
@@ -805,6 +853,7 @@ class CaseMutation:
 __all__ = [
     "LIST_SIZES",
     "MAX_CASE_PAGE",
+    "CaseAmount",
     "CaseConnection",
     "CaseEvent",
     "CaseMutation",

@@ -79,8 +79,10 @@ def _household_field(exc: DoudiError, id_field: str) -> str | None:
         return "idNumber" if "is not a member" in exc.message else id_field
     if isinstance(exc, store.VersionConflict):
         return "expectedVersion"
-    if isinstance(exc, InvalidInput) and "head of household" in exc.message:
-        return "idNumber"  # removeMember: the head cannot be removed
+    if isinstance(exc, InvalidInput) and (
+        "head of household" in exc.message or "payment account" in exc.message
+    ):
+        return "idNumber"  # removeMember: neither the head nor the account holder
     return None
 
 

@@ -543,6 +543,17 @@ class AssetInput:
 
 
 @strawberry.input(
+    description="The bank account benefits are paid into (一卡通); the holder must be a member "
+    "of the household." + _INPUT_NOTE
+)
+class PaymentAccountInput:
+    holder_id_number: str = strawberry.field(description="The holder's resident ID number.")
+    holder_name: str = strawberry.field(description="As the member's name.")
+    bank: str
+    account_number: str = strawberry.field(description="8 to 30 digits, no spaces or dashes.")
+
+
+@strawberry.input(
     description="A household: the same format as the CLI's input file and the stored record."
     + _INPUT_NOTE
     + " Values are checked by that schema, so a wrong one is a userError with its field path."
@@ -563,6 +574,11 @@ class HouseholdInput:
     income: list[IncomeItemInput] | None = strawberry.UNSET
     expenses: list[ExpenseInput] | None = strawberry.UNSET
     assets: list[AssetInput] | None = strawberry.UNSET
+    payment_account: PaymentAccountInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The account benefits are paid into (一卡通); changed after the head or "
+        "the holder died (then recordHeadChange).",
+    )
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = input_json(self)
@@ -646,6 +662,23 @@ class Asset:
     description: str | None
 
 
+@strawberry.type(description="The bank account benefits are paid into (一卡通), held by a member.")
+class PaymentAccount:
+    holder_id_number: str
+    holder_name: str
+    bank: str
+    account_number: str
+
+    @classmethod
+    def of(cls, a: core_household.PaymentAccount) -> PaymentAccount:
+        return cls(
+            holder_id_number=a.holder_id_number,
+            holder_name=a.holder_name,
+            bank=a.bank,
+            account_number=a.account_number,
+        )
+
+
 @strawberry.type(description="A person who is or was a member, with when they joined and left.")
 class MemberHistoryEntry:
     id_number: str
@@ -682,6 +715,9 @@ class Household:
     assets: list[Asset]
     property_within_local_rules: bool | None
     notes: str | None
+    payment_account: PaymentAccount | None = strawberry.field(
+        description="The account benefits are paid into (一卡通), if recorded."
+    )
     document: JSON = strawberry.field(
         description="The stored household JSON (schema/household.schema.json); valid as "
         "HouseholdInput."
@@ -724,6 +760,9 @@ class Household:
             ],
             property_within_local_rules=h.property_within_local_rules,
             notes=serialize.opt(h.notes),
+            payment_account=None
+            if h.payment_account is None
+            else PaymentAccount.of(h.payment_account),
             document=record.document,
             created_at=record.created_at,
             updated_at=record.updated_at,

@@ -123,6 +123,18 @@ class AmountTooHigh(CaseError):
     field = "monthlyAmount"
 
 
+class HeadNotChanged(CaseError):
+    """The household's head died: the stored household must name a living head first."""
+
+    code = "HEAD_NOT_CHANGED"
+
+
+class PaymentAccountRequired(CaseError):
+    """The stored household has no payment account (一卡通), or its holder died."""
+
+    code = "PAYMENT_ACCOUNT_REQUIRED"
+
+
 class DuplicateCase(CaseError):
     """The household already has an open case of that program."""
 
@@ -137,9 +149,11 @@ __all__ = [
     "CaseNotFound",
     "CountyVisitRequired",
     "DuplicateCase",
+    "HeadNotChanged",
     "InvalidTransition",
     "MemberNotFound",
     "NotEligible",
+    "PaymentAccountRequired",
     "PhaseOutNotAllowed",
     "PhaseOutTooLong",
     "PhaseOutTooShort",

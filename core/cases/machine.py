@@ -16,6 +16,16 @@ dibao (低保), after 《最低生活保障审核确认办法》 (2021) and the 
       record_verification (核对) and record_spot_check (county, after a township confirmation)
       are recorded without changing the state; record_work_refusal and record_death too,
       unless the death leaves nobody covered (then the case exits).
+      In payment (active, phasing_out): record_verification is the periodic check (核对排查),
+      record_home_visit the home visit (入户核查), record_head_change the new head and payment
+      account after the head died; tekun: record_care_placement (集中 / 分散供养) and
+      record_care_visit (走访探视, 照料服务评估).
+
+``data.amounts`` is the amount history, ascending: ``{"from": "YYYY-MM-DD", "amount": "123.45"}``,
+the monthly amount payable from that first of the month, appended by confirmation (from
+``benefitFrom``), by a review that keeps the case active (from the next month) and by a death
+that changes the amount (from the next month); ``data.amount`` is the newest amount
+(:func:`amount_on` reads the history for a month).
 
 Policy, never per-province code: who confirms (``dibao.approval.confirming_level``: the
 township officer or the county approver), verification before confirmation
@@ -45,6 +55,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -55,9 +66,11 @@ from core.cases.errors import (
     AmountTooHigh,
     CaseForbidden,
     CountyVisitRequired,
+    HeadNotChanged,
     InvalidTransition,
     MemberNotFound,
     NotEligible,
+    PaymentAccountRequired,
     PhaseOutNotAllowed,
     PhaseOutTooLong,
     PhaseOutTooShort,
@@ -84,7 +97,7 @@ from core.cases.model import (
 from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
 from core.errors import InvalidInput
 from core.hookspecs import Decision, TraceEntry
-from core.household import Household, Relation
+from core.household import Household, Member, Relation
 from core.resolution import ResolvedPolicy
 
 S = CaseState
@@ -94,6 +107,10 @@ STAFF = frozenset({Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROV
 LEVEL_ROLE = {"township": Role.TOWNSHIP_OFFICER, "county": Role.COUNTY_APPROVER}
 
 BEFORE_DECISION = (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED, S.IN_PUBLICITY)
+IN_PAYMENT = (S.ACTIVE, S.PHASING_OUT)
+VISITORS = (Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)  # who makes home and care visits
+CARE_MODES = ("centralised", "dispersed")  # 集中供养 / 分散供养
+CARE_VISIT_KINDS = {"visit": "lastCareVisit", "carer_assessment": "lastCareAssessment"}
 
 P_LEVEL = "dibao.approval.confirming_level"
 P_SPOT = "dibao.approval.county_spot_check_ratio"
@@ -107,6 +124,7 @@ P_PO_MAX = "dibao.phase_out.max_months"
 P_PO_STABLE = "dibao.phase_out.exit_next_month_when_stable"
 P_REFUSED = "dibao.refused_work.limit"
 P_DEATH_RECHECK = "dibao.death.recheck_within_months"
+P_HEAD_UPDATE = "payments.deceased_head_update_months"
 P_TK_PUBLICITY = "tekun.approval.publicity_days"
 P_TK_SPOT = "tekun.approval.county_spot_check_ratio"
 P_TK_PARTIAL = "tekun.self_care.partial_loss_min_failed"
@@ -153,8 +171,9 @@ def check_access(actor: User, case: Case, jurisdictions: Iterable[str]) -> None:
     if actor.role not in STAFF:
         raise CaseForbidden(f"a {actor.role.value} does not act on cases")
     if actor.jurisdiction not in set(jurisdictions):
+        what = f"case {case.id} is" if case.id else "the household applying is"
         raise CaseForbidden(
-            f"case {case.id} is in {case.county}, outside your jurisdiction {actor.jurisdiction}"
+            f"{what} in {case.county}, outside your jurisdiction {actor.jurisdiction}"
         )
 
 
@@ -325,8 +344,46 @@ def _money(value: Any, field: str) -> Decimal:
     return out
 
 
-def _reasons(reasons: Iterable[str], what: str) -> list[str]:
-    out = [r.strip() for r in reasons if r and r.strip()]
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def with_amount(
+    amounts: Iterable[Mapping[str, Any]], start: dt.date, amount: Decimal
+) -> list[dict[str, Any]]:
+    """The amount history (``data.amounts``: ascending ``{"from", "amount"}``, the monthly amount
+    payable from that first of the month) with ``amount`` payable from ``start``: entries from
+    ``start`` on are replaced, since the newest decision governs from its date."""
+    kept = [dict(a) for a in amounts if _as_date(a["from"]) < start]
+    return [*kept, {"from": start, "amount": amount}]
+
+
+def amount_on(data: Mapping[str, Any], month: dt.date) -> Decimal | None:
+    """The monthly amount payable for the month of ``month`` according to ``data.amounts``
+    (None before the first entry or without amounts)."""
+    first = month.replace(day=1)
+    found = None
+    for a in data.get("amounts", ()):
+        if _as_date(a["from"]) <= first:
+            found = Decimal(str(a["amount"]))
+    return found
+
+
+def _strings(value: Any, field: str) -> list[str]:
+    """A list of names given as a list (a lone string would be read letter by letter)."""
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise InvalidInput(f"{field}: a list of names, not {value!r}")
+    return [str(v) for v in value]
+
+
+def _notes(reasons: Iterable[str] | str) -> list[str]:
+    """Reasons given, stripped, blanks dropped (one text alone is one reason)."""
+    items = [reasons] if isinstance(reasons, str) else reasons
+    return [r.strip() for r in items if r and r.strip()]
+
+
+def _reasons(reasons: Iterable[str] | str, what: str) -> list[str]:
+    out = _notes(reasons)
     if not out:
         raise ReasonsRequired(f"{what} needs at least one reason")
     return out
@@ -403,13 +460,8 @@ def record_investigation(
     """
     step = _Step(case, actor, policy, on)
     step.expect("record_investigation", (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED), PROGRAMS)
-    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a home visit")
-    names = sorted({n.strip() for n in investigators if n and n.strip()})
-    minimum = step.value(P_INVESTIGATORS) if case.program != "temporary" else None
-    if len(names) < (minimum or 1):
-        raise TooFewInvestigators(
-            f"a home visit needs at least {minimum or 1} investigators, {len(names)} given"
-        )
+    step.check_actor(VISITORS, "a home visit")
+    names = _investigators(step, investigators)
     by_county = actor.role is Role.COUNTY_APPROVER
     visit = {"on": on, "investigators": names, "findings": findings, "byCounty": by_county}
     visits = [*case.data.get("investigations", []), visit]
@@ -424,6 +476,18 @@ def record_investigation(
     )
 
 
+def _investigators(step: _Step, investigators: Sequence[str]) -> list[str]:
+    """The distinct names, at least ``dibao.investigation.min_investigators`` of them (one for
+    temporary assistance)."""
+    names = sorted({n.strip() for n in _strings(investigators, "investigators") if n.strip()})
+    minimum = step.value(P_INVESTIGATORS) if step.case.program != "temporary" else None
+    if len(names) < (minimum or 1):
+        raise TooFewInvestigators(
+            f"a home visit needs at least {minimum or 1} investigators, {len(names)} given"
+        )
+    return names
+
+
 def record_verification(
     case: Case,
     actor: User,
@@ -433,15 +497,29 @@ def record_verification(
     passed: bool,
     notes: str = "",
 ) -> Transition:
-    """The result of the county's economic-status verification (核对); the state is kept."""
+    """The county's economic-status verification (核对); the state is kept.
+
+    Before the decision it is the verification confirmation may require (``verification``);
+    on a case in payment it is the periodic check (核对排查, ``lastPeriodicVerification``): one
+    that does not pass calls for a review (``record_review``).
+    """
     step = _Step(case, actor, policy, on)
-    step.expect("record_verification", BEFORE_DECISION, ("dibao", "tekun"))
+    step.expect("record_verification", (*BEFORE_DECISION, *IN_PAYMENT), ("dibao", "tekun"))
     step.check_actor((Role.COUNTY_APPROVER,), "verification of finances")
+    if not isinstance(passed, bool):
+        raise InvalidInput(f"passed: true or false, not {passed!r}")
+    inputs = {"passed": bool(passed), "notes": notes}
+    if case.state in IN_PAYMENT:
+        data = _data(case, lastPeriodicVerification={"on": on, "passed": bool(passed)})
+        step.reasons.append(
+            "periodic verification (核对排查) passed"
+            if passed
+            else "periodic verification (核对排查) did not pass: the case needs a review"
+        )
+        return step.done("record_verification", case.state, data, inputs)
     data = _data(case, verification={"on": on, "passed": bool(passed), "notes": notes})
     step.reasons.append("verification passed" if passed else "verification did not pass")
-    return step.done(
-        "record_verification", case.state, data, {"passed": bool(passed), "notes": notes}
-    )
+    return step.done("record_verification", case.state, data, inputs)
 
 
 def record_self_care(
@@ -619,6 +697,8 @@ def confirm_case(
         step.reasons.append("temporary assistance granted")
         return step.done("confirm_case", S.GRANTED, data, inputs)
     data["benefitFrom"] = first_of_next_month(on)
+    if amount is not None:
+        data["amounts"] = with_amount((), data["benefitFrom"], amount)
     step.reasons.append(f"confirmed; benefit from {data['benefitFrom'].isoformat()}")
     if case.program == "dibao" and level == "township":
         ratio = step.value(P_SPOT) or 0
@@ -670,7 +750,7 @@ def record_spot_check(
     spot = dict(case.data.get("spotCheck") or {"selected": False, "ratio": None})
     if spot.get("done"):
         raise InvalidTransition("the spot-check of this case is already recorded")
-    why = [r.strip() for r in reasons if r and r.strip()]
+    why = _notes(reasons)
     if not upheld:
         why = _reasons(why, "overturning a decision on spot-check")
     spot.update(done=True, on=on, upheld=bool(upheld))
@@ -723,7 +803,11 @@ def record_review(
         outcome = "continue"
         if new is not None and old is not None and new != old:
             outcome = "raise" if new > old else "lower"
-        data.update(amount=new, amountFrom=first_of_next_month(on))
+        start = first_of_next_month(on)
+        data.update(amount=new, amountFrom=start)
+        if new is not None:
+            data["amounts"] = with_amount(case.data.get("amounts", ()), start, new)
+            step.reasons.append(f"{new} yuan/month from {start.isoformat()}")
         data["membersCovered"] = list(decision.members_covered)
         inputs.update(outcome=outcome, amount=new)
         return step.done("record_review", S.ACTIVE, data, inputs)
@@ -830,7 +914,7 @@ def exit_case(
         raise InvalidInput(
             f"reason: one of {', '.join(r.value for r in ExitReason)}, not {reason!r}"
         ) from None
-    notes = [r.strip() for r in reasons if r and r.strip()]
+    notes = _notes(reasons)
     if why is ExitReason.FOUND_INELIGIBLE:
         notes = _reasons(notes, "an exit found ineligible")
     if why is ExitReason.REFUSED_WORK:
@@ -850,6 +934,77 @@ def exit_case(
     return step.done("exit_case", S.EXITED, data, {"reason": why, "reasons": notes})
 
 
+def _deaths(case: Case, household: Household) -> dict[str, dt.date]:
+    """Who died when, by ID number: the household's dates of death and the deaths the case
+    recorded (the earlier date when both say)."""
+    out = {m.id_number: m.date_of_death for m in household.members if m.date_of_death}
+    for d in case.data.get("deaths", ()):
+        number, day = ric.compact(str(d["idNumber"])), _as_date(d["on"])
+        out[number] = min(day, out.get(number, day))
+    return out
+
+
+def _alive(number: str, deaths: Mapping[str, dt.date], on: dt.date) -> bool:
+    died = deaths.get(number)
+    return died is None or died > on
+
+
+def _without_the_dead(household: Household, deaths: Mapping[str, dt.date]) -> Household:
+    """``household`` with every known death dated on its member (the engine counts only the
+    living)."""
+    members = tuple(
+        replace(m, date_of_death=deaths[m.id_number])
+        if m.id_number in deaths and m.date_of_death != deaths[m.id_number]
+        else m
+        for m in household.members
+    )
+    return replace(household, members=members)
+
+
+def _recompute(
+    step: _Step, household: Household, remaining: Sequence[str], dead: Member
+) -> tuple[Decimal | None, list[str] | None, str]:
+    """The household re-evaluated on the step's date without the dead: (new monthly amount,
+    members it covers, status), or (None, None, status) when the engine does not find the
+    case's remaining members eligible (or cannot decide)."""
+    case, on = step.case, step.on
+    decision = evaluate(household, case.program, step.policy, on)
+    step.trace(decision.trace)
+    who = f"{dead.name} ({dead.id_number})"
+    if case.program == "tekun":
+        # A tekun case covers its persons: each must still qualify; nobody else joins it.
+        found = {m.id_number: m for m in decision.members}
+        ok = [found[p] for p in remaining if p in found and found[p].qualifies]
+        if len(ok) == len(remaining) and all(m.amount is not None for m in ok):
+            total = sum((m.amount for m in ok if m.amount is not None), Decimal("0.00"))
+            return total, list(remaining), "eligible"
+        status = (
+            "cannot_decide"
+            if any(found.get(p) is None or found[p].qualifies is None for p in remaining)
+            else "ineligible"
+        )
+        step.reasons.append(
+            f"re-evaluated without {who}: a person the case covers no longer qualifies for "
+            f"certain ({status})"
+        )
+        step.reasons.extend(r for p in remaining if p in found for r in found[p].reasons)
+        return None, None, status
+    if decision.status == "eligible" and decision.monthly_amount is not None:
+        return decision.monthly_amount, list(decision.members_covered), "eligible"
+    step.reasons.append(
+        f"re-evaluated without {who}: "
+        + (
+            "eligibility cannot be decided"
+            if decision.status == "cannot_decide"
+            else "not eligible"
+            if decision.status == "ineligible"
+            else "no amount computed"
+        )
+    )
+    step.reasons.extend(decision.reasons)
+    return None, None, decision.status
+
+
 def record_death(
     case: Case,
     actor: User,
@@ -859,13 +1014,20 @@ def record_death(
     id_number: str,
     household: Household,
 ) -> Transition:
-    """A member of the case's ``household`` died (``id_number``, any spacing or case of the
-    check letter; NOT_FOUND unless a member): adjust from the next month (re-check due within
-    the policy's months; a new head and account when the head died, as the household says), or
-    exit (death) when nobody covered is left. A tekun case covers its person: it exits when that
-    person dies, and only then."""
+    """A member of the case's ``household`` died on ``on`` (``id_number``, any spacing or case
+    of the check letter; NOT_FOUND unless a member).
+
+    Nobody covered left → exit (death) from the next month; a tekun case covers its person: it
+    exits when that person dies, and only then. Otherwise the household is evaluated again on
+    ``on`` without the dead (and the deaths recorded before): eligible → the new amount from the
+    first of the next month (``amounts``, ``adjustFrom``); not eligible or undecided → the
+    benefit continues unchanged and the re-check (``recheckBy``, ``dibao.death.recheck_within_
+    months``) decides. The head died (or the holder of the payment account) →
+    ``headChangeRequired``, due by ``headChangeDue`` where ``payments.deceased_head_update_
+    months`` is set (see :func:`record_head_change`).
+    """
     step = _Step(case, actor, policy, on)
-    step.expect("record_death", (S.ACTIVE, S.PHASING_OUT), ("dibao", "tekun"))
+    step.expect("record_death", IN_PAYMENT, ("dibao", "tekun"))
     step.check_actor(
         (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording a death"
     )
@@ -878,6 +1040,8 @@ def record_death(
     if any(ric.compact(d["idNumber"]) == dead for d in case.data.get("deaths", [])):
         raise InvalidTransition(f"the death of {dead} is already recorded")
     was_head = members[dead].relation is Relation.HEAD
+    account = household.payment_account
+    held_account = account is not None and account.holder_id_number == dead
     covered = [ric.compact(m) for m in case.data.get("membersCovered", [])]
     was_covered = dead in covered
     remaining = [m for m in covered if m != dead]
@@ -886,7 +1050,7 @@ def record_death(
         {"on": on, "idNumber": dead, "head": was_head, "covered": was_covered},
     ]
     data = _data(case, deaths=deaths, membersCovered=remaining)
-    inputs = {"idNumber": dead, "wasHead": was_head, "wasCovered": was_covered}
+    inputs: dict[str, Any] = {"idNumber": dead, "wasHead": was_head, "wasCovered": was_covered}
     if (case.program == "tekun" and was_covered) or not remaining:
         data["exit"] = {"on": on, "reason": ExitReason.DEATH, "lastMonth": month_key(on)}
         step.reasons.append(
@@ -897,16 +1061,190 @@ def record_death(
         return step.done("record_death", S.EXITED, data, inputs)
     if not was_covered:
         step.reasons.append("a member not covered by the case died")
+    start = first_of_next_month(on)
+    data["adjustFrom"] = start
     months = step.value(P_DEATH_RECHECK)
-    data["adjustFrom"] = first_of_next_month(on)
     if months:
         data["recheckBy"] = add_months(on, int(months))
+    later = _without_the_dead(household, {**_deaths(case, household), dead: on})
+    old = case.data.get("amount")
+    if case.state is S.PHASING_OUT:
+        new, status = None, "not_recomputed"
+        step.reasons.append("the case is phasing out: its amount is kept")
+    else:
+        new, now_covered, status = _recompute(step, later, remaining, members[dead])
+        if new is not None and now_covered is not None:
+            data.update(amount=new, amountFrom=start, membersCovered=now_covered)
+            data["amounts"] = with_amount(case.data.get("amounts", ()), start, new)
+            step.reasons.append(
+                f"re-evaluated without {members[dead].name}: eligible, "
+                + (f"{old} → " if old is not None else "")
+                + f"{new} yuan/month from {start.isoformat()}"
+            )
+    inputs["recomputed"] = {"status": status, "amount": new}
+    if new is None:
+        step.reasons.append(
+            f"the benefit continues unchanged ({old} yuan/month) until the re-check decides"
+        )
+    if months:
         step.reasons.append(f"household re-check due by {data['recheckBy'].isoformat()}")
-    if was_head:
+    else:
+        step.reasons.append(
+            f"`{P_DEATH_RECHECK}` is not set for {case.county}: no re-check deadline"
+        )
+    if was_head or held_account:
         data["headChangeRequired"] = True
-        step.reasons.append("the head died: change the head and the bank account")
-    step.reasons.append("the benefit is adjusted from the next month")
+        step.reasons.append(
+            "the head died: change the head and the bank account"
+            if was_head
+            else "the holder of the payment account died: change the bank account"
+        )
+        limit = step.value(P_HEAD_UPDATE)
+        if was_head and limit is not None:
+            data["headChangeDue"] = add_months(on, int(limit))
+            step.reasons.append(
+                f"head and account change due by {data['headChangeDue'].isoformat()}"
+            )
+        elif was_head:
+            data.pop("headChangeDue", None)
+            step.reasons.append(
+                f"`{P_HEAD_UPDATE}` is not set for {case.county}: the policy sets no time limit "
+                "for the head change"
+            )
     return step.done("record_death", case.state, data, inputs)
+
+
+def record_head_change(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household: Household,
+) -> Transition:
+    """The head (户主) and the payment account (一卡通) changed after a death: the stored
+    ``household`` must now have a living head (else HEAD_NOT_CHANGED) and a payment account
+    held by a living member (else PAYMENT_ACCOUNT_REQUIRED). Clears ``headChangeRequired``."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_head_change", IN_PAYMENT, ("dibao", "tekun"))
+    step.check_actor(VISITORS, "a head and account change")
+    if not case.data.get("headChangeRequired"):
+        raise InvalidTransition("no head or account change is pending on this case")
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    deaths = _deaths(case, household)
+    head = household.head
+    if not _alive(head.id_number, deaths, on):
+        raise HeadNotChanged(
+            f"the household's head {head.name} ({head.id_number}) died: make a living member "
+            "the head (updateHousehold) first"
+        )
+    account = household.payment_account
+    if account is None:
+        raise PaymentAccountRequired(
+            "the household has no payment account (paymentAccount): record the new account "
+            "(updateHousehold) first"
+        )
+    if not _alive(account.holder_id_number, deaths, on):
+        raise PaymentAccountRequired(
+            f"the payment account's holder {account.holder_name} ({account.holder_id_number}) "
+            "died: record an account of a living member (updateHousehold) first"
+        )
+    change = {
+        "on": on,
+        "headIdNumber": head.id_number,
+        "accountHolderIdNumber": account.holder_id_number,
+    }
+    due = case.data.get("headChangeDue")
+    if due is not None and on > _as_date(due):
+        step.reasons.append(f"done after the due date {due}")
+    step.reasons.append(
+        f"new head {head.name}; benefits paid into the account of {account.holder_name} at "
+        f"{account.bank}"
+    )
+    data = _data(case, headChangeRequired=False, headChange=change)
+    return step.done(
+        "record_head_change", case.state, data, {k: v for k, v in change.items() if k != "on"}
+    )
+
+
+# -- periodic checks in payment: home visits, tekun care --------------------------------------
+
+
+def record_home_visit(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    investigators: Sequence[str],
+    findings: str = "",
+) -> Transition:
+    """A home visit to a household in payment (入户核查), by at least
+    ``dibao.investigation.min_investigators`` investigators (``lastHomeVisit``)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_home_visit", IN_PAYMENT, ("dibao", "tekun"))
+    step.check_actor(VISITORS, "a home visit")
+    names = _investigators(step, investigators)
+    step.reasons.append(f"home visit (入户核查) by {len(names)} investigators")
+    data = _data(case, lastHomeVisit={"on": on, "investigators": names})
+    return step.done(
+        "record_home_visit", case.state, data, {"investigators": names, "findings": findings}
+    )
+
+
+def record_care_placement(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    mode: str,
+    institution: str = "",
+) -> Transition:
+    """tekun: where the person is cared for, ``mode`` "centralised" (集中供养, in
+    ``institution``) or "dispersed" (分散供养, at home) (``care``)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_care_placement", (S.ACTIVE,), ("tekun",))
+    step.check_actor(VISITORS, "a care placement")
+    if mode not in CARE_MODES:
+        raise InvalidInput(f"mode: one of {', '.join(CARE_MODES)}, not {mode!r}")
+    place = institution.strip()
+    if mode == "centralised" and not place:
+        raise InvalidInput("institution: centralised care (集中供养) names the institution")
+    step.reasons.append(
+        f"centralised care (集中供养) in {place}"
+        if mode == "centralised"
+        else "dispersed care (分散供养)" + (f" with {place}" if place else "")
+    )
+    data = _data(case, care={"mode": mode, "on": on, "institution": place})
+    return step.done(
+        "record_care_placement", case.state, data, {"mode": mode, "institution": place}
+    )
+
+
+def record_care_visit(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    kind: str,
+    note: str = "",
+) -> Transition:
+    """tekun: a visit (走访探视, ``kind`` "visit" → ``lastCareVisit``) or an assessment of the
+    care given (照料服务评估, "carer_assessment" → ``lastCareAssessment``)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_care_visit", (S.ACTIVE,), ("tekun",))
+    step.check_actor(VISITORS, "a care visit")
+    key = CARE_VISIT_KINDS.get(kind)
+    if key is None:
+        raise InvalidInput(f"kind: one of {', '.join(CARE_VISIT_KINDS)}, not {kind!r}")
+    step.reasons.append(
+        "visit (走访探视)" if kind == "visit" else "assessment of the care (照料服务评估)"
+    )
+    data = _data(case, **{key: {"on": on}})
+    return step.done("record_care_visit", case.state, data, {"kind": kind, "note": note})
 
 
 # -- temporary: assist first ------------------------------------------------------------------
@@ -959,6 +1297,10 @@ ACTIONS = {
         record_work_refusal,
         exit_case,
         record_death,
+        record_head_change,
+        record_home_visit,
+        record_care_placement,
+        record_care_visit,
         assist_first,
         record_paperwork,
     )
@@ -966,6 +1308,7 @@ ACTIONS = {
 
 __all__ = [
     "ACTIONS",
+    "amount_on",
     "assist_first",
     "check_access",
     "confirm_case",
@@ -973,8 +1316,12 @@ __all__ = [
     "first_of_next_month",
     "month_key",
     "open_case",
+    "record_care_placement",
+    "record_care_visit",
     "record_death",
     "record_first_review",
+    "record_head_change",
+    "record_home_visit",
     "record_income_stable",
     "record_investigation",
     "record_objection",
@@ -988,4 +1335,5 @@ __all__ = [
     "spot_check_selected",
     "start_phase_out",
     "start_publicity",
+    "with_amount",
 ]

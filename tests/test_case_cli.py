@@ -1,0 +1,253 @@
+"""`doudi cases ...` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL`` pointing at the databases
+of ``tests/db_backends.py``): open a case and take it through the chain from the command line,
+with the API's checks (access, version, order of dates) and `doudi: error: CODE: message`.
+
+No source document sets a dibao standard in yuan: the EXAMPLE standard (800 yuan/month) is set
+with `doudi policy set`, as a county approver would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import func, select
+
+from core.auth import create_user
+from core.cli import cli
+from core.commands.cases import action_inputs, parse_inputs
+from core.db.models import CaseEventRow
+from core.errors import InvalidInput
+from core.households_store import create_household
+from tests.storage_data import household_doc, id_number
+
+pytest_plugins = ["tests.db_backends"]
+
+YUNNAN, SHANXI = "530102", "140302"
+DAY0 = dt.date(2023, 9, 4)
+
+
+class Shell:
+    """The CLI over one database, with officials and their tokens."""
+
+    def __init__(self, db: Any, registry: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("DOUDI_DATABASE_URL", db.url)
+        self.db, self.registry = db, registry
+        self.runner = CliRunner()
+        self.tokens: dict[str, str] = {}
+        self.users: dict[str, Any] = {}
+        for name, role, code in (
+            ("clerk", "village_clerk", YUNNAN),
+            ("officer", "township_officer", YUNNAN),
+            ("approver", "county_approver", YUNNAN),
+            ("outsider", "township_officer", SHANXI),
+            ("auditor", "auditor", "530000"),
+        ):
+            with db.sessions() as s:
+                self.users[name], self.tokens[name] = create_user(s, name, role, code, registry)
+
+    def __call__(self, *args: str, who: str | None = "officer") -> Result:
+        extra = ["--token", self.tokens[who]] if who is not None else []
+        return self.runner.invoke(cli, [*args, *extra], catch_exceptions=False)
+
+    def household(self, seq: int) -> int:
+        head = id_number(YUNNAN, seq)
+        doc = household_doc(
+            YUNNAN,
+            (head, f"户主{seq}", "head"),
+            (id_number(YUNNAN, seq + 1), f"配偶{seq}", "spouse"),
+            income=[{"kind": "wages", "monthlyAmount": 1000, "member": head}],
+            propertyWithinLocalRules=True,
+        )
+        with self.db.sessions() as s:
+            return create_household(
+                s, self.users["clerk"], doc, self.registry, today=dt.date(2024, 1, 1)
+            ).id
+
+    def events(self) -> int:
+        with self.db.sessions() as s:
+            return int(s.scalar(select(func.count()).select_from(CaseEventRow)) or 0)
+
+
+@pytest.fixture
+def sh(db: Any, registry: Any, monkeypatch: pytest.MonkeyPatch) -> Shell:
+    return Shell(db, registry, monkeypatch)
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, (result.stdout, result.stderr)
+    return result.stdout
+
+
+def error(result: Result, code: str) -> str:
+    """The one error line, which names ``code``; exit 1, no traceback."""
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"doudi: error: {code}: "), lines
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+def show(sh: Shell, cid: int) -> dict[str, Any]:
+    return json.loads(ok(sh("cases", "show", str(cid), "--json", who="approver")))
+
+
+def act(sh: Shell, cid: int, action: str, *inputs: str, on: str, who: str = "officer") -> Result:
+    version = show(sh, cid)["version"]
+    args = ["cases", "act", str(cid), action, "--expected-version", str(version), "--on", on]
+    for i in inputs:
+        args += ["--input", i]
+    return sh(*args, who=who)
+
+
+def test_a_case_from_the_command_line_from_application_to_payment(sh: Shell) -> None:
+    set_standard = sh(
+        "policy", "set", YUNNAN, "dibao.standard.urban", "800", "--from", "2023-01-01",
+        "--source", "五华区低保标准(测试用示例,非正式文件)", who="approver",
+    )  # fmt: skip
+    ok(set_standard)
+    hid = sh.household(1)
+    out = ok(sh("cases", "open", str(hid), "dibao", "--on", DAY0.isoformat(), "--json"))
+    case = json.loads(out)
+    cid = case["id"]
+    assert (case["state"], case["version"], case["householdId"]) == ("accepted", 1, hid)
+    assert case["data"]["openedOn"] == "2023-09-04"
+
+    out = ok(act(sh, cid, "record_investigation", "investigators=甲", "investigators=乙",
+                 "findings=住房简陋", on="2023-09-05"))  # fmt: skip
+    assert out.splitlines()[0] == "record_investigation: accepted → investigated"
+    assert "home visit by 2 investigators" in out and f"case {cid}: dibao at 530102" in out
+    # the API's names work too, and a JSON list of investigators
+    ok(act(sh, cid, "recordFirstReview", "opinion=符合条件", on="2023-09-06"))
+    ok(act(sh, cid, "startPublicity", on="2023-09-07"))
+    out = ok(act(sh, cid, "confirm_case", on="2023-09-25"))
+    assert "confirmed; benefit from 2023-10-01" in out
+    case = show(sh, cid)
+    assert (case["state"], case["version"]) == ("active", 5)
+    assert case["data"]["amounts"] == [{"from": "2023-10-01", "amount": "600.00"}]
+    ok(act(sh, cid, "recordHomeVisit", 'investigators=["甲", "乙"]', on="2024-03-05"))
+    out = ok(act(sh, cid, "record_verification", "passed=no", on="2024-03-06", who="approver"))
+    assert "needs a review" in out
+    assert show(sh, cid)["data"]["lastPeriodicVerification"] == {
+        "on": "2024-03-06",
+        "passed": False,
+    }
+
+    human = ok(sh("cases", "show", str(cid)))
+    assert human.splitlines()[0] == f"case {cid}: dibao at 530102 五华区, active (version 7)"
+    assert "amounts:      from 2023-10-01: 600.00" in human
+    history = json.loads(ok(sh("cases", "history", str(cid), "--json")))
+    assert [e["action"] for e in history] == [
+        "open",
+        "record_investigation",
+        "record_first_review",
+        "start_publicity",
+        "confirm_case",
+        "record_home_visit",
+        "record_verification",
+    ]
+    assert history[1]["inputs"] == {"investigators": ["乙", "甲"], "findings": "住房简陋"}
+    assert history[1]["prevHash"] == history[0]["hash"] and history[0]["prevHash"] == ""
+    table = ok(sh("cases", "history", str(cid))).splitlines()
+    assert table[0] == f"7 events of case {cid}"
+    assert table[1].split() == ["SEQ", "ON", "ACTION", "STATES", "WHO", "REASONS"]
+    assert "record_verification" in table[-1] and "approver (county_approver)" in table[-1]
+
+
+def test_refusals_name_their_code_and_write_nothing(sh: Shell) -> None:
+    hid = sh.household(1)
+    cid = json.loads(ok(sh("cases", "open", str(hid), "dibao", "--on", "2023-09-04", "--json")))[
+        "id"
+    ]
+    before = sh.events()
+    base = ["cases", "act", str(cid), "record_investigation"]
+    names = ["--input", "investigators=甲", "--input", "investigators=乙"]
+    line = error(sh(*base, "--expected-version", "7", *names), "VERSION_CONFLICT")
+    assert "version 7, now 1" in line
+    line = error(sh(*base, "--expected-version", "1", "--on", "2023-09-01", *names),
+                 "INVALID_INPUT")  # fmt: skip
+    assert "before the case's last step (2023-09-04)" in line
+    error(sh(*base, "--expected-version", "1", "--on", "2999-01-01", *names), "INVALID_INPUT")
+    for who in ("outsider", "auditor"):  # outsiders learn nothing: FORBIDDEN first
+        error(sh(*base, "--expected-version", "7", *names, who=who), "FORBIDDEN")
+    error(sh(*base, "--expected-version", "1", *names, who="clerk"), "WRONG_LEVEL")
+    line = error(sh(*base, "--expected-version", "1", "--input", "investigators=甲"),
+                 "TOO_FEW_INVESTIGATORS")  # fmt: skip
+    line = error(sh(*base, "--expected-version", "1"), "INVALID_INPUT")
+    assert "needs --input investigators=" in line
+    line = error(sh(*base, "--expected-version", "1", *names, "--input", "passed=yes"),
+                 "INVALID_INPUT")  # fmt: skip
+    assert "takes no such input" in line
+    error(sh(*base, "--expected-version", "1", *names, who=None), "UNAUTHENTICATED")
+    line = error(sh("cases", "act", str(cid), "jump", "--expected-version", "1"), "INVALID_INPUT")
+    assert "unknown case action 'jump'" in line
+    error(sh("cases", "act", "999", "start_publicity", "--expected-version", "1"), "NOT_FOUND")
+    error(sh("cases", "show", "999"), "NOT_FOUND")
+    error(sh("cases", "show", str(cid), who="outsider"), "FORBIDDEN")
+    error(sh("cases", "open", str(hid), "dibao", "--on", "2023-09-04"), "DUPLICATE_CASE")
+    error(sh("cases", "open", str(hid), "tekun", "--amount", "5"), "INVALID_INPUT")
+    error(sh("cases", "open", "999", "dibao", "--on", "2023-09-04"), "NOT_FOUND")
+    assert sh.events() == before and show(sh, cid)["version"] == 1
+
+
+def test_list_within_a_jurisdiction(sh: Shell) -> None:
+    first = json.loads(ok(sh("cases", "open", str(sh.household(1)), "dibao", "--json")))["id"]
+    second = json.loads(ok(sh("cases", "open", str(sh.household(3)), "temporary", "--amount",
+                              "500", "--kind", "expenditure", "--json")))["id"]  # fmt: skip
+    found = json.loads(ok(sh("cases", "list", "530000", "--json", who="auditor")))
+    assert [c["id"] for c in found] == [first, second]
+    assert found[1]["data"]["kind"] == "expenditure" and found[1]["data"]["amount"] == "500.00"
+    only = json.loads(ok(sh("cases", "list", YUNNAN, "--program", "temporary", "--json")))
+    assert [c["id"] for c in only] == [second]
+    assert json.loads(ok(sh("cases", "list", YUNNAN, "--state", "active", "--json"))) == []
+    after = json.loads(ok(sh("cases", "list", YUNNAN, "--after", str(first), "--json")))
+    assert [c["id"] for c in after] == [second]
+    lines = ok(sh("cases", "list", YUNNAN)).splitlines()
+    assert lines[0] == "2 cases at 530102 五华区"
+    assert lines[1].split()[:3] == ["ID", "PROGRAM", "STATE"]
+    error(sh("cases", "list", SHANXI), "FORBIDDEN")
+    error(sh("cases", "list", "999999"), "UNKNOWN_JURISDICTION")
+
+
+def test_the_inputs_of_each_action_come_from_its_signature() -> None:
+    assert action_inputs("record_investigation") == {
+        "investigators": ("list", True),
+        "findings": ("text", False),
+    }
+    assert action_inputs("confirm_case") == {
+        "monthly_amount": ("amount", False),
+        "reasons": ("list", False),
+    }
+    assert action_inputs("record_review") == {"phase_out_months": ("int", False)}
+    assert action_inputs("record_head_change") == {}  # the stored household is read
+    got = parse_inputs("record_spot_check", ["upheld=false", "reasons=有收入", "reasons=有车"])
+    assert got == {"upheld": False, "reasons": ["有收入", "有车"]}
+    assert parse_inputs("start_phase_out", ["months=12"]) == {"months": 12}
+    assert parse_inputs("record_death", ["idNumber=110101"]) == {"id_number": "110101"}
+    for action, pairs in (
+        ("start_phase_out", ["months=twelve"]),
+        ("start_phase_out", ["months=1", "months=2"]),
+        ("record_verification", ["passed=maybe"]),
+        ("record_investigation", ["investigators=[1, 2]"]),
+        ("record_investigation", ["investigators"]),
+        ("record_death", ["household={}"]),
+    ):
+        with pytest.raises(InvalidInput):
+            parse_inputs(action, pairs)
+
+
+def test_actions_lists_every_step() -> None:
+    from core.cases import ACTIONS
+
+    out = ok(CliRunner().invoke(cli, ["cases", "actions"], catch_exceptions=False))
+    for name in ACTIONS:
+        assert name in out
+    result = CliRunner().invoke(cli, ["cases", "actions", "--json"], catch_exceptions=False)
+    data = json.loads(ok(result))
+    assert data["record_care_visit"] == {
+        "kind": {"kind": "text", "required": True},
+        "note": {"kind": "text", "required": False},
+    }

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import re
@@ -450,9 +451,38 @@ def serve(host: str, port: int) -> None:
             f"policy version {base.version}; serving http://{host}:{port}/graphql",
             err=True,
         )
-        uvicorn.run(app, host=host, port=port, workers=1)
+        uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
     finally:
         runtime.close()
+
+
+_TOKEN_IN_URL = re.compile(r"((?:^|[?&])token=)[^&\s]+")
+
+
+class RedactTokens(logging.Filter):
+    """Hide ``?token=`` in access-log lines: calendar apps subscribe to ``/calendar/CODE.ics``
+    with the token in the URL, and a log must never hold a usable credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1***", record.msg)
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with :class:`RedactTokens` on the access log."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": f"{__name__}.RedactTokens"}
+    config["handlers"]["access"].setdefault("filters", []).append("redact_tokens")
+    return config
 
 
 # -- db ----------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 - **Permissions**: reading the policy is public. Households, decisions and local settings need a
   token. Every role may read them within its scope; all but the auditor may create and update
   households and record decisions; only county approvers and province administrators may set
-  local parameters.
+  local parameters. Payments: every role reads them; county approvers and province
+  administrators run a month; township officers and above record the bank's results.
 
 Errors: no or unknown token → :class:`Unauthenticated` (``UNAUTHENTICATED``); a role that may
 not do something, or a jurisdiction outside the user's scope → :class:`Forbidden`
@@ -56,17 +57,30 @@ class Action(StrEnum):
     RECORD_DECISIONS = "record_decisions"
     READ_LOCAL_SETTINGS = "read_local_settings"
     SET_LOCAL_PARAMETERS = "set_local_parameters"
+    READ_PAYMENTS = "read_payments"
+    RUN_PAYMENTS = "run_payments"  # 发放: create a month's payments
+    RECORD_PAYMENT_RESULTS = "record_payment_results"  # the bank's results (paid, failed ...)
 
 
-_READ = frozenset({Action.READ_HOUSEHOLDS, Action.READ_DECISIONS, Action.READ_LOCAL_SETTINGS})
+_READ = frozenset(
+    {
+        Action.READ_HOUSEHOLDS,
+        Action.READ_DECISIONS,
+        Action.READ_LOCAL_SETTINGS,
+        Action.READ_PAYMENTS,
+    }
+)
 _WRITE = _READ | {Action.WRITE_HOUSEHOLDS, Action.RECORD_DECISIONS}
+# Payments: county civil-affairs approvers and above run a month; township officers and above
+# record what the bank reports (village clerks and auditors only read).
+_APPROVE = {Action.SET_LOCAL_PARAMETERS, Action.RUN_PAYMENTS, Action.RECORD_PAYMENT_RESULTS}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.AUDITOR: _READ,
     Role.VILLAGE_CLERK: _WRITE,
-    Role.TOWNSHIP_OFFICER: _WRITE,
-    Role.COUNTY_APPROVER: _WRITE | {Action.SET_LOCAL_PARAMETERS},
-    Role.PROVINCE_ADMIN: _WRITE | {Action.SET_LOCAL_PARAMETERS},
+    Role.TOWNSHIP_OFFICER: _WRITE | {Action.RECORD_PAYMENT_RESULTS},
+    Role.COUNTY_APPROVER: _WRITE | _APPROVE,
+    Role.PROVINCE_ADMIN: _WRITE | _APPROVE,
 }
 
 _ACTION_TEXT = {
@@ -76,6 +90,9 @@ _ACTION_TEXT = {
     Action.RECORD_DECISIONS: "record decisions",
     Action.READ_LOCAL_SETTINGS: "read local settings",
     Action.SET_LOCAL_PARAMETERS: "set local parameters",
+    Action.READ_PAYMENTS: "read payments",
+    Action.RUN_PAYMENTS: "run monthly payments",
+    Action.RECORD_PAYMENT_RESULTS: "record payment results",
 }
 
 MAX_NAME = 100

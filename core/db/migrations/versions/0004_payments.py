@@ -91,9 +91,7 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_payments_prefecture_month_id"), "payments", ["prefecture", "month", "id"]
     )
-    op.create_index(
-        op.f("ix_payments_province_month_id"), "payments", ["province", "month", "id"]
-    )
+    op.create_index(op.f("ix_payments_province_month_id"), "payments", ["province", "month", "id"])
     op.create_index(op.f("ix_payments_status_id"), "payments", ["status", "id"])
 
     op.create_table(
@@ -108,9 +106,7 @@ def upgrade() -> None:
         sa.Column("repay_by", sa.Date(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("at", _TS, nullable=False),
-        sa.CheckConstraint(
-            _in("status", _RESULT_STATUSES), name=op.f("ck_payment_results_status")
-        ),
+        sa.CheckConstraint(_in("status", _RESULT_STATUSES), name=op.f("ck_payment_results_status")),
         sa.ForeignKeyConstraint(
             ["payment_id"], ["payments.id"], name=op.f("fk_payment_results_payment_id_payments")
         ),

@@ -394,6 +394,13 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "先行救助",
     ),
     _p(
+        "temporary.paperwork_within_working_days",
+        "working_days",
+        "After assisting first, the paperwork is completed within this (no national limit: set "
+        "only where a document gives one)",
+        "先行救助后补齐手续时限",
+    ),
+    _p(
         "temporary.apply_at_emergency_location",
         "bool",
         "Help where the emergency happens, no hukou restriction",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -127,11 +128,15 @@ def test_campaigns_at_yongfu_and_not_elsewhere(api: Api) -> None:
 # -- the statistics table (token) -----------------------------------------------------------------
 
 
+_USER_NUMBERS = itertools.count(1)  # id(object()) may repeat once the object is freed
+
+
 def _user(api: Api, role: str, code: str = YONGFU):
     rt = api.runtime
     assert rt is not None
     with rt.sessions() as s:
-        return create_user(s, f"{role}@{code}#{id(object())}", role, code, rt.policy.registry)
+        name = f"{role}@{code}#{next(_USER_NUMBERS)}"
+        return create_user(s, name, role, code, rt.policy.registry)
 
 
 def confirmed_dibao(api: Api, n: int, size: int, opened: dt.date, confirmed: dt.date) -> None:

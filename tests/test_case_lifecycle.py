@@ -9,6 +9,7 @@ values, as in tests/test_cases.py.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -122,14 +123,13 @@ def test_amounts_start_at_confirmation_and_follow_reviews(base):
     r(cs.record_review, officer(YUNNAN), D(2024, 3, 5), household=family(1500))
     r(cs.record_review, officer(YUNNAN), D(2024, 9, 5), household=family(1800))
     assert r.case.data["amounts"] == [
-        {"from": "2023-10-01", "amount": "900.00"},
-        {"from": "2024-04-01", "amount": "900.00"},  # continued
+        {"from": "2023-10-01", "amount": "900.00"},  # the March review continued it: no entry
         {"from": "2024-10-01", "amount": "600.00"},  # lowered: (800 - 600) × 3
     ]
     assert r.case.data["amount"] == "600.00"
     # a second decision in the same month governs from the same first of the month
     r(cs.record_review, officer(YUNNAN), D(2024, 9, 20), household=family(2100))
-    assert [a["amount"] for a in r.case.data["amounts"]] == ["900.00", "900.00", "300.00"]
+    assert [a["amount"] for a in r.case.data["amounts"]] == ["900.00", "300.00"]
     for month, expected in (
         (D(2023, 9, 1), None),  # before the benefit starts
         (D(2023, 10, 31), "900.00"),
@@ -187,8 +187,8 @@ def test_the_earner_dies_the_amount_rises_and_the_head_must_change(base):
     # no income left for two: (800 - 0) × 2
     assert case.data["amount"] == "1600.00" and case.data["amounts"][-1]["from"] == "2024-04-01"
     assert case.data["headChangeRequired"] is True
-    # Qiannan: head and account changed in the following month (次月)
-    assert case.data["headChangeDue"] == "2024-04-05"
+    # Qiannan: head and account changed in the following month (次月): by its last day
+    assert case.data["headChangeDue"] == "2024-04-30"
     limit = traced(r.events[-1], "payments.deceased_head_update_months")
     assert (limit.value, limit.origin) == (1, "guizhou")
 
@@ -432,3 +432,18 @@ def test_every_new_step_is_an_action():
         "record_care_visit",
     ):
         assert cs.ACTIONS[name].__name__ == name
+
+
+def test_a_case_without_a_history_keeps_its_earlier_amount_when_reviewed(base):
+    """Cases confirmed before amount histories were kept: the first change seeds the history
+    with the old amount from benefitFrom, so earlier months stay payable."""
+    family = Family(base, YUNNAN)
+    r = in_payment(base, YUNNAN, family(1500))
+    legacy = dict(r.case.data)
+    del legacy["amounts"]
+    r.case = replace(r.case, data=legacy)
+    r(cs.record_review, officer(YUNNAN), D(2024, 9, 5), household=family(1800))
+    assert r.case.data["amounts"] == [
+        {"from": "2023-10-01", "amount": "900.00"},
+        {"from": "2024-10-01", "amount": "600.00"},
+    ]

@@ -1,4 +1,5 @@
-"""The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser) and ``/healthz``.
+"""The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser), ``/healthz`` and the
+iCalendar feeds at ``/calendar/{code}.ics`` (:mod:`core.api.calendar`).
 
 Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
 (``create_app(runtime=open_runtime())``). Nothing is loaded at import:
@@ -45,6 +46,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from core.api.cache import LRUCache
+from core.api.calendar import ics_endpoint
 from core.api.context import Context, ResultCache
 from core.api.errors import format_errors
 from core.api.schema import schema
@@ -259,6 +261,10 @@ def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            # Calendar apps subscribe by URL: the token may come as ?token= (see core.api.calendar).
+            Route(
+                "/calendar/{code}.ics", ics_endpoint(backend.base, backend.runtime), methods=["GET"]
+            ),
         ]
     )
     app.state.result_cache = results

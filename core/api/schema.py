@@ -134,6 +134,11 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Query", "localSettings"): PARAMETERS_ESTIMATE,
     ("Decision", "trace"): 40,
     **cases.LIST_SIZES,
+    **holidays.LIST_SIZES,
+    **reports.LIST_SIZES,
+    **payments.LIST_SIZES,
+    **calendar.LIST_SIZES,
+    **schedules.LIST_SIZES,
 }
 DEFAULT_LIST_SIZE = 20
 

@@ -358,6 +358,23 @@ def with_amount(
     return [*kept, {"from": start, "amount": amount}]
 
 
+def _history(case: Case) -> list[dict[str, Any]]:
+    """The case's amount history; a case confirmed before histories were kept starts with its
+    amount from ``benefitFrom`` (else payments would find no amount for its earlier months)."""
+    amounts = case.data.get("amounts")
+    if amounts:
+        return [dict(a) for a in amounts]
+    if case.data.get("amount") is not None and case.data.get("benefitFrom"):
+        return [{"from": _as_date(case.data["benefitFrom"]), "amount": case.data["amount"]}]
+    return []
+
+
+def _end_of_month_after(day: dt.date, months: int) -> dt.date:
+    """The last day of the month ``months`` after ``day``'s month ("在次月完成": by the end of
+    the next month for 1)."""
+    return first_of_next_month(add_months(day.replace(day=1), months)) - dt.timedelta(days=1)
+
+
 def amount_on(data: Mapping[str, Any], month: dt.date) -> Decimal | None:
     """The monthly amount payable for the month of ``month`` according to ``data.amounts``
     (None before the first entry or without amounts)."""
@@ -805,8 +822,8 @@ def record_review(
             outcome = "raise" if new > old else "lower"
         start = first_of_next_month(on)
         data.update(amount=new, amountFrom=start)
-        if new is not None:
-            data["amounts"] = with_amount(case.data.get("amounts", ()), start, new)
+        if new is not None and new != old:  # an unchanged amount adds no history entry
+            data["amounts"] = with_amount(_history(case), start, new)
             step.reasons.append(f"{new} yuan/month from {start.isoformat()}")
         data["membersCovered"] = list(decision.members_covered)
         inputs.update(outcome=outcome, amount=new)
@@ -1075,7 +1092,7 @@ def record_death(
         new, now_covered, status = _recompute(step, later, remaining, members[dead])
         if new is not None and now_covered is not None:
             data.update(amount=new, amountFrom=start, membersCovered=now_covered)
-            data["amounts"] = with_amount(case.data.get("amounts", ()), start, new)
+            data["amounts"] = with_amount(_history(case), start, new)
             step.reasons.append(
                 f"re-evaluated without {members[dead].name}: eligible, "
                 + (f"{old} → " if old is not None else "")
@@ -1101,7 +1118,7 @@ def record_death(
         )
         limit = step.value(P_HEAD_UPDATE)
         if was_head and limit is not None:
-            data["headChangeDue"] = add_months(on, int(limit))
+            data["headChangeDue"] = _end_of_month_after(on, int(limit))
             step.reasons.append(
                 f"head and account change due by {data['headChangeDue'].isoformat()}"
             )

@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, insert, select, true
+from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from core.auth import Action, User, authorize, require
@@ -65,9 +65,10 @@ from core.cases import (
 )
 from core.db.engine import read_unit, reading, write_unit
 from core.db.models import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
+from core.db.scope import within
 from core.errors import DoudiError, InvalidInput
 from core.household import Household, parse_household
-from core.jurisdictions import JurisdictionRegistry, Level
+from core.jurisdictions import JurisdictionRegistry
 from core.resolution import ResolvedPolicy
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
@@ -359,15 +360,7 @@ def read_case(
 
 def cases_within(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Cases at ``code`` or under it (by the stored county / prefecture / province)."""
-    j = registry.get(code)
-    if j.level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: CaseRow.province,
-        Level.PREFECTURE: CaseRow.prefecture,
-        Level.COUNTY: CaseRow.county,
-    }[j.level]
-    return column == j.code
+    return within(CaseRow, code, registry)
 
 
 def list_cases(

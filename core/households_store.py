@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -36,6 +36,7 @@ from core.auth import Action, User, authorize, require
 from core.cursors import decode_cursor, encode_cursor
 from core.db.engine import read_unit, reading, write_unit
 from core.db.models import DecisionRow, HouseholdRow, MemberRow, UserRow, utcnow
+from core.db.scope import within
 from core.errors import DoudiError, InvalidInput
 from core.household import (
     FieldError,
@@ -44,7 +45,7 @@ from core.household import (
     household_to_json,
     parse_household,
 )
-from core.jurisdictions import JurisdictionRegistry, Level
+from core.jurisdictions import JurisdictionRegistry
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20
@@ -416,15 +417,7 @@ def get_household(
 
 def _in_scope(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Households at ``code`` or under it (by the stored province / prefecture / county)."""
-    j = registry.get(code)
-    if j.level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: HouseholdRow.province,
-        Level.PREFECTURE: HouseholdRow.prefecture,
-        Level.COUNTY: HouseholdRow.county,
-    }[j.level]
-    return column == j.code
+    return within(HouseholdRow, code, registry)
 
 
 def list_households(

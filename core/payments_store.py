@@ -36,7 +36,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -48,10 +47,11 @@ from core.cases.machine import first_of_next_month
 from core.db.engine import reading, write_unit
 from core.db.models import CaseRow, HouseholdRow, UserRow, utcnow
 from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from core.db.scope import within
 from core.eligibility import trace_entry
 from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
-from core.jurisdictions import JurisdictionRegistry, Level
+from core.jurisdictions import JurisdictionRegistry
 from core.policy_service import today
 from core.resolution import ResolvedPolicy
 
@@ -168,15 +168,7 @@ class RunSummary:
 
 
 def _scope(table: Table, code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
-    j = registry.get(code)
-    if j.level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: table.c.province,
-        Level.PREFECTURE: table.c.prefecture,
-        Level.COUNTY: table.c.county,
-    }[j.level]
-    return column == j.code
+    return within(table.c, code, registry)
 
 
 def check_day(on: dt.date, what: str = "on") -> dt.date:

@@ -16,14 +16,15 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.auth import Action, User, authorize
 from core.cases_store import PolicySource
 from core.db.engine import reading
 from core.db.models import CaseEventRow, CaseRow, HouseholdRow
-from core.jurisdictions import JurisdictionRegistry, Level
+from core.db.scope import within
+from core.jurisdictions import JurisdictionRegistry
 from core.reports import (
     CaseFacts,
     EventFact,
@@ -48,15 +49,7 @@ _CHUNK = 500  # case ids per IN (...) list
 
 def in_scope(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Cases at jurisdiction ``code`` and under it."""
-    j = registry.get(code)
-    if j.level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: CaseRow.province,
-        Level.PREFECTURE: CaseRow.prefecture,
-        Level.COUNTY: CaseRow.county,
-    }[j.level]
-    return column == j.code
+    return within(CaseRow, code, registry)
 
 
 def _on() -> ColumnElement[str]:

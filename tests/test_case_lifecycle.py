@@ -447,3 +447,27 @@ def test_a_case_without_a_history_keeps_its_earlier_amount_when_reviewed(base):
         {"from": "2023-10-01", "amount": "900.00"},
         {"from": "2024-10-01", "amount": "600.00"},
     ]
+
+
+# -- the written refusal notice ------------------------------------------------------------------
+
+
+def test_the_refusal_notice_is_recorded_and_closes_its_deadline(base):
+    from core.schedules import case_deadlines
+    from core.workdays import default_calendar
+
+    r = to_publicity(base, NINGXIA)
+    r(cs.reject_case, approver(NINGXIA), AFTER, reasons=["income above the standard"])
+    calendar = default_calendar(base.holiday_tables)
+    notice_day = AFTER + dt.timedelta(days=1)
+    before = {d.kind: d for d in case_deadlines(r.case, base.resolve, calendar, notice_day)}
+    assert not before["refusal_notice"].done
+    with pytest.raises(cs.WrongLevel):  # village clerks do not give the notice
+        r(cs.record_refusal_notice, clerk(NINGXIA), notice_day)
+    case = r(cs.record_refusal_notice, officer(NINGXIA), notice_day, note="delivered in person")
+    assert case.state is CaseState.REJECTED
+    assert case.data["refusalNotice"]["on"] == notice_day.isoformat()
+    after = {d.kind: d for d in case_deadlines(case, base.resolve, calendar, notice_day)}
+    assert after["refusal_notice"].done and after["refusal_notice"].done_on == notice_day
+    with pytest.raises(cs.InvalidTransition):  # once
+        r(cs.record_refusal_notice, officer(NINGXIA), notice_day)

@@ -650,6 +650,22 @@ class CaseMutation:
         )  # fmt: skip
 
     @strawberry.mutation(
+        description="The written notice of a refusal (不予确认书面告知) was given; the case "
+        "stays rejected (township officers and county approvers)."
+    )
+    async def record_refusal_notice(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: int,
+        note: str = "",
+        on: dt.date | None = None,
+    ) -> CasePayload:
+        return await transition(
+            info.context, id, expected_version, "record_refusal_notice", on, None, note=note
+        )
+
+    @strawberry.mutation(
         description="The county's spot-check of a township confirmation (overturned: exit, "
         "found ineligible) or of a tekun file before confirmation; reasons when overturned."
     )

@@ -747,6 +747,24 @@ def reject_case(
     return step.done("reject_case", S.REJECTED, data, {"reasons": why})
 
 
+def record_refusal_notice(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+) -> Transition:
+    """The written notice of a refusal (不予确认书面告知) was given to the applicant, within
+    ``dibao.approval.refusal_notice_working_days`` of the decision; the case stays rejected."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_refusal_notice", (S.REJECTED,), ("dibao", "tekun"))
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a refusal notice")
+    if case.data.get("refusalNotice"):
+        raise InvalidTransition("the refusal notice of this case is already recorded")
+    decided = case.data.get("decision", {}).get("on")
+    if decided is not None and on < _as_date(decided):
+        raise InvalidInput(f"on: the notice cannot precede the refusal of {decided}")
+    step.reasons.append("written refusal notice given")
+    data = _data(case, refusalNotice={"on": on, "note": note})
+    return step.done("record_refusal_notice", S.REJECTED, data, {"note": note})
+
+
 def record_spot_check(
     case: Case,
     actor: User,
@@ -1307,6 +1325,7 @@ ACTIONS = {
         record_objection,
         confirm_case,
         reject_case,
+        record_refusal_notice,
         record_spot_check,
         record_review,
         start_phase_out,
@@ -1343,6 +1362,7 @@ __all__ = [
     "record_investigation",
     "record_objection",
     "record_paperwork",
+    "record_refusal_notice",
     "record_review",
     "record_self_care",
     "record_spot_check",

@@ -73,7 +73,9 @@ from core.resolution import ResolvedPolicy
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
 HEAD_ID = 1  # the one row of case_audit_head
-NEEDS_HOUSEHOLD = frozenset({"record_review", "confirm_case", "record_death", "record_head_change"})
+NEEDS_HOUSEHOLD = frozenset(
+    {"record_review", "confirm_case", "record_death", "record_paperwork", "record_head_change"}
+)
 
 
 class PolicySource(Protocol):

@@ -84,6 +84,7 @@ ARG_TYPES = {
     "phaseOutMonths": "Int",
     "months": "Int!",
     "idNumber": "String!",
+    "dateOfDeath": "Date",
 }
 OVERRIDES = {
     ("exitCase", "reason"): "ExitReason!",
@@ -670,7 +671,13 @@ def test_a_death_is_of_a_member_of_the_stored_household(world: World) -> None:
     case = f("recordDeath", clerk, idNumber=f" {spouse.lower()}", on="2024-03-05")
     assert case["state"] == "active" and "headChangeRequired" not in case["data"]
     assert case["data"]["deaths"] == [
-        {"on": "2024-03-05", "idNumber": spouse, "head": False, "covered": True}
+        {
+            "on": "2024-03-05",
+            "recordedOn": "2024-03-05",
+            "idNumber": spouse,
+            "head": False,
+            "covered": True,
+        }
     ]
     assert f.refused_code("recordDeath", clerk, idNumber=spouse) == "INVALID_TRANSITION"
     case = f("recordDeath", clerk, idNumber=head, on="2024-04-05")  # the head, per the household
@@ -739,3 +746,67 @@ def test_a_second_open_application_is_a_duplicate(world: World) -> None:
         "rejectCase", officer, reasons=["撤回"], on=d(DAY0, 2)
     )  # the township decides here  # closed: may apply again
     w.submit(clerk, hid)
+
+
+def test_a_death_reported_late_counts_from_the_day_of_death(world: World) -> None:
+    w = world
+    w.standard(YUNNAN)
+    clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
+    hid = w.household(YUNNAN, clerk)
+    f = w.submit(clerk, hid)
+    f.to_publicity(officer)
+    f("confirmCase", officer, on=d(AFTER))
+    _head, spouse = f.case["data"]["membersCovered"]
+    [e] = f.refused(
+        "recordDeath", clerk, idNumber=spouse, dateOfDeath="2024-03-06", on="2024-03-05"
+    )
+    assert (e["code"], e["field"]) == ("INVALID_INPUT", "dateOfDeath")
+    case = f("recordDeath", clerk, idNumber=spouse, dateOfDeath="2024-01-10", on="2024-03-05")
+    assert case["state"] == "active"
+    assert case["data"]["deaths"][-1]["on"] == "2024-01-10"
+    assert case["data"]["deaths"][-1]["recordedOn"] == "2024-03-05"
+    # the amount changes from the month after the death; February and March are to be checked
+    assert case["data"]["adjustFrom"] == "2024-02-01"
+    assert case["data"]["overpaidFrom"] == "2024-02-01"
+    # the head alone earns above the standard: paid unchanged until the re-check, which counts
+    # from the death (dibao.death.recheck_within_months: 3)
+    assert case["data"]["recheckBy"] == "2024-04-10"
+
+
+def test_a_near_relative_outside_the_catalog_vocabulary_is_refused(world: World) -> None:
+    w = world
+    clerk = w.token("village_clerk", SHANXI)
+    hid = w.household(SHANXI, clerk)
+    for word in ("Parent", "父母", "friend"):
+        case, errors = w.call(
+            "submitApplication",
+            clerk,
+            householdId=hid,
+            program="dibao",
+            on=d(DAY0),
+            nearRelatives=[{"userId": 1, "relation": word}],
+        )
+        assert case is None
+        assert [(e["code"], e["field"]) for e in errors] == [("INVALID_INPUT", "nearRelatives")]
+
+
+def test_text_with_a_nul_character_is_refused_before_anything_runs(world: World) -> None:
+    """PostgreSQL keeps no U+0000 in text or JSONB: refused up front, on both backends."""
+    w = world
+    clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
+    hid = w.household(YUNNAN, clerk)
+    f = w.submit(clerk, hid)
+    mutation = """mutation($id: ID!, $v: Int!, $names: [String!]!) {
+        recordInvestigation(id: $id, expectedVersion: $v, investigators: $names) {
+        case { version } userErrors { code } } }"""
+    variables = {"id": f.id, "v": 1, "names": ["甲\u0000", "乙"]}
+    response = w.api._runner.run(
+        w.api._client.post(
+            "/graphql",
+            json={"query": mutation, "variables": variables},
+            headers={"Authorization": f"Bearer {officer}"},
+        )
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert len(w.history(f.id, officer)) == 1  # nothing written

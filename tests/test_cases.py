@@ -139,7 +139,10 @@ class Runner:
         self.household = household
 
     def __call__(self, step: Step, actor: User, on: dt.date, **kw: Any) -> Case:
-        if step in (cs.confirm_case, cs.record_death) and "household" not in kw:
+        if (
+            step in (cs.confirm_case, cs.record_death, cs.record_paperwork)
+            and "household" not in kw
+        ):
             if self.household is None:
                 self.household = eligible(self.base, self.case.county, self.case.program)
             kw["household"] = self.household
@@ -425,8 +428,13 @@ def test_recusal_of_a_near_relative_and_county_visit_of_a_filed_case(base):
         r(cs.confirm_case, relative, AFTER)
     with pytest.raises(cs.CountyVisitRequired):
         r(cs.confirm_case, officer(YUNNAN), AFTER)
-    with pytest.raises(cs.InvalidTransition):  # the visit comes before publicity
-        r(cs.record_investigation, approver(YUNNAN), AFTER, investigators=["丙", "丁"])
+    # a township visit during publicity is not recorded (an objection reopens the investigation)
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.record_investigation, officer(YUNNAN), AFTER, investigators=["甲", "乙"])
+    # the county's own visit may still come during publicity; then the township confirms
+    r(cs.record_investigation, approver(YUNNAN), AFTER, investigators=["丙", "丁"])
+    assert r.case.state is CaseState.IN_PUBLICITY and r.case.data["countyHomeVisit"] is True
+    assert r(cs.confirm_case, officer(YUNNAN), AFTER).state is CaseState.ACTIVE
 
 
 def test_county_visit_then_township_confirms_a_filed_case(base):

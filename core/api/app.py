@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from threading import Lock
 
@@ -145,6 +146,35 @@ class Backend:
         return current_policy(runtime)
 
 
+_NUL_ESCAPE = re.compile(rb"(?<!\\)\\u0000", re.IGNORECASE)
+
+
+async def _carries_nul(request: Request) -> bool:
+    """Whether the request's text holds U+0000: PostgreSQL stores no NUL in text or JSONB, so
+    such input is refused up front (the same on SQLite) rather than failing inside a write."""
+    if "\x00" in request.url.query or "%00" in request.url.query:
+        return True
+    if request.method != "POST":
+        return False
+    body = await request.body()  # kept on the request for strawberry to read again
+    return b"\x00" in body or _NUL_ESCAPE.search(body) is not None
+
+
+def _nul_refused() -> Response:
+    return JSONResponse(
+        {
+            "data": None,
+            "errors": [
+                {
+                    "message": "text may not contain the NUL character (U+0000)",
+                    "extensions": {"code": "BAD_USER_INPUT"},
+                }
+            ],
+        },
+        status_code=400,
+    )
+
+
 class DoudiGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with doudi's context and a response cache in front."""
 
@@ -170,6 +200,9 @@ class DoudiGraphQL(GraphQL[Context, None]):
             await _unavailable(exc)(scope, receive, send)
             return
         scope[_BASE_KEY] = base  # the one policy of this request (see get_context)
+        if await _carries_nul(request):
+            await _nul_refused()(scope, receive, send)
+            return
         key: ResponseKey | None = None
         # Credentials make a request private: never answered from the cache nor stored in it.
         if request.method == "POST" and "authorization" not in request.headers:

@@ -759,10 +759,12 @@ class CaseMutation:
 
     @strawberry.mutation(
         description="A member of the stored household died (idNumber; NOT_FOUND unless a "
-        "member): the household is evaluated again without them and the new amount applies "
-        "from the next month (not eligible or undecided: paid unchanged until the re-check, "
-        "recheckBy); the head died: headChangeRequired (due by headChangeDue where the policy "
-        "sets it); nobody covered left: the case exits (tekun: when the person it covers died)."
+        "member) on dateOfDeath (default: the household's dateOfDeath for them, else the day "
+        "recorded): the household is evaluated again without them and the new amount applies "
+        "from the month after the death (months paid since are flagged: overpaidFrom; not "
+        "eligible or undecided: paid unchanged until the re-check, recheckBy); the head died: "
+        "headChangeRequired (due by headChangeDue where the policy sets it); nobody covered "
+        "left alive: the case exits (tekun: when the person it covers died)."
     )
     async def record_death(
         self,
@@ -770,11 +772,13 @@ class CaseMutation:
         id: strawberry.ID,
         expected_version: int,
         id_number: str,
+        date_of_death: dt.date | None = None,
         on: dt.date | None = None,
     ) -> CasePayload:
         return await transition(
-            info.context, id, expected_version, "record_death", on, id_number=id_number
-        )
+            info.context, id, expected_version, "record_death", on,
+            {"INVALID_INPUT": "dateOfDeath"}, id_number=id_number, date_of_death=date_of_death,
+        )  # fmt: skip
 
     @strawberry.mutation(
         description="After the head died (headChangeRequired): the stored household now names "

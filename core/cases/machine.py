@@ -430,6 +430,14 @@ def open_case(
     if program not in PROGRAMS:
         raise InvalidInput(f"unknown case program '{program}'; one of {', '.join(PROGRAMS)}")
     nr = [{"userId": int(r["userId"]), "relation": str(r["relation"])} for r in near_relatives]
+    vocabulary = policy.get(P_NR_RELATIONS).spec.choices or ()
+    for i, r in enumerate(nr):
+        if vocabulary and r["relation"] not in vocabulary:
+            # an unknown word must not silently switch off recusal and filing
+            raise InvalidInput(
+                f"nearRelatives[{i}].relation: '{r['relation']}' is not a relation of "
+                f"{P_NR_RELATIONS}; one of {', '.join(vocabulary)}"
+            )
     blank = Case(case_id, household_id, program, policy.jurisdiction.code, S.ACCEPTED, 0, {})
     step = _Step(blank, actor, policy, on)
     step.check_actor((Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER), "accepting an application")
@@ -476,8 +484,19 @@ def record_investigation(
     cases). Another visit after the first (e.g. the county's) keeps the state.
     """
     step = _Step(case, actor, policy, on)
-    step.expect("record_investigation", (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED), PROGRAMS)
+    step.expect(
+        "record_investigation",
+        (S.ACCEPTED, S.INVESTIGATED, S.FIRST_REVIEWED, S.IN_PUBLICITY),
+        PROGRAMS,
+    )
     step.check_actor(VISITORS, "a home visit")
+    if case.state is S.IN_PUBLICITY and actor.role is not Role.COUNTY_APPROVER:
+        # during publicity only the county's own visit (of a filed case) is recorded; otherwise
+        # a filed case whose county visit came late could never be confirmed
+        raise InvalidTransition(
+            "during publicity only the county's home visit is recorded; an objection reopens "
+            "the investigation"
+        )
     names = _investigators(step, investigators)
     by_county = actor.role is Role.COUNTY_APPROVER
     visit = {"on": on, "investigators": names, "findings": findings, "byCounty": by_county}
@@ -738,7 +757,7 @@ def reject_case(
 ) -> Transition:
     """Refuse (不予确认) at the confirming level, with reasons."""
     step = _Step(case, actor, policy, on)
-    step.expect("reject_case", BEFORE_DECISION, PROGRAMS)
+    step.expect("reject_case", (*BEFORE_DECISION, S.ASSISTED), PROGRAMS)
     level = _confirming_level(step)
     step.check_actor((LEVEL_ROLE[level],), f"rejecting this {case.program} case")
     why = _reasons(reasons, "a rejection")
@@ -1048,9 +1067,13 @@ def record_death(
     *,
     id_number: str,
     household: Household,
+    date_of_death: dt.date | None = None,
 ) -> Transition:
-    """A member of the case's ``household`` died on ``on`` (``id_number``, any spacing or case
-    of the check letter; NOT_FOUND unless a member).
+    """A member of the case's ``household`` died (``id_number``, any spacing or case of the
+    check letter; NOT_FOUND unless a member), recorded on ``on``. The day of death is
+    ``date_of_death``, else the member's ``dateOfDeath`` in the household, else ``on``; it
+    cannot be after ``on``. Everything counts from the day of death: a death reported late
+    adjusts from the month after it and the months paid since are flagged (``overpaidFrom``).
 
     Nobody covered left → exit (death) from the next month; a tekun case covers its person: it
     exits when that person dies, and only then. Otherwise the household is evaluated again on
@@ -1074,34 +1097,56 @@ def record_death(
         raise MemberNotFound(f"idNumber: {dead} is not a member of the case's household")
     if any(ric.compact(d["idNumber"]) == dead for d in case.data.get("deaths", [])):
         raise InvalidTransition(f"the death of {dead} is already recorded")
+    died = date_of_death or members[dead].date_of_death or on
+    if died > on:
+        raise InvalidInput(
+            f"dateOfDeath: {died.isoformat()} is after the day it is recorded ({on.isoformat()})"
+        )
     was_head = members[dead].relation is Relation.HEAD
     account = household.payment_account
     held_account = account is not None and account.holder_id_number == dead
     covered = [ric.compact(m) for m in case.data.get("membersCovered", [])]
     was_covered = dead in covered
     remaining = [m for m in covered if m != dead]
+    # covered members the household itself shows dead by then (their deaths not yet recorded)
+    alive = [
+        m
+        for m in remaining
+        if m not in members or members[m].date_of_death is None or members[m].date_of_death > died  # type: ignore[operator]
+    ]
     deaths = [
         *case.data.get("deaths", []),
-        {"on": on, "idNumber": dead, "head": was_head, "covered": was_covered},
+        {"on": died, "recordedOn": on, "idNumber": dead, "head": was_head, "covered": was_covered},
     ]
     data = _data(case, deaths=deaths, membersCovered=remaining)
-    inputs: dict[str, Any] = {"idNumber": dead, "wasHead": was_head, "wasCovered": was_covered}
-    if (case.program == "tekun" and was_covered) or not remaining:
-        data["exit"] = {"on": on, "reason": ExitReason.DEATH, "lastMonth": month_key(on)}
+    inputs: dict[str, Any] = {
+        "idNumber": dead,
+        "dateOfDeath": died,
+        "wasHead": was_head,
+        "wasCovered": was_covered,
+    }
+    start = first_of_next_month(died)
+    if month_key(on) >= month_key(start):
+        data["overpaidFrom"] = start
         step.reasons.append(
-            "the person the case covers died: the case exits from the next month"
+            f"the death on {died.isoformat()} was recorded on {on.isoformat()}: the months "
+            f"from {month_key(start)} paid at the old amount are to be checked and recovered"
+        )
+    if (case.program == "tekun" and was_covered) or not alive:
+        data["exit"] = {"on": on, "reason": ExitReason.DEATH, "lastMonth": month_key(died)}
+        step.reasons.append(
+            "the person the case covers died: the case exits from the month after the death"
             if case.program == "tekun" and was_covered
-            else "nobody covered is left: the case exits from the next month"
+            else "nobody covered is left alive: the case exits from the month after the death"
         )
         return step.done("record_death", S.EXITED, data, inputs)
     if not was_covered:
         step.reasons.append("a member not covered by the case died")
-    start = first_of_next_month(on)
     data["adjustFrom"] = start
     months = step.value(P_DEATH_RECHECK)
     if months:
-        data["recheckBy"] = add_months(on, int(months))
-    later = _without_the_dead(household, {**_deaths(case, household), dead: on})
+        data["recheckBy"] = add_months(died, int(months))
+    later = _without_the_dead(household, {**_deaths(case, household), dead: died})
     old = case.data.get("amount")
     if case.state is S.PHASING_OUT:
         new, status = None, "not_recomputed"
@@ -1136,7 +1181,7 @@ def record_death(
         )
         limit = step.value(P_HEAD_UPDATE)
         if was_head and limit is not None:
-            data["headChangeDue"] = _end_of_month_after(on, int(limit))
+            data["headChangeDue"] = _end_of_month_after(died, int(limit))
             step.reasons.append(
                 f"head and account change due by {data['headChangeDue'].isoformat()}"
             )
@@ -1302,16 +1347,35 @@ def assist_first(
 
 
 def record_paperwork(
-    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household: Household | None = None,
+    note: str = "",
 ) -> Transition:
-    """The paperwork after assistance first, signed at the level graded by the amount."""
+    """The paperwork after assistance first (补齐手续), signed at the level graded by the amount.
+
+    The eligibility engine decides the household as for any grant: one it does not find
+    eligible, or an amount above the engine's, is refused (NOT_ELIGIBLE, AMOUNT_TOO_HIGH) and
+    the approver rejects the case with reasons (the assistance given is then to be recovered).
+    """
     step = _Step(case, actor, policy, on)
     step.expect("record_paperwork", (S.ASSISTED,), ("temporary",))
     level = _confirming_level(step)
     step.check_actor((LEVEL_ROLE[level],), "the paperwork of this assistance")
+    decision = _decide(step, household)
+    given = Decimal(str(case.data["amount"]))
+    if decision.one_off_amount is not None and given > decision.one_off_amount:
+        raise AmountTooHigh(
+            f"{given} yuan was given; the eligibility engine allows {decision.one_off_amount} "
+            "yuan: reject the case with reasons and recover the difference"
+        )
     data = _data(case, paperworkDue=False, decision={"on": on, "level": level, "by": actor.id})
     step.reasons.append("paperwork completed")
-    return step.done("record_paperwork", S.GRANTED, data, {"note": note, "level": level})
+    inputs = {"note": note, "level": level, "decision": {"status": decision.status}}
+    return step.done("record_paperwork", S.GRANTED, data, inputs)
 
 
 ACTIONS = {

@@ -136,8 +136,23 @@ def previous_month(today: dt.date) -> dt.date:
     return add_months(today.replace(day=1), -1)
 
 
+# Dates a report deadline can be asked about (month arithmetic near 0001 or 9999 overflows).
+FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2199, 12, 31)
+
+
+def _in_range(start: dt.date, end: dt.date) -> None:
+    for name, day in (("from", start), ("to", end)):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                f"{name}: {day.isoformat()} is out of range "
+                f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
+            )
+
+
 def check_window(start: dt.date, end: dt.date) -> None:
-    """INVALID_INPUT unless ``start <= end`` and the window is at most MAX_WINDOW_DAYS long."""
+    """INVALID_INPUT unless both days lie between FIRST_DAY and LAST_DAY, ``start <= end`` and
+    the window is at most MAX_WINDOW_DAYS long."""
+    _in_range(start, end)
     if end < start:
         raise InvalidInput(f"to: {end.isoformat()} is before from: {start.isoformat()}")
     if (end - start).days + 1 > MAX_WINDOW_DAYS:
@@ -238,6 +253,7 @@ def report_deadlines(
       effect (its own from/until) and nowhere else; a value that a layer starts later than
       ``policy.as_of`` is not seen.
     """
+    _in_range(start, end)
     if end < start:
         raise InvalidInput(f"to: {end.isoformat()} is before from: {start.isoformat()}")
     at = policy_at or _fixed(policy)

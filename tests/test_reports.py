@@ -126,6 +126,12 @@ def test_the_window_is_inclusive_and_checked(base):
     with pytest.raises(InvalidInput, match="at most"):
         check_window(D(2020, 1, 1), D(2020, 1, 1) + dt.timedelta(days=MAX_WINDOW_DAYS))
     check_window(D(2020, 1, 1), D(2020, 1, 1) + dt.timedelta(days=MAX_WINDOW_DAYS - 1))
+    # dates at the ends of the calendar are refused, never an overflow inside month arithmetic
+    for start, end in ((D(9999, 12, 1), D(9999, 12, 31)), (D(1, 1, 1), D(1, 1, 31))):
+        with pytest.raises(InvalidInput, match="out of range"):
+            deadlines(base, YANGQUAN_CITY, start, end)
+        with pytest.raises(InvalidInput, match="out of range"):
+            check_window(start, end)
 
 
 def test_policy_at_must_answer_for_the_same_jurisdiction(base):

@@ -316,12 +316,32 @@ def _name(registry: JurisdictionRegistry, code: str) -> str:
 # -- case items --------------------------------------------------------------------------------
 
 
+def _carried(
+    due: dt.date, overdue: bool, start: dt.date, end: dt.date, carry_to: dt.date | None
+) -> tuple[dt.date, str] | None:
+    """Where an item shows: on its due date inside the window; an open overdue item due before
+    the window is carried to ``carry_to`` (today, within the window) so that it is not lost
+    from sight; else nowhere (None). Also the note saying it was carried."""
+    if start <= due <= end:
+        return due, ""
+    if overdue and due < start and carry_to is not None:
+        return carry_to, f"due {due.isoformat()}, overdue: shown on {carry_to.isoformat()}"
+    return None
+
+
 def deadline_entry(
-    d: Deadline, county: Jurisdiction, start: dt.date, end: dt.date
+    d: Deadline,
+    county: Jurisdiction,
+    start: dt.date,
+    end: dt.date,
+    carry_to: dt.date | None = None,
 ) -> CalendarEntry | None:
-    """The entry of an open deadline due in [start, end] (None otherwise: done, no due date, or
-    outside the window)."""
-    if d.done or d.due_date is None or not start <= d.due_date <= end:
+    """The entry of an open deadline due in [start, end], or overdue and carried to
+    ``carry_to`` (None otherwise: done, no due date, or outside the window)."""
+    if d.done or d.due_date is None:
+        return None
+    shown = _carried(d.due_date, d.overdue, start, end, carry_to)
+    if shown is None:
         return None
     program_zh = PROGRAM_ZH.get(d.program, d.program)
     title, title_zh = _marked(
@@ -330,7 +350,7 @@ def deadline_entry(
         provisional=d.provisional,
         overdue=d.overdue,
     )
-    note = d.note
+    note = "; ".join(x for x in (shown[1], d.note) if x)
     if d.provisional and "provisional" not in note:
         extra = _provisional_note(d.uncovered_years)
         note = f"{note}; {extra}" if note else extra
@@ -340,7 +360,7 @@ def deadline_entry(
         subkind=d.kind,
         title=title,
         title_zh=title_zh,
-        start=d.due_date,
+        start=shown[0],
         provisional=d.provisional,
         uncovered_years=tuple(d.uncovered_years),
         overdue=d.overdue,
@@ -355,10 +375,16 @@ def deadline_entry(
 
 
 def review_entry(
-    r: ReviewDue, county: Jurisdiction, start: dt.date, end: dt.date
+    r: ReviewDue,
+    county: Jurisdiction,
+    start: dt.date,
+    end: dt.date,
+    carry_to: dt.date | None = None,
 ) -> CalendarEntry | None:
-    """The entry of a review due in [start, end] (None outside the window)."""
-    if not start <= r.due_date <= end:
+    """The entry of a review due in [start, end], or overdue and carried to ``carry_to`` (None
+    otherwise)."""
+    shown = _carried(r.due_date, r.overdue, start, end, carry_to)
+    if shown is None:
         return None
     program_zh = PROGRAM_ZH.get(r.program, r.program)
     title, title_zh = _marked(
@@ -367,14 +393,15 @@ def review_entry(
         provisional=False,
         overdue=r.overdue,
     )
-    note = "; ".join(x for x in (f"from the {r.basis}" if r.basis else "", r.note) if x)
+    basis = f"from the {r.basis}" if r.basis else ""
+    note = "; ".join(x for x in (shown[1], basis, r.note) if x)
     return CalendarEntry(
         uid=_uid("case", r.case_id, "review", r.kind, r.basis_date),
         kind=REVIEW,
         subkind=r.kind,
         title=title,
         title_zh=title_zh,
-        start=r.due_date,
+        start=shown[0],
         overdue=r.overdue,
         case_id=r.case_id,
         program=r.program,
@@ -584,8 +611,9 @@ def build_calendar(
 ) -> Calendar:
     """The calendar of ``code`` for [start, end]: the case items given (``case_counties``: the
     county of each case id) and the policy items at or under ``code``, sorted by date (then
-    kind). Items outside the window and done deadlines are left out; an item given twice (same
-    uid) is kept once."""
+    kind). Done deadlines and items outside the window are left out, except open overdue case
+    items due before it when the window holds ``as_of``: they show on ``as_of``, saying when
+    they were due; an item given twice (same uid) is kept once."""
     check_window(start, end)
     registry = base.registry
     where = registry.get(code)
@@ -601,13 +629,15 @@ def build_calendar(
             j = places[c] = registry.get(c)
         return j
 
+    # open overdue work due before the window shows on today, in the window holding today
+    carry_to = as_of if start <= as_of <= end else None
     entries: list[CalendarEntry] = []
     for d in deadlines:
-        e = deadline_entry(d, county_of(d.case_id), start, end)
+        e = deadline_entry(d, county_of(d.case_id), start, end, carry_to)
         if e is not None:
             entries.append(e)
     for r in reviews:
-        e = review_entry(r, county_of(r.case_id), start, end)
+        e = review_entry(r, county_of(r.case_id), start, end, carry_to)
         if e is not None:
             entries.append(e)
     entries.extend(repayment_entries(base, repayments, start, end))

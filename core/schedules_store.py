@@ -230,7 +230,7 @@ def calendar_items(
     as_of: dt.date,
 ) -> CalendarItems:
     """The open case deadlines and the due reviews of the cases at ``code`` and under it due
-    in [start, end], for calendars."""
+    in [start, end], and those due earlier and overdue on ``as_of``, for calendars."""
     registry = base.registry
     where = registry.get(code)
     authorize(user, Action.READ_HOUSEHOLDS, where.code, registry)
@@ -243,11 +243,12 @@ def calendar_items(
         rejected_since=start - dt.timedelta(days=REJECTED_LOOKBACK_DAYS),
     )
     planner = Planner.for_base(base, as_of, calendar)
-    first = start.toordinal()
+    first, today_ord = start.toordinal(), as_of.toordinal()
     deadlines: list[Deadline] = []
     reviews: list[ReviewDue] = []
     for item in _sorted(planner.plan(rows, until=end)):
-        if item[1] is None or item[1] < first:
+        # plan() gives open items only: one due before the window is kept if overdue by now
+        if item[1] is None or (item[1] < first and item[1] >= today_ord):
             continue
         if item[4].category == "deadline":
             deadlines.append(planner.deadline(item))

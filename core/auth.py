@@ -193,28 +193,39 @@ def create_user(
     return _user(row), token
 
 
-def issue_token(session: Session, name: str) -> str:
-    """A new token for an existing, active user (their other tokens stay valid)."""
+FULL = "full"  # a token for everything its user may do
+CALENDAR = "calendar"  # a token that opens only the user's calendar feeds (/calendar/CODE.ics)
+TOKEN_SCOPES = (FULL, CALENDAR)
+
+
+def issue_token(session: Session, name: str, scope: str = FULL) -> str:
+    """A new token for an existing, active user (their other tokens stay valid). A ``calendar``
+    token opens only the user's ``.ics`` feeds: it is the one to put in a subscription URL,
+    which calendar apps store and send to their servers."""
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
     token = new_token()
     with write_unit(session):
         row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.active))
         if row is None:
             raise InvalidInput(f"no active user named '{name}'")
-        session.add(TokenRow(user_id=row.id, token_hash=hash_token(token)))
+        session.add(TokenRow(user_id=row.id, token_hash=hash_token(token), scope=scope))
     return token
 
 
-def revoke_tokens(session: Session, name: str) -> int:
-    """Revoke every token of user ``name``; returns how many were valid."""
+def revoke_tokens(session: Session, name: str, scope: str | None = None) -> int:
+    """Revoke every token of user ``name`` (only those of ``scope`` if given); returns how many
+    were valid."""
+    if scope is not None and scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
     with write_unit(session):
         user_id = session.scalar(select(UserRow.id).where(UserRow.name == name))
         if user_id is None:
             raise InvalidInput(f"no user named '{name}'")
-        result = session.execute(
-            update(TokenRow)
-            .where(TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        which = [TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None)]
+        if scope is not None:
+            which.append(TokenRow.scope == scope)
+        result = session.execute(update(TokenRow).where(*which).values(revoked_at=utcnow()))
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -233,22 +244,33 @@ def list_users(session: Session) -> list[User]:
         return [_user(r) for r in rows]
 
 
-def authenticate(session: Session, token: str | None) -> User:
-    """The active user holding ``token``; :class:`Unauthenticated` if none."""
+def authenticate(session: Session, token: str | None, *, scopes: tuple[str, ...] = (FULL,)) -> User:
+    """The active user holding ``token``, if its scope is one of ``scopes`` (by default only
+    full tokens: a calendar token opens nothing but the feeds); :class:`Unauthenticated` if
+    none."""
     if not token:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     with reading(session):
-        row = session.scalar(
-            select(UserRow)
+        found = session.execute(
+            select(UserRow, TokenRow.scope)
             .join(TokenRow, TokenRow.user_id == UserRow.id)
             .where(
                 TokenRow.token_hash == hash_token(token),
                 TokenRow.revoked_at.is_(None),
                 UserRow.active,
             )
-        )
-    if row is None:
+        ).first()
+    if found is None:
         raise Unauthenticated("the token is not valid (unknown, revoked, or its user disabled)")
+    row, scope = found
+    if scope not in scopes:
+        raise Unauthenticated(
+            "this is a calendar token: it only opens the calendar feeds (/calendar/CODE.ics)"
+            if scope == CALENDAR
+            else "a full token is not accepted in a URL (calendar apps keep and share feed URLs): "
+            "issue a calendar token (`doudi users token NAME --calendar`, or the "
+            "createCalendarToken mutation) or send the token as 'Authorization: Bearer <token>'"
+        )
     return _user(row)
 
 
@@ -289,7 +311,10 @@ def require(user: User | None, action: Action) -> User:
 
 
 __all__ = [
+    "CALENDAR",
+    "FULL",
     "PERMISSIONS",
+    "TOKEN_SCOPES",
     "Action",
     "Forbidden",
     "Role",

@@ -658,29 +658,41 @@ def users_list(as_json: bool) -> None:
 
 @users.command("token")
 @click.argument("name")
+@click.option(
+    "--calendar",
+    "calendar_only",
+    is_flag=True,
+    help="A token that opens only the user's calendar feeds (/calendar/CODE.ics?token=...): "
+    "the one to give a calendar app.",
+)
 @json_option
-def users_token(name: str, as_json: bool) -> None:
+def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
     """Issue a new token for user NAME (their other tokens stay valid)."""
-    from core.auth import issue_token
+    from core.auth import CALENDAR, FULL, issue_token
 
+    scope = CALENDAR if calendar_only else FULL
     with _runtime(create=False) as runtime, runtime.sessions() as session:
-        token = issue_token(session, name)
+        token = issue_token(session, name, scope)
     if as_json:
-        emit_json({"name": name, "token": token})
+        emit_json({"name": name, "token": token, "scope": scope})
         return
-    click.echo(f"new token for {name}")
+    click.echo(f"new {'calendar ' if calendar_only else ''}token for {name}")
     _show_token(token)
+    if calendar_only:
+        click.echo("subscribe to: http://HOST:PORT/calendar/CODE.ics?token=<this token>")
 
 
 @users.command("revoke")
 @click.argument("name")
-def users_revoke(name: str) -> None:
-    """Revoke every token of user NAME."""
-    from core.auth import revoke_tokens
+@click.option("--calendar", "calendar_only", is_flag=True, help="Revoke only the calendar tokens.")
+def users_revoke(name: str, calendar_only: bool) -> None:
+    """Revoke every token of user NAME (or only their calendar tokens)."""
+    from core.auth import CALENDAR, revoke_tokens
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
-        n = revoke_tokens(session, name)
-    click.echo(f"revoked {n} token{'s' if n != 1 else ''} of {name}")
+        n = revoke_tokens(session, name, CALENDAR if calendar_only else None)
+    what = "calendar token" if calendar_only else "token"
+    click.echo(f"revoked {n} {what}{'s' if n != 1 else ''} of {name}")
 
 
 # -- policy ------------------------------------------------------------------------------------

@@ -32,8 +32,20 @@ from starlette.responses import PlainTextResponse, Response
 
 from core import calendar_feed as feed
 from core.api.context import Context
-from core.api.types import Info, Jurisdiction, Source, TraceEntry
-from core.auth import Action, Forbidden, Unauthenticated, User, authorize
+from core.api.records import user_errors
+from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError
+from core.auth import (
+    CALENDAR,
+    FULL,
+    Action,
+    Forbidden,
+    Unauthenticated,
+    User,
+    authenticate,
+    authorize,
+    bearer_token,
+    issue_token,
+)
 from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 from core.policy_service import PolicyBase, today
@@ -319,7 +331,27 @@ class CalendarQuery:
 
 @strawberry.type
 class CalendarMutation:
-    pass
+    @strawberry.mutation(
+        description="A new calendar token for yourself (token required): it opens only your "
+        "calendar feeds, /calendar/{code}.ics?token=..., so a subscription URL kept by a "
+        "calendar app cannot act on cases or payments. Shown once; `doudi users revoke NAME "
+        "--calendar` revokes them."
+    )
+    async def create_calendar_token(self, info: Info) -> CalendarTokenPayload:
+        context = info.context
+        context.mark_private()
+        try:
+            user = await context.user()
+            token = await context.in_session(lambda s: issue_token(s, user.name, CALENDAR))
+        except DoudiError as exc:
+            return CalendarTokenPayload(token=None, user_errors=user_errors(exc))
+        return CalendarTokenPayload(token=token, user_errors=[])
+
+
+@strawberry.type(description="A calendar token (shown once), or userErrors.")
+class CalendarTokenPayload:
+    token: str | None
+    user_errors: list[UserError]
 
 
 # -- the iCalendar feed --------------------------------------------------------------------------
@@ -341,12 +373,13 @@ def _error_response(exc: DoudiError) -> Response:
     return PlainTextResponse(f"{exc.message}\n", status_code=status, headers=headers)
 
 
-def _token(request: Request) -> str | None:
+def _token(request: Request) -> tuple[str | None, tuple[str, ...]]:
+    """The request's token and the scopes it may have: a header may carry any token; a URL
+    (``?token=``, what calendar apps store and pass around) only a calendar token."""
     header = request.headers.get("authorization")
     if header:
-        return header
-    token = request.query_params.get("token")
-    return f"Bearer {token}" if token else None
+        return bearer_token(header), (FULL, CALENDAR)
+    return request.query_params.get("token") or None, (CALENDAR,)
 
 
 def ics_endpoint(
@@ -367,8 +400,11 @@ def ics_endpoint(
                     "this server has no database: calendars are not available (start it with "
                     "`doudi serve`)"
                 )
-            context = Context(base=base, request=request, runtime=rt, authorization=_token(request))
-            user = await context.user()  # 401 first: nothing is said to an unknown caller
+            context = Context(base=base, request=request, runtime=rt)
+            context.mark_private()
+            token, scopes = _token(request)
+            # 401 first: nothing is said to an unknown caller
+            user = await context.in_session(lambda s: authenticate(s, token, scopes=scopes))
             where = base.jurisdiction(request.path_params["code"])  # 404
             authorize(user, Action.READ_HOUSEHOLDS, where.code, base.registry)  # 403
             now = today()

@@ -95,13 +95,16 @@ class UserRow(Base):
 
 
 class TokenRow(Base):
-    """A bearer token, stored only as the SHA-256 hex digest of the token."""
+    """A bearer token, stored only as the SHA-256 hex digest of the token. ``scope``: "full"
+    (everything the user may do) or "calendar" (only the user's ``/calendar/CODE.ics`` feeds)."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("scope IN ('full', 'calendar')", name="scope"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 

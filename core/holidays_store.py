@@ -28,12 +28,17 @@ naming the file and the JSON path of the item, e.g. ``2027.yaml: $.holidays[2].t
   is a mistake (a wrong year or month, usually); a period is at most 15 days long;
 - no day is listed twice; no unknown keys (a typo such as ``holiday:`` is not ignored).
 
-Warnings (the import goes ahead): a make-up day more than 14 days from any day off; a net count
-of weekday days off (days off on Monday–Friday minus make-up days) other than the 13 statutory
-days since 2025 (《全国年节及纪念日放假办法》, 2024 revision); a year whose data came from
-chinese-calendar or a plugin until now.
+Refused unless the importer confirms (``force=True``; ``--force`` in the CLI, ``force: true`` in
+GraphQL), raising :class:`HolidayImportNeedsConfirmation` (``CONFIRMATION_REQUIRED``) with every
+reason and nothing written: a net count of weekday days off (days off on Monday–Friday minus
+make-up days) other than the 13 statutory days since 2025 (《全国年节及纪念日放假办法》, 2024
+revision); a year whose data came from chinese-calendar or a plugin until now. Both are also
+warnings of a confirmed import.
 
-**Who**: only province administrators (of a province, or national) import; reading needs no
+Warnings (the import goes ahead): a make-up day more than 14 days from any day off.
+
+**Who**: only a national administrator (a ``province_admin`` of ``000000``) imports: a table
+applies to the whole country, so a provincial administrator may not change it. Reading needs no
 token. Importing a year again replaces its table in one transaction (the audit keeps the old
 one, with who imported it and when); a failed import changes nothing.
 
@@ -66,6 +71,7 @@ from core.db.holidays_models import HolidayTableAuditRow, HolidayTableRow
 from core.db.models import UserRow
 from core.errors import DoudiError
 from core.hookspecs import Document, HolidayTable, Source
+from core.jurisdictions import NATIONAL_CODE
 from core.policy_loader import parse_text
 from core.workdays import (
     CHINESE_CALENDAR,
@@ -120,6 +126,23 @@ class HolidayTableInvalid(DoudiError):
         super().__init__(head + ":\n" + "\n".join(f"  - {i}" for i in self.issues))
 
 
+class HolidayImportNeedsConfirmation(DoudiError):
+    """A valid table that may well be wrong (an unusual count of days off, or it replaces
+    chinese-calendar's or a plugin's data): imported only when confirmed. Nothing was written."""
+
+    code = "CONFIRMATION_REQUIRED"
+
+    def __init__(self, file: str, year: int, reasons: Sequence[HolidayIssue]) -> None:
+        self.file = file
+        self.year = year
+        self.reasons = tuple(reasons)
+        listed = "; ".join(f"{r.json_path}: {r.message}" for r in self.reasons)
+        super().__init__(
+            f"{file}: the {year} holiday table needs confirming, nothing imported: {listed} — if "
+            "it is right, import it again with --force (importHolidayTable: force: true)"
+        )
+
+
 # -- the validated table -----------------------------------------------------------------------
 
 
@@ -161,6 +184,8 @@ class ParsedHolidayTable:
     holidays: tuple[HolidayPeriod, ...]
     workdays: tuple[MakeUpDay, ...]
     warnings: tuple[str, ...] = ()
+    # What the importer must confirm (each is also in warnings): an unusual count of days off.
+    confirm: tuple[HolidayIssue, ...] = field(default=(), compare=False)
 
     def days_off(self) -> list[dt.date]:
         return sorted(d for p in self.holidays for d in p.days())
@@ -318,11 +343,16 @@ def parse_holiday_table(data: Any, file: str) -> ParsedHolidayTable:
     holidays, workdays = _days(data, year, issues)
     if issues.found or year is None or source is None:
         raise HolidayTableInvalid(file, issues.found)
-    warnings = _check_table(year, holidays, workdays, issues)
+    warnings, confirm = _check_table(year, holidays, workdays, issues)
     if issues.found:
         raise HolidayTableInvalid(file, issues.found)
     return ParsedHolidayTable(
-        year, source, tuple(p for p, _ in holidays), tuple(w for w, _ in workdays), warnings
+        year,
+        source,
+        tuple(p for p, _ in holidays),
+        tuple(w for w, _ in workdays),
+        warnings,
+        confirm,
     )
 
 
@@ -441,8 +471,8 @@ def _check_table(
     holidays: list[tuple[HolidayPeriod, str]],
     workdays: list[tuple[MakeUpDay, str]],
     issues: _Issues,
-) -> tuple[str, ...]:
-    """The checks across items; returns the warnings."""
+) -> tuple[tuple[str, ...], tuple[HolidayIssue, ...]]:
+    """The checks across items; returns the warnings and what must be confirmed (also warned)."""
     seen: dict[dt.date, str] = {}
     for period, path in holidays:
         for day in period.days():
@@ -489,13 +519,18 @@ def _check_table(
     in_year_off = [d for d in off if d.year == year and d.weekday() < 5]
     in_year_worked = [d for d in worked if d.year == year]
     net = len(in_year_off) - len(in_year_worked)
+    confirm: list[HolidayIssue] = []
     if year >= 2025 and net != STATUTORY_DAYS_SINCE_2025:
-        warnings.append(
-            f"$: {len(in_year_off)} weekday days off minus {len(in_year_worked)} make-up days is "
+        unusual = HolidayIssue(
+            issues.file,
+            "$",
+            f"{len(in_year_off)} weekday days off minus {len(in_year_worked)} make-up days is "
             f"{net}; since 2025 there are {STATUTORY_DAYS_SINCE_2025} statutory days off a year "
-            "(check the table against the notice)"
+            "(check the table against the notice)",
         )
-    return tuple(warnings)
+        confirm.append(unusual)
+        warnings.append(f"{unusual.json_path}: {unusual.message}")
+    return tuple(warnings), tuple(confirm)
 
 
 def read_holiday_file(path: Path) -> ParsedHolidayTable:
@@ -593,12 +628,20 @@ def _stored(row: HolidayTableRow, user_name: str, imports: int) -> StoredHoliday
 
 
 def may_import(user: User | None) -> User:
-    """Only province administrators (of a province or national) import holiday tables."""
+    """Only a national administrator (a province_admin of 000000) imports holiday tables: a table
+    applies to the whole country."""
     if user is None:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     if user.role is not Role.PROVINCE_ADMIN:
         raise Forbidden(
-            f"a {user.role.value} may not import holiday tables (only a province_admin may)"
+            f"a {user.role.value} may not import holiday tables (only a national administrator, "
+            f"a province_admin of {NATIONAL_CODE}, may)"
+        )
+    if user.jurisdiction != NATIONAL_CODE:
+        raise Forbidden(
+            f"a province_admin of {user.jurisdiction} may not import holiday tables: a table "
+            f"applies to the whole country, so only a national administrator (a province_admin "
+            f"of {NATIONAL_CODE}) may"
         )
     return user
 
@@ -610,20 +653,29 @@ def import_holiday_table(
     *,
     file_name: str,
     calendar: WorkCalendar | None = None,
+    force: bool = False,
 ) -> ImportResult:
     """Store ``table`` as the schedule of its year, replacing any imported before (audited).
 
-    ``calendar`` (the one in force) only adds a warning when the year's data came from
-    chinese-calendar or a plugin until now. One transaction: on any error nothing changes.
-    Concurrent imports queue; each is audited, the last one wins."""
+    ``calendar`` is the one in force (default: chinese-calendar's years only): a year whose data
+    came from chinese-calendar or a plugin until now, like a table with an unusual count of days
+    off, is refused with :class:`HolidayImportNeedsConfirmation` unless ``force`` (and then
+    warned). One transaction: on any error nothing changes. Concurrent imports queue; each is
+    audited, the last one wins."""
     user = may_import(user)
     warnings = list(table.warnings)
-    if calendar is not None:
-        sched = calendar.schedule(table.year)
-        if sched is not None and sched.origin != IMPORTED:
-            who = "chinese-calendar" if sched.origin == CHINESE_CALENDAR else "plugin "
-            who += "" if sched.origin == CHINESE_CALENDAR else f"'{sched.origin}'"
-            warnings.append(f"$.year: this table replaces {who}'s data for {table.year}")
+    confirm = list(table.confirm)
+    sched = (calendar if calendar is not None else default_calendar()).schedule(table.year)
+    if sched is not None and sched.origin != IMPORTED:
+        who = "chinese-calendar" if sched.origin == CHINESE_CALENDAR else "plugin "
+        who += "" if sched.origin == CHINESE_CALENDAR else f"'{sched.origin}'"
+        replaces = HolidayIssue(
+            file_name, "$.year", f"this table replaces {who}'s data for {table.year}"
+        )
+        confirm.insert(0, replaces)
+        warnings.append(f"{replaces.json_path}: {replaces.message}")
+    if confirm and not force:
+        raise HolidayImportNeedsConfirmation(file_name, table.year, confirm)
     result = _write(session, user, table, file_name, tuple(warnings))
     _notify_write()
     return result
@@ -897,8 +949,8 @@ def year_view(
 ) -> YearView:
     by_year = {s.year: s for s in stored}
     sched = calendar.schedule(year)
-    if sched is None:
-        return YearView(year, False, None, "")
+    if sched is None:  # names: the weekdays off by law only (calendar.provisional_days_off)
+        return YearView(year, False, None, "", names=calendar.provisional_days_off(year))
     names: dict[dt.date, str] = {}
     if sched.origin == CHINESE_CALENDAR:
         names.update(chinese_calendar_names(year))
@@ -938,20 +990,25 @@ def uncovered_ahead(calendar: WorkCalendar, today: dt.date, years: int = 2) -> t
 
 def day_kind(calendar: WorkCalendar, day: dt.date) -> str:
     """``workday``, ``weekend``, ``holiday`` (a day off a notice gives) or ``make_up_workday``
-    (a weekend day worked instead); in an uncovered year only ``workday`` or ``weekend``."""
+    (a weekend day worked instead); in an uncovered year ``workday``, ``weekend`` or ``holiday``
+    (a weekday off by law: 1 January, 1-2 May, 1-3 October, see
+    :meth:`~core.workdays.WorkCalendar.provisional_days_off`)."""
     sched = calendar.schedule(day.year)
     if sched is not None:
         if day in sched.holidays:
             return "holiday"
         if day in sched.workdays:
             return "make_up_workday"
-    return "workday" if day.weekday() < 5 else "weekend"
+    if day.weekday() >= 5:
+        return "weekend"
+    return "workday" if calendar.is_working_day(day) else "holiday"
 
 
 __all__ = [
     "IMPORTED",
     "CalendarProvider",
     "HolidayAuditEntry",
+    "HolidayImportNeedsConfirmation",
     "HolidayIssue",
     "HolidayPeriod",
     "HolidaySource",

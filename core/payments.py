@@ -13,17 +13,20 @@
 - **Held, never paid**: when the account holder (or, with no account, the head of household) is
   dead on the run date, the payment is created ``held`` with the reason: the head and the
   account must change first (``payments.deceased_head_update_months``; Qiannan: 次月完成户主
-  变更和银行账号更换).
+  变更和银行账号更换). Also held when the household has no ``paymentAccount`` (一卡通): the
+  bank's batch needs an account, so no row is ever exported without one. Running the month
+  again once an account held by a living member is recorded releases it (pending again).
 - **Results** (:func:`next_attempt`): paid, failed (发放失败), returned (退回) or unclaimed
   (未领取: paid into the account but not collected). A failed payment is paid again by
   ``payments.failed_repay_by`` (``month_end``: the last day of the payment's month, or of the
   month it was reported failed if later; Qiannan: 当月底前补发到位); a repayment is a new
   attempt on the same payment.
-- **Alerts** (:func:`payment_alerts`): unclaimed for ``payments.unclaimed_reminder_months``
-  consecutive months → reminder; for ``payments.unclaimed_investigation_months`` →
-  investigation (Qiannan: 2 and 6, 半年以上(含半年)); failed payments not repaid by their repay
-  date → overdue; a held payment whose dead holder was not replaced in time → head change
-  overdue. Each alert carries the parameter and the source behind it.
+- **Alerts** (:func:`payment_alerts`): unclaimed for more than
+  ``payments.unclaimed_reminder_months`` consecutive months → reminder (Guizhou: 超过一定时限
+  (如2个月)未领取的,要及时提醒 — 2, so from the third month); for at least
+  ``payments.unclaimed_investigation_months`` → investigation (6, 半年以上(含半年)); failed
+  payments not repaid by their repay date → overdue; a held payment whose dead holder was not
+  replaced in time → head change overdue. Each alert carries the parameter and its source.
 - **The bank's batch file** (:func:`bank_csv`, 一卡通 batch).
 """
 
@@ -400,6 +403,13 @@ def plan_payment(
             )
         else:
             died_on = None
+    if status == "pending" and payee.kind != "account":
+        # the bank's batch needs an account: never export a row without one
+        status = "held"
+        reason = (
+            "no payment account (一卡通) is recorded for the household: record its "
+            "paymentAccount (holder, bank, account number), then run the month again"
+        )
     return PlannedPayment(
         case_id=case.id,
         household_id=case.household_id,
@@ -439,8 +449,9 @@ def next_attempt(status: str, attempt: int, result: str) -> int:
         raise InvalidInput(f"status: one of {', '.join(RESULT_STATUSES)}, not {result!r}")
     if status == "held":
         raise PaymentHeld(
-            "this payment is held (its account holder died): it is never paid; change the head "
-            "of household and the bank account, then run the month again"
+            "this payment is held (its account holder died, or the household has no payment "
+            "account): it is never paid as it is; record the living head and the bank account "
+            "(paymentAccount), then run the month again"
         )
     if result not in _NEXT[status]:
         allowed = ", ".join(sorted(_NEXT[status]))
@@ -525,7 +536,8 @@ def payment_alerts(
 
     Unclaimed: per case, the run of consecutive months (no gap) reported unclaimed ending at the
     newest month with a result (newer months still pending or held are passed over): at least
-    the investigation months → investigation, else at least the reminder months → reminder.
+    the investigation months → investigation (半年以上(含半年)), else more than the reminder
+    months → reminder (超过…2个月未领取: from the third month).
     """
     now = month_text(as_of)
     by_case: dict[int, list[PaymentView]] = defaultdict(list)
@@ -583,7 +595,8 @@ def payment_alerts(
             chosen: tuple[AlertKind, TraceEntry] | None = None
             if investigate.is_set and n >= int(investigate.value):
                 chosen = (AlertKind.UNCLAIMED_INVESTIGATION, investigate)
-            elif remind.is_set and n >= int(remind.value):
+            # "超过…2个月未领取…提醒": more than the months; "半年以上(含半年)": at least
+            elif remind.is_set and n > int(remind.value):
                 chosen = (AlertKind.UNCLAIMED_REMINDER, remind)
             if chosen is not None:
                 kind, t = chosen

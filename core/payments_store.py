@@ -130,7 +130,7 @@ class RunReport:
     already_there: int
     held: int
     created_fen: int
-    released: int  # held payments of the month now paid to a living payee
+    released: int  # held payments of the month now paid to a living account holder
     skipped: Mapping[str, int]
     not_set: tuple[tuple[str, str], ...]  # (county, path) not set: payments without a due date
     policy: Mapping[str, Sequence[dict[str, Any]]]  # county → traces used (JSON)
@@ -611,9 +611,10 @@ def _release_held(
     run_id: int,
     month_policies: dict[str, pay.MonthPolicy],
 ) -> list[int]:
-    """Held payments of the month whose household now has a living payee (the head and the
-    account were changed): pending again, to the new payee. What was held, and for whom, is kept
-    in the payment's document (``released``). Returns their ids."""
+    """Held payments of the month whose household now has a living payee with an account (the
+    head and the account were changed, or the missing paymentAccount was recorded): pending
+    again, to the new payee. What was held, and for whom, is kept in the payment's document
+    (``released``). Returns their ids."""
     registry = policies.registry
     p, c, h = _payments, _cases, _households
     rows = conn.execute(

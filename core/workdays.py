@@ -3,15 +3,18 @@
 A :class:`WorkCalendar` knows the years ``chinese-calendar`` covers plus any :class:`HolidayTable`
 given to it (from a plugin or imported into the database); a table for a year chinese-calendar
 covers replaces chinese-calendar's data for that year, and among tables for the same year the last
-one given wins. For any other year a working day is Monday to Friday, but an answer that relies on
-such a year is *provisional*: :class:`DueDate` says so and names the years.
+one given wins. For any other year a working day is Monday to Friday except the days off that the
+law fixes on the Gregorian calendar (元旦 1 January, 劳动节 1-2 May, 国庆节 1-3 October, from 2025;
+see :func:`statutory_fixed_days`), but an answer that relies on such a year is *provisional*:
+:class:`DueDate` says so and names the years.
 
 Pure logic: dates come in as arguments, nothing here reads the clock, files or the database.
 
-Speed: the calendar precomputes, over the span of covered years, the sorted ordinals of every
-working day and the running count of working days per day, so
-:meth:`WorkCalendar.add_working_days` is two list lookups (O(1); outside the span working days are
-counted in closed form, Monday to Friday) and a cached :class:`DueDate`.
+Speed: the calendar precomputes, over the span of covered years and the
+:data:`PROVISIONAL_HORIZON_YEARS` after the last of them, the sorted ordinals of every working day
+and the running count of working days per day, so :meth:`WorkCalendar.add_working_days` is two list
+lookups (O(1); outside the span working days are counted in closed form, Monday to Friday) and a
+cached :class:`DueDate`.
 """
 
 from __future__ import annotations
@@ -32,6 +35,24 @@ _MAX_ORDINAL = dt.date.max.toordinal()
 _ONE_DAY = dt.timedelta(days=1)
 CHINESE_CALENDAR_SOURCE = f"{CHINESE_CALENDAR} {chinese_calendar.__version__}"
 
+# 《全国年节及纪念日放假办法》(国务院令; as revised by the State Council's decision of 2024-11-10, in
+# force from 2025-01-01), art. 2: 元旦 1 January (1 day), 劳动节 1-2 May (2 days), 国庆节 1-3 October
+# (3 days) are days off on fixed Gregorian dates. The lunar festivals (春节, 清明节, 端午节, 中秋节)
+# and the make-up working days cannot be known before the State Council's notice for the year.
+# Before 2025 the numbers differ (劳动节 was one day until 2024), so the rule applies from 2025 on.
+STATUTORY_RULE_SINCE = 2025
+_FIXED_DAYS_OFF: tuple[tuple[int, int, str], ...] = (
+    (1, 1, "元旦"),
+    (5, 1, "劳动节"),
+    (5, 2, "劳动节"),
+    (10, 1, "国庆节"),
+    (10, 2, "国庆节"),
+    (10, 3, "国庆节"),
+)
+PROVISIONAL_HORIZON_YEARS = 10
+"""How many years after the last covered one the fixed statutory days off are applied to years
+with no table (beyond that, Monday to Friday in closed form)."""
+
 TableInput = HolidayTable | tuple[str, HolidayTable]
 """A table, or ``(origin, table)`` as :attr:`core.policy_service.PolicyBase.holiday_tables`
 holds them (origin: the plugin's name, or ``"imported"``)."""
@@ -41,9 +62,9 @@ holds them (origin: the plugin's name, or ``"imported"``)."""
 class DueDate:
     """A date computed over working days.
 
-    ``provisional`` is True when a day counted lies in a year with no holiday table (its weekdays
-    were taken as working days; the State Council may still move some); ``uncovered_years`` names
-    those years.
+    ``provisional`` is True when a day counted lies in a year with no holiday table (its weekdays,
+    except the days off fixed by law, were taken as working days; the State Council's notice may
+    still move some); ``uncovered_years`` names those years.
     """
 
     date: dt.date
@@ -90,6 +111,14 @@ def _nth_weekday(m: int) -> int:
     """The ordinal of the m-th Monday-to-Friday day counted from 0001-01-01 (m >= 1)."""
     weeks, rest = divmod(m - 1, 5)
     return weeks * 7 + rest + 1
+
+
+def statutory_fixed_days(year: int) -> dict[dt.date, str]:
+    """The days off the law fixes on the Gregorian calendar in ``year`` (empty before 2025), with
+    their festival names: 1 January, 1-2 May, 1-3 October (weekend days included)."""
+    if year < STATUTORY_RULE_SINCE:
+        return {}
+    return {dt.date(year, m, d): name for m, d, name in _FIXED_DAYS_OFF}
 
 
 def chinese_calendar_names(year: int) -> dict[dt.date, str]:
@@ -191,11 +220,19 @@ class WorkCalendar:
                 amended = (*amended, change.source)
             years[sched.year] = replace(sched, holidays=hol, workdays=work, amended_by=amended)
         self._years = years
-        self._first = dt.date(min(years), 1, 1).toordinal()
-        self._last = dt.date(max(years), 12, 31).toordinal()
+        first_year = min(years)
+        last_year = min(max(years) + PROVISIONAL_HORIZON_YEARS, dt.MAXYEAR)
+        self._first = dt.date(first_year, 1, 1).toordinal()
+        self._last = dt.date(last_year, 12, 31).toordinal()
         flags = bytearray(self._last - self._first + 1)
         for i in range(len(flags)):
             flags[i] = 1 if (self._first + i - 1) % 7 < 5 else 0
+        # Uncovered years of the span (gaps between covered years, and the horizon after the
+        # last): the days off fixed by law are never working days (provisional all the same).
+        gaps = [y for y in range(first_year, last_year + 1) if y not in years]
+        for y in gaps:
+            for day in statutory_fixed_days(y):
+                flags[day.toordinal() - self._first] = 0
         for sched in years.values():
             for day in sched.holidays:
                 flags[day.toordinal() - self._first] = 0
@@ -211,19 +248,14 @@ class WorkCalendar:
         # counts[i]: working days from the start of the span through ordinal first + i (W).
         self._counts = list(accumulate(flags))
         # uncovered_days[i]: days of uncovered years through ordinal first + i (all 0 when every
-        # year of the span is covered, the usual case: then no check is needed at all).
-        gaps = [y for y in range(min(years), max(years) + 1) if y not in years]
+        # year of the span is covered: then no check is needed at all).
         self._gapless = not gaps
-        self._uncovered_days = (
-            []
-            if self._gapless
-            else list(
-                accumulate(
-                    1 if dt.date.fromordinal(self._first + i).year in gaps else 0
-                    for i in range(self._size)
-                )
-            )
-        )
+        uncovered = bytearray(self._size)
+        for y in gaps:
+            lo = dt.date(y, 1, 1).toordinal() - self._first
+            hi = dt.date(y, 12, 31).toordinal() - self._first + 1
+            uncovered[lo:hi] = b"\x01" * (hi - lo)
+        self._uncovered_days = [] if self._gapless else list(accumulate(uncovered))
         # Weekday counts just outside the span, for the closed-form parts of W and its inverse.
         self._base_lo = _weekdays_through(self._first - 1)
         self._base_hi = _weekdays_through(self._last)
@@ -259,11 +291,23 @@ class WorkCalendar:
             return ()
         return self.uncovered_years((lo + _ONE_DAY).year, hi.year)
 
+    def provisional_days_off(self, year: int) -> dict[dt.date, str]:
+        """The weekdays of an uncovered ``year`` taken as days off because the law fixes them
+        (:func:`statutory_fixed_days`), with their names; empty for a covered year, a year before
+        2025 and a year beyond the horizon."""
+        if year in self._years:
+            return {}
+        return {
+            day: name
+            for day, name in statutory_fixed_days(year).items()
+            if day.weekday() < 5 and not self.is_working_day(day)
+        }
+
     # -- arithmetic ------------------------------------------------------------------------------
 
     def is_working_day(self, day: dt.date) -> bool:
-        """Whether ``day`` is a working day; in an uncovered year Monday to Friday (the caller
-        must check :meth:`covers` before treating that as final)."""
+        """Whether ``day`` is a working day; in an uncovered year Monday to Friday except the days
+        off fixed by law (the caller must check :meth:`covers` before treating that as final)."""
         o = day.toordinal()
         if self._first <= o <= self._last:
             return self._flags[o - self._first] == 1

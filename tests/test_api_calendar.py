@@ -128,7 +128,19 @@ class Scene:
         """A household and its case in payment, written straight into the tables."""
         n = next(self.seq)
         head = {"idNumber": id_number(county, n), "name": f"户主{n}", "relation": "head"}
-        doc = {"county": county, "area": "rural", "incomeClass": income_class, "members": [head]}
+        doc = {
+            "county": county,
+            "area": "rural",
+            "incomeClass": income_class,
+            "members": [head],
+            # paid into the head's 一卡通 account (without one the payment is held)
+            "paymentAccount": {
+                "holderIdNumber": head["idNumber"],
+                "holderName": head["name"],
+                "bank": "贵州农信",
+                "accountNumber": f"62220000{n:010d}",
+            },
+        }
         prefecture, province = self.registry.prefecture_and_province(county)
         now = utcnow()
         place = {"county": county, "prefecture": prefecture, "province": province}

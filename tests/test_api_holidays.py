@@ -30,7 +30,8 @@ YEAR = """year covered origin source sourceUrl sourceDate holidays { from to day
     workdays { date name } amendedBy importedAt imports"""
 ADD = """query($s: Date!, $n: Int!) { addWorkingDays(start: $s, days: $n) {
     date provisional uncoveredYears } }"""
-IMPORT = f"""mutation($input: HolidayTableInput!) {{ importHolidayTable(input: $input) {{
+IMPORT = f"""mutation($input: HolidayTableInput!, $force: Boolean) {{
+    importHolidayTable(input: $input, force: $force) {{
     table {{ {YEAR} }} replaced warnings {ERRORS} }} }}"""
 
 
@@ -83,13 +84,15 @@ def test_the_national_day_week_and_an_uncovered_year(public: Api) -> None:
              m: workingDays(from: "2026-12-01", to: "2027-01-31") { provisional uncoveredYears }
              s: workingDay(date: "2026-10-10") { date working kind name provisional }
              h: workingDay(date: "2026-10-05") { working kind name }
-             u: workingDay(date: "2027-01-01") { working kind provisional }
+             u: workingDay(date: "2027-01-01") { working kind name provisional }
+             v: workingDay(date: "2027-01-04") { working kind name provisional }
              y: workCalendar(year: 2026) { YEAR }
              z: workCalendar(year: 2027) { covered origin source holidays { from } }
              uncoveredWorkCalendarYears(ahead: 2) }""".replace("YEAR", YEAR)
     )
     assert data["a"] == {"date": "2026-10-16", "provisional": False, "uncoveredYears": []}
-    assert data["b"] == {"date": "2027-01-01", "provisional": True, "uncoveredYears": [2027]}
+    # 2027-01-01 (元旦, a Friday) is a day off by law even without the notice.
+    assert data["b"] == {"date": "2027-01-04", "provisional": True, "uncoveredYears": [2027]}
     assert data["c"] == {"date": "2026-10-08", "provisional": False}
     assert data["n"] == {
         "from": "2026-09-30",
@@ -107,7 +110,8 @@ def test_the_national_day_week_and_an_uncovered_year(public: Api) -> None:
         "provisional": False,
     }
     assert data["h"] == {"working": False, "kind": "holiday", "name": "国庆节"}
-    assert data["u"] == {"working": True, "kind": "workday", "provisional": True}
+    assert data["u"] == {"working": False, "kind": "holiday", "name": "元旦", "provisional": True}
+    assert data["v"] == {"working": True, "kind": "workday", "name": None, "provisional": True}
     y = data["y"]
     assert (y["covered"], y["origin"], y["source"]) == (
         True,
@@ -181,7 +185,10 @@ def test_a_plugin_table_in_the_policy_only_app() -> None:
 def test_import_through_the_api(any_api: Api) -> None:
     a = any_api
     before = a.ok(ADD, {"s": "2026-12-20", "n": 10})["addWorkingDays"]
-    assert before == {"date": "2027-01-01", "provisional": True, "uncoveredYears": [2027]}
+    assert before == {"date": "2027-01-04", "provisional": True, "uncoveredYears": [2027]}
+    # Across 1-3 October 2027 (Friday 10-01 off by law): 09-30, 10-04, 10-05.
+    october = a.ok(ADD, {"s": "2027-09-29", "n": 3})["addWorkingDays"]
+    assert october == {"date": "2027-10-05", "provisional": True, "uncoveredYears": [2027]}
 
     variables = holiday_input(TABLE_2027)
     payload, errors = a.mutate(IMPORT, variables, None)
@@ -189,12 +196,18 @@ def test_import_through_the_api(any_api: Api) -> None:
     approver = a.token("county_approver", "530102")
     payload, errors = a.mutate(IMPORT, variables, approver)
     assert codes(errors) == ["FORBIDDEN"]
+    # A province's administrator may not change the national calendar.
+    guangxi = a.token("province_admin", "450000")
+    payload, errors = a.mutate(IMPORT, {**variables, "force": True}, guangxi)
+    assert codes(errors) == ["FORBIDDEN"] and payload["table"] is None
+    assert "applies to the whole country" in errors[0]["message"]
+    assert stored_counts(a) == (0, 0)
 
     bad = copy.deepcopy(variables)
     bad["input"]["workdays"][0] = {"date": "2027-02-08"}
     bad["input"]["holidays"][2] = {"from": "2027-04-05", "to": "2027-04-03"}
     bad["input"]["source"]["url"] = "not a url"
-    admin = a.token("province_admin", "530000")
+    admin = a.token("province_admin", "000000")
     payload, errors = a.mutate(IMPORT, bad, admin)
     assert [(e["field"], e["code"]) for e in errors] == [
         ("input.source.url", "INVALID_HOLIDAY_TABLE"),
@@ -202,6 +215,29 @@ def test_import_through_the_api(any_api: Api) -> None:
         ("input.workdays[0].date", "INVALID_HOLIDAY_TABLE"),
     ]
     assert "2027-02-08 is a Monday" in errors[2]["message"]
+    assert stored_counts(a) == (0, 0)
+
+    # A 2026 table (chinese-calendar's year) with 8 weekday days off: refused unless confirmed.
+    y2026 = copy.deepcopy(variables)
+    y2026["input"].update(
+        year=2026,
+        holidays=[
+            {"from": "2026-01-01", "to": "2026-01-03"},
+            {"from": "2026-10-01", "to": "2026-10-08"},
+        ],
+        workdays=[],
+    )
+    payload, errors = a.mutate(IMPORT, y2026, admin)
+    assert payload["table"] is None
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("input.year", "CONFIRMATION_REQUIRED"),
+        ("input", "CONFIRMATION_REQUIRED"),
+    ]
+    assert "replaces chinese-calendar's data for 2026" in errors[0]["message"]
+    assert "is 8; since 2025 there are 13" in errors[1]["message"]
+    assert all("force: true" in e["message"] for e in errors)
+    payload, errors = a.mutate(IMPORT, {**y2026, "force": False}, admin)
+    assert codes(errors) == ["CONFIRMATION_REQUIRED"] * 2
     assert stored_counts(a) == (0, 0)
 
     payload, errors = a.mutate(IMPORT, variables, admin)
@@ -236,3 +272,10 @@ def test_import_through_the_api(any_api: Api) -> None:
         "name": "元旦",
         "provisional": False,
     }
+
+    # Confirmed, the 2026 table goes in, its reasons as warnings.
+    payload, errors = a.mutate(IMPORT, {**y2026, "force": True}, admin)
+    assert errors == [] and payload["table"]["origin"] == "imported"
+    assert "$.year: this table replaces chinese-calendar's data for 2026" in payload["warnings"]
+    assert any("is 8; since 2025 there are 13" in w for w in payload["warnings"])
+    assert stored_counts(a) == (2, 3)

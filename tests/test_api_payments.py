@@ -13,11 +13,22 @@ from graphql import parse
 from sqlalchemy import func, select, text
 
 from core.api.schema import MAX_COST, estimated_cost, schema
+from core.db.models import CaseRow
 from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from core.policy_service import PolicyBase
 from tests.storage_data import id_number
+from tests.test_api_households import GET as GET_HOUSEHOLD
+from tests.test_api_households import UPDATE as UPDATE_HOUSEHOLD
 from tests.test_api_households import Api, codes, open_test_runtime
-from tests.test_payments_store import DUYUN, LIBO, QIANNAN, WUHUA, insert_case
+from tests.test_payments_store import (
+    DUYUN,
+    LIBO,
+    NO_ACCOUNT,
+    QIANNAN,
+    WUHUA,
+    head_account,
+    insert_case,
+)
 
 pytest_plugins = ["tests.db_backends"]
 
@@ -27,7 +38,7 @@ PAYMENT = """id version caseId month amount amountFrom dueDate notSet status att
     results { seq attempt status on note repayBy recordedBy }"""
 RUN = f"""mutation($j: String!, $m: String!, $on: Date) {{
     runPayments(jurisdiction: $j, month: $m, on: $on) {{
-        run {{ jurisdiction month on created alreadyThere held createdTotal
+        run {{ jurisdiction month on created alreadyThere held released createdTotal
                skipped {{ reason count }} notSet {{ county path }}
                policy {{ county parameters {{ path value isSet source {{ quote }} }} }} }}
         {ERRORS} }} }}"""
@@ -165,6 +176,58 @@ def test_a_month_run_read_paid_and_exported(api: Api) -> None:
     assert overdue["parameter"]["path"] == "payments.failed_repay_by"
     assert overdue["parameter"]["source"]["section"] == "二"
     assert "当月底前补发到位" in overdue["parameter"]["source"]["quote"]
+
+
+def test_without_a_payment_account_held_and_released_once_recorded(api: Api) -> None:
+    """A household with no paymentAccount (一卡通): its payment is HELD, never in the bank's
+    batch, refused a result; updateHousehold records the account, the month's run again
+    releases it (PENDING, to the account, in the batch)."""
+    seed = Seed(api)
+    approver = api.token("county_approver", DUYUN)
+    officer = api.token("township_officer", DUYUN)
+    clerk = api.token("village_clerk", DUYUN)
+    paid, bare = seed.case(), seed.case(no_account=True)
+    report, errors = run(api, approver)
+    assert errors == [] and (report["created"], report["held"], report["released"]) == (2, 1, 0)
+    nodes = {
+        int(e["node"]["caseId"]): e["node"]
+        for e in api.ok(LIST, {"j": DUYUN, "m": "2024-03"}, officer)["payments"]["edges"]
+    }
+    held = nodes[bare]
+    assert held["status"] == "HELD" and held["holdReason"].startswith(NO_ACCOUNT)
+    assert held["accountNumber"] is None and held["payeeName"].startswith("户主")
+    assert nodes[paid]["status"] == "PENDING"
+    csv_text = api.ok(CSV, {"j": DUYUN, "m": "2024-03"}, officer)["paymentsCsv"]
+    assert [line.rsplit(",", 1)[1] for line in csv_text.splitlines()[1:]] == [str(paid)]
+    payload, errors = api.mutate(
+        RESULT, {"id": held["id"], "s": "PAID", "on": "2024-03-20"}, officer
+    )
+    assert payload["payment"] is None and codes(errors) == ["PAYMENT_HELD"]
+    again, errors = run(api, approver, on="2024-03-06")
+    assert errors == [] and (again["created"], again["released"]) == (0, 0)
+
+    with seed.rt.sessions() as s:
+        hid = s.scalar(select(CaseRow.household_id).where(CaseRow.id == bare))
+    household = api.ok(GET_HOUSEHOLD, {"id": str(hid)}, clerk)["household"]
+    doc = household["document"]
+    head = doc["members"][0]
+    account = head_account(head["idNumber"], head["name"], 77)
+    _, errors = api.mutate(
+        UPDATE_HOUSEHOLD, {"id": str(hid), "input": {**doc, "paymentAccount": account}}, clerk
+    )
+    assert errors == []
+    released, errors = run(api, approver, on="2024-03-12")
+    assert errors == [] and (released["created"], released["released"]) == (0, 1)
+    node = api.ok(GET, {"id": held["id"]}, officer)["payment"]
+    assert (node["status"], node["holdReason"], node["accountNumber"]) == (
+        "PENDING",
+        None,
+        account["accountNumber"],
+    )
+    csv_text = api.ok(CSV, {"j": DUYUN, "m": "2024-03"}, officer)["paymentsCsv"]
+    lines = csv_text.lstrip("\ufeff").splitlines()[1:]
+    assert [line.rsplit(",", 1)[1] for line in lines] == [str(paid), str(bare)]
+    assert f",{account['accountNumber']},300.00," in lines[1]
 
 
 def test_refusals_are_typed_and_write_nothing(api: Api) -> None:

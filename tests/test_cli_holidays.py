@@ -96,8 +96,12 @@ def test_reads_without_a_database(run: Any, data_dir: Path) -> None:
         "uncovered_years": [],
     }
     text = ok(run("holidays", "add-working-days", "2026-12-20", "10"))
-    assert text.startswith("2027-01-01 (Fri): 10 working days after 2026-12-20")
+    # Friday 2027-01-01 (元旦) is a day off by law even without the notice.
+    assert text.startswith("2027-01-04 (Mon): 10 working days after 2026-12-20")
     assert "PROVISIONAL: 2027 has no holiday table" in text
+    assert "except the days off fixed by law" in text
+    due = json.loads(ok(run("holidays", "add-working-days", "2027-09-29", "3", "--json")))
+    assert (due["date"], due["provisional"]) == ("2027-10-05", True)  # 10-01 (Fri) skipped
 
     checked = json.loads(
         ok(
@@ -116,11 +120,15 @@ def test_reads_without_a_database(run: Any, data_dir: Path) -> None:
         (True, "workday", False),
         (True, "make_up_workday", False),
         (False, "holiday", False),
-        (True, "workday", True),
+        (False, "holiday", True),
     ]
-    assert checked[2]["name"] == "国庆节"
+    assert checked[2]["name"] == "国庆节" and checked[3]["name"] == "元旦"
     text = ok(run("holidays", "check", "2026-10-10", "2027-01-01"))
     assert "make-up working day (调休上班): 国庆节" in text and "PROVISIONAL: 2027" in text
+    assert "day off: 元旦" in text
+    show = ok(run("holidays", "show", "2028"))
+    assert "NOT COVERED" in show
+    assert "2028-05-01 劳动节, 2028-05-02 劳动节, 2028-10-02 国庆节, 2028-10-03 国庆节" in show
 
     between = json.loads(ok(run("holidays", "between", "2026-09-30", "2026-10-10", "--json")))
     assert between["working_days"] == 3 and not between["provisional"]
@@ -138,7 +146,7 @@ def test_usage_errors(run: Any) -> None:
 
 
 def test_import_then_deadlines_are_final(run: Any, tmp_path: Path) -> None:
-    admin = add_user(run, "admin", "province_admin", "530000")
+    admin = add_user(run, "admin", "province_admin", "000000")
     f = write(tmp_path, "2027.yaml", TABLE_2027)
     # No token, a role that may not import: nothing is written.
     lines = error(run("holidays", "import", str(f)))
@@ -146,6 +154,13 @@ def test_import_then_deadlines_are_final(run: Any, tmp_path: Path) -> None:
     approver = add_user(run, "approver", "county_approver", "530102")
     lines = error(run("holidays", "import", str(f), "--token", approver))
     assert "forbidden: a county_approver may not import holiday tables" in lines[0]
+    guangxi = add_user(run, "guangxi", "province_admin", "450000")
+    lines = error(run("holidays", "import", str(f), "--force", "--token", guangxi))
+    assert lines[0] == (
+        "doudi: error: forbidden: a province_admin of 450000 may not import holiday tables: a "
+        "table applies to the whole country, so only a national administrator (a province_admin "
+        "of 000000) may"
+    )
     assert json.loads(ok(run("holidays", "audit", "--json"))) == []
 
     result = run("holidays", "import", str(f), "--token", admin)
@@ -198,22 +213,45 @@ def test_a_bad_file_names_the_file_and_each_path(run: Any, tmp_path: Path) -> No
     assert json.loads(ok(run("holidays", "audit", "--json"))) == []
 
 
-def test_warnings_go_to_stderr_and_the_import_goes_ahead(run: Any, tmp_path: Path) -> None:
-    admin = add_user(run, "admin", "province_admin", "530000")
+def test_unusual_tables_need_force_and_warnings_go_to_stderr(run: Any, tmp_path: Path) -> None:
+    admin = add_user(run, "admin", "province_admin", "000000")
     data = copy.deepcopy(TABLE_2027)
     data["workdays"] = data["workdays"][:-1]
-    result = run("holidays", "import", str(write(tmp_path, "w.yaml", data)), "--token", admin)
+    w = str(write(tmp_path, "w.yaml", data))
+    lines = error(run("holidays", "import", w, "--token", admin))
+    assert len(lines) == 1
+    assert lines[0].startswith(
+        "doudi: error: w.yaml: the 2027 holiday table needs confirming, nothing imported: "
+        "$: 18 weekday days off minus 4 make-up days is 14; since 2025 there are 13"
+    )
+    assert lines[0].endswith("import it again with --force (importHolidayTable: force: true)")
+    assert json.loads(ok(run("holidays", "audit", "--json"))) == []
+    result = run("holidays", "import", w, "--force", "--token", admin)
     ok(result)
     assert "doudi: warning: w.yaml: $: 18 weekday days off minus 4 make-up days is 14" in (
         result.stderr
     )
+    # A year chinese-calendar covers: both reasons on the one line.
+    y2026 = copy.deepcopy(TABLE_2027)
+    y2026.update(year=2026, holidays=["2026-01-01", "2026-10-01"], workdays=[])
+    f = str(write(tmp_path, "2026.json", y2026))
+    lines = error(run("holidays", "import", f, "--token", admin))
+    assert len(lines) == 1
+    assert "$.year: this table replaces chinese-calendar's data for 2026; $: 2 weekday" in lines[0]
+    assert len(json.loads(ok(run("holidays", "audit", "--json")))) == 1
+    # A distant make-up day alone is only a warning: imported without --force.
+    far = copy.deepcopy(TABLE_2027)
+    far["workdays"][3] = "2027-08-21"
+    result = run("holidays", "import", str(write(tmp_path, "far.yaml", far)), "--token", admin)
+    ok(result)
+    assert "doudi: warning: far.yaml: $.workdays[3]: 2027-08-21 is" in result.stderr
 
 
 def test_import_on_postgresql(run: Any, pg_server: Any, data_dir: Path, tmp_path: Path) -> None:
     url = pg_server.create_database()
     env = {"DOUDI_DATABASE_URL": url}
     try:
-        admin = add_user(run, "admin", "province_admin", "530000", env=env)
+        admin = add_user(run, "admin", "province_admin", "000000", env=env)
         f = write(tmp_path, "2027.yaml", TABLE_2027)
         ok(run("holidays", "import", str(f), "--token", admin, env=env))
         due = json.loads(

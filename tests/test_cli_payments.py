@@ -17,7 +17,7 @@ from core.auth import create_user
 from core.cli import cli
 from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.storage_data import id_number
-from tests.test_payments_store import DUYUN, LIBO, WUHUA, insert_case
+from tests.test_payments_store import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case
 
 pytest_plugins = ["tests.db_backends"]
 
@@ -92,25 +92,28 @@ def test_run_list_result_summary_and_export(run, tokens, db, registry, tmp_path)
         ],
         account={"holderIdNumber": dead, "holderName": "亡", "bank": "b", "accountNumber": "9"},
     )
+    bare = insert_case(db.engine, registry, DUYUN, 5, no_account=True)  # no 一卡通: held
     approver, officer = tokens["approver"], tokens["officer"]
 
     out = ok(run("payments", "run", DUYUN, "2024-03", "--on", "2024-03-05", token=approver))
     assert out.splitlines()[0] == (
-        "2024-03 at 522701: 4 payments created (1200.00 yuan, 1 held), 0 already there"
+        "2024-03 at 522701: 5 payments created (1500.00 yuan, 2 held), 0 already there"
     )
     again = json.loads(
         ok(run("payments", "run", DUYUN, "2024-03", "--on", "2024-03-06", "--json", token=approver))
     )
-    assert (again["created"], again["alreadyThere"]) == (0, 4)
+    assert (again["created"], again["alreadyThere"]) == (0, 5)
     assert again["released"] == 0 and again["policy"][DUYUN][0]["value"] == 20  # held: rechecked
 
     listed = json.loads(ok(run("payments", "list", DUYUN, "--json", token=tokens["clerk"])))
     by_case = {p["caseId"]: p for p in listed}
-    assert set(by_case) == {*paid, with_account, held}
+    assert set(by_case) == {*paid, with_account, held, bare}
     assert by_case[held]["status"] == "held" and by_case[paid[0]]["dueDate"] == "2024-03-20"
+    assert by_case[bare]["status"] == "held"
+    assert by_case[bare]["holdReason"].startswith(NO_ACCOUNT)
     assert by_case[with_account]["payee"]["accountNumber"] == "6222000011112222"
     table = ok(run("payments", "list", DUYUN, "--month", "2024-03", token=officer))
-    assert table.splitlines()[0] == "4 payments" and "2024-03-20" in table
+    assert table.splitlines()[0] == "5 payments" and "2024-03-20" in table
 
     pid = by_case[paid[0]]["id"]
     out = ok(
@@ -153,10 +156,10 @@ def test_run_list_result_summary_and_export(run, tokens, db, registry, tmp_path)
     assert done["results"][0]["note"] == "户名不符"
 
     summary = json.loads(ok(run("payments", "summary", DUYUN, "2024-03", "--json", token=officer)))
-    assert summary["count"] == 4 and summary["total"] == "1200.00"
+    assert summary["count"] == 5 and summary["total"] == "1500.00"
     assert {x["status"]: x["count"] for x in summary["byStatus"]} == {
         "pending": 2,
-        "held": 1,
+        "held": 2,
         "paid": 1,
     }
 
@@ -188,13 +191,14 @@ def test_run_list_result_summary_and_export(run, tokens, db, registry, tmp_path)
     assert rows[1][0] == "1" and rows[2][6:8] == ["2024-03", "最低生活保障"]
     result = run("payments", "export", DUYUN, "2024-03", token=officer)
     assert result.exit_code == 0 and result.stdout_bytes == raw
-    assert "1 payment without a bank account" in result.stderr
+    assert "without a bank account" not in result.stderr  # held, never in the batch
 
 
 def test_alerts(run, tokens, db, registry):
     cid = insert_case(db.engine, registry, DUYUN, 1)
     approver, officer = tokens["approver"], tokens["officer"]
-    for month, reported in (("2024-01", "2024-01-25"), ("2024-02", "2024-02-25")):
+    unclaimed = (("2024-01", "2024-01-25"), ("2024-02", "2024-02-25"), ("2024-03", "2024-03-25"))
+    for month, reported in unclaimed:
         ok(run("payments", "run", DUYUN, month, "--on", f"{month}-01", token=approver))
         [p] = [
             p
@@ -203,19 +207,22 @@ def test_alerts(run, tokens, db, registry):
             )
         ]
         ok(run("payments", "result", str(p["id"]), "unclaimed", "--on", reported, token=officer))
-    out = ok(run("payments", "alerts", DUYUN, "--as-of", "2024-03-01", token=officer))
+    # Guizhou: 超过一定时限(如2个月)未领取的,要及时提醒 — more than 2 months: from the third
+    out = ok(run("payments", "alerts", DUYUN, "--as-of", "2024-04-01", token=officer))
     lines = out.splitlines()
-    assert lines[0] == "1 alert at 522701 on 2024-03-01"
-    assert "unclaimed_reminder" in out and str(cid) in out and "2024-01, 2024-02" in out
+    assert lines[0] == "1 alert at 522701 on 2024-04-01"
+    assert "unclaimed_reminder" in out and str(cid) in out and "2024-01, 2024-02, 2024-03" in out
     assert "payments.unclaimed_reminder_months = 2" in out and "如2个月" in out
     data = json.loads(
-        ok(run("payments", "alerts", DUYUN, "--as-of", "2024-03-01", "--json", token=officer))
+        ok(run("payments", "alerts", DUYUN, "--as-of", "2024-04-01", "--json", token=officer))
     )
     [alert] = data["alerts"]
     assert alert["kind"] == "unclaimed_reminder" and alert["caseId"] == cid
     assert alert["parameter"]["source"]["section"] == "二"
-    quiet = ok(run("payments", "alerts", DUYUN, "--as-of", "2024-02-01", token=officer))
-    assert quiet.strip() == "0 alerts at 522701 on 2024-02-01"
+    assert alert["months"] == ["2024-01", "2024-02", "2024-03"]
+    # two months unclaimed (January, February) on March 1: not more than 2, no reminder yet
+    quiet = ok(run("payments", "alerts", DUYUN, "--as-of", "2024-03-01", token=officer))
+    assert quiet.strip() == "0 alerts at 522701 on 2024-03-01"
 
 
 def test_errors_are_one_line_and_write_nothing(run, tokens, db, registry):

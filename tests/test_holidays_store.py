@@ -24,6 +24,7 @@ from core.auth import Forbidden, Role, Unauthenticated, User, create_user
 from core.db.holidays_models import HolidayTableAuditRow, HolidayTableRow
 from core.holidays_store import (
     CalendarProvider,
+    HolidayImportNeedsConfirmation,
     HolidayTableInvalid,
     build_calendar,
     day_kind,
@@ -189,12 +190,17 @@ def test_the_new_year_holiday_may_begin_in_december() -> None:
     assert t.warnings == ()
 
 
-def test_warnings_do_not_stop_an_import() -> None:
+def test_warnings_and_what_needs_confirming() -> None:
     t = parse_holiday_table(table(workdays=["2027-08-21"]), "2027.yaml")
     assert any(
         "$.workdays[0]: 2027-08-21 is" in w and "days from the nearest" in w for w in t.warnings
     )
     assert any("18 weekday days off minus 1 make-up days is 17" in w for w in t.warnings)
+    # The unusual count must be confirmed at import; a distant make-up day is only a warning.
+    [unusual] = t.confirm
+    assert (unusual.file, unusual.json_path) == ("2027.yaml", "$")
+    assert "is 17; since 2025 there are 13" in unusual.message
+    assert parse_holiday_table(TABLE_2027, "2027.yaml").confirm == ()
 
 
 def test_files_yaml_json_and_broken(tmp_path: Path) -> None:
@@ -230,7 +236,7 @@ def test_files_yaml_json_and_broken(tmp_path: Path) -> None:
 # -- the database ------------------------------------------------------------------------------
 
 
-def user(db: Any, registry: Any, role: str, name: str, code: str = "530000") -> User:
+def user(db: Any, registry: Any, role: str, name: str, code: str = "000000") -> User:
     with db.sessions() as s:
         u, _ = create_user(s, name, role, code, registry)
     return u
@@ -302,8 +308,10 @@ def test_import_replace_and_audit(db: Any, registry: Any) -> None:
     assert day_kind(cal, D(2028, 1, 1)) == "weekend"
 
 
-def test_replacing_chinese_calendar_or_a_plugin_table_warns(db: Any, registry: Any) -> None:
+def test_dangerous_imports_need_confirming(db: Any, registry: Any) -> None:
     admin = user(db, registry, "province_admin", "admin")
+    # Like the Guangxi incident: a 2026 table that would replace chinese-calendar's data, with 8
+    # weekday days off instead of 13.
     data = table(
         year=2026,
         holidays=[
@@ -313,23 +321,95 @@ def test_replacing_chinese_calendar_or_a_plugin_table_warns(db: Any, registry: A
         workdays=[],
     )
     t = parse_holiday_table(data, "2026.yaml")
-    with db.sessions() as s:
-        result = import_holiday_table(s, admin, t, file_name="2026.yaml", calendar=WorkCalendar())
-    assert "$.year: this table replaces chinese-calendar's data for 2026" in result.warnings
-    plugin_cal = WorkCalendar([("holidays_2027", table_2027())])
+    for calendar in (WorkCalendar(), None):  # without a calendar: chinese-calendar's years
+        with db.sessions() as s, pytest.raises(HolidayImportNeedsConfirmation) as info:
+            import_holiday_table(s, admin, t, file_name="2026.yaml", calendar=calendar)
+        exc = info.value
+        assert exc.code == "CONFIRMATION_REQUIRED" and exc.year == 2026
+        assert [(r.json_path, r.message[:40]) for r in exc.reasons] == [
+            ("$.year", "this table replaces chinese-calendar's d"),
+            ("$", "8 weekday days off minus 0 make-up days "),
+        ]
+        assert "\n" not in exc.message
+        assert exc.message.startswith("2026.yaml: the 2026 holiday table needs confirming")
+        assert "replaces chinese-calendar's data for 2026" in exc.message
+        assert "is 8; since 2025 there are 13" in exc.message and "--force" in exc.message
+    assert counts(db) == (0, 0)
+    # Only the count is unusual (a 2027 table one day short): refused too.
+    short = copy.deepcopy(TABLE_2027)
+    short["holidays"][-1] = {"from": "2027-10-01", "to": "2027-10-06"}
+    with db.sessions() as s, pytest.raises(HolidayImportNeedsConfirmation) as info:
+        import_holiday_table(s, admin, parse_holiday_table(short, "s.yaml"), file_name="s.yaml")
+    assert [r.json_path for r in info.value.reasons] == ["$"]
+    assert counts(db) == (0, 0)
+
+    # Confirmed: imported, and both reasons stay as warnings.
     with db.sessions() as s:
         result = import_holiday_table(
+            s, admin, t, file_name="2026.yaml", calendar=WorkCalendar(), force=True
+        )
+    assert "$.year: this table replaces chinese-calendar's data for 2026" in result.warnings
+    assert any("is 8; since 2025" in w for w in result.warnings)
+    assert counts(db) == (1, 1)
+    # Replacing an imported year needs no confirmation.
+    with db.sessions() as s:
+        cal = build_calendar((), stored_tables(s))
+    fixed = copy.deepcopy(data)
+    fixed["holidays"][1]["to"] = "2026-10-07"
+    with db.sessions() as s, pytest.raises(HolidayImportNeedsConfirmation) as info:
+        import_holiday_table(s, admin, parse_holiday_table(fixed, "f"), file_name="f", calendar=cal)
+    assert [r.json_path for r in info.value.reasons] == ["$"]  # only the count (7)
+
+    plugin_cal = WorkCalendar([("holidays_2027", table_2027())])
+    with (
+        db.sessions() as s,
+        pytest.raises(
+            HolidayImportNeedsConfirmation, match="replaces plugin 'holidays_2027''s data for 2027"
+        ),
+    ):
+        import_holiday_table(
             s, admin, parse_holiday_table(TABLE_2027, "x"), file_name="x", calendar=plugin_cal
         )
-    assert "$.year: this table replaces plugin 'holidays_2027''s data for 2027" in result.warnings
+    with db.sessions() as s:
+        result = import_holiday_table(
+            s,
+            admin,
+            parse_holiday_table(TABLE_2027, "x"),
+            file_name="x",
+            calendar=plugin_cal,
+            force=True,
+        )
+    assert result.warnings == (
+        "$.year: this table replaces plugin 'holidays_2027''s data for 2027",
+    )
 
 
-def test_only_province_admins_import_and_refusals_write_nothing(db: Any, registry: Any) -> None:
+def test_a_distant_make_up_day_is_only_a_warning(db: Any, registry: Any) -> None:
+    admin = user(db, registry, "province_admin", "admin")
+    data = table(workdays=[*TABLE_2027["workdays"][:3], "2027-08-21", TABLE_2027["workdays"][4]])
+    t = parse_holiday_table(data, "2027.yaml")
+    assert t.confirm == () and len(t.warnings) == 1
+    with db.sessions() as s:
+        result = import_holiday_table(s, admin, t, file_name="2027.yaml", calendar=WorkCalendar())
+    assert result.warnings == t.warnings and "days from the nearest" in result.warnings[0]
+    assert counts(db) == (1, 1)
+
+
+def test_only_the_national_admin_imports_and_refusals_write_nothing(db: Any, registry: Any) -> None:
     t = parse_holiday_table(TABLE_2027, "2027.yaml")
     for role in ("village_clerk", "township_officer", "county_approver", "auditor"):
         u = user(db, registry, role, role, "530102")
         with db.sessions() as s, pytest.raises(Forbidden, match=f"a {role} may not import"):
             import_holiday_table(s, u, t, file_name="2027.yaml")
+    # A province's administrator may not change the national calendar (even when confirming).
+    for code in ("450000", "530000"):
+        u = user(db, registry, "province_admin", f"admin-{code}", code)
+        with db.sessions() as s, pytest.raises(Forbidden) as info:
+            import_holiday_table(s, u, t, file_name="2027.yaml", force=True)
+        assert info.value.code == "FORBIDDEN"
+        assert f"a province_admin of {code} may not import holiday tables" in info.value.message
+        assert "applies to the whole country" in info.value.message
+        assert "only a national administrator (a province_admin of 000000)" in info.value.message
     with db.sessions() as s, pytest.raises(Unauthenticated):
         import_holiday_table(s, None, t, file_name="2027.yaml")
     assert counts(db) == (0, 0)
@@ -343,11 +423,11 @@ def test_a_failed_import_leaves_the_database_as_it_was(db: Any, registry: Any) -
         before = stored_tables(s), holiday_audit(s)
     # An official whose account is gone by the time the import is written: the table row is
     # updated first, then the foreign key of the audit row fails — all of it is rolled back.
-    ghost = User(10_000, "ghost", Role.PROVINCE_ADMIN, "530000")
+    ghost = User(10_000, "ghost", Role.PROVINCE_ADMIN, "000000")
     fixed = copy.deepcopy(TABLE_2027)
     fixed["holidays"][0]["to"] = "2027-01-04"
     with db.sessions() as s, pytest.raises(IntegrityError):
-        import_holiday_table(s, ghost, parse_holiday_table(fixed, "f"), file_name="f")
+        import_holiday_table(s, ghost, parse_holiday_table(fixed, "f"), file_name="f", force=True)
     with db.sessions() as s:
         assert (stored_tables(s), holiday_audit(s)) == before
     assert counts(db) == (1, 1)
@@ -431,7 +511,7 @@ def test_the_provider_follows_the_database(db: Any, registry: Any) -> None:
     fixed = copy.deepcopy(TABLE_2027)
     fixed["holidays"][0]["to"] = "2027-01-04"
     with db.sessions() as s:
-        import_holiday_table(s, admin, parse_holiday_table(fixed, "f"), file_name="f")
+        import_holiday_table(s, admin, parse_holiday_table(fixed, "f"), file_name="f", force=True)
     cal3 = provider.current()
     assert cal3 is not cal2 and cal3.add_working_days(D(2026, 12, 20), 10).date == D(2027, 1, 5)
     # Plugin tables given to current() count too (imported ones win for the same year).

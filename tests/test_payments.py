@@ -20,6 +20,14 @@ DUYUN, WUHUA = "522701", "530102"
 MARCH = dt.date(2024, 3, 1)
 RUN_ON = dt.date(2024, 3, 5)
 HEAD = id_number(DUYUN, 1)
+# the head's 一卡通 account: without one a payment is held, never exported
+HEAD_ACCOUNT = {
+    "holderIdNumber": HEAD,
+    "holderName": "张三",
+    "bank": "贵州农信",
+    "accountNumber": "6222000011110000",
+}
+NO_ACCOUNT = "no payment account (一卡通) is recorded for the household"
 
 
 def case(program: str = "dibao", state: str = "active", **data: Any) -> pay.CaseFacts:
@@ -28,7 +36,11 @@ def case(program: str = "dibao", state: str = "active", **data: Any) -> pay.Case
     return pay.CaseFacts(7, 3, program, DUYUN, state, base)
 
 
-def household(*extra: dict[str, Any], account: dict[str, Any] | None = None, **head: Any):
+def household(
+    *extra: dict[str, Any], account: dict[str, Any] | None = HEAD_ACCOUNT, **head: Any
+) -> dict[str, Any]:
+    """The head 张三 (``head``: more of their fields), ``extra`` members and ``account`` as the
+    paymentAccount (by default the head's; None: no account)."""
     members = [{"idNumber": HEAD, "name": "张三", "relation": "head", **head}, *extra]
     out: dict[str, Any] = {"county": DUYUN, "members": members}
     if account is not None:
@@ -101,7 +113,13 @@ def test_who_is_paid_for_a_month(march):
         dt.date(2024, 3, 20),
         "pending",
     )
-    assert (p.payee.name, p.payee.id_number, p.payee.kind) == ("张三", HEAD, "head")
+    assert (p.payee.name, p.payee.id_number, p.payee.kind) == ("张三", HEAD, "account")
+    assert p.payee.account_number == HEAD_ACCOUNT["accountNumber"] and p.hold_reason is None
+    # no paymentAccount: held (the bank's batch needs an account), to the head, never pending
+    bare = plan(case(), household(account=None))
+    assert (bare.status, bare.payee.kind, bare.payee.name) == ("held", "head", "张三")
+    assert bare.hold_reason.startswith(NO_ACCOUNT) and bare.payee_died_on is None
+    assert bare.payee.account_number is None and bare.amount == Decimal("300.00")
 
     def skipped(c: pay.CaseFacts, h: dict[str, Any] | None = None) -> str:
         out = plan(c, h)
@@ -124,6 +142,11 @@ def test_who_is_paid_for_a_month(march):
     held = plan(case("tekun"), household(dateOfDeath="2024-03-02"))
     assert held.status == "held" and held.payee_died_on == dt.date(2024, 3, 2)
     assert "payments.deceased_head_update_months = 1" in held.hold_reason
+    assert "account holder 张三" in held.hold_reason
+    # ... with no account either: the death is the reason (the head changes first)
+    dead_bare = plan(case("tekun"), household(account=None, dateOfDeath="2024-03-02"))
+    assert dead_bare.status == "held" and "head of household 张三" in dead_bare.hold_reason
+    assert dead_bare.payee_died_on == dt.date(2024, 3, 2)
     # ... after the run date: paid
     assert plan(case("tekun"), household(dateOfDeath="2024-03-10")).status == "pending"
 
@@ -204,7 +227,7 @@ def test_alerts(base):
     day = dt.date(2024, 7, 10)
     policies = {DUYUN: base.resolve(DUYUN, day), WUHUA: base.resolve(WUHUA, day)}
     views = [
-        # case 1: unclaimed Apr..Jun, July still pending → reminder (3 ≥ 2, < 6)
+        # case 1: unclaimed Apr..Jun, July still pending → reminder (3 > 2, < 6)
         view(1, "2024-03", ("paid", "2024-03-20")),
         *(view(2 + i, f"2024-0{4 + i}", ("unclaimed", f"2024-0{4 + i}-25")) for i in range(3)),
         view(5, "2024-07"),
@@ -212,6 +235,11 @@ def test_alerts(base):
         *(
             view(10 + i, f"2024-0{1 + i}", ("unclaimed", f"2024-0{1 + i}-25"), case_id=2)
             for i in range(6)
+        ),
+        # case 9: unclaimed May, Jun: two months, not more than 2 → no reminder yet
+        *(
+            view(70 + i, f"2024-0{5 + i}", ("unclaimed", f"2024-0{5 + i}-25"), case_id=9)
+            for i in range(2)
         ),
         # case 3: a gap (no payment in May) breaks the run
         view(20, "2024-04", ("unclaimed", "2024-04-25"), case_id=3),
@@ -247,18 +275,18 @@ def test_alerts(base):
     }
     assert found[(1, "unclaimed_reminder")].months == ("2024-04", "2024-05", "2024-06")
     assert found[(1, "unclaimed_reminder")].payment_ids == (2, 3, 4)
+    assert "unclaimed for 3 consecutive months" in found[(1, "unclaimed_reminder")].message
+    assert found[(1, "unclaimed_reminder")].parameter.value == 2
     assert found[(2, "unclaimed_investigation")].parameter.value == 6
     assert found[(4, "repayment_overdue")].due == dt.date(2024, 6, 30)
     assert found[(7, "head_change_overdue")].due == dt.date(2024, 5, 31)
     assert found[(7, "head_change_overdue")].payment_ids == (50, 51)
     assert "2024-04-20" in found[(7, "head_change_overdue")].message
     assert (WUHUA, pay.P_REMIND) in report.not_set and (WUHUA, pay.P_INVESTIGATE) in report.not_set
-    # on an earlier day, with what was reported by then: case 2 had five months, not six
+    # on an earlier day, with what was reported by then: case 2 had five months, not six (a
+    # reminder); case 1 two (Apr, May): not more than 2, no reminder
     early = pay.payment_alerts(views, policies, dt.date(2024, 5, 30))
-    assert {(a.case_id, a.kind.value) for a in early.alerts} == {
-        (1, "unclaimed_reminder"),
-        (2, "unclaimed_reminder"),
-    }
+    assert {(a.case_id, a.kind.value) for a in early.alerts} == {(2, "unclaimed_reminder")}
 
 
 def test_bank_csv_and_formula_injection():

@@ -40,6 +40,16 @@ RUN_ON = dt.date(2024, 3, 5)
 # -- building cases as the case machine stores them ----------------------------------------------
 
 
+def head_account(id_number: str, name: str, seq: int = 0) -> dict[str, str]:
+    """A valid paymentAccount (一卡通) held by the head: 19 digits."""
+    return {
+        "holderIdNumber": id_number,
+        "holderName": name,
+        "bank": "贵州省农村信用社",
+        "accountNumber": f"622200{seq:013d}",
+    }
+
+
 def insert_case(
     engine: Any,
     registry: Any,
@@ -50,10 +60,13 @@ def insert_case(
     data: Mapping[str, Any] | None = None,
     members: list[dict[str, Any]] | None = None,
     account: Mapping[str, Any] | None = None,
+    no_account: bool = False,
 ) -> int:
     """A household (a head, ``members``, ``account`` as its paymentAccount) and its case
     written straight into the tables, in the shapes core.cases writes; returns the case id.
-    By default an active dibao case paid 300.00 yuan a month from 2024-01."""
+    By default an active dibao case paid 300.00 yuan a month from 2024-01 into the head's
+    account (:func:`head_account`); ``no_account``: the household has none (held, never paid).
+    """
     birth = f"19{50 + seq // 1000:02d}0101"  # 1,000 ID numbers per birth date
     head_id = id_number(county, seq % 1000, birth)
     head = {"idNumber": head_id, "name": f"户主{seq}", "relation": "head"}
@@ -64,6 +77,8 @@ def insert_case(
         "incomeClass": "stable",
         "members": people,
     }
+    if account is None and not no_account:
+        account = head_account(head_id, head["name"], seq)
     if account is not None:
         doc["paymentAccount"] = dict(account)
     prefecture, province = registry.prefecture_and_province(county)
@@ -353,6 +368,7 @@ def test_a_death_recorded_on_the_case_holds_the_payment_from_the_run_date(world)
         ).one()
         doc = dict(row.document)
         doc["members"] = [dict(doc["members"][0], idNumber=head), doc["members"][1]]
+        doc["paymentAccount"] = dict(doc["paymentAccount"], holderIdNumber=head)
         conn.execute(
             HouseholdRow.__table__.update().where(HouseholdRow.id == row.id).values(document=doc)
         )
@@ -482,8 +498,12 @@ def test_a_case_confirmed_by_the_case_machine_is_paid_from_the_month_after(world
     base = with_example_standards(world.policies)
     world.policies = base
     clerk, officer = world.users["clerk"], world.users["officer"]
+    head = id_number(DUYUN, 800)
     doc = household_doc(
-        DUYUN, (id_number(DUYUN, 800), "张三", "head"), propertyWithinLocalRules=True
+        DUYUN,
+        (head, "张三", "head"),
+        propertyWithinLocalRules=True,
+        paymentAccount=head_account(head, "张三", 800),
     )
     with db.sessions() as s:
         hid = create_household(s, clerk, doc, registry, today=dt.date(2024, 1, 1)).id
@@ -513,6 +533,10 @@ def test_a_case_confirmed_by_the_case_machine_is_paid_from_the_month_after(world
     row = payment_of(world, case.id)
     assert pay.fen_to_yuan(row.amount_fen) == f"{float(confirmed.data['amount']):.2f}"
     assert row.payee_name == "张三" and row.due_date == dt.date(2024, 3, 20)
+    assert (
+        row.status == "pending"
+        and row.account_number == head_account(head, "张三", 800)["accountNumber"]
+    )
 
 
 # -- results -------------------------------------------------------------------------------------
@@ -582,42 +606,50 @@ def _months(first: str, n: int) -> list[str]:
 
 
 def test_unclaimed_months_raise_a_reminder_then_an_investigation(world):
-    two, six, gap = world.case(), world.case(), world.case()
+    """Guizhou: 超过一定时限(如2个月)未领取的,要及时提醒 — more than 2 months in a row (3 or
+    more) → reminder; 半年以上(含半年) — 6 or more → investigation."""
+    two, three, five, six, gap = (world.case() for _ in range(5))
     months = _months("2024-01", 7)
+    unclaimed = {
+        six: months[:-1],  # Jan..Jun: six months in a row
+        five: months[1:-1],  # Feb..Jun: five
+        three: months[3:-1],  # Apr..Jun: three
+        two: months[4:-1],  # May, June: two (not more than 2)
+        gap: [months[0], months[2], months[4]],  # never two in a row
+    }
     for m in months:
         world.run(month=m, on=pay.parse_month(m))
         rows = world.payments()
-        unclaimed = {
-            six: months[:-1],  # Jan..Jun: six months in a row
-            two: months[-3:-1],  # May, June
-            gap: [months[0], months[2], months[4]],  # never two in a row
-        }
-        for cid in (two, six, gap):
+        for cid in unclaimed:
             if m == months[-1]:
                 continue  # July: not reported yet
             status = "unclaimed" if m in unclaimed[cid] else "paid"
             world.result(rows[(cid, m)].id, status, pay.month_end(pay.parse_month(m)))
-    with world.db.sessions() as s:
-        report = store.payment_alerts(
-            s, world.policies, world.users["auditor"], DUYUN, dt.date(2024, 7, 5)
-        )
-    kinds = {a.case_id: a for a in report.alerts}
-    assert set(kinds) == {two, six}
-    assert kinds[two].kind is pay.AlertKind.UNCLAIMED_REMINDER
-    assert kinds[two].months == ("2024-05", "2024-06")
-    assert kinds[two].parameter.path == pay.P_REMIND and kinds[two].parameter.value == 2
-    assert "如2个月" in kinds[two].parameter.source.quote
+
+    def alerts(on: dt.date) -> dict[int, Any]:
+        with world.db.sessions() as s:
+            report = store.payment_alerts(s, world.policies, world.users["auditor"], DUYUN, on)
+        return {a.case_id: a for a in report.alerts}
+
+    kinds = alerts(dt.date(2024, 7, 5))
+    assert set(kinds) == {three, five, six}  # two months unclaimed: not yet a reminder
+    assert kinds[three].kind is pay.AlertKind.UNCLAIMED_REMINDER
+    assert kinds[three].months == ("2024-04", "2024-05", "2024-06")
+    assert kinds[three].parameter.path == pay.P_REMIND and kinds[three].parameter.value == 2
+    assert "如2个月" in kinds[three].parameter.source.quote
+    assert "unclaimed for 3 consecutive months" in kinds[three].message
+    assert kinds[five].kind is pay.AlertKind.UNCLAIMED_REMINDER and len(kinds[five].months) == 5
     assert kinds[six].kind is pay.AlertKind.UNCLAIMED_INVESTIGATION
     assert len(kinds[six].months) == 6 and kinds[six].parameter.path == pay.P_INVESTIGATE
     assert "半年以上(含半年)" in kinds[six].parameter.source.quote
-    # as of an earlier day, with the results known by then
-    with world.db.sessions() as s:
-        earlier = store.payment_alerts(
-            s, world.policies, world.users["auditor"], DUYUN, dt.date(2024, 3, 5)
-        )
-    assert {(a.case_id, a.kind) for a in earlier.alerts} == {
-        (six, pay.AlertKind.UNCLAIMED_REMINDER)
-    }
+    # as of earlier days, with the results known by then: the six-month case had two months
+    # (Jan, Feb) on March 5 — no alert — and three (Jan..Mar) on April 5 — a reminder
+    assert alerts(dt.date(2024, 3, 5)) == {}
+    earlier = alerts(dt.date(2024, 4, 5))
+    assert set(earlier) == {six} and earlier[six].kind is pay.AlertKind.UNCLAIMED_REMINDER
+    # on June 5, five months (Jan..May) for it: still a reminder, not yet the investigation
+    june = alerts(dt.date(2024, 6, 5))
+    assert june[six].kind is pay.AlertKind.UNCLAIMED_REMINDER and len(june[six].months) == 5
 
 
 def test_failed_payments_not_repaid_in_time_are_overdue(world):
@@ -777,6 +809,66 @@ def test_a_held_payment_is_released_once_the_head_and_account_change(world):
     again = world.run(on=dt.date(2024, 3, 13))
     assert (again.created, again.released, again.run_id) == (0, 0, None)
     assert payment_of(world, cid).version == 2
+
+
+NO_ACCOUNT = "no payment account (一卡通) is recorded for the household"
+
+
+def test_a_household_without_a_payment_account_is_held_until_one_is_recorded(world, registry):
+    """No paymentAccount: held (the bank's batch needs an account), never exported; recorded
+    through the household store, the month's run again releases it to the account."""
+    from core.households_store import update_household
+
+    paid, bare = world.case(), world.case(no_account=True)
+    report = world.run()
+    assert (report.created, report.held) == (2, 1)
+    held = payment_of(world, bare)
+    assert held.status == "held" and held.hold_reason.startswith(NO_ACCOUNT)
+    assert held.account_number is None and held.document["payeeKind"] == "head"
+    assert "payeeDiedOn" not in held.document
+    assert payment_of(world, paid).status == "pending"
+    reg, auditor = world.registry, world.users["auditor"]
+    with world.db.sessions() as s:
+        batch = store.payments_to_pay(s, auditor, DUYUN, MARCH, reg)
+    assert [p.case_id for p in batch] == [paid]
+    lines = store.bank_csv(batch).lstrip("\ufeff").splitlines()
+    assert len(lines) == 2 and lines[1].endswith(f",{paid}")
+    with pytest.raises(pay.PaymentHeld):
+        world.result(held.id, "paid", dt.date(2024, 3, 21))
+    # no account, no dead holder: no head-change alert (nothing to count a deadline from)
+    with world.db.sessions() as s:
+        alerts = store.payment_alerts(s, world.policies, auditor, DUYUN, dt.date(2024, 5, 2))
+    assert alerts.alerts == ()
+    # running again without an account releases nothing
+    assert world.run(on=dt.date(2024, 3, 6)).released == 0
+    assert payment_of(world, bare).status == "held"
+
+    with world.db.sessions() as s:
+        hid = s.scalar(select(CaseRow.household_id).where(CaseRow.id == bare))
+        row = s.get(HouseholdRow, hid)
+        doc = dict(row.document)
+    head = doc["members"][0]
+    account = head_account(head["idNumber"], head["name"], 4242)
+    with world.db.sessions() as s:
+        update_household(s, world.users["clerk"], hid, {**doc, "paymentAccount": account}, registry)
+    report = world.run(on=dt.date(2024, 3, 12))
+    assert (report.created, report.released, report.already_there) == (0, 1, 2)
+    released = payment_of(world, bare)
+    assert (released.status, released.payee_name, released.account_number) == (
+        "pending",
+        head["name"],
+        account["accountNumber"],
+    )
+    assert released.hold_reason is None and released.document["payeeKind"] == "account"
+    [release] = released.document["released"]
+    assert (
+        release["holdReason"].startswith(NO_ACCOUNT) and release["payee"]["accountNumber"] is None
+    )
+    with world.db.sessions() as s:
+        batch = store.payments_to_pay(s, auditor, DUYUN, MARCH, reg)
+    assert [p.case_id for p in batch] == [paid, bare]
+    assert f",{account['accountNumber']},300.00,2024-03," in store.bank_csv(batch)
+    assert world.result(released.id, "paid", dt.date(2024, 3, 20)).status == "paid"
 
 
 def test_the_case_machine_death_and_head_change_hold_then_release(world, db, registry):

@@ -22,11 +22,13 @@ from core.policy_service import build_policy_base
 from core.runtime import policy_calendar
 from core.workdays import (
     CHINESE_CALENDAR_SOURCE,
+    PROVISIONAL_HORIZON_YEARS,
     DayChange,
     DueDate,
     WorkCalendar,
     default_calendar,
     holiday_periods,
+    statutory_fixed_days,
 )
 
 D = dt.date
@@ -173,11 +175,12 @@ def test_spring_festival_2026(cal: WorkCalendar) -> None:
 
 def test_a_deadline_into_2027_is_provisional_and_names_the_year(cal: WorkCalendar) -> None:
     due = cal.add_working_days(D(2026, 12, 20), 10)
-    # 12-21..12-25, 12-28..12-31 (9), then Friday 2027-01-01 counted as a weekday.
-    assert due == DueDate(D(2027, 1, 1), True, (2027,))
+    # 12-21..12-25, 12-28..12-31 (9); Friday 2027-01-01 is 元旦, a day off by law whatever the
+    # notice says, so Monday 01-04 — still provisional (the notice may move more days).
+    assert due == DueDate(D(2027, 1, 4), True, (2027,))
     assert cal.add_working_days(D(2026, 12, 30), 1) == DueDate(D(2026, 12, 31), False, ())
     # Starting on 12-31 the first day walked is in 2027.
-    assert cal.add_working_days(D(2026, 12, 31), 1) == DueDate(D(2027, 1, 1), True, (2027,))
+    assert cal.add_working_days(D(2026, 12, 31), 1) == DueDate(D(2027, 1, 4), True, (2027,))
     # Over two uncovered years both are named.
     far = cal.add_working_days(D(2026, 12, 1), 400)
     assert far.provisional and far.uncovered_years == (2027, 2028)
@@ -186,6 +189,45 @@ def test_a_deadline_into_2027_is_provisional_and_names_the_year(cal: WorkCalenda
     assert old.provisional and old.uncovered_years == (2003,)
     assert cal.uncovered_between(D(2026, 12, 1), D(2027, 1, 31)) == (2027,)
     assert cal.uncovered_between(D(2026, 12, 1), D(2026, 12, 31)) == ()
+
+
+def test_uncovered_years_keep_the_days_off_fixed_by_law(cal: WorkCalendar) -> None:
+    # 全国年节及纪念日放假办法 (2024 revision, from 2025): 1 January, 1-2 May, 1-3 October.
+    assert statutory_fixed_days(2027) == {
+        D(2027, 1, 1): "元旦",
+        D(2027, 5, 1): "劳动节",
+        D(2027, 5, 2): "劳动节",
+        D(2027, 10, 1): "国庆节",
+        D(2027, 10, 2): "国庆节",
+        D(2027, 10, 3): "国庆节",
+    }
+    assert statutory_fixed_days(2024) == {}  # the earlier rule (劳动节 one day) is not applied
+    # 2027-10-01 is a Friday (10-02, 10-03 the weekend): Wednesday 09-29 + 3 skips it.
+    due = cal.add_working_days(D(2027, 9, 29), 3)
+    assert due == DueDate(D(2027, 10, 5), True, (2027,))
+    assert cal.working_days_between(D(2027, 9, 30), D(2027, 10, 4)) == 1
+    # 2028: 05-01 (Mon), 05-02 (Tue), 10-02 (Mon), 10-03 (Tue) are weekdays off.
+    assert cal.provisional_days_off(2028) == {
+        D(2028, 5, 1): "劳动节",
+        D(2028, 5, 2): "劳动节",
+        D(2028, 10, 2): "国庆节",
+        D(2028, 10, 3): "国庆节",
+    }
+    assert cal.add_working_days(D(2028, 9, 29), 1) == DueDate(D(2028, 10, 4), True, (2028,))
+    assert cal.add_working_days(D(2028, 4, 30), 0).date == D(2028, 5, 3)
+    assert cal.is_working_day(D(2028, 10, 4)) and cal.is_working_day(D(2027, 1, 4))
+    # Up to PROVISIONAL_HORIZON_YEARS after the last covered year; beyond, Monday to Friday.
+    last = cal.covered_years()[-1] + PROVISIONAL_HORIZON_YEARS
+    assert last == 2036
+    assert not cal.is_working_day(D(2036, 10, 1))  # a Wednesday
+    assert cal.is_working_day(D(2037, 10, 1))  # a Thursday, beyond the horizon
+    assert cal.provisional_days_off(2037) == {} and cal.provisional_days_off(2026) == {}
+    assert not cal.covers(2027) and cal.uncovered_years(2027, 2037) == tuple(range(2027, 2038))
+    # A covered year's own data wins: the fixture table for 2027 keeps 10-01..10-07 off.
+    with_2027 = WorkCalendar([table_2027()])
+    assert with_2027.provisional_days_off(2027) == {}
+    # 09-30, then 10-08 (Fri) and the make-up Saturday 10-09.
+    assert with_2027.add_working_days(D(2027, 9, 29), 3) == DueDate(D(2027, 10, 9), False, ())
 
 
 def test_importing_2027_makes_it_final_and_moves_the_dates() -> None:
@@ -240,10 +282,19 @@ def test_arithmetic_matches_a_day_by_day_count() -> None:
     rng = random.Random(20261123)
     # A table for 2029 but none for 2027-2028: uncovered years inside the known span.
     gap = HolidayTable(2029, frozenset({D(2029, 1, 1)}), frozenset(), Source(Document("g", "g")))
-    for cal in (WorkCalendar(), WorkCalendar([table_2027()]), WorkCalendar([gap])):
+    # A notice's December change to an uncovered year (applied, the year stays provisional).
+    loose = [DayChange(D(2028, 12, 29), False, "n"), DayChange(D(2028, 5, 1), True, "n")]
+    calendars = (
+        WorkCalendar(),
+        WorkCalendar([table_2027()]),
+        WorkCalendar([gap]),
+        WorkCalendar([gap], loose),
+    )
+    for cal in calendars:
         for _ in range(3000):
-            start = D(2001, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 30))
-            n = rng.randrange(0, 70)
+            # 2001 .. 2045: before the covered span, inside, the horizon after it and beyond.
+            start = D(2001, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 45))
+            n = rng.randrange(0, 70) if rng.random() < 0.9 else rng.randrange(0, 800)
             due = cal.add_working_days(start, n)
             assert due.date == naive_add(cal, start, n), (start, n)
             walked_from = start if n == 0 else start + ONE
@@ -252,6 +303,17 @@ def test_arithmetic_matches_a_day_by_day_count() -> None:
             assert due.provisional == bool(due.uncovered_years)
             end = start + dt.timedelta(days=rng.randrange(-90, 90))
             assert cal.working_days_between(start, end) == naive_between(cal, start, end)
+        # Every day of the horizon agrees with the law's fixed days; beyond it, Monday-Friday.
+        horizon = cal.covered_years()[-1] + PROVISIONAL_HORIZON_YEARS
+        for year in range(2027, 2045):
+            fixed = statutory_fixed_days(year) if year <= horizon else {}
+            if cal.covers(year):
+                continue
+            for day in (D(year, 1, 1) + dt.timedelta(days=i) for i in range(365)):
+                expected = day.weekday() < 5 and day not in fixed
+                if day in (D(2028, 12, 29), D(2028, 5, 1)) and cal is calendars[3]:
+                    expected = day == D(2028, 5, 1)
+                assert cal.is_working_day(day) == expected, (cal, day)
     cal = WorkCalendar()
     # Large n is arithmetic, not a walk: the inverse of the count.
     due = cal.add_working_days(D(2010, 3, 1), 100_000)

@@ -8,9 +8,12 @@
   arithmetic. An answer that counts a day in a year without a holiday table is
   ``provisional: true`` and names the years (``uncoveredYears``): weekdays of such a year are
   never silently taken as final;
-- ``importHolidayTable(input)``: a province administrator imports a year's State Council
-  notice; every problem comes back as a userError (code ``INVALID_HOLIDAY_TABLE``, field the
-  input path, e.g. ``input.holidays[2].to``) and nothing is written.
+- ``importHolidayTable(input, force)``: the national administrator (a province_admin of
+  000000) imports a year's State Council notice; every problem comes back as a userError (code
+  ``INVALID_HOLIDAY_TABLE``, field the input path, e.g. ``input.holidays[2].to``) and nothing is
+  written. A table that replaces chinese-calendar's or a plugin's year, or whose net count of
+  weekday days off is not 13, comes back as userErrors with code ``CONFIRMATION_REQUIRED`` (one
+  per reason, field ``input.year`` or ``input``) unless ``force: true``.
 
 The calendar is the runtime's (chinese-calendar, the plugins' tables, the imported tables) or,
 in the policy-only app, chinese-calendar and the plugins' tables. With a database the answers
@@ -28,6 +31,7 @@ from core.api.context import Context
 from core.api.types import Info, UserError
 from core.errors import DoudiError, InvalidInput
 from core.holidays_store import (
+    HolidayImportNeedsConfirmation,
     HolidayTableInvalid,
     StoredHolidayTable,
     YearView,
@@ -105,8 +109,9 @@ class WorkingDay:
     working: bool
     kind: str = strawberry.field(
         description="workday, weekend, holiday (a day off a notice gives) or make_up_workday (a "
-        "weekend day worked instead, 调休上班); in a year with no holiday table only workday or "
-        "weekend, and provisional is true."
+        "weekend day worked instead, 调休上班); in a year with no holiday table workday, weekend "
+        "or holiday (a weekday off by law: 1 January, 1-2 May, 1-3 October), and provisional is "
+        "true."
     )
     name: str | None = strawberry.field(description="The festival, when known (e.g. 国庆节).")
     provisional: bool
@@ -128,7 +133,8 @@ class MakeUpDayType:
 
 @strawberry.type(
     description="One year of the working-day calendar. covered: false means no holiday table "
-    "(Monday to Friday are counted as working days, provisionally)."
+    "(Monday to Friday are counted as working days, provisionally, except the days off fixed by "
+    "law: 1 January, 1-2 May, 1-3 October)."
 )
 class WorkCalendarYear:
     year: int
@@ -341,11 +347,14 @@ class HolidayQuery:
 @strawberry.type
 class HolidayMutation:
     @strawberry.mutation(
-        description="Import a year's holiday table from the State Council's notice (province "
-        "administrators only). Importing a year again replaces its table (audited)."
+        description="Import a year's holiday table from the State Council's notice (the national "
+        "administrator only: a province_admin of 000000). Importing a year again replaces its "
+        "table (audited). A table that replaces chinese-calendar's or a plugin's year, or whose "
+        "net count of weekday days off is not 13, is refused (CONFIRMATION_REQUIRED) unless "
+        "force is true."
     )
     async def import_holiday_table(
-        self, info: Info, input: HolidayTableInput
+        self, info: Info, input: HolidayTableInput, force: bool = False
     ) -> ImportHolidayTablePayload:
         context = info.context
         context.mark_private()
@@ -374,10 +383,26 @@ class HolidayMutation:
                         parsed,
                         file_name=INPUT_FILE,
                         calendar=runtime.work_calendar(base),
+                        force=force,
                     )
                 return result, runtime.work_calendar(base), runtime.calendars.stored()
 
             result, calendar, stored = await context.in_thread(work)
+        except HolidayImportNeedsConfirmation as exc:
+            return ImportHolidayTablePayload(
+                table=None,
+                replaced=False,
+                warnings=[],
+                user_errors=[
+                    UserError(
+                        field=_field(r.json_path),
+                        message=f"{r.message}; if the table is right, import it again with "
+                        "force: true",
+                        code=exc.code,
+                    )
+                    for r in exc.reasons
+                ],
+            )
         except DoudiError as exc:
             return ImportHolidayTablePayload(
                 table=None,

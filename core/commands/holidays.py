@@ -2,7 +2,8 @@
 Council notice, and working-day arithmetic for officials.
 
 Read commands need no token and never create a database (without one they answer from
-chinese-calendar and the plugins' tables). ``import`` needs a province administrator's token.
+chinese-calendar and the plugins' tables). ``import`` needs a national administrator's token
+(a province_admin of 000000), and ``--force`` for a table that needs confirming.
 An answer that counts days in a year without a holiday table says PROVISIONAL and names the year.
 """
 
@@ -61,7 +62,8 @@ def _provisional_note(years: tuple[int, ...]) -> str:
     verb = "has" if len(years) == 1 else "have"
     return (
         f"PROVISIONAL: {listed} {verb} no holiday table, so its weekdays were counted as working "
-        "days; import the State Council's notice with `doudi holidays import FILE`"
+        "days (except the days off fixed by law: 1 January, 1-2 May, 1-3 October); import the "
+        "State Council's notice with `doudi holidays import FILE`"
     )
 
 
@@ -171,9 +173,15 @@ def holidays_show(year: int, as_json: bool) -> None:
     if not v.covered:
         click.echo(
             f"{year}: NOT COVERED — no holiday table; Monday to Friday are counted as working "
-            "days and every deadline counted into it is provisional. Import the State Council's "
-            "notice with `doudi holidays import FILE`."
+            "days, except the days off fixed by law, and every deadline counted into it is "
+            "provisional. Import the State Council's notice with `doudi holidays import FILE`."
         )
+        off = sorted(v.names.items())
+        if off:
+            click.echo(
+                "  weekdays off by law (全国年节及纪念日放假办法): "
+                + ", ".join(f"{d.isoformat()} {name}" for d, name in off)
+            )
         return
     click.echo(f"{year}: {v.origin}")
     click.echo(f"  source: {v.source}")
@@ -208,21 +216,35 @@ def holidays_show(year: int, as_json: bool) -> None:
 
 @holidays.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Confirm a table that replaces chinese-calendar's or a plugin's year, or whose count "
+    "of weekday days off is not the statutory 13 (refused without it).",
+)
 @token_option
 @json_option
-def holidays_import(file: Path, token: str | None, as_json: bool) -> None:
+def holidays_import(file: Path, force: bool, token: str | None, as_json: bool) -> None:
     """Import a year's holiday table (YAML or JSON) from the State Council's notice.
 
     FILE: {year, source: {title, number, date, url}, holidays: [dates or {from, to, name}],
     workdays: [dates or {date, name}]}. Every problem is reported with the file and JSON path;
     nothing is written unless the whole table is valid. Importing a year again replaces its
-    table (the audit keeps the old one). Only a province_admin may import.
+    table (the audit keeps the old one). Only a national administrator (a province_admin of
+    000000) may import: a table applies to the whole country. A table that replaces
+    chinese-calendar's or a plugin's year, or whose net count of weekday days off is not 13, is
+    refused unless --force confirms it.
     """
     parsed = read_holiday_file(file)  # file problems first, whatever the token
     with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)
         result = import_holiday_table(
-            session, user, parsed, file_name=file.name, calendar=runtime.work_calendar()
+            session,
+            user,
+            parsed,
+            file_name=file.name,
+            calendar=runtime.work_calendar(),
+            force=force,
         )
     for warning in result.warnings:
         click.echo(f"doudi: warning: {file.name}: {warning}", err=True)

@@ -242,7 +242,8 @@ def _provisional_note(years: Sequence[int]) -> str:
     listed = ", ".join(str(y) for y in years)
     return (
         f"provisional: no published holiday schedule for {listed}; weekdays were counted as "
-        f"working days (暂定：{listed}年节假日安排尚未发布)"
+        "working days except the days the law fixes (1 January, 1-2 May, 1-3 October) "
+        f"(暂定：{listed}年节假日安排尚未发布)"
     )
 
 

@@ -35,10 +35,11 @@ _MAX_ORDINAL = dt.date.max.toordinal()
 _ONE_DAY = dt.timedelta(days=1)
 CHINESE_CALENDAR_SOURCE = f"{CHINESE_CALENDAR} {chinese_calendar.__version__}"
 
-# 《全国年节及纪念日放假办法》(国务院令; as revised by the State Council's decision of 2024-11-10, in
-# force from 2025-01-01), art. 2: 元旦 1 January (1 day), 劳动节 1-2 May (2 days), 国庆节 1-3 October
-# (3 days) are days off on fixed Gregorian dates. The lunar festivals (春节, 清明节, 端午节, 中秋节)
-# and the make-up working days cannot be known before the State Council's notice for the year.
+# 《全国年节及纪念日放假办法》(国务院令; as revised by the State Council's decision of
+# 2024-11-10, in force from 2025-01-01), art. 2: 元旦 1 January (1 day), 劳动节 1-2 May
+# (2 days), 国庆节 1-3 October (3 days) are days off on fixed Gregorian dates. The lunar
+# festivals (春节, 清明节, 端午节, 中秋节) and the make-up working days cannot be known before
+# the State Council's notice for the year.
 # Before 2025 the numbers differ (劳动节 was one day until 2024), so the rule applies from 2025 on.
 STATUTORY_RULE_SINCE = 2025
 _FIXED_DAYS_OFF: tuple[tuple[int, int, str], ...] = (

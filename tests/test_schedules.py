@@ -45,16 +45,20 @@ def make_case(
     return Case(cid, 3, program, county, CaseState(state), 1, jsonable(data))
 
 
+# Days off the law fixes on the Gregorian calendar from 2025 (全国年节及纪念日放假办法, art. 2).
+FIXED_BY_LAW = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
+
+
 def walk_working_days(start: dt.date, n: int) -> dt.date:
-    """The n-th working day after ``start`` by chinese-calendar (Monday-Friday for a year it
-    does not know), independently of core.workdays."""
+    """The n-th working day after ``start`` by chinese-calendar (for a year it does not know:
+    Monday-Friday except the days fixed by law), independently of core.workdays."""
     day, k = start, 0
     while k < n:
         day += dt.timedelta(days=1)
         try:
             working = chinese_calendar.is_workday(day)
         except NotImplementedError:
-            working = day.weekday() < 5
+            working = day.weekday() < 5 and (day.month, day.day) not in FIXED_BY_LAW
         k += working
     return day
 

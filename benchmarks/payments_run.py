@@ -7,13 +7,15 @@
 A fresh database is migrated, then seeded with bulk inserts (not timed): N households of one to
 four members (valid resident ID numbers, one person per household), spread over the twelve
 counties and cities of Qiannan (522700, where the Guizhou plugin sets every ``payments.*``
-parameter), one in three with a recorded payment account and one in two hundred whose head
-died in the month before (their payments are held); each with an active dibao case as the case
-machine stores it (confirmed, ``benefitFrom``, ``amount`` and a two-entry ``amounts`` history,
-the members covered). Then ONE run of 2024-03 at the province (520000) by a province
-administrator is timed: :func:`core.payments_store.run_payments`, the function the
-``runPayments`` mutation and ``doudi payments run`` call, with the merged policy of the runtime
-(plugins plus local settings). The throwaway cluster runs with ``fsync=off`` (as in the tests).
+parameter), each with a recorded payment account (一卡通, held by the head: without one a payment
+is held, never paid, so the run measures the normal pay path) and one in two hundred whose head
+(the account holder) died in the month before (their payments are held); each with an active
+dibao case as the case machine stores it (confirmed, ``benefitFrom``, ``amount`` and a
+two-entry ``amounts`` history, the members covered). Then ONE run of 2024-03 at the province
+(520000) by a province administrator is timed: :func:`core.payments_store.run_payments`, the
+function the ``runPayments`` mutation and ``doudi payments run`` call, with the merged policy
+of the runtime (plugins plus local settings). The throwaway cluster runs with ``fsync=off`` (as
+in the tests).
 Goal: 100,000 cases on PostgreSQL in at most 30 s.
 """
 
@@ -104,15 +106,15 @@ def seed(engine: Any, registry: Any, cases: int, seed_value: int = 5) -> dict[st
             "area": rnd.choice(("urban", "rural")),
             "incomeClass": rnd.choice(("stable", "slow_change", "irregular_with_labour")),
             "members": people_docs,
-        }
-        if hid % 3 == 0:
-            accounts += 1
-            doc["paymentAccount"] = {
+            # every household: paid into the head's account (with none: held, never paid)
+            "paymentAccount": {
                 "holderIdNumber": ids[0],
                 "holderName": people_docs[0]["name"],
                 "bank": rnd.choice(("贵州省农村信用社", "中国农业银行", "中国邮政储蓄银行")),
                 "accountNumber": "6" + "".join(rnd.choice("0123456789") for _ in range(18)),
-            }
+            },
+        }
+        accounts += 1
         prefecture, province = registry.prefecture_and_province(county)
         households.append(
             {

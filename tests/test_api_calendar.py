@@ -24,7 +24,7 @@ from sqlalchemy import insert
 
 import core.cases_store as cases_store
 import core.payments_store as payments_store
-from core.auth import User, create_user
+from core.auth import CALENDAR, User, create_user, issue_token
 from core.db.models import CaseRow, HouseholdRow, MemberRow, utcnow
 from core.households_store import create_household
 from core.policy_service import PolicyBase, today
@@ -99,6 +99,11 @@ class Scene:
 
     def token(self, name: str) -> str:
         return self.users[name][1]
+
+    def calendar_token(self, name: str) -> str:
+        """A calendar token (the only kind accepted in a feed URL) of user ``name``."""
+        with self.runtime.sessions() as s:
+            return issue_token(s, name, CALENDAR)
 
     def user(self, name: str) -> User:
         return self.users[name][0]
@@ -380,7 +385,7 @@ def test_feed_of_a_guangxi_county(world: tuple[Api, Scene]) -> None:
         scene.accepted
     )
     # The token as a query parameter (calendar apps send no headers): the same calendar.
-    again = feed_get(api, f"{path}&token={token}")
+    again = feed_get(api, f"{path}&token={scene.calendar_token('yongfu')}")
     assert again.status_code == 200
     assert sorted(str(e["UID"]) for e in icalendar.Calendar.from_ical(again.content).walk(
         "VEVENT"
@@ -390,7 +395,7 @@ def test_feed_of_a_guangxi_county(world: tuple[Api, Scene]) -> None:
 def test_feed_of_a_guizhou_county_marks_2027_tentative(world: tuple[Api, Scene]) -> None:
     api, scene = world
     scene.failed_payment()
-    token = scene.token("duyun")
+    token = scene.calendar_token("duyun")
     r = feed_get(api, f"/calendar/{DUYUN}.ics?from=2026-10-01&to=2027-03-31&token={token}")
     assert r.status_code == 200, r.text
     cal = validate_ics(r.content)
@@ -446,7 +451,10 @@ def test_feed_refusals(sqlite_world: tuple[Api, Scene]) -> None:
     assert status("/calendar/999999.ics", **auth)[0] == 404
     assert status("/calendar/450327.ics", **auth)[0] == 403
     assert status("/calendar/450000.ics", **auth)[0] == 403
-    assert status(f"/calendar/450326.ics?token={scene.token('outsider')}")[0] == 403
+    assert status(f"/calendar/450326.ics?token={scene.calendar_token('outsider')}")[0] == 403
+    # a full token is refused in a URL (calendar apps keep and share feed URLs)
+    code, text = status(f"/calendar/450326.ics?token={scene.token('yongfu')}")
+    assert code == 401 and "calendar token" in text
     # A 401 says nothing about the code.
     assert status("/calendar/999999.ics")[0] == 401
     for query in (
@@ -482,5 +490,6 @@ def test_too_many_entries_is_refused(
     data, errors = api.gql(QUERY, variables, token)
     assert data is None and codes(errors) == ["INVALID_INPUT"]
     assert "more than 2" in errors[0]["message"]
-    r = feed_get(api, f"/calendar/{YONGFU}.ics?from=2023-07-01&to=2024-06-30&token={token}")
+    feed_token = scene.calendar_token("yongfu")
+    r = feed_get(api, f"/calendar/{YONGFU}.ics?from=2023-07-01&to=2024-06-30&token={feed_token}")
     assert r.status_code == 400 and "shorter window" in r.text

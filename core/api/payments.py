@@ -45,7 +45,7 @@ T = TypeVar("T")
 @strawberry.enum(description="Where a payment stands.")
 class PaymentStatus(Enum):
     PENDING = "pending"  # to be paid (in the bank's batch)
-    HELD = "held"  # never paid: the account holder died
+    HELD = "held"  # never paid: no payment account, or its holder (or the head) died
     PAID = "paid"
     FAILED = "failed"  # 发放失败: to be paid again by the repay date
     RETURNED = "returned"  # 退回

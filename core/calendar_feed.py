@@ -48,6 +48,7 @@ import icalendar
 
 from core import payments as pay
 from core import reports as rep
+from core import windows
 from core.eligibility import add_months, trace_entry
 from core.errors import InvalidInput
 from core.hookspecs import Campaign, Source, TraceEntry
@@ -85,8 +86,6 @@ MAX_WINDOW_DAYS = 400
 """The longest window a calendar is computed for (the feed's default is 396 days)."""
 FEED_DAYS_BACK = 30
 FEED_DAYS_AHEAD = 365
-FIRST_DAY = dt.date(1990, 1, 1)
-LAST_DAY = dt.date(2199, 12, 31)
 
 PROVISIONAL_ZH = "（暂定）"
 PROVISIONAL_EN = " (provisional)"
@@ -184,22 +183,9 @@ class Repayment:
 
 
 def check_window(start: dt.date, end: dt.date) -> None:
-    """INVALID_INPUT unless ``start <= end``, the window is at most :data:`MAX_WINDOW_DAYS` days
-    and both days lie between :data:`FIRST_DAY` and :data:`LAST_DAY`."""
-    for name, day in (("from", start), ("to", end)):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise InvalidInput(
-                f"{name}: {day.isoformat()} is out of range "
-                f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
-            )
-    if end < start:
-        raise InvalidInput(f"to: {end.isoformat()} is before from: {start.isoformat()}")
-    days = (end - start).days + 1
-    if days > MAX_WINDOW_DAYS:
-        raise InvalidInput(
-            f"to: a calendar covers at most {MAX_WINDOW_DAYS} days, not {days}; ask for a "
-            "shorter window"
-        )
+    """INVALID_INPUT unless [start, end] is a window of at most :data:`MAX_WINDOW_DAYS` days
+    within :data:`core.windows.FIRST_DAY` .. :data:`core.windows.LAST_DAY`."""
+    windows.check_window(start, end, MAX_WINDOW_DAYS, "a calendar")
 
 
 def default_window(today: dt.date) -> tuple[dt.date, dt.date]:

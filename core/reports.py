@@ -42,6 +42,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import windows
 from core.eligibility import add_months, trace_entry
 from core.errors import InvalidInput
 from core.hookspecs import Campaign, CampaignPhase, TraceEntry
@@ -136,27 +137,10 @@ def previous_month(today: dt.date) -> dt.date:
     return add_months(today.replace(day=1), -1)
 
 
-# Dates a report deadline can be asked about (month arithmetic near 0001 or 9999 overflows).
-FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2199, 12, 31)
-
-
-def _in_range(start: dt.date, end: dt.date) -> None:
-    for name, day in (("from", start), ("to", end)):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise InvalidInput(
-                f"{name}: {day.isoformat()} is out of range "
-                f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
-            )
-
-
 def check_window(start: dt.date, end: dt.date) -> None:
-    """INVALID_INPUT unless both days lie between FIRST_DAY and LAST_DAY, ``start <= end`` and
-    the window is at most MAX_WINDOW_DAYS long."""
-    _in_range(start, end)
-    if end < start:
-        raise InvalidInput(f"to: {end.isoformat()} is before from: {start.isoformat()}")
-    if (end - start).days + 1 > MAX_WINDOW_DAYS:
-        raise InvalidInput(f"to: ask for at most {MAX_WINDOW_DAYS} days at once")
+    """INVALID_INPUT unless [start, end] is a window of at most MAX_WINDOW_DAYS days within
+    :data:`core.windows.FIRST_DAY` .. :data:`core.windows.LAST_DAY`."""
+    windows.check_window(start, end, MAX_WINDOW_DAYS, "a report window")
 
 
 # -- report deadlines --------------------------------------------------------------------------
@@ -253,9 +237,7 @@ def report_deadlines(
       effect (its own from/until) and nowhere else; a value that a layer starts later than
       ``policy.as_of`` is not seen.
     """
-    _in_range(start, end)
-    if end < start:
-        raise InvalidInput(f"to: {end.isoformat()} is before from: {start.isoformat()}")
+    windows.check_window(start, end, MAX_WINDOW_DAYS, "a report window")
     at = policy_at or _fixed(policy)
     code = policy.jurisdiction.code
     found: list[ReportDeadline] = []

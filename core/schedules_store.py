@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
+from core import windows
 from core.auth import Action, User, authorize
 from core.cases import Case, CaseState
 from core.cases_store import cases_within, read_case
 from core.db.engine import reading
 from core.db.models import CaseRow, HouseholdRow
-from core.errors import InvalidInput
 from core.jurisdictions import JurisdictionRegistry
 from core.policy_service import PolicyBase
 from core.schedules import (
@@ -78,21 +78,10 @@ class CalendarItems:
     counties: dict[int, str]
 
 
-FIRST_DAY, LAST_DAY = dt.date(1990, 1, 1), dt.date(2200, 12, 31)
-
-
 def check_window(start: dt.date, end: dt.date) -> None:
-    """INVALID_INPUT unless from <= to, both within 1990..2200, at most MAX_WINDOW_DAYS apart."""
-    for name, day in (("from", start), ("to", end)):
-        if not FIRST_DAY <= day <= LAST_DAY:
-            raise InvalidInput(
-                f"{name}: {day.isoformat()} is out of range "
-                f"({FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()})"
-            )
-    if end < start:
-        raise InvalidInput(f"to: {end.isoformat()} is before from ({start.isoformat()})")
-    if (end - start).days > MAX_WINDOW_DAYS:
-        raise InvalidInput(f"to: a window of at most {MAX_WINDOW_DAYS} days")
+    """INVALID_INPUT unless ``from`` and ``to`` are at most MAX_WINDOW_DAYS apart and within
+    :data:`core.windows.FIRST_DAY` .. :data:`core.windows.LAST_DAY`."""
+    windows.check_window(start, end, MAX_WINDOW_DAYS + 1, "a schedule window")
 
 
 # -- reading -----------------------------------------------------------------------------------

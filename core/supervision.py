@@ -48,12 +48,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.cases import CaseState
 from core.db.engine import reading
 from core.db.models import CaseRow, HouseholdRow, MemberRow
+from core.db.scope import within_level
 from core.eligibility import add_months
 from core.jurisdictions import JurisdictionRegistry, Level
 
@@ -116,14 +117,7 @@ def _scope(code: str, registry: JurisdictionRegistry) -> tuple[Level, str]:
 
 
 def _scope_filter(level: Level, code: str) -> ColumnElement[bool]:
-    if level is Level.NATIONAL:
-        return true()
-    column = {
-        Level.PROVINCE: CaseRow.province,
-        Level.PREFECTURE: CaseRow.prefecture,
-        Level.COUNTY: CaseRow.county,
-    }[level]
-    return column == code
+    return within_level(CaseRow, level, code)
 
 
 def _within(case: _Case, level: Level, code: str) -> bool:

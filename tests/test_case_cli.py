@@ -22,6 +22,7 @@ from core.commands.cases import action_inputs, parse_inputs
 from core.db.models import CaseEventRow
 from core.errors import InvalidInput
 from core.households_store import create_household
+from tests.cli_results import ok
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]
@@ -75,11 +76,6 @@ class Shell:
 @pytest.fixture
 def sh(db: Any, registry: Any, monkeypatch: pytest.MonkeyPatch) -> Shell:
     return Shell(db, registry, monkeypatch)
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
 
 
 def error(result: Result, code: str) -> str:

@@ -14,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from core.cli import cli
 from core.policy_service import PolicyBase, today
+from tests.cli_results import ok, one_error
 from tests.test_api_calendar import DUYUN, YONGFU, Scene
 from tests.test_api_households import open_test_runtime
 from tests.test_calendar_feed import validate_ics
@@ -25,20 +26,6 @@ D = dt.date
 
 def invoke(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result: Result, code: int = 1) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("doudi: error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from core.auth import User, create_user
 from core.cli import cli
 from core.db.models import CaseEventRow, CaseRow
 from core.households_store import create_household
+from tests.cli_results import ok, one_error
 from tests.conftest import doc, entry
 from tests.storage_data import household_doc, id_number
 
@@ -35,20 +36,6 @@ def run(db, monkeypatch):
         return runner.invoke(cli, list(args), catch_exceptions=False)
 
     return invoke
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result, code: int = 1) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("doudi: error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 class Cases:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.auth import create_user
 from core.cli import cli
 from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from tests.cli_results import ok, one_error
 from tests.storage_data import id_number
 from tests.test_payments_store import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case
 
@@ -47,19 +48,6 @@ def tokens(db, registry) -> dict[str, str]:
         with db.sessions() as s:
             _, out[name] = create_user(s, name, role, code, registry)
     return out
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result) -> str:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("doudi: error: "), lines
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def count(db, model: Any) -> int:

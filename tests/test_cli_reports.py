@@ -17,6 +17,7 @@ import core.cases_store as store
 from core.auth import create_user
 from core.cli import cli
 from core.households_store import create_household
+from tests.cli_results import ok, one_error
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]
@@ -27,20 +28,6 @@ YONGFU = "450326"
 
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result, code: int = 1) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("doudi: error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 # -- deadlines and campaigns: the policy only ----------------------------------------------------

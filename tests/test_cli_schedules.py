@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from core.auth import create_user
 from core.cli import cli
+from tests.cli_results import ok, one_error
 from tests.test_cases import with_example_standards
 from tests.test_schedules_store import SHANXI, YUNNAN, World
 
@@ -45,20 +46,6 @@ def token(world: World, role: str, code: str, name: str) -> str:
     with world.db.sessions() as s:
         _, t = create_user(s, name, role, code, world.registry)
     return t
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result, code: int = 1) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("doudi: error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def test_deadlines(world, run):

@@ -27,6 +27,7 @@ from core.demo import (
 from core.household import parse_household
 from core.jurisdictions import load_registry
 from core.settings import SQLITE_FILE
+from tests.cli_results import ok, one_error
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]
@@ -54,20 +55,6 @@ def run(data_dir):
         return runner.invoke(cli, list(args), env=env, catch_exceptions=False)
 
     return invoke
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr)
-    return result.stdout
-
-
-def one_error(result, code: int = 1) -> str:
-    assert result.exit_code == code, (result.stdout, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, lines
-    assert lines[0].startswith("doudi: error: ")
-    assert "Traceback" not in result.output
-    return lines[0]
 
 
 def add_user(run, name: str, role: str, code: str) -> str:

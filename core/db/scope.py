@@ -25,14 +25,19 @@ class Placed(Protocol):
 def within(placed: Placed, code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Rows of ``placed`` at ``code`` or under it (an unknown code raises UnknownJurisdiction)."""
     j = registry.get(code)
-    if j.level is Level.NATIONAL:
+    return within_level(placed, j.level, j.code)
+
+
+def within_level(placed: Placed, level: Level, code: str) -> ColumnElement[bool]:
+    """Rows of ``placed`` at the (normalised) ``code`` of ``level`` or under it."""
+    if level is Level.NATIONAL:
         return true()
     column = {
         Level.PROVINCE: placed.province,
         Level.PREFECTURE: placed.prefecture,
         Level.COUNTY: placed.county,
-    }[j.level]
-    return column == j.code  # type: ignore[no-any-return]
+    }[level]
+    return column == code  # type: ignore[no-any-return]
 
 
-__all__ = ["Placed", "within"]
+__all__ = ["Placed", "within", "within_level"]

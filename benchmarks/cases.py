@@ -25,7 +25,7 @@ after a warm-up case per client, in ``--rounds`` rounds of ``--seconds`` each (t
 small and noisy): transitions per second (successful mutations; the median of the rounds),
 latency per mutation request (``time.perf_counter`` around each request; p50 and p99, overall
 and per mutation, over all rounds), VERSION_CONFLICTs and other errors. Afterwards
-:func:`core.cases_store.verify_audit_chain` must find the whole audit trail intact and the
+:func:`core.cases.store.verify_audit_chain` must find the whole audit trail intact and the
 number of events must equal the number of successful mutations. The load generator shares the
 machine with the server (and, for PostgreSQL, the database).
 """
@@ -57,13 +57,13 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests` (test data, PG cl
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from core.auth import create_user  # noqa: E402
-from core.cases_store import verify_audit_chain  # noqa: E402
-from core.db.models import CaseEventRow, CaseRow  # noqa: E402
-from core.households_store import create_household  # noqa: E402
-from core.policy_service import get_policy_base  # noqa: E402
+from core.access.auth import create_user  # noqa: E402
+from core.cases.store import verify_audit_chain  # noqa: E402
+from core.households.store import create_household  # noqa: E402
+from core.policy.service import get_policy_base  # noqa: E402
 from core.runtime import Runtime, open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
+from core.storage.models import CaseEventRow, CaseRow  # noqa: E402
 from tests.storage_data import household_doc, id_number  # noqa: E402
 
 COUNTY = "140302"  # Shanxi, Yangquan, Pingding: county confirms after verification

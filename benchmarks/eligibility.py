@@ -30,7 +30,7 @@ from decimal import Decimal
 from stdnum.cn import ric
 
 from core.eligibility import evaluate
-from core.household import (
+from core.households.model import (
     Area,
     Disability,
     DisabilityKind,
@@ -43,9 +43,9 @@ from core.household import (
     Relation,
     RigidExpense,
 )
-from core.jurisdictions import JurisdictionRegistry, Level
-from core.policy_loader import PolicyLoader
-from core.policy_service import PolicyBase, build_policy_base
+from core.policy.jurisdictions import JurisdictionRegistry, Level
+from core.policy.loader import PolicyLoader
+from core.policy.service import PolicyBase, build_policy_base
 
 AS_OF = dt.date(2024, 1, 1)
 PROVINCES = ("520000", "140000", "530000", "450000", "640000")

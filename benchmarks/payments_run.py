@@ -12,7 +12,7 @@ is held, never paid, so the run measures the normal pay path) and one in two hun
 (the account holder) died in the month before (their payments are held); each with an active
 dibao case as the case machine stores it (confirmed, ``benefitFrom``, ``amount`` and a
 two-entry ``amounts`` history, the members covered). Then ONE run of 2024-03 at the province
-(520000) by a province administrator is timed: :func:`core.payments_store.run_payments`, the
+(520000) by a province administrator is timed: :func:`core.payments.store.run_payments`, the
 function the ``runPayments`` mutation and ``doudi payments run`` call, with the merged policy
 of the runtime (plugins plus local settings). The throwaway cluster runs with ``fsync=off`` (as
 in the tests).
@@ -37,13 +37,13 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests` (the PG cluster) 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from core.auth import create_user  # noqa: E402
-from core.db.engine import make_engine, upgrade  # noqa: E402
-from core.db.models import CaseRow, HouseholdRow, MemberRow, utcnow  # noqa: E402
-from core.db.payments_models import PaymentRow  # noqa: E402
-from core.payments_store import run_payments  # noqa: E402
+from core.access.auth import create_user  # noqa: E402
+from core.payments.store import run_payments  # noqa: E402
 from core.runtime import open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
+from core.storage.engine import make_engine, upgrade  # noqa: E402
+from core.storage.models import CaseRow, HouseholdRow, MemberRow, utcnow  # noqa: E402
+from core.storage.payments_models import PaymentRow  # noqa: E402
 
 PREFECTURE, PROVINCE = "522700", "520000"
 MONTH, RUN_ON = "2024-03", dt.date(2024, 3, 5)

@@ -34,9 +34,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from core.constraints import check_constraints, violations
-from core.policy_service import PolicyBase, build_policy_base
-from core.resolution import compare, resolve
+from core.policy.constraints import check_constraints, violations
+from core.policy.resolution import compare, resolve
+from core.policy.service import PolicyBase, build_policy_base
 
 COUNTY = "640121"
 FIVE = ["522700", "140300", "530000", "450326", "640121"]
@@ -138,7 +138,7 @@ def bench_app() -> Any:
 
     from core.api.app import Backend, DoudiGraphQL, ResponseCache, create_app
     from core.api.context import ResultCache
-    from core.policy_service import get_policy_base
+    from core.policy.service import get_policy_base
 
     base = get_policy_base()
     app = create_app(base)

@@ -14,10 +14,12 @@ Yongning (640121, Ningxia: 18-month phase-out) — 90 % dibao and 10 % tekun, in
 ``--as-of`` after the steps of the real chain (acceptance, home visit, verification, first
 review, publicity), most reviewed in the last year, some with periodic verifications, home visits
 and carer assessments recorded, 1 % with a death in the last half year, 3 % of dibao phasing out.
-They are :class:`core.schedules.ScheduleRow` tuples, what :mod:`core.schedules_store` builds from
+They are :class:`core.calendars.schedules.ScheduleRow` tuples, what
+:mod:`core.calendars.schedules_store` builds from
 the database rows.
 
-Timed, best of ``--rounds``, each round with a new :class:`core.schedules.Planner` over the
+Timed, best of ``--rounds``, each round with a new :class:`core.calendars.schedules.Planner` over
+the
 installed merged policy (no cache carried over; ``Planner.plan`` is what ``dueReviews``, the
 calendar and the store call):
 
@@ -52,11 +54,11 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `core`, `benchmarks`, `tests` importable
     sys.path.insert(0, str(ROOT))
 
+from core.calendars.schedules import Planner, ScheduleRow, schedule_row  # noqa: E402
+from core.calendars.workdays import default_calendar  # noqa: E402
 from core.cases import jsonable  # noqa: E402
 from core.eligibility import add_months  # noqa: E402
-from core.policy_service import PolicyBase, get_policy_base  # noqa: E402
-from core.schedules import Planner, ScheduleRow, schedule_row  # noqa: E402
-from core.workdays import default_calendar  # noqa: E402
+from core.policy.service import PolicyBase, get_policy_base  # noqa: E402
 
 GOAL_SECONDS = 5.0  # for GOAL_CASES cases
 GOAL_CASES = 1_000_000

@@ -33,31 +33,31 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 from click.exceptions import NoArgsIsHelpError
 
-from core import serialize
 from core.errors import DataIssue, DoudiError, InvalidInput, PolicyDataError
-from core.hookspecs import PolicyFile
-from core.jurisdictions import NATIONAL_CODE, Jurisdiction, load_registry
-from core.plugin_manager import (
+from core.plugin.hookspecs import PolicyFile
+from core.plugin.manager import (
     ENTRY_POINT_GROUP,
     build_plugin_manager,
 )
-from core.policy_loader import PolicyLoader, SourceFile, parse_text
-from core.policy_model import DatedValue, Layer, LayerKind, LayerRef
-from core.policy_schema import dumps_schema
-from core.policy_service import (
+from core.policy import serialize
+from core.policy.jurisdictions import NATIONAL_CODE, Jurisdiction, load_registry
+from core.policy.loader import PolicyLoader, SourceFile, parse_text
+from core.policy.model import DatedValue, Layer, LayerKind, LayerRef
+from core.policy.resolution import ResolvedParameter
+from core.policy.schema import dumps_schema
+from core.policy.service import (
     PolicyBase,
     build_policy_base,
     catalog_with_programs,
     get_policy_base,
     today,
 )
-from core.resolution import ResolvedParameter
 from core.settings import DATABASE_URL_ENV, SQLITE_FILE, Settings, load_settings
 
 if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
-    from core.auth import User
+    from core.access.auth import User
     from core.eligibility import Decision
-    from core.local_settings import LocalSetting
+    from core.policy.local_settings import LocalSetting
     from core.runtime import Runtime
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -375,7 +375,7 @@ def token_option(f: F) -> F:
 
 
 def _acting_user(session: Any, token: str | None) -> User:
-    from core.auth import Unauthenticated, authenticate
+    from core.access.auth import Unauthenticated, authenticate
 
     if token is None or not token.strip():
         raise Unauthenticated(
@@ -433,8 +433,8 @@ def serve(host: str, port: int) -> None:
     import uvicorn
 
     from core.api.app import create_app
-    from core.db.engine import current_revision
     from core.runtime import open_runtime
+    from core.storage.engine import current_revision
 
     settings = load_settings()
     runtime = open_runtime(settings, migrate=True, plugin_base=base)
@@ -509,7 +509,7 @@ def db_upgrade(as_json: bool) -> None:
     """Create the configured database if needed and migrate it to the newest schema."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from core.db.engine import current_revision, make_engine, upgrade
+    from core.storage.engine import current_revision, make_engine, upgrade
 
     settings = load_settings()
     existed = _database_exists(settings)
@@ -542,7 +542,7 @@ def db_current(as_json: bool) -> None:
     """The migration the database is at and the newest this doudi has (creates nothing)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from core.db.engine import current_revision, head_revision, make_engine
+    from core.storage.engine import current_revision, head_revision, make_engine
 
     settings = load_settings()
     head = head_revision()
@@ -619,7 +619,7 @@ def _show_token(token: str) -> None:
 @json_option
 def users_add(name: str, role: str, code: str, as_json: bool) -> None:
     """Add a user and print their first token (once: only its hash is stored)."""
-    from core.auth import create_user
+    from core.access.auth import create_user
 
     registry = load_registry()
     registry.get(code)  # an unknown code fails before the database is touched
@@ -637,7 +637,7 @@ def users_add(name: str, role: str, code: str, as_json: bool) -> None:
 @json_option
 def users_list(as_json: bool) -> None:
     """Active users with their role and jurisdiction (never their tokens)."""
-    from core.auth import list_users
+    from core.access.auth import list_users
 
     found: list[User] = []
     if _database_exists(load_settings()):
@@ -668,7 +668,7 @@ def users_list(as_json: bool) -> None:
 @json_option
 def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
     """Issue a new token for user NAME (their other tokens stay valid)."""
-    from core.auth import CALENDAR, FULL, issue_token
+    from core.access.auth import CALENDAR, FULL, issue_token
 
     scope = CALENDAR if calendar_only else FULL
     with _runtime(create=False) as runtime, runtime.sessions() as session:
@@ -687,7 +687,7 @@ def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
 @click.option("--calendar", "calendar_only", is_flag=True, help="Revoke only the calendar tokens.")
 def users_revoke(name: str, calendar_only: bool) -> None:
     """Revoke every token of user NAME (or only their calendar tokens)."""
-    from core.auth import CALENDAR, revoke_tokens
+    from core.access.auth import CALENDAR, revoke_tokens
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         n = revoke_tokens(session, name, CALENDAR if calendar_only else None)
@@ -998,7 +998,7 @@ def policy_set(
     plugins' rules (e.g. Yunnan: the tekun standard is at least 1.3 × the urban dibao standard);
     a rejected value writes nothing. Every accepted value is audited (who, when, before, after).
     """
-    from core.local_settings import audit_log
+    from core.policy.local_settings import audit_log
 
     parsed = parse_value(value)
     with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
@@ -1046,7 +1046,7 @@ def policy_set(
 @json_option
 def policy_local(code: str, token: str | None, as_json: bool) -> None:
     """Local settings recorded at CODE and under it (needs a token with CODE in scope)."""
-    from core.local_settings import list_local_settings
+    from core.policy.local_settings import list_local_settings
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)
@@ -1079,7 +1079,7 @@ def policy_local(code: str, token: str | None, as_json: bool) -> None:
 @json_option
 def policy_audit(code: str, limit: int, token: str | None, as_json: bool) -> None:
     """Who set which local value at CODE and under it, when, and what it replaced (newest first)."""
-    from core.local_settings import audit_log
+    from core.policy.local_settings import audit_log
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)
@@ -1356,7 +1356,7 @@ def eligibility_preview(
     the database exists). An invalid file lists every problem, one per line.
     """
     from core.eligibility import TemporaryRequest, decision_to_json, evaluate
-    from core.household import InvalidHousehold, parse_household
+    from core.households.model import InvalidHousehold, parse_household
 
     if (request_kind is None) != (amount is None):
         raise click.UsageError("give both --request-kind and --amount (temporary assistance)")
@@ -1594,9 +1594,9 @@ def audit_verify(as_json: bool) -> None:
     listing each tampered, missing or orphaned event on stdout, one per line."""
     from sqlalchemy import func, select
 
-    from core.cases_store import verify_audit_chain
-    from core.db.engine import reading
-    from core.db.models import CaseEventRow, CaseRow
+    from core.cases.store import verify_audit_chain
+    from core.storage.engine import reading
+    from core.storage.models import CaseEventRow, CaseRow
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         problems = verify_audit_chain(session)
@@ -1635,7 +1635,7 @@ def supervise(code: str, as_of: dt.date | None, as_json: bool) -> None:
     """Supervision (数字监督) of the cases at CODE and under it: people in two dibao cases, in
     dibao and tekun at once, the dead still covered, near-relative cases without the county's
     visit, spot-checks not done. Exit 0 whatever is found."""
-    from core.supervision import finding_to_json, supervision_findings
+    from core.cases.supervision import finding_to_json, supervision_findings
 
     registry = load_registry()
     where = registry.get(code)
@@ -1684,7 +1684,7 @@ def schema() -> None:
 def schema_export(out: Path) -> None:
     """Write the JSON Schemas (policy layer, household) and the GraphQL SDL."""
     from core.api.schema import sdl
-    from core.household import dumps_household_schema
+    from core.households.model import dumps_household_schema
 
     catalog = _base().catalog
     out.mkdir(parents=True, exist_ok=True)

@@ -22,10 +22,10 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from core.auth import Role, User, create_user, list_users
+from core.access.auth import Role, User, create_user, list_users
 from core.errors import DoudiError
-from core.households_store import DuplicatePerson, create_household
-from core.local_settings import list_local_settings
+from core.households.store import DuplicatePerson, create_household
+from core.policy.local_settings import list_local_settings
 from core.runtime import Runtime
 
 DEMO_USER = "demo"

@@ -18,14 +18,14 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import current_revision, head_revision, make_engine, make_session_factory
-from core.db.engine import upgrade as upgrade_database
+from core.calendars.holidays_store import CalendarProvider
+from core.calendars.workdays import WorkCalendar, default_calendar
 from core.errors import DoudiError
-from core.holidays_store import CalendarProvider
-from core.policy_provider import PolicyProvider
-from core.policy_service import PolicyBase
+from core.policy.provider import PolicyProvider
+from core.policy.service import PolicyBase
 from core.settings import Settings, load_settings
-from core.workdays import WorkCalendar, default_calendar
+from core.storage.engine import current_revision, head_revision, make_engine, make_session_factory
+from core.storage.engine import upgrade as upgrade_database
 
 
 class DatabaseUnavailable(DoudiError):

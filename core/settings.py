@@ -9,7 +9,7 @@ Two environment variables, both optional:
   ``postgresql://`` URL is taken to mean the psycopg 3 driver, which doudi ships with).
 
 Nothing here touches the disk: the SQLite file's directory is created when the engine is made
-(:func:`core.db.engine.make_engine`).
+(:func:`core.storage.engine.make_engine`).
 """
 
 from __future__ import annotations

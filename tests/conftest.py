@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from core.errors import PolicyDataError
-from core.jurisdictions import JurisdictionRegistry, load_registry
-from core.policy_loader import PolicyLoader
-from core.policy_model import Layer
-from core.policy_service import PolicyBase, build_policy_base
+from core.policy.jurisdictions import JurisdictionRegistry, load_registry
+from core.policy.loader import PolicyLoader
+from core.policy.model import Layer
+from core.policy.service import PolicyBase, build_policy_base
 
 D = dt.date
 

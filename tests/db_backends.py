@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db.engine import make_engine, make_session_factory, upgrade
+from core.storage.engine import make_engine, make_session_factory, upgrade
 
 BACKENDS = ("sqlite", "postgresql")
 _PG_BINARIES = ("initdb", "pg_ctl", "postgres")

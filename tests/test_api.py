@@ -24,7 +24,7 @@ from core.api.schema import (
     estimated_cost,
     sdl,
 )
-from core.policy_service import MAX_COMPARE, PolicyBase
+from core.policy.service import MAX_COMPARE, PolicyBase
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 PHASE_OUT = "dibao.phase_out.max_months"
@@ -203,7 +203,7 @@ def test_history(client: Client) -> None:
 
 
 def test_default_as_of_is_today_in_china(client: Client) -> None:
-    from core.policy_service import today
+    from core.policy.service import today
 
     policy = ok(client, '{ policy(jurisdiction: "640121") { asOf } }')["policy"]
     assert policy["asOf"] == today().isoformat()
@@ -602,7 +602,8 @@ def test_fragment_explosion_is_refused_quickly(client: Client) -> None:
 
 
 def _camel(x: Any) -> Any:
-    """A plain form from core.serialize as the API shows it: camelCase keys, enums by name."""
+    """A plain form from core.policy.serialize as the API shows it: camelCase keys, enums by
+    name."""
     if isinstance(x, dict):
         return {
             re.sub(r"_(.)", lambda m: m.group(1).upper(), k): (
@@ -621,7 +622,7 @@ def test_a_parameter_is_the_same_in_the_api_and_the_cli_json(
 ) -> None:
     import datetime as dt
 
-    from core import serialize
+    from core.policy import serialize
 
     api = parameter(client, code, as_of)
     p = base.parameter(code, PHASE_OUT, dt.date.fromisoformat(as_of))
@@ -636,7 +637,7 @@ def test_a_compare_cell_is_the_same_in_the_api_and_the_cli_json(
 ) -> None:
     import datetime as dt
 
-    from core import serialize
+    from core.policy import serialize
 
     q = f"""{{ comparePolicies(jurisdictions: ["640121", "640122"], asOf: "2023-06-01",
                                paths: ["{PHASE_OUT}"]) {{
@@ -650,10 +651,10 @@ def test_a_compare_cell_is_the_same_in_the_api_and_the_cli_json(
 
 
 def test_empty_strings_are_null_in_the_api_and_the_cli_json() -> None:
-    from core import serialize
     from core.api.types import Source
-    from core.hookspecs import Document
-    from core.hookspecs import Source as CoreSource
+    from core.plugin.hookspecs import Document
+    from core.plugin.hookspecs import Source as CoreSource
+    from core.policy import serialize
 
     s = CoreSource(Document(id="d", title="某文件"), section="", quote="")
     plain = serialize.source(s)

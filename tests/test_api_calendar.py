@@ -22,14 +22,14 @@ import icalendar
 import pytest
 from sqlalchemy import insert
 
-import core.cases_store as cases_store
-import core.payments_store as payments_store
-from core.auth import CALENDAR, User, create_user, issue_token
-from core.db.models import CaseRow, HouseholdRow, MemberRow, utcnow
-from core.households_store import create_household
-from core.policy_service import PolicyBase, today
+import core.cases.store as cases_store
+import core.payments.store as payments_store
+from core.access.auth import CALENDAR, User, create_user, issue_token
+from core.households.store import create_household
+from core.policy.service import PolicyBase, today
 from core.runtime import Runtime
 from core.settings import sqlite_url
+from core.storage.models import CaseRow, HouseholdRow, MemberRow, utcnow
 from tests.storage_data import household_doc, id_number
 from tests.test_api_households import Api, codes, open_test_runtime
 from tests.test_calendar_feed import validate_ics

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from graphql import parse
 
-import core.cases_store as store
+import core.cases.store as store
+from core.access.auth import create_user
 from core.api.schema import MAX_COST, estimated_cost, schema
-from core.auth import create_user
 from core.cases import spot_check_selected
-from core.db.models import CaseRow
-from core.policy_service import PolicyBase
+from core.policy.service import PolicyBase
 from core.settings import sqlite_url
+from core.storage.models import CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_api_households import Api, codes, open_test_runtime, set_input
 
@@ -622,8 +622,6 @@ def test_the_case_lists_are_within_the_cost_limit() -> None:
 
 
 def test_supervision_findings_need_a_token_and_report_double_enrolment(world: World) -> None:
-    # core.supervision is being written alongside this module: skipped until it can be imported.
-    pytest.importorskip("core.supervision")
     w = world
     w.standard(YUNNAN)
     clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)

@@ -17,9 +17,9 @@ from graphql import parse
 from sqlalchemy import func, select
 
 from core.api.schema import MAX_COST, estimated_cost, schema
-from core.db.holidays_models import HolidayTableAuditRow, HolidayTableRow
-from core.plugin_manager import build_plugin_manager
-from core.policy_service import PolicyBase, build_policy_base
+from core.plugin.manager import build_plugin_manager
+from core.policy.service import PolicyBase, build_policy_base
+from core.storage.holidays_models import HolidayTableAuditRow, HolidayTableRow
 from tests.test_api_households import Api, codes, open_test_runtime
 from tests.test_workdays import TABLE_2027, TITLE_2027, Holidays2027Plugin
 

@@ -19,21 +19,21 @@ import pytest
 from graphql import GraphQLInputObjectType, is_non_null_type
 from sqlalchemy import func, select
 
+from core.access.auth import create_user
 from core.api.app import create_app
 from core.api.schema import MAX_COST, estimated_cost, schema
-from core.auth import create_user
-from core.db.models import (
+from core.eligibility import decision_to_json, evaluate
+from core.households.model import HOUSEHOLD_SCHEMA, household_to_json, parse_household
+from core.policy.service import PolicyBase
+from core.runtime import Runtime, open_runtime
+from core.settings import Settings, sqlite_url
+from core.storage.models import (
     DecisionRow,
     HouseholdRow,
     LocalSettingAuditRow,
     LocalSettingRow,
     MemberRow,
 )
-from core.eligibility import decision_to_json, evaluate
-from core.household import HOUSEHOLD_SCHEMA, household_to_json, parse_household
-from core.policy_service import PolicyBase
-from core.runtime import Runtime, open_runtime
-from core.settings import Settings, sqlite_url
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]

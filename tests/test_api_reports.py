@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
-import core.cases_store as store
-from core.auth import create_user
-from core.households_store import create_household
-from core.policy_service import PolicyBase, today
-from core.reports import month_key, previous_month
+import core.cases.store as store
+from core.access.auth import create_user
+from core.households.store import create_household
+from core.policy.service import PolicyBase, today
+from core.reports.rules import month_key, previous_month
 from tests.storage_data import household_doc, id_number
 from tests.test_api_households import Api, codes, open_test_runtime
 from tests.test_cases import with_example_standards

@@ -8,7 +8,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core.auth import (
+from core.access.auth import (
     PERMISSIONS,
     Action,
     Forbidden,
@@ -25,9 +25,8 @@ from core.auth import (
     list_users,
     revoke_tokens,
 )
-from core.db.models import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
-from core.households_store import (
+from core.households.store import (
     create_household,
     get_household,
     list_decisions,
@@ -36,7 +35,8 @@ from core.households_store import (
     remove_member,
     update_household,
 )
-from core.local_settings import audit_log, list_local_settings, set_local_parameter
+from core.policy.local_settings import audit_log, list_local_settings, set_local_parameter
+from core.storage.models import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]

@@ -15,13 +15,13 @@ import pytest
 import vobject
 from ical.calendar_stream import IcsCalendarStream
 
-from core import calendar_feed as feed
+from core.calendars import feed
+from core.calendars.schedules import case_deadlines, next_reviews
+from core.calendars.workdays import default_calendar
 from core.cases import CaseState
 from core.cases.model import Case
 from core.errors import InvalidInput, UnknownJurisdiction
-from core.policy_service import PolicyBase
-from core.schedules import case_deadlines, next_reviews
-from core.workdays import default_calendar
+from core.policy.service import PolicyBase
 
 D = dt.date
 YONGFU, QIANNAN, DUYUN, YANGQUAN = "450326", "522700", "522701", "140300"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.calendar_feed import CASE_DEADLINE, build_calendar
-from core.policy_service import PolicyBase
-from core.schedules import case_deadlines
-from core.workdays import default_calendar
+from core.calendars.feed import CASE_DEADLINE, build_calendar
+from core.calendars.schedules import case_deadlines
+from core.calendars.workdays import default_calendar
+from core.policy.service import PolicyBase
 from tests.test_schedules import make_case
 
 D = dt.date

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from core.auth import CALENDAR, issue_token, list_users, revoke_tokens
+from core.access.auth import CALENDAR, issue_token, list_users, revoke_tokens
 from core.cli import cli
-from core.policy_service import PolicyBase
+from core.policy.service import PolicyBase
 from tests.test_api_households import Api, codes, open_test_runtime
 
 pytest_plugins = ["tests.db_backends"]

@@ -10,10 +10,10 @@ from importlib import resources
 import pytest
 
 from core.errors import PluginLoadError
-from core.hookspecs import Campaign, CampaignPhase, Coverage, Document, Source, hookimpl
-from core.plugin_manager import build_plugin_manager
-from core.policy_service import build_policy_base
-from core.reports import campaign_phases, phase_overlaps
+from core.plugin.hookspecs import Campaign, CampaignPhase, Coverage, Document, Source, hookimpl
+from core.plugin.manager import build_plugin_manager
+from core.policy.service import build_policy_base
+from core.reports.rules import campaign_phases, phase_overlaps
 
 D = dt.date
 YONGFU = "450326"

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from core.policy_service import PolicyBase
+from core.policy.service import PolicyBase
 from core.settings import sqlite_url
 from tests.storage_data import household_doc, id_number
 from tests.test_api_cases import (

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from core.auth import create_user
+from core.access.auth import create_user
 from core.cli import cli
 from core.commands.cases import action_inputs, parse_inputs
-from core.db.models import CaseEventRow
 from core.errors import InvalidInput
-from core.households_store import create_household
+from core.households.store import create_household
+from core.storage.models import CaseEventRow
 from tests.cli_results import ok
 from tests.storage_data import household_doc, id_number
 

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 import core.cases as cs
-from core.auth import Role
+from core.access.auth import Role
 from core.cases import CaseState
 from core.errors import InvalidInput
-from core.household import Household, parse_household
-from core.policy_service import PolicyBase
+from core.households.model import Household, parse_household
+from core.policy.service import PolicyBase
 from tests.test_cases import (
     AFTER,
     CLERK,
@@ -453,8 +453,8 @@ def test_a_case_without_a_history_keeps_its_earlier_amount_when_reviewed(base):
 
 
 def test_the_refusal_notice_is_recorded_and_closes_its_deadline(base):
-    from core.schedules import case_deadlines
-    from core.workdays import default_calendar
+    from core.calendars.schedules import case_deadlines
+    from core.calendars.workdays import default_calendar
 
     r = to_publicity(base, NINGXIA)
     r(cs.reject_case, approver(NINGXIA), AFTER, reasons=["income above the standard"])

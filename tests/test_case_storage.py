@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-import core.cases_store as store
-from core.auth import Forbidden, User, create_user
+import core.cases.store as store
+from core.access.auth import Forbidden, User, create_user
 from core.cases import CaseState, HeadNotChanged, PaymentAccountRequired, VersionConflict
-from core.db.models import CaseEventRow
 from core.errors import InvalidInput
-from core.households_store import create_household, update_household
+from core.households.store import create_household, update_household
+from core.storage.models import CaseEventRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

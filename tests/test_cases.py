@@ -15,12 +15,12 @@ import pytest
 from stdnum.cn import ric
 
 import core.cases as cs
-from core.auth import Role, User
+from core.access.auth import Role, User
 from core.cases import Case, CaseState, Transition
 from core.errors import InvalidInput, PolicyDataError
-from core.household import Household, parse_household
-from core.policy_loader import PolicyLoader
-from core.policy_service import PolicyBase, build_policy_base
+from core.households.model import Household, parse_household
+from core.policy.loader import PolicyLoader
+from core.policy.service import PolicyBase, build_policy_base
 from tests.conftest import doc, entry
 
 D = dt.date

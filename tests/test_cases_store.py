@@ -13,12 +13,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, func, inspect, select, update
 
-import core.cases_store as store
-from core.auth import User, create_user
+import core.cases.store as store
+from core.access.auth import User, create_user
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
-from core.db import current_revision, head_revision, make_engine, upgrade
-from core.db.models import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
-from core.households_store import create_household
+from core.households.store import create_household
+from core.storage import current_revision, head_revision, make_engine, upgrade
+from core.storage.models import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

@@ -19,11 +19,11 @@ import yaml
 from click.testing import CliRunner
 
 from core import cli as cli_module
-from core import serialize
-from core.catalog import CORE_PARAMETERS
 from core.cli import cli, display_width, table
 from core.errors import DataIssue, PolicyDataError
-from core.resolution import ResolvedParameter
+from core.policy import serialize
+from core.policy.catalog import CORE_PARAMETERS
+from core.policy.resolution import ResolvedParameter
 
 ROOT = Path(__file__).resolve().parents[1]
 YONGNING = "640121"

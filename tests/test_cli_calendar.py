@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from core.cli import cli
-from core.policy_service import PolicyBase, today
+from core.policy.service import PolicyBase, today
 from tests.cli_results import ok, one_error
 from tests.test_api_calendar import DUYUN, YONGFU, Scene
 from tests.test_api_households import open_test_runtime

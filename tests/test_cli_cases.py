@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, update
 
-import core.cases_store as store
-from core.auth import User, create_user
+import core.cases.store as store
+from core.access.auth import User, create_user
 from core.cli import cli
-from core.db.models import CaseEventRow, CaseRow
-from core.households_store import create_household
+from core.households.store import create_household
+from core.storage.models import CaseEventRow, CaseRow
 from tests.cli_results import ok, one_error
 from tests.conftest import doc, entry
 from tests.storage_data import household_doc, id_number

@@ -16,7 +16,7 @@ import yaml
 from click.testing import CliRunner
 
 from core.cli import cli
-from core.policy_service import today
+from core.policy.service import today
 from tests.test_workdays import TABLE_2027, TITLE_2027
 
 pytest_plugins = ["tests.db_backends"]

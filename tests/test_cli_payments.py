@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from core.auth import create_user
+from core.access.auth import create_user
 from core.cli import cli
-from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.cli_results import ok, one_error
 from tests.storage_data import id_number
 from tests.test_payments_store import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import core.cases_store as store
-from core.auth import create_user
+import core.cases.store as store
+from core.access.auth import create_user
 from core.cli import cli
-from core.households_store import create_household
+from core.households.store import create_household
 from tests.cli_results import ok, one_error
 from tests.storage_data import household_doc, id_number
 

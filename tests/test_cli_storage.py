@@ -15,18 +15,18 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from core.auth import Role
+from core.access.auth import Role
 from core.cli import ROLES, cli, parse_value
-from core.db.engine import head_revision, make_engine
-from core.db.models import HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from core.demo import (
     EXAMPLE_SETTINGS,
     EXAMPLE_SOURCE,
     household_documents,
 )
-from core.household import parse_household
-from core.jurisdictions import load_registry
+from core.households.model import parse_household
+from core.policy.jurisdictions import load_registry
 from core.settings import SQLITE_FILE
+from core.storage.engine import head_revision, make_engine
+from core.storage.models import HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from tests.cli_results import ok, one_error
 from tests.storage_data import household_doc, id_number
 

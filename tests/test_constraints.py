@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.constraints import CheckStatus, ViolationKind
-from core.policy_service import build_policy_base
+from core.policy.constraints import CheckStatus, ViolationKind
+from core.policy.service import build_policy_base
 from tests.conftest import doc, entry
 
 D = dt.date

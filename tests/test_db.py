@@ -14,14 +14,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
-import core.households_store as store
-from core.auth import User, create_user
-from core.db import current_revision, head_revision, make_engine, upgrade
-from core.db.engine import alembic_config
-from core.db.models import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
+import core.households.store as store
+from core.access.auth import User, create_user
 from core.errors import InvalidInput
-from core.household import InvalidHousehold
-from core.households_store import (
+from core.households.model import InvalidHousehold
+from core.households.store import (
     DuplicatePerson,
     NotFound,
     VersionConflict,
@@ -34,6 +31,9 @@ from core.households_store import (
     update_household,
 )
 from core.settings import load_settings, normalize_database_url, sqlite_url
+from core.storage import current_revision, head_revision, make_engine, upgrade
+from core.storage.engine import alembic_config
+from core.storage.models import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]
@@ -92,12 +92,12 @@ def test_upgrade_creates_the_sqlite_file_and_its_directory(tmp_path, monkeypatch
 
 
 def test_migrations_are_packaged_without_an_ini_file():
-    pkg = resources.files("core.db") / "migrations"
+    pkg = resources.files("core.storage") / "migrations"
     assert (pkg / "env.py").is_file()
     assert any(p.name.endswith(".py") for p in (pkg / "versions").iterdir())
     cfg = alembic_config()
     assert cfg.config_file_name is None
-    assert cfg.get_main_option("script_location") == "core.db:migrations"
+    assert cfg.get_main_option("script_location") == "core.storage:migrations"
     assert head_revision() is not None
 
 

@@ -25,13 +25,13 @@ from core.eligibility import (
     not_set_message,
 )
 from core.errors import InvalidInput, PluginLoadError, PolicyDataError
-from core.hookspecs import Program, hookimpl
-from core.household import Household, parse_household
-from core.jurisdictions import JurisdictionRegistry
-from core.plugin_manager import build_plugin_manager
-from core.policy_loader import PolicyLoader
-from core.policy_model import Layer
-from core.policy_service import PolicyBase, build_policy_base
+from core.households.model import Household, parse_household
+from core.plugin.hookspecs import Program, hookimpl
+from core.plugin.manager import build_plugin_manager
+from core.policy.jurisdictions import JurisdictionRegistry
+from core.policy.loader import PolicyLoader
+from core.policy.model import Layer
+from core.policy.service import PolicyBase, build_policy_base
 from tests.conftest import doc, entry
 
 D = dt.date

@@ -1,4 +1,5 @@
-"""Holiday tables in the database (core.holidays_store), on SQLite and PostgreSQL: validation of a
+"""Holiday tables in the database (core.calendars.holidays_store), on SQLite and PostgreSQL:
+validation of a
 notice's table (every problem with file and JSON path), import and replacement with an audit,
 who may import, atomicity, concurrent imports, and the calendar following the stored tables.
 
@@ -20,9 +21,8 @@ import yaml
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core.auth import Forbidden, Role, Unauthenticated, User, create_user
-from core.db.holidays_models import HolidayTableAuditRow, HolidayTableRow
-from core.holidays_store import (
+from core.access.auth import Forbidden, Role, Unauthenticated, User, create_user
+from core.calendars.holidays_store import (
     CalendarProvider,
     HolidayImportNeedsConfirmation,
     HolidayTableInvalid,
@@ -36,9 +36,10 @@ from core.holidays_store import (
     stored_tables,
     year_view,
 )
+from core.calendars.workdays import DueDate, WorkCalendar
 from core.runtime import open_runtime
 from core.settings import Settings
-from core.workdays import DueDate, WorkCalendar
+from core.storage.holidays_models import HolidayTableAuditRow, HolidayTableRow
 from tests.test_workdays import NUMBER_2027, TABLE_2027, TITLE_2027, table_2027
 
 pytest_plugins = ["tests.db_backends"]

@@ -7,7 +7,12 @@ import datetime as dt
 import pytest
 from stdnum.cn import ric
 
-from core.household import InvalidHousehold, household_to_json, parse_household, validate_id_number
+from core.households.model import (
+    InvalidHousehold,
+    household_to_json,
+    parse_household,
+    validate_id_number,
+)
 
 TODAY = dt.date(2024, 1, 1)
 

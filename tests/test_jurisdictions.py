@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from core.errors import UnknownJurisdiction
-from core.jurisdictions import NATIONAL_CODE, Level
+from core.policy.jurisdictions import NATIONAL_CODE, Level
 
 
 def test_chain_of_a_county(registry):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import PolicyDataError
-from core.hookspecs import PolicyFile
-from core.policy_loader import PolicyLoader, SourceFile
+from core.plugin.hookspecs import PolicyFile
+from core.policy.loader import PolicyLoader, SourceFile
 from tests.conftest import doc, entry
 
 

@@ -8,11 +8,10 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-import core.local_settings as ls
-from core.auth import Forbidden, User, create_user
-from core.db.models import LocalSettingAuditRow, LocalSettingRow
+import core.policy.local_settings as ls
+from core.access.auth import Forbidden, User, create_user
 from core.errors import InvalidInput, UnknownParameter
-from core.local_settings import (
+from core.policy.local_settings import (
     LOCAL_ORIGIN,
     ConstraintRejected,
     LocalSetting,
@@ -23,8 +22,9 @@ from core.local_settings import (
     policy_with_local_layers,
     set_local_parameter,
 )
-from core.policy_model import LayerKind
-from core.policy_provider import PolicyProvider
+from core.policy.model import LayerKind
+from core.policy.provider import PolicyProvider
+from core.storage.models import LocalSettingAuditRow, LocalSettingRow
 
 pytest_plugins = ["tests.db_backends"]
 

@@ -1,4 +1,5 @@
-"""The pure payment rules (core.payments): months, who is paid and how much, due dates from the
+"""The pure payment rules (core.payments.rules): months, who is paid and how much, due dates from
+the
 merged policy, held payments, result transitions, repay dates, alerts and the bank's CSV."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 
-import core.payments as pay
+import core.payments.rules as pay
 from core.errors import InvalidInput
 from tests.conftest import doc, entry
 from tests.storage_data import id_number

@@ -16,15 +16,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-import core.cases_store as cases_store
-import core.payments as pay
-import core.payments_store as store
-from core.auth import Forbidden, User, create_user
-from core.db import upgrade
-from core.db.models import Base, CaseRow, HouseholdRow, MemberRow, utcnow
-from core.db.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+import core.cases.store as cases_store
+import core.payments.rules as pay
+import core.payments.store as store
+from core.access.auth import Forbidden, User, create_user
 from core.errors import InvalidInput
-from core.households_store import create_household
+from core.households.store import create_household
+from core.storage import upgrade
+from core.storage.models import Base, CaseRow, HouseholdRow, MemberRow, utcnow
+from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 
@@ -203,7 +203,7 @@ def world(db, registry, base) -> World:
 
 def test_migration_creates_the_payment_tables_matching_the_models(db_url):
     upgrade(db_url)
-    from core.db import make_engine
+    from core.storage import make_engine
 
     engine = make_engine(db_url)
     try:
@@ -817,7 +817,7 @@ NO_ACCOUNT = "no payment account (一卡通) is recorded for the household"
 def test_a_household_without_a_payment_account_is_held_until_one_is_recorded(world, registry):
     """No paymentAccount: held (the bank's batch needs an account), never exported; recorded
     through the household store, the month's run again releases it to the account."""
-    from core.households_store import update_household
+    from core.households.store import update_household
 
     paid, bare = world.case(), world.case(no_account=True)
     report = world.run()
@@ -875,7 +875,7 @@ def test_the_case_machine_death_and_head_change_hold_then_release(world, db, reg
     """With the case machine's own steps: the head (and account holder) dies → the next month
     is held; the household gets a living head and account, the change is recorded → the run
     releases the payment to the new holder."""
-    from core.households_store import update_household
+    from core.households.store import update_household
 
     base = with_example_standards(world.policies)
     world.policies = base

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from core.errors import PluginLoadError
-from core.hookspecs import Constraint, Coverage, PolicyFile, Program, hookimpl
-from core.plugin_manager import build_plugin_manager
-from core.policy_service import build_policy_base
+from core.plugin.hookspecs import Constraint, Coverage, PolicyFile, Program, hookimpl
+from core.plugin.manager import build_plugin_manager
+from core.policy.service import build_policy_base
 
 D = dt.date
 OUTSIDE = Path(__file__).parent / "data" / "outside"
@@ -117,7 +117,7 @@ class BadProgram:
                 name="p",
                 name_zh="p",
                 scope="530000",
-                parameters=(__import__("core.catalog").catalog.CORE_PARAMETERS[0],),
+                parameters=(__import__("core.policy.catalog").policy.catalog.CORE_PARAMETERS[0],),
             )
         ]
 

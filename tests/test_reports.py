@@ -13,8 +13,8 @@ from importlib import resources
 import pytest
 
 from core.errors import InvalidInput
-from core.policy_service import PolicyBase, build_policy_base
-from core.reports import (
+from core.policy.service import PolicyBase, build_policy_base
+from core.reports.rules import (
     MAX_WINDOW_DAYS,
     ROWS,
     CaseFacts,
@@ -150,7 +150,7 @@ def test_policy_at_must_answer_for_the_same_jurisdiction(base):
 @pytest.fixture(scope="module")
 def changing(base) -> PolicyBase:
     """Wuhua (which sets no report) with test values that change during 2024."""
-    from core.policy_loader import PolicyLoader
+    from core.policy.loader import PolicyLoader
 
     data = doc(
         WUHUA,

@@ -1,5 +1,5 @@
 """Guangxi's monthly statistics from a real database (SQLite and PostgreSQL): cases built
-through the state machine (``core.cases_store``) in August and September 2023; each month counts
+through the state machine (``core.cases.store``) in August and September 2023; each month counts
 only its own events, at the county and above it, within the user's jurisdiction."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-import core.cases_store as store
-from core.auth import Forbidden, User, create_user
-from core.households_store import create_household
-from core.reports_store import monthly_statistics
+import core.cases.store as store
+from core.access.auth import Forbidden, User, create_user
+from core.households.store import create_household
+from core.reports.store import monthly_statistics
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

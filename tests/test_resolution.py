@@ -7,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from core.policy_model import Layer, LayerKind
-from core.policy_service import build_policy_base
-from core.resolution import PolicyIndex, resolve
+from core.policy.model import Layer, LayerKind
+from core.policy.resolution import PolicyIndex, resolve
+from core.policy.service import build_policy_base
 from tests.conftest import doc, entry
 
 D = dt.date

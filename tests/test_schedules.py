@@ -12,10 +12,7 @@ from typing import Any
 import chinese_calendar
 import pytest
 
-from core.cases import Case, CaseState, jsonable
-from core.eligibility import add_months
-from core.policy_service import PolicyBase
-from core.schedules import (
+from core.calendars.schedules import (
     MOOT,
     Deadline,
     Planner,
@@ -28,7 +25,10 @@ from core.schedules import (
     review_to_json,
     schedule_row,
 )
-from core.workdays import WorkCalendar, default_calendar
+from core.calendars.workdays import WorkCalendar, default_calendar
+from core.cases import Case, CaseState, jsonable
+from core.eligibility import add_months
+from core.policy.service import PolicyBase
 
 D = dt.date
 SHANXI, YUNNAN, GUANGXI, NINGXIA, GUIZHOU = "140302", "530102", "450326", "640121", "522701"
@@ -51,7 +51,7 @@ FIXED_BY_LAW = {(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)}
 
 def walk_working_days(start: dt.date, n: int) -> dt.date:
     """The n-th working day after ``start`` by chinese-calendar (for a year it does not know:
-    Monday-Friday except the days fixed by law), independently of core.workdays."""
+    Monday-Friday except the days fixed by law), independently of core.calendars.workdays."""
     day, k = start, 0
     while k < n:
         day += dt.timedelta(days=1)

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-import core.cases_store as store
-from core import schedules_store
-from core.auth import Forbidden, Unauthenticated, User, create_user
+import core.cases.store as store
+from core.access.auth import Forbidden, Unauthenticated, User, create_user
+from core.calendars import schedules_store
+from core.calendars.workdays import default_calendar
 from core.cases import CaseNotFound
-from core.db.models import CaseRow
 from core.eligibility import add_months
 from core.errors import InvalidInput
-from core.households_store import create_household
-from core.workdays import default_calendar
+from core.households.store import create_household
+from core.storage.models import CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from core.household import dumps_household_schema
-from core.policy_loader import parse_text
-from core.policy_schema import dumps_schema
+from core.households.model import dumps_household_schema
+from core.policy.loader import parse_text
+from core.policy.schema import dumps_schema
 
 SCHEMA = Path(__file__).resolve().parent.parent / "schema" / "policy-layer.schema.json"
 
@@ -27,7 +27,7 @@ def test_every_shipped_data_file_validates_against_the_published_schema():
     Draft202012Validator.check_schema(schema)
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     packages = [
-        "core.national",
+        "core.policy.national",
         *(f"plugins.{p}" for p in ("guizhou", "shanxi", "yunnan", "guangxi", "ningxia")),
     ]
     checked = 0

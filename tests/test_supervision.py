@@ -13,15 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select, update
 
-import core.cases_store as store
-from core.auth import User, create_user
-from core.db.models import CaseRow
-from core.errors import PolicyDataError
-from core.households_store import create_household, remove_member, update_household
-from core.jurisdictions import UnknownJurisdiction
-from core.policy_loader import PolicyLoader
-from core.policy_service import PolicyBase, build_policy_base
-from core.supervision import (
+import core.cases.store as store
+from core.access.auth import User, create_user
+from core.cases.supervision import (
     DECEASED_ACTIVE,
     DIBAO_AND_TEKUN,
     DUPLICATE_DIBAO,
@@ -31,6 +25,12 @@ from core.supervision import (
     finding_to_json,
     supervision_findings,
 )
+from core.errors import PolicyDataError
+from core.households.store import create_household, remove_member, update_household
+from core.policy.jurisdictions import UnknownJurisdiction
+from core.policy.loader import PolicyLoader
+from core.policy.service import PolicyBase, build_policy_base
+from core.storage.models import CaseRow
 from tests.conftest import doc, entry
 from tests.storage_data import household_doc, id_number
 

@@ -1,4 +1,5 @@
-"""Chinese working days (core.workdays): chinese-calendar's data, holiday tables for later years,
+"""Chinese working days (core.calendars.workdays): chinese-calendar's data, holiday tables for
+later years,
 the provisional answer for a year without one, plugin tables, and the arithmetic against a
 day-by-day count.
 
@@ -16,11 +17,7 @@ import chinese_calendar
 import pytest
 from chinese_calendar import constants as cc_data
 
-from core.hookspecs import Document, HolidayTable, Source, hookimpl
-from core.plugin_manager import build_plugin_manager
-from core.policy_service import build_policy_base
-from core.runtime import policy_calendar
-from core.workdays import (
+from core.calendars.workdays import (
     CHINESE_CALENDAR_SOURCE,
     PROVISIONAL_HORIZON_YEARS,
     DayChange,
@@ -30,6 +27,10 @@ from core.workdays import (
     holiday_periods,
     statutory_fixed_days,
 )
+from core.plugin.hookspecs import Document, HolidayTable, Source, hookimpl
+from core.plugin.manager import build_plugin_manager
+from core.policy.service import build_policy_base
+from core.runtime import policy_calendar
 
 D = dt.date
 ONE = dt.timedelta(days=1)

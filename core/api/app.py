@@ -52,7 +52,7 @@ from core.api.context import Context, ResultCache
 from core.api.errors import format_errors
 from core.api.schema import schema
 from core.errors import DoudiError
-from core.policy_service import PolicyBase, get_policy_base, today
+from core.policy.service import PolicyBase, get_policy_base, today
 from core.runtime import DatabaseUnavailable, Runtime, open_runtime
 
 logger = logging.getLogger("doudi.api")

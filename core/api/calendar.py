@@ -4,7 +4,7 @@
 
 A calendar holds case data (deadlines and reviews of cases), so both need a token whose user may
 read households at the jurisdiction, and nothing is ever cached. The entries are assembled by
-:mod:`core.calendar_feed` from the schedules store (case deadlines and reviews), the payments
+:mod:`core.calendars.feed` from the schedules store (case deadlines and reviews), the payments
 store (failed payments awaiting repayment) and the merged policy (payment days, report deadlines,
 campaigns); :func:`load_calendar` does the reading, in one session, for the API, the feed and the
 CLI. The database work runs in a worker thread (:meth:`core.api.context.Context.in_session`), as
@@ -30,11 +30,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from core import calendar_feed as feed
-from core.api.context import Context
-from core.api.records import user_errors
-from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError
-from core.auth import (
+from core.access.auth import (
     CALENDAR,
     FULL,
     Action,
@@ -46,11 +42,15 @@ from core.auth import (
     bearer_token,
     issue_token,
 )
+from core.api.context import Context
+from core.api.records import user_errors
+from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError
+from core.calendars import feed
+from core.calendars.workdays import WorkCalendar
 from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
-from core.policy_service import PolicyBase, today
+from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable, Runtime
-from core.workdays import WorkCalendar
 
 logger = logging.getLogger("doudi.api")
 
@@ -106,7 +106,7 @@ def window(start: dt.date | None, end: dt.date | None, now: dt.date) -> tuple[dt
 def _repayments(session: Session, base: PolicyBase, user: User, code: str) -> list[feed.Repayment]:
     """Failed payments awaiting repayment at ``code`` and under it (none when the user may not
     read payments)."""
-    from core import payments_store
+    from core.payments import store as payments_store
 
     if not user.may(Action.READ_PAYMENTS):
         return []
@@ -145,7 +145,7 @@ def load_calendar(
     reviews in bulk (more than :data:`MAX_ENTRIES`: INVALID_INPUT), and the failed payments
     awaiting repayment.
     """
-    from core import schedules_store
+    from core.calendars import schedules_store
 
     registry = base.registry
     where = registry.get(code)

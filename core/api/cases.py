@@ -3,7 +3,7 @@
 :class:`CaseQuery` and :class:`CaseMutation`).
 
 The rules are those of the state machine (:mod:`core.cases`) and the store
-(:mod:`core.cases_store`); this module adds the request's user and date and the GraphQL forms:
+(:mod:`core.cases.store`); this module adds the request's user and date and the GraphQL forms:
 
 - every operation needs a token and marks the request private (nothing is cached);
 - a mutation names the version it was decided on (``expectedVersion``) and the day of the step
@@ -28,18 +28,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
-from core import cases_store as store
-from core import households_store
+from core.access.auth import Action, User, authorize
 from core.api.context import Context
 from core.api.records import household_id, user_errors
 from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError
-from core.auth import Action, User, authorize
-from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason
-from core.cursors import decode_cursor, encode_cursor
-from core.db.engine import reading
-from core.db.models import CaseRow
+from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, store
 from core.errors import DoudiError, InvalidInput
-from core.policy_service import today
+from core.households import store as households_store
+from core.policy.service import today
+from core.storage.cursors import decode_cursor, encode_cursor
+from core.storage.engine import reading
+from core.storage.models import CaseRow
 
 DEFAULT_CASE_PAGE = 50
 MAX_CASE_PAGE = 100
@@ -433,7 +432,7 @@ async def list_cases(
 async def supervision_findings(
     context: Context, jurisdiction: str, as_of: dt.date | None
 ) -> list[SupervisionFinding]:
-    from core import supervision  # written alongside; imported on use
+    from core.cases import supervision
 
     context.mark_private()
     base = context.base

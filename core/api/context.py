@@ -17,9 +17,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from core.access.auth import User, authenticate, bearer_token
 from core.api.cache import LRUCache
-from core.auth import User, authenticate, bearer_token
-from core.policy_service import PolicyBase, today
+from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable
 
 if TYPE_CHECKING:

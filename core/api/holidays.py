@@ -29,8 +29,7 @@ import strawberry
 
 from core.api.context import Context
 from core.api.types import Info, UserError
-from core.errors import DoudiError, InvalidInput
-from core.holidays_store import (
+from core.calendars.holidays_store import (
     HolidayImportNeedsConfirmation,
     HolidayTableInvalid,
     StoredHolidayTable,
@@ -41,9 +40,10 @@ from core.holidays_store import (
     uncovered_ahead,
     year_view,
 )
-from core.policy_service import today
+from core.calendars.workdays import DueDate, WorkCalendar
+from core.errors import DoudiError, InvalidInput
+from core.policy.service import today
 from core.runtime import policy_calendar
-from core.workdays import DueDate, WorkCalendar
 
 MAX_DAYS = 100_000
 MAX_YEARS = 100

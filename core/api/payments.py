@@ -5,7 +5,7 @@ FORBIDDEN, UNAUTHENTICATED, NOT_FOUND, INVALID_TRANSITION, PAYMENT_HELD, VERSION
 RUN_FAILED) and write nothing when refused; queries ``payment``, ``payments``, ``paymentRun``,
 ``paymentAlerts`` and ``paymentsCsv`` answer refusals as GraphQL errors with
 ``extensions.code``. Everything needs a token and is never cached. The rules are those of
-:mod:`core.payments`; storage is :mod:`core.payments_store`.
+:mod:`core.payments.rules`; storage is :mod:`core.payments.store`.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.orm import Session
 
-from core import payments as pay
-from core import payments_store as store
+from core.access.auth import User
 from core.api.context import Context
 from core.api.types import Info, Jurisdiction, PageInfo, TraceEntry, UserError
-from core.auth import User
-from core.cursors import decode_cursor, encode_cursor
 from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput
-from core.policy_service import today
+from core.payments import rules as pay
+from core.payments import store
+from core.policy.service import today
+from core.storage.cursors import decode_cursor, encode_cursor
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100

@@ -16,13 +16,13 @@ from typing import Annotated
 
 import strawberry
 
-from core import reports
-from core import reports_store as store
 from core.api.context import Context
 from core.api.types import Info, Jurisdiction, Source, TraceEntry
 from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
-from core.policy_service import today
+from core.policy.service import today
+from core.reports import rules as reports
+from core.reports import store
 
 # For core.api.schema.LIST_SIZES (the cost estimate of the lists added here): at most 1830 days
 # of three monthly reports; the statistics table has 35 lines.

@@ -25,15 +25,15 @@ from typing import Annotated
 import strawberry
 from sqlalchemy.orm import Session
 
-from core import schedules_store
 from core.api.cases import case_id
 from core.api.context import Context
 from core.api.types import Info, Jurisdiction, PageInfo, TraceEntry
+from core.calendars import schedules_store
+from core.calendars.schedules import Deadline, Item, ReviewDue
 from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
-from core.hookspecs import TraceEntry as CoreTraceEntry
-from core.policy_service import today
-from core.schedules import Deadline, Item, ReviewDue
+from core.plugin.hookspecs import TraceEntry as CoreTraceEntry
+from core.policy.service import today
 
 DEFAULT_DUE_PAGE = 50
 MAX_DUE_PAGE = 200

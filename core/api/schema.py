@@ -96,9 +96,9 @@ from core.api.types import (
     TemporaryRequestInput,
     UpdateHouseholdPayload,
 )
-from core.households_store import DEFAULT_PAGE, MAX_PAGE
-from core.jurisdictions import NATIONAL_CODE
-from core.policy_service import MAX_COMPARE, PolicyBase, today
+from core.households.store import DEFAULT_PAGE, MAX_PAGE
+from core.policy.jurisdictions import NATIONAL_CODE
+from core.policy.service import MAX_COMPARE, PolicyBase, today
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30

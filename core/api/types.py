@@ -4,7 +4,7 @@ Types wrap the core's frozen dataclasses: cheap scalar fields are copied, anythi
 more work (overrides, history, children ...) is a resolver and runs only when asked for.
 
 Which fields an object shows and what they hold (empty strings as ``null``, ``effectiveUntil``
-inclusive ...) is decided once, by the ``*_fields`` functions of :mod:`core.serialize`, which
+inclusive ...) is decided once, by the ``*_fields`` functions of :mod:`core.policy.serialize`, which
 the CLI's ``--json`` uses too; the types here are built from them with :func:`_build`.
 """
 
@@ -19,17 +19,17 @@ from strawberry.scalars import JSON
 from strawberry.types.base import get_object_definition
 from strawberry.utils.str_converters import to_camel_case
 
-from core import constraints as core_constraints
-from core import hookspecs as core_hookspecs
-from core import household as core_household
-from core import jurisdictions as core_jurisdictions
-from core import local_settings as core_local
-from core import policy_model as core_model
-from core import resolution as core_resolution
-from core import serialize
 from core.api.context import Context
-from core.households_store import DecisionRecord, HouseholdRecord, MemberRecord
-from core.policy_service import PluginSummary, today
+from core.households import model as core_household
+from core.households.store import DecisionRecord, HouseholdRecord, MemberRecord
+from core.plugin import hookspecs as core_hookspecs
+from core.policy import constraints as core_constraints
+from core.policy import jurisdictions as core_jurisdictions
+from core.policy import local_settings as core_local
+from core.policy import model as core_model
+from core.policy import resolution as core_resolution
+from core.policy import serialize
+from core.policy.service import PluginSummary, today
 
 Info = strawberry.Info[Context, None]
 

@@ -5,7 +5,7 @@
     t = open_case(officer, policy, on, household_id=7, program="dibao")
     t.case, t.event          # the new case (version + 1) and what happened, with policy traces
 
-Storage (cases, hash-chained events, optimistic concurrency) is in :mod:`core.cases_store`.
+Storage (cases, hash-chained events, optimistic concurrency) is in :mod:`core.cases.store`.
 """
 
 from core.cases.errors import (

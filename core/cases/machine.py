@@ -1,6 +1,7 @@
 """The case state machine: pure (no I/O; the date is an argument), driven by the merged policy.
 
-Every step takes the case, the acting :class:`core.auth.User`, the merged policy resolved at the
+Every step takes the case, the acting :class:`core.access.auth.User`, the merged policy resolved at
+the
 case's county on the step's date (``PolicyBase.resolve(case.county, on)``), the date and the
 step's inputs, and returns a :class:`~core.cases.model.Transition` (the case with ``version + 1``
 and the event describing the step) or raises a :class:`~core.cases.errors.CaseError`.
@@ -61,7 +62,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from core.auth import Role, User
+from core.access.auth import Role, User
 from core.cases.errors import (
     AmountTooHigh,
     CaseForbidden,
@@ -96,9 +97,9 @@ from core.cases.model import (
 )
 from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
 from core.errors import InvalidInput
-from core.hookspecs import Decision, TraceEntry
-from core.household import Household, Member, Relation
-from core.resolution import ResolvedPolicy
+from core.households.model import Household, Member, Relation
+from core.plugin.hookspecs import Decision, TraceEntry
+from core.policy.resolution import ResolvedPolicy
 
 S = CaseState
 

@@ -4,7 +4,7 @@ A :class:`Case` is one application for one program by one household, with its st
 ``version`` (increased by every transition: optimistic concurrency) and ``data``, a JSON-ready
 dict of what the steps recorded. A :class:`CaseEvent` describes one transition: who (id, name,
 role, jurisdiction), when, from which state to which, the inputs, the reasons and every policy
-value used, with its layer and source (:class:`core.hookspecs.TraceEntry`).
+value used, with its layer and source (:class:`core.plugin.hookspecs.TraceEntry`).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.auth import User
+from core.access.auth import User
 from core.eligibility.json import trace_to_json
-from core.hookspecs import TraceEntry
+from core.plugin.hookspecs import TraceEntry
 
 PROGRAMS = ("dibao", "tekun", "temporary")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from core import calendar_feed as feed
+from core.calendars import feed
 from core.cli import (
     DATE,
     _acting_user,
@@ -21,7 +21,7 @@ from core.cli import (
     token_option,
     truncate,
 )
-from core.policy_service import today
+from core.policy.service import today
 
 
 def _when(e: feed.CalendarEntry) -> str:

@@ -1,7 +1,7 @@
 """``doudi cases``: the case workflow from the command line, with the API's rules.
 
 Every command acts as the user of ``--token`` / ``$DOUDI_TOKEN`` on the configured database.
-Steps go through :func:`core.cases_store.apply_transition` like the GraphQL mutations: who may
+Steps go through :func:`core.cases.store.apply_transition` like the GraphQL mutations: who may
 act, the version read (``--expected-version``), the date (``--on``: not in the future, not before
 the case's last step) and the step's own rules are checked, and a refused step writes nothing.
 A refusal is one line ``doudi: error: CODE: message`` (exit 1), with the code the API gives in
@@ -37,8 +37,8 @@ from core.cli import (
     truncate,
 )
 from core.errors import DoudiError, InvalidInput
-from core.jurisdictions import load_registry
-from core.policy_service import today
+from core.policy.jurisdictions import load_registry
+from core.policy.service import today
 
 PROGRAMS = ("dibao", "tekun", "temporary")
 STATES = (
@@ -268,9 +268,9 @@ def cases_list(
     as_json: bool,
 ) -> None:
     """The cases at CODE and under it, oldest first."""
-    from core.auth import Action, authorize
+    from core.access.auth import Action, authorize
     from core.cases import case_to_json
-    from core.cases_store import list_cases
+    from core.cases.store import list_cases
 
     registry = load_registry()
 
@@ -322,7 +322,7 @@ def cases_list(
 def cases_show(case_id: str, token: str | None, as_json: bool) -> None:
     """One case: its state, version (pass it as --expected-version), amounts and data."""
     from core.cases import case_to_json
-    from core.cases_store import read_case
+    from core.cases.store import read_case
 
     registry = load_registry()
 
@@ -342,7 +342,7 @@ def cases_show(case_id: str, token: str | None, as_json: bool) -> None:
 @json_option
 def cases_history(case_id: str, token: str | None, as_json: bool) -> None:
     """A case's audit trail, oldest first: who did what, when, from which state to which."""
-    from core.cases_store import list_events, read_case
+    from core.cases.store import list_events, read_case
 
     registry = load_registry()
 
@@ -424,7 +424,7 @@ def cases_act(
 ) -> None:
     """Take step ACTION (e.g. record_investigation or recordInvestigation) on case ID."""
     from core.cases import ACTIONS, case_to_json
-    from core.cases_store import apply_transition
+    from core.cases.store import apply_transition
 
     name = _snake(action)
     with _coded():
@@ -485,7 +485,7 @@ def cases_open(
     """Accept an application (受理, submitApplication) of stored household HOUSEHOLD_ID for
     PROGRAM; village clerks and township officers."""
     from core.cases import case_to_json
-    from core.cases_store import open_case
+    from core.cases.store import open_case
 
     inputs: dict[str, Any] = {}
     with _coded():

@@ -15,6 +15,18 @@ from typing import Any
 
 import click
 
+from core.calendars.holidays_store import (
+    HolidayAuditEntry,
+    StoredHolidayTable,
+    YearView,
+    day_kind,
+    holiday_audit,
+    import_holiday_table,
+    read_holiday_file,
+    uncovered_ahead,
+    year_view,
+)
+from core.calendars.workdays import DueDate, WorkCalendar
 from core.cli import (
     DATE,
     _acting_user,
@@ -28,20 +40,8 @@ from core.cli import (
     token_option,
     truncate,
 )
-from core.holidays_store import (
-    HolidayAuditEntry,
-    StoredHolidayTable,
-    YearView,
-    day_kind,
-    holiday_audit,
-    import_holiday_table,
-    read_holiday_file,
-    uncovered_ahead,
-    year_view,
-)
-from core.policy_service import today
+from core.policy.service import today
 from core.settings import load_settings
-from core.workdays import DueDate, WorkCalendar
 
 _WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MAX_DAYS = 100_000

@@ -25,14 +25,14 @@ from core.cli import (
     token_option,
     truncate,
 )
-from core.policy_service import today
+from core.policy.service import today
 
 STATUSES = ("pending", "held", "paid", "failed", "returned", "unclaimed")
 RESULTS = ("paid", "failed", "returned", "unclaimed")
 
 
 def _id(text: str) -> int:
-    from core.payments import PaymentNotFound
+    from core.payments.rules import PaymentNotFound
 
     if text.isascii() and text.isdigit() and len(text) < 19:
         return int(text)
@@ -40,7 +40,7 @@ def _id(text: str) -> int:
 
 
 def _yuan(fen: int) -> str:
-    from core.payments import fen_to_yuan
+    from core.payments.rules import fen_to_yuan
 
     return fen_to_yuan(fen)
 
@@ -108,7 +108,7 @@ def payments_run(
 ) -> None:
     """Create MONTH's (YYYY-MM) payments of every payable dibao and tekun case at CODE and
     under it (county approvers and above). Running a month again creates nothing new."""
-    from core.payments_store import run_payments
+    from core.payments.store import run_payments
 
     day = on or today()
     with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
@@ -171,7 +171,7 @@ def payments_result(
 ) -> None:
     """Record what the bank reported for payment ID: paid, failed (paid again by the repay
     date), returned or unclaimed (township officers and above)."""
-    from core.payments_store import record_payment_result
+    from core.payments.store import record_payment_result
 
     pid = _id(payment_id)
     with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
@@ -204,8 +204,8 @@ def payments_list(
     as_json: bool,
 ) -> None:
     """Payments at CODE and under it, oldest first."""
-    from core.jurisdictions import load_registry
-    from core.payments_store import list_payments
+    from core.payments.store import list_payments
+    from core.policy.jurisdictions import load_registry
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)
@@ -247,8 +247,8 @@ def payments_list(
 @json_option
 def payments_summary(code: str, month: str, token: str | None, as_json: bool) -> None:
     """MONTH's payments at CODE and under it: count and total by status, and the runs."""
-    from core.jurisdictions import load_registry
-    from core.payments_store import run_summary
+    from core.payments.store import run_summary
+    from core.policy.jurisdictions import load_registry
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)
@@ -300,8 +300,8 @@ def payments_alerts(code: str, as_of: dt.date | None, token: str | None, as_json
     not paid again in time, dead account holders not replaced in time — each with the parameter
     and source behind it. Exit 0 whatever is found."""
     from core.eligibility.json import trace_to_json
-    from core.payments import cite
-    from core.payments_store import payment_alerts
+    from core.payments.rules import cite
+    from core.payments.store import payment_alerts
 
     day = _as_of(as_of)
     with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
@@ -359,8 +359,8 @@ def payments_export(code: str, month: str, output: Path | None, token: str | Non
     """The bank's batch file (一卡通) for MONTH at CODE and under it: CSV, UTF-8 with a byte-order
     mark, Chinese headers (序号, 户主/账户姓名, 身份证号, 开户银行, 账号, 金额(元), 月份, 项目,
     案件编号); pending payments and failed ones awaiting repayment, never held ones."""
-    from core.jurisdictions import load_registry
-    from core.payments_store import bank_csv, payments_to_pay
+    from core.payments.store import bank_csv, payments_to_pay
+    from core.policy.jurisdictions import load_registry
 
     with _runtime(create=False) as runtime, runtime.sessions() as session:
         user = _acting_user(session, token)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from core import reports as rep
 from core.cli import (
     DATE,
     _acting_user,
@@ -22,7 +21,8 @@ from core.cli import (
     truncate,
 )
 from core.errors import InvalidInput
-from core.policy_service import today
+from core.policy.service import today
+from core.reports import rules as rep
 
 
 @cli.group()
@@ -102,7 +102,7 @@ def statistics(
     """Guangxi's monthly statistics table (专项治理进展情况统计表) for CODE and everything under
     it: the month's figures only, not cumulative. A line the data cannot support is empty and
     says why. Needs a token whose user may read decisions at CODE."""
-    from core.reports_store import monthly_statistics
+    from core.reports.store import monthly_statistics
 
     now = today()
     first = rep.previous_month(now) if month is None else rep.parse_month(month)

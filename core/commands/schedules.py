@@ -17,7 +17,8 @@ from typing import Any
 
 import click
 
-from core import schedules_store
+from core.calendars import schedules_store
+from core.calendars.schedules import Deadline, ReviewDue, deadline_to_json, review_to_json
 from core.cases import CaseNotFound
 from core.cli import (
     DATE,
@@ -32,9 +33,8 @@ from core.cli import (
     token_option,
     truncate,
 )
-from core.hookspecs import TraceEntry
-from core.policy_service import today
-from core.schedules import Deadline, ReviewDue, deadline_to_json, review_to_json
+from core.plugin.hookspecs import TraceEntry
+from core.policy.service import today
 
 PROGRAMS = ("dibao", "tekun")
 

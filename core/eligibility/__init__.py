@@ -8,7 +8,7 @@
 Programs: "dibao", "low_income", "tekun", "temporary" (with a :class:`TemporaryRequest`) and the
 programs plugins add (decided through the ``doudi_evaluate_program`` hook). The rules, and the
 choices made where the documents leave room, are in :mod:`core.eligibility.engine`. The decision
-types live in :mod:`core.hookspecs` so that plugins can build them.
+types live in :mod:`core.plugin.hookspecs` so that plugins can build them.
 """
 
 from core.eligibility.engine import (
@@ -23,7 +23,7 @@ from core.eligibility.engine import (
     trace_entry,
 )
 from core.eligibility.json import decision_to_json
-from core.hookspecs import (
+from core.plugin.hookspecs import (
     Decision,
     DecisionMode,
     DecisionStatus,

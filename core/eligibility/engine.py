@@ -55,7 +55,8 @@ from threading import Lock
 from typing import Any, Literal
 
 from core.errors import InvalidInput
-from core.hookspecs import (
+from core.households.model import Area, DisabilityKind, Household, IncomeClass, Member
+from core.plugin.hookspecs import (
     Decision,
     DecisionStatus,
     Excluded,
@@ -63,9 +64,8 @@ from core.hookspecs import (
     MemberFinding,
     TraceEntry,
 )
-from core.household import Area, DisabilityKind, Household, IncomeClass, Member
-from core.plugin_manager import DoudiPluginManager, build_plugin_manager
-from core.resolution import ResolvedParameter, ResolvedPolicy
+from core.plugin.manager import DoudiPluginManager, build_plugin_manager
+from core.policy.resolution import ResolvedParameter, ResolvedPolicy
 
 _URBAN, _STABLE, _SLOW = Area.URBAN, IncomeClass.STABLE, IncomeClass.SLOW_CHANGE
 CORE_PROGRAMS = ("dibao", "low_income", "tekun", "temporary")

@@ -10,8 +10,8 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from core.hookspecs import Decision, IncomeComputation, MemberFinding, Source, TraceEntry
-from core.household import IncomeItem, RigidExpense
+from core.households.model import IncomeItem, RigidExpense
+from core.plugin.hookspecs import Decision, IncomeComputation, MemberFinding, Source, TraceEntry
 
 _CENT = Decimal("0.01")
 

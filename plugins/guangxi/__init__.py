@@ -9,7 +9,7 @@
   investigation 07-15..08-14, full rectification 08-15..09-14, consolidation ongoing
   (持续推进); shown in calendars at 450326 and under it.
 - The monthly statistics table (附件, 全县困难群众救助保障政策落实专项治理进展情况统计表) is
-  computed by the core from case data (``core.reports``; GraphQL ``monthlyStatistics``,
+  computed by the core from case data (``core.reports.rules``; GraphQL ``monthlyStatistics``,
   ``doudi reports statistics``); its lines the platform's data cannot support (low-income tags
   in the information system, poverty-relapse monitoring, data warnings, disciplinary measures)
   are reported as not available, with why.
@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 from importlib import resources
 
-from core.hookspecs import (
+from core.plugin.hookspecs import (
     Campaign,
     CampaignPhase,
     Coverage,
@@ -43,7 +43,7 @@ from core.hookspecs import (
     hookimpl,
     policy_files_in,
 )
-from core.policy_loader import parse_text
+from core.policy.loader import parse_text
 
 YONGFU_FILE = "450326-yongfu.yaml"
 YONGFU_DOCUMENT = "yongfu-mzj-2023-07-04"

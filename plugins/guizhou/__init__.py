@@ -25,8 +25,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core.catalog import CORE_PARAMETERS
-from core.hookspecs import (
+from core.plugin.hookspecs import (
     Coverage,
     Decision,
     Document,
@@ -37,10 +36,11 @@ from core.hookspecs import (
     hookimpl,
     policy_files_in,
 )
+from core.policy.catalog import CORE_PARAMETERS
 
 if TYPE_CHECKING:
-    from core.household import Household
-    from core.resolution import ResolvedPolicy
+    from core.households.model import Household
+    from core.policy.resolution import ResolvedPolicy
 
 # The same document as ``qiannan-2021-annual-review`` in policy/522700-qiannan.yaml.
 DOCUMENT = Document(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.hookspecs import (
+from core.plugin.hookspecs import (
     Constraint,
     Coverage,
     Document,

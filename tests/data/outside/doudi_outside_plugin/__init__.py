@@ -1,6 +1,6 @@
 """A third-party plugin for Kunming (530100), shipped as its own distribution (test fixture)."""
 
-from core.hookspecs import Coverage, hookimpl, policy_files_in
+from core.plugin.hookspecs import Coverage, hookimpl, policy_files_in
 
 
 @hookimpl

@@ -1,0 +1,1 @@
+"""Chinese working days, holiday tables, case deadlines and review schedules, calendar feeds."""

@@ -1,0 +1,1 @@
+"""Households and members: the model (pure) and its store."""

@@ -1,0 +1,667 @@
+"""Households and their members (pure): the model, its JSON format and its validation.
+
+One format everywhere: the CLI's input file, the GraphQL ``HouseholdInput`` and what the
+database stores are the same camelCase JSON, published as ``schema/household.schema.json``.
+:func:`parse_household` turns that JSON into a :class:`Household`, reporting every problem at
+once as :class:`FieldError` s located by path (``members[1].idNumber``).
+
+Money is :class:`~decimal.Decimal` yuan per month. A member's birth date and sex come from the
+resident ID number (validated with ``python-stdnum``: checksum, birth date, region).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker, ValidationError
+from stdnum import exceptions as stdnum_errors
+from stdnum import numdb
+from stdnum.cn import ric
+
+from core.errors import DoudiError, UnknownJurisdiction
+from core.policy.jurisdictions import JurisdictionRegistry, Level
+
+
+class Area(StrEnum):
+    URBAN = "urban"  # 城市
+    RURAL = "rural"  # 农村
+
+
+class Relation(StrEnum):
+    HEAD = "head"  # 户主
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    CHILD_IN_LAW = "child_in_law"
+    OTHER = "other"
+
+
+class LabourCapacity(StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"  # 部分丧失劳动能力
+    NONE = "none"  # 完全丧失劳动能力
+
+
+class DisabilityKind(StrEnum):
+    PHYSICAL = "physical"  # 肢体
+    VISUAL = "visual"  # 视力
+    HEARING = "hearing"  # 听力
+    SPEECH = "speech"  # 言语
+    INTELLECTUAL = "intellectual"  # 智力
+    MENTAL = "mental"  # 精神
+    MULTIPLE = "multiple"  # 多重
+
+
+class IncomeClass(StrEnum):
+    """How the household's income behaves; sets its re-check interval."""
+
+    STABLE = "stable"  # 常年收入无变化
+    SLOW_CHANGE = "slow_change"  # 短期内收入变化不大
+    IRREGULAR_WITH_LABOUR = "irregular_with_labour"  # 收入不固定且有劳动能力
+
+
+class ExpenseKind(StrEnum):
+    """Rigid spending (刚性支出) a province may deduct (``dibao.income.deductions``)."""
+
+    MEDICAL = "medical"
+    DISABILITY_REHABILITATION = "disability_rehabilitation"
+    EDUCATION = "education"
+    EMPLOYMENT_COST = "employment_cost"
+
+
+class IncomeKind(StrEnum):
+    WAGES = "wages"
+    AGRICULTURE = "agriculture"
+    BUSINESS = "business"
+    PROPERTY = "property"
+    PENSION = "pension"
+    TRANSFER = "transfer"  # 转移性收入, e.g. support from relatives
+    OTHER = "other"
+
+
+class AssetKind(StrEnum):
+    DEPOSIT = "deposit"
+    SECURITIES = "securities"
+    VEHICLE = "vehicle"
+    HOUSE = "house"
+    BUSINESS = "business"
+    OTHER = "other"
+
+
+# The six indicators of self-care (特困人员认定办法): eating, dressing, getting in and out of bed,
+# toileting, walking indoors, bathing.
+SELF_CARE_INDICATORS = (
+    "eating",
+    "dressing",
+    "bed_transfer",
+    "toileting",
+    "indoor_walking",
+    "bathing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Disability:
+    kind: DisabilityKind
+    grade: int  # 1 (most severe) to 4
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id_number: str
+    name: str
+    relation: Relation
+    birth_date: dt.date
+    sex: str  # "male" / "female", from the ID number
+    disability: Disability | None = None
+    serious_illness: bool = False  # 重病 / 重特大疾病
+    major_illness_medical_aid: bool = False  # receives 重特大疾病医疗救助
+    labour_capacity: LabourCapacity = LabourCapacity.FULL
+    in_school: bool = False
+    employed: bool = False
+    date_of_death: dt.date | None = None
+    self_care_failed: tuple[str, ...] = ()  # indicators of SELF_CARE_INDICATORS not met
+    has_able_supporter: bool = True  # a legal supporter able to support them exists
+    tags: tuple[str, ...] = ()  # e.g. "retrenched_1960s_worker", "clergy_living_apart"
+
+    def age_on(self, day: dt.date) -> int:
+        b = self.birth_date
+        return day.year - b.year - ((day.month, day.day) < (b.month, b.day))
+
+    def alive_on(self, day: dt.date) -> bool:
+        return self.date_of_death is None or self.date_of_death > day
+
+
+@dataclass(frozen=True, slots=True)
+class IncomeItem:
+    kind: IncomeKind
+    monthly_amount: Decimal
+    member: str | None = None  # ID number of the earner; None for household income
+    regular: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RigidExpense:
+    kind: ExpenseKind
+    monthly_amount: Decimal
+    member: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    kind: AssetKind
+    value: Decimal
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAccount:
+    """The bank account benefits are paid into (一卡通), held by a member of the household."""
+
+    holder_id_number: str
+    holder_name: str
+    bank: str
+    account_number: str  # digits only
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    county: str  # GB/T 2260 county-level code where the household is registered
+    area: Area
+    income_class: IncomeClass
+    members: tuple[Member, ...]
+    income: tuple[IncomeItem, ...] = ()
+    expenses: tuple[RigidExpense, ...] = ()
+    assets: tuple[Asset, ...] = ()
+    # The investigators' finding on property against local rules (None: not yet assessed).
+    property_within_local_rules: bool | None = None
+    notes: str = ""
+    payment_account: PaymentAccount | None = None
+
+    @property
+    def head(self) -> Member:
+        return next(m for m in self.members if m.relation is Relation.HEAD)
+
+    def living_members(self, day: dt.date) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.alive_on(day))
+
+    def member(self, id_number: str) -> Member:
+        return next(m for m in self.members if m.id_number == id_number)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one input field; ``code`` is stable for programs (INVALID_ID_NUMBER...)."""
+
+    field: str
+    message: str
+    code: str = "INVALID_INPUT"
+
+
+class InvalidHousehold(DoudiError):
+    code = "INVALID_HOUSEHOLD"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        super().__init__(
+            f"{len(errors)} problem(s) in the household: "
+            + "; ".join(f"{e.field}: {e.message}" for e in errors)
+        )
+
+
+# -- the JSON format -------------------------------------------------------------------------------
+
+# Caps that no real household reaches: they turn a typo (or 1e30) into an error, never into a
+# number the arithmetic cannot hold.
+MAX_MONTHLY_AMOUNT = 10_000_000  # yuan per month
+MAX_ASSET_VALUE = 10**12  # yuan
+ACCOUNT_NUMBER_PATTERN = "^[0-9]{8,30}$"  # bank card / account numbers: 8 to 30 digits
+_MONEY = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": MAX_MONTHLY_AMOUNT,
+    "description": "yuan per month",
+}
+_BOOL = {"type": "boolean"}
+
+
+def _enum(e: type[StrEnum], description: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"enum": [m.value for m in e]}
+    if description:
+        out["description"] = description
+    return out
+
+
+HOUSEHOLD_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "urn:doudi:schema:household:1",
+    "title": "doudi household",
+    "description": "A household applying for or receiving assistance: the CLI's input file, the "
+    "GraphQL HouseholdInput and the stored record share this format.",
+    "type": "object",
+    "required": ["county", "area", "incomeClass", "members"],
+    "additionalProperties": False,
+    "properties": {
+        "county": {
+            "type": "string",
+            "pattern": "^[0-9]{6}$",
+            "description": "GB/T 2260 county-level code of the household's registration",
+        },
+        "area": _enum(Area, "urban (城市) or rural (农村) dibao standard applies"),
+        "incomeClass": _enum(IncomeClass, "sets the re-check interval"),
+        "propertyWithinLocalRules": {
+            "type": ["boolean", "null"],
+            "description": "investigators' finding on property against local rules",
+        },
+        "notes": {"type": "string"},
+        "paymentAccount": {
+            "type": ["object", "null"],
+            "description": "the bank account benefits are paid into (一卡通); its holder must be "
+            "a member of the household",
+            "required": ["holderIdNumber", "holderName", "bank", "accountNumber"],
+            "additionalProperties": False,
+            "properties": {
+                "holderIdNumber": {
+                    "type": "string",
+                    "description": "resident ID number of the holder (a member)",
+                },
+                "holderName": {"type": "string", "minLength": 1},
+                "bank": {"type": "string", "minLength": 1},
+                "accountNumber": {
+                    "type": "string",
+                    "pattern": ACCOUNT_NUMBER_PATTERN,
+                    "description": "8 to 30 digits, no spaces or dashes",
+                },
+            },
+        },
+        "members": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["idNumber", "name", "relation"],
+                "additionalProperties": False,
+                "properties": {
+                    "idNumber": {
+                        "type": "string",
+                        "description": "18-character resident ID number (公民身份号码)",
+                    },
+                    "name": {"type": "string", "minLength": 1},
+                    "relation": _enum(Relation, "relation to the head of household"),
+                    "disability": {
+                        "type": ["object", "null"],
+                        "required": ["kind", "grade"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "kind": _enum(DisabilityKind),
+                            "grade": {"type": "integer", "minimum": 1, "maximum": 4},
+                        },
+                    },
+                    "seriousIllness": _BOOL,
+                    "majorIllnessMedicalAid": _BOOL,
+                    "labourCapacity": _enum(LabourCapacity),
+                    "inSchool": _BOOL,
+                    "employed": _BOOL,
+                    "dateOfDeath": {"type": ["string", "null"], "format": "date"},
+                    "selfCareFailed": {
+                        "type": "array",
+                        "items": {"enum": list(SELF_CARE_INDICATORS)},
+                        "uniqueItems": True,
+                    },
+                    "hasAbleSupporter": _BOOL,
+                    "tags": {"type": "array", "items": {"type": "string"}, "uniqueItems": True},
+                },
+            },
+        },
+        "income": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "monthlyAmount"],
+                "additionalProperties": False,
+                "properties": {
+                    "kind": _enum(IncomeKind),
+                    "monthlyAmount": _MONEY,
+                    "member": {"type": ["string", "null"]},
+                    "regular": _BOOL,
+                },
+            },
+        },
+        "expenses": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "monthlyAmount"],
+                "additionalProperties": False,
+                "properties": {
+                    "kind": _enum(ExpenseKind),
+                    "monthlyAmount": _MONEY,
+                    "member": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "assets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "value"],
+                "additionalProperties": False,
+                "properties": {
+                    "kind": _enum(AssetKind),
+                    "value": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": MAX_ASSET_VALUE,
+                        "description": "yuan",
+                    },
+                    "description": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+_VALIDATOR = Draft202012Validator(HOUSEHOLD_SCHEMA, format_checker=FormatChecker())
+
+
+def dumps_household_schema() -> str:
+    """The published household JSON Schema (``schema/household.schema.json``)."""
+    return json.dumps(HOUSEHOLD_SCHEMA, ensure_ascii=False, indent=2) + "\n"
+
+
+def _schema_message(e: ValidationError) -> str:
+    """The validator's message, in plain words where it would only quote a pattern."""
+    if e.validator == "pattern" and list(e.absolute_path) == ["paymentAccount", "accountNumber"]:
+        return f"{e.instance!r} is not an account number: 8 to 30 digits, no spaces or dashes"
+    return str(e.message)
+
+
+def _field(parts: Any) -> str:
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "household"
+
+
+def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
+    """(normalised ID number, "") or (None, why it is invalid).
+
+    Checks the length, the digits, the check digit, the birth date and that the region code is
+    a GB/T 2260 code. Unlike ``stdnum.cn.ric.validate`` it does not require the region code to
+    have existed in the birth year: the code records where the number was *issued* (most people
+    born before 1984 got their number years later, under the codes of that time), so that check
+    would reject the real numbers of many older residents.
+    """
+    number = ric.compact(raw)
+    if len(number) != 18:
+        return None, "must be 18 characters"
+    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+        return None, "must be 17 digits followed by a digit or X"
+    if ric.calc_check_digit(number) != number[17]:
+        return None, "check digit does not match (mistyped?)"
+    try:
+        birth = ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        return None, "birth date in the number is not a valid date"
+    if birth > today:
+        return None, "birth date in the number is in the future"
+    if not numdb.get("cn/loc").info(number[:6])[-1][1]:
+        return None, f"region code {number[:6]} is not a GB/T 2260 code"
+    return number, ""
+
+
+def _money(raw: Any) -> Decimal:
+    """Yuan to the fen. The schema has bounded the number already; anything else is a bug."""
+    try:
+        return Decimal(str(raw)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError) as exc:  # pragma: no cover - the schema bounds it
+        raise ValueError(f"not an amount of money: {raw!r}") from exc
+
+
+def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -> Household:
+    """Validate household JSON and build the model; raises :class:`InvalidHousehold` listing
+    every problem (schema, ID numbers, county, head of household, references)."""
+    errors = [
+        FieldError(_field(e.absolute_path), _schema_message(e), "INVALID_INPUT")
+        for e in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+    ]
+    if errors or not isinstance(data, Mapping):
+        raise InvalidHousehold(errors or [FieldError("household", "must be an object")])
+
+    county = data["county"]
+    try:
+        j = registry.get(county)
+        if j.level is not Level.COUNTY:
+            errors.append(
+                FieldError("county", f"{j.code} {j.name} is a {j.level.value}; give the county")
+            )
+    except UnknownJurisdiction as exc:
+        errors.append(FieldError("county", exc.message, "UNKNOWN_JURISDICTION"))
+
+    members: list[Member] = []
+    seen: dict[str, int] = {}
+    for i, m in enumerate(data["members"]):
+        number, why = validate_id_number(m["idNumber"], today)
+        if number is None:
+            errors.append(FieldError(f"members[{i}].idNumber", why, "INVALID_ID_NUMBER"))
+            continue
+        if number in seen:
+            errors.append(
+                FieldError(
+                    f"members[{i}].idNumber",
+                    f"the same person is already members[{seen[number]}]",
+                    "DUPLICATE_PERSON",
+                )
+            )
+            continue
+        seen[number] = i
+        death = dt.date.fromisoformat(m["dateOfDeath"]) if m.get("dateOfDeath") else None
+        birth = ric.get_birth_date(number)
+        if death is not None and death < birth:
+            errors.append(FieldError(f"members[{i}].dateOfDeath", "is before the birth date"))
+        if death is not None and death > today:
+            errors.append(FieldError(f"members[{i}].dateOfDeath", "is in the future"))
+        disability = m.get("disability")
+        members.append(
+            Member(
+                id_number=number,
+                name=m["name"],
+                relation=Relation(m["relation"]),
+                birth_date=birth,
+                sex="male" if int(number[16]) % 2 else "female",
+                disability=Disability(DisabilityKind(disability["kind"]), disability["grade"])
+                if disability
+                else None,
+                serious_illness=m.get("seriousIllness", False),
+                major_illness_medical_aid=m.get("majorIllnessMedicalAid", False),
+                labour_capacity=LabourCapacity(m.get("labourCapacity", "full")),
+                in_school=m.get("inSchool", False),
+                employed=m.get("employed", False),
+                date_of_death=death,
+                self_care_failed=tuple(m.get("selfCareFailed", ())),
+                has_able_supporter=m.get("hasAbleSupporter", True),
+                tags=tuple(m.get("tags", ())),
+            )
+        )
+    heads = [i for i, m in enumerate(data["members"]) if m["relation"] == Relation.HEAD]
+    if len(heads) != 1:
+        errors.append(
+            FieldError("members", f"exactly one member must be the head; found {len(heads)}")
+        )
+
+    def member_ref(path: str, ref: Any) -> str | None:
+        if ref is None:
+            return None
+        number = ric.compact(str(ref))
+        if number not in seen:
+            errors.append(FieldError(path, f"{ref} is not a member of this household", "NOT_FOUND"))
+        return number
+
+    income = tuple(
+        IncomeItem(
+            IncomeKind(x["kind"]),
+            _money(x["monthlyAmount"]),
+            member_ref(f"income[{i}].member", x.get("member")),
+            x.get("regular", True),
+        )
+        for i, x in enumerate(data.get("income", ()))
+    )
+    expenses = tuple(
+        RigidExpense(
+            ExpenseKind(x["kind"]),
+            _money(x["monthlyAmount"]),
+            member_ref(f"expenses[{i}].member", x.get("member")),
+        )
+        for i, x in enumerate(data.get("expenses", ()))
+    )
+    assets = tuple(
+        Asset(AssetKind(x["kind"]), _money(x["value"]), x.get("description", ""))
+        for x in data.get("assets", ())
+    )
+    account = None
+    raw_account = data.get("paymentAccount")
+    if raw_account is not None:
+        holder = member_ref("paymentAccount.holderIdNumber", raw_account["holderIdNumber"])
+        name = raw_account["holderName"].strip()
+        if holder in seen:
+            member_name = data["members"][seen[holder]]["name"]
+            if name != member_name.strip():
+                errors.append(
+                    FieldError(
+                        "paymentAccount.holderName",
+                        f"{name!r} is not the name of the holder, member {member_name!r}",
+                    )
+                )
+        for key in ("holderName", "bank"):
+            if not raw_account[key].strip():
+                errors.append(FieldError(f"paymentAccount.{key}", "must not be blank"))
+        number = raw_account["accountNumber"]
+        # The schema's pattern lets a trailing newline through (Python's `$`): check again.
+        if not (number.isascii() and number.isdigit() and 8 <= len(number) <= 30):
+            errors.append(
+                FieldError(
+                    "paymentAccount.accountNumber",
+                    f"{number!r} is not an account number: 8 to 30 digits, no spaces or dashes",
+                )
+            )
+        account = PaymentAccount(
+            holder_id_number=holder or "",
+            holder_name=name,
+            bank=raw_account["bank"].strip(),
+            account_number=raw_account["accountNumber"],
+        )
+    if errors:
+        raise InvalidHousehold(errors)
+    return Household(
+        county=county,
+        area=Area(data["area"]),
+        income_class=IncomeClass(data["incomeClass"]),
+        members=tuple(members),
+        income=income,
+        expenses=expenses,
+        assets=assets,
+        property_within_local_rules=data.get("propertyWithinLocalRules"),
+        notes=data.get("notes", ""),
+        payment_account=account,
+    )
+
+
+def payment_account_to_json(a: PaymentAccount) -> dict[str, str]:
+    return {
+        "holderIdNumber": a.holder_id_number,
+        "holderName": a.holder_name,
+        "bank": a.bank,
+        "accountNumber": a.account_number,
+    }
+
+
+def household_to_json(h: Household) -> dict[str, Any]:
+    """The JSON form of ``h`` (what :func:`parse_household` reads back); ``paymentAccount``
+    only when the household has one."""
+    out = _household_json(h)
+    if h.payment_account is not None:
+        out["paymentAccount"] = payment_account_to_json(h.payment_account)
+    return out
+
+
+def _household_json(h: Household) -> dict[str, Any]:
+    return {
+        "county": h.county,
+        "area": h.area.value,
+        "incomeClass": h.income_class.value,
+        "propertyWithinLocalRules": h.property_within_local_rules,
+        "notes": h.notes,
+        "members": [
+            {
+                "idNumber": m.id_number,
+                "name": m.name,
+                "relation": m.relation.value,
+                "disability": {"kind": m.disability.kind.value, "grade": m.disability.grade}
+                if m.disability
+                else None,
+                "seriousIllness": m.serious_illness,
+                "majorIllnessMedicalAid": m.major_illness_medical_aid,
+                "labourCapacity": m.labour_capacity.value,
+                "inSchool": m.in_school,
+                "employed": m.employed,
+                "dateOfDeath": m.date_of_death.isoformat() if m.date_of_death else None,
+                "selfCareFailed": list(m.self_care_failed),
+                "hasAbleSupporter": m.has_able_supporter,
+                "tags": list(m.tags),
+            }
+            for m in h.members
+        ],
+        "income": [
+            {
+                "kind": x.kind.value,
+                "monthlyAmount": float(x.monthly_amount),
+                "member": x.member,
+                "regular": x.regular,
+            }
+            for x in h.income
+        ],
+        "expenses": [
+            {"kind": x.kind.value, "monthlyAmount": float(x.monthly_amount), "member": x.member}
+            for x in h.expenses
+        ],
+        "assets": [
+            {"kind": x.kind.value, "value": float(x.value), "description": x.description}
+            for x in h.assets
+        ],
+    }
+
+
+__all__ = [
+    "SELF_CARE_INDICATORS",
+    "Area",
+    "Asset",
+    "AssetKind",
+    "Disability",
+    "DisabilityKind",
+    "ExpenseKind",
+    "FieldError",
+    "Household",
+    "IncomeClass",
+    "IncomeItem",
+    "IncomeKind",
+    "InvalidHousehold",
+    "LabourCapacity",
+    "Member",
+    "PaymentAccount",
+    "Relation",
+    "RigidExpense",
+    "dumps_household_schema",
+    "household_to_json",
+    "parse_household",
+    "payment_account_to_json",
+    "validate_id_number",
+]

@@ -1,0 +1,1 @@
+"""Monthly payments: the rules (pure) and the store."""

@@ -1,0 +1,1 @@
+"""The plugin contract (hook specifications and their types) and the plugin manager."""

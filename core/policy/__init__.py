@@ -1,0 +1,2 @@
+"""The merged policy: catalog, jurisdictions, layers, resolution, constraints, loading, local
+settings."""

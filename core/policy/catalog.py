@@ -1,0 +1,574 @@
+"""The parameter catalog: the dotted paths every layer, API and comparison uses (PARAMETERS.md).
+
+A path here is never renamed or given another meaning. Units: ``months``, ``days`` (calendar),
+``working_days`` (Chinese working days), ``day_of_month``, ``yuan_per_month`` (per person unless
+noted), ``yuan``, ``ratio`` (0–1), ``multiple`` (of another parameter), ``bool``, ``enum``,
+``list``, ``count``, ``years``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from core.errors import UnknownParameter
+from core.plugin.hookspecs import ParameterSpec
+
+_INTEGER_UNITS = {"months", "days", "working_days", "day_of_month", "count", "years"}
+
+# Allowed items of the list-valued parameters.
+NEAR_RELATIVE_RELATIONS = (
+    "spouse",  # 配偶
+    "parent",  # 父母
+    "child",  # 子女
+    "sibling",  # 兄弟姐妹
+    "paternal_grandparent",  # 祖父母
+    "maternal_grandparent",  # 外祖父母
+    "paternal_grandchild",  # 孙子女
+    "maternal_grandchild",  # 外孙子女
+    "uncle_aunt",  # 伯叔姑舅姨
+    "paternal_cousin",  # 堂兄弟姐妹
+    "maternal_cousin",  # 表兄弟姐妹
+    "brothers_child",  # 侄子女
+    "sisters_child",  # 甥子女
+    "spouse_parent",  # 配偶的父母
+    "spouse_sibling",  # 配偶的兄弟姐妹
+    "spouse_sibling_spouse",  # 配偶的兄弟姐妹的配偶
+    "child_spouse",  # 子女的配偶
+    "child_spouse_parent",  # 子女的配偶的父母
+)
+SINGLE_PERSON_CONDITIONS = (
+    "severe_disability",  # 重度残疾 (grade 1–2)
+    "intellectual_or_mental_disability_grade_3",  # 三级智力、精神残疾
+    "serious_illness",  # 重病 / 重特大疾病
+    "serious_illness_with_major_illness_medical_aid",  # 罹患重特大疾病获得重特大疾病医疗救助
+    "clergy_living_apart",  # 脱离家庭、在宗教场所居住三年以上的宗教教职人员
+    "jobless_adult_severe_disability",  # 成年无业重度残疾人
+)
+INCOME_DEDUCTIONS = ("medical", "disability_rehabilitation", "education", "employment_cost")
+
+
+def _p(
+    path: str,
+    unit: str,
+    description: str,
+    label_zh: str = "",
+    *,
+    choices: Iterable[str] = (),
+    type_: str | None = None,
+) -> ParameterSpec:
+    if type_ is None:
+        if unit in _INTEGER_UNITS:
+            type_ = "integer"
+        elif unit == "bool":
+            type_ = "boolean"
+        elif unit in ("enum", "list"):
+            type_ = unit
+        else:
+            type_ = "number"
+    minimum: float | None = None
+    maximum: float | None = None
+    if type_ in ("integer", "number"):
+        minimum = 0
+    if unit == "day_of_month":
+        minimum, maximum = 1, 31
+    if unit == "ratio":
+        maximum = 1
+    return ParameterSpec(
+        path=path,
+        type=type_,  # type: ignore[arg-type]  # narrowed above to a ValueType literal
+        unit=unit,
+        description=description,
+        label_zh=label_zh,
+        choices=tuple(choices),
+        minimum=minimum,
+        maximum=maximum,
+    )
+
+
+CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
+    # dibao 最低生活保障 ----------------------------------------------------------------------
+    _p("dibao.standard.urban", "yuan_per_month", "Urban dibao standard", "城市低保标准"),
+    _p("dibao.standard.rural", "yuan_per_month", "Rural dibao standard", "农村低保标准"),
+    _p(
+        "dibao.benefit.method",
+        "enum",
+        "How the monthly amount is computed: the gap to the standard, or in bands",
+        "低保金计算方法(补差/分档)",
+        choices=("gap", "banded"),
+    ),
+    _p(
+        "dibao.benefit.start",
+        "enum",
+        "When payment starts",
+        "低保金起始发放时间",
+        choices=("month_after_approval",),
+    ),
+    _p(
+        "dibao.review.interval_months.stable_income",
+        "months",
+        "Re-check interval for households whose income has not changed for years",
+        "收入长期稳定家庭复核周期",
+    ),
+    _p(
+        "dibao.review.interval_months.slow_change",
+        "months",
+        "Re-check interval for households whose income changes little",
+        "收入变化不大家庭复核周期",
+    ),
+    _p(
+        "dibao.review.interval_months.irregular_with_labour",
+        "months",
+        "Re-check interval for households with irregular income and a member able to work",
+        "收入不固定且有劳动能力家庭复核周期",
+    ),
+    _p(
+        "dibao.review.annual_review",
+        "bool",
+        "A yearly review (年度核查) of every beneficiary",
+        "低保年度核查",
+    ),
+    _p(
+        "dibao.verification.required_before_approval",
+        "bool",
+        "Economic-status verification (核对) must pass before confirmation",
+        "逢进必核",
+    ),
+    _p(
+        "dibao.verification.interval_months",
+        "months",
+        "Periodic verification of every beneficiary through the verification system",
+        "在享人员经济状况核对周期",
+    ),
+    _p(
+        "dibao.home_visit.interval_months.irregular_with_labour",
+        "months",
+        "Home visits to irregular-income households with labour capacity",
+        "收入不固定有劳动能力家庭入户调查周期",
+    ),
+    _p(
+        "dibao.home_visit.new_applicant_ratio",
+        "ratio",
+        "Share of new applicants visited at home",
+        "新申请对象入户调查比例",
+    ),
+    _p(
+        "dibao.approval.confirming_level",
+        "enum",
+        "Who confirms (审核确认) dibao",
+        "低保审核确认层级",
+        choices=("township", "county"),
+    ),
+    _p(
+        "dibao.approval.county_spot_check_ratio",
+        "ratio",
+        "Share of township confirmations the county re-checks",
+        "县级对乡镇审核确认的抽查比例",
+    ),
+    _p("dibao.approval.publicity_days", "days", "Publicity (公示) period", "公示期"),
+    _p(
+        "dibao.approval.time_limit_working_days",
+        "working_days",
+        "Acceptance to decision",
+        "审核确认时限",
+    ),
+    _p(
+        "dibao.approval.time_limit_special_working_days",
+        "working_days",
+        "Acceptance to decision in special cases",
+        "特殊情况审核确认时限",
+    ),
+    _p(
+        "dibao.approval.time_limit_delegated_working_days",
+        "working_days",
+        "Acceptance to decision where confirmation is delegated to the township",
+        "审核确认权限下放乡镇的办理时限",
+    ),
+    _p(
+        "dibao.investigation.start_within_working_days",
+        "working_days",
+        "The household economic investigation starts within this after acceptance",
+        "受理后启动家庭经济状况调查时限",
+    ),
+    _p(
+        "dibao.investigation.min_investigators",
+        "count",
+        "Investigators per home visit, at least",
+        "每组调查人员最少人数",
+    ),
+    _p(
+        "dibao.verification.start_within_working_days",
+        "working_days",
+        "The county starts information verification within this after the township asks",
+        "县级启动信息核对时限",
+    ),
+    _p(
+        "dibao.approval.county_review_working_days",
+        "working_days",
+        "The county gives its opinion within this after receiving the file",
+        "县级审核确认时限",
+    ),
+    _p(
+        "dibao.approval.refusal_notice_working_days",
+        "working_days",
+        "A refusal is notified in writing within this after the decision",
+        "不予确认书面告知时限",
+    ),
+    _p(
+        "dibao.near_relative.filing_required",
+        "bool",
+        "Near relatives of staff are registered separately (备案)",
+        "近亲属备案",
+    ),
+    _p(
+        "dibao.near_relative.county_home_visit_ratio",
+        "ratio",
+        "County home visits of filed applicants",
+        "县级对备案申请人入户核查比例",
+    ),
+    _p(
+        "dibao.near_relative.relations",
+        "list",
+        "Which relations count as near relatives",
+        "近亲属范围",
+        choices=NEAR_RELATIVE_RELATIONS,
+    ),
+    _p(
+        "dibao.single_person.enabled",
+        "bool",
+        "Severely disabled / seriously ill members may be enrolled alone (单人户)",
+        "单人保",
+    ),
+    _p(
+        "dibao.single_person.conditions",
+        "list",
+        "Which conditions qualify a member for single-person enrolment",
+        "单人保条件",
+        choices=SINGLE_PERSON_CONDITIONS,
+    ),
+    _p(
+        "dibao.income.deductions",
+        "list",
+        "Rigid spending deducted before the income test",
+        "刚性支出扣减",
+        choices=INCOME_DEDUCTIONS,
+    ),
+    _p("dibao.phase_out.min_months", "months", "Shortest phase-out (渐退期)", "渐退期下限"),
+    _p("dibao.phase_out.max_months", "months", "Longest phase-out (渐退期)", "渐退期上限"),
+    _p(
+        "dibao.phase_out.exit_next_month_when_stable",
+        "bool",
+        "Leave the month after income becomes stable during phase-out",
+        "渐退期内收入稳定次月退出",
+    ),
+    _p(
+        "dibao.death.recheck_within_months",
+        "months",
+        "Re-check of the household after a member dies",
+        "家庭成员死亡后复核时限",
+    ),
+    _p(
+        "dibao.refused_work.limit",
+        "count",
+        "Refusals of suitable jobs before the person's own benefit stops",
+        "拒绝就业次数上限",
+    ),
+    # low_income 低保边缘 / 低收入 -------------------------------------------------------------
+    _p(
+        "low_income.marginal_multiple",
+        "multiple",
+        "A marginal household's per-capita income is below this × the dibao standard",
+        "低保边缘家庭收入倍数",
+    ),
+    _p(
+        "low_income.income_multiple_max",
+        "multiple",
+        "Upper bound (× the dibao standard) for low-income recognition",
+        "低收入认定收入倍数上限",
+    ),
+    _p(
+        "low_income.dibao_counts_as_low_income",
+        "bool",
+        "Dibao households are low-income without a new test",
+        "低保对象直接认定为低收入",
+    ),
+    # tekun 特困人员救助供养 ---------------------------------------------------------------------
+    _p(
+        "tekun.standard.basic",
+        "yuan_per_month",
+        "Tekun basic-living standard (基本生活标准); set by local governments",
+        "特困人员基本生活标准",
+    ),
+    _p(
+        "tekun.standard.basic_min_multiple_of_urban_dibao",
+        "multiple",
+        "The tekun basic-living standard is at least this × the urban dibao standard",
+        "特困基本生活标准不低于城市低保标准的倍数",
+    ),
+    _p("tekun.minor_age_limit", "years", "Minors are covered up to this age", "未成年人年龄上限"),
+    _p(
+        "tekun.self_care.partial_loss_min_failed",
+        "count",
+        "Failed indicators (of 6) that mean partial loss of self-care",
+        "部分丧失生活自理能力(未达标指标数)",
+    ),
+    _p(
+        "tekun.self_care.full_loss_min_failed",
+        "count",
+        "Failed indicators (of 6) that mean complete loss of self-care",
+        "完全丧失生活自理能力(未达标指标数)",
+    ),
+    _p(
+        "tekun.self_care.county_spot_check_ratio",
+        "ratio",
+        "County spot-checks of township self-care assessments",
+        "县级抽查比例(自理能力评估)",
+    ),
+    _p(
+        "tekun.investigation.time_limit_working_days",
+        "working_days",
+        "Township investigation of a tekun application",
+        "乡镇调查核实时限",
+    ),
+    _p(
+        "tekun.approval.publicity_days",
+        "days",
+        "Publicity (公示) period of a tekun application",
+        "特困公示期",
+    ),
+    _p(
+        "tekun.approval.county_decision_working_days",
+        "working_days",
+        "The county checks and decides within this",
+        "县级确认时限",
+    ),
+    _p(
+        "tekun.approval.county_spot_check_ratio",
+        "ratio",
+        "Share of township tekun applications the county spot-checks before confirming",
+        "县级对乡镇审核材料的抽查比例",
+    ),
+    _p(
+        "tekun.benefit.start",
+        "enum",
+        "When support starts",
+        "救助供养起始时间",
+        choices=("month_after_approval",),
+    ),
+    _p(
+        "tekun.self_care.reassess_within_working_days",
+        "working_days",
+        "Self-care is reassessed within this after a reported change",
+        "自理能力变化后重新评估时限",
+    ),
+    _p(
+        "tekun.care_assessment.interval_months",
+        "months",
+        "Assessment of the appointed carer (监护照料评估)",
+        "监护照料评估周期",
+    ),
+    _p("tekun.review.interval_months", "months", "Periodic re-check of tekun", "特困复核周期"),
+    _p(
+        "tekun.centralised_care.admit_all_willing",
+        "bool",
+        "Everyone willing who cannot look after themselves is placed in centralised care",
+        "有意愿者全部集中供养",
+    ),
+    # temporary 临时救助 -------------------------------------------------------------------------
+    _p(
+        "temporary.approval.graded",
+        "bool",
+        "Township approves small amounts, county the rest (分级审批)",
+        "分级审批",
+    ),
+    _p(
+        "temporary.approval.township_limit",
+        "yuan",
+        "The most a township may approve alone",
+        "乡镇审批额度上限",
+    ),
+    _p(
+        "temporary.advance_assistance",
+        "bool",
+        "Assist first, paperwork after (先行救助)",
+        "先行救助",
+    ),
+    _p(
+        "temporary.paperwork_within_working_days",
+        "working_days",
+        "After assisting first, the paperwork is completed within this (no national limit: set "
+        "only where a document gives one)",
+        "先行救助后补齐手续时限",
+    ),
+    _p(
+        "temporary.apply_at_emergency_location",
+        "bool",
+        "Help where the emergency happens, no hukou restriction",
+        "急难发生地实施救助",
+    ),
+    _p(
+        "temporary.case_by_case_major_hardship",
+        "bool",
+        "Case-by-case decisions (一事一议) for major hardship",
+        "一事一议",
+    ),
+    _p(
+        "temporary.unemployed_no_income_months",
+        "months",
+        "Months without income that qualify an uninsured unemployed person",
+        "未参保失业人员连续无收入月数",
+    ),
+    # payments, reports, other -----------------------------------------------------------------
+    _p(
+        "payments.monthly_due_day",
+        "day_of_month",
+        "Basic-living money is paid by this day of the month",
+        "每月发放截止日",
+    ),
+    _p(
+        "payments.failed_repay_by",
+        "enum",
+        "When a failed payment must be paid again",
+        "发放失败补发时限",
+        choices=("month_end",),
+    ),
+    _p(
+        "payments.unclaimed_reminder_months",
+        "months",
+        "Unclaimed this long → remind",
+        "未领取提醒时限",
+    ),
+    _p(
+        "payments.unclaimed_investigation_months",
+        "months",
+        "Unclaimed this long → investigate",
+        "未支取核查时限",
+    ),
+    _p(
+        "payments.deceased_head_update_months",
+        "months",
+        "Change head and account after the head dies",
+        "户主死亡后变更时限",
+    ),
+    _p(
+        "reports.village_monthly_due_day",
+        "day_of_month",
+        "Village report to the township is due by this day",
+        "村(居)月报截止日",
+    ),
+    _p(
+        "reports.township_to_county_due",
+        "enum",
+        "Township report to the county is due",
+        "乡镇报县时限",
+        choices=("month_end",),
+    ),
+    _p(
+        "reports.monthly_statistics_due_day",
+        "day_of_month",
+        "Monthly statistics (previous month, not cumulative) are due by this day",
+        "月度统计报送截止日",
+    ),
+    _p(
+        "price_linkage.cpi_trigger",
+        "ratio",
+        "CPI rise (year on year, one month) that starts price subsidies",
+        "价格联动CPI启动条件",
+    ),
+    _p(
+        "price_linkage.food_cpi_trigger",
+        "ratio",
+        "Food CPI rise that starts price subsidies",
+        "价格联动食品CPI启动条件",
+    ),
+    _p("hotline.levels", "count", "Levels of the complaint hotline", "投诉举报热线层级"),
+    _p(
+        "programs.retrenched_1960s_workers.monthly_amount",
+        "yuan_per_month",
+        "Relief for workers laid off in the 1960s (a Guizhou program)",
+        "60年代精减退职工救济标准",
+    ),
+)
+
+
+# Local governments set amounts each year (standards and limits in yuan) and record them as local
+# settings. Procedural rules — who confirms, time limits, ratios, phase-out lengths — come from
+# policy documents and are shipped as plugin data, so no local setting can switch a province's
+# chain off.
+LOCALLY_SET_UNITS = frozenset({"yuan_per_month", "yuan"})
+
+
+def locally_settable(spec: ParameterSpec) -> bool:
+    """Whether an official may record ``spec`` as a local setting."""
+    return spec.unit in LOCALLY_SET_UNITS
+
+
+class Catalog(Mapping[str, ParameterSpec]):
+    """An ordered, read-only mapping from path to spec, with prefix look-ups."""
+
+    def __init__(self, specs: Iterable[ParameterSpec]) -> None:
+        self._specs: dict[str, ParameterSpec] = {}
+        for spec in specs:
+            if spec.path in self._specs:
+                raise ValueError(f"parameter '{spec.path}' declared twice")
+            self._specs[spec.path] = spec
+
+    def __getitem__(self, path: str) -> ParameterSpec:
+        return self._specs[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+    def spec(self, path: str) -> ParameterSpec:
+        """The spec of ``path``; an unknown path raises :class:`UnknownParameter` with hints."""
+        try:
+            return self._specs[path]
+        except KeyError:
+            raise UnknownParameter(self.unknown_message(path)) from None
+
+    def paths(self, prefix: str | None = None) -> list[str]:
+        """Paths in catalog order, optionally those equal to or under ``prefix``."""
+        if not prefix:
+            return list(self._specs)
+        prefix = prefix.rstrip(".")
+        under = prefix + "."
+        found = [p for p in self._specs if p == prefix or p.startswith(under)]
+        if not found:
+            raise UnknownParameter(f"no catalog parameter under prefix '{prefix}'")
+        return found
+
+    def unknown_message(self, path: str) -> str:
+        import difflib
+
+        close = difflib.get_close_matches(path, self._specs, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        return f"unknown parameter path '{path}'{hint}"
+
+
+def check_value(spec: ParameterSpec, value: Any) -> str | None:
+    """Why ``value`` is not a valid value of ``spec``, or None if it is. (None values are ends.)"""
+    if spec.type == "boolean":
+        return None if isinstance(value, bool) else "must be true or false"
+    if spec.type in ("integer", "number"):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"must be a{'n integer' if spec.type == 'integer' else ' number'}"
+        if spec.type == "integer" and not float(value).is_integer():
+            return "must be an integer"
+        if spec.minimum is not None and value < spec.minimum:
+            return f"must be at least {spec.minimum:g}"
+        if spec.maximum is not None and value > spec.maximum:
+            return f"must be at most {spec.maximum:g}"
+        return None
+    if spec.type == "enum":
+        return None if value in spec.choices else f"must be one of {', '.join(spec.choices)}"
+    if spec.type == "list":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return "must be a list of strings"
+        bad = [v for v in value if spec.choices and v not in spec.choices]
+        if bad:
+            return f"unknown item(s) {', '.join(bad)}; allowed: {', '.join(spec.choices)}"
+        return None
+    return f"unsupported type {spec.type}"  # pragma: no cover - ValueType is closed

@@ -1,0 +1,1 @@
+"""Reports officials owe: deadlines and statistics tables (pure) and the store."""

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from core.access.auth import create_user
 from core.cli import cli
-from core.commands.cases import action_inputs, parse_inputs
+from core.cli.cases import action_inputs, parse_inputs
 from core.errors import InvalidInput
 from core.households.store import create_household
 from core.storage.models import CaseEventRow

@@ -7,19 +7,23 @@ plugin and the national layer; the other provinces are checked for structure onl
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
 
-from core import cli as cli_module
-from core.cli import cli, display_width, table
+from core.cli import cli
+from core.cli import output as cli_output
+from core.cli.output import display_width, table
 from core.errors import DataIssue, PolicyDataError
 from core.policy import serialize
 from core.policy.catalog import CORE_PARAMETERS
@@ -361,7 +365,7 @@ def test_serve_reports_data_error_before_starting(run, monkeypatch):
     def broken():
         raise PolicyDataError([DataIssue("demo", "x.yaml", "$.jurisdiction", "bad code")])
 
-    monkeypatch.setattr(cli_module, "get_policy_base", broken)
+    monkeypatch.setattr(cli_output, "get_policy_base", broken)
     result = run("serve", "--port", "8765")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
@@ -457,3 +461,36 @@ def test_table_aligns_chinese_columns():
         level = line.split()[-1]
         starts.add(display_width(line[: line.rindex(level)]))
     assert len(starts) == 1, textwrap.indent(text, "  ")
+
+
+def test_the_root_help_lists_each_command_with_its_own_docstring():
+    # ``doudi --help`` reads COMMANDS instead of importing every command module.
+    from core.cli.main import COMMANDS
+
+    for name, (module, attr, help_) in COMMANDS.items():
+        command = getattr(importlib.import_module(f"core.cli.{module}"), attr)
+        assert command.get_short_help_str(limit=1000) == help_, name
+        assert cli.get_command(click.Context(cli), name) is command
+
+
+def test_help_and_a_policy_read_import_only_what_they_need(tmp_path):
+    # No database yet (a fresh machine): the read answers from the plugins alone.
+    env = {**os.environ, "DOUDI_DATA_DIR": str(tmp_path)}
+    env.pop("DOUDI_DATABASE_URL", None)
+    code = (
+        "import sys; from core.cli import main\n"
+        "try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{{'strawberry', 'sqlalchemy', 'starlette', 'uvicorn', 'alembic'}} "
+        "or m.startswith('core.api') or m.startswith('core.cases')))"
+    )
+    for args in (["--help"], ["policy", "get", "640121", "dibao.phase_out.max_months"]):
+        out = subprocess.run(
+            [sys.executable, "-c", code.format(args=args)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=env,
+            check=True,
+        ).stdout
+        assert out.strip().splitlines()[-1] == "[]", (args, out)

@@ -16,7 +16,9 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from core.access.auth import Role
-from core.cli import ROLES, cli, parse_value
+from core.cli import cli
+from core.cli.output import parse_value
+from core.cli.users import ROLES
 from core.demo import (
     EXAMPLE_SETTINGS,
     EXAMPLE_SOURCE,

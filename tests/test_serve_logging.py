@@ -6,7 +6,7 @@ import io
 import logging
 import logging.config
 
-from core.cli import _log_config
+from core.cli.serve import _log_config
 
 
 def test_access_log_hides_tokens_in_urls() -> None:

@@ -23,14 +23,12 @@ from typing import Any
 
 import click
 
-from core.cli import (
+from core.cli.database import acting_user, open_database
+from core.cli.output import (
     DATE,
-    _acting_user,
-    _indent,
-    _runtime,
-    cli,
     emit_json,
     fmt_place,
+    indent_lines,
     json_option,
     table,
     token_option,
@@ -212,7 +210,7 @@ def _case_lines(case: Any) -> list[str]:
         pending.append("county spot-check")
     row("pending", "; ".join(pending))
     lines.append("  data:")
-    lines.append(_indent(json.dumps(data, ensure_ascii=False, indent=2), "    "))
+    lines.append(indent_lines(json.dumps(data, ensure_ascii=False, indent=2), "    "))
     return lines
 
 
@@ -225,10 +223,10 @@ def _run(work: Callable[[Any, Any, Any], Any], *, policy: bool, token: str | Non
     (``policy``: with the merged policy loaded, for steps)."""
     with (
         _coded(),
-        _runtime(create=False, policy=policy) as runtime,
+        open_database(create=False, policy=policy) as runtime,
         runtime.sessions() as session,
     ):
-        return work(runtime, session, _acting_user(session, token))
+        return work(runtime, session, acting_user(session, token))
 
 
 def _case_id(raw: str) -> int:
@@ -240,7 +238,7 @@ def _case_id(raw: str) -> int:
 # -- commands ------------------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def cases() -> None:
     """Cases (dibao, tekun, temporary): open, act, read (token: --token or $DOUDI_TOKEN).
 

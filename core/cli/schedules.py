@@ -20,12 +20,10 @@ import click
 from core.calendars import schedules_store
 from core.calendars.schedules import Deadline, ReviewDue, deadline_to_json, review_to_json
 from core.cases import CaseNotFound
-from core.cli import (
+from core.cli.database import acting_user, open_database
+from core.cli.output import (
     DATE,
-    _acting_user,
-    _runtime,
     as_of_option,
-    cli,
     emit_json,
     fmt_date,
     json_option,
@@ -78,7 +76,7 @@ def _due(day: dt.date | None, provisional: bool) -> str:
     return fmt_date(day) + (" (provisional)" if provisional else "")
 
 
-@cli.command("deadlines")
+@click.command("deadlines")
 @click.argument("case_id")
 @as_of_option
 @token_option
@@ -89,8 +87,8 @@ def deadlines(case_id: str, as_of: dt.date | None, token: str | None, as_json: b
     done or overdue on --as-of (default today in China), and the parameter and source behind it."""
     day = as_of or today()
     cid = _case_id(case_id)
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         base = runtime.policy
         found = schedules_store.case_deadlines(
             session, base, runtime.work_calendar(base), user, cid, day
@@ -120,7 +118,7 @@ def deadlines(case_id: str, as_of: dt.date | None, token: str | None, as_json: b
         click.echo(f"  {line}")
 
 
-@cli.group()
+@click.group()
 def reviews() -> None:
     """Periodic checks of cases in payment (re-checks, verification, home visits, carer
     assessments, re-checks after a death, ends of phase-outs)."""
@@ -169,8 +167,8 @@ def reviews_due(
     """The checks due at CODE and under it by --to: those due from --from on and the earlier
     ones, OVERDUE when past --as-of (default today in China), earliest first."""
     day = as_of or today()
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         base = runtime.policy
         items, refs, planner = schedules_store.due_reviews(
             session, base, user, code, start, end, day, program=program

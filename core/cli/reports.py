@@ -7,25 +7,14 @@ from pathlib import Path
 
 import click
 
-from core.cli import (
-    DATE,
-    _acting_user,
-    _policy,
-    _runtime,
-    cli,
-    emit_json,
-    fmt_place,
-    json_option,
-    table,
-    token_option,
-    truncate,
-)
+from core.cli.database import acting_user, merged_policy, open_database
+from core.cli.output import DATE, emit_json, fmt_place, json_option, table, token_option, truncate
 from core.errors import InvalidInput
 from core.policy.service import today
 from core.reports import rules as rep
 
 
-@cli.group()
+@click.group()
 def reports() -> None:
     """Reports officials owe: when they are due, Guangxi's monthly statistics table, and the
     campaigns (专项治理) plugins' documents order."""
@@ -47,7 +36,7 @@ def _cite(d: rep.ReportDeadline) -> str:
 def deadlines(code: str, start: dt.date, end: dt.date, as_json: bool) -> None:
     """Every report due at CODE between --from and --to (inclusive), each from the merged
     policy (the parameter, its value and source). Reads the policy only: no token."""
-    base = _policy()
+    base = merged_policy()
     where = base.jurisdiction(code)
     rep.check_window(start, end)
     found = rep.report_deadlines(
@@ -108,8 +97,8 @@ def statistics(
     first = rep.previous_month(now) if month is None else rep.parse_month(month)
     if first > now:
         raise InvalidInput(f"month: {rep.month_key(first)} has not begun")
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         stats = monthly_statistics(session, runtime.policy, user, code, first)
     if csv_file is not None:
         csv_file.write_text(rep.statistics_csv(stats), encoding="utf-8-sig", newline="")
@@ -146,7 +135,7 @@ def statistics(
 def campaigns(code: str, start: dt.date | None, end: dt.date | None, as_json: bool) -> None:
     """Campaigns (专项治理) running at CODE — declared there or above it — and their phases.
     Reads the policy only: no token."""
-    base = _policy()
+    base = merged_policy()
     where = base.jurisdiction(code)
     if start is not None and end is not None:
         rep.check_window(start, end)

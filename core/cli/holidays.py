@@ -27,15 +27,12 @@ from core.calendars.holidays_store import (
     year_view,
 )
 from core.calendars.workdays import DueDate, WorkCalendar
-from core.cli import (
+from core.cli.database import acting_user, database_exists, open_database
+from core.cli.output import (
     DATE,
-    _acting_user,
-    _base,
-    _database_exists,
-    _runtime,
-    cli,
     emit_json,
     json_option,
+    plugin_policy,
     table,
     token_option,
     truncate,
@@ -49,11 +46,11 @@ MAX_DAYS = 100_000
 
 def _calendar() -> tuple[WorkCalendar, list[StoredHolidayTable]]:
     """The calendar in force and the imported tables (none without a database)."""
-    if not _database_exists(load_settings()):
+    if not database_exists(load_settings()):
         from core.runtime import policy_calendar
 
-        return policy_calendar(_base()), []
-    with _runtime(create=False, policy=True) as runtime:
+        return policy_calendar(plugin_policy()), []
+    with open_database(create=False, policy=True) as runtime:
         return runtime.work_calendar(), runtime.calendars.stored()
 
 
@@ -100,7 +97,7 @@ def _view_json(v: YearView) -> dict[str, Any]:
     return out
 
 
-@cli.group()
+@click.group()
 def holidays() -> None:
     """Chinese working days: holiday tables (法定节假日 and 调休) and working-day arithmetic.
 
@@ -236,8 +233,8 @@ def holidays_import(file: Path, force: bool, token: str | None, as_json: bool) -
     refused unless --force confirms it.
     """
     parsed = read_holiday_file(file)  # file problems first, whatever the token
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         result = import_holiday_table(
             session,
             user,
@@ -289,10 +286,10 @@ def holidays_import(file: Path, force: bool, token: str | None, as_json: bool) -
 @json_option
 def holidays_audit(year: int | None, limit: int, as_json: bool) -> None:
     """Every holiday table import (of YEAR), newest first, with the table each one replaced."""
-    if not _database_exists(load_settings()):
+    if not database_exists(load_settings()):
         entries: list[HolidayAuditEntry] = []
     else:
-        with _runtime(create=False) as runtime, runtime.sessions() as session:
+        with open_database(create=False) as runtime, runtime.sessions() as session:
             entries = holiday_audit(session, year, limit)
     if as_json:
         emit_json(

@@ -13,12 +13,10 @@ from typing import Any
 
 import click
 
-from core.cli import (
+from core.cli.database import acting_user, open_database
+from core.cli.output import (
     DATE,
-    _acting_user,
-    _as_of,
-    _runtime,
-    cli,
+    as_of_or_today,
     emit_json,
     json_option,
     table,
@@ -89,7 +87,7 @@ def _due(p: Any) -> str:
     return "not set" if p.not_set else "-"
 
 
-@cli.group()
+@click.group()
 def payments() -> None:
     """Monthly payments (发放) of dibao and tekun: run a month, record the bank's results,
     list, alerts, and the bank's batch file (一卡通)."""
@@ -111,8 +109,8 @@ def payments_run(
     from core.payments.store import run_payments
 
     day = on or today()
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         report = run_payments(session, runtime.policy, user, code, month, day)
     if as_json:
         emit_json(
@@ -174,8 +172,8 @@ def payments_result(
     from core.payments.store import record_payment_result
 
     pid = _id(payment_id)
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         p = record_payment_result(
             session, runtime.policy, user, pid, status, on or today(), note, expected_version
         )
@@ -207,8 +205,8 @@ def payments_list(
     from core.payments.store import list_payments
     from core.policy.jurisdictions import load_registry
 
-    with _runtime(create=False) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         found, more = list_payments(
             session, user, code, load_registry(), month=month, status=status, first=limit
         )
@@ -250,8 +248,8 @@ def payments_summary(code: str, month: str, token: str | None, as_json: bool) ->
     from core.payments.store import run_summary
     from core.policy.jurisdictions import load_registry
 
-    with _runtime(create=False) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         s = run_summary(session, user, code, month, load_registry())
     if as_json:
         emit_json(
@@ -303,9 +301,9 @@ def payments_alerts(code: str, as_of: dt.date | None, token: str | None, as_json
     from core.payments.rules import cite
     from core.payments.store import payment_alerts
 
-    day = _as_of(as_of)
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    day = as_of_or_today(as_of)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         report = payment_alerts(session, runtime.policy, user, code, day)
     if as_json:
         emit_json(
@@ -362,8 +360,8 @@ def payments_export(code: str, month: str, output: Path | None, token: str | Non
     from core.payments.store import bank_csv, payments_to_pay
     from core.policy.jurisdictions import load_registry
 
-    with _runtime(create=False) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         found = payments_to_pay(session, user, code, month, load_registry())
     data = bank_csv(found).encode("utf-8")
     if output is None:

@@ -9,18 +9,8 @@ from pathlib import Path
 import click
 
 from core.calendars import feed
-from core.cli import (
-    DATE,
-    _acting_user,
-    _runtime,
-    cli,
-    emit_json,
-    fmt_place,
-    json_option,
-    table,
-    token_option,
-    truncate,
-)
+from core.cli.database import acting_user, open_database
+from core.cli.output import DATE, emit_json, fmt_place, json_option, table, token_option, truncate
 from core.policy.service import today
 
 
@@ -41,7 +31,7 @@ def _flags(e: feed.CalendarEntry) -> str:
     return ",".join(flags) or "-"
 
 
-@cli.command("calendar")
+@click.command("calendar")
 @click.argument("code")
 @click.option(
     "--from", "start", type=DATE, default=None, help="First day; default: 30 days before today."
@@ -75,8 +65,8 @@ def calendar_command(
 
     now = today()
     s, e = window(start, end, now)
-    with _runtime(create=False, policy=True) as runtime, runtime.sessions() as session:
-        user = _acting_user(session, token)
+    with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
+        user = acting_user(session, token)
         base = runtime.policy
         cal = load_calendar(session, base, runtime.work_calendar(base), user, code, s, e, now)
     if ics_file is not None:

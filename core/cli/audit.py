@@ -1,0 +1,54 @@
+"""``doudi audit``: verify the hash-chained audit trail."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from core.errors import DoudiError
+
+if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
+    pass
+
+from core.cli.database import open_database
+from core.cli.output import emit_json, json_option
+
+
+@click.group()
+def audit() -> None:
+    """The tamper-evident audit trail of cases."""
+
+
+@audit.command("verify")
+@json_option
+def audit_verify(as_json: bool) -> None:
+    """Recompute the hash chain of every case event in the database. Exit 0 when intact; exit 1
+    listing each tampered, missing or orphaned event on stdout, one per line."""
+    from sqlalchemy import func, select
+
+    from core.cases.store import verify_audit_chain
+    from core.storage.engine import reading
+    from core.storage.models import CaseEventRow, CaseRow
+
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        problems = verify_audit_chain(session)
+        with reading(session):
+            events = int(session.scalar(select(func.count()).select_from(CaseEventRow)) or 0)
+            cases = int(session.scalar(select(func.count()).select_from(CaseRow)) or 0)
+    if as_json:
+        emit_json({"ok": not problems, "events": events, "cases": cases, "problems": problems})
+    elif not problems:
+        click.echo(
+            f"ok: {events} event{'s' if events != 1 else ''} in {cases} "
+            f"case{'s' if cases != 1 else ''}, chain intact"
+        )
+    else:
+        for p in problems:
+            click.echo(p)
+    if problems:
+        n = len(problems)
+        raise DoudiError(
+            f"the audit trail is broken: {n} problem{'s' if n != 1 else ''} found in {events} "
+            f"event{'s' if events != 1 else ''} of {cases} case{'s' if cases != 1 else ''}"
+        )

@@ -1,0 +1,85 @@
+"""``doudi serve``: the GraphQL API under uvicorn, tokens hidden in the access log."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from core.settings import load_settings
+
+if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
+    pass
+
+from core.cli.database import redact_url
+from core.cli.output import plugin_policy
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
+)
+def serve(host: str, port: int) -> None:
+    """Serve the GraphQL API with uvicorn (one worker).
+
+    Uses the configured database, creating and migrating it if needed: on a fresh machine an
+    SQLite file in the data directory ($DOUDI_DATA_DIR, or the per-user default);
+    $DOUDI_DATABASE_URL selects PostgreSQL.
+    """
+    base = plugin_policy()  # load and validate everything first: a data error is one clear message
+    import uvicorn
+
+    from core.api.app import create_app
+    from core.runtime import open_runtime
+    from core.storage.engine import current_revision
+
+    settings = load_settings()
+    runtime = open_runtime(settings, migrate=True, plugin_base=base)
+    try:
+        app = create_app(runtime=runtime)
+        click.echo(f"doudi: data directory {settings.data_dir}", err=True)
+        click.echo(
+            f"doudi: database {redact_url(settings.database_url)} "
+            f"(migration {current_revision(runtime.engine)})",
+            err=True,
+        )
+        click.echo(
+            f"doudi: {len(base.plugins)} plugins, {len(base.index.layers)} layers, "
+            f"policy version {base.version}; serving http://{host}:{port}/graphql",
+            err=True,
+        )
+        uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
+    finally:
+        runtime.close()
+
+
+_TOKEN_IN_URL = re.compile(r"((?:^|[?&])token=)[^&\s]+")
+
+
+class RedactTokens(logging.Filter):
+    """Hide ``?token=`` in access-log lines: calendar apps subscribe to ``/calendar/CODE.ics``
+    with the token in the URL, and a log must never hold a usable credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_URL.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = _TOKEN_IN_URL.sub(r"\1***", record.msg)
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration with :class:`RedactTokens` on the access log."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_tokens"] = {"()": f"{__name__}.RedactTokens"}
+    config["handlers"]["access"].setdefault("filters", []).append("redact_tokens")
+    return config

@@ -1,0 +1,127 @@
+"""``doudi users``: officials, their roles and jurisdictions, and their tokens."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from core.policy.jurisdictions import load_registry
+from core.settings import load_settings
+
+if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
+    from core.access.auth import User
+
+from core.cli.database import database_exists, open_database
+from core.cli.output import emit_json, fmt_place, json_option, table
+
+ROLES = ("village_clerk", "township_officer", "county_approver", "province_admin", "auditor")
+
+
+@click.group()
+def users() -> None:
+    """Officials who may use the database: a role, a jurisdiction and bearer tokens."""
+
+
+def user_json(user: User) -> dict[str, Any]:
+    j = load_registry().get(user.jurisdiction)
+    return {
+        "name": user.name,
+        "role": user.role.value,
+        "jurisdiction": j.code,
+        "jurisdiction_name": j.name,
+    }
+
+
+def show_token(token: str) -> None:
+    click.echo("token (shown once; only its hash is stored, keep it secret):")
+    click.echo(token)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the user may do.")
+@click.option(
+    "--jurisdiction",
+    "code",
+    required=True,
+    metavar="CODE",
+    help="GB/T 2260 code: the user acts on it and everything under it.",
+)
+@json_option
+def users_add(name: str, role: str, code: str, as_json: bool) -> None:
+    """Add a user and print their first token (once: only its hash is stored)."""
+    from core.access.auth import create_user
+
+    registry = load_registry()
+    registry.get(code)  # an unknown code fails before the database is touched
+    with open_database(create=True) as runtime, runtime.sessions() as session:
+        user, token = create_user(session, name, role, code, registry)
+    if as_json:
+        emit_json({"token": token, **user_json(user)})
+        return
+    j = registry.get(user.jurisdiction)
+    click.echo(f"added user {user.name}: {user.role.value} at {fmt_place(j)}")
+    show_token(token)
+
+
+@users.command("list")
+@json_option
+def users_list(as_json: bool) -> None:
+    """Active users with their role and jurisdiction (never their tokens)."""
+    from core.access.auth import list_users
+
+    found: list[User] = []
+    if database_exists(load_settings()):
+        with open_database(create=False) as runtime, runtime.sessions() as session:
+            found = list_users(session)
+    if as_json:
+        emit_json([user_json(u) for u in found])
+        return
+    if not found:
+        click.echo("no users yet (`doudi users add NAME --role ROLE --jurisdiction CODE`)")
+        return
+    rows = [
+        [u["name"], u["role"], f"{u['jurisdiction']} {u['jurisdiction_name']}"]
+        for u in (user_json(x) for x in found)
+    ]
+    click.echo(table(["NAME", "ROLE", "JURISDICTION"], rows))
+
+
+@users.command("token")
+@click.argument("name")
+@click.option(
+    "--calendar",
+    "calendar_only",
+    is_flag=True,
+    help="A token that opens only the user's calendar feeds (/calendar/CODE.ics?token=...): "
+    "the one to give a calendar app.",
+)
+@json_option
+def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
+    """Issue a new token for user NAME (their other tokens stay valid)."""
+    from core.access.auth import CALENDAR, FULL, issue_token
+
+    scope = CALENDAR if calendar_only else FULL
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        token = issue_token(session, name, scope)
+    if as_json:
+        emit_json({"name": name, "token": token, "scope": scope})
+        return
+    click.echo(f"new {'calendar ' if calendar_only else ''}token for {name}")
+    show_token(token)
+    if calendar_only:
+        click.echo("subscribe to: http://HOST:PORT/calendar/CODE.ics?token=<this token>")
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--calendar", "calendar_only", is_flag=True, help="Revoke only the calendar tokens.")
+def users_revoke(name: str, calendar_only: bool) -> None:
+    """Revoke every token of user NAME (or only their calendar tokens)."""
+    from core.access.auth import CALENDAR, revoke_tokens
+
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        n = revoke_tokens(session, name, CALENDAR if calendar_only else None)
+    what = "calendar token" if calendar_only else "token"
+    click.echo(f"revoked {n} {what}{'s' if n != 1 else ''} of {name}")

@@ -57,7 +57,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests` (test data, PG cl
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from core.access.auth import create_user  # noqa: E402
+from core.access.tokens import create_user  # noqa: E402
 from core.cases.store import verify_audit_chain  # noqa: E402
 from core.households.store import create_household  # noqa: E402
 from core.policy.service import get_policy_base  # noqa: E402

@@ -37,7 +37,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests` (the PG cluster) 
 from sqlalchemy import func, insert, select, text  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
 
-from core.access.auth import create_user  # noqa: E402
+from core.access.tokens import create_user  # noqa: E402
 from core.payments.store import run_payments  # noqa: E402
 from core.runtime import open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402

@@ -22,10 +22,11 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from core.access.auth import Role, User, create_user, list_users
+from core.access.roles import Role, User
+from core.access.tokens import create_user, list_users
 from core.errors import DoudiError
 from core.households.store import DuplicatePerson, create_household
-from core.policy.local_settings import list_local_settings
+from core.policy.local_store import list_local_settings
 from core.runtime import Runtime
 
 DEMO_USER = "demo"

@@ -24,7 +24,8 @@ from sqlalchemy import insert
 
 import core.cases.store as cases_store
 import core.payments.store as payments_store
-from core.access.auth import CALENDAR, User, create_user, issue_token
+from core.access.roles import CALENDAR, User
+from core.access.tokens import create_user, issue_token
 from core.households.store import create_household
 from core.policy.service import PolicyBase, today
 from core.runtime import Runtime

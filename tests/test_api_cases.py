@@ -21,7 +21,7 @@ import pytest
 from graphql import parse
 
 import core.cases.store as store
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.cases import spot_check_selected
 from core.policy.service import PolicyBase

@@ -19,7 +19,7 @@ import pytest
 from graphql import GraphQLInputObjectType, is_non_null_type
 from sqlalchemy import func, select
 
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.api.app import create_app
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.eligibility import decision_to_json, evaluate

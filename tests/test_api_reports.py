@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import core.cases.store as store
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.households.store import create_household
 from core.policy.service import PolicyBase, today
 from core.reports.rules import month_key, previous_month

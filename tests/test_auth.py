@@ -8,19 +8,21 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from core.access.auth import (
+from core.access.roles import (
     PERMISSIONS,
     Action,
     Forbidden,
     Role,
     Unauthenticated,
     User,
-    authenticate,
     authorize,
     bearer_token,
+    hash_token,
+)
+from core.access.tokens import (
+    authenticate,
     create_user,
     deactivate_user,
-    hash_token,
     issue_token,
     list_users,
     revoke_tokens,
@@ -35,7 +37,7 @@ from core.households.store import (
     remove_member,
     update_household,
 )
-from core.policy.local_settings import audit_log, list_local_settings, set_local_parameter
+from core.policy.local_store import audit_log, list_local_settings, set_local_parameter
 from core.storage.models import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from tests.storage_data import household_doc, id_number
 

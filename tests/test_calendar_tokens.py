@@ -11,7 +11,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from core.access.auth import CALENDAR, issue_token, list_users, revoke_tokens
+from core.access.roles import CALENDAR
+from core.access.tokens import issue_token, list_users, revoke_tokens
 from core.cli import cli
 from core.policy.service import PolicyBase
 from tests.test_api_households import Api, codes, open_test_runtime

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.cli import cli
 from core.cli.cases import action_inputs, parse_inputs
 from core.errors import InvalidInput

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import core.cases as cs
-from core.access.auth import Role
+from core.access.roles import Role
 from core.cases import CaseState
 from core.errors import InvalidInput
 from core.households.model import Household, parse_household

@@ -17,7 +17,8 @@ import pytest
 from sqlalchemy import func, select
 
 import core.cases.store as store
-from core.access.auth import Forbidden, User, create_user
+from core.access.roles import Forbidden, User
+from core.access.tokens import create_user
 from core.cases import CaseState, HeadNotChanged, PaymentAccountRequired, VersionConflict
 from core.errors import InvalidInput
 from core.households.store import create_household, update_household

@@ -15,7 +15,7 @@ import pytest
 from stdnum.cn import ric
 
 import core.cases as cs
-from core.access.auth import Role, User
+from core.access.roles import Role, User
 from core.cases import Case, CaseState, Transition
 from core.errors import InvalidInput, PolicyDataError
 from core.households.model import Household, parse_household

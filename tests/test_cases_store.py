@@ -14,7 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, func, inspect, select, update
 
 import core.cases.store as store
-from core.access.auth import User, create_user
+from core.access.roles import User
+from core.access.tokens import create_user
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.households.store import create_household
 from core.storage import current_revision, head_revision, make_engine, upgrade

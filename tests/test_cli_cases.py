@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 import core.cases.store as store
-from core.access.auth import User, create_user
+from core.access.roles import User
+from core.access.tokens import create_user
 from core.cli import cli
 from core.households.store import create_household
 from core.storage.models import CaseEventRow, CaseRow

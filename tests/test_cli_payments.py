@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.cli import cli
 from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.cli_results import ok, one_error

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import core.cases.store as store
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.cli import cli
 from core.households.store import create_household
 from tests.cli_results import ok, one_error

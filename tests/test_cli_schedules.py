@@ -10,7 +10,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from core.access.auth import create_user
+from core.access.tokens import create_user
 from core.cli import cli
 from tests.cli_results import ok, one_error
 from tests.test_cases import with_example_standards

@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from core.access.auth import Role
+from core.access.roles import Role
 from core.cli import cli
 from core.cli.output import parse_value
 from core.cli.users import ROLES

@@ -15,7 +15,8 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
 
 import core.households.store as store
-from core.access.auth import User, create_user
+from core.access.roles import User
+from core.access.tokens import create_user
 from core.errors import InvalidInput
 from core.households.model import InvalidHousehold
 from core.households.store import (

@@ -21,7 +21,8 @@ import yaml
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from core.access.auth import Forbidden, Role, Unauthenticated, User, create_user
+from core.access.roles import Forbidden, Role, Unauthenticated, User
+from core.access.tokens import create_user
 from core.calendars.holidays_store import (
     CalendarProvider,
     HolidayImportNeedsConfirmation,

@@ -9,17 +9,21 @@ import pytest
 from sqlalchemy import func, select
 
 import core.policy.local_settings as ls
-from core.access.auth import Forbidden, User, create_user
+import core.policy.local_store as store
+from core.access.roles import Forbidden, User
+from core.access.tokens import create_user
 from core.errors import InvalidInput, UnknownParameter
 from core.policy.local_settings import (
     LOCAL_ORIGIN,
     ConstraintRejected,
     LocalSetting,
-    audit_log,
     layers_from_settings,
+    policy_with_local_layers,
+)
+from core.policy.local_store import (
+    audit_log,
     local_layers,
     local_settings_revision,
-    policy_with_local_layers,
     set_local_parameter,
 )
 from core.policy.model import LayerKind
@@ -189,7 +193,7 @@ def test_audit_rows_keep_old_and_new_values(db, registry, officials, put):
     put(officials["kunming"], WUHUA, URBAN, 820, D(2024, 1, 1), source="更正后的文件")  # replaces
     put(officials["yunnan"], YUNNAN, LIMIT, 1000, D(2024, 1, 1))
     with db.sessions() as s:
-        settings = ls.list_local_settings(s, officials["yunnan"], YUNNAN, registry)
+        settings = store.list_local_settings(s, officials["yunnan"], YUNNAN, registry)
         log = audit_log(s, officials["yunnan"], YUNNAN, registry)
     assert [(x.jurisdiction, x.path, x.value, x.set_by) for x in settings] == [
         (YUNNAN, LIMIT, 1000, "province_admin@530000"),
@@ -280,7 +284,7 @@ def test_provider_rebuilds_when_the_revision_changes(db, base, officials, monkey
     assert second.version != first.version
 
     # A write from elsewhere (simulated: no in-process signal) shows after the TTL.
-    monkeypatch.setattr(ls, "_notify_local_write", lambda: None)
+    monkeypatch.setattr(store, "_notify_local_write", lambda: None)
     with db.sessions() as s:
         set_local_parameter(
             s, officials["wuhua"], WUHUA, URBAN, 810, D(2024, 1, 1), None, SRC, base

@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 import core.cases.store as cases_store
 import core.payments.rules as pay
 import core.payments.store as store
-from core.access.auth import Forbidden, User, create_user
+from core.access.roles import Forbidden, User
+from core.access.tokens import create_user
 from core.errors import InvalidInput
 from core.households.store import create_household
 from core.storage import upgrade

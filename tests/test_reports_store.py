@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 import core.cases.store as store
-from core.access.auth import Forbidden, User, create_user
+from core.access.roles import Forbidden, User
+from core.access.tokens import create_user
 from core.households.store import create_household
 from core.reports.store import monthly_statistics
 from tests.storage_data import household_doc, id_number

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import update
 
 import core.cases.store as store
-from core.access.auth import Forbidden, Unauthenticated, User, create_user
+from core.access.roles import Forbidden, Unauthenticated, User
+from core.access.tokens import create_user
 from core.calendars import schedules_store
 from core.calendars.workdays import default_calendar
 from core.cases import CaseNotFound

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import event, select, update
 
 import core.cases.store as store
-from core.access.auth import User, create_user
+from core.access.roles import User
+from core.access.tokens import create_user
 from core.cases.supervision import (
     DECEASED_ACTIVE,
     DIBAO_AND_TEKUN,

@@ -30,18 +30,17 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from core.access.auth import (
+from core.access.roles import (
     CALENDAR,
     FULL,
     Action,
     Forbidden,
     Unauthenticated,
     User,
-    authenticate,
     authorize,
     bearer_token,
-    issue_token,
 )
+from core.access.tokens import authenticate, issue_token
 from core.api.context import Context
 from core.api.records import user_errors
 from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
-from core.access.auth import Action, User, authorize
+from core.access.roles import Action, User, authorize
 from core.api.context import Context
 from core.api.records import household_id, user_errors
 from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError

@@ -17,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from core.access.auth import User, authenticate, bearer_token
+from core.access.roles import User, bearer_token
+from core.access.tokens import authenticate
 from core.api.cache import LRUCache
 from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import strawberry
 from sqlalchemy.orm import Session
 
-from core.access.auth import User
+from core.access.roles import User
 from core.api.context import Context
 from core.api.types import Info, Jurisdiction, PageInfo, TraceEntry, UserError
 from core.eligibility.json import trace_to_json

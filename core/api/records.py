@@ -7,7 +7,7 @@ Rules every operation here follows:
   answers is cached, and neither is anything asked with an ``Authorization`` header;
 - it needs the database (``DATABASE_UNAVAILABLE`` when the app serves the policy only) and a
   user (``Authorization: Bearer <token>``, authenticated once per request), checked by
-  :mod:`core.access.auth` on the jurisdiction concerned before anything is written;
+  :mod:`core.access.roles` on the jurisdiction concerned before anything is written;
 - the library functions run in a worker thread, each with a fresh session and its own
   transaction: a failed mutation writes nothing;
 - mutations answer expected failures (any :class:`~core.errors.DoudiError`) as ``userErrors``
@@ -25,7 +25,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from core.access.auth import Action, require
+from core.access.roles import Action, require
 from core.api.context import Context
 from core.api.types import (
     AuditEntry,
@@ -51,7 +51,8 @@ from core.eligibility import CORE_PROGRAMS, TemporaryRequest, decision_to_json, 
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction, UnknownParameter
 from core.households import store
 from core.households.model import InvalidHousehold, parse_household
-from core.policy.local_settings import ConstraintRejected, audit_log, list_local_settings
+from core.policy.local_settings import ConstraintRejected
+from core.policy.local_store import audit_log, list_local_settings
 from core.policy.service import PolicyBase, today
 
 MAX_DECISIONS = 100

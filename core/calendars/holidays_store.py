@@ -66,7 +66,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.access.auth import Forbidden, Role, Unauthenticated, User
+from core.access.roles import Forbidden, Role, Unauthenticated, User
 from core.calendars.workdays import (
     CHINESE_CALENDAR,
     DayChange,

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
-from core.access.auth import Action, User, authorize
+from core.access.roles import Action, User, authorize
 from core.calendars import windows
 from core.calendars.schedules import (
     Deadline,

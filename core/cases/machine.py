@@ -1,6 +1,6 @@
 """The case state machine: pure (no I/O; the date is an argument), driven by the merged policy.
 
-Every step takes the case, the acting :class:`core.access.auth.User`, the merged policy resolved at
+Every step takes the case, the acting :class:`core.access.roles.User`, the merged policy resolved at
 the
 case's county on the step's date (``PolicyBase.resolve(case.county, on)``), the date and the
 step's inputs, and returns a :class:`~core.cases.model.Transition` (the case with ``version + 1``
@@ -62,7 +62,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
-from core.access.auth import Role, User
+from core.access.roles import Role, User
 from core.cases.errors import (
     AmountTooHigh,
     CaseForbidden,

@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.access.auth import User
+from core.access.roles import User
 from core.eligibility.json import trace_to_json
 from core.plugin.hookspecs import TraceEntry
 

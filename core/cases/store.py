@@ -47,7 +47,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from core.access.auth import Action, User, authorize, require
+from core.access.roles import Action, User, authorize, require
 from core.cases import (
     ACTIONS,
     TERMINAL,

@@ -266,7 +266,7 @@ def cases_list(
     as_json: bool,
 ) -> None:
     """The cases at CODE and under it, oldest first."""
-    from core.access.auth import Action, authorize
+    from core.access.roles import Action, authorize
     from core.cases import case_to_json
     from core.cases.store import list_cases
 

@@ -15,7 +15,7 @@ from core.policy.service import (
 from core.settings import DATABASE_URL_ENV, SQLITE_FILE, Settings, load_settings
 
 if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
-    from core.access.auth import User
+    from core.access.roles import User
     from core.runtime import Runtime
 
 from core.cli.output import TOKEN_ENV, plugin_policy
@@ -89,7 +89,8 @@ def merged_policy() -> PolicyBase:
 
 
 def acting_user(session: Any, token: str | None) -> User:
-    from core.access.auth import Unauthenticated, authenticate
+    from core.access.roles import Unauthenticated
+    from core.access.tokens import authenticate
 
     if token is None or not token.strip():
         raise Unauthenticated(

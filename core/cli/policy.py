@@ -337,7 +337,7 @@ def policy_set(
     plugins' rules (e.g. Yunnan: the tekun standard is at least 1.3 × the urban dibao standard);
     a rejected value writes nothing. Every accepted value is audited (who, when, before, after).
     """
-    from core.policy.local_settings import audit_log
+    from core.policy.local_store import audit_log
 
     parsed = parse_value(value)
     with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
@@ -385,7 +385,7 @@ def policy_set(
 @json_option
 def policy_local(code: str, token: str | None, as_json: bool) -> None:
     """Local settings recorded at CODE and under it (needs a token with CODE in scope)."""
-    from core.policy.local_settings import list_local_settings
+    from core.policy.local_store import list_local_settings
 
     with open_database(create=False) as runtime, runtime.sessions() as session:
         user = acting_user(session, token)
@@ -418,7 +418,7 @@ def policy_local(code: str, token: str | None, as_json: bool) -> None:
 @json_option
 def policy_audit(code: str, limit: int, token: str | None, as_json: bool) -> None:
     """Who set which local value at CODE and under it, when, and what it replaced (newest first)."""
-    from core.policy.local_settings import audit_log
+    from core.policy.local_store import audit_log
 
     with open_database(create=False) as runtime, runtime.sessions() as session:
         user = acting_user(session, token)

@@ -10,7 +10,7 @@ from core.policy.jurisdictions import load_registry
 from core.settings import load_settings
 
 if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
-    from core.access.auth import User
+    from core.access.roles import User
 
 from core.cli.database import database_exists, open_database
 from core.cli.output import emit_json, fmt_place, json_option, table
@@ -51,7 +51,7 @@ def show_token(token: str) -> None:
 @json_option
 def users_add(name: str, role: str, code: str, as_json: bool) -> None:
     """Add a user and print their first token (once: only its hash is stored)."""
-    from core.access.auth import create_user
+    from core.access.tokens import create_user
 
     registry = load_registry()
     registry.get(code)  # an unknown code fails before the database is touched
@@ -69,7 +69,7 @@ def users_add(name: str, role: str, code: str, as_json: bool) -> None:
 @json_option
 def users_list(as_json: bool) -> None:
     """Active users with their role and jurisdiction (never their tokens)."""
-    from core.access.auth import list_users
+    from core.access.tokens import list_users
 
     found: list[User] = []
     if database_exists(load_settings()):
@@ -100,7 +100,8 @@ def users_list(as_json: bool) -> None:
 @json_option
 def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
     """Issue a new token for user NAME (their other tokens stay valid)."""
-    from core.access.auth import CALENDAR, FULL, issue_token
+    from core.access.roles import CALENDAR, FULL
+    from core.access.tokens import issue_token
 
     scope = CALENDAR if calendar_only else FULL
     with open_database(create=False) as runtime, runtime.sessions() as session:
@@ -119,7 +120,8 @@ def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
 @click.option("--calendar", "calendar_only", is_flag=True, help="Revoke only the calendar tokens.")
 def users_revoke(name: str, calendar_only: bool) -> None:
     """Revoke every token of user NAME (or only their calendar tokens)."""
-    from core.access.auth import CALENDAR, revoke_tokens
+    from core.access.roles import CALENDAR
+    from core.access.tokens import revoke_tokens
 
     with open_database(create=False) as runtime, runtime.sessions() as session:
         n = revoke_tokens(session, name, CALENDAR if calendar_only else None)

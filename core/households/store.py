@@ -15,7 +15,7 @@ nothing is.
   writers are caught by the database in any case.
 - Lists are keyset-paginated by id, for Relay connections: ``first`` and ``after`` (an opaque
   cursor) give ``items``, ``end_cursor`` and ``has_next_page``.
-- Who may do what is checked first (:func:`core.access.auth.authorize`), on the household's county.
+- Who may do what is checked first (:func:`core.access.roles.authorize`), on the household's county.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import ric
 
-from core.access.auth import Action, User, authorize, require
+from core.access.roles import Action, User, authorize, require
 from core.errors import DoudiError, InvalidInput
 from core.households.model import (
     FieldError,

@@ -41,7 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from core.access.auth import Action, User, authorize, require
+from core.access.roles import Action, User, authorize, require
 from core.cases.machine import first_of_next_month
 from core.eligibility import trace_entry
 from core.eligibility.json import trace_to_json

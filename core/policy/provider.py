@@ -21,13 +21,12 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from core.access.auth import User
-from core.policy.local_settings import (
-    LocalSetting,
+from core.access.roles import User
+from core.policy.local_settings import LocalSetting, policy_with_local_layers
+from core.policy.local_store import (
     local_layers,
     local_settings_revision,
     local_write_generation,
-    policy_with_local_layers,
     set_local_parameter,
 )
 from core.policy.model import LayerKind
@@ -119,7 +118,7 @@ class PolicyProvider:
         until: dt.date | None,
         source_text: str,
     ) -> LocalSetting:
-        """:func:`core.policy.local_settings.set_local_parameter` against this provider's plugins;
+        """:func:`core.policy.local_store.set_local_parameter` against this provider's plugins;
         the
         next :meth:`current` includes the new value."""
         setting = set_local_parameter(

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from core.access.auth import Action, User, authorize
+from core.access.roles import Action, User, authorize
 from core.cases.store import PolicySource
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.reports.rules import (

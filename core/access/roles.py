@@ -1,0 +1,190 @@
+"""Who may do what, as pure rules: roles, the level each works at, permissions, token scopes,
+and the checks every request passes through before anything else (:func:`authorize`,
+:func:`require`). Users and tokens are stored by :mod:`core.access.tokens`.
+
+- **Roles**: ``village_clerk``, ``township_officer``, ``county_approver``, ``province_admin``
+  and the read-only ``auditor``. GB/T 2260 stops at counties, so a village clerk or township
+  officer is attached to their county (or any coarser jurisdiction).
+- **Scope**: a user acts on their jurisdiction and everything under it
+  (:meth:`JurisdictionRegistry.is_within`).
+- **Permissions**: reading the policy is public. Households, decisions and local settings need a
+  token. Every role may read them within its scope; all but the auditor may create and update
+  households and record decisions; only county approvers and province administrators may set
+  local parameters. Payments: every role reads them; county approvers and province
+  administrators run a month; township officers and above record the bank's results.
+
+Errors: no or unknown token → :class:`Unauthenticated` (``UNAUTHENTICATED``); a role that may
+not do something, or a jurisdiction outside the user's scope → :class:`Forbidden`
+(``FORBIDDEN``). The check comes before any write, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+
+from core.errors import DoudiError, InvalidInput
+from core.policy.jurisdictions import JurisdictionRegistry, Level
+
+
+class Unauthenticated(DoudiError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DoudiError):
+    code = "FORBIDDEN"
+
+
+class Role(StrEnum):
+    VILLAGE_CLERK = "village_clerk"
+    TOWNSHIP_OFFICER = "township_officer"
+    COUNTY_APPROVER = "county_approver"
+    PROVINCE_ADMIN = "province_admin"
+    AUDITOR = "auditor"
+
+
+class Action(StrEnum):
+    READ_HOUSEHOLDS = "read_households"
+    WRITE_HOUSEHOLDS = "write_households"
+    READ_DECISIONS = "read_decisions"
+    RECORD_DECISIONS = "record_decisions"
+    READ_LOCAL_SETTINGS = "read_local_settings"
+    SET_LOCAL_PARAMETERS = "set_local_parameters"
+    READ_PAYMENTS = "read_payments"
+    RUN_PAYMENTS = "run_payments"  # 发放: create a month's payments
+    RECORD_PAYMENT_RESULTS = "record_payment_results"  # the bank's results (paid, failed ...)
+
+
+_READ = frozenset(
+    {
+        Action.READ_HOUSEHOLDS,
+        Action.READ_DECISIONS,
+        Action.READ_LOCAL_SETTINGS,
+        Action.READ_PAYMENTS,
+    }
+)
+_WRITE = _READ | {Action.WRITE_HOUSEHOLDS, Action.RECORD_DECISIONS}
+# Payments: county civil-affairs approvers and above run a month; township officers and above
+# record what the bank reports (village clerks and auditors only read).
+_APPROVE = {Action.SET_LOCAL_PARAMETERS, Action.RUN_PAYMENTS, Action.RECORD_PAYMENT_RESULTS}
+
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.AUDITOR: _READ,
+    Role.VILLAGE_CLERK: _WRITE,
+    Role.TOWNSHIP_OFFICER: _WRITE | {Action.RECORD_PAYMENT_RESULTS},
+    Role.COUNTY_APPROVER: _WRITE | _APPROVE,
+    Role.PROVINCE_ADMIN: _WRITE | _APPROVE,
+}
+
+_ACTION_TEXT = {
+    Action.READ_HOUSEHOLDS: "read households",
+    Action.WRITE_HOUSEHOLDS: "create or change households",
+    Action.READ_DECISIONS: "read decisions",
+    Action.RECORD_DECISIONS: "record decisions",
+    Action.READ_LOCAL_SETTINGS: "read local settings",
+    Action.SET_LOCAL_PARAMETERS: "set local parameters",
+    Action.READ_PAYMENTS: "read payments",
+    Action.RUN_PAYMENTS: "run monthly payments",
+    Action.RECORD_PAYMENT_RESULTS: "record payment results",
+}
+
+MAX_NAME = 100
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An authenticated official."""
+
+    id: int
+    name: str
+    role: Role
+    jurisdiction: str  # GB/T 2260 code; the user acts on it and everything under it
+
+    def may(self, action: Action) -> bool:
+        return action in PERMISSIONS[self.role]
+
+
+# The level of jurisdiction each role works at. GB/T 2260 stops at the county, so village clerks
+# and township officers are attached to their county; a role above its level would otherwise act
+# on every county under it.
+ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
+    Role.VILLAGE_CLERK: (Level.COUNTY,),
+    Role.TOWNSHIP_OFFICER: (Level.COUNTY,),
+    Role.COUNTY_APPROVER: (Level.COUNTY, Level.PREFECTURE),
+    Role.PROVINCE_ADMIN: (Level.PROVINCE, Level.NATIONAL),
+    Role.AUDITOR: (Level.COUNTY, Level.PREFECTURE, Level.PROVINCE, Level.NATIONAL),
+}
+
+
+FULL = "full"  # a token for everything its user may do
+CALENDAR = "calendar"  # a token that opens only the user's calendar feeds (/calendar/CODE.ics)
+TOKEN_SCOPES = (FULL, CALENDAR)
+
+
+# -- tokens ------------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    """What is stored for ``token``: its SHA-256 hex digest."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header value, or None."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def parse_role(role: str | Role) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"unknown role '{role}'; one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+# -- permission checks -------------------------------------------------------------------------
+
+
+def in_scope(user: User, code: str, registry: JurisdictionRegistry) -> bool:
+    """True when ``code`` is the user's jurisdiction or lies under it."""
+    return registry.is_within(code, user.jurisdiction)
+
+
+def authorize(user: User | None, action: Action, code: str, registry: JurisdictionRegistry) -> User:
+    """Check that ``user`` may do ``action`` at jurisdiction ``code``; return the user.
+
+    Raises :class:`Unauthenticated` without a user, :class:`Forbidden` for a role without the
+    permission or a jurisdiction outside the user's scope.
+    """
+    if user is None:
+        raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
+    if not user.may(action):
+        raise Forbidden(f"a {user.role.value} may not {_ACTION_TEXT[action]}")
+    j = registry.get(code)
+    if not in_scope(user, j.code, registry):
+        mine = registry.get(user.jurisdiction)
+        raise Forbidden(
+            f"{j.code} ({j.name}) is outside your jurisdiction {mine.code} ({mine.name})"
+        )
+    return user
+
+
+def require(user: User | None, action: Action) -> User:
+    """Check the role only (for questions not tied to one jurisdiction)."""
+    if user is None:
+        raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
+    if not user.may(action):
+        raise Forbidden(f"a {user.role.value} may not {_ACTION_TEXT[action]}")
+    return user

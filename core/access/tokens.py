@@ -1,0 +1,141 @@
+"""Users and their bearer tokens, stored: ``secrets.token_urlsafe(32)``, shown once; only the
+SHA-256 hex digest is kept. The rules they follow are :mod:`core.access.roles`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.access.roles import (
+    CALENDAR,
+    FULL,
+    MAX_NAME,
+    ROLE_LEVELS,
+    TOKEN_SCOPES,
+    Role,
+    Unauthenticated,
+    User,
+    hash_token,
+    new_token,
+    parse_role,
+)
+from core.errors import InvalidInput
+from core.policy.jurisdictions import JurisdictionRegistry
+from core.storage.engine import reading, write_unit
+from core.storage.models import TokenRow, UserRow, utcnow
+
+# -- users -------------------------------------------------------------------------------------
+
+
+def _user(row: UserRow) -> User:
+    return User(row.id, row.name, Role(row.role), row.jurisdiction)
+
+
+def create_user(
+    session: Session,
+    name: str,
+    role: str | Role,
+    jurisdiction: str,
+    registry: JurisdictionRegistry,
+) -> tuple[User, str]:
+    """Add a user and issue their first token. Returns (user, token): show the token once."""
+    name = name.strip()
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"a user name must have 1 to {MAX_NAME} characters")
+    r = parse_role(role)
+    place = registry.get(jurisdiction)  # UnknownJurisdiction if not a GB/T 2260 code
+    allowed = ROLE_LEVELS[r]
+    if place.level not in allowed:
+        raise InvalidInput(
+            f"a {r.value} works at {' or '.join(lv.value for lv in allowed)} level; "
+            f"{place.code} {place.name} is a {place.level.value}"
+        )
+    code = place.code
+    token = new_token()
+    try:
+        with write_unit(session):
+            row = UserRow(name=name, role=r.value, jurisdiction=code, active=True)
+            session.add(row)
+            session.flush()
+            session.add(TokenRow(user_id=row.id, token_hash=hash_token(token)))
+    except IntegrityError:
+        raise InvalidInput(f"a user named '{name}' already exists") from None
+    return _user(row), token
+
+
+def issue_token(session: Session, name: str, scope: str = FULL) -> str:
+    """A new token for an existing, active user (their other tokens stay valid). A ``calendar``
+    token opens only the user's ``.ics`` feeds: it is the one to put in a subscription URL,
+    which calendar apps store and send to their servers."""
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
+    token = new_token()
+    with write_unit(session):
+        row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.active))
+        if row is None:
+            raise InvalidInput(f"no active user named '{name}'")
+        session.add(TokenRow(user_id=row.id, token_hash=hash_token(token), scope=scope))
+    return token
+
+
+def revoke_tokens(session: Session, name: str, scope: str | None = None) -> int:
+    """Revoke every token of user ``name`` (only those of ``scope`` if given); returns how many
+    were valid."""
+    if scope is not None and scope not in TOKEN_SCOPES:
+        raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
+    with write_unit(session):
+        user_id = session.scalar(select(UserRow.id).where(UserRow.name == name))
+        if user_id is None:
+            raise InvalidInput(f"no user named '{name}'")
+        which = [TokenRow.user_id == user_id, TokenRow.revoked_at.is_(None)]
+        if scope is not None:
+            which.append(TokenRow.scope == scope)
+        result = session.execute(update(TokenRow).where(*which).values(revoked_at=utcnow()))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def deactivate_user(session: Session, name: str) -> None:
+    """Disable a user: their tokens stop working (their records and audit rows stay)."""
+    with write_unit(session):
+        row = session.scalar(select(UserRow).where(UserRow.name == name))
+        if row is None:
+            raise InvalidInput(f"no user named '{name}'")
+        row.active = False
+
+
+def list_users(session: Session) -> list[User]:
+    with reading(session):
+        rows = session.scalars(select(UserRow).where(UserRow.active).order_by(UserRow.name))
+        return [_user(r) for r in rows]
+
+
+def authenticate(session: Session, token: str | None, *, scopes: tuple[str, ...] = (FULL,)) -> User:
+    """The active user holding ``token``, if its scope is one of ``scopes`` (by default only
+    full tokens: a calendar token opens nothing but the feeds); :class:`Unauthenticated` if
+    none."""
+    if not token:
+        raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
+    with reading(session):
+        found = session.execute(
+            select(UserRow, TokenRow.scope)
+            .join(TokenRow, TokenRow.user_id == UserRow.id)
+            .where(
+                TokenRow.token_hash == hash_token(token),
+                TokenRow.revoked_at.is_(None),
+                UserRow.active,
+            )
+        ).first()
+    if found is None:
+        raise Unauthenticated("the token is not valid (unknown, revoked, or its user disabled)")
+    row, scope = found
+    if scope not in scopes:
+        raise Unauthenticated(
+            "this is a calendar token: it only opens the calendar feeds (/calendar/CODE.ics)"
+            if scope == CALENDAR
+            else "a full token is not accepted in a URL (calendar apps keep and share feed URLs): "
+            "issue a calendar token (`doudi users token NAME --calendar`, or the "
+            "createCalendarToken mutation) or send the token as 'Authorization: Bearer <token>'"
+        )
+    return _user(row)

@@ -63,7 +63,7 @@ from core.households.store import create_household  # noqa: E402
 from core.policy.service import get_policy_base  # noqa: E402
 from core.runtime import Runtime, open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
-from core.storage.models import CaseEventRow, CaseRow  # noqa: E402
+from core.storage.tables import CaseEventRow, CaseRow  # noqa: E402
 from tests.storage_data import household_doc, id_number  # noqa: E402
 
 COUNTY = "140302"  # Shanxi, Yangquan, Pingding: county confirms after verification

@@ -42,8 +42,13 @@ from core.payments.store import run_payments  # noqa: E402
 from core.runtime import open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
 from core.storage.engine import make_engine, upgrade  # noqa: E402
-from core.storage.models import CaseRow, HouseholdRow, MemberRow, utcnow  # noqa: E402
-from core.storage.payments_models import PaymentRow  # noqa: E402
+from core.storage.tables import (  # noqa: E402
+    CaseRow,
+    HouseholdRow,
+    MemberRow,
+    PaymentRow,
+    utcnow,
+)
 
 PREFECTURE, PROVINCE = "522700", "520000"
 MONTH, RUN_ON = "2024-03", dt.date(2024, 3, 5)

@@ -30,7 +30,7 @@ from core.households.store import create_household
 from core.policy.service import PolicyBase, today
 from core.runtime import Runtime
 from core.settings import sqlite_url
-from core.storage.models import CaseRow, HouseholdRow, MemberRow, utcnow
+from core.storage.tables import CaseRow, HouseholdRow, MemberRow, utcnow
 from tests.storage_data import household_doc, id_number
 from tests.test_api_households import Api, codes, open_test_runtime
 from tests.test_calendar_feed import validate_ics

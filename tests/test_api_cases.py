@@ -26,7 +26,7 @@ from core.api.schema import MAX_COST, estimated_cost, schema
 from core.cases import spot_check_selected
 from core.policy.service import PolicyBase
 from core.settings import sqlite_url
-from core.storage.models import CaseRow
+from core.storage.tables import CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_api_households import Api, codes, open_test_runtime, set_input
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.plugin.manager import build_plugin_manager
 from core.policy.service import PolicyBase, build_policy_base
-from core.storage.holidays_models import HolidayTableAuditRow, HolidayTableRow
+from core.storage.tables import HolidayTableAuditRow, HolidayTableRow
 from tests.test_api_households import Api, codes, open_test_runtime
 from tests.test_workdays import TABLE_2027, TITLE_2027, Holidays2027Plugin
 

@@ -27,7 +27,7 @@ from core.households.model import HOUSEHOLD_SCHEMA, household_to_json, parse_hou
 from core.policy.service import PolicyBase
 from core.runtime import Runtime, open_runtime
 from core.settings import Settings, sqlite_url
-from core.storage.models import (
+from core.storage.tables import (
     DecisionRow,
     HouseholdRow,
     LocalSettingAuditRow,

@@ -14,8 +14,7 @@ from sqlalchemy import func, select, text
 
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.policy.service import PolicyBase
-from core.storage.models import CaseRow
-from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from core.storage.tables import CaseRow, PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.storage_data import id_number
 from tests.test_api_households import GET as GET_HOUSEHOLD
 from tests.test_api_households import UPDATE as UPDATE_HOUSEHOLD

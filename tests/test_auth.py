@@ -38,7 +38,7 @@ from core.households.store import (
     update_household,
 )
 from core.policy.local_store import audit_log, list_local_settings, set_local_parameter
-from core.storage.models import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
+from core.storage.tables import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]

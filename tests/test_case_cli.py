@@ -21,7 +21,7 @@ from core.cli import cli
 from core.cli.cases import action_inputs, parse_inputs
 from core.errors import InvalidInput
 from core.households.store import create_household
-from core.storage.models import CaseEventRow
+from core.storage.tables import CaseEventRow
 from tests.cli_results import ok
 from tests.storage_data import household_doc, id_number
 

@@ -22,7 +22,7 @@ from core.access.tokens import create_user
 from core.cases import CaseState, HeadNotChanged, PaymentAccountRequired, VersionConflict
 from core.errors import InvalidInput
 from core.households.store import create_household, update_household
-from core.storage.models import CaseEventRow
+from core.storage.tables import CaseEventRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

@@ -18,8 +18,8 @@ from core.access.roles import User
 from core.access.tokens import create_user
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.households.store import create_household
-from core.storage import current_revision, head_revision, make_engine, upgrade
-from core.storage.models import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
+from core.storage.engine import current_revision, head_revision, make_engine, upgrade
+from core.storage.tables import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

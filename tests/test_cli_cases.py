@@ -16,7 +16,7 @@ from core.access.roles import User
 from core.access.tokens import create_user
 from core.cli import cli
 from core.households.store import create_household
-from core.storage.models import CaseEventRow, CaseRow
+from core.storage.tables import CaseEventRow, CaseRow
 from tests.cli_results import ok, one_error
 from tests.conftest import doc, entry
 from tests.storage_data import household_doc, id_number

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core.access.tokens import create_user
 from core.cli import cli
-from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from core.storage.tables import PaymentResultRow, PaymentRow, PaymentRunRow
 from tests.cli_results import ok, one_error
 from tests.storage_data import id_number
 from tests.test_payments_store import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case

@@ -28,7 +28,7 @@ from core.households.model import parse_household
 from core.policy.jurisdictions import load_registry
 from core.settings import SQLITE_FILE
 from core.storage.engine import head_revision, make_engine
-from core.storage.models import HouseholdRow, LocalSettingAuditRow, LocalSettingRow
+from core.storage.tables import HouseholdRow, LocalSettingAuditRow, LocalSettingRow
 from tests.cli_results import ok, one_error
 from tests.storage_data import household_doc, id_number
 

@@ -32,9 +32,14 @@ from core.households.store import (
     update_household,
 )
 from core.settings import load_settings, normalize_database_url, sqlite_url
-from core.storage import current_revision, head_revision, make_engine, upgrade
-from core.storage.engine import alembic_config
-from core.storage.models import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
+from core.storage.engine import (
+    alembic_config,
+    current_revision,
+    head_revision,
+    make_engine,
+    upgrade,
+)
+from core.storage.tables import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
 from tests.storage_data import household_doc, id_number
 
 pytest_plugins = ["tests.db_backends"]

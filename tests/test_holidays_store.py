@@ -40,7 +40,7 @@ from core.calendars.holidays_store import (
 from core.calendars.workdays import DueDate, WorkCalendar
 from core.runtime import open_runtime
 from core.settings import Settings
-from core.storage.holidays_models import HolidayTableAuditRow, HolidayTableRow
+from core.storage.tables import HolidayTableAuditRow, HolidayTableRow
 from tests.test_workdays import NUMBER_2027, TABLE_2027, TITLE_2027, table_2027
 
 pytest_plugins = ["tests.db_backends"]

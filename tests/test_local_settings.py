@@ -28,7 +28,7 @@ from core.policy.local_store import (
 )
 from core.policy.model import LayerKind
 from core.policy.provider import PolicyProvider
-from core.storage.models import LocalSettingAuditRow, LocalSettingRow
+from core.storage.tables import LocalSettingAuditRow, LocalSettingRow
 
 pytest_plugins = ["tests.db_backends"]
 

@@ -23,9 +23,17 @@ from core.access.roles import Forbidden, User
 from core.access.tokens import create_user
 from core.errors import InvalidInput
 from core.households.store import create_household
-from core.storage import upgrade
-from core.storage.models import Base, CaseRow, HouseholdRow, MemberRow, utcnow
-from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
+from core.storage.engine import upgrade
+from core.storage.tables import (
+    Base,
+    CaseRow,
+    HouseholdRow,
+    MemberRow,
+    PaymentResultRow,
+    PaymentRow,
+    PaymentRunRow,
+    utcnow,
+)
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 
@@ -204,7 +212,7 @@ def world(db, registry, base) -> World:
 
 def test_migration_creates_the_payment_tables_matching_the_models(db_url):
     upgrade(db_url)
-    from core.storage import make_engine
+    from core.storage.engine import make_engine
 
     engine = make_engine(db_url)
     try:

@@ -23,7 +23,7 @@ from core.cases import CaseNotFound
 from core.eligibility import add_months
 from core.errors import InvalidInput
 from core.households.store import create_household
-from core.storage.models import CaseRow
+from core.storage.tables import CaseRow
 from tests.storage_data import household_doc, id_number
 from tests.test_cases import with_example_standards
 

@@ -31,7 +31,7 @@ from core.households.store import create_household, remove_member, update_househ
 from core.policy.jurisdictions import UnknownJurisdiction
 from core.policy.loader import PolicyLoader
 from core.policy.service import PolicyBase, build_policy_base
-from core.storage.models import CaseRow
+from core.storage.tables import CaseRow
 from tests.conftest import doc, entry
 from tests.storage_data import household_doc, id_number
 

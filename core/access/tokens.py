@@ -24,7 +24,7 @@ from core.access.roles import (
 from core.errors import InvalidInput
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.engine import reading, write_unit
-from core.storage.models import TokenRow, UserRow, utcnow
+from core.storage.tables import TokenRow, UserRow, utcnow
 
 # -- users -------------------------------------------------------------------------------------
 

@@ -38,7 +38,7 @@ from core.households import store as households_store
 from core.policy.service import today
 from core.storage.cursors import decode_cursor, encode_cursor
 from core.storage.engine import reading
-from core.storage.models import CaseRow
+from core.storage.tables import CaseRow
 
 DEFAULT_CASE_PAGE = 50
 MAX_CASE_PAGE = 100

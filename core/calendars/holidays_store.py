@@ -80,8 +80,7 @@ from core.plugin.hookspecs import Document, HolidayTable, Source
 from core.policy.jurisdictions import NATIONAL_CODE
 from core.policy.loader import parse_text
 from core.storage.engine import read_unit, reading, write_unit
-from core.storage.holidays_models import HolidayTableAuditRow, HolidayTableRow
-from core.storage.models import UserRow
+from core.storage.tables import HolidayTableAuditRow, HolidayTableRow, UserRow
 
 log = logging.getLogger(__name__)
 

@@ -39,7 +39,7 @@ from core.cases.store import cases_within, read_case
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.service import PolicyBase
 from core.storage.engine import reading
-from core.storage.models import CaseRow, HouseholdRow
+from core.storage.tables import CaseRow, HouseholdRow
 
 S = CaseState
 IN_PAYMENT = (S.ACTIVE.value, S.PHASING_OUT.value)

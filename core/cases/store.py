@@ -68,8 +68,8 @@ from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.resolution import ResolvedPolicy
 from core.storage.engine import read_unit, reading, write_unit
-from core.storage.models import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
 from core.storage.scope import within
+from core.storage.tables import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
 HEAD_ID = 1  # the one row of case_audit_head

@@ -55,8 +55,8 @@ from core.cases import CaseState
 from core.eligibility import add_months
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 from core.storage.engine import reading
-from core.storage.models import CaseRow, HouseholdRow, MemberRow
 from core.storage.scope import within_level
+from core.storage.tables import CaseRow, HouseholdRow, MemberRow
 
 DUPLICATE_DIBAO = "duplicate_dibao"
 DIBAO_AND_TEKUN = "dibao_and_tekun"

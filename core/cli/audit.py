@@ -29,7 +29,7 @@ def audit_verify(as_json: bool) -> None:
 
     from core.cases.store import verify_audit_chain
     from core.storage.engine import reading
-    from core.storage.models import CaseEventRow, CaseRow
+    from core.storage.tables import CaseEventRow, CaseRow
 
     with open_database(create=False) as runtime, runtime.sessions() as session:
         problems = verify_audit_chain(session)

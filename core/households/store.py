@@ -1,4 +1,4 @@
-"""Households and decisions in the database (a repository over :mod:`core.storage.models`).
+"""Households and decisions in the database (a repository over :mod:`core.storage.tables`).
 
 Every function is one unit of work with its own transaction: pass a session that is not in a
 transaction (a fresh one from the session factory). Either all of it is written or, on any error,
@@ -44,8 +44,8 @@ from core.households.model import (
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.cursors import decode_cursor, encode_cursor
 from core.storage.engine import read_unit, reading, write_unit
-from core.storage.models import DecisionRow, HouseholdRow, MemberRow, UserRow, utcnow
 from core.storage.scope import within
+from core.storage.tables import DecisionRow, HouseholdRow, MemberRow, UserRow, utcnow
 
 MAX_PAGE = 100
 DEFAULT_PAGE = 20

@@ -330,7 +330,7 @@ def payee_of(household: Mapping[str, Any] | None) -> Payee:
     return Payee(None, None, None, None, "none")
 
 
-# The longest payee fields stored (the columns of core.storage.payments_models).
+# The longest payee fields stored (the columns of core.storage.tables).
 PAYEE_LIMITS = {"name": 200, "id_number": 18, "bank": 200, "account_number": 64}
 
 

@@ -51,9 +51,16 @@ from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.resolution import ResolvedPolicy
 from core.policy.service import today
 from core.storage.engine import reading, write_unit
-from core.storage.models import CaseRow, HouseholdRow, UserRow, utcnow
-from core.storage.payments_models import PaymentResultRow, PaymentRow, PaymentRunRow
 from core.storage.scope import within
+from core.storage.tables import (
+    CaseRow,
+    HouseholdRow,
+    PaymentResultRow,
+    PaymentRow,
+    PaymentRunRow,
+    UserRow,
+    utcnow,
+)
 
 BATCH = 1000  # rows per INSERT statement
 ALERT_LOOKBACK_MONTHS = 24  # alerts read this many months back (and every failed or held one)

@@ -41,7 +41,7 @@ from core.policy.model import Layer, LayerKind
 from core.policy.resolution import PolicyIndex, resolve_parameter
 from core.policy.service import PolicyBase
 from core.storage.engine import reading, write_unit
-from core.storage.models import LocalSettingAuditRow, LocalSettingRow, RevisionRow, UserRow, utcnow
+from core.storage.tables import LocalSettingAuditRow, LocalSettingRow, RevisionRow, UserRow, utcnow
 
 log = logging.getLogger(__name__)
 

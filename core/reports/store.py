@@ -31,8 +31,8 @@ from core.reports.rules import (
     statistics_due,
 )
 from core.storage.engine import reading
-from core.storage.models import CaseEventRow, CaseRow, HouseholdRow
 from core.storage.scope import within
+from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow
 
 # Events that put a case in the month's table (the others are read for coverage only).
 COUNTED_ACTIONS = (

@@ -1,5 +1,5 @@
-"""Tables for holidays (SQLAlchemy models on :class:`core.storage.models.Base`; imported by
-:mod:`core.storage.models` so that ``Base.metadata`` holds them).
+"""Tables for holidays (SQLAlchemy models on :class:`core.storage.tables.Base`; imported by
+:mod:`core.storage.tables` so that ``Base.metadata`` holds them).
 
 - ``holiday_tables``: one State Council holiday schedule per year, imported with
   ``doudi holidays import`` (or the ``importHolidayTable`` mutation). Importing a year again
@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.storage.models import Base, JsonDocument, utcnow
+from core.storage.tables.base import Base, JsonDocument, utcnow
 
 HOLIDAY_AUDIT_ACTIONS = ("imported", "replaced")
 

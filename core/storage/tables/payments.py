@@ -1,5 +1,5 @@
-"""Tables for payments (SQLAlchemy models on :class:`core.storage.models.Base`; imported by
-:mod:`core.storage.models` so that ``Base.metadata`` holds them).
+"""Tables for payments (SQLAlchemy models on :class:`core.storage.tables.Base`; imported by
+:mod:`core.storage.tables` so that ``Base.metadata`` holds them).
 
 - ``payment_runs``: who ran which month at which jurisdiction, and how many payments it created.
 - ``payments``: one row per (case, month) — the unique constraint makes runs idempotent even
@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.storage.models import CODE, ID_NUMBER, Base, JsonDocument, utcnow
+from core.storage.tables.base import CODE, ID_NUMBER, Base, JsonDocument, utcnow
 
 PAYMENT_STATUSES = ("pending", "held", "paid", "failed", "returned", "unclaimed")
 RESULT_STATUSES = ("paid", "failed", "returned", "unclaimed")

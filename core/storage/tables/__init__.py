@@ -1,0 +1,61 @@
+"""The database schema as SQLAlchemy 2 tables, one module per context (the migrations in
+``core/storage/migrations`` build the same). Importing this package registers every table on
+:data:`Base.metadata`.
+"""
+
+from core.storage.tables.access import TokenRow, UserRow
+from core.storage.tables.base import (
+    CODE,
+    ID_NUMBER,
+    NAMING_CONVENTION,
+    ROLES,
+    Base,
+    JsonDocument,
+    UTCDateTime,
+    utcnow,
+)
+from core.storage.tables.cases import CaseAuditHeadRow, CaseEventRow, CaseRow
+from core.storage.tables.holidays import (
+    HOLIDAY_AUDIT_ACTIONS,
+    HolidayTableAuditRow,
+    HolidayTableRow,
+)
+from core.storage.tables.households import DecisionRow, HouseholdRow, MemberRow
+from core.storage.tables.payments import (
+    PAYMENT_STATUSES,
+    RESULT_STATUSES,
+    PaymentResultRow,
+    PaymentRow,
+    PaymentRunRow,
+)
+from core.storage.tables.policy import LocalSettingAuditRow, LocalSettingRow, RevisionRow
+
+__all__ = [
+    "CODE",
+    "HOLIDAY_AUDIT_ACTIONS",
+    "ID_NUMBER",
+    "NAMING_CONVENTION",
+    "PAYMENT_STATUSES",
+    "RESULT_STATUSES",
+    "ROLES",
+    "Base",
+    "CaseAuditHeadRow",
+    "CaseEventRow",
+    "CaseRow",
+    "DecisionRow",
+    "HolidayTableAuditRow",
+    "HolidayTableRow",
+    "HouseholdRow",
+    "JsonDocument",
+    "LocalSettingAuditRow",
+    "LocalSettingRow",
+    "MemberRow",
+    "PaymentResultRow",
+    "PaymentRow",
+    "PaymentRunRow",
+    "RevisionRow",
+    "TokenRow",
+    "UTCDateTime",
+    "UserRow",
+    "utcnow",
+]

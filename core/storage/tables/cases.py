@@ -1,0 +1,92 @@
+"""Cases, their hash-chained events and the head of the global audit chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.storage.tables.base import CODE, Base, JsonDocument, utcnow
+
+
+class CaseRow(Base):
+    """A case (core.cases): one application of a household for a program, and its state.
+
+    ``version`` is increased by every transition; a transition is written with a conditional
+    ``UPDATE ... WHERE version = :expected`` so that of two concurrent writers exactly one wins.
+    ``data`` is what the steps recorded (JSON, core.cases format).
+    """
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index(None, "province", "id"),
+        Index(None, "prefecture", "id"),
+        Index(None, "county", "id"),
+        Index(None, "household_id", "id"),
+        Index(None, "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    program: Mapped[str] = mapped_column(String(100))
+    county: Mapped[str] = mapped_column(CODE)
+    prefecture: Mapped[str | None] = mapped_column(CODE)
+    province: Mapped[str] = mapped_column(CODE)
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CaseEventRow(Base):
+    """One transition of a case: append-only and hash-chained per case and across the database.
+
+    ``seq`` numbers a case's events from 1 (it equals the case's version after the event);
+    ``hash`` is the SHA-256 hex digest of the canonical JSON of ``document`` together with
+    ``prev_hash`` (the previous event's hash; "" for the first). ``global_seq`` numbers all
+    events of the database from 1 and ``global_prev_hash`` is the hash of the event before in
+    that order; both are repeated in ``document`` (so covered by ``hash``) together with a
+    digest of the case's resulting data. :class:`CaseAuditHeadRow` holds the newest one.
+    """
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"), UniqueConstraint("global_seq"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    global_seq: Mapped[int] = mapped_column(Integer)
+    global_prev_hash: Mapped[str] = mapped_column(String(64))
+
+
+class CaseAuditHeadRow(Base):
+    """The head of the global audit chain: one row (``id`` 1) with the newest event's
+    ``global_seq`` and ``hash`` (0 and "" before the first). Updated in the same transaction as
+    every event insert (locked with ``SELECT ... FOR UPDATE`` on PostgreSQL), so appends are
+    serialised and deleting the newest events is detected."""
+
+    __tablename__ = "case_audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+# Tables declared in their own modules register on Base.metadata when imported.

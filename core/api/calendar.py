@@ -6,9 +6,9 @@ A calendar holds case data (deadlines and reviews of cases), so both need a toke
 read households at the jurisdiction, and nothing is ever cached. The entries are assembled by
 :mod:`core.calendars.feed` from the schedules store (case deadlines and reviews), the payments
 store (failed payments awaiting repayment) and the merged policy (payment days, report deadlines,
-campaigns); :func:`load_calendar` does the reading, in one session, for the API, the feed and the
-CLI. The database work runs in a worker thread (:meth:`core.api.context.Context.in_session`), as
-for every stored read, never on the event loop.
+campaigns); :func:`core.calendars.feed_store.load_calendar` does the reading, in one session,
+for the API, the feed and the CLI. The database work runs in a worker thread
+(:meth:`core.api.context.Context.in_session`), as for every stored read, never on the event loop.
 
 The feed (:func:`ics_endpoint`): calendar apps subscribe by URL and cannot send headers, so the
 token is taken from ``Authorization: Bearer …`` or, failing that, ``?token=…``. Answers: 200
@@ -36,7 +36,6 @@ from core.access.roles import (
     Action,
     Forbidden,
     Unauthenticated,
-    User,
     authorize,
     bearer_token,
 )
@@ -45,16 +44,14 @@ from core.api.context import Context
 from core.api.records import user_errors
 from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError
 from core.calendars import feed
-from core.calendars.workdays import WorkCalendar
+from core.calendars.feed import window
+from core.calendars.feed_store import load_calendar
 from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable, Runtime
 
 logger = logging.getLogger("doudi.api")
-
-MAX_ENTRIES = 10_000  # a calendar holding more is refused: ask for less (INVALID_INPUT)
-REPAYMENT_PAGE = 500
 
 # For core.api.schema.LIST_SIZES (the cost estimate of the lists added here): a county's year
 # (a few hundred cases' deadlines and reviews, twelve payment days, the reports, campaigns).
@@ -85,92 +82,6 @@ To = Annotated[
         "today in China."
     ),
 ]
-
-
-# -- reading -------------------------------------------------------------------------------------
-
-
-def window(start: dt.date | None, end: dt.date | None, now: dt.date) -> tuple[dt.date, dt.date]:
-    """The window asked for, the feed's default filling in what is missing (checked)."""
-    default_start, default_end = feed.default_window(now)
-    if start is None and end is not None:
-        default_start = end - dt.timedelta(days=feed.FEED_DAYS_BACK + feed.FEED_DAYS_AHEAD)
-    if end is None and start is not None:
-        default_end = start + dt.timedelta(days=feed.FEED_DAYS_BACK + feed.FEED_DAYS_AHEAD)
-    s, e = start or default_start, end or default_end
-    feed.check_window(s, e)
-    return s, e
-
-
-def _repayments(session: Session, base: PolicyBase, user: User, code: str) -> list[feed.Repayment]:
-    """Failed payments awaiting repayment at ``code`` and under it (none when the user may not
-    read payments)."""
-    from core.payments import store as payments_store
-
-    if not user.may(Action.READ_PAYMENTS):
-        return []
-    out: list[feed.Repayment] = []
-    after: int | None = None
-    while True:
-        page, more = payments_store.list_payments(
-            session, user, code, base.registry, status="failed", first=REPAYMENT_PAGE,
-            after_id=after,
-        )  # fmt: skip
-        for p in page:
-            failed = [r.on for r in p.results if r.status == "failed"]
-            if p.repay_by is not None and failed:
-                out.append(
-                    feed.Repayment(p.id, p.case_id, p.county, p.month, max(failed), p.repay_by)
-                )
-        if not more or not page:
-            return out
-        after = page[-1].id
-
-
-def load_calendar(
-    session: Session,
-    base: PolicyBase,
-    calendar: WorkCalendar,
-    user: User,
-    code: str,
-    start: dt.date,
-    end: dt.date,
-    as_of: dt.date,
-) -> feed.Calendar:
-    """The calendar of ``code`` for [start, end] as ``user`` sees it on ``as_of``.
-
-    Checks, in order: the code (UNKNOWN_JURISDICTION), the user's right to read households
-    there (FORBIDDEN), the window (INVALID_INPUT); then reads the cases' open deadlines and due
-    reviews in bulk (more than :data:`MAX_ENTRIES`: INVALID_INPUT), and the failed payments
-    awaiting repayment.
-    """
-    from core.calendars import schedules_store
-
-    registry = base.registry
-    where = registry.get(code)
-    authorize(user, Action.READ_HOUSEHOLDS, where.code, registry)
-    feed.check_window(start, end)
-    due = schedules_store.calendar_items(
-        session, base, calendar, user, where.code, start, end, as_of
-    )
-    n = len(due.deadlines) + len(due.reviews)
-    if n > MAX_ENTRIES:
-        raise InvalidInput(
-            f"the calendar of {where.code} {where.name} from {start.isoformat()} to "
-            f"{end.isoformat()} holds {n} case items, more than {MAX_ENTRIES}: ask for a smaller "
-            "jurisdiction or a shorter window"
-        )
-    return feed.build_calendar(
-        base,
-        where.code,
-        start,
-        end,
-        as_of=as_of,
-        deadlines=due.deadlines,
-        reviews=due.reviews,
-        case_counties=due.counties,
-        repayments=_repayments(session, base, user, where.code),
-    )
 
 
 # -- GraphQL types -------------------------------------------------------------------------------
@@ -440,6 +351,4 @@ __all__ = [
     "CalendarType",
     "calendar",
     "ics_endpoint",
-    "load_calendar",
-    "window",
 ]

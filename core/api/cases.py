@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
 
@@ -37,8 +36,6 @@ from core.errors import DoudiError, InvalidInput
 from core.households import store as households_store
 from core.policy.service import today
 from core.storage.cursors import decode_cursor, encode_cursor
-from core.storage.engine import reading
-from core.storage.tables import CaseRow
 
 DEFAULT_CASE_PAGE = 50
 MAX_CASE_PAGE = 100
@@ -400,18 +397,17 @@ async def list_cases(
         raise InvalidInput(f"program: one of {', '.join(PROGRAMS)}")
     if state is not None and state not in {s.value for s in CaseState}:
         raise InvalidInput(f"state: one of {', '.join(s.value for s in CaseState)}")
-    q = select(CaseRow).where(store.cases_within(jurisdiction, registry))
-    if program is not None:
-        q = q.where(CaseRow.program == program)
-    if state is not None:
-        q = q.where(CaseRow.state == state)
-    if after is not None:
-        q = q.where(CaseRow.id > decode_cursor("case", after))
-    q = q.order_by(CaseRow.id).limit(first + 1)
+    after_id = decode_cursor("case", after) if after is not None else None
 
     def work(s: Session) -> list[Case]:
-        with reading(s):
-            return [store.case_from_row(r) for r in s.scalars(q)]
+        return store.list_cases(
+            s,
+            program=program,
+            state=state,
+            limit=first + 1,
+            within=(jurisdiction, registry),
+            after=after_id,
+        )
 
     found = await context.in_session(work)
     more = len(found) > first

@@ -844,3 +844,15 @@ __all__ = [
     "report_deadline_entries",
     "review_entry",
 ]
+
+
+def window(start: dt.date | None, end: dt.date | None, now: dt.date) -> tuple[dt.date, dt.date]:
+    """The window asked for, the feed's default filling in what is missing (checked)."""
+    default_start, default_end = default_window(now)
+    if start is None and end is not None:
+        default_start = end - dt.timedelta(days=FEED_DAYS_BACK + FEED_DAYS_AHEAD)
+    if end is None and start is not None:
+        default_end = start + dt.timedelta(days=FEED_DAYS_BACK + FEED_DAYS_AHEAD)
+    s, e = start or default_start, end or default_end
+    check_window(s, e)
+    return s, e

@@ -61,7 +61,8 @@ def calendar_command(
     marked), payment days, failed payments to pay again, report deadlines and campaign phases,
     by date, each with the parameter and source behind it. Needs a token whose user may read
     households at CODE."""
-    from core.api.calendar import load_calendar, window
+    from core.calendars.feed import window
+    from core.calendars.feed_store import load_calendar
 
     now = today()
     s, e = window(start, end, now)

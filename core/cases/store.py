@@ -44,7 +44,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, insert, select
+from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
@@ -578,6 +578,14 @@ def _global_problems(session: Session) -> Iterator[str]:
         )
     elif head.hash != last_hash:
         yield f"global chain: the chain head's hash is not the hash of global event #{last_seq}"
+
+
+def count_cases_and_events(session: Session) -> tuple[int, int]:
+    """How many cases and case events the database holds."""
+    with reading(session):
+        cases = session.scalar(select(func.count()).select_from(CaseRow)) or 0
+        events = session.scalar(select(func.count()).select_from(CaseEventRow)) or 0
+    return int(cases), int(events)
 
 
 def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) -> list[str]:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
-
-from core.errors import DoudiError
-
-if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
-    pass
 
 from core.cli.database import open_database
 from core.cli.output import emit_json, json_option
+from core.errors import DoudiError
 
 
 @click.group()
@@ -25,17 +19,11 @@ def audit() -> None:
 def audit_verify(as_json: bool) -> None:
     """Recompute the hash chain of every case event in the database. Exit 0 when intact; exit 1
     listing each tampered, missing or orphaned event on stdout, one per line."""
-    from sqlalchemy import func, select
-
-    from core.cases.store import verify_audit_chain
-    from core.storage.engine import reading
-    from core.storage.tables import CaseEventRow, CaseRow
+    from core.cases.store import count_cases_and_events, verify_audit_chain
 
     with open_database(create=False) as runtime, runtime.sessions() as session:
         problems = verify_audit_chain(session)
-        with reading(session):
-            events = int(session.scalar(select(func.count()).select_from(CaseEventRow)) or 0)
-            cases = int(session.scalar(select(func.count()).select_from(CaseRow)) or 0)
+        cases, events = count_cases_and_events(session)
     if as_json:
         emit_json({"ok": not problems, "events": events, "cases": cases, "problems": problems})
     elif not problems:

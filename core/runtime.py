@@ -88,9 +88,10 @@ def open_runtime(
                 )
     except SQLAlchemyError as exc:
         engine.dispose()
+        cause = getattr(exc, "orig", None) or exc  # the driver's error, where there is one
         raise DatabaseUnavailable(
             f"cannot use the database {_redact(settings.database_url)}: "
-            f"{type(exc.orig or exc).__name__}: {str(exc.orig or exc).strip().splitlines()[0]}"
+            f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
         ) from None
     sessions = make_session_factory(engine)
     return Runtime(settings, engine, sessions, PolicyProvider(sessions, plugin_base))

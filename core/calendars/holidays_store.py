@@ -813,7 +813,8 @@ def calendar_inputs(
 ) -> tuple[list[tuple[str, HolidayTable]], list[DayChange]]:
     """The imported tables as WorkCalendar inputs: ``(origin, table)`` pairs and the days of
     December that their notices' New Year holidays move."""
-    tables, changes = [], []
+    tables: list[tuple[str, HolidayTable]] = []
+    changes: list[DayChange] = []
     for s in sorted(stored, key=lambda s: s.year):
         tables.append((IMPORTED, s.holiday_table()))
         changes.extend(s.table.changes())

@@ -332,7 +332,7 @@ def _ord(value: Any) -> int | None:
 
 def _map(value: Any) -> Mapping[str, Any]:
     if value.__class__ is dict or isinstance(value, Mapping):
-        return value  # type: ignore[no-any-return]
+        return value
     return _EMPTY
 
 
@@ -380,9 +380,9 @@ def schedule_row(
     care = _map(g("care"))
     po = g("phaseOut")
     deaths: tuple[tuple[int, bool], ...] = ()
-    if g("deaths"):
+    if recorded := g("deaths"):
         deaths = tuple(
-            (o, bool(_map(d).get("head"))) for d in g("deaths") if (o := _on(d)) is not None
+            (o, bool(_map(d).get("head"))) for d in recorded if (o := _on(d)) is not None
         )
     head_changed = _on(g("headChange"))
     if head_changed is None and g("headChangeRequired") is False and deaths:
@@ -1062,7 +1062,7 @@ class Planner:
         title, title_zh = DEADLINE_TITLES[info.kind]
         started = dt.date.fromordinal(start)
         is_done = done is not None and done != MOOT
-        provisional, years = False, ()
+        provisional, years = False, tuple[int, ...]()
         if info.unit == "working_days" and info.amount is not None and self.calendar is not None:
             computed = self.calendar.add_working_days(started, info.amount)
             provisional, years = computed.provisional, computed.uncovered_years

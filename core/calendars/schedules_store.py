@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize
@@ -118,7 +118,7 @@ def read_rows(
     ``programs``; and, with ``rejected_since``, the cases rejected on or after that day), with
     each case's :class:`CaseRef`. No access check: callers check first."""
     q = _query(code, registry)
-    wanted = []
+    wanted: list[ColumnElement[bool]] = []
     if states is not None:
         wanted.append(CaseRow.state.in_(list(states)))
     if rejected_since is not None:

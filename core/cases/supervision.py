@@ -145,7 +145,19 @@ _CASE_COLUMNS = (
 
 def _cases(session: Session, *where: ColumnElement[bool]) -> list[_Case]:
     q = select(*_CASE_COLUMNS).where(*where).order_by(CaseRow.id)
-    return [_Case(*row[:7], row[7] or {}) for row in session.execute(q)]
+    return [
+        _Case(
+            id=r.id,
+            household_id=r.household_id,
+            program=r.program,
+            county=r.county,
+            prefecture=r.prefecture,
+            province=r.province,
+            state=r.state,
+            data=r.data or {},
+        )
+        for r in session.execute(q)
+    ]
 
 
 def _date(value: Any) -> dt.date | None:

@@ -157,8 +157,8 @@ def _decision_lines(d: Decision, base: PolicyBase) -> list[str]:
             lines.append(f"{'':15}+ {_item(item)}")
         for ex in inc.not_counted:
             lines.append(f"{'':15}  {_item(ex.item)}: not counted, {ex.why}")
-        for item in inc.deductions_applied:
-            lines.append(f"{'':15}- {_item(item)} (deducted)")
+        for deduction in inc.deductions_applied:
+            lines.append(f"{'':15}- {_item(deduction)} (deducted)")
         for ex in inc.deductions_not_applied:
             lines.append(f"{'':15}  {_item(ex.item)}: {ex.why}")
         allowed = ", ".join(inc.allowed_deductions) or "none"

@@ -333,7 +333,7 @@ def holidays_audit(year: int | None, limit: int, as_json: bool) -> None:
 def holidays_check(dates: tuple[dt.date, ...], as_json: bool) -> None:
     """Whether each DATE is a working day, and why (day off, make-up day, weekend)."""
     calendar, stored = _calendar()
-    out = []
+    out: list[dict[str, Any]] = []
     for day in dates:
         kind = day_kind(calendar, day)
         v = year_view(calendar, day.year, stored)

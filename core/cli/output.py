@@ -64,7 +64,7 @@ def _domain_message(exc: DoudiError) -> str:
 class DoudiGroup(click.Group):
     """The top-level group: turns every expected error into ``doudi: error: ...`` and an exit."""
 
-    def main(  # type: ignore[override]
+    def main(
         self,
         args: Sequence[str] | None = None,
         prog_name: str | None = None,
@@ -109,7 +109,7 @@ class DoudiGroup(click.Group):
         return rv if isinstance(rv, int) else 0
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[dt.date, Any]):
     """A calendar date written strictly as YYYY-MM-DD."""
 
     name = "YYYY-MM-DD"

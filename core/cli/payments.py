@@ -83,7 +83,7 @@ def _payment_json(p: Any) -> dict[str, Any]:
 
 def _due(p: Any) -> str:
     if p.due_date is not None:
-        return p.due_date.isoformat()
+        return str(p.due_date.isoformat())
     return "not set" if p.not_set else "-"
 
 

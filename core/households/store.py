@@ -297,6 +297,7 @@ def update_household(
     h = _parse(data, registry, today)
     authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
     prefecture, province = registry.prefecture_and_province(h.county)
+    assert province is not None  # a household's county always lies in a province
     try:
         with write_unit(session):
             row = _load(session, household_id)
@@ -331,7 +332,9 @@ def update_household(
                             added_at=now,
                         )
                     )
-            row.county, row.prefecture, row.province = h.county, prefecture, province
+            row.county = h.county
+            row.prefecture = prefecture
+            row.province = province
             row.document = household_to_json(h)
             row.updated_at, row.updated_by = now, user.id
             session.flush()

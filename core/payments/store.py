@@ -238,6 +238,7 @@ def _inserter(session: Session, run_id: int, month: str, now: dt.datetime) -> An
         import psycopg
 
         raw = conn.connection.driver_connection
+        assert raw is not None  # a checked-out connection always has its driver's
         params = {"run_id": run_id, "month": month, "now": now}
         names = [c for c, _ in _VARYING]
         texts: dict[int, str] = {}

@@ -41,7 +41,7 @@ _StrictLoader.yaml_implicit_resolvers = {
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -175,7 +175,7 @@ class PolicyLoader:
         if not isinstance(raw_params, dict):
             return None, issues
         kind = LayerKind.NATIONAL if plugin == NATIONAL_PLUGIN else LayerKind.PLUGIN
-        ref = LayerRef(jurisdiction, plugin, kind, name) if jurisdiction else None  # type: ignore[arg-type]
+        ref = LayerRef(jurisdiction, plugin, kind, name) if jurisdiction else None
         values: list[DatedValue] = []
         for path, entries in raw_params.items():
             if path not in self.catalog or not isinstance(entries, list):

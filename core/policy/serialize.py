@@ -251,7 +251,12 @@ def plain(x: Any) -> Any:
     to_fields = _FIELDS.get(type(x))
     if to_fields is None:
         return x  # left to json.dumps
-    return plain(to_fields(x))
+    return plain_fields(to_fields(x))
+
+
+def plain_fields(fields: Fields) -> JSON:
+    """``fields`` JSON-ready (a dict stays a dict)."""
+    return {k: plain(v) for k, v in fields.items()}
 
 
 _FIELDS: dict[type, Callable[[Any], Fields]] = {
@@ -273,31 +278,31 @@ _FIELDS: dict[type, Callable[[Any], Fields]] = {
 
 
 def jurisdiction(j: Jurisdiction) -> JSON:
-    return plain(jurisdiction_fields(j))
+    return plain_fields(jurisdiction_fields(j))
 
 
 def layer(ref: LayerRef | None) -> JSON | None:
-    return None if ref is None else plain(layer_fields(ref))
+    return None if ref is None else plain_fields(layer_fields(ref))
 
 
 def document(d: Document) -> JSON:
-    return plain(document_fields(d))
+    return plain_fields(document_fields(d))
 
 
 def source(s: Source | None) -> JSON | None:
-    return None if s is None else plain(source_fields(s))
+    return None if s is None else plain_fields(source_fields(s))
 
 
 def dated_value(v: DatedValue | None) -> JSON | None:
-    return None if v is None else plain(dated_value_fields(v))
+    return None if v is None else plain_fields(dated_value_fields(v))
 
 
 def parameter(p: ResolvedParameter) -> JSON:
-    return plain(parameter_fields(p))
+    return plain_fields(parameter_fields(p))
 
 
 def cell(p: ResolvedParameter) -> JSON:
-    return plain(cell_fields(p))
+    return plain_fields(cell_fields(p))
 
 
 def comparison_row(row: ComparisonRow, codes: Sequence[str]) -> JSON:
@@ -312,35 +317,35 @@ def comparison_row(row: ComparisonRow, codes: Sequence[str]) -> JSON:
 
 
 def history_entry(e: HistoryEntry) -> JSON:
-    return plain(history_entry_fields(e))
+    return plain_fields(history_entry_fields(e))
 
 
 def constraint(rule: Constraint) -> JSON:
-    return plain(constraint_fields(rule))
+    return plain_fields(constraint_fields(rule))
 
 
 def plugin_constraint(pc: PluginConstraint | None) -> JSON | None:
-    return None if pc is None else plain(plugin_constraint_fields(pc))
+    return None if pc is None else plain_fields(plugin_constraint_fields(pc))
 
 
 def violation(v: Violation, where: Jurisdiction | None = None) -> JSON:
-    out: JSON = plain(violation_fields(v))
+    out: JSON = plain_fields(violation_fields(v))
     if where is not None:
         out = {"jurisdiction": jurisdiction(where), **out}
     return out
 
 
 def constraint_check(c: ConstraintCheck) -> JSON:
-    return plain(constraint_check_fields(c))
+    return plain_fields(constraint_check_fields(c))
 
 
 def spec(s: ParameterSpec) -> JSON:
-    return plain(spec_fields(s))
+    return plain_fields(spec_fields(s))
 
 
 def program(p: Program) -> JSON:
-    return plain(program_fields(p))
+    return plain_fields(program_fields(p))
 
 
 def plugin(s: PluginSummary) -> JSON:
-    return plain(plugin_fields(s))
+    return plain_fields(plugin_fields(s))

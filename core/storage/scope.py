@@ -7,19 +7,15 @@ CODE's level (none at the national level).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import ColumnElement, true
 
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 
-
-class Placed(Protocol):
-    """Anything with the three place columns: a mapped class, or a Core table's ``.c``."""
-
-    province: Any
-    prefecture: Any
-    county: Any
+# Anything with the three place columns ``province``, ``prefecture`` and ``county``: a mapped
+# class or a Core table's ``.c`` (a Protocol cannot describe a mapped class's attributes).
+Placed = Any
 
 
 def within(placed: Placed, code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:

@@ -1,4 +1,9 @@
-"""Shared fixtures: the installed policy base and helpers that build layers from inline data."""
+"""Shared fixtures: the installed policy base, layers from inline data, and (from
+``tests.support.db_backends``) the SQLite and PostgreSQL databases of the storage tests.
+
+Helpers shared by several test modules live in ``tests.support``; test modules never import
+each other (tests/architecture/test_test_helpers.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,11 @@ from core.policy.jurisdictions import JurisdictionRegistry, load_registry
 from core.policy.loader import PolicyLoader
 from core.policy.model import Layer
 from core.policy.service import PolicyBase, build_policy_base
+
+# The helpers' asserts explain their failures like a test's own (pytest rewrites them on import).
+pytest.register_assert_rewrite("tests.support")
+
+pytest_plugins = ["tests.support.db_backends"]
 
 D = dt.date
 
@@ -36,26 +46,6 @@ def registry() -> JurisdictionRegistry:
 def base() -> PolicyBase:
     """Everything installed: the national layer and the five province plugins."""
     return build_policy_base()
-
-
-def doc(code: str, parameters: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """A minimal layer document for ``code`` citing a test-fixture document."""
-    return {
-        "jurisdiction": code,
-        "documents": {"fx": {"title": "测试用示例文件(非政策文件)", "note": "test fixture"}},
-        "parameters": parameters,
-    }
-
-
-def entry(value: Any, start: str, until: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "from": start,
-        "value": value,
-        "source": {"document": "fx", "section": "1", "quote": "测试"},
-    }
-    if until is not None:
-        out["until"] = until
-    return out
 
 
 LayerFactory = Callable[..., Layer]

@@ -39,9 +39,7 @@ from core.households.store import (
 )
 from core.policy.local_store import audit_log, list_local_settings, set_local_parameter
 from core.storage.tables import Base, HouseholdRow, LocalSettingAuditRow, LocalSettingRow
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
 
 WUHUA, PANLONG, KUNMING, YUNNAN, NANMING = "530102", "530103", "530100", "530000", "520102"
 P1, P2 = id_number(WUHUA, 1), id_number(WUHUA, 2)

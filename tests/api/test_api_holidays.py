@@ -20,10 +20,8 @@ from core.api.schema import MAX_COST, estimated_cost, schema
 from core.plugin.manager import build_plugin_manager
 from core.policy.service import PolicyBase, build_policy_base
 from core.storage.tables import HolidayTableAuditRow, HolidayTableRow
-from tests.api.test_api_households import Api, codes, open_test_runtime
-from tests.calendars.test_workdays import TABLE_2027, TITLE_2027, Holidays2027Plugin
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.holidays import TABLE_2027, TITLE_2027, Holidays2027Plugin
 
 ERRORS = "userErrors { field message code }"
 YEAR = """year covered origin source sourceUrl sourceDate holidays { from to days name }
@@ -57,8 +55,8 @@ def public(base: PolicyBase) -> Iterator[Api]:
 
 
 @pytest.fixture
-def any_api(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
-    rt = open_test_runtime(db_url, tmp_path, base)
+def any_api(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     a = Api(rt)
     yield a
     a.close()

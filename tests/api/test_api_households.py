@@ -2,31 +2,26 @@
 
 Every test runs the ASGI app over HTTP (httpx's ASGI transport) against ``create_app(runtime=)``
 on a fresh database; the authorisation, duplicate-person and nothing-changes tests run on SQLite
-and on a real PostgreSQL (``tests.db_backends``).
+and on a real PostgreSQL (``tests.support.db_backends``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLInputObjectType, is_non_null_type
 from sqlalchemy import func, select
 
-from core.access.tokens import create_user
-from core.api.app import create_app
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.eligibility import decision_to_json, evaluate
 from core.households.model import HOUSEHOLD_SCHEMA, household_to_json, parse_household
 from core.policy.service import PolicyBase
-from core.runtime import Runtime, open_runtime
-from core.settings import Settings, sqlite_url
+from core.runtime import Runtime
 from core.storage.tables import (
     DecisionRow,
     HouseholdRow,
@@ -34,23 +29,25 @@ from core.storage.tables import (
     LocalSettingRow,
     MemberRow,
 )
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.api_households import (
+    ERRORS,
+    GET,
+    HOUSEHOLD,
+    SET,
+    SRC,
+    UPDATE,
+    set_input,
+)
+from tests.support.db_backends import SqliteTemplate
+from tests.support.households import household_doc, id_number
 
 YONGNING, YINCHUAN, NINGXIA = "640121", "640100", "640000"
 WUHUA, KUNMING, YUNNAN = "530102", "530100", "530000"
 URBAN, TEKUN = "dibao.standard.urban", "tekun.standard.basic"
-SRC = "昆明市民政局关于调整城乡低保标准的通知(测试用示例,非正式文件)"
 Y1, Y2, Y3 = (id_number(YONGNING, n) for n in (1, 2, 3))
 W1, W2, W3 = (id_number(WUHUA, n) for n in (1, 2, 3))
 
-ERRORS = "userErrors { field message code }"
-HOUSEHOLD = """id version area incomeClass county { code name level }
-    members { idNumber name relation birthDate sex age(asOf: "2024-06-01") labourCapacity }
-    income { kind monthlyAmount member regular } expenses { kind monthlyAmount member }
-    assets { kind value description } propertyWithinLocalRules notes document
-    memberHistory { idNumber active removedAt } createdAt updatedAt"""
 DECISION = """id recordedAt recordedBy program status eligible asOf mode membersCovered
     perCapitaIncome standard standardPath monthlyAmount nextReview approvalLevel reasons missing
     county { code }
@@ -60,24 +57,15 @@ DECISION = """id recordedAt recordedBy program status eligible asOf mode members
     json"""
 CREATE = f"""mutation($input: HouseholdInput!) {{
     createHousehold(input: $input) {{ household {{ {HOUSEHOLD} }} {ERRORS} }} }}"""
-UPDATE = f"""mutation($id: ID!, $input: HouseholdInput!, $v: Int) {{
-    updateHousehold(id: $id, input: $input, expectedVersion: $v) {{
-        household {{ {HOUSEHOLD} }} {ERRORS} }} }}"""
 REMOVE = f"""mutation($id: ID!, $n: String!, $v: Int) {{
     removeMember(householdId: $id, idNumber: $n, expectedVersion: $v) {{
         household {{ {HOUSEHOLD} }} {ERRORS} }} }}"""
-SET = f"""mutation($input: SetLocalParameterInput!) {{ setLocalParameter(input: $input) {{
-    setting {{ id jurisdiction {{ code }} path value effectiveFrom until source setBy }}
-    auditEntry {{ user role path oldValue oldOrigin newValue source jurisdiction {{ code }} }}
-    parameter {{ path value isSet layer {{ code kind origin }} source {{ title }} }}
-    {ERRORS} }} }}"""
 EVALUATE = f"""mutation($id: ID!, $p: String!, $d: Date, $r: TemporaryRequestInput) {{
     evaluateEligibility(householdId: $id, program: $p, asOf: $d, request: $r) {{
         decision {{ {DECISION} }} {ERRORS} }} }}"""
 PREVIEW = f"""query($h: HouseholdInput!, $p: String!, $d: Date) {{
     previewEligibility(household: $h, program: $p, asOf: $d) {{
         decision {{ {DECISION} }} {ERRORS} }} }}"""
-GET = f"query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD} }} }}"
 DECISIONS = f"query($id: ID!) {{ decisions(householdId: $id) {{ {DECISION} }} }}"
 LIST = """query($j: String!, $first: Int, $after: String) {
     households(jurisdiction: $j, first: $first, after: $after) {
@@ -90,72 +78,10 @@ POLICY = """{ policyVersion policy(jurisdiction: "530102", asOf: "2024-06-01") {
     parameter(path: "dibao.standard.urban") { value isSet layer { code kind } } } }"""
 
 
-class Api:
-    """The app over a runtime, spoken to over HTTP (one event loop per test)."""
-
-    def __init__(self, runtime: Runtime | None = None, base: PolicyBase | None = None) -> None:
-        self.runtime = runtime
-        self.app = create_app(base, runtime=runtime)
-        self._runner = asyncio.Runner()
-        self._client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=self.app), base_url="http://doudi.test"
-        )
-        self._users = 0
-
-    def close(self) -> None:
-        self._runner.run(self._client.aclose())
-        self._runner.close()
-
-    def token(self, role: str, code: str) -> str:
-        assert self.runtime is not None
-        self._users += 1
-        with self.runtime.sessions() as s:
-            _, token = create_user(
-                s, f"{role}@{code}#{self._users}", role, code, self.runtime.policy.registry
-            )
-        return token
-
-    def post(self, body: dict[str, Any], token: str | None = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        return self._runner.run(self._client.post("/graphql", json=body, headers=headers))
-
-    def gql(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
-        r = self.post({"query": query, "variables": variables or {}}, token)
-        assert r.status_code == 200, r.text
-        body = r.json()
-        return body.get("data"), body.get("errors") or []
-
-    def ok(
-        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
-    ) -> dict[str, Any]:
-        data, errors = self.gql(query, variables, token)
-        assert not errors, errors
-        assert data is not None
-        return data
-
-    def mutate(
-        self, query: str, variables: dict[str, Any], token: str | None
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """A mutation's payload and its userErrors (never GraphQL errors)."""
-        data = self.ok(query, variables, token)
-        [payload] = data.values()
-        return payload, payload["userErrors"]
-
-
-def codes(errors: list[dict[str, Any]]) -> list[str]:
-    return [e["code"] if "code" in e else e["extensions"]["code"] for e in errors]
-
-
-def open_test_runtime(url: str, tmp_path: Path, base: PolicyBase) -> Runtime:
-    return open_runtime(Settings(data_dir=tmp_path, database_url=url), plugin_base=base)
-
-
 @pytest.fixture
-def api(tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+def api(sqlite_template: SqliteTemplate, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
     """The app over a fresh SQLite runtime."""
-    rt = open_test_runtime(sqlite_url(tmp_path / "api.sqlite3"), tmp_path, base)
+    rt = open_test_runtime(sqlite_template.clone(tmp_path / "api.sqlite3"), tmp_path, base)
     a = Api(rt)
     yield a
     a.close()
@@ -163,9 +89,9 @@ def api(tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
 
 
 @pytest.fixture
-def any_api(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+def any_api(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
     """The app over a fresh runtime on SQLite and on PostgreSQL."""
-    rt = open_test_runtime(db_url, tmp_path, base)
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     a = Api(rt)
     yield a
     a.close()
@@ -198,18 +124,6 @@ def wuhua_household(*members: tuple[str, str, str], wages: float = 1000) -> dict
         income=[{"kind": "wages", "monthlyAmount": wages, "member": members[0][0]}],
         propertyWithinLocalRules=True,
     )
-
-
-def set_input(code: str, path: str, value: Any, start: str = "2024-01-01") -> dict[str, Any]:
-    return {
-        "input": {
-            "jurisdiction": code,
-            "path": path,
-            "value": value,
-            "effectiveFrom": start,
-            "source": SRC,
-        }
-    }
 
 
 # -- who may do what (SQLite and PostgreSQL) ------------------------------------------------------

@@ -15,10 +15,11 @@ from sqlalchemy import func, select, text
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.policy.service import PolicyBase
 from core.storage.tables import CaseRow, PaymentResultRow, PaymentRow, PaymentRunRow
-from tests.api.test_api_households import GET as GET_HOUSEHOLD
-from tests.api.test_api_households import UPDATE as UPDATE_HOUSEHOLD
-from tests.api.test_api_households import Api, codes, open_test_runtime
-from tests.payments.test_payments_store import (
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.api_households import GET as GET_HOUSEHOLD
+from tests.support.api_households import UPDATE as UPDATE_HOUSEHOLD
+from tests.support.households import id_number
+from tests.support.payments import (
     DUYUN,
     LIBO,
     NO_ACCOUNT,
@@ -27,9 +28,6 @@ from tests.payments.test_payments_store import (
     head_account,
     insert_case,
 )
-from tests.storage_data import id_number
-
-pytest_plugins = ["tests.db_backends"]
 
 ERRORS = "userErrors { field message code }"
 PAYMENT = """id version caseId month amount amountFrom dueDate notSet status attempt repayBy
@@ -60,8 +58,8 @@ GET = f"query($id: ID!) {{ payment(id: $id) {{ {PAYMENT} }} }}"
 
 
 @pytest.fixture
-def api(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
-    rt = open_test_runtime(db_url, tmp_path, base)
+def api(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     a = Api(rt)
     yield a
     a.close()

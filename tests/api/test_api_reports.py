@@ -19,11 +19,10 @@ from core.access.tokens import create_user
 from core.households.store import create_household
 from core.policy.service import PolicyBase, today
 from core.reports.rules import month_key, previous_month
-from tests.api.test_api_households import Api, codes, open_test_runtime
-from tests.cases.test_cases import with_example_standards
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.db_backends import SqliteTemplate
+from tests.support.households import household_doc, id_number
+from tests.support.standards import with_example_standards
 
 D = dt.date
 YONGFU, YANGSHUO, SHANXI_CITY = "450326", "450321", "140300"
@@ -49,10 +48,9 @@ def example_base(base: PolicyBase) -> PolicyBase:
 
 
 @pytest.fixture
-def api(tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
-    from core.settings import sqlite_url
+def api(sqlite_template: SqliteTemplate, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
 
-    rt = open_test_runtime(sqlite_url(tmp_path / "api.sqlite3"), tmp_path, base)
+    rt = open_test_runtime(sqlite_template.clone(tmp_path / "api.sqlite3"), tmp_path, base)
     a = Api(rt)
     yield a
     a.close()
@@ -60,8 +58,8 @@ def api(tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
 
 
 @pytest.fixture
-def any_api(db_url: str, tmp_path: Path, example_base: PolicyBase) -> Iterator[Api]:
-    rt = open_test_runtime(db_url, tmp_path, example_base)
+def any_api(migrated_db_url: str, tmp_path: Path, example_base: PolicyBase) -> Iterator[Api]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, example_base)
     a = Api(rt)
     yield a
     a.close()

@@ -19,11 +19,9 @@ from graphql import parse
 from core.api import schedules as api_schedules
 from core.api import schema as schema_module
 from core.api.schema import MAX_COST, estimated_cost, schema
-from tests.api.test_api_households import Api, codes, open_test_runtime
-from tests.calendars.test_schedules_store import SHANXI, YUNNAN, World
-from tests.cases.test_cases import with_example_standards
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.schedules import SHANXI, YUNNAN, World
+from tests.support.standards import with_example_standards
 
 D = dt.date
 TRACE = "path value isSet effectiveFrom layer { code origin kind } source { title section quote }"
@@ -56,8 +54,8 @@ class _Db:
 
 
 @pytest.fixture
-def env(db_url: str, tmp_path: Path, policy) -> Iterator[tuple[Api, World]]:
-    rt = open_test_runtime(db_url, tmp_path, policy)
+def env(migrated_db_url: str, tmp_path: Path, policy) -> Iterator[tuple[Api, World]]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, policy)
     api = Api(rt)
     try:
         yield api, World(_Db(rt.sessions), rt.policy)

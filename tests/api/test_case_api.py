@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from core.policy.service import PolicyBase
-from core.settings import sqlite_url
-from tests.api.test_api_cases import (
+from tests.support.api import Api, open_test_runtime
+from tests.support.api_cases import (
     AFTER,
     ARG_TYPES,
     DAY0,
@@ -29,10 +29,9 @@ from tests.api.test_api_cases import (
     d,
     traced,
 )
-from tests.api.test_api_households import SET, Api, open_test_runtime, set_input
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api_households import SET, set_input
+from tests.support.db_backends import SqliteTemplate
+from tests.support.households import household_doc, id_number
 
 YUNNAN, NINGXIA = "530102", "640121"
 CASE = """id version program state amount amounts { from amount } data"""
@@ -119,8 +118,8 @@ def family_doc(county: str, *, head: str = "甲", holder: str | None = "甲", de
 
 
 @pytest.fixture
-def any_world(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[World]:
-    rt = open_test_runtime(db_url, tmp_path, base)
+def any_world(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[World]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     a = Api(rt)
     yield World(a)
     a.close()
@@ -128,8 +127,8 @@ def any_world(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[World]:
 
 
 @pytest.fixture
-def world(tmp_path: Path, base: PolicyBase) -> Iterator[World]:
-    rt = open_test_runtime(sqlite_url(tmp_path / "cases.sqlite3"), tmp_path, base)
+def world(sqlite_template: SqliteTemplate, tmp_path: Path, base: PolicyBase) -> Iterator[World]:
+    rt = open_test_runtime(sqlite_template.clone(tmp_path / "cases.sqlite3"), tmp_path, base)
     a = Api(rt)
     yield World(a)
     a.close()

@@ -9,7 +9,7 @@ from core.calendars.feed import CASE_DEADLINE, build_calendar
 from core.calendars.schedules import case_deadlines
 from core.calendars.workdays import default_calendar
 from core.policy.service import PolicyBase
-from tests.calendars.test_schedules import make_case
+from tests.support.cases import make_case
 
 D = dt.date
 YONGFU = "450326"

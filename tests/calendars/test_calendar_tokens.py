@@ -15,17 +15,15 @@ from core.access.roles import CALENDAR
 from core.access.tokens import issue_token, list_users, revoke_tokens
 from core.cli import cli
 from core.policy.service import PolicyBase
-from tests.api.test_api_households import Api, codes, open_test_runtime
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, codes, open_test_runtime
 
 YONGFU = "450326"
 CREATE = "mutation { createCalendarToken { token userErrors { field message code } } }"
 
 
 @pytest.fixture
-def api(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
-    rt = open_test_runtime(db_url, tmp_path, base)
+def api(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     a = Api(rt)
     yield a
     a.close()

@@ -41,9 +41,7 @@ from core.calendars.workdays import DueDate, WorkCalendar
 from core.runtime import open_runtime
 from core.settings import Settings
 from core.storage.tables import HolidayTableAuditRow, HolidayTableRow
-from tests.calendars.test_workdays import NUMBER_2027, TABLE_2027, TITLE_2027, table_2027
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.holidays import NUMBER_2027, TABLE_2027, TITLE_2027, table_2027
 
 D = dt.date
 
@@ -521,8 +519,10 @@ def test_the_provider_follows_the_database(db: Any, registry: Any) -> None:
     assert provider.current(plugin).schedule(2027).origin == "imported"  # type: ignore[union-attr]
 
 
-def test_runtime_work_calendar(db_url: str, tmp_path: Path, base: Any, registry: Any) -> None:
-    rt = open_runtime(Settings(data_dir=tmp_path, database_url=db_url), plugin_base=base)
+def test_runtime_work_calendar(
+    migrated_db_url: str, tmp_path: Path, base: Any, registry: Any
+) -> None:
+    rt = open_runtime(Settings(data_dir=tmp_path, database_url=migrated_db_url), plugin_base=base)
     try:
         cal = rt.work_calendar()
         assert rt.work_calendar() is cal  # cheap: the same object while nothing changes

@@ -3,105 +3,30 @@ state machine by the cases store (so the data is what the machine writes), read 
 their households' income class, scoped to a jurisdiction, with access checks.
 
 No source document sets a dibao standard in yuan: confirmation runs against the EXAMPLE
-standards of ``tests.cases.test_cases.with_example_standards`` (test values, not official)."""
+standards of ``tests.support.standards.with_example_standards`` (test values, not official)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-from typing import Any
 
 import pytest
 from sqlalchemy import update
 
-import core.cases.store as store
-from core.access.roles import Forbidden, Unauthenticated, User
-from core.access.tokens import create_user
+from core.access.roles import Forbidden, Unauthenticated
 from core.calendars import schedules_store
-from core.calendars.workdays import default_calendar
 from core.cases import CaseNotFound
 from core.eligibility import add_months
 from core.errors import InvalidInput
-from core.households.store import create_household
 from core.storage.tables import CaseRow
-from tests.cases.test_cases import with_example_standards
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.schedules import GUANGXI, SHANXI, YUNNAN, World
+from tests.support.standards import with_example_standards
 
 D = dt.date
-SHANXI, GUANGXI, YUNNAN = "140302", "450326", "530102"
 
 
 @pytest.fixture(scope="module")
 def policy(base):
     return with_example_standards(base)
-
-
-class World:
-    """Officials at a county, households and cases driven through the cases store."""
-
-    def __init__(self, db: Any, policy: Any) -> None:
-        self.db, self.policy = db, policy
-        self.registry = policy.registry
-        self.calendar = default_calendar(policy.holiday_tables)
-        self.n = itertools.count(1)
-        self.users: dict[tuple[str, str], User] = {}
-
-    def user(self, role: str, code: str) -> User:
-        key = (role, code)
-        if key not in self.users:
-            with self.db.sessions() as s:
-                self.users[key], _ = create_user(s, f"{role}@{code}", role, code, self.registry)
-        return self.users[key]
-
-    def household(self, county: str, income_class: str) -> int:
-        n = next(self.n)
-        members = [
-            (id_number(county, 2 * n), f"户主{n}", "head"),
-            (id_number(county, 2 * n + 1), f"配偶{n}", "spouse"),
-        ]
-        doc = household_doc(
-            county, *members, incomeClass=income_class, propertyWithinLocalRules=True,
-            income=[{"kind": "wages", "monthlyAmount": 1000, "member": members[0][0]}],
-        )  # fmt: skip
-        with self.db.sessions() as s:
-            return create_household(
-                s, self.user("village_clerk", county), doc, self.registry, today=D(2024, 1, 1)
-            ).id
-
-    def open(self, county: str, income_class: str, on: dt.date, program: str = "dibao") -> int:
-        hid = self.household(county, income_class)
-        with self.db.sessions() as s:
-            case, _ = store.open_case(
-                s, self.policy, self.user("township_officer", county), on,
-                household_id=hid, program=program,
-            )  # fmt: skip
-        return case.id
-
-    def step(self, cid: int, action: str, role: str, on: dt.date, **kw: Any) -> Any:
-        with self.db.sessions() as s:
-            case = store.get_case(s, cid)
-            actor = self.user(role, case.county)
-            return store.apply_transition(
-                s, self.policy, cid, case.version, action, actor, on, **kw
-            )[0]
-
-    def to_publicity(self, cid: int, start: dt.date) -> None:
-        officer = "township_officer"
-        self.step(cid, "record_investigation", officer, start, investigators=["甲", "乙"])
-        self.step(cid, "record_first_review", "township_officer", start + dt.timedelta(days=1))
-        self.step(cid, "start_publicity", "township_officer", start + dt.timedelta(days=2))
-
-    def active(self, county: str, income_class: str, opened: dt.date) -> int:
-        cid = self.open(county, income_class, opened)
-        self.to_publicity(cid, opened + dt.timedelta(days=2))
-        self.step(cid, "record_verification", "county_approver", opened + dt.timedelta(days=6),
-                  passed=True)  # fmt: skip
-        confirmer = "township_officer" if county == GUANGXI else "county_approver"
-        case = self.step(cid, "confirm_case", confirmer, opened + dt.timedelta(days=12))
-        assert case.state.value == "active", case
-        return cid
 
 
 @pytest.fixture

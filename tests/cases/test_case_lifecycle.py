@@ -21,7 +21,7 @@ from core.cases import CaseState
 from core.errors import InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.service import PolicyBase
-from tests.cases.test_cases import (
+from tests.support.cases import (
     AFTER,
     CLERK,
     DAY0,
@@ -39,8 +39,8 @@ from tests.cases.test_cases import (
     tekun_household,
     to_publicity,
     traced,
-    with_example_standards,
 )
+from tests.support.standards import with_example_standards
 
 D = dt.date
 

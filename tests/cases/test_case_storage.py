@@ -23,10 +23,8 @@ from core.cases import CaseState, HeadNotChanged, PaymentAccountRequired, Versio
 from core.errors import InvalidInput
 from core.households.store import create_household, update_household
 from core.storage.tables import CaseEventRow
-from tests.cases.test_cases import with_example_standards
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
+from tests.support.standards import with_example_standards
 
 YUNNAN, SHANXI = "530102", "140302"
 DAY0 = dt.date(2023, 9, 4)

@@ -8,39 +8,37 @@ limit of temporary assistance (no document read for the project sets one) is a t
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from stdnum.cn import ric
 
 import core.cases as cs
 from core.access.roles import Role, User
-from core.cases import Case, CaseState, Transition
-from core.errors import InvalidInput, PolicyDataError
-from core.households.model import Household, parse_household
-from core.policy.loader import PolicyLoader
-from core.policy.service import PolicyBase, build_policy_base
-from tests.conftest import doc, entry
-
-D = dt.date
-YUNNAN, GUANGXI, GUIZHOU, SHANXI, NINGXIA = "530102", "450326", "522701", "140302", "640121"
-DAY0 = D(2023, 9, 4)
-
-CLERK = User(1, "clerk", Role.VILLAGE_CLERK, YUNNAN)
-
-
-def staff(county: str, role: Role, uid: int = 0) -> User:
-    uid = uid or {Role.TOWNSHIP_OFFICER: 10, Role.COUNTY_APPROVER: 20}.get(role, 30)
-    return User(uid, f"{role.value}-{county}", role, county)
-
-
-def officer(county: str, uid: int = 10) -> User:
-    return staff(county, Role.TOWNSHIP_OFFICER, uid)
-
-
-def approver(county: str, uid: int = 20) -> User:
-    return staff(county, Role.COUNTY_APPROVER, uid)
+from core.cases import CaseState
+from core.errors import InvalidInput
+from core.policy.service import PolicyBase
+from tests.support.cases import (
+    AFTER,
+    CLERK,
+    DAY0,
+    GUANGXI,
+    GUIZHOU,
+    LATER,
+    NINGXIA,
+    SHANXI,
+    YUNNAN,
+    D,
+    Runner,
+    approver,
+    household,
+    officer,
+    opened,
+    pid,
+    staff,
+    tekun_household,
+    to_publicity,
+    traced,
+)
+from tests.support.standards import with_example_standards
 
 
 @pytest.fixture(scope="module")
@@ -53,140 +51,6 @@ def base(base: PolicyBase) -> PolicyBase:
 @pytest.fixture(scope="module")
 def sbase(base: PolicyBase) -> PolicyBase:
     return base
-
-
-def with_example_standards(base: PolicyBase) -> PolicyBase:
-    """``base`` + example dibao/tekun standards and a temporary township limit (test values)."""
-    layers = []
-    for code in ("530000", "450000", "520000", "140000", "640000"):
-        data = doc(
-            code,
-            {
-                "dibao.standard.urban": [entry(800, "2020-01-01")],
-                "dibao.standard.rural": [entry(600, "2020-01-01")],
-                "tekun.standard.basic": [entry(1040, "2020-01-01")],
-                "temporary.approval.township_limit": [entry(1000, "2020-01-01")],
-            },
-        )
-        loader = PolicyLoader(base.registry, base.catalog, {"fixture": [code]})
-        layer, issues = loader.validate("fixture", "inline.yaml", data)
-        if issues:
-            raise PolicyDataError(issues)
-        assert layer is not None
-        layers.append(layer)
-    return build_policy_base(extra_layers=layers)
-
-
-Step = Callable[..., Transition]
-
-_seq = iter(range(1, 10**6))
-
-
-def pid(birth: str = "19800101") -> str:
-    p = f"110101{birth}{next(_seq) % 1000:03d}"
-    return p + ric.calc_check_digit(p + "0")
-
-
-def household(base: PolicyBase, county: str, wages: float) -> Household:
-    """Three members (head, spouse, sibling), the head earning ``wages`` (urban)."""
-    members = [
-        {"idNumber": pid(), "name": "甲", "relation": "head"},
-        {"idNumber": pid(), "name": "乙", "relation": "spouse"},
-        {"idNumber": pid("19750505"), "name": "丙", "relation": "sibling"},
-    ]
-    data = {
-        "county": county,
-        "area": "urban",
-        "incomeClass": "stable",
-        "propertyWithinLocalRules": True,
-        "members": members,
-        "income": [{"kind": "wages", "monthlyAmount": wages, "member": members[0]["idNumber"]}],
-    }
-    return parse_household(data, base.registry, DAY0)
-
-
-def tekun_household(base: PolicyBase, county: str) -> Household:
-    """An old person alone without an able supporter (tekun), with a nephew not covered."""
-    members = [
-        {"idNumber": pid("19400101"), "name": "甲", "relation": "head",
-         "hasAbleSupporter": False, "labourCapacity": "none"},
-        {"idNumber": pid("19900101"), "name": "乙", "relation": "other"},
-    ]  # fmt: skip
-    data = {
-        "county": county,
-        "area": "urban",
-        "incomeClass": "stable",
-        "propertyWithinLocalRules": True,
-        "members": members,
-    }
-    return parse_household(data, base.registry, DAY0)
-
-
-def eligible(base: PolicyBase, county: str, program: str) -> Household:
-    if program == "tekun":
-        return tekun_household(base, county)
-    return household(base, county, 1500)
-
-
-class Runner:
-    """Applies steps to one case, resolving the policy at its county on each date; confirmation
-    and deaths get the case's household (an eligible one of the case's program by default)."""
-
-    def __init__(self, base: PolicyBase, case: Case, household: Household | None = None) -> None:
-        self.base = base
-        self.case = case
-        self.events: list[cs.CaseEvent] = []
-        self.household = household
-
-    def __call__(self, step: Step, actor: User, on: dt.date, **kw: Any) -> Case:
-        if (
-            step in (cs.confirm_case, cs.record_death, cs.record_paperwork)
-            and "household" not in kw
-        ):
-            if self.household is None:
-                self.household = eligible(self.base, self.case.county, self.case.program)
-            kw["household"] = self.household
-        t = step(self.case, actor, self.base.resolve(self.case.county, on), on, **kw)
-        assert t.case.version == self.case.version + 1
-        assert t.event.from_state == self.case.state and t.event.to_state == t.case.state
-        self.case = t.case
-        self.events.append(t.event)
-        return t.case
-
-
-def opened(
-    base: PolicyBase, county: str, program: str = "dibao", case_id: int = 1, **kw: Any
-) -> Runner:
-    t = cs.open_case(
-        officer(county),
-        base.resolve(county, DAY0),
-        DAY0,
-        household_id=7,
-        program=program,
-        case_id=case_id,
-        **kw,
-    )
-    assert t.case.state is CaseState.ACCEPTED and t.case.version == 1
-    assert t.event.from_state is None
-    r = Runner(base, t.case)
-    r.events.append(t.event)
-    return r
-
-
-def to_publicity(base: PolicyBase, county: str, **kw: Any) -> Runner:
-    r = opened(base, county, **kw)
-    r(cs.record_investigation, officer(county), DAY0 + dt.timedelta(1), investigators=["甲", "乙"])
-    r(cs.record_first_review, officer(county), DAY0 + dt.timedelta(2))
-    r(cs.start_publicity, officer(county), DAY0 + dt.timedelta(3))
-    assert r.case.state is CaseState.IN_PUBLICITY
-    return r
-
-
-AFTER = DAY0 + dt.timedelta(20)  # publicity (7 days) over
-
-
-def traced(event: cs.CaseEvent, path: str) -> Any:
-    return next(t for t in event.policy if t.path == path)
 
 
 # -- confirmation: who, when, after what --------------------------------------------------------
@@ -351,9 +215,6 @@ def active(base: PolicyBase, county: str) -> Runner:
     r(cs.confirm_case, confirmer, AFTER)
     assert r.case.state is CaseState.ACTIVE
     return r
-
-
-LATER = D(2024, 3, 5)
 
 
 def test_ningxia_phase_out_up_to_18_months_and_exit_when_stable(base):

@@ -20,10 +20,8 @@ from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict,
 from core.households.store import create_household
 from core.storage.engine import current_revision, head_revision, make_engine, upgrade
 from core.storage.tables import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
-from tests.cases.test_cases import with_example_standards
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
+from tests.support.standards import with_example_standards
 
 YUNNAN = "530102"
 DAY0 = dt.date(2023, 9, 4)

@@ -32,10 +32,8 @@ from core.policy.jurisdictions import UnknownJurisdiction
 from core.policy.loader import PolicyLoader
 from core.policy.service import PolicyBase, build_policy_base
 from core.storage.tables import CaseRow
-from tests.conftest import doc, entry
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
+from tests.support.layers import doc, entry
 
 YUNNAN, GUANGXI, GUIZHOU = "530102", "450326", "522701"
 DAY0 = dt.date(2023, 9, 4)

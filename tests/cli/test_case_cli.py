@@ -1,6 +1,6 @@
 """`doudi cases ...` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL`` pointing at the databases
-of ``tests/db_backends.py``): open a case and take it through the chain from the command line,
-with the API's checks (access, version, order of dates) and `doudi: error: CODE: message`.
+of ``tests/support/db_backends.py``): open a case and take it through the chain from the command
+line, with the API's checks (access, version, order of dates) and `doudi: error: CODE: message`.
 
 No source document sets a dibao standard in yuan: the EXAMPLE standard (800 yuan/month) is set
 with `doudi policy set`, as a county approver would.
@@ -22,10 +22,8 @@ from core.cli.cases import action_inputs, parse_inputs
 from core.errors import InvalidInput
 from core.households.store import create_household
 from core.storage.tables import CaseEventRow
-from tests.cli_results import ok
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok
+from tests.support.households import household_doc, id_number
 
 YUNNAN, SHANXI = "530102", "140302"
 DAY0 = dt.date(2023, 9, 4)

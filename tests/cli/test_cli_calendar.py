@@ -1,6 +1,6 @@
 """`doudi calendar CODE`: the table, JSON, the ``--ics`` file (parsed and validated) and one-line
 errors, on SQLite and PostgreSQL (``DOUDI_DATABASE_URL`` pointing at the databases of
-``tests/db_backends.py``), with the scene of tests/test_api_calendar.py."""
+``tests/support/db_backends.py``), with the scene of tests/support/calendar_scene.py."""
 
 from __future__ import annotations
 
@@ -14,12 +14,10 @@ from click.testing import CliRunner, Result
 
 from core.cli import cli
 from core.policy.service import PolicyBase, today
-from tests.api.test_api_calendar import DUYUN, YONGFU, Scene
-from tests.api.test_api_households import open_test_runtime
-from tests.calendars.test_calendar_feed import validate_ics
-from tests.cli_results import ok, one_error
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import open_test_runtime
+from tests.support.calendar_scene import DUYUN, YONGFU, Scene
+from tests.support.cli import ok, one_error
+from tests.support.ics import validate_ics
 
 D = dt.date
 
@@ -30,11 +28,11 @@ def invoke(*args: str) -> Result:
 
 @pytest.fixture
 def scene(
-    db_url: str, tmp_path: Path, base: PolicyBase, monkeypatch: pytest.MonkeyPatch
+    migrated_db_url: str, tmp_path: Path, base: PolicyBase, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Scene]:
     """The scene in a database the CLI is pointed at."""
-    monkeypatch.setenv("DOUDI_DATABASE_URL", db_url)
-    rt = open_test_runtime(db_url, tmp_path, base)
+    monkeypatch.setenv("DOUDI_DATABASE_URL", migrated_db_url)
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     try:
         yield Scene(rt, base)
     finally:

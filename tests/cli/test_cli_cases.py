@@ -1,5 +1,6 @@
 """`doudi audit verify` and `doudi supervise` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL``
-pointing at the databases of ``tests/db_backends.py``); cases are built through the store."""
+pointing at the databases of ``tests/support/db_backends.py``); cases are built through the
+store."""
 
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ from core.access.tokens import create_user
 from core.cli import cli
 from core.households.store import create_household
 from core.storage.tables import CaseEventRow, CaseRow
-from tests.cli_results import ok, one_error
-from tests.conftest import doc, entry
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok, one_error
+from tests.support.households import household_doc, id_number
+from tests.support.layers import doc, entry
 
 YUNNAN, GUANGXI = "530102", "450326"
 DAY0 = dt.date(2023, 9, 4)

@@ -17,9 +17,7 @@ from click.testing import CliRunner
 
 from core.cli import cli
 from core.policy.service import today
-from tests.calendars.test_workdays import TABLE_2027, TITLE_2027
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.holidays import TABLE_2027, TITLE_2027
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """`doudi payments` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL`` pointing at the databases of
-``tests/db_backends.py``): run, result, list, summary, alerts, export; errors are one
+``tests/support/db_backends.py``): run, result, list, summary, alerts, export; errors are one
 ``doudi: error:`` line with exit 1 and write nothing."""
 
 from __future__ import annotations
@@ -16,11 +16,9 @@ from sqlalchemy import func, select
 from core.access.tokens import create_user
 from core.cli import cli
 from core.storage.tables import PaymentResultRow, PaymentRow, PaymentRunRow
-from tests.cli_results import ok, one_error
-from tests.payments.test_payments_store import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case
-from tests.storage_data import id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok, one_error
+from tests.support.households import id_number
+from tests.support.payments import DUYUN, LIBO, NO_ACCOUNT, WUHUA, insert_case
 
 
 @pytest.fixture

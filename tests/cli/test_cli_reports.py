@@ -1,6 +1,6 @@
 """`doudi reports deadlines | campaigns | statistics`: tables, JSON, the CSV file (UTF-8 with
 BOM) and one-line errors; the statistics on SQLite and PostgreSQL (``DOUDI_DATABASE_URL``
-pointing at the databases of ``tests/db_backends.py``), cases built through the store."""
+pointing at the databases of ``tests/support/db_backends.py``), cases built through the store."""
 
 from __future__ import annotations
 
@@ -17,10 +17,8 @@ import core.cases.store as store
 from core.access.tokens import create_user
 from core.cli import cli
 from core.households.store import create_household
-from tests.cli_results import ok, one_error
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok, one_error
+from tests.support.households import household_doc, id_number
 
 D = dt.date
 YONGFU = "450326"

@@ -1,5 +1,5 @@
 """`doudi deadlines` and `doudi reviews due` on SQLite and PostgreSQL (``DOUDI_DATABASE_URL``
-pointing at the databases of ``tests/db_backends.py``); cases are taken through the state
+pointing at the databases of ``tests/support/db_backends.py``); cases are taken through the state
 machine by the cases store (EXAMPLE standards of ``tests.cases.test_cases``, test values)."""
 
 from __future__ import annotations
@@ -12,11 +12,9 @@ from click.testing import CliRunner
 
 from core.access.tokens import create_user
 from core.cli import cli
-from tests.calendars.test_schedules_store import SHANXI, YUNNAN, World
-from tests.cases.test_cases import with_example_standards
-from tests.cli_results import ok, one_error
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok, one_error
+from tests.support.schedules import SHANXI, YUNNAN, World
+from tests.support.standards import with_example_standards
 
 D = dt.date
 

@@ -2,7 +2,7 @@
 
 Each test gets its own data directory (``DOUDI_DATA_DIR`` in tmp, so SQLite); one test runs the
 write path on a real PostgreSQL through ``DOUDI_DATABASE_URL`` (the cluster of
-``tests/db_backends.py``).
+``tests/support/db_backends.py``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,8 @@ from core.policy.jurisdictions import load_registry
 from core.settings import SQLITE_FILE
 from core.storage.engine import head_revision, make_engine
 from core.storage.tables import HouseholdRow, LocalSettingAuditRow, LocalSettingRow
-from tests.cli_results import ok, one_error
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.cli import ok, one_error
+from tests.support.households import household_doc, id_number
 
 WUHUA, YONGNING = "530102", "640121"
 URBAN, TEKUN = "dibao.standard.urban", "tekun.standard.basic"

@@ -32,7 +32,7 @@ from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.loader import PolicyLoader
 from core.policy.model import Layer
 from core.policy.service import PolicyBase, build_policy_base
-from tests.conftest import doc, entry
+from tests.support.layers import doc, entry
 
 D = dt.date
 AS_OF = D(2023, 9, 1)  # after Yongfu's plan (2023-07-04) and the 2022 national notice

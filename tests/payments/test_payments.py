@@ -14,8 +14,8 @@ import pytest
 
 import core.payments.rules as pay
 from core.errors import InvalidInput
-from tests.conftest import doc, entry
-from tests.storage_data import id_number
+from tests.support.households import id_number
+from tests.support.layers import doc, entry
 
 DUYUN, WUHUA = "522701", "530102"
 MARCH = dt.date(2024, 3, 1)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from core.policy.constraints import CheckStatus, ViolationKind
 from core.policy.service import build_policy_base
-from tests.conftest import doc, entry
+from tests.support.layers import doc, entry
 
 D = dt.date
 RULE = "yunnan.tekun_basic_standard_floor"

@@ -9,7 +9,7 @@ import pytest
 from core.errors import PolicyDataError
 from core.plugin.hookspecs import PolicyFile
 from core.policy.loader import PolicyLoader, SourceFile
-from tests.conftest import doc, entry
+from tests.support.layers import doc, entry
 
 
 def loader(base, plugin="fixture", covers=("530000",)):

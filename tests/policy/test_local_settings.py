@@ -30,8 +30,6 @@ from core.policy.model import LayerKind
 from core.policy.provider import PolicyProvider
 from core.storage.tables import LocalSettingAuditRow, LocalSettingRow
 
-pytest_plugins = ["tests.db_backends"]
-
 D = dt.date
 WUHUA, PANLONG, KUNMING, YUNNAN = "530102", "530103", "530100", "530000"
 URBAN, TEKUN = "dibao.standard.urban", "tekun.standard.basic"

@@ -10,7 +10,7 @@ import pytest
 from core.policy.model import Layer, LayerKind
 from core.policy.resolution import PolicyIndex, resolve
 from core.policy.service import build_policy_base
-from tests.conftest import doc, entry
+from tests.support.layers import doc, entry
 
 D = dt.date
 PHASE_OUT = "dibao.phase_out.max_months"

@@ -28,7 +28,7 @@ from core.reports.rules import (
     statistics_csv,
     statistics_due,
 )
-from tests.conftest import doc, entry
+from tests.support.layers import doc, entry
 
 D = dt.date
 YANGQUAN_CITY, YANGQUAN_DISTRICT = "140300", "140302"

@@ -15,10 +15,8 @@ from core.access.roles import Forbidden, User
 from core.access.tokens import create_user
 from core.households.store import create_household
 from core.reports.store import monthly_statistics
-from tests.cases.test_cases import with_example_standards
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
+from tests.support.standards import with_example_standards
 
 D = dt.date
 YONGFU, YANGSHUO, GUILIN, GUANGXI = "450326", "450321", "450300", "450000"

@@ -40,9 +40,7 @@ from core.storage.engine import (
     upgrade,
 )
 from core.storage.tables import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.households import household_doc, id_number
 
 WUHUA, PANLONG, KUNMING, YUNNAN, NANMING = "530102", "530103", "530100", "530000", "520102"
 P1, P2, P3, P4 = (id_number(WUHUA, n) for n in (1, 2, 3, 4))

@@ -1,13 +1,27 @@
 """Database fixtures: every storage test runs on SQLite and on a real, throwaway PostgreSQL.
 
-Use from a test module with ``pytest_plugins = ["tests.db_backends"]`` (do not import it: pytest
-loads it as a plugin), then ask for ``db_url`` (a fresh, empty database per test, parametrised
-over ``sqlite`` and ``postgresql``) or ``db`` (the same, migrated, with an engine and a session
-factory).
+Registered for every test by ``tests/conftest.py`` (``pytest_plugins``); do not import it. A test
+asks for one of:
+
+- ``db``: a fresh database at the newest migration, with its engine and session factory;
+- ``migrated_db_url``: the URL of such a database (for a runtime, the CLI or the app);
+- ``db_url``: a fresh, EMPTY database (no tables) — only for tests of the migrations themselves;
+- ``sqlite_template``: ``sqlite_template.clone(path)`` puts a migrated SQLite file at ``path``
+  (for tests that run on SQLite only).
+
+The first three are parametrised over ``sqlite`` and ``postgresql`` through ``backend`` (a test
+asking for two of them gets two databases on the same backend).
+
+Migrated databases are clones, not migrations: the migrations run once per test session into a
+template — an SQLite file, copied per test; a PostgreSQL database marked ``IS_TEMPLATE`` and
+closed to connections, cloned per test by ``CREATE DATABASE … TEMPLATE`` — so every test still
+gets its own database, in the state ``upgrade`` leaves, without paying for the migrations. The
+migrations themselves are still run from empty on both backends by the tests that ask for
+``db_url`` (tests/storage/test_db.py and the store tests that compare tables to the models).
 
 PostgreSQL: one cluster per test session, started from the installed binaries (``initdb``,
 ``pg_ctl``) in a temporary directory, listening on 127.0.0.1 on a free port with trust
-authentication; each test gets its own database (``CREATE DATABASE``) dropped afterwards.
+authentication; each test gets its own database, dropped afterwards.
 
 - Binaries: ``$DOUDI_PG_BIN`` if set, else ``pg_config --bindir``, else the newest
   ``/usr/lib/postgresql/*/bin``, else ``initdb`` on ``PATH``. If none is found the PostgreSQL
@@ -20,7 +34,8 @@ authentication; each test gets its own database (``CREATE DATABASE``) dropped af
   ``$TMPDIR``, ``/tmp``, ``/var/tmp`` that every account can traverse, and handed to that
   account. The database superuser is always ``postgres`` (``initdb -U postgres``).
 - ``$DOUDI_TEST_POSTGRESQL_URL`` (e.g. ``postgresql+psycopg://postgres@db:5432/postgres``): use an
-  existing server instead of starting one; test databases are created on it.
+  existing server instead of starting one; test databases (and the template) are created on it
+  and dropped afterwards.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ import os
 import pwd
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -45,6 +61,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.settings import sqlite_url
 from core.storage.engine import make_engine, make_session_factory, upgrade
 
 BACKENDS = ("sqlite", "postgresql")
@@ -222,16 +239,44 @@ class PgServer:
             autocommit=True,
         )
 
-    def create_database(self) -> str:
-        name = f"{self._prefix}{next(self._n)}"
-        with self._admin() as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+    def url_of(self, name: str) -> str:
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def create_database(self, template: str | None = None) -> str:
+        """A new database, empty or a copy of ``template`` (see :meth:`create_template`)."""
+        name = f"{self._prefix}{next(self._n)}"
+        clone = f' TEMPLATE "{template}"' if template else ""
+        with self._admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{clone}')
+        return self.url_of(name)
 
     def drop_database(self, url: str) -> None:
         name = make_url(url).database
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def create_template(self) -> str:
+        """A database migrated to the newest schema, closed to connections, to clone from.
+
+        ``CREATE DATABASE … TEMPLATE`` refuses a template anyone is connected to, so the engine
+        that migrated it is disposed (its pooled connections closed) and no one may connect
+        afterwards (``ALLOW_CONNECTIONS false``): a stray connection fails loudly at once
+        instead of making a later clone fail."""
+        url = self.create_database()
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        name = make_url(url).database
+        with self._admin() as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+        return str(name)
+
+    def drop_template(self, name: str) -> None:
+        with self._admin() as conn:
+            conn.execute(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE false')
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")
@@ -254,14 +299,78 @@ def pg_server() -> Iterator[PgServer]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def pg_template(pg_server: PgServer) -> Iterator[str]:
+    """The name of the session's migrated PostgreSQL template database."""
+    name = pg_server.create_template()
+    try:
+        yield name
+    finally:
+        pg_server.drop_template(name)
+
+
+@dataclass(frozen=True)
+class SqliteTemplate:
+    """A migrated SQLite file; :meth:`clone` copies it (a fresh database per copy)."""
+
+    path: Path
+
+    def clone(self, to: Path) -> str:
+        """Copy the template to ``to`` (which must not exist yet) and return its URL."""
+        to.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("rb") as src, to.open("xb") as dst:
+            shutil.copyfileobj(src, dst)
+        return sqlite_url(to)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    """The session's SQLite file at the newest migration."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.sqlite3"
+    engine = make_engine(sqlite_url(path))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    # The engine runs in WAL mode: fold the log into the file, so that the file alone is the
+    # whole database (closing the last connection checkpoints and removes the -wal file).
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = path.with_name(path.name + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, "the template's WAL was not checkpointed"
+    return SqliteTemplate(path)
+
+
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database: an SQLite file in tmp, or a new PostgreSQL database."""
-    if request.param == "sqlite":
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend of a storage test: each test asking for a database runs on both."""
+    return str(request.param)
+
+
+@pytest.fixture
+def db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, EMPTY database (no tables): an SQLite file in tmp, or a new PostgreSQL
+    database. Only the migrations' own tests need this; others take ``migrated_db_url``."""
+    if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'doudi.sqlite3'}"
         return
     server: PgServer = request.getfixturevalue("pg_server")
     url = server.create_database()
+    try:
+        yield url
+    finally:
+        server.drop_database(url)
+
+
+@pytest.fixture
+def migrated_db_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database at the newest migration, cloned from the session's template."""
+    if backend == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("sqlite_template")
+        yield template.clone(tmp_path / "migrated.sqlite3")
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=request.getfixturevalue("pg_template"))
     try:
         yield url
     finally:
@@ -280,11 +389,10 @@ class Db:
 
 
 @pytest.fixture
-def db(db_url: str) -> Iterator[Db]:
-    """A migrated database with its engine and session factory."""
-    engine = make_engine(db_url)
-    upgrade(engine)
+def db(migrated_db_url: str) -> Iterator[Db]:
+    """A fresh database at the newest migration, with its engine and session factory."""
+    engine = make_engine(migrated_db_url)
     try:
-        yield Db(db_url, engine, make_session_factory(engine))
+        yield Db(migrated_db_url, engine, make_session_factory(engine))
     finally:
         engine.dispose()

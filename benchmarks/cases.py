@@ -4,18 +4,18 @@ PostgreSQL (issue 4).
     python benchmarks/cases.py                # both backends, 8 clients, 3 rounds of 10 s each
     python benchmarks/cases.py --seconds 10 --rounds 3 --clients 8 --backends sqlite,postgresql
 
-Per backend: a fresh database (SQLite in a temporary ``DOUDI_DATA_DIR``; PostgreSQL in a
-throwaway cluster started from the installed binaries with :class:`tests.db_backends.PgCluster`,
-the same as the tests use — note that it runs with ``fsync=off`` and ``synchronous_commit=off``,
-and SQLite runs in WAL mode with ``synchronous=NORMAL``: neither flushes to disk on every
-commit), migrated; a village clerk, and per client a township officer and a county approver, all
-at Shanxi's Pingding county (140302: the county confirms, after the mandatory verification); an
-EXAMPLE urban dibao standard (800 yuan/month) as a local setting; 16 two-person households per
-client. Then ONE uvicorn worker (``python -m uvicorn benchmarks.cases:bench_app --factory``,
-``create_app(runtime=...)`` over ``DOUDI_DATABASE_URL``) and ``--clients`` concurrent clients,
-each an ``httpx.AsyncClient`` over loopback with its own officials and households, so no two
-clients ever touch the same case. Each client repeatedly takes a new case through Shanxi's
-chain, one GraphQL mutation per step with the ``expectedVersion`` the previous answer gave:
+Per backend: a fresh database (SQLite in a temporary ``DOUDI_DATA_DIR``; PostgreSQL in a throwaway
+cluster started from the installed binaries with :class:`tests.support.db_backends.PgCluster`, the
+same as the tests use — note that it runs with ``fsync=off`` and ``synchronous_commit=off``, and
+SQLite runs in WAL mode with ``synchronous=NORMAL``: neither flushes to disk on every commit),
+migrated; a village clerk, and per client a township officer and a county approver, all at Shanxi's
+Pingding county (140302: the county confirms, after the mandatory verification); an EXAMPLE urban
+dibao standard (800 yuan/month) as a local setting; 16 two-person households per client. Then ONE
+uvicorn worker (``python -m uvicorn benchmarks.cases:bench_app --factory``,
+``create_app(runtime=...)`` over ``DOUDI_DATABASE_URL``) and ``--clients`` concurrent clients, each
+an ``httpx.AsyncClient`` over loopback with its own officials and households, so no two clients ever
+touch the same case. Each client repeatedly takes a new case through Shanxi's chain, one GraphQL
+mutation per step with the ``expectedVersion`` the previous answer gave:
 
     submitApplication → recordInvestigation → recordFirstReview → startPublicity →
     recordVerification → confirmCase (eligibility engine) → recordReview → exitCase
@@ -64,7 +64,7 @@ from core.policy.service import get_policy_base  # noqa: E402
 from core.runtime import Runtime, open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
 from core.storage.tables import CaseEventRow, CaseRow  # noqa: E402
-from tests.storage_data import household_doc, id_number  # noqa: E402
+from tests.support.households import household_doc, id_number  # noqa: E402
 
 COUNTY = "140302"  # Shanxi, Yangquan, Pingding: county confirms after verification
 URBAN = "dibao.standard.urban"
@@ -496,7 +496,7 @@ def main() -> None:
                     bench_backend(backend, url, data_dir, args.clients, args.seconds, args.rounds)
                 )
                 continue
-            from tests.db_backends import PgCluster, PgServer, find_pg_bin
+            from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
 
             bindir = find_pg_bin()
             if bindir is None:

@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.database_url:
         result = measure_payment_run(args.database_url, args.cases)
     elif args.postgres:
-        from tests.db_backends import PgCluster, PgServer, find_pg_bin
+        from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
 
         bindir = find_pg_bin()
         if bindir is None:

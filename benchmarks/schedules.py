@@ -35,7 +35,7 @@ it (ISO dates in JSON), the store's per-row work before planning.
 
 Payments: :func:`benchmarks.payments_run.measure_payment_run` (imported only with
 ``--payments``, the default) on ``--payments-database-url`` or a throwaway PostgreSQL cluster
-(``tests.db_backends.PgCluster``, fsync off, as in the tests).
+(``tests.support.db_backends.PgCluster``, fsync off, as in the tests).
 """
 
 from __future__ import annotations
@@ -237,7 +237,7 @@ def measure_payments(cases: int, database_url: str | None) -> None:
     if database_url:
         result = measure_payment_run(database_url, cases)
     else:
-        from tests.db_backends import PgCluster, PgServer, find_pg_bin
+        from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
 
         bindir = find_pg_bin()
         if bindir is None:

@@ -211,7 +211,14 @@ def _decide(
     _check_program(base, program)
     req = _temporary_request(request)
     h = data if not isinstance(data, dict) else parse_household(data, base.registry, today())
-    decision = evaluate(h, program, base.resolve(h.county, as_of), as_of, request=req)
+    decision = evaluate(
+        h,
+        program,
+        base.resolve(h.county, as_of),
+        as_of,
+        request=req,
+        plugin_programs=base.plugin_programs,
+    )
     return decision_to_json(decision)
 
 

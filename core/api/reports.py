@@ -157,8 +157,8 @@ class MonthlyStatistics:
             month=s.month,
             start=s.start,
             end=s.end,
-            title=reports.TABLE_TITLE,
-            title_zh=reports.TABLE_TITLE_ZH,
+            title=s.title,
+            title_zh=s.title_zh,
             complete=s.end < now,
             due=None if s.due is None else ReportDeadline.of(s.due),
             rows=[

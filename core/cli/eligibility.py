@@ -119,7 +119,12 @@ def eligibility_preview(
     if request_kind is not None and amount is not None:
         request = TemporaryRequest(kind=request_kind, amount=amount)  # type: ignore[arg-type]
     decision = evaluate(
-        household, program, base.resolve(household.county, day), day, request=request
+        household,
+        program,
+        base.resolve(household.county, day),
+        day,
+        request=request,
+        plugin_programs=base.plugin_programs,
     )
     if as_json:
         emit_json(decision_to_json(decision))

@@ -108,7 +108,7 @@ def statistics(
     if csv_file is not None:
         click.echo(f"wrote {csv_file}", err=True)
     click.echo(
-        f"{rep.TABLE_TITLE_ZH}\n{stats.jurisdiction} {stats.jurisdiction_name}, {stats.month} "
+        f"{stats.title_zh}\n{stats.jurisdiction} {stats.jurisdiction_name}, {stats.month} "
         f"({stats.start.isoformat()} to {stats.end.isoformat()}; that month only, not cumulative)"
     )
     if stats.due is not None:

@@ -64,7 +64,7 @@ from core.plugin.hookspecs import (
     MemberFinding,
     TraceEntry,
 )
-from core.plugin.manager import DoudiPluginManager, build_plugin_manager
+from core.plugin.programs import NO_PLUGIN_PROGRAMS, PluginPrograms
 from core.policy.resolution import ResolvedParameter, ResolvedPolicy
 
 _URBAN, _STABLE, _SLOW = Area.URBAN, IncomeClass.STABLE, IncomeClass.SLOW_CHANGE
@@ -1229,18 +1229,6 @@ def _temporary(
 
 # -- entry point ---------------------------------------------------------------------------------
 
-_manager: DoudiPluginManager | None = None
-_manager_lock = Lock()
-
-
-def _default_manager() -> DoudiPluginManager:
-    global _manager
-    with _manager_lock:
-        if _manager is None:
-            _manager = build_plugin_manager()
-        return _manager
-
-
 def evaluate(
     household: Household,
     program: str,
@@ -1248,14 +1236,15 @@ def evaluate(
     as_of: dt.date,
     *,
     request: TemporaryRequest | None = None,
-    plugins: DoudiPluginManager | None = None,
+    plugin_programs: PluginPrograms = NO_PLUGIN_PROGRAMS,
 ) -> Decision:
     """Decide ``household``'s eligibility for ``program`` on ``as_of``.
 
     ``policy`` is the merged policy at the household's county on ``as_of``
     (``PolicyBase.resolve(household.county, as_of)``). ``program`` is "dibao", "low_income",
     "tekun", "temporary" (give ``request``) or a plugin program's id, decided by the plugin that
-    added it (``plugins`` defaults to the installed plugins). Raises
+    added it: pass the merged policy's ``plugin_programs`` (``PolicyBase.plugin_programs``; the
+    engine loads no plugins itself). Raises
     :class:`~core.errors.InvalidInput` for an unknown program, a missing temporary-assistance
     request, or a policy resolved for another place or date.
     """
@@ -1279,7 +1268,7 @@ def evaluate(
         return _tekun(household, prepare(policy), as_of)
     if program == "temporary":
         return _temporary(household, prepare(policy), as_of, request)
-    return _plugin_program(household, program, policy, as_of, plugins or _default_manager())
+    return _plugin_program(household, program, policy, as_of, plugin_programs)
 
 
 def _plugin_program(
@@ -1287,13 +1276,13 @@ def _plugin_program(
     program: str,
     policy: ResolvedPolicy,
     as_of: dt.date,
-    manager: DoudiPluginManager,
+    plugin_programs: PluginPrograms,
 ) -> Decision:
-    declared = {p.id: (name, p) for name, p in manager.programs()}
-    if program not in declared:
-        known = ", ".join([*CORE_PROGRAMS, *sorted(declared)])
+    declared = plugin_programs.get(program)
+    if declared is None:
+        known = ", ".join([*CORE_PROGRAMS, *plugin_programs.ids])
         raise InvalidInput(f"unknown program '{program}'; known programs: {known}")
-    plugin, spec = declared[program]
+    plugin, spec = declared
     if spec.scope not in {j.code for j in policy.chain}:
         j = policy.jurisdiction
         return Decision(
@@ -1308,7 +1297,7 @@ def _plugin_program(
                 "is outside it.",
             ),
         )
-    answer = manager.evaluate_program(program, household, policy, as_of)
+    answer = plugin_programs.decide(program, household, policy, as_of)
     if answer is None:
         raise InvalidInput(
             f"program '{program}' (added by plugin '{plugin}') cannot be evaluated: no plugin "

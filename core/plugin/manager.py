@@ -21,7 +21,7 @@ import pluggy
 
 from core.errors import PluginLoadError
 from core.plugin import hookspecs
-from core.plugin.hookspecs import (
+from core.plugin.types import (
     Campaign,
     Constraint,
     Coverage,
@@ -30,6 +30,7 @@ from core.plugin.hookspecs import (
     PolicyFile,
     Program,
 )
+from core.reports.tables import ReportTable
 
 if TYPE_CHECKING:
     from core.households.model import Household
@@ -67,6 +68,10 @@ class DoudiPluginManager:
     @property
     def plugins(self) -> list[PluginInfo]:
         return list(self._infos)
+
+    def plugin_object(self, name: str) -> object | None:
+        """The object (usually a module) registered as plugin ``name``."""
+        return self._pm.get_plugin(name)
 
     def jurisdictions(self) -> list[tuple[str, Coverage]]:
         return self._collect("doudi_jurisdictions", Coverage)
@@ -156,6 +161,22 @@ class DoudiPluginManager:
                 previous_end = phase.end or dt.date.max
         return found
 
+    def report_tables(self) -> list[tuple[str, ReportTable]]:
+        """Statistics tables from plugins, checked: unique ids, a sound definition (sections,
+        unique line keys, each line counted or saying why it cannot be)."""
+        found = self._collect("doudi_report_tables", ReportTable)
+        seen: dict[str, str] = {}
+        for plugin, table in found:
+            if table.id in seen:
+                raise PluginLoadError(
+                    plugin, f"report table '{table.id}' is already declared by '{seen[table.id]}'"
+                )
+            seen[table.id] = plugin
+            problems = table.problems()
+            if problems:
+                raise PluginLoadError(plugin, f"report table '{table.id}': {'; '.join(problems)}")
+        return found
+
     def evaluate_program(
         self, program_id: str, household: Household, policy: ResolvedPolicy, as_of: dt.date
     ) -> tuple[str, Decision] | None:
@@ -165,6 +186,28 @@ class DoudiPluginManager:
         answers for ``program_id``. A plugin that raises, or returns something other than a
         :class:`Decision` for this program, is named in the :class:`PluginLoadError`.
         """
+        for name in self._evaluators():
+            result = self.ask(name, program_id, household, policy, as_of)
+            if result is not None:
+                return name, result
+        return None
+
+    def _evaluators(self) -> list[str]:
+        """The plugins implementing ``doudi_evaluate_program``, in the order pluggy itself calls
+        a firstresult hook in."""
+        caller = self._pm.hook.doudi_evaluate_program
+        return [impl.plugin_name for impl in reversed(caller.get_hookimpls())]
+
+    def ask(
+        self,
+        plugin: str,
+        program_id: str,
+        household: Household,
+        policy: ResolvedPolicy,
+        as_of: dt.date,
+    ) -> Decision | None:
+        """Plugin ``plugin``'s own answer to ``doudi_evaluate_program`` (None: not its program,
+        or it implements no evaluator), checked as :meth:`evaluate_program` checks it."""
         kwargs: dict[str, Any] = {
             "program_id": program_id,
             "household": household,
@@ -172,32 +215,31 @@ class DoudiPluginManager:
             "as_of": as_of,
         }
         caller = self._pm.hook.doudi_evaluate_program
-        # The order pluggy itself calls a firstresult hook in.
-        for impl in reversed(caller.get_hookimpls()):
-            name = impl.plugin_name
-            try:
-                result = impl.function(*(kwargs[a] for a in impl.argnames))
-            except Exception as exc:  # a plugin bug must name the plugin, whatever it is
-                raise PluginLoadError(
-                    name,
-                    f"doudi_evaluate_program({program_id!r}) raised {type(exc).__name__}: {exc}",
-                ) from exc
-            if result is None:
-                continue
-            if not isinstance(result, Decision):
-                raise PluginLoadError(
-                    name,
-                    f"doudi_evaluate_program() returned a {type(result).__name__}; "
-                    "expected Decision (from core.plugin.hookspecs) or None",
-                )
-            if result.program != program_id:
-                raise PluginLoadError(
-                    name,
-                    f"doudi_evaluate_program({program_id!r}) returned a decision for "
-                    f"program {result.program!r}",
-                )
-            return name, result
-        return None
+        impl = next((i for i in caller.get_hookimpls() if i.plugin_name == plugin), None)
+        if impl is None:
+            return None
+        try:
+            result = impl.function(*(kwargs[a] for a in impl.argnames))
+        except Exception as exc:  # a plugin bug must name the plugin, whatever it is
+            raise PluginLoadError(
+                plugin,
+                f"doudi_evaluate_program({program_id!r}) raised {type(exc).__name__}: {exc}",
+            ) from exc
+        if result is None:
+            return None
+        if not isinstance(result, Decision):
+            raise PluginLoadError(
+                plugin,
+                f"doudi_evaluate_program() returned a {type(result).__name__}; "
+                "expected Decision (from core.plugin.api) or None",
+            )
+        if result.program != program_id:
+            raise PluginLoadError(
+                plugin,
+                f"doudi_evaluate_program({program_id!r}) returned a decision for "
+                f"program {result.program!r}",
+            )
+        return result
 
     def _collect(self, hook_name: str, kind: type[T]) -> list[tuple[str, T]]:
         if hook_name in self._cache:
@@ -228,7 +270,7 @@ class DoudiPluginManager:
                     raise PluginLoadError(
                         name,
                         f"{hook_name}() returned a {type(item).__name__}; "
-                        f"expected {kind.__name__} (from core.plugin.hookspecs)",
+                        f"expected {kind.__name__} (from core.plugin.api)",
                     )
                 out.append((name, item))
         self._cache[hook_name] = out

@@ -482,12 +482,6 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "价格联动食品CPI启动条件",
     ),
     _p("hotline.levels", "count", "Levels of the complaint hotline", "投诉举报热线层级"),
-    _p(
-        "programs.retrenched_1960s_workers.monthly_amount",
-        "yuan_per_month",
-        "Relief for workers laid off in the 1960s (a Guizhou program)",
-        "60年代精减退职工救济标准",
-    ),
 )
 
 

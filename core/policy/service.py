@@ -14,11 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from threading import Lock
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.errors import InvalidInput, PluginLoadError, UnknownJurisdiction
-from core.plugin.hookspecs import Campaign, HolidayTable, ParameterSpec, Program
 from core.plugin.manager import DoudiPluginManager, PluginInfo, build_plugin_manager
+from core.plugin.programs import NO_PLUGIN_PROGRAMS, PluginPrograms
+from core.plugin.types import Campaign, HolidayTable, ParameterSpec, Program
 from core.policy.catalog import CORE_PARAMETERS, Catalog
 from core.policy.constraints import (
     ConstraintCheck,
@@ -41,6 +43,9 @@ from core.policy.resolution import (
     resolve,
 )
 
+if TYPE_CHECKING:
+    from core.reports.tables import ReportTable
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 MAX_COMPARE = 20
 _CACHE_SIZE = 512
@@ -58,6 +63,7 @@ class PluginSummary:
     files: tuple[str, ...]
     programs: tuple[Program, ...]
     constraints: tuple[str, ...]
+    report_tables: tuple[str, ...] = ()
 
 
 @dataclass
@@ -71,6 +77,11 @@ class PolicyBase:
     # Plugin calendars: holiday schedules for years chinese-calendar lacks, and campaigns.
     holiday_tables: tuple[tuple[str, HolidayTable], ...] = ()
     campaigns: tuple[tuple[str, Campaign], ...] = ()
+    # Plugins' statistics tables (doudi_report_tables), each kept at its jurisdiction and under it.
+    report_tables: tuple[tuple[str, ReportTable], ...] = ()
+    # The plugin programs and who decides them, for the eligibility engine (``evaluate(...,
+    # plugin_programs=base.plugin_programs)``): the one plugin manager this base was built with.
+    plugin_programs: PluginPrograms = NO_PLUGIN_PROGRAMS
     _cache: OrderedDict[tuple[str, dt.date], ResolvedPolicy] = field(
         default_factory=OrderedDict, repr=False
     )
@@ -86,6 +97,7 @@ class PolicyBase:
         h.update(repr([(p.info.name, p.info.version) for p in self.plugins]).encode())
         h.update(repr(self.holiday_tables).encode())
         h.update(repr(self.campaigns).encode())
+        h.update(repr([(p, t.id) for p, t in self.report_tables]).encode())
         return h.hexdigest()[:16]
 
     def with_layers(self, layers: Iterable[Layer], *, drop_origin: str | None = None) -> PolicyBase:
@@ -94,15 +106,8 @@ class PolicyBase:
         kept = [
             lay for lay in self.index.layers if drop_origin is None or lay.ref.origin != drop_origin
         ]
-        return PolicyBase(
-            self.registry,
-            self.catalog,
-            PolicyIndex([*kept, *layers]),
-            self.rules,
-            self.programs,
-            self.plugins,
-            self.holiday_tables,
-            self.campaigns,
+        return replace(
+            self, index=PolicyIndex([*kept, *layers]), _cache=OrderedDict(), _lock=Lock()
         )
 
     # -- questions -------------------------------------------------------------------------------
@@ -190,6 +195,30 @@ class PolicyBase:
                 return plugin, program
         raise InvalidInput(f"unknown program '{program_id}'")
 
+    def report_table(self, code: str, table_id: str | None = None) -> tuple[str, ReportTable]:
+        """``(plugin, table)``: the statistics table kept at ``code`` (declared there or above
+        it; the one declared nearest wins), or the table ``table_id`` if it is kept there.
+        INVALID_INPUT when none is kept there, or when two are and ``table_id`` is not given."""
+        j = self.registry.get(code)
+        depth = {c.code: i for i, c in enumerate(self.registry.chain(j.code))}
+        kept = [(p, t) for p, t in self.report_tables if t.jurisdiction in depth]
+        if table_id is not None:
+            kept = [(p, t) for p, t in kept if t.id == table_id]
+        if not kept:
+            what = "no statistics table" if table_id is None else f"no table '{table_id}'"
+            known = ", ".join(f"{t.id} ({t.jurisdiction})" for _, t in self.report_tables)
+            raise InvalidInput(
+                f"{what} is kept at {j.code} {j.name}; plugins declare tables with "
+                f"doudi_report_tables (installed: {known or 'none'})"
+            )
+        kept.sort(key=lambda pt: depth[pt[1].jurisdiction])
+        if table_id is None and len(kept) > 1 and (
+            depth[kept[0][1].jurisdiction] == depth[kept[1][1].jurisdiction]
+        ):
+            names = ", ".join(t.id for _, t in kept)
+            raise InvalidInput(f"several statistics tables are kept at {j.code}: {names}")
+        return kept[0]
+
 
 def build_policy_base(
     manager: DoudiPluginManager | None = None,
@@ -254,6 +283,7 @@ def build_policy_base(
             tuple(sf.file.display_name for sf in files if sf.plugin == info.name),
             tuple(p for name, p in programs if name == info.name),
             tuple(r.rule.id for r in rules if r.plugin == info.name),
+            tuple(t.id for name, t in manager.report_tables() if name == info.name),
         )
         for info in manager.plugins
     )
@@ -272,6 +302,20 @@ def build_policy_base(
             )
         campaigns.append((plugin, replace(campaign, jurisdiction=where.code)))
 
+    tables: list[tuple[str, ReportTable]] = []
+    for plugin, table in manager.report_tables():
+        try:
+            where = registry.get(table.jurisdiction)
+        except UnknownJurisdiction as exc:
+            raise PluginLoadError(plugin, f"report table '{table.id}': {exc.message}") from None
+        if not any(registry.is_within(where.code, code) for code in coverage.get(plugin, [])):
+            raise PluginLoadError(
+                plugin,
+                f"report table '{table.id}' is kept at {where.code} {where.name}, which the "
+                "plugin does not cover (doudi_jurisdictions)",
+            )
+        tables.append((plugin, replace(table, jurisdiction=where.code)))
+
     return PolicyBase(
         registry,
         catalog,
@@ -281,6 +325,8 @@ def build_policy_base(
         summaries,
         tuple(manager.holiday_tables()),
         tuple(campaigns),
+        tuple(tables),
+        PluginPrograms.of(programs, manager.evaluate_program),
     )
 
 

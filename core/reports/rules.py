@@ -1,4 +1,4 @@
-"""Reports officials owe, when they are due, and Guangxi's monthly statistics table; campaigns.
+"""Reports officials owe, when they are due; plugins' statistics tables; campaigns.
 
 Pure: no I/O, every date is an argument. The storage side (reading case events for the
 statistics) is :mod:`core.reports.store`.
@@ -22,10 +22,11 @@ statistics) is :mod:`core.reports.store`.
 A day of month past the month's end (31 in April) falls on the month's last day. Where a path is
 not set there is no deadline of that kind — never a guessed one.
 
-**Monthly statistics** (:func:`compute_monthly_statistics`): every row of the 附件 table
-全县困难群众救助保障政策落实专项治理进展情况统计表 of ``plugins/guangxi/source.txt``, in the table's
-wording, computed from what happened in the month only (case events by their ``on`` date); a row
-the platform's data cannot support has ``value`` None and says why — never a 0 that pretends.
+**Statistics tables** (:func:`compute_table`): a table a plugin declares
+(``doudi_report_tables``, :class:`core.reports.tables.ReportTable` — Guangxi's 附件 table
+全县困难群众救助保障政策落实专项治理进展情况统计表 is one), every line computed from what happened
+in the month only (case events by their ``on`` date); a line the platform's data cannot support
+has ``value`` None and says why — never a 0 that pretends.
 
 **Campaigns** (:func:`campaign_phases`): the phases of plugins' campaigns (``doudi_campaigns``) that
 overlap a window, at a jurisdiction or above it.
@@ -38,15 +39,16 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from core.calendars import windows
 from core.eligibility import add_months, trace_entry
 from core.errors import InvalidInput
-from core.plugin.hookspecs import Campaign, CampaignPhase, TraceEntry
+from core.plugin.types import Campaign, CampaignPhase, TraceEntry
 from core.policy.resolution import ResolvedParameter, ResolvedPolicy
+from core.reports.tables import REPORT_KINDS, CaseFacts, EventFact, MonthFacts, ReportTable
 
 PolicyAt = Callable[[dt.date], ResolvedPolicy]
 """The merged policy at one jurisdiction on a date, e.g. ``lambda d: base.resolve(code, d)``."""
@@ -55,9 +57,8 @@ P_VILLAGE = "reports.village_monthly_due_day"
 P_TOWNSHIP = "reports.township_to_county_due"
 P_STATISTICS = "reports.monthly_statistics_due_day"
 
-VILLAGE_MONTHLY = "village_monthly"
-TOWNSHIP_TO_COUNTY = "township_to_county"
-MONTHLY_STATISTICS = "monthly_statistics"
+# The kinds a plugin's report table may take its due date from (ReportTable.due_report).
+VILLAGE_MONTHLY, TOWNSHIP_TO_COUNTY, MONTHLY_STATISTICS = REPORT_KINDS
 
 # The longest window the API and the CLI accept for deadlines and campaigns (about 5 years).
 MAX_WINDOW_DAYS = 1830
@@ -294,40 +295,12 @@ def campaign_phases(
     return sorted(out, key=lambda e: (e.phase.start, e.campaign.id))
 
 
-# -- monthly statistics: the facts read from storage --------------------------------------------
-
-ACTIVE_STATES = frozenset({"active", "phasing_out"})
-CONFIRMED = "active"  # the state a dibao/tekun confirmation leads to
-
-
-@dataclass(frozen=True, slots=True)
-class EventFact:
-    """One case event as the statistics read it (from ``case_events``)."""
-
-    seq: int
-    action: str
-    on: dt.date
-    from_state: str | None
-    to_state: str
-    role: str  # the acting official's role
-    inputs: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseFacts:
-    """A case with all its events (oldest first) and its household's area ("urban"/"rural")."""
-
-    id: int
-    program: str
-    county: str
-    area: str | None
-    data: Mapping[str, Any]
-    events: tuple[EventFact, ...]
+# -- statistics tables: computing a plugin's table ----------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class StatisticsRow:
-    """One line of the statistics table.
+    """One computed line of a statistics table.
 
     ``label_zh`` is the table's wording (``…`` joins words the table separates); ``unit_zh`` the
     unit it asks for (人, 人次, 件, 个, 次). ``value`` is None when the platform's data cannot
@@ -349,7 +322,8 @@ class StatisticsRow:
 
 @dataclass(frozen=True, slots=True)
 class MonthlyStatistics:
-    """The statistics table of one jurisdiction and one month (that month's events only)."""
+    """A plugin's statistics table computed for one jurisdiction and one month (that month's
+    events only)."""
 
     jurisdiction: str
     jurisdiction_name: str
@@ -358,406 +332,87 @@ class MonthlyStatistics:
     end: dt.date
     rows: tuple[StatisticsRow, ...]
     due: ReportDeadline | None  # None: no statistics report is set there for that month
+    table: str = ""  # the ReportTable's id
+    title: str = ""
+    title_zh: str = ""
 
     def row(self, key: str) -> StatisticsRow:
         return next(r for r in self.rows if r.key == key)
 
 
-TABLE_TITLE_ZH = "全县困难群众救助保障政策落实专项治理进展情况统计表"
-TABLE_TITLE = "Progress of the special campaign on assistance policies (monthly statistics table)"
-
-_SECTIONS = {
-    "measures": ("Work measures", "工作措施"),
-    "duties": ("Assistance duties fulfilled", "精准对照兜底保障职责落实情况"),
-    "monitoring": ("People under dynamic monitoring", "精准关注动态监测对象情况"),
-    "screening": ("Screening who needs assistance", "精准排查摸清救助对象情况"),
-    "conduct": ("Work-style problems", "精准聚焦工作作风问题专项治理情况"),
-    "warnings": ("Data warnings", "精准排查数据预警情况"),
-}
-
-# Why a row cannot be computed (the platform records none of it).
-_NO_MEETINGS = "meetings held to deploy the work are not recorded in doudi"
-_NO_POVERTY = (
-    "doudi's household records do not say who is a person lifted out of poverty (脱贫人口)"
-)
-_NO_MONITORED = (
-    "doudi's household records do not say who is monitored against relapse into poverty "
-    "(防止返贫监测对象)"
-)
-_NO_TAGS = (
-    "tags set in the social-assistance information system (社会救助信息管理系统) are not recorded "
-    "in doudi"
-)
-_NO_WARNINGS = (
-    "data warnings of the verification system (核对数据预警) and their tags are not recorded in "
-    "doudi"
-)
-_NO_RISK = "dynamic-monitoring risk warnings (动态监测风险预警对象) are not recorded in doudi"
-_NO_ONLINE = (
-    "not recorded: an application records neither whether it was made online (网上自助申请) nor "
-    "through a window"
-)
-_NO_DISCIPLINE = "disciplinary and work-style measures are not recorded in doudi"
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    key: str
-    section: str
-    label: str
-    label_zh: str
-    unit_zh: str
-    why: str | None = None  # set: the platform cannot compute the row
-    in_table: bool = True
-
-
-ROWS: tuple[_Row, ...] = (
-    _Row("meeting", "measures", "Meeting held to deploy the work (date)",
-         "本乡镇部署推进社会救助保障落实情况：召开会议进行部署情况", "月日", _NO_MEETINGS),
-    _Row("new_urban_dibao", "duties", "New urban dibao beneficiaries",
-         "本乡镇当月底新纳入城镇低保对象", "人"),
-    _Row("new_rural_dibao", "duties", "New rural dibao beneficiaries", "农村低保对象", "人"),
-    _Row("tekun_placed_in_care", "duties", "Tekun elderly placed in care institutions",
-         "安排特困老人入住养老机构", "人"),
-    _Row("tekun_dispersed_visited", "duties", "Tekun elderly in dispersed care visited",
-         "走访探视分散特困老人", "人"),
-    _Row("poverty_to_dibao", "duties", "People lifted out of poverty enrolled in dibao",
-         "将符合条件的脱贫人口纳入城乡低保", "人", _NO_POVERTY),
-    _Row("poverty_to_tekun", "duties", "People lifted out of poverty enrolled in tekun",
-         "将符合条件的脱贫人口…纳入特困供养", "人", _NO_POVERTY),
-    _Row("poverty_temporary", "duties",
-         "People lifted out of poverty given temporary assistance",
-         "将符合条件的脱贫人口…实施临时救助", "人次", _NO_POVERTY),
-    _Row("monitored_to_dibao", "duties", "People monitored against relapse enrolled in dibao",
-         "将符合条件的防止返贫监测对象纳入城乡低保", "人", _NO_MONITORED),
-    _Row("monitored_to_tekun", "duties", "People monitored against relapse enrolled in tekun",
-         "将符合条件的防止返贫监测对象…纳入特困供养", "人", _NO_MONITORED),
-    _Row("monitored_temporary", "duties",
-         "People monitored against relapse given temporary assistance",
-         "将符合条件的防止返贫监测对象…实施临时救助", "人次", _NO_MONITORED),
-    _Row("temporary_given", "duties", "Temporary assistance given (everyone)",
-         "实施临时救助", "人次", in_table=False),
-    _Row("tags_total", "monitoring", "Low-income people tagged in the information system",
-         "当月底在社会救助信息管理系统对低收入人口共计…进行标记", "人", _NO_TAGS),
-    _Row("tag_rural_revitalisation", "monitoring", "of whom: rural-revitalisation monitoring",
-         "乡村振兴防贫监测对象标记", "人", _NO_TAGS),
-    _Row("tag_medical", "monitoring", "of whom: large medical spending",
-         "大额医疗支出对象标记", "人", _NO_TAGS),
-    _Row("tag_graduates", "monitoring", "of whom: graduates in difficulty",
-         "困难毕业生对象标记", "人", _NO_TAGS),
-    _Row("tag_housing", "monitoring", "of whom: housing assistance", "住房救助标记", "人",
-         _NO_TAGS),
-    _Row("tag_severe_disability", "monitoring",
-         "of whom: severe disability (disabled persons' federation)", "残联重残对象标记", "人",
-         _NO_TAGS),
-    _Row("tag_relocated", "monitoring", "of whom: relocated households", "易地搬迁对象标记",
-         "人", _NO_TAGS),
-    _Row("verifications", "monitoring",
-         "Current dibao and tekun beneficiaries whose finances were verified",
-         "对在享低保、特困救助对象…进行经济状况核对", "人"),
-    _Row("home_visits", "monitoring", "Beneficiaries visited at home (on-site check)",
-         "对救助对象…开展实地入户核查", "人"),
-    _Row("risk_warning_visits", "screening", "Risk-warning monitored people visited at home",
-         "当月对动态监测风险预警对象…开展精准入户排查", "人", _NO_RISK),
-    _Row("township_visits_new", "screening",
-         "Newly confirmed beneficiaries visited at home by the township",
-         "乡镇人民政府对新审核认定对象…进行入户调查", "人"),
-    _Row("online_applications", "conduct", "Online self-service applications accepted",
-         "当月底受理…网上自助申请", "件", _NO_ONLINE),
-    _Row("near_relative_filings", "conduct", "Near relatives of staff filed (备案)",
-         "进行近亲属备案对象", "人"),
-    _Row("favouritism_fixed", "conduct", "Favouritism problems rectified",
-         "整治“人情保”“关系保”、优亲厚友、吃拿卡要问题", "个", _NO_DISCIPLINE),
-    _Row("clues_transferred", "conduct", "Problem clues transferred to discipline inspection",
-         "配合纪检部门移交问题线索", "件", _NO_DISCIPLINE),
-    _Row("criticised", "conduct", "People criticised and educated", "批评教育帮助", "人",
-         _NO_DISCIPLINE),
-    _Row("cases_publicised", "conduct", "Typical violation cases publicised",
-         "通报典型违纪违法案例", "件", _NO_DISCIPLINE),
-    _Row("warning_education", "conduct", "Warning-education sessions held", "开展警示教育",
-         "次", _NO_DISCIPLINE),
-    _Row("warnings_total", "warnings", "People tagged on verification data warnings",
-         "当月在社会救助信息管理系统对核对数据预警…进行标记", "人", _NO_WARNINGS),
-    _Row("warning_dibao", "warnings", "of whom: dibao", "低保标记", "人", _NO_WARNINGS),
-    _Row("warning_tekun", "warnings", "of whom: tekun", "特困标记", "人", _NO_WARNINGS),
-    _Row("warning_marginal", "warnings", "of whom: households on the margin of dibao",
-         "低保边缘户", "人", _NO_WARNINGS),
-    _Row("warning_expenditure", "warnings", "of whom: households in expenditure hardship",
-         "支出型困难家庭", "人", _NO_WARNINGS),
-)  # fmt: skip
-
-
-# -- monthly statistics: counting ----------------------------------------------------------------
-
-
-class _Covered:
-    """Persons a case covers right after one of its events.
-
-    A step that sets the members covered may record them in its inputs (``membersCovered``);
-    where it does not, they are the case's members covered now with the covered members who died
-    after that event added back. A later review may have changed whom the case covers: such a
-    count is marked approximate (events before it do not record the members).
-    """
-
-    def __init__(self) -> None:
-        self.approximate: set[int] = set()
-
-    def __call__(self, case: CaseFacts, seq: int) -> set[str]:
-        recorded = [
-            e
-            for e in case.events
-            if e.seq <= seq and isinstance(e.inputs.get("membersCovered"), list)
-        ]
-        if recorded:
-            base = recorded[-1]
-            members = {str(m) for m in base.inputs["membersCovered"]}
-            for e in case.events:
-                if base.seq < e.seq <= seq and e.action == "record_death":
-                    members.discard(str(e.inputs.get("idNumber")))
-            return members
-        members = {str(m) for m in case.data.get("membersCovered") or ()}
-        for e in case.events:
-            if e.seq <= seq:
-                continue
-            if e.action == "record_death" and e.inputs.get("wasCovered"):
-                members.add(str(e.inputs.get("idNumber")))
-            elif e.action == "record_review" and e.to_state == "active":
-                self.approximate.add(case.id)
-        return members
-
-
-def _in(day: dt.date, start: dt.date, end: dt.date) -> bool:
-    return start <= day <= end
-
-
-def _persons(
-    cases: Iterable[CaseFacts], pick: Callable[[CaseFacts], EventFact | None]
-) -> tuple[int, set[int]]:
-    """Distinct persons covered by the cases for which ``pick`` finds an event (counted right
-    after that event), and the cases whose count is approximate (see :class:`_Covered`)."""
-    covered = _Covered()
-    people: set[str] = set()
-    for case in cases:
-        event = pick(case)
-        if event is not None:
-            people |= covered(case, event.seq)
-    return len(people), covered.approximate
-
-
-def _first(
-    case: CaseFacts, start: dt.date, end: dt.date, test: Callable[[EventFact], bool]
-) -> EventFact | None:
-    return next((e for e in case.events if _in(e.on, start, end) and test(e)), None)
-
-
-def _confirmation(case: CaseFacts) -> EventFact | None:
-    return next(
-        (e for e in case.events if e.action == "confirm_case" and e.to_state == CONFIRMED), None
+def _approximate(ids: frozenset[int]) -> str:
+    return (
+        "; approximate: a later review changed whom case(s) "
+        + ", ".join(str(i) for i in sorted(ids))
+        + " cover, and the events before it do not record the members"
     )
 
 
-def _first_assistance(case: CaseFacts) -> EventFact | None:
-    """temporary: the first time assistance was given (assisted first, or granted)."""
-    return next(
-        (
-            e
-            for e in case.events
-            if e.action == "assist_first"
-            or (e.action == "confirm_case" and e.to_state == "granted")
-        ),
-        None,
-    )
-
-
-def compute_monthly_statistics(
+def compute_table(
+    table: ReportTable,
     jurisdiction: str,
     jurisdiction_name: str,
     month: dt.date,
     cases: Iterable[CaseFacts],
     due: ReportDeadline | None = None,
 ) -> MonthlyStatistics:
-    """The statistics table for the month of ``month`` from ``cases`` (each with all its events:
-    only events dated in that month are counted, never earlier ones — the table is not
-    cumulative).
-
-    How each figure is counted (persons are distinct ID numbers covered by the cases):
-
-    - new urban / rural dibao: dibao confirmations (``confirm_case`` → active) in the month,
-      persons covered, urban or rural by the household's ``area``;
-    - tekun placed in care: ``record_care_placement`` with ``mode`` ``centralised`` in the month;
-    - dispersed tekun visited: ``record_care_visit`` with ``kind`` ``visit`` in the month of a
-      person not placed in centralised care at the time (no placement, or a dispersed one);
-    - temporary assistance given (人次): temporary cases first assisted in the month
-      (``assist_first``, or ``confirm_case`` → granted without it), one per assistance;
-    - verifications: ``record_verification`` of an active (or phasing-out) dibao or tekun case;
-    - home visits: ``record_home_visit`` of an active (or phasing-out) case;
-    - township visits of the newly confirmed: persons of dibao and tekun cases confirmed in the
-      month whose application had a home visit (``record_investigation``) by a township officer;
-    - near-relative filings: applications opened in the month that were filed (备案) as a near
-      relative of staff, one applicant each.
-    """
+    """Every line of ``table`` for the month of ``month`` from ``cases`` (each with all its
+    events: only events dated in that month are counted, never earlier ones — the table is not
+    cumulative). A line the data cannot support has no value and says why."""
     start, end = month.replace(day=1), month_end(month)
-    facts = list(cases)
-    by_program: dict[str, list[CaseFacts]] = {}
-    for c in facts:
-        by_program.setdefault(c.program, []).append(c)
-    dibao, tekun = by_program.get("dibao", []), by_program.get("tekun", [])
-    temporary = by_program.get("temporary", [])
-
-    def confirmed_in_month(case: CaseFacts) -> EventFact | None:
-        e = _confirmation(case)
-        return e if e is not None and _in(e.on, start, end) else None
-
-    values: dict[str, int] = {}
-    notes: dict[str, str] = {}
-    approximate: dict[str, set[int]] = {}
-
-    def persons(
-        key: str, of: Iterable[CaseFacts], pick: Callable[[CaseFacts], EventFact | None]
-    ) -> None:
-        values[key], approximate[key] = _persons(of, pick)
-
-    for area, key in (("urban", "new_urban_dibao"), ("rural", "new_rural_dibao")):
-        persons(key, (c for c in dibao if c.area == area), confirmed_in_month)
-        notes[key] = (
-            f"persons covered by dibao confirmations (审核确认) dated in the month, households "
-            f"whose area is {area}"
-        )
-    unknown_area = sum(
-        1 for c in dibao if c.area not in ("urban", "rural") and confirmed_in_month(c)
-    )
-    if unknown_area:
-        notes["new_urban_dibao"] += f"; {unknown_area} confirmed case(s) with no area not counted"
-
-    persons(
-        "tekun_placed_in_care",
-        tekun,
-        lambda c: _first(
-            c,
-            start,
-            end,
-            lambda e: e.action == "record_care_placement" and e.inputs.get("mode") == "centralised",
-        ),
-    )
-    notes["tekun_placed_in_care"] = (
-        "tekun persons placed in centralised care (record_care_placement, mode centralised) in "
-        "the month, whatever their age (the table asks for the elderly: 特困老人)"
-    )
-
-    def dispersed_visit(case: CaseFacts) -> EventFact | None:
-        for e in case.events:
-            if e.action != "record_care_visit" or e.inputs.get("kind") != "visit":
-                continue
-            if not _in(e.on, start, end):
-                continue
-            placements = [
-                p for p in case.events if p.action == "record_care_placement" and p.seq < e.seq
-            ]
-            if not placements or placements[-1].inputs.get("mode") != "centralised":
-                return e
-        return None
-
-    persons("tekun_dispersed_visited", tekun, dispersed_visit)
-    notes["tekun_dispersed_visited"] = (
-        "tekun persons visited (record_care_visit, kind visit) in the month while not placed in "
-        "centralised care, each once, whatever their age"
-    )
-
-    values["temporary_given"] = sum(
-        1 for c in temporary if (e := _first_assistance(c)) is not None and _in(e.on, start, end)
-    )
-    notes["temporary_given"] = (
-        "one per temporary assistance first given in the month (assisted first, or granted); "
-        "the table asks this figure for 脱贫人口 and 防止返贫监测对象 only (lines above)"
-    )
-
-    def on_beneficiary(action: str) -> Callable[[CaseFacts], EventFact | None]:
-        return lambda c: _first(
-            c, start, end, lambda e: e.action == action and e.from_state in ACTIVE_STATES
-        )
-
-    persons("verifications", [*dibao, *tekun], on_beneficiary("record_verification"))
-    notes["verifications"] = (
-        "persons covered by active dibao and tekun cases whose economic-status verification "
-        "(核对) is recorded in the month"
-    )
-    persons("home_visits", facts, on_beneficiary("record_home_visit"))
-    notes["home_visits"] = (
-        "persons covered by active cases visited at home (record_home_visit) in the month"
-    )
-
-    def township_visited(case: CaseFacts) -> EventFact | None:
-        confirmed = confirmed_in_month(case)
-        if confirmed is None:
-            return None
-        visited = any(
-            e.action == "record_investigation"
-            and e.role == "township_officer"
-            and e.seq < confirmed.seq
-            for e in case.events
-        )
-        return confirmed if visited else None
-
-    persons("township_visits_new", [*dibao, *tekun], township_visited)
-    notes["township_visits_new"] = (
-        "persons of dibao and tekun cases confirmed in the month whose application had the "
-        "township's home visit (入户调查)"
-    )
-
-    values["near_relative_filings"] = sum(
-        1
-        for c in facts
-        if c.data.get("filed")
-        and any(e.action == "open" and _in(e.on, start, end) for e in c.events)
-    )
-    notes["near_relative_filings"] = (
-        "applications opened in the month and filed (备案) as a near relative of staff, one "
-        "applicant each"
-    )
-
-    for key, ids in approximate.items():
-        if ids:
-            notes[key] += (
-                "; approximate: a later review changed whom case(s) "
-                + ", ".join(str(i) for i in sorted(ids))
-                + " cover, and the events before it do not record the members"
+    facts = MonthFacts(jurisdiction, start, end, tuple(cases))
+    sections = {s.key: s for s in table.sections}
+    rows: list[StatisticsRow] = []
+    for r in table.rows:
+        section = sections[r.section]
+        value: int | None = None
+        note = r.note
+        if r.count is not None:
+            counted = r.count(facts)
+            value = counted.value
+            note += "".join(f"; {n}" for n in counted.notes)
+            if counted.approximate:
+                note += _approximate(counted.approximate)
+        rows.append(
+            StatisticsRow(
+                key=r.key,
+                section=section.title,
+                section_zh=section.title_zh,
+                label=r.label,
+                label_zh=r.label_zh,
+                unit_zh=r.unit_zh,
+                value=value,
+                why=r.why,
+                note=note,
+                in_table=r.in_table,
             )
-
-    rows = tuple(
-        StatisticsRow(
-            key=r.key,
-            section=_SECTIONS[r.section][0],
-            section_zh=_SECTIONS[r.section][1],
-            label=r.label,
-            label_zh=r.label_zh,
-            unit_zh=r.unit_zh,
-            value=None if r.why else values[r.key],
-            why=r.why,
-            note=notes.get(r.key, ""),
-            in_table=r.in_table,
         )
-        for r in ROWS
-    )
     return MonthlyStatistics(
         jurisdiction=jurisdiction,
         jurisdiction_name=jurisdiction_name,
         month=month_key(start),
         start=start,
         end=end,
-        rows=rows,
+        rows=tuple(rows),
         due=due,
+        table=table.id,
+        title=table.title,
+        title_zh=table.title_zh,
     )
 
 
-def statistics_due(policy_at: PolicyAt, month: dt.date) -> ReportDeadline | None:
-    """When the statistics of ``month`` are due at ``policy_at``'s jurisdiction (None: no
-    statistics report is set there for that month)."""
-    due_month = add_months(month.replace(day=1), 1)
+def statistics_due(
+    policy_at: PolicyAt, month: dt.date, kind: str = MONTHLY_STATISTICS
+) -> ReportDeadline | None:
+    """When the report of kind ``kind`` covering ``month`` is due at ``policy_at``'s
+    jurisdiction (None: no such report is set there for that month)."""
+    months_after = next(k.months_after for k in KINDS if k.kind == kind)
+    due_month = add_months(month.replace(day=1), months_after)
     period = month_key(month)
     found = report_deadlines(
         policy_at(due_month), due_month, month_end(due_month), policy_at=policy_at
     )
-    return next((d for d in found if d.kind == MONTHLY_STATISTICS and d.period == period), None)
+    return next((d for d in found if d.kind == kind and d.period == period), None)
 
 
 # -- CSV ---------------------------------------------------------------------------------------
@@ -802,8 +457,9 @@ def statistics_to_json(stats: MonthlyStatistics) -> dict[str, Any]:
         "month": stats.month,
         "from": stats.start.isoformat(),
         "to": stats.end.isoformat(),
-        "title": TABLE_TITLE,
-        "titleZh": TABLE_TITLE_ZH,
+        "table": stats.table,
+        "title": stats.title,
+        "titleZh": stats.title_zh,
         "due": None if stats.due is None else deadline_to_json(stats.due),
         "rows": [
             {
@@ -859,7 +515,6 @@ __all__ = [
     "KINDS",
     "MAX_WINDOW_DAYS",
     "MONTHLY_STATISTICS",
-    "ROWS",
     "TOWNSHIP_TO_COUNTY",
     "VILLAGE_MONTHLY",
     "CampaignPhaseEntry",
@@ -871,7 +526,7 @@ __all__ = [
     "StatisticsRow",
     "campaign_phases",
     "check_window",
-    "compute_monthly_statistics",
+    "compute_table",
     "deadline_to_json",
     "month_end",
     "month_key",

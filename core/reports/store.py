@@ -1,20 +1,23 @@
-"""Reports from the database: Guangxi's monthly statistics table from case events and households.
+"""Reports from the database: a plugin's statistics table from case events and households.
 
-The counting rules are in :func:`core.reports.rules.compute_monthly_statistics` (pure); this module
-reads what they need, in one read-only transaction:
+The table and its counting rules are the plugin's (``doudi_report_tables``, a
+:class:`core.reports.tables.ReportTable`); computing it is pure
+(:func:`core.reports.rules.compute_table`). This module reads what the lines count from, in one
+read-only transaction:
 
-1. the cases at the jurisdiction (or under it) with an event of interest dated (``on``) in the
-   month — the date is read from the hashed event document, on SQLite and PostgreSQL alike;
+1. the cases at the jurisdiction (or under it) with an event the table counts (its ``events``;
+   any event when it names none) dated (``on``) in the month — the date is read from the hashed
+   event document, on SQLite and PostgreSQL alike;
 2. those cases, with their household's ``area`` (urban / rural);
 3. every event of those cases (the coverage of a case right after an event is reconstructed
-   from the events after it, see ``core.reports.rules._Covered``).
+   from the events after it, see :meth:`core.reports.tables.MonthFacts.persons`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -23,27 +26,16 @@ from core.access.roles import Action, User, authorize
 from core.cases.store import PolicySource
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.reports.rules import (
-    CaseFacts,
-    EventFact,
     MonthlyStatistics,
-    compute_monthly_statistics,
+    compute_table,
     month_end,
     statistics_due,
 )
+from core.reports.tables import CaseFacts, EventFact, ReportTable
 from core.storage.engine import reading
 from core.storage.scope import within
 from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow
 
-# Events that put a case in the month's table (the others are read for coverage only).
-COUNTED_ACTIONS = (
-    "open",
-    "confirm_case",
-    "assist_first",
-    "record_care_placement",
-    "record_care_visit",
-    "record_verification",
-    "record_home_visit",
-)
 _CHUNK = 500  # case ids per IN (...) list
 
 
@@ -61,24 +53,32 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
         yield ids[i : i + _CHUNK]
 
 
+class TablePolicySource(PolicySource, Protocol):
+    """What the statistics need of a policy base: the store's, and the plugins' tables."""
+
+    def report_table(self, code: str, table_id: str | None = None) -> tuple[str, ReportTable]: ...
+
+
 def case_facts(
-    session: Session, registry: JurisdictionRegistry, code: str, month: dt.date
+    session: Session,
+    registry: JurisdictionRegistry,
+    code: str,
+    month: dt.date,
+    events: Sequence[str] = (),
 ) -> list[CaseFacts]:
-    """The cases at ``code`` (and under it) with a counted event in ``month``, each with all its
-    events (oldest first) and its household's area. No access check: see
-    :func:`monthly_statistics`."""
+    """The cases at ``code`` (and under it) with an event among ``events`` (any event if empty)
+    dated in ``month``, each with all its events (oldest first) and its household's area. No
+    access check: see :func:`monthly_statistics`."""
     start, end = month.replace(day=1), month_end(month)
+    conditions = [in_scope(code, registry), _on() >= start.isoformat(), _on() <= end.isoformat()]
+    if events:
+        conditions.append(CaseEventRow.action.in_(events))
     with reading(session):
         ids = list(
             session.scalars(
                 select(CaseEventRow.case_id)
                 .join(CaseRow, CaseRow.id == CaseEventRow.case_id)
-                .where(
-                    in_scope(code, registry),
-                    CaseEventRow.action.in_(COUNTED_ACTIONS),
-                    _on() >= start.isoformat(),
-                    _on() <= end.isoformat(),
-                )
+                .where(*conditions)
                 .distinct()
                 .order_by(CaseEventRow.case_id)
             )
@@ -143,20 +143,29 @@ def case_facts(
 
 
 def monthly_statistics(
-    session: Session, policies: PolicySource, user: User, code: str, month: dt.date
+    session: Session,
+    policies: TablePolicySource,
+    user: User,
+    code: str,
+    month: dt.date,
+    table_id: str | None = None,
 ) -> MonthlyStatistics:
-    """Guangxi's statistics table for jurisdiction ``code`` and the month of ``month``, that
+    """The statistics table kept at jurisdiction ``code`` (a plugin's, see
+    :meth:`core.policy.service.PolicyBase.report_table`) for the month of ``month``, that
     month's events only, with the report's due date where the policy sets one.
 
     ``user`` must be allowed to read decisions at ``code`` (``UNAUTHENTICATED`` /
-    ``FORBIDDEN`` otherwise, before anything is read).
+    ``FORBIDDEN`` otherwise, before anything is read); INVALID_INPUT when no table is kept there.
     """
     registry = policies.registry
     authorize(user, Action.READ_DECISIONS, code, registry)
     j = registry.get(code)
-    facts = case_facts(session, registry, j.code, month)
-    due = statistics_due(lambda d: policies.resolve(j.code, d), month)
-    return compute_monthly_statistics(j.code, j.name, month, facts, due)
+    _, table = policies.report_table(j.code, table_id)
+    facts = case_facts(session, registry, j.code, month, table.events)
+    due = None
+    if table.due_report is not None:
+        due = statistics_due(lambda d: policies.resolve(j.code, d), month, table.due_report)
+    return compute_table(table, j.code, j.name, month, facts, due)
 
 
-__all__ = ["COUNTED_ACTIONS", "case_facts", "in_scope", "monthly_statistics"]
+__all__ = ["TablePolicySource", "case_facts", "in_scope", "monthly_statistics"]

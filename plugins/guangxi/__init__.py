@@ -8,11 +8,12 @@
 - :func:`doudi_campaigns`: the campaign calendar (三、实施步骤): mobilisation 2023-07-04..07-14,
   investigation 07-15..08-14, full rectification 08-15..09-14, consolidation ongoing
   (持续推进); shown in calendars at 450326 and under it.
-- The monthly statistics table (附件, 全县困难群众救助保障政策落实专项治理进展情况统计表) is
-  computed by the core from case data (``core.reports.rules``; GraphQL ``monthlyStatistics``,
-  ``doudi reports statistics``); its lines the platform's data cannot support (low-income tags
-  in the information system, poverty-relapse monitoring, data warnings, disciplinary measures)
-  are reported as not available, with why.
+- :func:`doudi_report_tables`: the monthly statistics table (附件,
+  全县困难群众救助保障政策落实专项治理进展情况统计表), its lines in the table's words and how
+  each is counted from the month's case events (``statistics.py``); the core reads the events
+  and serves it (GraphQL ``monthlyStatistics``, ``doudi reports statistics``). The lines the
+  platform's data cannot support (low-income tags in the information system, poverty-relapse
+  monitoring, data warnings, disciplinary measures) are reported as not available, with why.
 
 Read in the document but not in the core catalog (so not set here):
 
@@ -31,19 +32,21 @@ people who need centralised care in institutions.
 from __future__ import annotations
 
 import datetime as dt
-from importlib import resources
 
-from core.plugin.hookspecs import (
+from core.plugin.api import (
     Campaign,
     CampaignPhase,
     Coverage,
     Document,
     PolicyFile,
+    ReportTable,
     Source,
     hookimpl,
+    policy_document,
     policy_files_in,
 )
-from core.policy.loader import parse_text
+
+from . import statistics
 
 YONGFU_FILE = "450326-yongfu.yaml"
 YONGFU_DOCUMENT = "yongfu-mzj-2023-07-04"
@@ -60,18 +63,9 @@ def doudi_policy_files() -> list[PolicyFile]:
 
 
 def _document(file: str, doc_id: str) -> Document:
-    """The document as ``policy/<file>`` describes it (one description for values and campaigns)."""
-    resource = resources.files(__name__) / "policy" / file
-    raw = parse_text(resource.read_text(encoding="utf-8"), file)["documents"][doc_id]
-    return Document(
-        id=doc_id,
-        title=raw["title"],
-        number=str(raw.get("number", "")),
-        issuer=str(raw.get("issuer", "")),
-        date=dt.date.fromisoformat(str(raw["date"])),
-        url=str(raw.get("url", "")),
-        note=str(raw.get("note", "")),
-    )
+    """The document as ``policy/<file>`` describes it (one description for values, the campaign
+    and the statistics table)."""
+    return policy_document(__name__, file, doc_id)
 
 
 @hookimpl
@@ -102,3 +96,8 @@ def doudi_campaigns() -> list[Campaign]:
             ),
         )
     ]
+
+
+@hookimpl
+def doudi_report_tables() -> list[ReportTable]:
+    return [statistics.table(_document(YONGFU_FILE, YONGFU_DOCUMENT))]

@@ -6,7 +6,8 @@ January 2021", so its values are dated from 2021-01-01 (see the document note in
 
 ``source.txt`` is the document as published; every value in ``policy/`` quotes it. The plugin also
 adds one program of its own, the relief for workers laid off in the 1960s (60年代精减退职工救济),
-and decides it (``doudi_evaluate_program``).
+declares its parameter (``programs.retrenched_1960s_workers.monthly_amount``: the core catalog
+knows nothing of it) and decides it (``doudi_evaluate_program``).
 
 Read in the document but not in the catalog (so left out of ``policy/``):
 
@@ -25,22 +26,23 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from core.plugin.hookspecs import (
+from core.plugin.api import (
     Coverage,
     Decision,
     Document,
     MemberFinding,
+    ParameterSpec,
     PolicyFile,
     Program,
     Source,
     hookimpl,
+    not_set_message,
     policy_files_in,
+    trace_entry,
 )
-from core.policy.catalog import CORE_PARAMETERS
 
 if TYPE_CHECKING:
-    from core.households.model import Household
-    from core.policy.resolution import ResolvedPolicy
+    from core.plugin.api import Household, ResolvedPolicy
 
 # The same document as ``qiannan-2021-annual-review`` in policy/522700-qiannan.yaml.
 DOCUMENT = Document(
@@ -56,7 +58,16 @@ DOCUMENT = Document(
 )
 
 _AMOUNT_PATH = "programs.retrenched_1960s_workers.monthly_amount"
-_AMOUNT_SPEC = next(spec for spec in CORE_PARAMETERS if spec.path == _AMOUNT_PATH)
+# The program's own parameter: declared here, not in the core catalog. Amounts in yuan are set by
+# local governments, so an official may also record it as a local setting.
+_AMOUNT_SPEC = ParameterSpec(
+    path=_AMOUNT_PATH,
+    type="number",
+    unit="yuan_per_month",
+    description="Relief for workers laid off in the 1960s (a Guizhou program)",
+    label_zh="60年代精减退职工救济标准",
+    minimum=0,
+)
 
 RETRENCHED_1960S_WORKERS = Program(
     id="retrenched_1960s_workers",
@@ -106,8 +117,6 @@ def doudi_evaluate_program(
     ``programs.retrenched_1960s_workers.monthly_amount`` (400 yuan from 2021-01 in Qiannan)."""
     if program_id != RETRENCHED_1960S_WORKERS.id:
         return None
-    from core.eligibility import not_set_message, trace_entry
-
     code = policy.jurisdiction.code
     param = policy.get(_AMOUNT_PATH)
     common: dict[str, Any] = {

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from core.plugin.hookspecs import Coverage, PolicyFile, hookimpl, policy_files_in
+from core.plugin.api import Coverage, PolicyFile, hookimpl, policy_files_in
 
 
 @hookimpl

@@ -23,7 +23,7 @@ Read in the document but not in the catalog (so left out of ``policy/``):
 
 from __future__ import annotations
 
-from core.plugin.hookspecs import Coverage, PolicyFile, hookimpl, policy_files_in
+from core.plugin.api import Coverage, PolicyFile, hookimpl, policy_files_in
 
 
 @hookimpl

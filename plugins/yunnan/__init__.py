@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core.plugin.hookspecs import (
+from core.plugin.api import (
     Constraint,
     Coverage,
     Document,

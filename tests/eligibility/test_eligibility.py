@@ -124,7 +124,9 @@ def household(
 def run(
     base: PolicyBase, h: Household, program: str = "dibao", as_of: dt.date = AS_OF, **kw: Any
 ) -> Decision:
-    return evaluate(h, program, base.resolve(h.county, as_of), as_of, **kw)
+    return evaluate(
+        h, program, base.resolve(h.county, as_of), as_of, plugin_programs=base.plugin_programs, **kw
+    )
 
 
 def three(registry: JurisdictionRegistry, county: str, total: float, **kw: Any) -> Household:
@@ -674,14 +676,15 @@ class _Silent:
 
 def test_a_plugin_returning_a_wrong_type_is_named(sbase, registry):
     pm = build_plugin_manager(extra={"broken": _Broken(), "silent": _Silent()})
+    programs = build_policy_base(pm).plugin_programs
     h = three(registry, YUNNAN, 900)
     policy = sbase.resolve(YUNNAN, AS_OF)
     with pytest.raises(
         PluginLoadError, match=r"plugin 'broken'.*returned a dict; expected Decision"
     ):
-        evaluate(h, "broken", policy, AS_OF, plugins=pm)
+        evaluate(h, "broken", policy, AS_OF, plugin_programs=programs)
     with pytest.raises(InvalidInput, match="no plugin implements doudi_evaluate_program"):
-        evaluate(h, "silent", policy, AS_OF, plugins=pm)
+        evaluate(h, "silent", policy, AS_OF, plugin_programs=programs)
     assert pm.evaluate_program("dibao", h, policy, AS_OF) is None
 
 

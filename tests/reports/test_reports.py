@@ -13,14 +13,16 @@ from importlib import resources
 import pytest
 
 from core.errors import InvalidInput
+from core.plugin.types import Document
 from core.policy.service import PolicyBase, build_policy_base
 from core.reports.rules import (
     MAX_WINDOW_DAYS,
-    ROWS,
     CaseFacts,
     EventFact,
+    MonthlyStatistics,
+    ReportDeadline,
     check_window,
-    compute_monthly_statistics,
+    compute_table,
     month_end,
     parse_month,
     previous_month,
@@ -28,6 +30,7 @@ from core.reports.rules import (
     statistics_csv,
     statistics_due,
 )
+from plugins.guangxi import statistics as yongfu
 from tests.support.layers import doc, entry
 
 D = dt.date
@@ -228,6 +231,15 @@ def test_months():
 # -- the statistics table: pure counting -------------------------------------------------------
 
 AUG, SEP = D(2023, 8, 1), D(2023, 9, 1)
+# Guangxi's table (the plugin declares it; the core computes it).
+ROWS = yongfu.ROWS
+TABLE = yongfu.table(Document("yongfu", "全县困难群众救助保障政策落实专项治理工作方案"))
+
+
+def compute_monthly_statistics(
+    code: str, name: str, month: dt.date, facts, due: ReportDeadline | None = None
+) -> MonthlyStatistics:
+    return compute_table(TABLE, code, name, month, facts, due)
 
 
 def ev(seq: int, action: str, on: dt.date, frm: str | None, to: str, role: str = "x", **inputs):

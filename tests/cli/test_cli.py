@@ -289,10 +289,15 @@ parameters:
 """
 
 
+# The document text the test layers quote (a plugin ships its documents as source.txt).
+HELAN_TEXT = "贺兰县测试文件(非政策文件)\n一、渐退期最长12个月。\n二、收入稳定的,次月退出。测试\n"
+
+
 def test_plugins_check_good_folder(run, tmp_path):
     folder = tmp_path / "helan_demo"
     (folder / "policy").mkdir(parents=True)
     (folder / "policy" / "640122-helan.yaml").write_text(GOOD, encoding="utf-8")
+    (folder / "source.txt").write_text(HELAN_TEXT, encoding="utf-8")
     result = run("plugins", "check", str(folder), "--covers", "640000", "--as-of", "2021-06-01")
     assert result.exit_code == 0, (result.stdout, result.stderr)
     assert result.stdout.startswith("ok: plugin 'helan_demo': 1 file, 2 values (640122 贺兰县)")
@@ -308,6 +313,7 @@ def test_plugins_check_good_folder(run, tmp_path):
 def test_plugins_check_single_file_and_installed_plugin(run, tmp_path):
     f = tmp_path / "640122-helan.json"
     f.write_text(json.dumps(yaml.safe_load(GOOD), ensure_ascii=False), "utf-8")
+    (tmp_path / "source.txt").write_text(HELAN_TEXT, encoding="utf-8")
     assert run("plugins", "check", str(f)).exit_code == 0
     assert run("plugins", "check", str(ROOT / "plugins" / "ningxia")).exit_code == 0
 
@@ -316,6 +322,7 @@ def test_plugins_check_reports_every_issue(run, tmp_path):
     f = tmp_path / "bad_demo" / "640122-bad.yaml"
     f.parent.mkdir()
     f.write_text(BAD, encoding="utf-8")
+    (f.parent / "source.txt").write_text(HELAN_TEXT, encoding="utf-8")
     result = run("plugins", "check", str(f.parent), "--covers", "530000")
     line = assert_one_error_line(result, 1)
     assert "plugin 'bad_demo'" in line and "5 problems" in line

@@ -251,13 +251,16 @@ def run_case(
         return CaseRun(case, None, tuple(issues))
     merged = base.with_layers(layers) if layers else base
     if layers:
-        for code in {layer.ref.jurisdiction.code for layer in layers} | {household.county}:
+        broken: set[str] = set()
+        codes = [layer.ref.jurisdiction.code for layer in layers]
+        for code in dict.fromkeys([*codes, household.county]):
             for check in merged.checks(code, as_of):
-                if check.status is CheckStatus.VIOLATED:
+                rule = check.rule.rule.id
+                if check.status is CheckStatus.VIOLATED and rule not in broken:
+                    broken.add(rule)
                     issue(
                         "$.exampleStandards.values",
-                        f"the example standards break rule '{check.rule.rule.id}' at {code}: "
-                        f"{check.message}",
+                        f"the example standards break rule '{rule}' at {code}: {check.message}",
                     )
         if issues:
             return CaseRun(case, None, tuple(issues))

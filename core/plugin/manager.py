@@ -287,11 +287,14 @@ def build_plugin_manager(
     disabled: Iterable[str] | None = None,
     extra: Mapping[str, object] | None = None,
     use_entry_points: bool = True,
+    instead: Mapping[str, object] | None = None,
 ) -> DoudiPluginManager:
     """Load the national layer, every ``doudi.plugins`` entry point, and ``extra`` plugins.
 
     ``disabled`` defaults to the names in ``$DOUDI_DISABLE_PLUGINS``. ``extra`` maps names to
     plugin objects (modules or instances) registered after the entry points (used by tests).
+    ``instead`` maps names to plugin objects loaded in place of the entry points of the same
+    name (``doudi plugins check PATH`` checks a working copy of an installed plugin).
     """
     from core.policy import national
 
@@ -321,7 +324,7 @@ def build_plugin_manager(
                 )
             sources[ep.name] = ep
         for name, ep in sources.items():
-            if name in off:
+            if name in off or name in (instead or {}):
                 continue
             _check_name(name)
             try:
@@ -336,7 +339,7 @@ def build_plugin_manager(
             dist = ep.dist.name if ep.dist is not None else None
             version = ep.dist.version if ep.dist is not None else None
             infos.append(PluginInfo(name, _module_name(plugin), dist, version, False))
-    for name, plugin in (extra or {}).items():
+    for name, plugin in [*(instead or {}).items(), *(extra or {}).items()]:
         available.add(name)
         if name in off:
             continue

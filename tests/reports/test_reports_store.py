@@ -14,6 +14,19 @@ import core.cases.store as store
 from core.access.roles import Forbidden, User
 from core.access.tokens import create_user
 from core.households.store import create_household
+from core.plugin.api import (
+    Count,
+    Coverage,
+    Document,
+    MonthFacts,
+    ReportTable,
+    Source,
+    TableRow,
+    TableSection,
+    hookimpl,
+)
+from core.plugin.manager import build_plugin_manager
+from core.policy.service import build_policy_base
 from core.reports.store import monthly_statistics
 from tests.support.households import household_doc, id_number
 from tests.support.standards import with_example_standards
@@ -220,3 +233,43 @@ def test_only_within_the_users_jurisdiction(world):
     township = world.user("township_officer", YONGFU)
     with pytest.raises(Forbidden):
         world.stats(AUG, GUILIN, township)
+
+
+class _CountyTable:
+    """Another plugin's table at Yongfu: applications opened in the month, from any event."""
+
+    @hookimpl
+    def doudi_jurisdictions(self):
+        return [Coverage(YONGFU)]
+
+    @hookimpl
+    def doudi_report_tables(self):
+        def opened(m: MonthFacts) -> Count:
+            return m.cases_where(
+                m.cases, lambda c: m.first_in_month(c, lambda e: e.action == "open")
+            )
+
+        return [
+            ReportTable(
+                "county.applications", YONGFU, "Applications", "受理申请统计表",
+                (TableSection("all", "All", "全部"),),
+                (TableRow("opened", "all", "Applications opened", "受理申请", "件", count=opened),),
+                Source(Document("county-test", "测试用示例文件(非政策文件)")),
+            )
+        ]  # fmt: skip
+
+
+def test_another_plugins_table_is_read_from_the_same_store(world):
+    """No core change: the nearest table is served, facts read from every event (events=())."""
+    base = build_policy_base(build_plugin_manager(extra={"county": _CountyTable()}))
+    auditor = world.user("auditor", GUANGXI)
+    with world.db.sessions() as s:
+        aug = monthly_statistics(s, base, auditor, YONGFU, AUG)
+        sep = monthly_statistics(s, base, auditor, YONGFU, SEP)
+        guangxi = monthly_statistics(
+            s, base, auditor, YONGFU, AUG, "guangxi.yongfu_monthly_statistics"
+        )
+    assert (aug.table, aug.title_zh, aug.due) == ("county.applications", "受理申请统计表", None)
+    # August: 3 dibao + 2 temporary + 1 near relative + 2 tekun opened; September: none
+    assert (aug.row("opened").value, sep.row("opened").value) == (8, 0)
+    assert guangxi.row("new_urban_dibao").value == 3

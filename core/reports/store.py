@@ -45,7 +45,8 @@ def in_scope(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
 
 
 def _on() -> ColumnElement[str]:
-    return CaseEventRow.document["on"].as_string()
+    on: ColumnElement[str] = CaseEventRow.document["on"].as_string()
+    return on
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
@@ -84,7 +85,7 @@ def case_facts(
             )
         )
         cases: dict[int, dict[str, Any]] = {}
-        events: dict[int, list[EventFact]] = {i: [] for i in ids}
+        by_case: dict[int, list[EventFact]] = {i: [] for i in ids}
         for chunk in _chunks(ids):
             rows = session.execute(
                 select(
@@ -118,7 +119,7 @@ def case_facts(
                 .where(CaseEventRow.case_id.in_(chunk))
                 .order_by(CaseEventRow.case_id, CaseEventRow.seq)
             ):
-                events[cid].append(
+                by_case[cid].append(
                     EventFact(
                         seq=seq,
                         action=action,
@@ -136,7 +137,7 @@ def case_facts(
             county=c["county"],
             area=c["area"],
             data=c["data"],
-            events=tuple(events[cid]),
+            events=tuple(by_case[cid]),
         )
         for cid, c in cases.items()
     ]

@@ -202,6 +202,7 @@ def test_monthly_statistics_default_to_the_previous_month(api: Api) -> None:
 def test_monthly_statistics_errors(api: Api) -> None:
     _, token = _user(api, "county_approver")
     _, yangshuo = _user(api, "county_approver", YANGSHUO)
+    _, kunming = _user(api, "auditor", "530100")  # no plugin keeps a statistics table there
     cases = [
         ({"j": YONGFU, "m": "2023-08"}, None, "UNAUTHENTICATED"),
         ({"j": YONGFU, "m": "2023-08"}, yangshuo, "FORBIDDEN"),
@@ -210,6 +211,7 @@ def test_monthly_statistics_errors(api: Api) -> None:
         ({"j": YONGFU, "m": "August"}, token, "INVALID_INPUT"),
         ({"j": YONGFU, "m": month_key(D(today().year + 1, 1, 1))}, token, "INVALID_INPUT"),
         ({"j": "999999", "m": "2023-08"}, token, "UNKNOWN_JURISDICTION"),
+        ({"j": "530102", "m": "2023-08"}, kunming, "INVALID_INPUT"),
     ]
     for variables, who, code in cases:
         for query in (STATS, CSV):

@@ -30,11 +30,11 @@ from core.plugin.types import (
     PolicyFile,
     Program,
 )
-from core.reports.tables import ReportTable
 
 if TYPE_CHECKING:
     from core.households.model import Household
     from core.policy.resolution import ResolvedPolicy
+    from core.reports.tables import ReportTable
 
 ENTRY_POINT_GROUP = "doudi.plugins"
 DISABLE_ENV = "DOUDI_DISABLE_PLUGINS"
@@ -164,6 +164,8 @@ class DoudiPluginManager:
     def report_tables(self) -> list[tuple[str, ReportTable]]:
         """Statistics tables from plugins, checked: unique ids, a sound definition (sections,
         unique line keys, each line counted or saying why it cannot be)."""
+        from core.reports.tables import ReportTable  # on first use: most commands need no table
+
         found = self._collect("doudi_report_tables", ReportTable)
         seen: dict[str, str] = {}
         for plugin, table in found:

@@ -80,7 +80,12 @@ def pytest_collection_modifyitems(
     for name in _names(config):
         label = f"doudi-plugin[{name}]"
         suite = PluginSuite.from_parent(session, name=label, nodeid=label, plugin_name=name)
-        items.extend(suite.collect())
+        collected = suite.collect()
+        # Reported like any collected node, so that "collected N items" counts these too.
+        config.hook.pytest_collectreport(
+            report=pytest.CollectReport(label, "passed", None, list(collected))
+        )
+        items.extend(collected)
 
 
 class ConformanceFailure(Exception):

@@ -1,7 +1,8 @@
 """The plugin kit end to end, as a provincial IT team uses it: ``doudi plugins new`` writes a
 distribution; pip installs it (not editable) into a fresh environment; its own tests and the
-conformance suite pass; a broken quote and a missing evaluator fail both the suite and
-``doudi plugins check``, naming the file and JSON path, or the program.
+conformance suite pass; a broken quote and a missing evaluator fail both the suite (run on the
+installed copy) and ``doudi plugins check`` (on the folder), naming the file and JSON path, or
+the program.
 
 The fresh environment is a venv without pip whose only link to this one is a ``.pth`` line
 adding this environment's site-packages (doudi, pytest, setuptools): doudi itself is not

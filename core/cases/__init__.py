@@ -8,6 +8,7 @@
 Storage (cases, hash-chained events, optimistic concurrency) is in :mod:`core.cases.store`.
 """
 
+from core.cases.actions import ACTIONS, CASE_ACTIONS, SPECS, ActionSpec
 from core.cases.errors import (
     AmountTooHigh,
     CaseError,
@@ -35,7 +36,6 @@ from core.cases.errors import (
     WrongLevel,
 )
 from core.cases.machine import (
-    ACTIONS,
     amount_on,
     assist_first,
     check_access,
@@ -82,8 +82,11 @@ from core.cases.model import (
 
 __all__ = [
     "ACTIONS",
+    "CASE_ACTIONS",
     "PROGRAMS",
+    "SPECS",
     "TERMINAL",
+    "ActionSpec",
     "ActorRef",
     "AmountTooHigh",
     "Case",

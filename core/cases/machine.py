@@ -1379,36 +1379,7 @@ def record_paperwork(
     return step.done("record_paperwork", S.GRANTED, data, inputs)
 
 
-ACTIONS = {
-    f.__name__: f
-    for f in (
-        record_investigation,
-        record_verification,
-        record_self_care,
-        record_first_review,
-        start_publicity,
-        record_objection,
-        confirm_case,
-        reject_case,
-        record_refusal_notice,
-        record_spot_check,
-        record_review,
-        start_phase_out,
-        record_income_stable,
-        record_work_refusal,
-        exit_case,
-        record_death,
-        record_head_change,
-        record_home_visit,
-        record_care_placement,
-        record_care_visit,
-        assist_first,
-        record_paperwork,
-    )
-}
-
 __all__ = [
-    "ACTIONS",
     "amount_on",
     "assist_first",
     "check_access",

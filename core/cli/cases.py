@@ -11,18 +11,15 @@ A refusal is one line ``doudi: error: CODE: message`` (exit 1), with the code th
 from __future__ import annotations
 
 import datetime as dt
-import inspect
 import json
-import re
-import typing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from core.cases.actions import OPEN, Input, Kind, snake
+from core.cases.model import PROGRAMS, CaseState
 from core.cli.database import acting_user, open_database
 from core.cli.output import (
     DATE,
@@ -38,21 +35,10 @@ from core.errors import DoudiError, InvalidInput
 from core.policy.jurisdictions import load_registry
 from core.policy.service import today
 
-PROGRAMS = ("dibao", "tekun", "temporary")
-STATES = (
-    "accepted",
-    "investigated",
-    "first_reviewed",
-    "in_publicity",
-    "active",
-    "phasing_out",
-    "exited",
-    "rejected",
-    "assisted",
-    "granted",
-)
-# Inputs of a step that the command line does not take: the store reads the stored household.
-STORED_INPUTS = frozenset({"household"})
+if TYPE_CHECKING:
+    from core.cases.actions import ActionSpec
+
+STATES = tuple(s.value for s in CaseState)
 
 
 @contextmanager
@@ -64,110 +50,153 @@ def _coded() -> Iterator[None]:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
 
 
-def _snake(name: str) -> str:
-    """``recordInvestigation`` / ``monthlyAmount`` (the API's names) → snake_case."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.strip()).lower().replace("-", "_")
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
-
-
-# -- the inputs of each step, read from its signature --------------------------------------------
-
-
-@cache
-def action_inputs(action: str) -> dict[str, tuple[str, bool]]:
-    """The inputs ``action`` takes on the command line: name → (kind, required), kind one of
-    "list" (repeat the key, or give a JSON list), "bool", "int", "amount", "text"."""
-    from core.cases import ACTIONS
-
-    fn = ACTIONS[action]
-    hints = typing.get_type_hints(fn)
-    out: dict[str, tuple[str, bool]] = {}
-    for p in inspect.signature(fn).parameters.values():
-        if p.kind is not inspect.Parameter.KEYWORD_ONLY or p.name in STORED_INPUTS:
-            continue
-        out[p.name] = (_kind(hints[p.name]), p.default is inspect.Parameter.empty)
-    return out
-
-
-def _kind(hint: Any) -> str:
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) in (Sequence, list, tuple):
-        return "list"
-    if hint is bool:
-        return "bool"
-    if Decimal in args:
-        return "amount"
-    if hint is int or int in args:
-        return "int"
-    return "text"
-
-
-def _usage(action: str) -> str:
-    parts = []
-    for name, (kind, required) in action_inputs(action).items():
-        shown = "TEXT (repeatable)" if kind == "list" else kind.upper()
-        text = f"{_camel(name)}={shown}"
-        parts.append(text if required else f"[{text}]")
-    return " ".join(parts) or "(no inputs)"
+# -- the inputs of each action, from its spec (core.cases.actions) -------------------------------
 
 
 def parse_inputs(action: str, pairs: Sequence[str]) -> dict[str, Any]:
-    """``key=value`` pairs as the keyword inputs of ``action`` (INVALID_INPUT naming the key
-    for an unknown key, a value of the wrong kind or a missing required input)."""
-    spec = action_inputs(action)
-    out: dict[str, Any] = {}
+    """``key=value`` pairs as the keyword inputs of ``action``, checked by its spec as the API
+    checks its arguments (INVALID_INPUT naming the key for an unknown key, a value of the wrong
+    kind or a missing required input)."""
+    from core.cases.actions import SPECS
+
+    spec = SPECS[action]
+    given: dict[str, Any] = {}
     for pair in pairs:
         key, sep, raw = pair.partition("=")
-        name = _snake(key)
         if not sep or not key.strip():
             raise InvalidInput(f"--input {pair!r}: write key=value")
-        if name not in spec:
-            allowed = ", ".join(_camel(n) for n in spec) or "none"
-            raise InvalidInput(f"{key}: {action} takes no such input (it takes: {allowed})")
-        kind = spec[name][0]
-        if kind == "list":
-            out.setdefault(name, []).extend(_list(key, raw))
+        i = spec.input(key)
+        if i is None:
+            raise spec.unknown(snake(key))
+        value = i.from_text(raw)
+        if isinstance(value, list):  # repeat the key for more names or records
+            given.setdefault(i.name, []).extend(value)
             continue
-        if name in out:
+        if i.name in given:
             raise InvalidInput(f"{key}: given twice")
-        out[name] = _scalar(key, kind, raw)
-    missing = [_camel(n) for n, (_, required) in spec.items() if required and n not in out]
-    if missing:
-        raise InvalidInput(
-            f"{missing[0]}: {action} needs --input {missing[0]}=... (inputs: {_usage(action)})"
+        given[i.name] = value
+    return spec.prepare(given)
+
+
+def spec_json(spec: ActionSpec) -> dict[str, Any]:
+    """An action's spec as ``doudi cases actions --json`` prints it."""
+    inputs: dict[str, Any] = {}
+    for i in spec.inputs:
+        entry: dict[str, Any] = {
+            "kind": i.kind.value,
+            "required": i.required,
+            "description": i.description,
+        }
+        if i.choices:
+            entry["choices"] = list(i.choices)
+        if i.record is not None:
+            entry["fields"] = {f.key: f.kind.value for f in i.record.fields}
+        if i.programs:
+            entry["programs"] = list(i.programs)
+        if i.deprecated:
+            entry["deprecated"] = i.deprecated
+        inputs[i.key] = entry
+    return {
+        "mutation": spec.graphql_name,
+        "description": spec.description,
+        "roles": [r.value for r in spec.roles],
+        "byLevel": spec.by_level,
+        "states": {p: [s.value for s in states] for p, states in spec.states.items()},
+        "readsHousehold": spec.household,
+        "inputs": inputs,
+        "errors": dict(spec.errors),
+    }
+
+
+def _who(spec: ActionSpec) -> str:
+    roles = " or ".join(r.value for r in spec.roles)
+    return f"{roles}, at the level the policy names" if spec.by_level else roles
+
+
+_SHORT_ROLES = {
+    "village_clerk": "village",
+    "township_officer": "township",
+    "county_approver": "county",
+}
+
+
+def _short_who(spec: ActionSpec) -> str:
+    roles = "/".join(_SHORT_ROLES.get(r.value, r.value) for r in spec.roles)
+    return f"{roles} (policy's level)" if spec.by_level else roles
+
+
+def _inputs_usage(spec: ActionSpec) -> str:
+    if not spec.opens:
+        return spec.usage
+    options = []
+    for i in spec.inputs:
+        if i.name in _OPEN_ARGUMENTS:
+            continue
+        value = i.usage.partition("=")[2].removesuffix(" (repeatable)")
+        options.append(f"[{_flag(i)} {value}]")
+    return "(doudi cases open) HOUSEHOLD_ID PROGRAM " + " ".join(options)
+
+
+def _where(spec: ActionSpec) -> str:
+    if spec.opens:
+        return "a stored household (the case starts accepted)"
+    groups: dict[tuple[CaseState, ...], list[str]] = {}
+    for program, states in spec.states.items():
+        groups.setdefault(tuple(states), []).append(program)
+    return "; ".join(
+        f"{', '.join(programs)}: {', '.join(s.value for s in states)}"
+        for states, programs in groups.items()
+    )
+
+
+def markdown() -> str:
+    """The reference of every case action (``docs/case-actions.md``), from the specs."""
+    from core.cases.actions import CASE_ACTIONS, COMMON_ERRORS
+
+    out = [
+        "# Case actions",
+        "",
+        "<!-- Generated from core/cases/actions.py by `doudi cases actions --markdown`; "
+        "a test keeps it current. -->",
+        "",
+        "Every action of the case workflow, as the GraphQL mutation and the command line take "
+        "it (`doudi cases open` for the first, `doudi cases act ID ACTION --expected-version N "
+        "--input key=value ...` for the others). Each step on a stored case also takes `id`, "
+        "`expectedVersion` and `on` (the day of the step: not in the future, not before the "
+        "case's last step); a refusal is a `userError` with its code (`doudi: error: CODE: "
+        "message` on the command line) and writes nothing.",
+        "",
+        "| Action | Mutation | Who | Programs and states | Inputs |",
+        "|---|---|---|---|---|",
+    ]
+    for spec in CASE_ACTIONS:
+        inputs = ", ".join(f"`{i.key}`" if i.required else f"[`{i.key}`]" for i in spec.inputs)
+        out.append(
+            f"| `{spec.name}` | `{spec.graphql_name}` | {_who(spec)} | {_where(spec)} | "
+            f"{inputs or '-'} |"
         )
-    return out
-
-
-def _list(key: str, raw: str) -> list[str]:
-    if raw.strip().startswith("["):
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            raise InvalidInput(f"{key}: not a JSON list: {raw!r}") from None
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise InvalidInput(f"{key}: a JSON list of texts, not {raw!r}")
-        return value
-    return [raw]
-
-
-def _scalar(key: str, kind: str, raw: str) -> Any:
-    if kind == "bool":
-        word = raw.strip().lower()
-        if word in ("true", "yes", "1"):
-            return True
-        if word in ("false", "no", "0"):
-            return False
-        raise InvalidInput(f"{key}: true or false, not {raw!r}")
-    if kind == "int":
-        if not re.fullmatch(r"[+-]?\d{1,9}", raw.strip()):
-            raise InvalidInput(f"{key}: a whole number, not {raw!r}")
-        return int(raw)
-    return raw  # amounts are checked by the step itself (finite, positive, to the fen)
+    for spec in CASE_ACTIONS:
+        out += ["", f"## `{spec.name}` (`{spec.graphql_name}`)", "", spec.description, ""]
+        out.append(f"- Who: {_who(spec)}.")
+        out.append(f"- Where: {_where(spec)}.")
+        if spec.household:
+            out.append("- Reads the stored household (evaluated again or checked).")
+        if spec.inputs:
+            out += ["", "| Input | Type | Required | Description |", "|---|---|---|---|"]
+            for i in spec.inputs:
+                kind = i.kind.value + (f" ({' / '.join(i.choices)})" if i.choices else "")
+                if i.record is not None:
+                    kind += " of " + ", ".join(f"{f.key}: {f.kind.value}" for f in i.record.fields)
+                note = f" Deprecated: {i.deprecated}." if i.deprecated else ""
+                if i.programs:
+                    note += f" Only for {' and '.join(i.programs)}."
+                required = "yes" if i.required else "no"
+                out.append(f"| `{i.key}` | {kind} | {required} | {i.description}{note} |")
+        errors = {**({} if spec.opens else COMMON_ERRORS), **spec.errors}
+        if errors:
+            pointed = ", ".join(f"{code} → `{field}`" for code, field in errors.items())
+            out += ["", f"Refusals pointing at an input: {pointed}."]
+    return "\n".join(out) + "\n"
 
 
 # -- output --------------------------------------------------------------------------------------
@@ -370,24 +399,56 @@ def cases_history(case_id: str, token: str | None, as_json: bool) -> None:
 
 
 @cases.command("actions")
+@click.argument("action", required=False)
 @json_option
-def cases_actions(as_json: bool) -> None:
-    """The steps `doudi cases act` takes, with their inputs."""
-    from core.cases import ACTIONS
+@click.option(
+    "--markdown",
+    "as_markdown",
+    is_flag=True,
+    help="The reference of every action in Markdown (docs/case-actions.md).",
+)
+def cases_actions(action: str | None, as_json: bool, as_markdown: bool) -> None:
+    """The case actions with their inputs, who takes them and where (one: its whole spec)."""
+    from core.cases.actions import CASE_ACTIONS
 
-    if as_json:
-        emit_json(
-            {
-                name: {
-                    _camel(k): {"kind": kind, "required": req}
-                    for k, (kind, req) in action_inputs(name).items()
-                }
-                for name in ACTIONS
-            }
-        )
+    if as_markdown:
+        click.echo(markdown(), nl=False)
         return
-    rows = [[name, _usage(name)] for name in ACTIONS]
-    click.echo(table(["ACTION", "INPUTS (--input key=value)"], rows))
+    specs = list(CASE_ACTIONS)
+    if action is not None:
+        with _coded():
+            specs = [_spec(action, opening=True)]
+    if as_json:
+        emit_json({spec.name: spec_json(spec) for spec in specs})
+        return
+    if action is None:
+        rows = [[spec.name, _short_who(spec), _inputs_usage(spec)] for spec in specs]
+        click.echo(table(["ACTION", "WHO", "INPUTS (--input key=value)"], rows))
+        return
+    spec = specs[0]
+    click.echo(f"{spec.name} (GraphQL {spec.graphql_name})")
+    click.echo(f"  {spec.description}")
+    click.echo(f"  who:    {_who(spec)}")
+    click.echo(f"  where:  {_where(spec)}")
+    for i in spec.inputs:
+        flag = "required" if i.required else "optional"
+        click.echo(f"  --input {i.usage} ({flag}): {i.description}")
+    if not spec.inputs:
+        click.echo("  no inputs")
+
+
+def _spec(action: str, *, opening: bool = False) -> ActionSpec:
+    """The spec of ``action`` (its name or its mutation's, in any case style)."""
+    from core.cases.actions import ACTIONS, CASE_ACTIONS
+
+    wanted = snake(action)
+    for spec in CASE_ACTIONS:
+        if (opening or not spec.opens) and wanted in (spec.name, snake(spec.graphql_name)):
+            return spec
+    raise InvalidInput(
+        f"unknown case action '{action}'; one of {', '.join(ACTIONS)} "
+        "(`doudi cases open` opens a case)"
+    )
 
 
 @cases.command("act")
@@ -406,7 +467,7 @@ def cases_actions(as_json: bool) -> None:
     "pairs",
     multiple=True,
     metavar="KEY=VALUE",
-    help="An input of the step (repeatable; see `doudi cases actions`), e.g. "
+    help="An input of the step (repeatable; see `doudi cases actions ACTION`), e.g. "
     "investigators=张三 investigators=李四, passed=true, reason=death.",
 )
 @token_option
@@ -421,22 +482,17 @@ def cases_act(
     as_json: bool,
 ) -> None:
     """Take step ACTION (e.g. record_investigation or recordInvestigation) on case ID."""
-    from core.cases import ACTIONS, case_to_json
+    from core.cases import case_to_json
     from core.cases.store import apply_transition
 
-    name = _snake(action)
     with _coded():
-        if name not in ACTIONS:
-            raise InvalidInput(
-                f"unknown case action '{action}'; one of {', '.join(ACTIONS)} "
-                "(`doudi cases open` opens a case)"
-            )
-        inputs = parse_inputs(name, pairs)
+        spec = _spec(action)
+        inputs = parse_inputs(spec.name, pairs)
 
     def work(runtime: Any, session: Any, user: Any) -> Any:
         now = today()
         return apply_transition(
-            session, runtime.policy, _case_id(case_id), expected_version, name, user,
+            session, runtime.policy, _case_id(case_id), expected_version, spec.name, user,
             on or now, not_after=now, **inputs,
         )  # fmt: skip
 
@@ -444,68 +500,74 @@ def cases_act(
     if as_json:
         emit_json(case_to_json(case))
         return
-    click.echo(f"{name}: {event.from_state} → {event.to_state}")
+    click.echo(f"{spec.name}: {event.from_state} → {event.to_state}")
     for r in event.document.get("reasons") or []:
         click.echo(f"  - {r}")
     click.echo("\n".join(_case_lines(case)))
+
+
+# `doudi cases open HOUSEHOLD_ID PROGRAM [options]`: the options are the opening's other inputs.
+_OPEN_ARGUMENTS = ("household_id", "program")
+
+
+def _flag(i: Input) -> str:
+    """``near_relatives`` → ``--near-relative`` (a repeatable option is named for one item)."""
+    name = i.name[:-1] if i.kind in (Kind.LIST, Kind.RECORDS) and i.name.endswith("s") else i.name
+    return "--" + name.replace("_", "-")
+
+
+def _open_options(f: Callable[..., None]) -> Callable[..., None]:
+    for i in reversed([i for i in OPEN.inputs if i.name not in _OPEN_ARGUMENTS]):
+        repeatable = i.kind in (Kind.LIST, Kind.RECORDS)
+        metavar = i.usage.partition("=")[2].removesuffix(" (repeatable)") if repeatable else None
+        f = click.option(
+            _flag(i),
+            i.name,
+            multiple=repeatable,
+            type=click.Choice(i.choices) if i.choices else None,
+            default=None,
+            metavar=metavar,
+            help=i.description + (" Repeatable." if repeatable else ""),
+        )(f)
+    return f
 
 
 @cases.command("open")
 @click.argument("household_id", type=int)
 @click.argument("program", type=click.Choice(PROGRAMS))
 @click.option("--on", "on", type=DATE, default=None, help="Day of acceptance; default today.")
-@click.option(
-    "--near-relative",
-    "near_relatives",
-    multiple=True,
-    metavar="USER_ID=RELATION",
-    help="A staff member the applicant is a near relative of (repeatable), e.g. 12=parent.",
-)
-@click.option("--amount", default=None, help="temporary: the amount asked (yuan, once).")
-@click.option(
-    "--kind",
-    type=click.Choice(("emergency", "expenditure")),
-    default=None,
-    help="temporary: emergency (急难型, default) or expenditure (支出型).",
-)
+@_open_options
 @token_option
 @json_option
 def cases_open(
     household_id: int,
     program: str,
     on: dt.date | None,
-    near_relatives: tuple[str, ...],
-    amount: str | None,
-    kind: str | None,
     token: str | None,
     as_json: bool,
+    **options: Any,
 ) -> None:
     """Accept an application (受理, submitApplication) of stored household HOUSEHOLD_ID for
     PROGRAM; village clerks and township officers."""
     from core.cases import case_to_json
     from core.cases.store import open_case
 
-    inputs: dict[str, Any] = {}
     with _coded():
-        relatives = []
-        for pair in near_relatives:
-            uid, sep, relation = pair.partition("=")
-            if not sep or not uid.strip().isdigit() or not relation.strip():
-                raise InvalidInput(f"nearRelatives: write USER_ID=RELATION, not {pair!r}")
-            relatives.append({"userId": int(uid), "relation": relation.strip()})
-        if relatives:
-            inputs["near_relatives"] = relatives
-        if program == "temporary":
-            inputs["amount"] = amount
-            inputs["kind"] = kind or "emergency"
-        elif amount is not None or kind is not None:
-            raise InvalidInput("amount and kind are for temporary assistance only")
+        given: dict[str, Any] = {"household_id": household_id, "program": program}
+        for name, raw in options.items():
+            i = OPEN.input(name)
+            assert i is not None  # the options are the spec's inputs
+            if isinstance(raw, tuple):
+                items = [v for r in raw for v in i.from_text(r)]
+                given[name] = items or None
+            elif raw is not None:
+                given[name] = i.from_text(raw)
+        inputs = OPEN.prepare(given)
 
     def work(runtime: Any, session: Any, user: Any) -> Any:
         now = today()
         return open_case(
-            session, runtime.policy, user, on or now, household_id=household_id,
-            program=program, not_after=now, **inputs,
+            session, runtime.policy, user, on or now, not_after=now, **inputs
         )  # fmt: skip
 
     case, event = _run(work, policy=True, token=token)
@@ -517,4 +579,4 @@ def cases_open(
     click.echo("\n".join(_case_lines(case)))
 
 
-__all__ = ["action_inputs", "cases", "parse_inputs"]
+__all__ = ["cases", "markdown", "parse_inputs", "spec_json"]

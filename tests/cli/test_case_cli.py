@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from core.access.tokens import create_user
 from core.cli import cli
-from core.cli.cases import action_inputs, parse_inputs
+from core.cli.cases import parse_inputs
 from core.errors import InvalidInput
 from core.households.store import create_household
 from core.storage.tables import CaseEventRow
@@ -171,7 +171,7 @@ def test_refusals_name_their_code_and_write_nothing(sh: Shell) -> None:
     line = error(sh(*base, "--expected-version", "1", "--input", "investigators=甲"),
                  "TOO_FEW_INVESTIGATORS")  # fmt: skip
     line = error(sh(*base, "--expected-version", "1"), "INVALID_INPUT")
-    assert "needs --input investigators=" in line
+    assert "investigators: record_investigation needs investigators=TEXT" in line
     line = error(sh(*base, "--expected-version", "1", *names, "--input", "passed=yes"),
                  "INVALID_INPUT")  # fmt: skip
     assert "takes no such input" in line
@@ -206,42 +206,65 @@ def test_list_within_a_jurisdiction(sh: Shell) -> None:
     error(sh("cases", "list", "999999"), "UNKNOWN_JURISDICTION")
 
 
-def test_the_inputs_of_each_action_come_from_its_signature() -> None:
-    assert action_inputs("record_investigation") == {
-        "investigators": ("list", True),
-        "findings": ("text", False),
-    }
-    assert action_inputs("confirm_case") == {
-        "monthly_amount": ("amount", False),
-        "reasons": ("list", False),
-    }
-    assert action_inputs("record_review") == {"phase_out_months": ("int", False)}
-    assert action_inputs("record_head_change") == {}  # the stored household is read
+def test_the_inputs_of_each_action_come_from_its_spec() -> None:
     got = parse_inputs("record_spot_check", ["upheld=false", "reasons=有收入", "reasons=有车"])
     assert got == {"upheld": False, "reasons": ["有收入", "有车"]}
     assert parse_inputs("start_phase_out", ["months=12"]) == {"months": 12}
-    assert parse_inputs("record_death", ["idNumber=110101"]) == {"id_number": "110101"}
-    for action, pairs in (
-        ("start_phase_out", ["months=twelve"]),
-        ("start_phase_out", ["months=1", "months=2"]),
-        ("record_verification", ["passed=maybe"]),
-        ("record_investigation", ["investigators=[1, 2]"]),
-        ("record_investigation", ["investigators"]),
-        ("record_death", ["household={}"]),
+    assert parse_inputs("record_death", ["idNumber=110101", "dateOfDeath=2024-02-03"]) == {
+        "id_number": "110101",
+        "date_of_death": dt.date(2024, 2, 3),
+    }
+    got = parse_inputs("record_investigation", ['investigators=["甲", "乙"]', "investigators=丙"])
+    assert got == {"investigators": ["甲", "乙", "丙"]}  # findings: the step's default
+    assert parse_inputs("exit_case", ["reason=death"]) == {"reason": "death"}
+    for action, pairs, named in (
+        ("start_phase_out", ["months=twelve"], "months"),
+        ("start_phase_out", ["months=1", "months=2"], "months"),
+        ("record_verification", ["passed=maybe"], "passed"),
+        ("record_investigation", ["investigators=[1, 2]"], "investigators"),
+        ("record_investigation", ["investigators"], "--input"),
+        ("record_death", ["household={}"], "household"),
+        ("record_death", ["idNumber=1", "dateOfDeath=3 Feb"], "dateOfDeath"),
+        ("exit_case", ["reason=bored"], "reason"),
+        ("record_care_placement", ["mode=at_home"], "mode"),
     ):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidInput) as refused:
             parse_inputs(action, pairs)
+        assert refused.value.message.startswith(named), refused.value.message
 
 
-def test_actions_lists_every_step() -> None:
-    from core.cases import ACTIONS
+def test_actions_lists_every_action_from_the_specs() -> None:
+    from core.cases.actions import CASE_ACTIONS
 
     out = ok(CliRunner().invoke(cli, ["cases", "actions"], catch_exceptions=False))
-    for name in ACTIONS:
-        assert name in out
+    for spec in CASE_ACTIONS:
+        assert spec.name in out
     result = CliRunner().invoke(cli, ["cases", "actions", "--json"], catch_exceptions=False)
     data = json.loads(ok(result))
-    assert data["record_care_visit"] == {
-        "kind": {"kind": "text", "required": True},
-        "note": {"kind": "text", "required": False},
+    assert list(data) == [spec.name for spec in CASE_ACTIONS]
+    assert data["record_care_visit"]["inputs"] == {
+        "kind": {
+            "kind": "text",
+            "required": True,
+            "description": "visit (走访探视) or carer_assessment (照料服务评估).",
+            "choices": ["visit", "carer_assessment"],
+        },
+        "note": {"kind": "text", "required": False, "description": "A note for the file."},
     }
+    assert data["record_care_visit"]["mutation"] == "recordCareVisit"
+    assert data["record_care_visit"]["states"] == {"tekun": ["active"]}
+    one = ok(CliRunner().invoke(cli, ["cases", "actions", "recordSpotCheck"]))
+    assert one.splitlines()[0] == "record_spot_check (GraphQL recordSpotCheck)"
+    assert "--input upheld=BOOL (required)" in one
+    result = CliRunner().invoke(cli, ["cases", "actions", "fly"])
+    assert result.exit_code == 1 and "unknown case action 'fly'" in result.stderr
+
+
+def test_the_reference_in_docs_is_generated_from_the_specs() -> None:
+    """docs/case-actions.md is what `doudi cases actions --markdown` prints (regenerate it
+    with that command after changing core/cases/actions.py)."""
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "case-actions.md"
+    out = ok(CliRunner().invoke(cli, ["cases", "actions", "--markdown"]))
+    assert docs.read_text(encoding="utf-8") == out

@@ -1,0 +1,792 @@
+"""What each case action is, declared once: its inputs (with their types and descriptions), who
+may take it, in which programs and states, what it does, and which input a refusal points at.
+
+The GraphQL mutations (:mod:`core.api.cases`), the command line (``doudi cases act``, ``doudi
+cases open``, ``doudi cases actions``) and the documentation (``docs/case-actions.md``, written by
+``doudi cases actions --markdown``) are all generated from :data:`CASE_ACTIONS`; nothing is
+written by hand per action. The step functions of :mod:`core.cases.machine` stay the authority
+on the rules: a test checks that each spec agrees with its step (the same keyword inputs, and
+the states and roles the step accepts).
+
+Inputs given to an action go through :meth:`ActionSpec.prepare` whichever way they came (GraphQL
+arguments or ``--input key=value`` pairs read by :meth:`Input.from_text`), so a value is refused
+the same way, with the same code and message, from the API and the command line.
+
+Pure: no I/O, no storage; the date of a step is the caller's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from core.access.roles import Role
+from core.cases.errors import CaseNotFound
+from core.cases.machine import (
+    BEFORE_DECISION,
+    CARE_MODES,
+    CARE_VISIT_KINDS,
+    IN_PAYMENT,
+    VISITORS,
+    assist_first,
+    confirm_case,
+    exit_case,
+    open_case,
+    record_care_placement,
+    record_care_visit,
+    record_death,
+    record_first_review,
+    record_head_change,
+    record_home_visit,
+    record_income_stable,
+    record_investigation,
+    record_objection,
+    record_paperwork,
+    record_refusal_notice,
+    record_review,
+    record_self_care,
+    record_spot_check,
+    record_verification,
+    record_work_refusal,
+    reject_case,
+    start_phase_out,
+    start_publicity,
+)
+from core.cases.model import PROGRAMS, CaseState, ExitReason, Transition
+from core.errors import DoudiError, InvalidInput
+
+S = CaseState
+Step = Callable[..., Transition]
+
+# Where a refusal points when the action names nothing more precise (steps on a stored case).
+COMMON_ERRORS: Mapping[str, str] = MappingProxyType(
+    {"VERSION_CONFLICT": "expectedVersion", "NOT_FOUND": "id"}
+)
+# An INVALID_INPUT message that starts with an argument's name ("months: ...", "nearRelatives[0].
+# relation: ...") points at that argument.
+_NAMED = re.compile(r"([A-Za-z]+)[:\[.]")
+_INT = re.compile(r"[+-]?\d{1,9}")
+_ID = re.compile(r"\d{1,18}")
+
+
+class Kind(StrEnum):
+    """The type of an input, as every surface shows it."""
+
+    TEXT = "text"  # GraphQL String; a name from ``choices`` where they are given
+    LIST = "list"  # [String!]: names or reasons
+    BOOL = "bool"
+    INT = "int"  # a whole number
+    AMOUNT = "amount"  # yuan; checked (finite, positive, to the fen) by the step itself
+    DATE = "date"  # YYYY-MM-DD
+    ID = "id"  # a stored record's id
+    RECORDS = "records"  # a list of small records (see Record)
+
+
+def camel(name: str) -> str:
+    """``monthly_amount`` → ``monthlyAmount`` (the API's spelling)."""
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def snake(name: str) -> str:
+    """``recordInvestigation`` / ``monthlyAmount`` / ``record-investigation`` → snake_case."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.strip()).lower().replace("-", "_")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordField:
+    """One field of a :class:`Record` (TEXT or ID)."""
+
+    name: str
+    kind: Kind
+    description: str
+
+    @property
+    def key(self) -> str:
+        return camel(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """The shape of each item of a RECORDS input (GraphQL: the input type ``<name>Input``)."""
+
+    name: str
+    description: str
+    fields: tuple[RecordField, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """One input of an action: the step's keyword argument ``name``.
+
+    ``required``: the action cannot be taken without it. Otherwise ``default`` is what the API
+    shows when it is left out ("" for a note; None: the step's own default applies).
+    ``choices``: the only values taken (shown as the GraphQL enum ``enum`` where one is named).
+    ``programs``: when opening a case, an input taken only for these programs.
+    """
+
+    name: str
+    kind: Kind
+    description: str
+    required: bool = False
+    default: str | None = None
+    choices: tuple[str, ...] = ()
+    enum: type[StrEnum] | None = None
+    record: Record | None = None
+    programs: tuple[str, ...] = ()
+    deprecated: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The name in the API and on the command line (camelCase)."""
+        return camel(self.name)
+
+    # -- values -------------------------------------------------------------------------------
+
+    def check(self, value: Any) -> Any:
+        """``value`` as the step takes it, or INVALID_INPUT naming this input."""
+        key, kind = self.key, self.kind
+        if kind is Kind.TEXT:
+            if isinstance(value, StrEnum):
+                value = value.value
+            if not isinstance(value, str):
+                raise InvalidInput(f"{key}: a text, not {value!r}")
+            if self.choices and value not in self.choices:
+                raise InvalidInput(f"{key}: one of {', '.join(self.choices)}, not {value!r}")
+            return value
+        if kind is Kind.LIST:
+            if isinstance(value, str) or not isinstance(value, Sequence):
+                raise InvalidInput(f"{key}: a list of texts, not {value!r}")
+            if not all(isinstance(v, str) for v in value):
+                raise InvalidInput(f"{key}: a list of texts, not {list(value)!r}")
+            return list(value)
+        if kind is Kind.BOOL:
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{key}: true or false, not {value!r}")
+            return value
+        if kind is Kind.INT:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise InvalidInput(f"{key}: a whole number, not {value!r}")
+            return value
+        if kind is Kind.AMOUNT:
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+                raise InvalidInput(f"{key}: an amount of yuan, not {value!r}")
+            return str(value)  # exact: the step reads it as a Decimal
+        if kind is Kind.DATE:
+            if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
+                raise InvalidInput(f"{key}: a date (YYYY-MM-DD), not {value!r}")
+            return value
+        if kind is Kind.ID:
+            return _id(key, value)
+        return self._records(value)
+
+    def _records(self, value: Any) -> list[dict[str, Any]]:
+        assert self.record is not None
+        key = self.key
+        if isinstance(value, str | Mapping) or not isinstance(value, Sequence):
+            raise InvalidInput(f"{key}: a list of {self.record.name} records, not {value!r}")
+        out = []
+        for n, item in enumerate(value):
+            if not isinstance(item, Mapping):
+                raise InvalidInput(f"{key}[{n}]: a {self.record.name} record, not {item!r}")
+            unknown = sorted(set(item) - {f.key for f in self.record.fields})
+            if unknown:
+                raise InvalidInput(f"{key}[{n}].{unknown[0]}: no such field")
+            record: dict[str, Any] = {}
+            for f in self.record.fields:
+                where = f"{key}[{n}].{f.key}"
+                v = item.get(f.key)
+                if v is None or (isinstance(v, str) and not v.strip()):
+                    raise InvalidInput(f"{where}: required")
+                if f.kind is Kind.ID:
+                    record[f.key] = _id(where, v)
+                elif not isinstance(v, str):
+                    raise InvalidInput(f"{where}: a text, not {v!r}")
+                else:
+                    record[f.key] = v.strip()
+            out.append(record)
+        return out
+
+    def from_text(self, raw: str) -> Any:
+        """A value written on the command line (``--input key=value``), typed for :meth:`check`.
+
+        LIST: one name (repeat the key for more) or a JSON list of texts; RECORDS: one record,
+        its fields in order separated by "=" (``12=parent``)."""
+        key, kind = self.key, self.kind
+        if kind is Kind.LIST:
+            if raw.strip().startswith("["):
+                try:
+                    value = json.loads(raw)
+                except ValueError:
+                    raise InvalidInput(f"{key}: not a JSON list: {raw!r}") from None
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise InvalidInput(f"{key}: a JSON list of texts, not {raw!r}")
+                return value
+            return [raw]
+        if kind is Kind.BOOL:
+            word = raw.strip().lower()
+            if word in ("true", "yes", "1"):
+                return True
+            if word in ("false", "no", "0"):
+                return False
+            raise InvalidInput(f"{key}: true or false, not {raw!r}")
+        if kind is Kind.INT:
+            if not _INT.fullmatch(raw.strip()):
+                raise InvalidInput(f"{key}: a whole number, not {raw!r}")
+            return int(raw)
+        if kind is Kind.DATE:
+            try:
+                return dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                raise InvalidInput(f"{key}: a date (YYYY-MM-DD), not {raw!r}") from None
+        if kind is Kind.RECORDS:
+            assert self.record is not None
+            names = [f.key for f in self.record.fields]
+            parts = raw.split("=", len(names) - 1)
+            if len(parts) != len(names) or not all(p.strip() for p in parts):
+                shape = "=".join(snake(n).upper() for n in names)
+                raise InvalidInput(f"{key}: write {shape}, not {raw!r}")
+            return [dict(zip(names, (p.strip() for p in parts), strict=True))]
+        return raw  # TEXT, AMOUNT (checked by the step), ID (checked by check)
+
+    @property
+    def usage(self) -> str:
+        """How the command line writes it: ``investigators=TEXT (repeatable)``."""
+        if self.kind is Kind.LIST:
+            shown = "TEXT (repeatable)"
+        elif self.kind is Kind.RECORDS and self.record is not None:
+            shown = "=".join(snake(f.key).upper() for f in self.record.fields) + " (repeatable)"
+        elif self.choices:
+            shown = "|".join(self.choices)
+        else:
+            shown = self.kind.value.upper()
+        return f"{self.key}={shown}"
+
+
+def _id(where: str, value: Any) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and _ID.fullmatch(value.strip()):
+        return int(value)
+    raise CaseNotFound(f"{where}: no record with id {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """One case action.
+
+    ``name``: the step (and its audit event's ``action``); ``mutation``: the GraphQL field
+    (default: ``name`` in camelCase). ``roles``: who may ever take it; with ``by_level`` the
+    step narrows them to the level the policy names for the case (``confirming_level``: the
+    township officer or the county approver). ``states``: program → the states it is taken in
+    (none for opening). ``household``: the step reads the stored household (re-evaluated, or
+    checked), which the store supplies. ``errors``: error code → the input a refusal points at
+    (after :data:`COMMON_ERRORS` and the inputs a message names).
+    """
+
+    name: str
+    step: Step
+    description: str
+    roles: tuple[Role, ...]
+    states: Mapping[str, tuple[CaseState, ...]]
+    inputs: tuple[Input, ...] = ()
+    errors: Mapping[str, str] = field(default_factory=dict)
+    by_level: bool = False
+    household: bool = False
+    opens: bool = False
+    mutation: str = ""
+
+    @property
+    def graphql_name(self) -> str:
+        return self.mutation or camel(self.name)
+
+    @property
+    def arguments(self) -> tuple[str, ...]:
+        """The GraphQL arguments, in order."""
+        head = () if self.opens else ("id", "expectedVersion")
+        return (*head, *(i.key for i in self.inputs), "on")
+
+    @property
+    def programs(self) -> tuple[str, ...]:
+        return PROGRAMS if self.opens else tuple(p for p in PROGRAMS if p in self.states)
+
+    def input(self, name: str) -> Input | None:
+        """The input called ``name`` (snake_case or camelCase)."""
+        wanted = snake(name)
+        return next((i for i in self.inputs if i.name == wanted), None)
+
+    def unknown(self, name: str) -> InvalidInput:
+        """The refusal of an input this action does not take."""
+        return InvalidInput(
+            f"{camel(name)}: {self.name} takes no such input (it takes: "
+            f"{', '.join(i.key for i in self.inputs) or 'none'})"
+        )
+
+    def prepare(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """The step's keyword inputs from ``given`` (by snake_case name): an unknown input, a
+        missing required one or a value of the wrong kind is INVALID_INPUT naming it; an input
+        given as None is left out (the step's default applies)."""
+        for name in given:
+            if self.input(name) is None:
+                raise self.unknown(name)
+        out: dict[str, Any] = {}
+        for i in self.inputs:
+            value = given.get(i.name)
+            if value is None:
+                if i.required:
+                    raise InvalidInput(f"{i.key}: {self.name} needs {i.usage} ({self.usage})")
+                continue
+            out[i.name] = i.check(value)
+        program = out.get("program")
+        for i in self.inputs:
+            if i.programs and i.name in out and program not in i.programs:
+                raise InvalidInput(f"{i.key}: only for {' and '.join(i.programs)} applications")
+        return out
+
+    def field_of(self, exc: DoudiError) -> str | None:
+        """The argument a refusal points at (None when it is not about one)."""
+        explicit = getattr(exc, "field", None)
+        if isinstance(explicit, str) and explicit:
+            return explicit
+        if exc.code == "INVALID_INPUT":
+            named = _NAMED.match(exc.message)
+            if named and named.group(1) in self.arguments:
+                return named.group(1)
+        if exc.code in self.errors:
+            return self.errors[exc.code]
+        return None if self.opens else COMMON_ERRORS.get(exc.code)
+
+    @property
+    def usage(self) -> str:
+        """The inputs as ``key=VALUE`` (optional ones in brackets; deprecated ones left out)."""
+        parts = [i.usage if i.required else f"[{i.usage}]" for i in self.inputs if not i.deprecated]
+        return " ".join(parts) or "(no inputs)"
+
+
+# -- the inputs many actions share ----------------------------------------------------------
+
+NOTE = Input("note", Kind.TEXT, "A note for the file.", default="")
+REASONS = Input("reasons", Kind.LIST, "The reasons, one per item (blank items are dropped).")
+INVESTIGATORS = Input(
+    "investigators",
+    Kind.LIST,
+    "The names of the investigators who made the visit (at least the policy's "
+    "dibao.investigation.min_investigators; one for temporary assistance).",
+    required=True,
+)
+FINDINGS = Input("findings", Kind.TEXT, "What the visit found.", default="")
+STAFF = (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
+BY_LEVEL = (Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
+DIBAO_TEKUN = ("dibao", "tekun")
+PHASE_OUT_CODES = ("PHASE_OUT_TOO_LONG", "PHASE_OUT_TOO_SHORT")
+
+
+def _in(programs: Sequence[str], states: Sequence[CaseState]) -> dict[str, tuple[CaseState, ...]]:
+    return {p: tuple(states) for p in programs}
+
+
+CASE_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "open",
+        open_case,
+        "Accept an application (受理) of a stored household for dibao, tekun or temporary (with "
+        "amount and kind); village clerks and township officers.",
+        roles=(Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER),
+        states={},
+        opens=True,
+        mutation="submitApplication",
+        inputs=(
+            Input("household_id", Kind.ID, "The stored household applying.", required=True),
+            Input(
+                "program",
+                Kind.TEXT,
+                "dibao (低保), tekun (特困) or temporary (临时救助).",
+                required=True,
+                choices=PROGRAMS,
+            ),
+            Input(
+                "near_relatives",
+                Kind.RECORDS,
+                "Staff the applicant is a near relative of (近亲属备案): they never act on the "
+                "case, and where the policy says so it is filed for the county's own visit.",
+                record=Record(
+                    "NearRelative",
+                    "A staff member the applicant is a near relative of.",
+                    (
+                        RecordField("user_id", Kind.ID, "The staff member's user id."),
+                        RecordField(
+                            "relation",
+                            Kind.TEXT,
+                            "As in dibao.near_relative.relations (spouse, parent, child, "
+                            "sibling ...).",
+                        ),
+                    ),
+                ),
+            ),
+            Input(
+                "amount",
+                Kind.AMOUNT,
+                "temporary: the one-off amount asked for, in yuan.",
+                programs=("temporary",),
+            ),
+            Input(
+                "kind",
+                Kind.TEXT,
+                "temporary: emergency (急难型, the default) or expenditure (支出型).",
+                choices=("emergency", "expenditure"),
+                programs=("temporary",),
+            ),
+        ),
+        errors={"NOT_FOUND": "householdId"},
+    ),
+    ActionSpec(
+        "record_investigation",
+        record_investigation,
+        "The home visit (入户调查) by at least the policy's number of investigators (township "
+        "or county).",
+        roles=VISITORS,
+        states=_in(PROGRAMS, BEFORE_DECISION),
+        inputs=(INVESTIGATORS, FINDINGS),
+        errors={"TOO_FEW_INVESTIGATORS": "investigators"},
+    ),
+    ActionSpec(
+        "record_verification",
+        record_verification,
+        "The county's economic-status verification (核对): before confirmation, or on a case in "
+        "payment the periodic check (核对排查: lastPeriodicVerification).",
+        roles=(Role.COUNTY_APPROVER,),
+        states=_in(DIBAO_TEKUN, (*BEFORE_DECISION, *IN_PAYMENT)),
+        inputs=(
+            Input("passed", Kind.BOOL, "Whether the verification passed.", required=True),
+            Input("notes", Kind.TEXT, "What the verification found.", default=""),
+        ),
+    ),
+    ActionSpec(
+        "record_self_care",
+        record_self_care,
+        "tekun: the self-care assessment (failed indicators of 6).",
+        roles=VISITORS,
+        states=_in(("tekun",), (S.INVESTIGATED,)),
+        inputs=(
+            Input(
+                "failed_indicators",
+                Kind.INT,
+                "How many of the 6 self-care indicators (eating, dressing, bed transfer, "
+                "toileting, indoor walking, bathing) the person fails: 0 to 6.",
+                required=True,
+            ),
+        ),
+        errors={"INVALID_INPUT": "failedIndicators"},
+    ),
+    ActionSpec(
+        "record_first_review",
+        record_first_review,
+        "The township's first review (初审).",
+        roles=(Role.TOWNSHIP_OFFICER,),
+        states=_in(DIBAO_TEKUN, (S.INVESTIGATED,)),
+        inputs=(Input("opinion", Kind.TEXT, "The township's opinion.", default=""),),
+    ),
+    ActionSpec(
+        "start_publicity",
+        start_publicity,
+        "Publicity (公示) for the days the policy sets.",
+        roles=(Role.TOWNSHIP_OFFICER,),
+        states=_in(DIBAO_TEKUN, (S.FIRST_REVIEWED,)),
+    ),
+    ActionSpec(
+        "record_objection",
+        record_objection,
+        "An objection during publicity: reopens the investigation.",
+        roles=STAFF,
+        states=_in(DIBAO_TEKUN, (S.IN_PUBLICITY,)),
+        inputs=(Input("reason", Kind.TEXT, "What the objection says.", required=True),),
+        errors={"REASONS_REQUIRED": "reason"},
+    ),
+    ActionSpec(
+        "confirm_case",
+        confirm_case,
+        "Confirm (审核确认) at the level the policy names, after publicity (and verification "
+        "where required); the benefit starts the month after. The eligibility engine always "
+        "decides the stored household again and sets the amount and the members covered; "
+        "monthlyAmount sets a lower amount (never above the engine's: AMOUNT_TOO_HIGH) with "
+        "reasons (REASONS_REQUIRED).",
+        roles=BY_LEVEL,
+        by_level=True,
+        household=True,
+        states={
+            "dibao": (S.IN_PUBLICITY,),
+            "tekun": (S.IN_PUBLICITY,),
+            "temporary": (S.ACCEPTED, S.INVESTIGATED),
+        },
+        inputs=(
+            Input(
+                "evaluate",
+                Kind.BOOL,
+                "Ignored: confirmation always evaluates eligibility (false is refused).",
+                deprecated="confirmation always evaluates; false is refused",
+            ),
+            Input(
+                "monthly_amount",
+                Kind.AMOUNT,
+                "A lower amount than the engine's, in yuan (monthly; one-off for temporary), "
+                "with reasons.",
+            ),
+            REASONS,
+        ),
+        errors={"INVALID_INPUT": "monthlyAmount", "REASONS_REQUIRED": "reasons"},
+    ),
+    ActionSpec(
+        "reject_case",
+        reject_case,
+        "Refuse (不予确认) at the confirming level, with reasons.",
+        roles=BY_LEVEL,
+        by_level=True,
+        states=_in(PROGRAMS, (*BEFORE_DECISION, S.ASSISTED)),
+        inputs=(Input("reasons", Kind.LIST, "Why the application is refused.", required=True),),
+        errors={"REASONS_REQUIRED": "reasons"},
+    ),
+    ActionSpec(
+        "record_refusal_notice",
+        record_refusal_notice,
+        "The written notice of a refusal (不予确认书面告知) was given; the case stays rejected "
+        "(township officers and county approvers).",
+        roles=VISITORS,
+        states=_in(DIBAO_TEKUN, (S.REJECTED,)),
+        inputs=(NOTE,),
+    ),
+    ActionSpec(
+        "record_spot_check",
+        record_spot_check,
+        "The county's spot-check of a township confirmation (overturned: exit, found "
+        "ineligible) or of a tekun file before confirmation; reasons when overturned.",
+        roles=(Role.COUNTY_APPROVER,),
+        states={"dibao": IN_PAYMENT, "tekun": (S.FIRST_REVIEWED, S.IN_PUBLICITY)},
+        inputs=(
+            Input(
+                "upheld",
+                Kind.BOOL,
+                "Whether the county upholds the decision (false overturns it).",
+                required=True,
+            ),
+            Input("reasons", Kind.LIST, "Why (required when overturned)."),
+        ),
+        errors={"REASONS_REQUIRED": "reasons"},
+    ),
+    ActionSpec(
+        "record_review",
+        record_review,
+        "Periodic review (复核): the stored household re-evaluated; continue, raise, lower, "
+        "phase out (income over the standard and phaseOutMonths given) or exit.",
+        roles=BY_LEVEL,
+        by_level=True,
+        household=True,
+        states=_in(DIBAO_TEKUN, (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "phase_out_months",
+                Kind.INT,
+                "dibao: months of phase-out (渐退期) if the income is now over the standard "
+                "(within the policy's bounds); without it such a case exits.",
+            ),
+        ),
+        errors=dict.fromkeys(PHASE_OUT_CODES, "phaseOutMonths"),
+    ),
+    ActionSpec(
+        "start_phase_out",
+        start_phase_out,
+        "Phase-out (渐退) for months within the policy's bounds.",
+        roles=BY_LEVEL,
+        by_level=True,
+        states=_in(("dibao",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "months",
+                Kind.INT,
+                "How many months the benefit continues (dibao.phase_out.min_months to max_months).",
+                required=True,
+            ),
+        ),
+        errors=dict.fromkeys(PHASE_OUT_CODES, "months"),
+    ),
+    ActionSpec(
+        "record_income_stable",
+        record_income_stable,
+        "Income stable during the phase-out: exit the next month, where the policy provides "
+        "for it (Ningxia).",
+        roles=BY_LEVEL,
+        by_level=True,
+        states=_in(("dibao",), (S.PHASING_OUT,)),
+    ),
+    ActionSpec(
+        "record_work_refusal",
+        record_work_refusal,
+        "A refused job offer (counted towards the policy's limit).",
+        roles=VISITORS,
+        states=_in(("dibao",), IN_PAYMENT),
+        inputs=(NOTE,),
+    ),
+    ActionSpec(
+        "exit_case",
+        exit_case,
+        "Exit (退出) with a reason; the benefit stops the next month.",
+        roles=BY_LEVEL,
+        by_level=True,
+        states=_in(DIBAO_TEKUN, IN_PAYMENT),
+        inputs=(
+            Input(
+                "reason",
+                Kind.TEXT,
+                "Why the case exits (refused_work only after the policy's number of refusals; "
+                "income_over_standard during a phase-out only once it has run its course).",
+                required=True,
+                choices=tuple(r.value for r in ExitReason),
+                enum=ExitReason,
+            ),
+            Input("reasons", Kind.LIST, "Details (required when found ineligible)."),
+        ),
+        errors={
+            "REASONS_REQUIRED": "reasons",
+            "REFUSED_WORK_BELOW_LIMIT": "reason",
+            "PHASE_OUT_NOT_OVER": "reason",
+        },
+    ),
+    ActionSpec(
+        "record_death",
+        record_death,
+        "A member of the stored household died (idNumber; NOT_FOUND unless a member) on "
+        "dateOfDeath (default: the household's dateOfDeath for them, else the day recorded): "
+        "the household is evaluated again without them and the new amount applies from the "
+        "month after the death (months paid since are flagged: overpaidFrom; not eligible or "
+        "undecided: paid unchanged until the re-check, recheckBy); the head died: "
+        "headChangeRequired (due by headChangeDue where the policy sets it); nobody covered "
+        "left alive: the case exits (tekun: when the person it covers died).",
+        roles=STAFF,
+        household=True,
+        states=_in(DIBAO_TEKUN, IN_PAYMENT),
+        inputs=(
+            Input(
+                "id_number",
+                Kind.TEXT,
+                "The resident ID number of the member who died.",
+                required=True,
+            ),
+            Input(
+                "date_of_death",
+                Kind.DATE,
+                "The day of death (not after the day recorded).",
+            ),
+        ),
+        errors={"INVALID_INPUT": "dateOfDeath"},
+    ),
+    ActionSpec(
+        "record_head_change",
+        record_head_change,
+        "After the head died (headChangeRequired): the stored household now names a living "
+        "head and a payment account (paymentAccount, 一卡通) held by a living member (else "
+        "HEAD_NOT_CHANGED or PAYMENT_ACCOUNT_REQUIRED); clears headChangeRequired and records "
+        "headChange (township or county).",
+        roles=VISITORS,
+        household=True,
+        states=_in(DIBAO_TEKUN, IN_PAYMENT),
+    ),
+    ActionSpec(
+        "record_home_visit",
+        record_home_visit,
+        "A home visit to a household in payment (入户核查) by at least the policy's number of "
+        "investigators (township or county): lastHomeVisit.",
+        roles=VISITORS,
+        states=_in(DIBAO_TEKUN, IN_PAYMENT),
+        inputs=(INVESTIGATORS, FINDINGS),
+        errors={"TOO_FEW_INVESTIGATORS": "investigators"},
+    ),
+    ActionSpec(
+        "record_care_placement",
+        record_care_placement,
+        "tekun in payment: where the person is cared for, mode centralised (集中供养, in the "
+        "institution named) or dispersed (分散供养); township or county: care.",
+        roles=VISITORS,
+        states=_in(("tekun",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "mode",
+                Kind.TEXT,
+                "centralised (集中供养) or dispersed (分散供养, at home).",
+                required=True,
+                choices=CARE_MODES,
+            ),
+            Input(
+                "institution",
+                Kind.TEXT,
+                "The institution (required for centralised care) or, dispersed, who cares.",
+                default="",
+            ),
+        ),
+    ),
+    ActionSpec(
+        "record_care_visit",
+        record_care_visit,
+        "tekun in payment: kind visit (走访探视: lastCareVisit) or carer_assessment (照料服务评估: "
+        "lastCareAssessment); township or county.",
+        roles=VISITORS,
+        states=_in(("tekun",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "kind",
+                Kind.TEXT,
+                "visit (走访探视) or carer_assessment (照料服务评估).",
+                required=True,
+                choices=tuple(CARE_VISIT_KINDS),
+            ),
+            NOTE,
+        ),
+    ),
+    ActionSpec(
+        "assist_first",
+        assist_first,
+        "temporary: assistance first (先行救助) by the township.",
+        roles=(Role.TOWNSHIP_OFFICER,),
+        states=_in(("temporary",), (S.ACCEPTED, S.INVESTIGATED)),
+        inputs=(NOTE,),
+    ),
+    ActionSpec(
+        "record_paperwork",
+        record_paperwork,
+        "temporary: the paperwork after assistance first.",
+        roles=BY_LEVEL,
+        by_level=True,
+        household=True,
+        states=_in(("temporary",), (S.ASSISTED,)),
+        inputs=(NOTE,),
+    ),
+)
+
+SPECS: Mapping[str, ActionSpec] = MappingProxyType({s.name: s for s in CASE_ACTIONS})
+OPEN = SPECS["open"]
+# The steps taken on a stored case, by name (what the store runs).
+ACTIONS: dict[str, Step] = {s.name: s.step for s in CASE_ACTIONS if not s.opens}
+# The steps that get the stored household from the store.
+NEEDS_HOUSEHOLD = frozenset(s.name for s in CASE_ACTIONS if s.household)
+
+__all__ = [
+    "ACTIONS",
+    "CASE_ACTIONS",
+    "COMMON_ERRORS",
+    "NEEDS_HOUSEHOLD",
+    "OPEN",
+    "SPECS",
+    "ActionSpec",
+    "Input",
+    "Kind",
+    "Record",
+    "RecordField",
+    "Step",
+    "camel",
+    "snake",
+]

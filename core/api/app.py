@@ -1,5 +1,5 @@
 """The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser), ``/healthz`` and the
-iCalendar feeds at ``/calendar/{code}.ics`` (:mod:`core.api.calendar`).
+iCalendar feeds at ``/calendar/{code}.ics`` (:mod:`core.api.calendars`).
 
 Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
 (``create_app(runtime=open_runtime())``). Nothing is loaded at import:
@@ -15,7 +15,7 @@ Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
   again after ``RUNTIME_RETRY_S``): the policy is never served without its local settings.
 
 Policy reads are public; households, decisions, local settings and the audit log need an
-``Authorization: Bearer <token>`` header (see :mod:`core.api.records`).
+``Authorization: Bearer <token>`` header (see :mod:`core.api.common`).
 
 Responses to POSTed queries are cached by their exact body (see :class:`ResponseCache`): a
 repeated query skips strawberry entirely, which is what keeps the API near the speed of a
@@ -47,7 +47,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from core.api.cache import LRUCache
-from core.api.calendar import ics_endpoint
+from core.api.calendars import ics_endpoint
 from core.api.context import Context, ResultCache
 from core.api.errors import format_errors
 from core.api.schema import schema
@@ -294,7 +294,7 @@ def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
-            # Calendar apps subscribe by URL: the token may come as ?token= (see core.api.calendar).
+            # Calendar apps subscribe by URL: the token may come as ?token= (core.api.calendars).
             Route(
                 "/calendar/{code}.ics", ics_endpoint(backend.base, backend.runtime), methods=["GET"]
             ),

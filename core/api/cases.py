@@ -1,9 +1,12 @@
 """Cases over GraphQL: the workflow mutations, ``case``, ``cases``, ``caseHistory`` and
-``supervisionFindings`` (wired into :mod:`core.api.schema` by inheritance of
-:class:`CaseQuery` and :class:`CaseMutation`).
+``supervisionFindings``; a case's ``household`` and ``events``.
 
-The rules are those of the state machine (:mod:`core.cases`) and the store
-(:mod:`core.cases.store`); this module adds the request's user and date and the GraphQL forms:
+The mutations are generated, one per action of :data:`core.cases.actions.CASE_ACTIONS`: name,
+description, arguments (their types, defaults and descriptions) and the argument each refusal
+points at come from the action's spec (:func:`case_mutations`), and the inputs are checked by the
+spec as on the command line. The rules are those of the state machine (:mod:`core.cases`) and
+the store (:mod:`core.cases.store`); this module adds the request's user and date and the GraphQL
+forms:
 
 - every operation needs a token and marks the request private (nothing is cached);
 - a mutation names the version it was decided on (``expectedVersion``) and the day of the step
@@ -13,29 +16,36 @@ The rules are those of the state machine (:mod:`core.cases`) and the store
   nothing is written;
 - the policy is the request's merged policy (plugins and local settings), resolved at the case's
   county on ``on``;
-- reads check the jurisdiction: a case outside the user's is FORBIDDEN.
+- reads check the jurisdiction: a case outside the user's is FORBIDDEN. A list's households and
+  events come through the request's DataLoaders (:class:`core.api.context.Loaders`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+import inspect
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
-from sqlalchemy.orm import Session
 from strawberry.scalars import JSON
+from strawberry.types.field import StrawberryField
 
 from core.access.roles import Action, User, authorize
+from core.api.common import Info, PageInfo, UserError, database_id, user_errors
 from core.api.context import Context
-from core.api.records import household_id, user_errors
-from core.api.types import Household, Info, Jurisdiction, PageInfo, TraceEntry, UserError
+from core.api.households import Household, input_json
+from core.api.policy import Jurisdiction, TraceEntry
 from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, store
+from core.cases.actions import CASE_ACTIONS, ActionSpec, Input, Kind, Record
+from core.cases.store import EventRecord
 from core.errors import DoudiError, InvalidInput
-from core.households import store as households_store
 from core.policy.service import today
 from core.storage.cursors import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEFAULT_CASE_PAGE = 50
 MAX_CASE_PAGE = 100
@@ -46,6 +56,7 @@ FINDINGS_ESTIMATE = 500
 LIST_SIZES: dict[tuple[str, str], int] = {
     ("CaseConnection", "edges"): MAX_CASE_PAGE,
     ("Query", "caseHistory"): HISTORY_ESTIMATE,
+    ("Case", "events"): HISTORY_ESTIMATE,
     ("CaseEvent", "policy"): 40,
     ("Query", "supervisionFindings"): FINDINGS_ESTIMATE,
 }
@@ -58,14 +69,12 @@ strawberry.enum(
 )
 
 
-# -- ids and cursors -----------------------------------------------------------------------------
-
-
 def case_id(raw: str) -> int:
     """The database id of a case ID (NOT_FOUND for anything that cannot be one)."""
-    if raw.isascii() and raw.isdigit() and len(raw) < 19:
-        return int(raw)
-    raise CaseNotFound(f"no case with id {raw!r}")
+    cid = database_id(raw)
+    if cid is None:
+        raise CaseNotFound(f"no case with id {raw!r}")
+    return cid
 
 
 # -- types ---------------------------------------------------------------------------------------
@@ -154,14 +163,15 @@ class CaseType:
 
     @strawberry.field(description="The household as stored now (token required).")
     async def household(self, info: Info) -> Household:
-        context = info.context
-        registry = context.base.registry
-        user = await context.user()
-        hid = int(self.household_id)
-        record = await context.in_session(
-            lambda s: households_store.get_household(s, user, hid, registry)
-        )
-        return Household.of(record, registry)
+        record = await info.context.loaders.households.load(int(self.household_id))
+        return Household.of(record, info.context.base.registry)
+
+    @strawberry.field(
+        description="The case's audit trail, oldest first, as caseHistory gives it (token "
+        "required)."
+    )
+    async def events(self, info: Info) -> list[CaseEvent]:
+        return [CaseEvent.of(e) for e in await info.context.loaders.events.load(int(self.id))]
 
 
 @strawberry.type(description="One case in a list, with its cursor.")
@@ -200,7 +210,7 @@ class CaseEvent:
     prev_hash: str
 
     @classmethod
-    def of(cls, e: store.EventRecord) -> CaseEvent:
+    def of(cls, e: EventRecord) -> CaseEvent:
         doc = e.document
         actor = doc.get("actor") or {}
         return cls(
@@ -241,119 +251,155 @@ class CasePayload:
     user_errors: list[UserError]
 
 
-@strawberry.input(description="A staff member the applicant is a near relative of.")
-class NearRelativeInput:
-    user_id: strawberry.ID
-    relation: str = strawberry.field(
-        description="As in dibao.near_relative.relations (spouse, parent, child, sibling ...)."
+# -- the mutations, generated from the actions' specs --------------------------------------------
+
+_SCALARS: Mapping[Kind, Any] = {
+    Kind.TEXT: str,
+    Kind.LIST: list[str],
+    Kind.BOOL: bool,
+    Kind.INT: int,
+    Kind.AMOUNT: float,
+    Kind.DATE: dt.date,
+    Kind.ID: strawberry.ID,
+}
+
+
+@cache
+def record_input(record: Record) -> type[Any]:
+    """The GraphQL input type of a record (``NearRelativeInput``), built once per record."""
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__annotations__": {
+            f.name: strawberry.ID if f.kind is Kind.ID else str for f in record.fields
+        },
+    }
+    for f in record.fields:
+        namespace[f.name] = strawberry.field(description=f.description)
+    cls = type(f"{record.name}Input", (), namespace)
+    return strawberry.input(cls, name=f"{record.name}Input", description=record.description)
+
+
+def _argument(i: Input) -> inspect.Parameter:
+    """The GraphQL argument of input ``i``: required → non-null without default; a default of
+    "" → non-null with it; else nullable, null by default (the step's own default applies)."""
+    if i.kind is Kind.RECORDS:
+        assert i.record is not None
+        kind: Any = list[record_input(i.record)]  # type: ignore[misc]  # built at run time
+    elif i.enum is not None:
+        kind = i.enum
+    else:
+        kind = _SCALARS[i.kind]
+    nullable = not i.required and i.default is None
+    annotation = Annotated[
+        Optional[kind] if nullable else kind,  # noqa: UP045  # kind is a value, not a type
+        strawberry.argument(description=i.description, deprecation_reason=i.deprecated),
+    ]
+    default = inspect.Parameter.empty if i.required else i.default
+    return inspect.Parameter(
+        i.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
     )
 
 
-# -- helpers -------------------------------------------------------------------------------------
-
-# Where a refusal points in the input, by code (per mutation, after these common ones).
-_COMMON_FIELDS = {"VERSION_CONFLICT": "expectedVersion", "NOT_FOUND": "id"}
-# An INVALID_INPUT message that starts with an argument's name ("amount: ...") points at it.
-_NAMED_FIELD = re.compile(
-    r"(on|amount|monthlyAmount|kind|evaluate|reason|reasons|months|failedIndicators"
-    r"|nearRelatives|idNumber|investigators|mode|institution|passed):"
+_ID = inspect.Parameter(
+    "id",
+    inspect.Parameter.KEYWORD_ONLY,
+    annotation=Annotated[strawberry.ID, strawberry.argument(description="The case.")],
+)
+_EXPECTED_VERSION = inspect.Parameter(
+    "expected_version",
+    inspect.Parameter.KEYWORD_ONLY,
+    annotation=Annotated[
+        int,
+        strawberry.argument(
+            description="The version the decision was made on (VERSION_CONFLICT if the case "
+            "changed since)."
+        ),
+    ],
+)
+_ON = inspect.Parameter(
+    "on",
+    inspect.Parameter.KEYWORD_ONLY,
+    annotation=Annotated[
+        Optional[dt.date],  # noqa: UP045  # as the other generated arguments
+        strawberry.argument(
+            description="The day of the step (default today in China; never in the future nor "
+            "before the case's last step)."
+        ),
+    ],
+    default=None,
 )
 
 
-async def _payload(
-    context: Context,
-    fields: Mapping[str, str | None],
-    work: Callable[[Session, User], Case],
-) -> CasePayload:
+def mutation_field(spec: ActionSpec) -> StrawberryField:
+    """The GraphQL mutation of one action: its arguments are the spec's inputs (after ``id``
+    and ``expectedVersion`` for a step on a stored case) and ``on``."""
+
+    async def resolve(self: Any, info: Info, **arguments: Any) -> CasePayload:
+        return await take(info.context, spec, arguments)
+
+    head = [] if spec.opens else [_ID, _EXPECTED_VERSION]
+    parameters = [
+        inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
+        inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info),
+        *head,
+        *(_argument(i) for i in spec.inputs),
+        _ON,
+    ]
+    resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by strawberry
+        parameters, return_annotation=CasePayload
+    )
+    resolve.__name__ = resolve.__qualname__ = spec.name
+    field: StrawberryField = strawberry.mutation(
+        resolver=resolve, name=spec.graphql_name, description=spec.description
+    )
+    return field
+
+
+def case_mutations(specs: Iterable[ActionSpec] = CASE_ACTIONS) -> type[Any]:
+    """The type holding one mutation per action of ``specs`` (the schema's ``Mutation``
+    inherits it; a schema built from other specs has their mutations)."""
+    namespace: dict[str, Any] = {"__module__": __name__}
+    for spec in specs:
+        namespace[spec.name] = mutation_field(spec)
+    return strawberry.type(type("CaseMutation", (), namespace))
+
+
+def _given(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments as plain values (input objects as their JSON, camelCase keys)."""
+    return {k: input_json(v) for k, v in arguments.items()}
+
+
+async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any]) -> CasePayload:
+    """Take action ``spec`` with the mutation's ``arguments``: the spec checks the inputs (after
+    the user is known), then the store (:func:`core.cases.store.open_case` or
+    :func:`~core.cases.store.apply_transition`) checks, in order, ``on`` not in the future, who
+    may act, the version, ``on`` not before the case's last step, then the step's rules."""
     context.mark_private()
+    base = context.base
+    given = _given(arguments)
+    on: dt.date | None = given.pop("on", None)
+    raw_id = given.pop("id", None)
+    expected_version = given.pop("expected_version", None)
+
+    def work(s: Session, user: User, inputs: dict[str, Any]) -> Case:
+        now = today()
+        if spec.opens:
+            case, _ = store.open_case(s, base, user, on or now, not_after=now, **inputs)
+        else:
+            case, _ = store.apply_transition(
+                s, base, case_id(str(raw_id)), int(expected_version), spec.name, user,
+                on or now, not_after=now, **inputs,
+            )  # fmt: skip
+        return case
+
     try:
         user = await context.user()
-        case = await context.in_session(lambda s: work(s, user))
+        inputs = spec.prepare(given)
+        case = await context.in_session(lambda s: work(s, user, inputs))
     except DoudiError as exc:
-        field = getattr(exc, "field", None) or {**_COMMON_FIELDS, **fields}.get(exc.code)
-        named = _NAMED_FIELD.match(exc.message)
-        if exc.code == "INVALID_INPUT" and named:
-            field = named.group(1)
-        return CasePayload(case=None, user_errors=user_errors(exc, field))
+        return CasePayload(case=None, user_errors=user_errors(exc, spec.field_of(exc)))
+    context.loaders.clear()
     return CasePayload(case=CaseType.of(case), user_errors=[])
-
-
-async def transition(
-    context: Context,
-    id: str,
-    expected_version: int,
-    action: str,
-    on: dt.date | None,
-    fields: Mapping[str, str | None] | None = None,
-    **inputs: Any,
-) -> CasePayload:
-    """Take ``action`` (a name in :data:`core.cases.ACTIONS`) on case ``id`` (the store checks,
-    in order: ``on`` not in the future, who may act, the version, ``on`` not before the case's
-    last step, then the step's rules)."""
-    base = context.base
-
-    def work(s: Session, user: User) -> Case:
-        now = today()
-        case, _ = store.apply_transition(
-            s, base, case_id(id), expected_version, action, user, on or now,
-            not_after=now, **inputs,
-        )  # fmt: skip
-        return case
-
-    return await _payload(context, fields or {}, work)
-
-
-async def submit_application(
-    context: Context,
-    household: str,
-    program: str,
-    near_relatives: list[NearRelativeInput] | None,
-    amount: float | None,
-    kind: str | None,
-    on: dt.date | None,
-) -> CasePayload:
-    base = context.base
-
-    def work(s: Session, user: User) -> Case:
-        now = today()
-        try:
-            hid = household_id(household)
-        except households_store.NotFound as exc:
-            raise CaseNotFound(exc.message) from None
-        inputs: dict[str, Any] = {}
-        if near_relatives:
-            if not all(str(r.user_id).isdigit() for r in near_relatives):
-                raise InvalidInput("nearRelatives: userId must be a user's id")
-            inputs["near_relatives"] = [
-                {"userId": int(r.user_id), "relation": r.relation} for r in near_relatives
-            ]
-        if program == "temporary":
-            inputs["amount"] = None if amount is None else str(amount)
-            inputs["kind"] = kind or "emergency"
-        elif amount is not None or kind is not None:
-            raise InvalidInput("amount and kind are for temporary assistance only")
-        case, _ = store.open_case(
-            s, base, user, on or now, household_id=hid, program=program, not_after=now, **inputs
-        )
-        return case
-
-    fields = {"NOT_FOUND": "householdId"}
-    payload = await _payload(context, fields, work)
-    for e in payload.user_errors:  # InvalidInput: say which argument
-        if e.code == "INVALID_INPUT" and e.field is None:
-            m = e.message
-            e.field = (
-                "program"
-                if "program" in m
-                else "amount"
-                if "amount" in m
-                else "kind"
-                if "kind" in m
-                else "nearRelatives"
-                if "userId" in m or "relation" in m
-                else None
-            )
-    return payload
 
 
 # -- reads ---------------------------------------------------------------------------------------
@@ -372,7 +418,7 @@ async def case_history(context: Context, id: str) -> list[CaseEvent]:
     registry = context.base.registry
     user = await context.user()
 
-    def work(s: Session) -> list[store.EventRecord]:
+    def work(s: Session) -> list[EventRecord]:
         case = store.read_case(s, user, case_id(id), registry)
         return store.list_events(s, case.id)
 
@@ -453,9 +499,6 @@ async def supervision_findings(
     ]
 
 
-# -- root fields ---------------------------------------------------------------------------------
-
-
 @strawberry.type
 class CaseQuery:
     @strawberry.field(description="A case by id (token required; within your jurisdiction).")
@@ -494,387 +537,19 @@ class CaseQuery:
         return await supervision_findings(info.context, jurisdiction, as_of)
 
 
-@strawberry.type
-class CaseMutation:
-    """The case workflow: each step answers the case after it or userErrors (nothing changed)."""
-
-    @strawberry.mutation(
-        description="Accept an application (受理) of a stored household for dibao, tekun or "
-        "temporary (with amount and kind); village clerks and township officers."
-    )
-    async def submit_application(
-        self,
-        info: Info,
-        household_id: strawberry.ID,
-        program: str,
-        near_relatives: list[NearRelativeInput] | None = None,
-        amount: float | None = None,
-        kind: str | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await submit_application(
-            info.context, household_id, program, near_relatives, amount, kind, on
-        )
-
-    @strawberry.mutation(
-        description="The home visit (入户调查) by at least the policy's number of investigators "
-        "(township or county)."
-    )
-    async def record_investigation(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        investigators: list[str],
-        findings: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_investigation", on,
-            {"TOO_FEW_INVESTIGATORS": "investigators"},
-            investigators=investigators, findings=findings,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="The county's economic-status verification (核对): before confirmation, or "
-        "on a case in payment the periodic check (核对排查: lastPeriodicVerification)."
-    )
-    async def record_verification(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        passed: bool,
-        notes: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_verification", on,
-            passed=passed, notes=notes,
-        )  # fmt: skip
-
-    @strawberry.mutation(description="tekun: the self-care assessment (failed indicators of 6).")
-    async def record_self_care(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        failed_indicators: int,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_self_care", on,
-            {"INVALID_INPUT": "failedIndicators"}, failed_indicators=failed_indicators,
-        )  # fmt: skip
-
-    @strawberry.mutation(description="The township's first review (初审).")
-    async def record_first_review(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        opinion: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_first_review", on, opinion=opinion
-        )
-
-    @strawberry.mutation(description="Publicity (公示) for the days the policy sets.")
-    async def start_publicity(
-        self, info: Info, id: strawberry.ID, expected_version: int, on: dt.date | None = None
-    ) -> CasePayload:
-        return await transition(info.context, id, expected_version, "start_publicity", on)
-
-    @strawberry.mutation(description="An objection during publicity: reopens the investigation.")
-    async def record_objection(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        reason: str,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_objection", on,
-            {"REASONS_REQUIRED": "reason"}, reason=reason,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="Confirm (审核确认) at the level the policy names, after publicity (and "
-        "verification where required); the benefit starts the month after. The eligibility "
-        "engine always decides the stored household again and sets the amount and the members "
-        "covered; monthlyAmount sets a lower amount (never above the engine's: AMOUNT_TOO_HIGH) "
-        "with reasons (REASONS_REQUIRED)."
-    )
-    async def confirm_case(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        evaluate: Annotated[
-            bool | None,
-            strawberry.argument(
-                deprecation_reason="confirmation always evaluates; false is refused"
-            ),
-        ] = None,
-        monthly_amount: float | None = None,
-        reasons: list[str] | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "confirm_case", on,
-            {"INVALID_INPUT": "monthlyAmount", "REASONS_REQUIRED": "reasons"},
-            evaluate=evaluate,
-            monthly_amount=None if monthly_amount is None else str(monthly_amount),
-            reasons=reasons or [],
-        )  # fmt: skip
-
-    @strawberry.mutation(description="Refuse (不予确认) at the confirming level, with reasons.")
-    async def reject_case(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        reasons: list[str],
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "reject_case", on,
-            {"REASONS_REQUIRED": "reasons"}, reasons=reasons,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="The written notice of a refusal (不予确认书面告知) was given; the case "
-        "stays rejected (township officers and county approvers)."
-    )
-    async def record_refusal_notice(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        note: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_refusal_notice", on, None, note=note
-        )
-
-    @strawberry.mutation(
-        description="The county's spot-check of a township confirmation (overturned: exit, "
-        "found ineligible) or of a tekun file before confirmation; reasons when overturned."
-    )
-    async def record_spot_check(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        upheld: bool,
-        reasons: list[str] | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_spot_check", on,
-            {"REASONS_REQUIRED": "reasons"}, upheld=upheld, reasons=reasons or [],
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="Periodic review (复核): the stored household re-evaluated; continue, raise, "
-        "lower, phase out (income over the standard and phaseOutMonths given) or exit."
-    )
-    async def record_review(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        phase_out_months: int | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        months = {c: "phaseOutMonths" for c in ("PHASE_OUT_TOO_LONG", "PHASE_OUT_TOO_SHORT")}
-        return await transition(
-            info.context, id, expected_version, "record_review", on, months,
-            phase_out_months=phase_out_months,
-        )  # fmt: skip
-
-    @strawberry.mutation(description="Phase-out (渐退) for months within the policy's bounds.")
-    async def start_phase_out(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        months: int,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        fields = {c: "months" for c in ("PHASE_OUT_TOO_LONG", "PHASE_OUT_TOO_SHORT")}
-        return await transition(
-            info.context, id, expected_version, "start_phase_out", on, fields, months=months
-        )
-
-    @strawberry.mutation(
-        description="Income stable during the phase-out: exit the next month, where the policy "
-        "provides for it (Ningxia)."
-    )
-    async def record_income_stable(
-        self, info: Info, id: strawberry.ID, expected_version: int, on: dt.date | None = None
-    ) -> CasePayload:
-        return await transition(info.context, id, expected_version, "record_income_stable", on)
-
-    @strawberry.mutation(description="A refused job offer (counted towards the policy's limit).")
-    async def record_work_refusal(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        note: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_work_refusal", on, note=note
-        )
-
-    @strawberry.mutation(description="Exit (退出) with a reason; the benefit stops the next month.")
-    async def exit_case(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        reason: ExitReason,
-        reasons: list[str] | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        fields = {
-            "REASONS_REQUIRED": "reasons",
-            "REFUSED_WORK_BELOW_LIMIT": "reason",
-            "PHASE_OUT_NOT_OVER": "reason",
-        }
-        return await transition(
-            info.context, id, expected_version, "exit_case", on, fields,
-            reason=ExitReason(reason).value, reasons=reasons or [],
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="A member of the stored household died (idNumber; NOT_FOUND unless a "
-        "member) on dateOfDeath (default: the household's dateOfDeath for them, else the day "
-        "recorded): the household is evaluated again without them and the new amount applies "
-        "from the month after the death (months paid since are flagged: overpaidFrom; not "
-        "eligible or undecided: paid unchanged until the re-check, recheckBy); the head died: "
-        "headChangeRequired (due by headChangeDue where the policy sets it); nobody covered "
-        "left alive: the case exits (tekun: when the person it covers died)."
-    )
-    async def record_death(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        id_number: str,
-        date_of_death: dt.date | None = None,
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_death", on,
-            {"INVALID_INPUT": "dateOfDeath"}, id_number=id_number, date_of_death=date_of_death,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="After the head died (headChangeRequired): the stored household now names "
-        "a living head and a payment account (paymentAccount, 一卡通) held by a living member "
-        "(else HEAD_NOT_CHANGED or PAYMENT_ACCOUNT_REQUIRED); clears headChangeRequired and "
-        "records headChange (township or county)."
-    )
-    async def record_head_change(
-        self, info: Info, id: strawberry.ID, expected_version: int, on: dt.date | None = None
-    ) -> CasePayload:
-        return await transition(info.context, id, expected_version, "record_head_change", on)
-
-    @strawberry.mutation(
-        description="A home visit to a household in payment (入户核查) by at least the policy's "
-        "number of investigators (township or county): lastHomeVisit."
-    )
-    async def record_home_visit(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        investigators: list[str],
-        findings: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_home_visit", on,
-            {"TOO_FEW_INVESTIGATORS": "investigators"},
-            investigators=investigators, findings=findings,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="tekun in payment: where the person is cared for, mode centralised (集中供养, "
-        "in the institution named) or dispersed (分散供养); township or county: care."
-    )
-    async def record_care_placement(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        mode: str,
-        institution: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_care_placement", on,
-            mode=mode, institution=institution,
-        )  # fmt: skip
-
-    @strawberry.mutation(
-        description="tekun in payment: kind visit (走访探视: lastCareVisit) or carer_assessment "
-        "(照料服务评估: lastCareAssessment); township or county."
-    )
-    async def record_care_visit(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        kind: str,
-        note: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_care_visit", on, kind=kind, note=note
-        )
-
-    @strawberry.mutation(description="temporary: assistance first (先行救助) by the township.")
-    async def assist_first(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        note: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(info.context, id, expected_version, "assist_first", on, note=note)
-
-    @strawberry.mutation(description="temporary: the paperwork after assistance first.")
-    async def record_paperwork(
-        self,
-        info: Info,
-        id: strawberry.ID,
-        expected_version: int,
-        note: str = "",
-        on: dt.date | None = None,
-    ) -> CasePayload:
-        return await transition(
-            info.context, id, expected_version, "record_paperwork", on, note=note
-        )
-
-
 __all__ = [
     "LIST_SIZES",
     "MAX_CASE_PAGE",
     "CaseAmount",
     "CaseConnection",
     "CaseEvent",
-    "CaseMutation",
     "CasePayload",
     "CaseQuery",
     "CaseType",
     "SupervisionFinding",
     "case_id",
+    "case_mutations",
+    "mutation_field",
+    "record_input",
+    "take",
 ]

@@ -1,5 +1,15 @@
 """What every resolver gets as ``info.context``: the policy base, the per-app result cache and,
-when the server has a database, the runtime and the user behind the request's token."""
+when the server has a database, the runtime, the user behind the request's token and the
+request's DataLoaders (:class:`Loaders`).
+
+A list that shows, for each item, something stored elsewhere (the household of each case, the
+events of each case, the cases of each household, the case of each payment) asks the loaders,
+which gather every item's key and read them all with one batch read of the store
+(:func:`core.households.store.read_households`, :func:`core.cases.store.read_cases`,
+:func:`core.cases.store.cases_of_households`, :func:`core.cases.store.events_of_cases`): the
+number of SQL statements does not grow with the length of the list. The loaders (and what they
+cache) belong to one request: they are made with its context and never shared.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +26,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.dataloader import DataLoader
 
 from core.access.roles import User, bearer_token
 from core.access.tokens import authenticate
 from core.api.cache import LRUCache
+from core.cases import Case
+from core.cases import store as cases_store
+from core.households import store as households_store
 from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable
 
@@ -39,6 +53,8 @@ NO_DATABASE = (
 
 ResultKey = tuple[str, str | None, str, str, str]
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 class ResultCache(LRUCache[ResultKey, ExecutionResult]):
@@ -100,10 +116,12 @@ class Context:
     # from the request's own data (previewEligibility). See mark_private.
     private: bool = False
     _user: asyncio.Future[User] | None = field(default=None, repr=False)
+    loaders: Loaders = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.authorization is not None:
             self.private = True
+        self.loaders = Loaders(self)
 
     def mark_private(self) -> None:
         """Keep this request's answer out of every cache."""
@@ -150,3 +168,58 @@ class Context:
             raise DatabaseUnavailable(
                 "the database is not reachable at the moment; try again later"
             ) from None
+
+
+class Loaders:
+    """The DataLoaders of one request (strawberry's :class:`~strawberry.dataloader.DataLoader`),
+    each a batch read of a store in one worker thread and one session, for the request's user.
+
+    ``households`` and ``cases`` load by id (an item the user may not read fails alone, with
+    its FORBIDDEN or NOT_FOUND); ``cases_of_household`` loads a household's cases (those the
+    user may read) and ``events`` a case's audit trail, oldest first. After a write, call
+    :meth:`clear` so that the rest of the request reads what is stored now.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self.households: DataLoader[int, households_store.HouseholdRecord] = DataLoader(
+            self._households
+        )
+        self.cases: DataLoader[int, Case] = DataLoader(self._cases)
+        self.cases_of_household: DataLoader[int, list[Case]] = DataLoader(self._cases_of_households)
+        self.events: DataLoader[int, list[cases_store.EventRecord]] = DataLoader(self._events)
+
+    def clear(self) -> None:
+        for loader in (self.households, self.cases, self.cases_of_household, self.events):
+            loader.clear_all()
+
+    async def _batch(
+        self, keys: list[K], read: Callable[[Session, User, list[K]], Mapping[K, V]]
+    ) -> list[V]:
+        context = self._context
+        user = await context.user()
+        found = await context.in_session(lambda s: read(s, user, keys))
+        return [found[k] for k in keys]
+
+    async def _households(
+        self, ids: list[int]
+    ) -> list[households_store.HouseholdRecord | BaseException]:
+        registry = self._context.base.registry
+        return await self._batch(
+            ids, lambda s, user, keys: households_store.read_households(s, user, keys, registry)
+        )
+
+    async def _cases(self, ids: list[int]) -> list[Case | BaseException]:
+        registry = self._context.base.registry
+        return await self._batch(
+            ids, lambda s, user, keys: cases_store.read_cases(s, user, keys, registry)
+        )
+
+    async def _cases_of_households(self, ids: list[int]) -> list[list[Case]]:
+        registry = self._context.base.registry
+        return await self._batch(
+            ids, lambda s, user, keys: cases_store.cases_of_households(s, user, keys, registry)
+        )
+
+    async def _events(self, ids: list[int]) -> list[list[cases_store.EventRecord]]:
+        return await self._batch(ids, lambda s, user, keys: cases_store.events_of_cases(s, keys))

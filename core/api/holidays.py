@@ -27,8 +27,8 @@ from typing import Annotated, Any
 
 import strawberry
 
+from core.api.common import Info, UserError
 from core.api.context import Context
-from core.api.types import Info, UserError
 from core.calendars.holidays_store import (
     HolidayImportNeedsConfirmation,
     HolidayTableInvalid,

@@ -19,8 +19,11 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from core.access.roles import User
+from core.api.cases import CaseType
+from core.api.common import Info, PageInfo, UserError
 from core.api.context import Context
-from core.api.types import Info, Jurisdiction, PageInfo, TraceEntry, UserError
+from core.api.households import Household
+from core.api.policy import Jurisdiction, TraceEntry
 from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput
 from core.payments import rules as pay
@@ -186,6 +189,15 @@ class PaymentType:
     @strawberry.field(description="The county of the case.")
     def county(self, info: Info) -> Jurisdiction:
         return Jurisdiction.of(info.context.base.jurisdiction(self.county_code))
+
+    @strawberry.field(name="case", description="The case paid (token required).")
+    async def case_(self, info: Info) -> CaseType:
+        return CaseType.of(await info.context.loaders.cases.load(int(self.case_id)))
+
+    @strawberry.field(description="The household paid, as stored now (token required).")
+    async def household(self, info: Info) -> Household:
+        record = await info.context.loaders.households.load(int(self.household_id))
+        return Household.of(record, info.context.base.registry)
 
 
 @strawberry.type(description="One payment in a list, with its cursor.")

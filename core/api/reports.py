@@ -16,8 +16,9 @@ from typing import Annotated
 
 import strawberry
 
+from core.api.common import Info
 from core.api.context import Context
-from core.api.types import Info, Jurisdiction, Source, TraceEntry
+from core.api.policy import Jurisdiction, Source, TraceEntry
 from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
 from core.policy.service import today

@@ -26,8 +26,9 @@ import strawberry
 from sqlalchemy.orm import Session
 
 from core.api.cases import case_id
+from core.api.common import Info, PageInfo
 from core.api.context import Context
-from core.api.types import Info, Jurisdiction, PageInfo, TraceEntry
+from core.api.policy import Jurisdiction, TraceEntry
 from core.calendars import schedules_store
 from core.calendars.schedules import Deadline, Item, ReviewDue
 from core.eligibility.json import trace_to_json

@@ -39,7 +39,7 @@ import hashlib
 import json
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
@@ -63,6 +63,7 @@ from core.cases import (
 from core.cases import (
     open_case as _open_case,
 )
+from core.cases.actions import NEEDS_HOUSEHOLD
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
@@ -73,9 +74,6 @@ from core.storage.tables import CaseAuditHeadRow, CaseEventRow, CaseRow, Househo
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
 HEAD_ID = 1  # the one row of case_audit_head
-NEEDS_HOUSEHOLD = frozenset(
-    {"record_review", "confirm_case", "record_death", "record_paperwork", "record_head_change"}
-)
 
 
 class PolicySource(Protocol):
@@ -361,6 +359,65 @@ def read_case(
     return case
 
 
+def read_cases(
+    session: Session,
+    user: User | None,
+    case_ids: Iterable[int],
+    registry: JurisdictionRegistry,
+) -> dict[int, Case | DoudiError]:
+    """Several cases at once, for lists that show each item's case (one statement whatever
+    their number): each id maps to its case, or to the error :func:`read_case` would raise for
+    it alone (NOT_FOUND, FORBIDDEN), so that one case out of reach fails only its own item."""
+    require(user, Action.READ_HOUSEHOLDS)
+    ids = sorted(set(case_ids))
+    out: dict[int, Case | DoudiError] = {}
+    if not ids:
+        return out
+    with reading(session):
+        found = {
+            r.id: case_from_row(r)
+            for r in session.execute(select(*_CASE_COLUMNS).where(CaseRow.id.in_(ids)))
+        }
+    for i in ids:
+        case = found.get(i)
+        if case is None:
+            out[i] = CaseNotFound(f"no case {i}")
+            continue
+        try:
+            authorize(user, Action.READ_HOUSEHOLDS, case.county, registry)
+        except DoudiError as exc:
+            out[i] = exc
+            continue
+        out[i] = case
+    return out
+
+
+def cases_of_households(
+    session: Session,
+    user: User | None,
+    household_ids: Iterable[int],
+    registry: JurisdictionRegistry,
+) -> dict[int, list[Case]]:
+    """The cases of several households at once, oldest first (one statement whatever their
+    number); only the cases the user may read (a household that moved keeps its earlier cases
+    at their county)."""
+    require(user, Action.READ_HOUSEHOLDS)
+    ids = sorted(set(household_ids))
+    out: dict[int, list[Case]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    q = select(*_CASE_COLUMNS).where(CaseRow.household_id.in_(ids)).order_by(CaseRow.id)
+    with reading(session):
+        cases = [case_from_row(r) for r in session.execute(q)]
+    for case in cases:
+        try:
+            authorize(user, Action.READ_HOUSEHOLDS, case.county, registry)
+        except DoudiError:
+            continue
+        out[case.household_id].append(case)
+    return out
+
+
 def cases_within(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Cases at ``code`` or under it (by the stored county / prefecture / province)."""
     return within(CaseRow, code, registry)
@@ -495,6 +552,24 @@ def list_events(session: Session, case_id: int) -> list[EventRecord]:
             select(CaseEventRow).where(CaseEventRow.case_id == case_id).order_by(CaseEventRow.seq)
         )
         return [_event(r) for r in rows]
+
+
+def events_of_cases(session: Session, case_ids: Iterable[int]) -> dict[int, list[EventRecord]]:
+    """The events of several cases at once, each oldest first (one statement whatever their
+    number). Like :func:`list_events`, for cases already read by someone who may read them."""
+    ids = sorted(set(case_ids))
+    out: dict[int, list[EventRecord]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    q = (
+        select(CaseEventRow)
+        .where(CaseEventRow.case_id.in_(ids))
+        .order_by(CaseEventRow.case_id, CaseEventRow.seq)
+    )
+    with reading(session):
+        for r in session.scalars(q):
+            out[r.case_id].append(_event(r))
+    return out
 
 
 # -- audit -------------------------------------------------------------------------------------
@@ -680,13 +755,16 @@ __all__ = [
     "PolicySource",
     "apply_transition",
     "canonical_json",
+    "cases_of_households",
     "cases_within",
     "data_hash",
     "event_hash",
+    "events_of_cases",
     "get_case",
     "list_cases",
     "list_events",
     "open_case",
     "read_case",
+    "read_cases",
     "verify_audit_chain",
 ]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -418,6 +418,41 @@ def get_household(
         return _record(row, _members(session, [row.id])[row.id])
 
 
+def read_households(
+    session: Session,
+    user: User | None,
+    household_ids: Iterable[int],
+    registry: JurisdictionRegistry,
+) -> dict[int, HouseholdRecord | DoudiError]:
+    """Several households at once, for lists that show each item's household (two statements
+    whatever their number): each id maps to its record, or to the error reading it alone would
+    raise (NOT_FOUND, FORBIDDEN), so that one household out of reach fails only its own item."""
+    user = require(user, Action.READ_HOUSEHOLDS)
+    ids = sorted(set(household_ids))
+    out: dict[int, HouseholdRecord | DoudiError] = {}
+    if not ids:
+        return out
+    with reading(session):
+        found = session.scalars(select(HouseholdRow).where(HouseholdRow.id.in_(ids)))
+        rows = {r.id: r for r in found}
+        readable = []
+        for i in ids:
+            row = rows.get(i)
+            if row is None:
+                out[i] = NotFound(f"no household with id {i}")
+                continue
+            try:
+                authorize(user, Action.READ_HOUSEHOLDS, row.county, registry)
+            except DoudiError as exc:
+                out[i] = exc
+                continue
+            readable.append(i)
+        members = _members(session, readable)
+    for i in readable:
+        out[i] = _record(rows[i], members[i])
+    return out
+
+
 def _in_scope(code: str, registry: JurisdictionRegistry) -> ColumnElement[bool]:
     """Households at ``code`` or under it (by the stored province / prefecture / county)."""
     return within(HouseholdRow, code, registry)
@@ -531,6 +566,7 @@ __all__ = [
     "get_household",
     "list_decisions",
     "list_households",
+    "read_households",
     "record_decision",
     "remove_member",
     "update_household",

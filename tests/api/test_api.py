@@ -15,15 +15,8 @@ import httpx
 import pytest
 
 from core.api.app import create_app
-from core.api.schema import (
-    MAX_ALIASES,
-    MAX_COST,
-    MAX_DEPTH,
-    MAX_LIST_NESTING,
-    MAX_TOKENS,
-    estimated_cost,
-    sdl,
-)
+from core.api.limits import MAX_ALIASES, MAX_COST, MAX_DEPTH, MAX_LIST_NESTING, MAX_TOKENS
+from core.api.schema import estimated_cost, sdl
 from core.policy.service import MAX_COMPARE, PolicyBase
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "schema.graphql"
@@ -651,7 +644,7 @@ def test_a_compare_cell_is_the_same_in_the_api_and_the_cli_json(
 
 
 def test_empty_strings_are_null_in_the_api_and_the_cli_json() -> None:
-    from core.api.types import Source
+    from core.api.policy import Source
     from core.plugin.hookspecs import Document
     from core.plugin.hookspecs import Source as CoreSource
     from core.policy import serialize
@@ -770,12 +763,13 @@ def test_graphiql_introspection_passes_the_limits(client: Client) -> None:
 
 
 def test_validation_is_cached_by_query_text_and_still_reports_errors(base: PolicyBase) -> None:
+    from core.api import limits
     from core.api import schema as api_schema
 
     q = '{ jurisdiction(code: "640121") { code name } }'
     for _ in range(3):
         assert api_schema.execute_sync(q, base).errors is None
-    assert sum(1 for key in api_schema._VALIDATED if key[0] == q) == 1
+    assert sum(1 for key in limits._VALIDATED if key[0] == q) == 1
     deep = _nested(MAX_DEPTH + 2)
     for _ in range(2):
         result = api_schema.execute_sync(deep, base)

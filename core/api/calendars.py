@@ -40,9 +40,9 @@ from core.access.roles import (
     bearer_token,
 )
 from core.access.tokens import authenticate, issue_token
+from core.api.common import Info, UserError, user_errors
 from core.api.context import Context
-from core.api.records import user_errors
-from core.api.types import Info, Jurisdiction, Source, TraceEntry, UserError
+from core.api.policy import Jurisdiction, Source, TraceEntry
 from core.calendars import feed
 from core.calendars.feed import window
 from core.calendars.feed_store import load_calendar

@@ -1,0 +1,87 @@
+"""What every context's API module shares: the resolver ``Info``, ``UserError`` (the expected
+failures of mutations), Relay's ``PageInfo`` and the parsing of database ids.
+
+Rules every resolver over stored data follows (see the context modules):
+
+- it marks the request private (:meth:`~core.api.context.Context.mark_private`): nothing it
+  answers is cached, and neither is anything asked with an ``Authorization`` header;
+- it needs the database (``DATABASE_UNAVAILABLE`` when the app serves the policy only) and a
+  user (``Authorization: Bearer <token>``, authenticated once per request), checked by
+  :mod:`core.access.roles` on the jurisdiction concerned before anything is written;
+- the library functions run in a worker thread, each with a fresh session and its own
+  transaction: a failed mutation writes nothing;
+- mutations answer expected failures (any :class:`~core.errors.DoudiError`) as ``userErrors``
+  with the input field at fault; queries answer them as GraphQL errors with ``extensions.code``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import strawberry
+
+from core.api.context import Context
+from core.errors import DoudiError
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(
+    description="An expected failure: the input field at fault (a path in the input object, "
+    "such as members[1].idNumber, or an argument's name; null when not tied to one), a "
+    "message to act on and a stable code (INVALID_ID_NUMBER, DUPLICATE_PERSON, NOT_FOUND, "
+    "FORBIDDEN, UNAUTHENTICATED, VERSION_CONFLICT, CONSTRAINT_VIOLATION, INVALID_INPUT, "
+    "UNKNOWN_PARAMETER, UNKNOWN_JURISDICTION, DATABASE_UNAVAILABLE)."
+)
+class UserError:
+    field: str | None
+    message: str
+    code: str
+
+
+@strawberry.type(description="Where a page of a list stands (Relay).")
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool = strawberry.field(
+        description="True when the page was asked for after a cursor."
+    )
+    start_cursor: str | None
+    end_cursor: str | None = strawberry.field(description="Pass as after for the next page.")
+
+
+@runtime_checkable
+class _FieldError(Protocol):
+    field: str
+    message: str
+    code: str
+
+
+def user_errors(exc: DoudiError, field: str | None = None) -> list[UserError]:
+    """``exc`` as userErrors: one per field error when it carries several (an invalid household,
+    a duplicate person), else one at ``field`` (or the field the error names itself)."""
+    several = getattr(exc, "errors", None)
+    if (
+        isinstance(several, Sequence)
+        and several
+        and all(isinstance(e, _FieldError) for e in several)
+    ):
+        return [UserError(field=e.field, message=e.message, code=e.code) for e in several]
+    named = getattr(exc, "field", None)
+    return [
+        UserError(
+            field=named if isinstance(named, str) and named else field,
+            message=exc.message,
+            code=exc.code,
+        )
+    ]
+
+
+def database_id(raw: str) -> int | None:
+    """The database id an ID stands for, or None for anything that cannot be one."""
+    if raw.isascii() and raw.isdigit() and len(raw) < 19:
+        return int(raw)
+    return None
+
+
+__all__ = ["Info", "PageInfo", "UserError", "database_id", "user_errors"]

@@ -26,6 +26,7 @@ import datetime as dt
 import inspect
 from collections.abc import Iterable, Mapping
 from functools import cache
+from types import GenericAlias
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import strawberry
@@ -50,13 +51,16 @@ if TYPE_CHECKING:
 DEFAULT_CASE_PAGE = 50
 MAX_CASE_PAGE = 100
 HISTORY_ESTIMATE = 200  # events of one case, for the cost estimate (reviews add one a year)
+# Events of each case of a list: a case in payment adds about ten a year (review, home visits,
+# verifications, care visits); caseHistory keeps the larger bound for the one case it reads.
+EVENTS_ESTIMATE = 50
 FINDINGS_ESTIMATE = 500
 
 # For core.api.schema.LIST_SIZES (the cost estimate of the lists added here).
 LIST_SIZES: dict[tuple[str, str], int] = {
     ("CaseConnection", "edges"): MAX_CASE_PAGE,
     ("Query", "caseHistory"): HISTORY_ESTIMATE,
-    ("Case", "events"): HISTORY_ESTIMATE,
+    ("Case", "events"): EVENTS_ESTIMATE,
     ("CaseEvent", "policy"): 40,
     ("Query", "supervisionFindings"): FINDINGS_ESTIMATE,
 }
@@ -153,7 +157,7 @@ class CaseType:
             ],
             exit_reason=ExitReason(exit_["reason"]) if exit_.get("reason") else None,
             spot_check_selected=None if spot is None else bool(spot.get("selected")),
-            data=data,
+            data=JSON(data),
             county_code=case.county,
         )
 
@@ -224,7 +228,7 @@ class CaseEvent:
             jurisdiction=str(actor.get("jurisdiction", "")),
             from_state=e.from_state,
             to_state=e.to_state,
-            inputs=doc.get("inputs") or {},
+            inputs=JSON(doc.get("inputs") or {}),
             reasons=list(doc.get("reasons") or []),
             policy=[TraceEntry.from_json(t) for t in doc.get("policy") or []],
             hash=e.hash,
@@ -284,13 +288,13 @@ def _argument(i: Input) -> inspect.Parameter:
     "" → non-null with it; else nullable, null by default (the step's own default applies)."""
     if i.kind is Kind.RECORDS:
         assert i.record is not None
-        kind: Any = list[record_input(i.record)]  # type: ignore[misc]  # built at run time
+        kind: Any = GenericAlias(list, (record_input(i.record),))  # list[NearRelativeInput]
     elif i.enum is not None:
         kind = i.enum
     else:
         kind = _SCALARS[i.kind]
     nullable = not i.required and i.default is None
-    annotation = Annotated[
+    annotation: Any = Annotated[
         Optional[kind] if nullable else kind,  # noqa: UP045  # kind is a value, not a type
         strawberry.argument(description=i.description, deprecation_reason=i.deprecated),
     ]
@@ -493,7 +497,7 @@ async def supervision_findings(
             jurisdiction=f.jurisdiction,
             case_ids=[strawberry.ID(str(c)) for c in f.case_ids or ()],
             person_id_number=f.person_id_number,
-            detail=None if f.detail is None else dict(f.detail),
+            detail=None if f.detail is None else JSON(dict(f.detail)),
         )
         for f in found
     ]

@@ -174,9 +174,10 @@ class Loaders:
     """The DataLoaders of one request (strawberry's :class:`~strawberry.dataloader.DataLoader`),
     each a batch read of a store in one worker thread and one session, for the request's user.
 
-    ``households`` and ``cases`` load by id (an item the user may not read fails alone, with
-    its FORBIDDEN or NOT_FOUND); ``cases_of_household`` loads a household's cases (those the
-    user may read) and ``events`` a case's audit trail, oldest first. After a write, call
+    ``households`` and ``cases`` load by id (an item the user may not read is refused at its
+    own path, FORBIDDEN or NOT_FOUND, while the batch reads the others); ``cases_of_household``
+    loads a household's cases (those the user may read) and ``events`` a case's audit trail,
+    oldest first. After a write, call
     :meth:`clear` so that the rest of the request reads what is stored now.
     """
 

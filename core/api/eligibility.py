@@ -213,7 +213,7 @@ class Decision:
             missing=list(d.get("missing", ())),
             trace=[TraceEntry.from_json(t) for t in d.get("trace", ())],
             plugin=d.get("plugin"),
-            json=d,
+            json=JSON(d),
             county_code=d["county"],
         )
 

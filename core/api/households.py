@@ -397,7 +397,7 @@ class Household:
             payment_account=None
             if h.payment_account is None
             else PaymentAccount.of(h.payment_account),
-            document=record.document,
+            document=JSON(record.document),
             created_at=record.created_at,
             updated_at=record.updated_at,
             member_history=[MemberHistoryEntry.of(m) for m in record.members],

@@ -206,7 +206,7 @@ class Input:
                 if v is None or (isinstance(v, str) and not v.strip()):
                     raise InvalidInput(f"{where}: required")
                 if f.kind is Kind.ID:
-                    record[f.key] = _id(where, v)
+                    record[f.key] = _id(where, v, inside=True)
                 elif not isinstance(v, str):
                     raise InvalidInput(f"{where}: a text, not {v!r}")
                 else:
@@ -270,11 +270,15 @@ class Input:
         return f"{self.key}={shown}"
 
 
-def _id(where: str, value: Any) -> int:
+def _id(where: str, value: Any, *, inside: bool = False) -> int:
+    """``value`` as a database id. A malformed id finds nothing (NOT_FOUND), as in the API's
+    other ids; inside a record it is a malformed input (INVALID_INPUT)."""
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return value
     if isinstance(value, str) and value.isascii() and _ID.fullmatch(value.strip()):
         return int(value)
+    if inside:
+        raise InvalidInput(f"{where}: not an id: {value!r}")
     raise CaseNotFound(f"{where}: no record with id {value!r}")
 
 

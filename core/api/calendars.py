@@ -23,10 +23,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -50,6 +49,9 @@ from core.eligibility.json import trace_to_json
 from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 from core.policy.service import PolicyBase, today
 from core.runtime import DatabaseUnavailable, Runtime
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger("doudi.api")
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from core.access.roles import User
 from core.api.cases import CaseType
@@ -30,6 +29,9 @@ from core.payments import rules as pay
 from core.payments import store
 from core.policy.service import today
 from core.storage.cursors import decode_cursor, encode_cursor
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEFAULT_PAGE = 50
 MAX_PAGE = 100

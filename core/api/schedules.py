@@ -20,10 +20,9 @@ import base64
 import binascii
 import datetime as dt
 from bisect import bisect_right
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from core.api.cases import case_id
 from core.api.common import Info, PageInfo
@@ -35,6 +34,9 @@ from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
 from core.plugin.hookspecs import TraceEntry as CoreTraceEntry
 from core.policy.service import today
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 DEFAULT_DUE_PAGE = 50
 MAX_DUE_PAGE = 200

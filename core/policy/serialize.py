@@ -8,7 +8,7 @@ on them:
 
 - the plain dicts of this module (``doudi ... --json``): :func:`plain` turns dates into ISO
   strings, enums into their values and nested core objects into their own plain dicts;
-- the GraphQL types of :mod:`core.api.types`, which turn nested core objects into GraphQL
+- the GraphQL types of :mod:`core.api.policy`, which turn nested core objects into GraphQL
   types (and resolve the costly ones, such as overrides and history, only when asked).
 
 A path no layer sets is ``{"value": None, "is_set": False, ...}``, never 0.

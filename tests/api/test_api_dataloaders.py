@@ -174,7 +174,11 @@ def test_an_item_out_of_reach_is_refused_at_its_own_path(counted: Counted) -> No
     with rt.sessions() as s, s.begin():
         row = s.scalars(select(HouseholdRow).order_by(HouseholdRow.id).offset(1).limit(1)).one()
         row.county, row.prefecture, row.province = "140302", "140300", "140000"
-    body = counted.api.post({"query": CASES, "variables": {"first": 3}}, counted.token).json()
+    # Households only: a batch of events still running in its worker thread when the refusal
+    # ends the request would hold a connection past the end of the test.
+    query = """{ cases(jurisdiction: "530102", first: 3) { edges { node {
+        id household { id members { name } } } } } }"""
+    body = counted.api.post({"query": query}, counted.token).json()
     [error] = body["errors"]
     assert error["extensions"]["code"] == "FORBIDDEN"
     assert error["path"] == ["cases", "edges", 1, "node", "household"]

@@ -7,7 +7,7 @@ as the peer measured in the same run, with the same loaders made to read one ite
     python benchmarks/nested_lists.py --cases 100 --rounds 7 --backends sqlite,postgresql
 
 Per backend: a fresh database (SQLite in a temporary directory; PostgreSQL in a throwaway
-cluster started with :class:`tests.db_backends.PgCluster`, as the tests use), ``--cases``
+cluster started with :class:`tests.support.db_backends.PgCluster`, as the tests use), ``--cases``
 two-person households at Wuhua (530102), each with a dibao case opened and investigated (two
 audit events). The query runs in-process (``schema.execute``, no HTTP) as a township officer:
 
@@ -48,7 +48,7 @@ from core.households.store import create_household  # noqa: E402
 from core.policy.service import get_policy_base  # noqa: E402
 from core.runtime import Runtime, open_runtime  # noqa: E402
 from core.settings import Settings, sqlite_url  # noqa: E402
-from tests.storage_data import household_doc, id_number  # noqa: E402
+from tests.support.households import household_doc, id_number  # noqa: E402
 
 WUHUA = "530102"
 DAY = dt.date(2023, 9, 4)
@@ -169,7 +169,7 @@ def main() -> None:
                 bench_backend(backend, sqlite_url(data_dir / "doudi.sqlite3"), data_dir,
                               args.cases, args.rounds)  # fmt: skip
                 continue
-            from tests.db_backends import PgCluster, PgServer, find_pg_bin
+            from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
 
             bindir = find_pg_bin()
             if bindir is None:

@@ -22,10 +22,8 @@ from core.payments.store import run_payments
 from core.policy.service import PolicyBase
 from core.runtime import Runtime
 from core.storage.tables import CaseRow
-from tests.api.test_api_households import Api, open_test_runtime
-from tests.storage_data import household_doc, id_number
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.api import Api, open_test_runtime
+from tests.support.households import household_doc, id_number
 
 YUNNAN = "530102"
 DAY = dt.date(2023, 9, 4)
@@ -110,8 +108,8 @@ class Counted:
 
 
 @pytest.fixture
-def counted(db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Counted]:
-    rt = open_test_runtime(db_url, tmp_path, base)
+def counted(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Counted]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
     c = Counted(rt)
     yield c
     c.close()

@@ -37,10 +37,10 @@ from core.cli import cli
 from core.households.store import create_household
 from core.policy.service import PolicyBase
 from core.runtime import Runtime
-from core.settings import sqlite_url
 from core.storage.tables import CaseRow, utcnow
-from tests.api.test_api_households import Api, open_test_runtime
-from tests.storage_data import household_doc, id_number
+from tests.support.api import Api, open_test_runtime
+from tests.support.db_backends import SqliteTemplate
+from tests.support.households import household_doc, id_number
 
 YUNNAN = "530102"
 DAY = dt.date(2023, 9, 4)  # the cases' last step
@@ -112,8 +112,14 @@ PHONE_CALL = ActionSpec(
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, base: PolicyBase) -> Iterator[Runtime]:
-    rt = open_test_runtime(sqlite_url(tmp_path / "actions.sqlite3"), tmp_path, base)
+def db_file(sqlite_template: SqliteTemplate, tmp_path: Path) -> str:
+    """A migrated SQLite database (the surfaces compared share it: the same code on both)."""
+    return sqlite_template.clone(tmp_path / "actions.sqlite3")
+
+
+@pytest.fixture
+def runtime(db_file: str, tmp_path: Path, base: PolicyBase) -> Iterator[Runtime]:
+    rt = open_test_runtime(db_file, tmp_path, base)
     yield rt
     rt.close()
 
@@ -387,10 +393,8 @@ def _masked(value: Any, spouses: tuple[str, ...]) -> Any:
 
 
 @pytest.fixture
-def surfaces(
-    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Surfaces]:
-    s = Surfaces(runtime, monkeypatch, sqlite_url(tmp_path / "actions.sqlite3"))
+def surfaces(runtime: Runtime, db_file: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Surfaces]:
+    s = Surfaces(runtime, monkeypatch, db_file)
     yield s
     s.api.close()
 

@@ -154,6 +154,25 @@ def parse_role(role: str | Role) -> Role:
         ) from None
 
 
+# -- personal data -----------------------------------------------------------------------------
+
+# Who sees resident ID numbers in full in lists and searches: the staff who handle the cases
+# (they must tell people apart and check documents). Auditors and province administrators see
+# them masked (first 6 and last 4 digits), enough to match a record without exposing it.
+SEES_ID_NUMBERS = frozenset({Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER})
+
+
+def may_see_id_numbers(user: User) -> bool:
+    return user.role in SEES_ID_NUMBERS
+
+
+def mask_id_number(number: str) -> str:
+    """``140302198405160012`` → ``140302********0012`` (region and last 4 kept)."""
+    if len(number) <= 10:
+        return "*" * len(number)
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
 # -- permission checks -------------------------------------------------------------------------
 
 

@@ -39,8 +39,11 @@ def create_user(
     role: str | Role,
     jurisdiction: str,
     registry: JurisdictionRegistry,
+    *,
+    password_hash: str | None = None,
 ) -> tuple[User, str]:
-    """Add a user and issue their first token. Returns (user, token): show the token once."""
+    """Add a user and issue their first token. Returns (user, token): show the token once.
+    ``password_hash`` (from :func:`core.access.signin.hash_password`) lets them sign in."""
     name = name.strip()
     if not name or len(name) > MAX_NAME:
         raise InvalidInput(f"a user name must have 1 to {MAX_NAME} characters")
@@ -56,7 +59,14 @@ def create_user(
     token = new_token()
     try:
         with write_unit(session):
-            row = UserRow(name=name, role=r.value, jurisdiction=code, active=True)
+            row = UserRow(
+                name=name,
+                role=r.value,
+                jurisdiction=code,
+                active=True,
+                password_hash=password_hash,
+                password_set_at=None if password_hash is None else utcnow(),
+            )
             session.add(row)
             session.flush()
             session.add(TokenRow(user_id=row.id, token_hash=hash_token(token)))
@@ -113,8 +123,8 @@ def list_users(session: Session) -> list[User]:
 
 def authenticate(session: Session, token: str | None, *, scopes: tuple[str, ...] = (FULL,)) -> User:
     """The active user holding ``token``, if its scope is one of ``scopes`` (by default only
-    full tokens: a calendar token opens nothing but the feeds); :class:`Unauthenticated` if
-    none."""
+    full tokens: a calendar token opens nothing but the feeds) and it has not expired (session
+    tokens from signing in do); :class:`Unauthenticated` if none."""
     if not token:
         raise Unauthenticated("this needs a token: send 'Authorization: Bearer <token>'")
     with reading(session):
@@ -125,10 +135,14 @@ def authenticate(session: Session, token: str | None, *, scopes: tuple[str, ...]
                 TokenRow.token_hash == hash_token(token),
                 TokenRow.revoked_at.is_(None),
                 UserRow.active,
+                TokenRow.expires_at.is_(None) | (TokenRow.expires_at > utcnow()),
             )
         ).first()
     if found is None:
-        raise Unauthenticated("the token is not valid (unknown, revoked, or its user disabled)")
+        raise Unauthenticated(
+            "the token is not valid (unknown, expired, revoked, or its user disabled): sign in "
+            "again"
+        )
     row, scope = found
     if scope not in scopes:
         raise Unauthenticated(

@@ -36,10 +36,13 @@ from strawberry.types import ExecutionResult as StrawberryExecutionResult
 from strawberry.types.graphql import OperationType
 
 from core.api import (
+    access,
     calendars,
+    case_actions,
     cases,
     eligibility,
     holidays,
+    household_search,
     households,
     limits,
     local_settings,
@@ -66,6 +69,9 @@ QUERIES: tuple[type[Any], ...] = (
     households.HouseholdQuery,
     eligibility.EligibilityQuery,
     local_settings.LocalSettingQuery,
+    access.AccessQuery,
+    case_actions.CaseActionQuery,
+    household_search.HouseholdSearchQuery,
 )
 
 
@@ -82,6 +88,7 @@ def mutations(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[A
         households.HouseholdMutation,
         local_settings.LocalSettingMutation,
         eligibility.EligibilityMutation,
+        access.AccessMutation,
     )
 
 
@@ -97,6 +104,9 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     **payments.LIST_SIZES,
     **calendars.LIST_SIZES,
     **schedules.LIST_SIZES,
+    **access.LIST_SIZES,
+    **case_actions.LIST_SIZES,
+    **household_search.LIST_SIZES,
 }
 
 # Built once: a rule class made per request would defeat the validation cache.

@@ -64,6 +64,7 @@ from core.cases import (
     open_case as _open_case,
 )
 from core.cases.actions import NEEDS_HOUSEHOLD
+from core.cases.availability import Availability, available_actions
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
@@ -543,6 +544,39 @@ def apply_transition(
             )
         event = _append_event(session, case_id, t, actor.id, prev_hash)
     return t.case, event
+
+
+def case_actions(
+    session: Session,
+    policies: PolicySource,
+    case_id: int,
+    actor: User,
+    on: dt.date,
+    *,
+    not_after: dt.date | None = None,
+) -> tuple[Case, list[Availability]]:
+    """The case and, for each step, whether ``actor`` may take it on ``on`` and why not
+    (:func:`core.cases.availability.available_actions`: the machine's own checks, nothing
+    written). Whoever may read the case may ask; others get FORBIDDEN first."""
+    _not_in_future(on, not_after)
+    registry = policies.registry
+    with read_unit(session):
+        case = read_case(session, actor, case_id, registry)
+        last = session.execute(
+            _LAST_EVENT, {"case_id": case_id, "seq": case.version}
+        ).one_or_none()
+        document = session.scalar(_STORED_HOUSEHOLD, {"hid": case.household_id})
+    last_on = dt.date.fromisoformat(last[1]) if last is not None and last[1] else None
+    household = None if document is None else _parse_stored(document, case, registry)
+    found = available_actions(
+        case,
+        actor,
+        lambda day: policies.resolve(case.county, day),
+        on,
+        household,
+        last_step=last_on,
+    )
+    return case, found
 
 
 def list_events(session: Session, case_id: int) -> list[EventRecord]:

@@ -127,3 +127,34 @@ def users_revoke(name: str, calendar_only: bool) -> None:
         n = revoke_tokens(session, name, CALENDAR if calendar_only else None)
     what = "calendar token" if calendar_only else "token"
     click.echo(f"revoked {n} {what}{'s' if n != 1 else ''} of {name}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option(
+    "--password-stdin",
+    "from_stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (for scripts) instead of "
+    "asking twice.",
+)
+def users_passwd(name: str, from_stdin: bool) -> None:
+    """Set the password user NAME signs in to the console with (unlocks the account and ends
+    their sessions)."""
+    import datetime as dt
+    import sys
+
+    from core.access.accounts import set_password
+    from core.access.signin import MIN_PASSWORD_LENGTH
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(
+            f"new password for {name} (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True,
+            confirmation_prompt="repeat it",
+        )
+    with open_database(create=False) as runtime, runtime.sessions() as session:
+        user = set_password(session, name, password, dt.datetime.now(dt.UTC))
+    click.echo(f"password set for {user.name}; their sessions have ended")

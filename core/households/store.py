@@ -484,6 +484,52 @@ def list_households(
     return HouseholdPage(items, items[-1].cursor if items else None, more)
 
 
+MAX_SEARCH = 50
+
+
+def search_households(
+    session: Session,
+    user: User | None,
+    jurisdiction: str,
+    registry: JurisdictionRegistry,
+    text: str,
+    *,
+    limit: int = 20,
+) -> list[HouseholdRecord]:
+    """Households at ``jurisdiction`` and under it with an active member whose name contains
+    ``text``, or whose resident ID number starts with it (at least 6 characters) or is it;
+    newest change first, at most ``limit``."""
+    authorize(user, Action.READ_HOUSEHOLDS, jurisdiction, registry)
+    words = text.strip()
+    if not words:
+        raise InvalidInput("text: a name or an ID number (or its first digits)")
+    if len(words) > 100:
+        raise InvalidInput("text: at most 100 characters")
+    if not 1 <= limit <= MAX_SEARCH:
+        raise InvalidInput(f"first must be between 1 and {MAX_SEARCH}")
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    match = MemberRow.name.like(f"%{escaped}%", escape="\\")
+    number = words.replace(" ", "").upper()
+    if len(number) >= 6 and number[:-1].isdigit() and number[-1] in "0123456789X":
+        match = match | MemberRow.id_number.like(f"{number}%")
+    ids = (
+        select(MemberRow.household_id)
+        .where(MemberRow.active, match)
+        .distinct()
+        .scalar_subquery()
+    )
+    q = (
+        select(HouseholdRow)
+        .where(_in_scope(jurisdiction, registry), HouseholdRow.id.in_(ids))
+        .order_by(HouseholdRow.updated_at.desc(), HouseholdRow.id.desc())
+        .limit(limit)
+    )
+    with reading(session):
+        rows = list(session.scalars(q))
+        members = _members(session, [r.id for r in rows])
+        return [_record(r, members[r.id]) for r in rows]
+
+
 # -- decisions ---------------------------------------------------------------------------------
 
 

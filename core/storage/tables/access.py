@@ -28,14 +28,25 @@ class UserRow(Base):
     jurisdiction: Mapped[str] = mapped_column(CODE)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Signing in (core.access.signin): an Argon2id hash, never the password; the failed
+    # attempts in a row and the end of a lockout survive restarts.
+    password_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    failed_signins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class TokenRow(Base):
     """A bearer token, stored only as the SHA-256 hex digest of the token. ``scope``: "full"
-    (everything the user may do) or "calendar" (only the user's ``/calendar/CODE.ics`` feeds)."""
+    (everything the user may do) or "calendar" (only the user's ``/calendar/CODE.ics`` feeds).
+    ``kind``: "script" (issued for scripts, no expiry) or "session" (from signing in, expires
+    at ``expires_at``)."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (CheckConstraint("scope IN ('full', 'calendar')", name="scope"),)
+    __table_args__ = (
+        CheckConstraint("scope IN ('full', 'calendar')", name="scope"),
+        CheckConstraint("kind IN ('script', 'session')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -43,3 +54,5 @@ class TokenRow(Base):
     scope: Mapped[str] = mapped_column(String(16), default="full", server_default="full")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    kind: Mapped[str] = mapped_column(String(16), default="script", server_default="script")
+    expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)

@@ -155,9 +155,8 @@ def test_lockout_after_five_failures_survives_a_new_session_and_ends(db, registr
             sign_in(s, "li", "wrong password", NOW, 8)
         assert e.value.until == NOW + LOCKOUT
     # a new session (as after a restart) still sees the lock, even with the right password
-    with db.sessions() as s:
-        with pytest.raises(AccountLocked):
-            sign_in(s, "li", PW, NOW + dt.timedelta(minutes=14), 8)
+    with db.sessions() as s, pytest.raises(AccountLocked):
+        sign_in(s, "li", PW, NOW + dt.timedelta(minutes=14), 8)
     row = peek(db, select(UserRow).where(UserRow.name == "li"))
     assert row.locked_until == NOW + LOCKOUT
     with db.sessions() as s:
@@ -216,7 +215,7 @@ def test_administrators_act_within_their_jurisdiction_only(db, registry):
         )
         assert authenticate(s, token) == user
         assert sign_in(s, "zhang", PW, NOW, 8).user == user
-        info, t2 = admin_issue_token(s, shanxi, "zhang", "calendar", registry, NOW)
+        info, _ = admin_issue_token(s, shanxi, "zhang", "calendar", registry, NOW)
         assert (info.kind, info.scope, info.expires_at) == ("script", "calendar", None)
         assert len(user_tokens(s, shanxi, "zhang", registry)) == 3
         assert admin_revoke_tokens(s, shanxi, "zhang", registry, NOW, token_id=info.id) == 1

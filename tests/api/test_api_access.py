@@ -8,6 +8,8 @@ tests/api/test_api_cases.py.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +18,10 @@ from core.access.signin import MAX_FAILURES
 from core.cases import ACTIONS
 from core.cases.availability import HOUSEHOLD_STEPS, PROBE_INPUTS
 from core.cases.store import NEEDS_HOUSEHOLD
-from tests.api.test_api_cases import AFTER, DAY0, SHANXI, World, d, world  # noqa: F401
+from core.policy.service import PolicyBase
+from core.settings import sqlite_url
+from tests.api.test_api_cases import AFTER, DAY0, SHANXI, World, d
+from tests.api.test_api_households import Api, open_test_runtime
 
 PW = "an example password"
 ERRORS = "userErrors { field message code }"
@@ -41,6 +46,15 @@ ACTIONS_Q = """query($id: ID!, $on: Date) { caseActions(id: $id, on: $on) {
     on case { id state version } actions { action mutation open code message waitUntil } } }"""
 SEARCH = """query($j: String!, $t: String!) { householdSearch(jurisdiction: $j, text: $t) {
     id headName county { code } members { name idNumber idNumberMasked matches } } }"""
+
+
+@pytest.fixture
+def world(tmp_path: Path, base: PolicyBase) -> Iterator[World]:
+    rt = open_test_runtime(sqlite_url(tmp_path / "access.sqlite3"), tmp_path, base)
+    a = Api(rt)
+    yield World(a)
+    a.close()
+    rt.close()
 
 
 def named_user(w: World, name: str, role: str, code: str, password: str | None = PW) -> str:
@@ -183,8 +197,9 @@ def test_case_actions_follow_the_machine(world: World) -> None:
     f("recordVerification", approver, passed=True, on=d(AFTER))
     assert open_steps(approver, d(AFTER))["confirm_case"]["open"] is True
     # nothing was written by asking
-    assert w.api.ok(ACTIONS_Q, {"id": f.id}, approver)["caseActions"]["case"]["version"] == (
-        f.case["version"]
+    assert (
+        w.api.ok(ACTIONS_Q, {"id": f.id}, approver)["caseActions"]["case"]["version"]
+        == (f.case["version"])
     )
 
     # an official of another county learns nothing about the case

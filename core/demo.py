@@ -19,16 +19,20 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from stdnum.cn import ric
 
 from core.access.roles import Role, User
 from core.access.tokens import create_user, list_users
+from core.cases.store import apply_transition, list_cases, open_case
 from core.errors import DoudiError
 from core.households.store import DuplicatePerson, create_household
+from core.payments.store import run_payments
 from core.policy.local_store import list_local_settings
 from core.runtime import Runtime
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEMO_USER = "demo"
 DEMO_ROLE = Role.PROVINCE_ADMIN
 DEMO_JURISDICTION = "000000"
@@ -306,6 +310,153 @@ def household_documents() -> list[dict[str, Any]]:
     return docs
 
 
+# -- officials and cases ------------------------------------------------------------------------
+
+# Officials to sign in with (no password: `doudi users passwd NAME` sets one, so no password is
+# ever known from the source). Yangquan's 城区 (140302) has the whole Shanxi chain: the village
+# clerk accepts, the township investigates, reviews and publishes, the county verifies and
+# confirms; 郊区 (140311) is the neighbouring county; the province administrator manages them.
+DEMO_OFFICIALS: tuple[tuple[str, Role, str], ...] = (
+    ("yq-clerk", Role.VILLAGE_CLERK, "140302"),
+    ("yq-township", Role.TOWNSHIP_OFFICER, "140302"),
+    ("yq-county", Role.COUNTY_APPROVER, "140302"),
+    ("jq-township", Role.TOWNSHIP_OFFICER, "140311"),
+    ("jq-county", Role.COUNTY_APPROVER, "140311"),
+    ("sx-admin", Role.PROVINCE_ADMIN, "140000"),
+    ("sx-auditor", Role.AUDITOR, "140000"),
+)
+DEMO_CASE_NOTE = "示例案件 (demo case, loaded by `doudi demo load`)"
+
+
+@dataclass(frozen=True, slots=True)
+class CaseResult:
+    case_id: int | None
+    county: str
+    head: str
+    state: str  # the state reached, or why nothing was done
+    loaded: bool
+
+
+def _officials(runtime: Runtime) -> tuple[dict[str, User], list[str]]:
+    registry = runtime.provider.plugin_base.registry
+    with runtime.sessions() as session:
+        existing = {u.name: u for u in list_users(session)}
+    made: list[str] = []
+    out: dict[str, User] = {}
+    for name, role, code in DEMO_OFFICIALS:
+        if name in existing:
+            out[name] = existing[name]
+            continue
+        with runtime.sessions() as session:
+            out[name], _ = create_user(session, name, role, code, registry)
+        made.append(name)
+    return out, made
+
+
+def _case_days(today: dt.date) -> dict[str, dt.date]:
+    """The days of the demo cases' steps, counted back from today: the active case is
+    confirmed on the 5th of last month (its benefit starts this month, so this month's run
+    has its payment), the one in publicity started two days ago (so confirmation must wait)."""
+    first = today.replace(day=1)
+    last_month_5th = (first - dt.timedelta(days=1)).replace(day=5)
+    return {
+        "confirm": last_month_5th,
+        "publicity": last_month_5th - dt.timedelta(days=8),
+        "review": last_month_5th - dt.timedelta(days=9),
+        "investigate": last_month_5th - dt.timedelta(days=10),
+        "open": last_month_5th - dt.timedelta(days=12),
+        "recent_open": today - dt.timedelta(days=6),
+        "recent_investigate": today - dt.timedelta(days=4),
+        "recent_review": today - dt.timedelta(days=3),
+        "recent_publicity": today - dt.timedelta(days=2),
+    }
+
+
+def _demo_cases(
+    runtime: Runtime,
+    officials: dict[str, User],
+    households: list[HouseholdResult],
+    today: dt.date,
+) -> tuple[CaseResult, ...]:
+    """Two Shanxi dibao cases through the real chain (idempotent: a household that has a case
+    is left alone): 张志刚 of 城区 (140302), confirmed by the county on the 5th of last month
+    after the verification (in payment from this month; no payment account, so held); 李红梅
+    of 郊区 (140311), in publicity since two days ago (confirmation must wait)."""
+    policy = runtime.policy
+    registry = policy.registry
+    days = _case_days(today)
+    by_head = {h.head: h for h in households}
+    plans = (
+        ("张志刚", "yq-clerk", "yq-township", "yq-county", False),
+        ("李红梅", "jq-township", "jq-township", "jq-county", True),
+    )
+    out: list[CaseResult] = []
+    for head, opener, township, county, recent in plans:
+        found = by_head.get(head)
+        if found is None or found.household_id is None:
+            continue
+        with runtime.sessions() as session:
+            mine = [
+                c
+                for c in list_cases(
+                    session, program="dibao", limit=1000, within=(found.county, registry)
+                )
+                if c.household_id == found.household_id
+            ]
+        if mine:
+            out.append(CaseResult(mine[0].id, mine[0].county, head, mine[0].state.value, False))
+            continue
+        at = {k: days[f"recent_{k}" if recent else k] for k in ("open", "investigate", "review")}
+        step = _Stepper(runtime, policy, today)
+        case = step.open(officials[opener], at["open"], found.household_id)
+        case = step(case, officials[township], "record_investigation", at["investigate"],
+                    investigators=["王建国", "李淑芬"], findings=DEMO_CASE_NOTE)  # fmt: skip
+        case = step(case, officials[township], "record_first_review", at["review"],
+                    opinion="符合条件 (demo)")  # fmt: skip
+        case = step(case, officials[township], "start_publicity",
+                    days["recent_publicity" if recent else "publicity"])  # fmt: skip
+        if not recent:
+            case = step(case, officials[county], "record_verification", days["confirm"],
+                        passed=True, notes="核对通过 (demo)")  # fmt: skip
+            case = step(case, officials[county], "confirm_case", days["confirm"])
+        out.append(CaseResult(case.id, case.county, head, case.state.value, True))
+    return tuple(out)
+
+
+class _Stepper:
+    """Takes the demo cases' steps with the real rules (the same store functions as the API)."""
+
+    def __init__(self, runtime: Runtime, policy: Any, today: dt.date) -> None:
+        self.runtime, self.policy, self.today = runtime, policy, today
+
+    def open(self, user: User, on: dt.date, household_id: int) -> Any:
+        with self.runtime.sessions() as session:
+            case, _ = open_case(
+                session, self.policy, user, on, household_id=household_id, program="dibao",
+                not_after=self.today,
+            )  # fmt: skip
+        return case
+
+    def __call__(self, case: Any, user: User, action: str, on: dt.date, **inputs: Any) -> Any:
+        with self.runtime.sessions() as session:
+            case, _ = apply_transition(
+                session, self.policy, case.id, case.version, action, user, on,
+                not_after=self.today, **inputs,
+            )  # fmt: skip
+        return case
+
+
+def _demo_payments(runtime: Runtime, officials: dict[str, User], today: dt.date) -> int:
+    """This month's payments at 城区 (idempotent): the demo households have no payment account,
+    so each is held until one is recorded."""
+    with runtime.sessions() as session:
+        report = run_payments(
+            session, runtime.policy, officials["yq-county"], "140302", today.strftime("%Y-%m"),
+            today,
+        )  # fmt: skip
+    return int(getattr(report, "created", 0))
+
+
 # -- loading ---------------------------------------------------------------------------------------
 
 
@@ -332,6 +483,10 @@ class DemoReport:
     token: str | None  # the demo user's first token, when it was created now (shown once)
     settings: tuple[SettingResult, ...]
     households: tuple[HouseholdResult, ...]
+    officials: tuple[tuple[str, Role, str], ...] = ()
+    officials_created: tuple[str, ...] = ()
+    cases: tuple[CaseResult, ...] = ()
+    payments_created: int = 0
 
 
 def _demo_user(runtime: Runtime) -> tuple[User, bool, str | None]:
@@ -384,18 +539,53 @@ def load_demo(runtime: Runtime, *, today: dt.date | None = None) -> DemoReport:
             households.append(HouseholdResult(*common, None, False))
             continue
         households.append(HouseholdResult(*common, record.id, True))
-    return DemoReport(user, created, token, tuple(settings), tuple(households))
+    if not households_known(households):
+        households = _stored_households(runtime, user, households)
+    day = today or dt.datetime.now(SHANGHAI).date()
+    officials, made = _officials(runtime)
+    cases = _demo_cases(runtime, officials, households, day)
+    paid = _demo_payments(runtime, officials, day)
+    return DemoReport(
+        user, created, token, tuple(settings), tuple(households), DEMO_OFFICIALS, tuple(made),
+        cases, paid,
+    )  # fmt: skip
+
+
+def households_known(households: list[HouseholdResult]) -> bool:
+    return all(h.household_id is not None for h in households)
+
+
+def _stored_households(
+    runtime: Runtime, user: User, households: list[HouseholdResult]
+) -> list[HouseholdResult]:
+    """The ids of demo households loaded by an earlier run (found by their head's name)."""
+    from core.households.store import search_households
+
+    registry = runtime.provider.plugin_base.registry
+    out = []
+    for h in households:
+        if h.household_id is not None:
+            out.append(h)
+            continue
+        with runtime.sessions() as session:
+            found = search_households(session, user, h.county, registry, h.head, limit=5)
+        match = next((r.id for r in found if r.document.get("notes") == DEMO_NOTE), None)
+        out.append(HouseholdResult(h.county, h.area, h.head, h.members, match, False))
+    return out
 
 
 __all__ = [
+    "DEMO_CASE_NOTE",
     "DEMO_HOUSEHOLDS",
     "DEMO_JURISDICTION",
     "DEMO_NOTE",
+    "DEMO_OFFICIALS",
     "DEMO_ROLE",
     "DEMO_USER",
     "EXAMPLE_FROM",
     "EXAMPLE_SETTINGS",
     "EXAMPLE_SOURCE",
+    "CaseResult",
     "DemoReport",
     "DemoUserMismatch",
     "ExampleSetting",

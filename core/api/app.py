@@ -1,5 +1,6 @@
-"""The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser), ``/healthz`` and the
-iCalendar feeds at ``/calendar/{code}.ics`` (:mod:`core.api.calendars`).
+"""The ASGI app: GraphQL at ``/graphql`` (GraphiQL on GET from a browser, from local assets),
+``/healthz``, the iCalendar feeds at ``/calendar/{code}.ics`` (:mod:`core.api.calendars`) and the
+web console at ``/`` (:mod:`core.console`); security headers and gzip on every response.
 
 Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
 (``create_app(runtime=open_runtime())``). Nothing is loaded at import:
@@ -37,6 +38,8 @@ from threading import Lock
 from cross_web import HTTPException  # what strawberry's views raise (a strawberry dependency)
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -51,6 +54,7 @@ from core.api.calendars import ics_endpoint
 from core.api.context import Context, ResultCache
 from core.api.errors import format_errors
 from core.api.schema import schema
+from core.console import SecurityHeaders, console_routes, graphiql_page
 from core.errors import DoudiError
 from core.policy.service import PolicyBase, get_policy_base, today
 from core.runtime import DatabaseUnavailable, Runtime, open_runtime
@@ -228,6 +232,10 @@ class DoudiGraphQL(GraphQL[Context, None]):
             self._responses.put(key, bytes(response.body))
         await response(scope, receive, send)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the console's local assets (strawberry's page loads it from a CDN)."""
+        return graphiql_page()
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
@@ -298,7 +306,9 @@ def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None
             Route(
                 "/calendar/{code}.ics", ics_endpoint(backend.base, backend.runtime), methods=["GET"]
             ),
-        ]
+            *console_routes(),  # the web console at / (core.console)
+        ],
+        middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
     )
     app.state.result_cache = results
     app.state.response_cache = responses

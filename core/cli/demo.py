@@ -52,6 +52,21 @@ def demo_load(as_json: bool) -> None:
                     }
                     for r in report.settings
                 ],
+                "officials": [
+                    {"name": n, "role": r.value, "jurisdiction": c} for n, r, c in report.officials
+                ],
+                "officials_created": list(report.officials_created),
+                "cases": [
+                    {
+                        "id": c.case_id,
+                        "county": c.county,
+                        "head": c.head,
+                        "state": c.state,
+                        "loaded": c.loaded,
+                    }
+                    for c in report.cases
+                ],
+                "payments_created": report.payments_created,
                 "households": [
                     {
                         "id": h.household_id,
@@ -109,3 +124,26 @@ def demo_load(as_json: bool) -> None:
         for h in report.households
     ]
     click.echo(indent_lines(table(["ID", "COUNTY", "AREA", "HEAD", "MEMBERS", "STATUS"], rows)))
+    click.echo("")
+    click.echo(
+        "officials (sign in at http://127.0.0.1:8000/ after `doudi users passwd NAME`; "
+        f"created now: {', '.join(report.officials_created) or 'none'}):"
+    )
+    rows = [
+        [name, role.value, fmt_place(registry.get(code))] for name, role, code in report.officials
+    ]
+    click.echo(indent_lines(table(["NAME", "ROLE", "JURISDICTION"], rows)))
+    click.echo("")
+    click.echo("example cases (dibao, Shanxi's chain):")
+    rows = [
+        [
+            "-" if c.case_id is None else str(c.case_id),
+            fmt_place(registry.get(c.county)),
+            c.head,
+            c.state,
+            "loaded" if c.loaded else "already there",
+        ]
+        for c in report.cases
+    ]
+    click.echo(indent_lines(table(["ID", "COUNTY", "HEAD", "STATE", "STATUS"], rows)))
+    click.echo(f"payments of this month at 140302 created now: {report.payments_created}")

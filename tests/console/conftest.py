@@ -1,0 +1,200 @@
+"""The console in a real browser: the distribution's Chromium driven by Playwright.
+
+One served app per session (``doudi serve`` in a subprocess, on a free port, with an SQLite
+database in a temporary directory and ``doudi demo load``'s data), one browser per session, a
+fresh browser context per test. Every request to anything but the served app is aborted and
+counted (the console must not try to reach the internet), and every console error fails the
+test. A screenshot of each page a test visits is kept under ``$DOUDI_ARTIFACTS`` (default
+``artifacts/console`` in the repository; not committed).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = os.environ.get("DOUDI_CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("DOUDI_ARTIFACTS", ROOT / "artifacts" / "console"))
+AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+PASSWORD = "an example password for the demo"  # set by the fixture, never shipped
+DEMO_NAMES = ("yq-clerk", "yq-township", "yq-county", "jq-township", "jq-county", "sx-admin",
+              "sx-auditor")  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    url: str
+    data_dir: Path
+    env: dict[str, str]
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", "from core.cli import main; main()", *args],
+            env=self.env, input=stdin, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def graphql(self, query: str, variables: dict[str, Any] | None = None,
+                token: str | None = None) -> dict[str, Any]:  # fmt: skip
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        request = urllib.request.Request(f"{self.url}/graphql", data=body, method="POST")
+        request.add_header("Content-Type", "application/json")
+        if token:
+            request.add_header("Authorization", f"Bearer {token}")
+        with urllib.request.urlopen(request, timeout=30) as r:
+            result: dict[str, Any] = json.loads(r.read())
+        return result
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> dict[str, Any]:
+        q = """mutation($n: String!, $p: String!) { signIn(name: $n, password: $p) {
+            token expiresAt me { id name role permissions sessionExpiresAt
+            jurisdiction { code name level } } userErrors { code message } } }"""
+        payload = self.graphql(q, {"n": name, "p": password})["data"]["signIn"]
+        assert payload["token"], payload["userErrors"]
+        return {"token": payload["token"], "expiresAt": payload["expiresAt"], "me": payload["me"]}
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`doudi demo load`, passwords for the demo officials, then `doudi serve`."""
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)  # this run's screenshots only
+    data = tmp_path_factory.mktemp("console-data")
+    env = {k: v for k, v in os.environ.items() if k != "DOUDI_DATABASE_URL"}
+    env["DOUDI_DATA_DIR"] = str(data)
+    env["PYTHONPATH"] = str(ROOT)
+    port = _free_port()
+    s = Served(f"http://127.0.0.1:{port}", data, env)
+    s.cli("demo", "load")
+    for name in DEMO_NAMES:
+        s.cli("users", "passwd", name, "--password-stdin", stdin=PASSWORD + "\n")
+    log = (data / "serve.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from core.cli import main; main()", "serve", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{s.url}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((data / "serve.log").read_text())
+            time.sleep(0.2)
+        yield s
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+@dataclass
+class Tab:
+    """A page in a fresh context, with what it logged and what it tried to reach outside."""
+
+    page: Any
+    served: Served
+    name: str
+    errors: list[str] = field(default_factory=list)
+    outside: list[str] = field(default_factory=list)
+    shots: int = 0
+
+    def go(self, path: str) -> Any:
+        self.page.goto(self.served.url + path)
+        self.settle()
+        return self.page
+
+    def settle(self) -> None:
+        """Wait until the page's queries have answered (no loading indicator left)."""
+        self.page.wait_for_load_state("networkidle")
+        self.page.locator("h1").first.wait_for()
+        self.page.locator(".loading").first.wait_for(state="detached", timeout=15000)
+
+    def shot(self, label: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.shots += 1
+        path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{label}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def sign_in_as(self, name: str) -> None:
+        """A session as the console keeps it (signIn over the API, then localStorage)."""
+        session = self.served.sign_in(name)
+        self.page.goto(self.served.url + "/explorer")
+        self.page.evaluate("s => localStorage.setItem('doudi.session', s)", json.dumps(session))
+
+    def axe(self) -> list[dict[str, Any]]:
+        """axe-core's serious and critical violations on the page as it is."""
+        # Evaluated through the DevTools protocol: the console's CSP (rightly) refuses inline
+        # scripts, and the test must not weaken it.
+        self.page.evaluate(AXE.read_text() + "\n;undefined")
+        result = self.page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        )
+        return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.fixture
+def tab(browser: Any, served: Served, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
+    t = Tab(context.new_page(), served, request.node.name.replace("[", "-").replace("]", ""))
+    origin = served.url
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(origin):
+            r.continue_()
+        else:
+            t.outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    t.page.on("console", lambda m: m.type == "error" and t.errors.append(m.text))
+    t.page.on("pageerror", lambda e: t.errors.append(f"uncaught: {e}"))
+    t.page.set_default_timeout(20000)
+    try:
+        yield t
+        assert t.outside == [], f"the page tried to reach outside: {t.outside}"
+        assert t.errors == [], f"console errors: {t.errors}"
+    finally:
+        context.close()
+

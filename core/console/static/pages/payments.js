@@ -100,7 +100,7 @@ function Summary({ view, tick }) {
   if (q.error) return html`<${Alert} error=${q.error} />`;
   if (!q.data) return html`<${Loading} />`;
   const s = q.data.paymentRun;
-  return html`<section aria-labelledby="sum-title"><h2 id="sum-title">${t("summary")}</h2>
+  return html`${q.loading && html`<${Loading} />`}<section aria-labelledby="sum-title"><h2 id="sum-title">${t("summary")}</h2>
     <p>${t("count")} ${s.count}，${t("total")} ${money(s.total)}</p>
     ${s.byStatus.length > 0 && html`<ul class="inline-list">${s.byStatus.map((b) => html`<li><span class="badge">${status(b.status)}</span> ${b.count} 笔 ${money(b.total)} 元</li>`)}</ul>`}
   </section>`;
@@ -112,7 +112,7 @@ function List({ view, tick, onChange }) {
   if (!q.data) return html`<${Loading} />`;
   const all = q.data.payments.edges.map((e) => e.node);
   const held = all.filter((p) => p.status === "HELD");
-  return html`
+  return html`${q.loading && html`<${Loading} />`}
     ${held.length > 0 && html`<section aria-labelledby="held-title"><h2 id="held-title">${t("held")}（${held.length}）</h2>
       <p class="wait"><strong>${t("how_release")}</strong>：${t("release_help")}</p>
       <table class="data"><caption class="sr-only">${t("held")}</caption>

@@ -1,0 +1,257 @@
+"""The console's page weight and the server time of its interactions, on the demo data.
+
+    .venv/bin/python benchmarks/console.py [--rounds 3] [--chromium /usr/bin/chromium]
+
+Serves a fresh SQLite database loaded with `doudi demo load` (`doudi serve` in a subprocess)
+and drives the distribution's Chromium with Playwright:
+
+- **first load of every page**, cold cache: the bytes on the wire (compressed bodies plus
+  headers, as Chromium counts them) of everything the page loads until the network is idle,
+  against the 500 KB budget; the explorer is also measured with a value's panel and its
+  history chart open (ECharts is loaded only then); GraphiQL at /graphql is shown for
+  reference (an IDE for developers, not a console page);
+- **server time of every GraphQL request** the pages and the interactions make (the
+  ``Server-Timing`` header: from the request's arrival to its answer), by operation, over
+  ``--rounds`` rounds: median and max, against 200 ms; beside it the same header of ``/healthz``
+  (a bare endpoint) as the floor measured in the same run, and the server process's CPU time
+  beside the wall time of the whole run (the machine is shared: ratios and CPU time say more
+  than wall time).
+
+Interactions: compare five provinces (one prefix, then every parameter), open a value (source,
+overrides, history of five jurisdictions), violations; the inbox; a case (its household,
+history, steps open today, the form spec); a household search; a decision preview; a
+payment month's summary and list; the calendar month; the users list. Sign-in is reported on
+its own: Argon2id makes it deliberately slow (a password check costs tens of milliseconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "a benchmark password 1"
+FIVE = "522700,140300,530000,450326,640121"
+BUDGET_KB = 500
+BUDGET_MS = 200.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
+    subprocess.run(
+        [sys.executable, "-c", "from core.cli import main; main()", *args],
+        env=env, input=stdin, text=True, check=True, capture_output=True,
+    )  # fmt: skip
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def operation(post: str | None) -> str:
+    if not post:
+        return "GET"
+    try:
+        q = json.loads(post)["query"].strip()
+    except (ValueError, KeyError):
+        return "?"
+    head = q.split("{", 1)[0].split("(", 1)[0].split()
+    return " ".join(head[:2]) if head else "anonymous"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.requests = 0
+        self.timings: dict[str, list[float]] = defaultdict(list)
+
+    def attach(self, page: Any) -> None:
+        page.on("requestfinished", self.finished)
+
+    def finished(self, request: Any) -> None:
+        sizes = request.sizes()
+        self.bytes += sizes["responseBodySize"] + sizes["responseHeadersSize"]
+        self.requests += 1
+        if request.url.endswith("/graphql") and request.method == "POST":
+            response = request.response()
+            header = response.header_value("server-timing") if response else None
+            if header and "dur=" in header:
+                ms = float(header.split("dur=")[1].split(",")[0])
+                self.timings[operation(request.post_data)].append(ms)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    args = parser.parse_args()
+
+    data = Path(tempfile.mkdtemp(prefix="doudi-console-bench-"))
+    env = {k: v for k, v in os.environ.items() if k != "DOUDI_DATABASE_URL"}
+    env.update(DOUDI_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
+    cli(env, "demo", "load")
+    for name in ("yq-county", "yq-clerk", "sx-admin"):
+        cli(env, "users", "passwd", name, "--password-stdin", stdin=PASSWORD + "\n")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [sys.executable, "-c", "from core.cli import main; main()", "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{url}/healthz", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        return run(url, server.pid, args)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def run(url: str, pid: int, args: argparse.Namespace) -> int:
+    from playwright.sync_api import sync_playwright
+
+    def session(name: str) -> str:
+        q = (
+            "mutation($n:String!,$p:String!){signIn(name:$n,password:$p){token expiresAt "
+            "me{id name role permissions sessionExpiresAt jurisdiction{code name level}}}}"
+        )
+        body = json.dumps({"query": q, "variables": {"n": name, "p": PASSWORD}}).encode()
+        req = urllib.request.Request(f"{url}/graphql", data=body, method="POST")
+        req.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(req) as r:
+            s = json.loads(r.read())["data"]["signIn"]
+        return json.dumps({"token": s["token"], "expiresAt": s["expiresAt"], "me": s["me"]})
+
+    pages = [
+        ("explorer", None, f"/explorer?j={FIVE}&date=2024-01-01&prefix=dibao"),
+        ("explorer + panel + chart", None,
+         f"/explorer?j={FIVE}&date=2024-01-01&prefix=dibao.phase_out&sel=dibao.phase_out.max_months%40640121"),
+        ("signin", None, "/signin"),
+        ("inbox", "yq-county", "/inbox?state=active"),
+        ("case", "yq-county", "/cases/1"),
+        ("households (search)", "yq-clerk", "/households?j=140302&q=张"),
+        ("household", "yq-clerk", "/households/4"),
+        ("new household", "yq-clerk", "/households/new"),
+        ("payments", "yq-county", "/payments?j=140302"),
+        ("calendar", "yq-county", "/calendar"),
+        ("users", "sx-admin", "/admin"),
+        ("GraphiQL (reference)", None, "/graphql"),
+    ]  # fmt: skip
+    sessions = {who: session(who) for who in {p[1] for p in pages if p[1]}}
+
+    def local_only(r: Any) -> None:  # nothing may come from the internet
+        if r.request.url.startswith(url):
+            r.continue_()
+        else:
+            r.abort()
+
+    weights: dict[str, tuple[int, int]] = {}
+    timings: dict[str, list[float]] = defaultdict(list)
+    floor: list[float] = []
+    cpu0, wall0 = cpu_seconds(pid), time.perf_counter()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+        for round_ in range(args.rounds):
+            for label, who, path in pages:
+                context = browser.new_context(viewport={"width": 1366, "height": 900})
+                context.route("**/*", local_only)
+                page = context.new_page()
+                if who:
+                    page.goto(f"{url}/signin")
+                    page.evaluate("s => localStorage.setItem('doudi.session', s)", sessions[who])
+                rec = Recorder()
+                rec.attach(page)
+                page.goto(url + path)
+                page.wait_for_load_state("networkidle")
+                if "sel=" in path:
+                    page.locator(".chart svg").wait_for(timeout=30000)
+                    page.wait_for_load_state("networkidle")
+                if round_ == 0:
+                    weights[label] = (rec.bytes, rec.requests)
+                if label == "explorer":  # every parameter of five provinces
+                    page.select_option("#ex-prefix", "*")
+                    page.get_by_role("button", name="对比", exact=True).click()
+                    page.wait_for_load_state("networkidle")
+                if label == "household":
+                    page.get_by_role("button", name="认定预览").click()
+                    page.wait_for_load_state("networkidle")
+                for op, ms in rec.timings.items():
+                    timings[op].extend(ms)
+                context.close()
+            with urllib.request.urlopen(f"{url}/healthz") as r:
+                floor.append(float(r.headers["server-timing"].split("dur=")[1]))
+        # sign-in through the form, measured apart (Argon2id is slow on purpose)
+        context = browser.new_context()
+        page = context.new_page()
+        rec = Recorder()
+        rec.attach(page)
+        for _ in range(args.rounds):
+            page.goto(f"{url}/signin")
+            page.fill("#signin-name", "yq-county")
+            page.fill("#signin-password", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url("**/inbox")
+            page.wait_for_load_state("networkidle")
+            page.evaluate("() => localStorage.clear()")
+        sign_in = rec.timings.get("mutation SignIn", [])
+        context.close()
+        browser.close()
+    cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
+
+    print(f"First load, cold cache (bytes on the wire; budget {BUDGET_KB} KB):")
+    over = 0
+    for label, (n, requests) in weights.items():
+        reference = "reference" in label
+        ok = n <= BUDGET_KB * 1024 or reference
+        over += not ok
+        print(f"  {label:28s} {n / 1024:8.1f} KB  {requests:3d} requests  "
+              f"{'' if reference else ('ok' if ok else 'OVER')}")  # fmt: skip
+    print()
+    print(f"Server time per GraphQL operation, {args.rounds} rounds (Server-Timing; budget "
+          f"{BUDGET_MS:.0f} ms):")  # fmt: skip
+    slow = 0
+    for op, values in sorted(timings.items(), key=lambda kv: -max(kv[1])):
+        worst = max(values)
+        slow += worst > BUDGET_MS
+        print(f"  {op:34s} n={len(values):3d}  median {statistics.median(values):7.1f} ms  "
+              f"max {worst:7.1f} ms  {'ok' if worst <= BUDGET_MS else 'OVER'}")  # fmt: skip
+    base = statistics.median(floor)
+    print(f"  {'/healthz (floor, same run)':34s} n={len(floor):3d}  median {base:7.1f} ms")
+    medians = [statistics.median(v) for v in timings.values()]
+    print(
+        f"  median of the operations' medians: {statistics.median(medians):.1f} ms "
+        f"({statistics.median(medians) / max(base, 0.01):.0f}x the floor)"
+    )
+    if sign_in:
+        print(
+            f"  sign-in (Argon2id, apart): median {statistics.median(sign_in):.1f} ms, "
+            f"max {max(sign_in):.1f} ms"
+        )
+    print()
+    print(f"Server process: {cpu:.2f} s CPU over {wall:.2f} s wall for the whole run")
+    return 1 if over or slow else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,7 +39,7 @@ const ZH = {
     "该年度的节假日安排尚未公布，按工作日推算的日期可能变动。",
   case: "案件", program: "项目", state: "状态", household: "住户", opened: "受理日期",
   amount: "金额（元）", no_cases: "没有此状态的案件。", no_deadlines: "近期没有到期事项。",
-  window: "时间范围", days_back: "天前", open_case: "打开",
+  working_days_left: "N 个工作日后到期", window: "时间范围", days_back: "天前", open_case: "打开",
   // case
   case_title: "案件", steps_now: "现在可以办理的步骤", step_date: "办理日期",
   step_date_help: "默认今天（中国时间）；补录以前的步骤时可改为当天的日期，但不能早于上一步、不能晚于今天。",
@@ -114,7 +114,7 @@ const EN = {
     "The year's holiday schedule is not published yet: a date counted in working days may move.",
   case: "Case", program: "Program", state: "State", household: "Household", opened: "Opened",
   amount: "Amount (yuan)", no_cases: "No cases in this state.", no_deadlines: "Nothing due soon.",
-  window: "Window", days_back: "days back", open_case: "Open",
+  working_days_left: "due in N working days", window: "Window", days_back: "days back", open_case: "Open",
   case_title: "Case", steps_now: "Steps you can take now", step_date: "Date of the step",
   step_date_help: "Today in China by default; for a step taken earlier give its day (not before the last step, not after today).",
   not_open: "Not open", wait_until: "Wait until", wait_explain: "Publicity is still running: the step opens on this date.",

@@ -82,14 +82,28 @@ function CasePage({ code, state, after, onMore }) {
     ${pageInfo.hasNextPage && onMore && html`<button type="button" onClick=${() => onMore(pageInfo.endCursor)}>${t("more")}</button>`}`;
 }
 
+// Working days left until each upcoming due date, counted by the API (holidays and make-up
+// days included): one aliased query for up to 25 dates.
+function remainingQuery(dates) {
+  if (!dates.length) return null;
+  return `query Remaining(${dates.map((_, i) => `$d${i}: Date!`).join(", ")}, $from: Date!) {
+    ${dates.map((_, i) => `r${i}: workingDays(from: $from, to: $d${i}) { workingDays provisional }`).join("\n")} }`;
+}
+
 function Deadlines({ code }) {
   const today = todayInChina();
-  const q = useQuery(DUE, { j: code, from: addDays(today, -30), to: addDays(today, 30) }, [code]);
+  const q = useQuery(DUE, { j: code, from: addDays(today, -30), to: addDays(today, 45) }, [code]);
+  const entries = q.data ? q.data.calendar.entries
+    .filter((e) => e.kind === "case_deadline" || e.kind === "review" || e.kind === "repayment")
+    .sort((a, b) => (b.overdue - a.overdue) || a.start.localeCompare(b.start)) : [];
+  const upcoming = [...new Set(entries.filter((e) => e.start > today).map((e) => e.start))].slice(0, 25);
+  const vars = { from: today };
+  upcoming.forEach((d, i) => { vars[`d${i}`] = d; });
+  const r = useQuery(remainingQuery(upcoming) || "{ __typename }", vars, [upcoming.join(",")], upcoming.length > 0);
+  const left = {};
+  if (r.data) upcoming.forEach((d, i) => { left[d] = r.data[`r${i}`].workingDays; });
   if (q.error) return html`<${Alert} error=${q.error} onRetry=${q.reload} />`;
   if (!q.data) return html`<${Loading} />`;
-  const entries = q.data.calendar.entries
-    .filter((e) => e.kind === "case_deadline" || e.kind === "review" || e.kind === "repayment")
-    .sort((a, b) => (b.overdue - a.overdue) || a.start.localeCompare(b.start));
   if (!entries.length) return html`<p>${t("no_deadlines")}</p>`;
   const anyProvisional = entries.some((e) => e.provisional);
   return html`${anyProvisional && html`<p class="help">（${t("provisional")}）${t("provisional_note")}</p>`}
@@ -101,6 +115,8 @@ function Deadlines({ code }) {
       <td>${e.start}${e.provisional ? html` <span class="badge warn" title=${t("provisional_note")}>${t("provisional")}</span>` : ""}</td>
       <td>${e.titleZh || e.title}${e.note ? html`<br/><span class="help">${e.note}</span>` : ""}</td>
       <td>${e.caseId ? html`<a href=${`/cases/${e.caseId}`}>#${e.caseId}</a> ${programName(e.program || "")}` : ""}</td>
-      <td>${e.overdue ? html`<span class="badge bad">${t("overdue")}</span>` : html`<span class="badge">${e.start <= today ? t("due") : ""}${e.start > today ? `${Math.round((Date.parse(e.start) - Date.parse(today)) / 86400000)} 天后` : ""}</span>`}</td>
+      <td>${e.overdue ? html`<span class="badge bad">${t("overdue")}</span>`
+        : e.start <= today ? html`<span class="badge warn">${t("due")}</span>`
+        : left[e.start] !== undefined ? html`<span class="badge">${t("working_days_left").replace("N", left[e.start])}</span>` : ""}</td>
     </tr>`)}</tbody></table>`;
 }

@@ -508,7 +508,7 @@ def search_households(
     if not 1 <= limit <= MAX_SEARCH:
         raise InvalidInput(f"first must be between 1 and {MAX_SEARCH}")
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    match = MemberRow.name.like(f"%{escaped}%", escape="\\")
+    match: ColumnElement[bool] = MemberRow.name.like(f"%{escaped}%", escape="\\")
     number = words.replace(" ", "").upper()
     if len(number) >= 6 and number[:-1].isdigit() and number[-1] in "0123456789X":
         match = match | MemberRow.id_number.like(f"{number}%")

@@ -67,7 +67,9 @@ function Steps({ kase, day, setDay, onDone, tick }) {
   useEffect(() => { mutationSpec().then(setSpec, setSpecError); }, []);
   const actions = a.data ? a.data.caseActions.actions : [];
   const open = actions.filter((x) => x.open);
-  const closed = actions.filter((x) => !x.open && x.code !== "INVALID_TRANSITION");
+  // Every step refused for the same reason (an auditor, a province administrator): say it once.
+  const one = actions.length && actions.every((x) => x.code === "FORBIDDEN") ? actions[0] : null;
+  const closed = one ? [] : actions.filter((x) => !x.open && x.code !== "INVALID_TRANSITION");
   return html`<section aria-labelledby="steps-title">
     <h2 id="steps-title">${t("steps_now")}</h2>
     <form class="row" onSubmit=${(e) => e.preventDefault()}>
@@ -78,7 +80,8 @@ function Steps({ kase, day, setDay, onDone, tick }) {
     </form>
     <${Alert} error=${a.error || specError} onRetry=${a.reload} />
     ${a.loading && !a.data && html`<${Loading} />`}
-    ${a.data && !open.length && html`<p>${t("no_steps")}</p>`}
+    ${a.data && !open.length && html`<p>${t("no_steps")}${one ? html` ${errorText(one.code)}
+      <span class="detail">${one.message}</span>` : ""}</p>`}
     ${open.map((x) => {
       const field = spec && spec[x.mutation];
       const expanded = openForm === x.action;

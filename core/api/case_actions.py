@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from core.api.cases import CaseType, case_id
 from core.api.common import Info
-from core.cases import ACTIONS
+from core.cases import ACTIONS, Case
 from core.cases.availability import Availability
 from core.cases.store import case_actions
 from core.policy.service import today
@@ -84,12 +84,12 @@ class CaseActionQuery:
         day = on or now
         cid = case_id(str(id))
 
-        def work(s: Session) -> tuple[object, list[Availability]]:
+        def work(s: Session) -> tuple[Case, list[Availability]]:
             return case_actions(s, base, cid, user, day, not_after=now)
 
         case, found = await context.in_session(work)
         return CaseActions(
-            case=CaseType.of(case),  # type: ignore[arg-type]
+            case=CaseType.of(case),
             on=day,
             actions=[CaseAction.of(a) for a in found],
         )

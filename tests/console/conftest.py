@@ -1,7 +1,7 @@
 """The console in a real browser: the distribution's Chromium driven by Playwright.
 
 One served app per session (``doudi serve`` in a subprocess, on a free port, with an SQLite
-database in a temporary directory and ``doudi demo load``'s data), one browser per session, a
+database in a temporary directory and ``doudi demo load``'s data), one browser per module, a
 fresh browser context per test. Every request to anything but the served app is aborted and
 counted (the console must not try to reach the internet), and every console error fails the
 test. A screenshot of each page a test visits is kept under ``$DOUDI_ARTIFACTS`` (default
@@ -114,7 +114,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running in this thread while the
+# browser is open, which the other tests' asyncio.Runner cannot run under.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)")

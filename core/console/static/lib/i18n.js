@@ -82,6 +82,14 @@ const ZH = {
   token_once: "令牌只显示这一次，请妥善保存：", failed_signins: "连续失败次数",
   role_village_clerk: "村（社区）经办人", role_township_officer: "乡镇（街道）经办人",
   role_county_approver: "县级审批人", role_province_admin: "省级管理员", role_auditor: "审计人员",
+  labour: "劳动能力", date_of_death: "死亡日期", employed: "就业", in_school: "在校",
+  serious_illness: "重病", asset_value: "价值（元）", whole_household: "全户", not_recorded: "未登记",
+  not_assessed: "未评估", situation: "情况", deceased: "已故", disability: "残疾", grade: "级",
+  yuan_month: "元/月", yuan: "元", regular_mark: "（固定）", no_account_held: "未登记一卡通账户的住户，发放会被暂停。",
+  urban: "城市", rural: "农村", emergency: "急难型", expenditure: "支出型", updated: "更新",
+  next_review: "下次复核", publicity: "公示", days: "天", actions: "操作", payments_unit: "笔",
+  record_account_of: "补录住户 #N 的一卡通账户", then_run: "然后", repay_by: "重发期限",
+  plugin_places: "插件覆盖的行政区划",
   // sign-in
   signin_title: "登录", signin_intro: "请输入管理员为您设置的用户名和密码。连续 5 次错误将锁定 15 分钟。",
   forbidden_page: "您没有权限查看此页。", need_signin: "请先登录。",
@@ -156,9 +164,26 @@ const EN = {
   role_village_clerk: "village clerk", role_township_officer: "township officer",
   role_county_approver: "county approver", role_province_admin: "province administrator",
   role_auditor: "auditor",
+  labour: "Labour capacity", date_of_death: "Date of death", employed: "Employed",
+  in_school: "In school", serious_illness: "Serious illness", asset_value: "Value (yuan)",
+  whole_household: "Whole household", not_recorded: "Not recorded", not_assessed: "Not assessed",
+  situation: "Situation", deceased: "deceased", disability: "disability", grade: "grade",
+  yuan_month: "yuan/month", yuan: "yuan", regular_mark: " (regular)",
+  no_account_held: "No payment account: the household's payments are held.",
+  urban: "urban", rural: "rural", emergency: "emergency", expenditure: "expenditure",
+  updated: "Updated", next_review: "Next review", publicity: "Publicity", days: "days",
+  actions: "Actions", payments_unit: "payments", record_account_of: "Record the payment account of household #N",
+  then_run: "then", repay_by: "repay by", plugin_places: "Jurisdictions with plugins",
   signin_title: "Sign in", signin_intro: "Your user name and the password your administrator set. 5 failures in a row lock the account for 15 minutes.",
   forbidden_page: "You may not see this page.", need_signin: "Please sign in first.",
 };
+
+// A value of an enumeration: its Chinese name from ``names``, or the value itself in English.
+export function named(names, key) {
+  if (key === null || key === undefined) return "";
+  const k = String(key).toLowerCase();
+  return lang() === "en" ? k.replaceAll("_", " ") : names[k] || key;
+}
 
 export function t(key) {
   const table = lang() === "en" ? EN : ZH;

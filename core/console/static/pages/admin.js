@@ -33,7 +33,7 @@ export default function Admin() {
       <div class="table-wrap"><table class="data"><caption class="sr-only">${t("users")}</caption>
       <thead><tr><th scope="col">${t("name")}</th><th scope="col">${t("role")}</th><th scope="col">${t("jurisdiction")}</th>
         <th scope="col">${t("active")}</th><th scope="col">${t("has_password")}</th><th scope="col">${t("locked_until")}</th>
-        <th scope="col">${t("tokens")}</th><th scope="col">操作</th></tr></thead>
+        <th scope="col">${t("tokens")}</th><th scope="col">${t("actions")}</th></tr></thead>
       <tbody>${q.data.userAccounts.map((u) => html`<${Row} key=${u.id} u=${u} me=${me} onDone=${refresh} onToken=${setShown} />`)}</tbody>
       </table></div>`}
   </${Page}>`;

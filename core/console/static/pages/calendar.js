@@ -1,14 +1,15 @@
 // Calendar: the month's deadlines, reviews, payment days, report deadlines and campaign phases
 // as a month view, and a link to subscribe to the .ics feed with a calendar-only token.
 import { html, useState, useQuery, gql, getSession, params, navigate, todayInChina } from "../lib/core.js";
-import { t, programName } from "../lib/i18n.js";
+import { t, programName, lang } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors } from "../lib/ui.js";
 
 const CALENDAR = `query Calendar($j: String!, $from: Date!, $to: Date!) {
   calendar(jurisdiction: $j, from: $from, to: $to) { asOf feedPath
     entries { uid kind subkind titleZh title start end overdue provisional caseId program note } } }`;
 const TOKEN = `mutation { createCalendarToken { token userErrors { field message code } } }`;
-const DOW = ["一", "二", "三", "四", "五", "六", "日"];
+const DOW_ZH = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
+const DOW_EN = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
 function monthDays(month) {
   const [y, m] = month.split("-").map(Number);
@@ -58,7 +59,7 @@ export default function CalendarPage() {
     ${!q.data && !q.error && html`<${Loading} />`}
     ${q.data && html`<table class="month">
       <caption class="sr-only">${t("calendar_title")} ${month}</caption>
-      <thead><tr>${DOW.map((d) => html`<th scope="col">周${d}</th>`)}</tr></thead>
+      <thead><tr>${(lang() === "en" ? DOW_EN : DOW_ZH).map((d) => html`<th scope="col">${d}</th>`)}</tr></thead>
       <tbody>${weeks(days).map((week) => html`<tr>${week.map((d) => html`<td
         class=${`day${d.inMonth ? "" : " other"}${d.iso === today ? " today" : ""}`}>
         <time class="daynum" datetime=${d.iso}>${Number(d.iso.slice(8))}</time>

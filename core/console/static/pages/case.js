@@ -49,7 +49,7 @@ export default function CasePage({ arg }) {
         <dt>${t("benefit_from")}</dt><dd>${kase.benefitFrom || "—"}</dd>
         <dt>${t("amount")}</dt><dd>${money(kase.amount)}${kase.amounts.length > 1 ? html` <span class="help">（${kase.amounts.map((a) => `${a.from.slice(0, 7)}: ${money(a.amount)}`).join("；")}）</span>` : ""}</dd>
         <dt>${t("version")}</dt><dd>${kase.version}</dd>
-        ${kase.data.publicity && html`<dt>公示</dt><dd>${kase.data.publicity.start} — ${kase.data.publicity.ends}（${kase.data.publicity.days} 天）</dd>`}
+        ${kase.data.publicity && html`<dt>${t("publicity")}</dt><dd>${kase.data.publicity.start} — ${kase.data.publicity.ends}（${kase.data.publicity.days} ${t("days")}）</dd>`}
       </dl>
       <${Steps} kase=${kase} day=${day} setDay=${setDay}
         onDone=${(step) => { setDone(step); setTick((n) => n + 1); }} tick=${tick} />
@@ -114,7 +114,7 @@ function Household({ kase }) {
     <table class="data"><caption class="sr-only">${t("members")}</caption>
       <thead><tr><th scope="col">${t("person_name")}</th><th scope="col">${t("relation")}</th>
         <th scope="col">${t("id_number")}</th><th scope="col">${t("born")}</th></tr></thead>
-      <tbody>${hh.members.map((m) => html`<tr><td>${m.name}${m.dateOfDeath ? `（已故 ${m.dateOfDeath}）` : ""}</td>
+      <tbody>${hh.members.map((m) => html`<tr><td>${m.name}${m.dateOfDeath ? `（${t("deceased")} ${m.dateOfDeath}）` : ""}</td>
         <td>${m.relation}</td><td><code>${m.idNumber}</code></td><td>${m.birthDate}</td></tr>`)}</tbody></table>
     <p>${t("payment_account")}：${hh.paymentAccount ? `${hh.paymentAccount.holderName} · ${hh.paymentAccount.bank} · ${hh.paymentAccount.accountNumber}` : t("none")}</p>
   </section>`;
@@ -155,7 +155,7 @@ export function DecisionSummary({ d }) {
       <dt>${t("per_capita")}</dt><dd>${money(d.perCapitaIncome)}</dd>
       <dt>${t("standard")}</dt><dd>${money(d.standard)}</dd>
       <dt>${t("monthly")}</dt><dd>${money(d.monthlyAmount ?? d.oneOffAmount)}</dd>
-      ${d.nextReview && html`<dt>下次复核</dt><dd>${d.nextReview}</dd>`}
+      ${d.nextReview && html`<dt>${t("next_review")}</dt><dd>${d.nextReview}</dd>`}
     </dl>
     <ul>${d.reasons.map((r) => html`<li>${r}</li>`)}</ul>
     ${d.missing.length > 0 && html`<p class="alert">${t("not_set")}: ${d.missing.join(", ")}</p>`}

@@ -130,7 +130,7 @@ function Known({ plugins }) {
   const places = plugins.flatMap((p) => p.jurisdictions.map((j) => ({ ...j, plugin: p.name })))
     .filter((j) => j.code !== "000000");
   if (!places.length) return null;
-  return html`<details class="known"><summary>插件覆盖的行政区划 · jurisdictions with plugins</summary>
+  return html`<details class="known"><summary>${t("plugin_places")}</summary>
     <ul class="inline-list">${places.map((j) => html`<li><code>${j.code}</code> ${j.name}
       <span class="muted">(${j.plugin})</span></li>`)}</ul></details>`;
 }

@@ -2,7 +2,7 @@
 // (createHousehold / updateHousehold, errors next to the field they name); a decision preview
 // with its trace; accepting an application (submitApplication).
 import { html, useState, useQuery, gql, navigate, todayInChina, getSession, may } from "../lib/core.js";
-import { t, programName, PROGRAMS } from "../lib/i18n.js";
+import { t, named, programName, PROGRAMS } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, money } from "../lib/ui.js";
 import { DecisionSummary } from "./case.js";
 
@@ -65,28 +65,28 @@ function Existing({ id }) {
 function View({ hh }) {
   return html`
     <dl class="facts">
-      <dt>${t("area")}</dt><dd>${hh.area === "URBAN" ? "城市" : "农村"}</dd>
-      <dt>${t("income_class")}</dt><dd>${CLASSES[hh.incomeClass.toLowerCase()] || hh.incomeClass}</dd>
-      <dt>${t("property_ok")}</dt><dd>${hh.propertyWithinLocalRules === null ? "未评估" : hh.propertyWithinLocalRules ? t("yes") : t("no")}</dd>
+      <dt>${t("area")}</dt><dd>${t(hh.area.toLowerCase())}</dd>
+      <dt>${t("income_class")}</dt><dd>${named(CLASSES, hh.incomeClass)}</dd>
+      <dt>${t("property_ok")}</dt><dd>${hh.propertyWithinLocalRules === null ? t("not_assessed") : hh.propertyWithinLocalRules ? t("yes") : t("no")}</dd>
       ${hh.notes && html`<dt>${t("notes")}</dt><dd>${hh.notes}</dd>`}
     </dl>
     <h2>${t("members")}</h2>
     <table class="data"><caption class="sr-only">${t("members")}</caption>
       <thead><tr><th scope="col">${t("person_name")}</th><th scope="col">${t("relation")}</th><th scope="col">${t("id_number")}</th>
-        <th scope="col">${t("born")}</th><th scope="col">劳动能力</th><th scope="col">情况</th></tr></thead>
-      <tbody>${hh.members.map((m) => html`<tr><td>${m.name}</td><td>${RELATIONS_ZH[m.relation.toLowerCase()] || m.relation}</td>
-        <td><code>${m.idNumber}</code></td><td>${m.birthDate}</td><td>${LABOUR[m.labourCapacity.toLowerCase()] || m.labourCapacity}</td>
-        <td>${[m.employed && "就业", m.inSchool && "在校", m.seriousIllness && "重病",
-          m.disability && `残疾 ${m.disability.kind} ${m.disability.grade} 级`, m.dateOfDeath && `已故 ${m.dateOfDeath}`].filter(Boolean).join("、")}</td></tr>`)}</tbody></table>
+        <th scope="col">${t("born")}</th><th scope="col">${t("labour")}</th><th scope="col">${t("situation")}</th></tr></thead>
+      <tbody>${hh.members.map((m) => html`<tr><td>${m.name}</td><td>${named(RELATIONS_ZH, m.relation)}</td>
+        <td><code>${m.idNumber}</code></td><td>${m.birthDate}</td><td>${named(LABOUR, m.labourCapacity)}</td>
+        <td>${[m.employed && t("employed"), m.inSchool && t("in_school"), m.seriousIllness && t("serious_illness"),
+          m.disability && `${t("disability")} ${m.disability.kind} ${m.disability.grade} ${t("grade")}`, m.dateOfDeath && `${t("deceased")} ${m.dateOfDeath}`].filter(Boolean).join("、")}</td></tr>`)}</tbody></table>
     <h2>${t("income")}</h2>
-    ${hh.income.length ? html`<ul>${hh.income.map((x) => html`<li>${INCOME[x.kind.toLowerCase()] || x.kind}：${money(x.monthlyAmount)} 元/月${x.regular ? "（固定）" : ""}</li>`)}</ul>` : html`<p>${t("none")}</p>`}
+    ${hh.income.length ? html`<ul>${hh.income.map((x) => html`<li>${named(INCOME, x.kind)}: ${money(x.monthlyAmount)} ${t("yuan_month")}${x.regular ? t("regular_mark") : ""}</li>`)}</ul>` : html`<p>${t("none")}</p>`}
     <h2>${t("expenses")}</h2>
-    ${hh.expenses.length ? html`<ul>${hh.expenses.map((x) => html`<li>${EXPENSE[x.kind.toLowerCase()] || x.kind}：${money(x.monthlyAmount)} 元/月</li>`)}</ul>` : html`<p>${t("none")}</p>`}
+    ${hh.expenses.length ? html`<ul>${hh.expenses.map((x) => html`<li>${named(EXPENSE, x.kind)}: ${money(x.monthlyAmount)} ${t("yuan_month")}</li>`)}</ul>` : html`<p>${t("none")}</p>`}
     <h2>${t("assets")}</h2>
-    ${hh.assets.length ? html`<ul>${hh.assets.map((x) => html`<li>${ASSETS[x.kind.toLowerCase()] || x.kind}：${money(x.value)} 元 ${x.description || ""}</li>`)}</ul>` : html`<p>${t("none")}</p>`}
+    ${hh.assets.length ? html`<ul>${hh.assets.map((x) => html`<li>${named(ASSETS, x.kind)}: ${money(x.value)} ${t("yuan")} ${x.description || ""}</li>`)}</ul>` : html`<p>${t("none")}</p>`}
     <h2>${t("payment_account")}</h2>
     ${hh.paymentAccount ? html`<p>${hh.paymentAccount.holderName} · ${hh.paymentAccount.bank} · <code>${hh.paymentAccount.accountNumber}</code></p>`
-      : html`<p class="wait">${t("none")}：未登记一卡通账户的住户，发放会被暂停。</p>`}`;
+      : html`<p class="wait">${t("none")}: ${t("no_account_held")}</p>`}`;
 }
 
 function Preview({ hh }) {
@@ -146,7 +146,7 @@ function Apply({ hh }) {
         </${Field}>
         <${Field} id="ap-kind" label=${t("kind")} field="kind" errors=${errors}>
           ${(a) => html`<select ...${a} value=${kind} onChange=${(e) => setKind(e.target.value)}>
-            <option value="emergency">急难型</option><option value="expenditure">支出型</option></select>`}
+            <option value="emergency">${t("emergency")}</option><option value="expenditure">${t("expenditure")}</option></select>`}
         </${Field}>`}
       <${Field} id="ap-on" label=${t("opened")} field="on" errors=${errors}>
         ${(a) => html`<input ...${a} type="date" value=${day} max=${todayInChina()} onChange=${(e) => setDay(e.target.value)} />`}
@@ -237,13 +237,13 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
     <fieldset><legend>${t("household")}</legend><div class="row">
       ${F("hf-county", t("county"), "county", (a) => html`<input ...${a} value=${doc.county} inputmode="numeric" onInput=${(e) => set({ county: e.target.value })} />`)}
       ${F("hf-area", t("area"), "area", (a) => html`<select ...${a} value=${doc.area} onChange=${(e) => set({ area: e.target.value })}>
-        <option value="urban">城市</option><option value="rural">农村</option></select>`)}
+        <option value="urban">${t("urban")}</option><option value="rural">${t("rural")}</option></select>`)}
       ${F("hf-class", t("income_class"), "incomeClass", (a) => html`<select ...${a} value=${doc.incomeClass} onChange=${(e) => set({ incomeClass: e.target.value })}>
-        ${Object.entries(CLASSES).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`)}
+        ${Object.keys(CLASSES).map((k) => html`<option value=${k}>${named(CLASSES, k)}</option>`)}</select>`)}
       ${F("hf-property", t("property_ok"), "propertyWithinLocalRules", (a) => html`<select ...${a}
         value=${doc.propertyWithinLocalRules === null || doc.propertyWithinLocalRules === undefined ? "" : String(doc.propertyWithinLocalRules)}
         onChange=${(e) => set({ propertyWithinLocalRules: e.target.value === "" ? null : e.target.value === "true" })}>
-        <option value="">未评估</option><option value="true">${t("yes")}</option><option value="false">${t("no")}</option></select>`)}
+        <option value="">${t("not_assessed")}</option><option value="true">${t("yes")}</option><option value="false">${t("no")}</option></select>`)}
     </div>
     ${F("hf-notes", t("notes"), "notes", (a) => html`<textarea ...${a} value=${doc.notes || ""} onInput=${(e) => set({ notes: e.target.value })}></textarea>`)}
     </fieldset>
@@ -252,13 +252,13 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
         ${F(`hf-m${i}-name`, `${t("person_name")} ${i + 1}`, `members[${i}].name`, (a) => html`<input ...${a} value=${m.name} onInput=${(e) => setIn("members", i, { name: e.target.value })} />`)}
         ${F(`hf-m${i}-id`, t("id_number"), `members[${i}].idNumber`, (a) => html`<input ...${a} value=${m.idNumber} maxlength="18" onInput=${(e) => setIn("members", i, { idNumber: e.target.value.toUpperCase() })} />`)}
         ${F(`hf-m${i}-rel`, t("relation"), `members[${i}].relation`, (a) => html`<select ...${a} value=${m.relation} onChange=${(e) => setIn("members", i, { relation: e.target.value })}>
-          ${RELATIONS.map((r) => html`<option value=${r}>${RELATIONS_ZH[r]}</option>`)}</select>`)}
-        ${F(`hf-m${i}-labour`, "劳动能力", `members[${i}].labourCapacity`, (a) => html`<select ...${a} value=${m.labourCapacity || "full"} onChange=${(e) => setIn("members", i, { labourCapacity: e.target.value })}>
-          ${Object.entries(LABOUR).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`)}
-        ${F(`hf-m${i}-death`, "死亡日期", `members[${i}].dateOfDeath`, (a) => html`<input ...${a} type="date" value=${m.dateOfDeath || ""} onChange=${(e) => setIn("members", i, { dateOfDeath: e.target.value || null })} />`)}
-        <div class="field inline"><input id=${`hf-m${i}-emp`} type="checkbox" checked=${!!m.employed} onChange=${(e) => setIn("members", i, { employed: e.target.checked })} /><label for=${`hf-m${i}-emp`}>就业</label></div>
-        <div class="field inline"><input id=${`hf-m${i}-school`} type="checkbox" checked=${!!m.inSchool} onChange=${(e) => setIn("members", i, { inSchool: e.target.checked })} /><label for=${`hf-m${i}-school`}>在校</label></div>
-        <div class="field inline"><input id=${`hf-m${i}-ill`} type="checkbox" checked=${!!m.seriousIllness} onChange=${(e) => setIn("members", i, { seriousIllness: e.target.checked })} /><label for=${`hf-m${i}-ill`}>重病</label></div>
+          ${RELATIONS.map((r) => html`<option value=${r}>${named(RELATIONS_ZH, r)}</option>`)}</select>`)}
+        ${F(`hf-m${i}-labour`, t("labour"), `members[${i}].labourCapacity`, (a) => html`<select ...${a} value=${m.labourCapacity || "full"} onChange=${(e) => setIn("members", i, { labourCapacity: e.target.value })}>
+          ${Object.keys(LABOUR).map((k) => html`<option value=${k}>${named(LABOUR, k)}</option>`)}</select>`)}
+        ${F(`hf-m${i}-death`, t("date_of_death"), `members[${i}].dateOfDeath`, (a) => html`<input ...${a} type="date" value=${m.dateOfDeath || ""} onChange=${(e) => setIn("members", i, { dateOfDeath: e.target.value || null })} />`)}
+        <div class="field inline"><input id=${`hf-m${i}-emp`} type="checkbox" checked=${!!m.employed} onChange=${(e) => setIn("members", i, { employed: e.target.checked })} /><label for=${`hf-m${i}-emp`}>${t("employed")}</label></div>
+        <div class="field inline"><input id=${`hf-m${i}-school`} type="checkbox" checked=${!!m.inSchool} onChange=${(e) => setIn("members", i, { inSchool: e.target.checked })} /><label for=${`hf-m${i}-school`}>${t("in_school")}</label></div>
+        <div class="field inline"><input id=${`hf-m${i}-ill`} type="checkbox" checked=${!!m.seriousIllness} onChange=${(e) => setIn("members", i, { seriousIllness: e.target.checked })} /><label for=${`hf-m${i}-ill`}>${t("serious_illness")}</label></div>
         ${doc.members.length > 1 && html`<button type="button" onClick=${() => drop("members", i)}>${t("remove")} ${m.name}</button>`}
       </div>`)}
       <button type="button" onClick=${() => set({ members: [...doc.members, { idNumber: "", name: "", relation: "child" }] })}>${t("add_member")}</button>
@@ -266,9 +266,9 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
     <fieldset><legend>${t("income")}</legend>
       ${doc.income.map((x, i) => html`<div class="row" role="group" aria-label=${`${t("income")} ${i + 1}`}>
         ${F(`hf-i${i}-kind`, `${t("kind")} ${i + 1}`, `income[${i}].kind`, (a) => html`<select ...${a} value=${x.kind} onChange=${(e) => setIn("income", i, { kind: e.target.value })}>
-          ${Object.entries(INCOME).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`)}
+          ${Object.keys(INCOME).map((k) => html`<option value=${k}>${named(INCOME, k)}</option>`)}</select>`)}
         ${F(`hf-i${i}-amount`, t("monthly_amount"), `income[${i}].monthlyAmount`, (a) => html`<input ...${a} type="number" step="0.01" value=${x.monthlyAmount} onInput=${(e) => setIn("income", i, { monthlyAmount: e.target.value })} />`)}
-        ${F(`hf-i${i}-member`, t("member"), `income[${i}].member`, (a) => html`<select ...${a} value=${x.member || ""} onChange=${(e) => setIn("income", i, { member: e.target.value || null })}><option value="">全户</option>${memberOptions}</select>`)}
+        ${F(`hf-i${i}-member`, t("member"), `income[${i}].member`, (a) => html`<select ...${a} value=${x.member || ""} onChange=${(e) => setIn("income", i, { member: e.target.value || null })}><option value="">${t("whole_household")}</option>${memberOptions}</select>`)}
         <div class="field inline"><input id=${`hf-i${i}-regular`} type="checkbox" checked=${x.regular !== false} onChange=${(e) => setIn("income", i, { regular: e.target.checked })} /><label for=${`hf-i${i}-regular`}>${t("regular")}</label></div>
         <button type="button" onClick=${() => drop("income", i)}>${t("remove")}</button>
       </div>`)}
@@ -277,9 +277,9 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
     <fieldset><legend>${t("expenses")}</legend>
       ${doc.expenses.map((x, i) => html`<div class="row" role="group" aria-label=${`${t("expenses")} ${i + 1}`}>
         ${F(`hf-e${i}-kind`, `${t("kind")} ${i + 1}`, `expenses[${i}].kind`, (a) => html`<select ...${a} value=${x.kind} onChange=${(e) => setIn("expenses", i, { kind: e.target.value })}>
-          ${Object.entries(EXPENSE).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`)}
+          ${Object.keys(EXPENSE).map((k) => html`<option value=${k}>${named(EXPENSE, k)}</option>`)}</select>`)}
         ${F(`hf-e${i}-amount`, t("monthly_amount"), `expenses[${i}].monthlyAmount`, (a) => html`<input ...${a} type="number" step="0.01" value=${x.monthlyAmount} onInput=${(e) => setIn("expenses", i, { monthlyAmount: e.target.value })} />`)}
-        ${F(`hf-e${i}-member`, t("member"), `expenses[${i}].member`, (a) => html`<select ...${a} value=${x.member || ""} onChange=${(e) => setIn("expenses", i, { member: e.target.value || null })}><option value="">全户</option>${memberOptions}</select>`)}
+        ${F(`hf-e${i}-member`, t("member"), `expenses[${i}].member`, (a) => html`<select ...${a} value=${x.member || ""} onChange=${(e) => setIn("expenses", i, { member: e.target.value || null })}><option value="">${t("whole_household")}</option>${memberOptions}</select>`)}
         <button type="button" onClick=${() => drop("expenses", i)}>${t("remove")}</button>
       </div>`)}
       <button type="button" onClick=${() => set({ expenses: [...doc.expenses, { kind: "medical", monthlyAmount: "", member: null }] })}>${t("add_expense")}</button>
@@ -287,8 +287,8 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
     <fieldset><legend>${t("assets")}</legend>
       ${doc.assets.map((x, i) => html`<div class="row" role="group" aria-label=${`${t("assets")} ${i + 1}`}>
         ${F(`hf-a${i}-kind`, `${t("kind")} ${i + 1}`, `assets[${i}].kind`, (a) => html`<select ...${a} value=${x.kind} onChange=${(e) => setIn("assets", i, { kind: e.target.value })}>
-          ${Object.entries(ASSETS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`)}
-        ${F(`hf-a${i}-value`, "价值（元）", `assets[${i}].value`, (a) => html`<input ...${a} type="number" step="0.01" value=${x.value} onInput=${(e) => setIn("assets", i, { value: e.target.value })} />`)}
+          ${Object.keys(ASSETS).map((k) => html`<option value=${k}>${named(ASSETS, k)}</option>`)}</select>`)}
+        ${F(`hf-a${i}-value`, t("asset_value"), `assets[${i}].value`, (a) => html`<input ...${a} type="number" step="0.01" value=${x.value} onInput=${(e) => setIn("assets", i, { value: e.target.value })} />`)}
         ${F(`hf-a${i}-desc`, t("description"), `assets[${i}].description`, (a) => html`<input ...${a} value=${x.description || ""} onInput=${(e) => setIn("assets", i, { description: e.target.value })} />`)}
         <button type="button" onClick=${() => drop("assets", i)}>${t("remove")}</button>
       </div>`)}
@@ -298,7 +298,7 @@ export function HouseholdForm({ id = null, version = null, initial = null, onSav
       <div class="row">
         ${F("hf-pa-holder", t("holder_id"), "paymentAccount.holderIdNumber", (a) => html`<select ...${a} value=${pa.holderIdNumber || ""}
           onChange=${(e) => set({ paymentAccount: e.target.value ? { ...pa, holderIdNumber: e.target.value, holderName: pa.holderName || (doc.members.find((m) => m.idNumber === e.target.value) || {}).name || "" } : null })}>
-          <option value="">未登记</option>${memberOptions}</select>`)}
+          <option value="">${t("not_recorded")}</option>${memberOptions}</select>`)}
         ${F("hf-pa-name", t("holder_name"), "paymentAccount.holderName", (a) => html`<input ...${a} value=${pa.holderName || ""} disabled=${!doc.paymentAccount} onInput=${(e) => set({ paymentAccount: { ...pa, holderName: e.target.value } })} />`)}
         ${F("hf-pa-bank", t("bank"), "paymentAccount.bank", (a) => html`<input ...${a} value=${pa.bank || ""} disabled=${!doc.paymentAccount} onInput=${(e) => set({ paymentAccount: { ...pa, bank: e.target.value } })} />`)}
         ${F("hf-pa-number", t("account_number"), "paymentAccount.accountNumber", (a) => html`<input ...${a} value=${pa.accountNumber || ""} inputmode="numeric" disabled=${!doc.paymentAccount} onInput=${(e) => set({ paymentAccount: { ...pa, accountNumber: e.target.value } })} />`)}

@@ -67,7 +67,7 @@ function Recent({ code }) {
   if (!edges.length) return html`<p>${t("no_results")}</p>`;
   return html`<table class="data"><caption class="sr-only">${t("households_title")}</caption>
     <thead><tr><th scope="col">${t("household")}</th><th scope="col">${t("head")}</th>
-      <th scope="col">${t("members")}</th><th scope="col">${t("area")}</th><th scope="col">更新</th></tr></thead>
+      <th scope="col">${t("members")}</th><th scope="col">${t("area")}</th><th scope="col">${t("updated")}</th></tr></thead>
     <tbody>${edges.map(({ node: h }) => {
       const head = h.members.find((m) => m.relation === "HEAD");
       return html`<tr><td><a href=${`/households/${h.id}`}>#${h.id}</a></td><td>${head ? head.name : ""}</td>

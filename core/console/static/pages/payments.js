@@ -92,7 +92,7 @@ function Run({ view, onDone }) {
     <${FormErrors} errors=${errors} />
     <${Alert} error=${failure} />
     ${result && html`<p class="notice" role="status">${t("run_done")}：${t("created")} ${result.created}，${t("existing")} ${result.alreadyThere}，
-      ${t("held")} ${result.held}，${t("released")} ${result.released}（${money(result.createdTotal)} 元）</p>`}`;
+      ${t("held")} ${result.held}，${t("released")} ${result.released}（${money(result.createdTotal)} ${t("yuan")}）</p>`}`;
 }
 
 function Summary({ view, tick }) {
@@ -102,7 +102,7 @@ function Summary({ view, tick }) {
   const s = q.data.paymentRun;
   return html`${q.loading && html`<${Loading} />`}<section aria-labelledby="sum-title"><h2 id="sum-title">${t("summary")}</h2>
     <p>${t("count")} ${s.count}，${t("total")} ${money(s.total)}</p>
-    ${s.byStatus.length > 0 && html`<ul class="inline-list">${s.byStatus.map((b) => html`<li><span class="badge">${status(b.status)}</span> ${b.count} 笔 ${money(b.total)} 元</li>`)}</ul>`}
+    ${s.byStatus.length > 0 && html`<ul class="inline-list">${s.byStatus.map((b) => html`<li><span class="badge">${status(b.status)}</span> ${b.count} ${t("payments_unit")} ${money(b.total)} ${t("yuan")}</li>`)}</ul>`}
   </section>`;
 }
 
@@ -121,7 +121,7 @@ function List({ view, tick, onChange }) {
         <tbody>${held.map((p) => html`<tr><td>${p.id}</td>
           <td><a href=${`/cases/${p.caseId}`}>#${p.caseId}</a> ${programName(p.program)} · ${p.county.name}</td>
           <td>${money(p.amount)}</td><td>${p.holdReason}</td>
-          <td><a href=${`/households/${p.householdId}`}>补录住户 #${p.householdId} 的一卡通账户</a>，然后“${t("run_month")}”</td></tr>`)}</tbody></table>
+          <td><a href=${`/households/${p.householdId}`}>${t("record_account_of").replace("N", p.householdId)}</a>, ${t("then_run")} “${t("run_month")}”</td></tr>`)}</tbody></table>
     </section>`}
     <section aria-labelledby="list-title"><h2 id="list-title">${t("payments_title")}（${all.length}）</h2>
     ${!all.length ? html`<p>${t("no_payments")}</p>` : html`<div class="table-wrap"><table class="data">
@@ -134,7 +134,7 @@ function List({ view, tick, onChange }) {
         <td>${p.payeeName || "—"}${p.bank ? html`<br/><span class="help">${p.bank}</span>` : ""}</td>
         <td>${money(p.amount)}</td><td>${p.dueDate || "—"}</td>
         <td><span class=${`badge ${p.status === "HELD" || p.status === "FAILED" ? "bad" : p.status === "PAID" ? "ok" : ""}`}>${status(p.status)}</span>
-          ${p.repayBy ? html`<br/><span class="help">重发期限 ${p.repayBy}</span>` : ""}</td>
+          ${p.repayBy ? html`<br/><span class="help">${t("repay_by")} ${p.repayBy}</span>` : ""}</td>
         <td>${p.results.map((r) => html`<div>${r.on} ${status(r.status)}（${r.recordedBy}）${r.note || ""}</div>`)}</td>
         <td>${(p.status === "PENDING" || p.status === "FAILED") && html`<${ResultForm} p=${p} onDone=${onChange} />`}</td>
       </tr>`)}</tbody></table></div>`}

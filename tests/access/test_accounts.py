@@ -39,8 +39,6 @@ from core.errors import InvalidInput
 from core.storage.engine import make_engine, make_session_factory
 from core.storage.tables import TokenRow, UserRow
 
-pytest_plugins = ["tests.db_backends"]
-
 NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 PW = "correct horse 电池"
 

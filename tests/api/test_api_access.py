@@ -19,9 +19,9 @@ from core.cases import ACTIONS
 from core.cases.availability import HOUSEHOLD_STEPS, PROBE_INPUTS
 from core.cases.store import NEEDS_HOUSEHOLD
 from core.policy.service import PolicyBase
-from core.settings import sqlite_url
-from tests.api.test_api_cases import AFTER, DAY0, SHANXI, World, d
-from tests.api.test_api_households import Api, open_test_runtime
+from tests.support.api import Api, open_test_runtime
+from tests.support.api_cases import AFTER, DAY0, World, d
+from tests.support.db_backends import SqliteTemplate
 
 PW = "an example password"
 ERRORS = "userErrors { field message code }"
@@ -48,9 +48,12 @@ SEARCH = """query($j: String!, $t: String!) { householdSearch(jurisdiction: $j, 
     id headName county { code } members { name idNumber idNumberMasked matches } } }"""
 
 
+SHANXI = "140302"
+
+
 @pytest.fixture
-def world(tmp_path: Path, base: PolicyBase) -> Iterator[World]:
-    rt = open_test_runtime(sqlite_url(tmp_path / "access.sqlite3"), tmp_path, base)
+def world(sqlite_template: SqliteTemplate, tmp_path: Path, base: PolicyBase) -> Iterator[World]:
+    rt = open_test_runtime(sqlite_template.clone(tmp_path / "access.sqlite3"), tmp_path, base)
     a = Api(rt)
     yield World(a)
     a.close()

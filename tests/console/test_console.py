@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.demo import demo_id_number
-from tests.console.conftest import Served, Tab
+from tests.support.console import Served, Tab
 
 FIVE = "522700,140300,530000,450326,640121"
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()

@@ -89,7 +89,7 @@ const ZH = {
   urban: "城市", rural: "农村", emergency: "急难型", expenditure: "支出型", updated: "更新",
   next_review: "下次复核", publicity: "公示", days: "天", actions: "操作", payments_unit: "笔",
   record_account_of: "补录住户 #N 的一卡通账户", then_run: "然后", repay_by: "重发期限",
-  plugin_places: "插件覆盖的行政区划",
+  plugin_places: "插件覆盖的行政区划", step: "步骤",
   // sign-in
   signin_title: "登录", signin_intro: "请输入管理员为您设置的用户名和密码。连续 5 次错误将锁定 15 分钟。",
   forbidden_page: "您没有权限查看此页。", need_signin: "请先登录。",
@@ -174,6 +174,7 @@ const EN = {
   updated: "Updated", next_review: "Next review", publicity: "Publicity", days: "days",
   actions: "Actions", payments_unit: "payments", record_account_of: "Record the payment account of household #N",
   then_run: "then", repay_by: "repay by", plugin_places: "Jurisdictions with plugins",
+  step: "Step",
   signin_title: "Sign in", signin_intro: "Your user name and the password your administrator set. 5 failures in a row lock the account for 15 minutes.",
   forbidden_page: "You may not see this page.", need_signin: "Please sign in first.",
 };
@@ -261,6 +262,12 @@ export function fieldName(f) {
   if (lang() === "en") return f;
   return FIELDS_ZH[f] || f;
 }
+
+export const RELATIONS_ZH = {
+  head: "户主", spouse: "配偶", child: "子女", parent: "父母", sibling: "兄弟姐妹",
+  grandparent: "祖父母", grandchild: "孙子女", child_in_law: "儿媳/女婿", other: "其他",
+};
+export function relationName(r) { return named(RELATIONS_ZH, r); }
 
 export const STATES = Object.keys(STATES_ZH);
 export const PROGRAMS = Object.keys(PROGRAMS_ZH);

@@ -2,7 +2,7 @@
 // day (forms generated from the mutations' arguments), the others with why not, and its
 // audit trail.
 import { html, useState, useEffect, useQuery, todayInChina } from "../lib/core.js";
-import { t, stateName, programName, stepName, errorText, roleName } from "../lib/i18n.js";
+import { t, stateName, programName, stepName, errorText, roleName, relationName } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, Trace, money, when } from "../lib/ui.js";
 import { mutationSpec, MutationForm } from "../lib/forms.js";
 
@@ -115,7 +115,7 @@ function Household({ kase }) {
       <thead><tr><th scope="col">${t("person_name")}</th><th scope="col">${t("relation")}</th>
         <th scope="col">${t("id_number")}</th><th scope="col">${t("born")}</th></tr></thead>
       <tbody>${hh.members.map((m) => html`<tr><td>${m.name}${m.dateOfDeath ? `（${t("deceased")} ${m.dateOfDeath}）` : ""}</td>
-        <td>${m.relation}</td><td><code>${m.idNumber}</code></td><td>${m.birthDate}</td></tr>`)}</tbody></table>
+        <td>${relationName(m.relation)}</td><td><code>${m.idNumber}</code></td><td>${m.birthDate}</td></tr>`)}</tbody></table>
     <p>${t("payment_account")}：${hh.paymentAccount ? `${hh.paymentAccount.holderName} · ${hh.paymentAccount.bank} · ${hh.paymentAccount.accountNumber}` : t("none")}</p>
   </section>`;
 }
@@ -169,7 +169,7 @@ function History({ q }) {
     <${Alert} error=${q.error} />
     ${q.data && html`<div class="table-wrap"><table class="data">
       <caption class="sr-only">${t("audit")}</caption>
-      <thead><tr><th scope="col">#</th><th scope="col">${t("date")}</th><th scope="col">${t("case")}</th>
+      <thead><tr><th scope="col">#</th><th scope="col">${t("date")}</th><th scope="col">${t("step")}</th>
         <th scope="col">${t("from_to")}</th><th scope="col">${t("who")}</th><th scope="col">${t("reasons")}</th></tr></thead>
       <tbody>${q.data.caseHistory.map((e) => html`<tr>
         <td>${e.seq}</td><td>${e.on}<br/><span class="help">${when(e.at)}</span></td>

@@ -2,7 +2,7 @@
 // (createHousehold / updateHousehold, errors next to the field they name); a decision preview
 // with its trace; accepting an application (submitApplication).
 import { html, useState, useQuery, gql, navigate, todayInChina, getSession, may } from "../lib/core.js";
-import { t, named, programName, PROGRAMS } from "../lib/i18n.js";
+import { t, named, programName, PROGRAMS, RELATIONS_ZH } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, money } from "../lib/ui.js";
 import { DecisionSummary } from "./case.js";
 
@@ -29,8 +29,6 @@ const APPLY = `mutation Apply($h: ID!, $p: String!, $amount: Float, $kind: Strin
     case { id } ${ERRORS} } }`;
 
 const RELATIONS = ["head", "spouse", "child", "parent", "sibling", "grandparent", "grandchild", "child_in_law", "other"];
-const RELATIONS_ZH = { head: "户主", spouse: "配偶", child: "子女", parent: "父母", sibling: "兄弟姐妹",
-  grandparent: "祖父母", grandchild: "孙子女", child_in_law: "儿媳/女婿", other: "其他" };
 const INCOME = { wages: "工资", agriculture: "农业", business: "经营", property: "财产性", pension: "养老金", transfer: "转移性", other: "其他" };
 const EXPENSE = { medical: "医疗", disability_rehabilitation: "残疾康复", education: "教育", employment_cost: "就业成本" };
 const ASSETS = { deposit: "存款", securities: "证券", vehicle: "车辆", house: "房产", business: "经营性资产", other: "其他" };

@@ -10,6 +10,7 @@ else (:func:`core.access.signin.check_manages`).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -42,7 +43,7 @@ from core.access.signin import (
     session_expiry,
 )
 from core.access.tokens import create_user
-from core.errors import InvalidInput
+from core.errors import DoudiError, InvalidInput
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.engine import reading, write_unit
 from core.storage.tables import TokenRow, UserRow
@@ -420,6 +421,68 @@ def user_tokens(
         return [_token_info(t) for t in rows]
 
 
+def tokens_of_users(
+    session: Session,
+    admin: User | None,
+    user_ids: Iterable[int],
+    registry: JurisdictionRegistry,
+    *,
+    limit: int = 10,
+) -> dict[int, list[TokenInfo] | DoudiError]:
+    """The tokens of several users at once, each newest first and at most ``limit`` (two
+    statements whatever their number), for lists of accounts: each id maps to its tokens, or
+    to the error :func:`user_tokens` would raise for it alone (NOT_FOUND, FORBIDDEN)."""
+    who = require_manager(admin)
+    ids = sorted(set(user_ids))
+    out: dict[int, list[TokenInfo] | DoudiError] = {}
+    if not ids:
+        return out
+    rank = (
+        func.row_number()
+        .over(partition_by=TokenRow.user_id, order_by=TokenRow.id.desc())
+        .label("rank")
+    )
+    ranked = select(TokenRow.id, rank).where(TokenRow.user_id.in_(ids)).subquery()
+    newest = (
+        select(TokenRow)
+        .join(ranked, TokenRow.id == ranked.c.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(TokenRow.user_id, TokenRow.id.desc())
+    )
+    with reading(session):
+        users = select(UserRow.id, UserRow.jurisdiction).where(UserRow.id.in_(ids))
+        places = {int(i): str(j) for i, j in session.execute(users)}
+        tokens: dict[int, list[TokenInfo]] = {i: [] for i in ids}
+        for t in session.scalars(newest):
+            tokens[t.user_id].append(_token_info(t))
+    for i in ids:
+        place = places.get(i)
+        if place is None:
+            out[i] = UnknownUser(f"no user with id {i}")
+        elif not registry.is_within(place, who.jurisdiction):
+            out[i] = Forbidden(f"{place} is outside your jurisdiction {who.jurisdiction}")
+        else:
+            out[i] = tokens[i]
+    return out
+
+
+def get_account(
+    session: Session,
+    admin: User | None,
+    name: str,
+    registry: JurisdictionRegistry,
+    now: dt.datetime,
+) -> Account:
+    """User ``name``'s account, for an administrator whose jurisdiction holds the user's (as
+    :func:`list_accounts`)."""
+    who = require_manager(admin)
+    with reading(session):
+        row = _by_name(session, name)
+        if not registry.is_within(row.jurisdiction, who.jurisdiction):
+            raise Forbidden(f"{row.jurisdiction} is outside your jurisdiction {who.jurisdiction}")
+        return _account(row, now)
+
+
 def count_valid_tokens(session: Session, user_ids: list[int], now: dt.datetime) -> dict[int, int]:
     """How many valid tokens each user has (for account lists)."""
     if not user_ids:
@@ -449,10 +512,12 @@ __all__ = [
     "admin_set_active",
     "change_password",
     "count_valid_tokens",
+    "get_account",
     "list_accounts",
     "set_password",
     "sign_in",
     "sign_out",
     "token_expiry",
+    "tokens_of_users",
     "user_tokens",
 ]

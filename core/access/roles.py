@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -171,6 +172,15 @@ def mask_id_number(number: str) -> str:
     if len(number) <= 10:
         return "*" * len(number)
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
+
+
+def _in_full(number: str) -> str:
+    return number
+
+
+def id_numbers_for(user: User) -> Callable[[str], str]:
+    """How ``user`` is shown a resident ID number: in full, or masked (:func:`mask_id_number`)."""
+    return _in_full if may_see_id_numbers(user) else mask_id_number
 
 
 # -- permission checks -------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Signing in and administering users over GraphQL (wired into :mod:`core.api.schema` by
-inheritance of :class:`AccessQuery` and :class:`AccessMutation`).
+"""Signing in and administering users over GraphQL: the access context's root fields
+(:class:`AccessQuery`, :class:`AccessMutation`, one line each in :mod:`core.api.schema`).
 
 - ``signIn(name, password)`` needs no token: it answers a session token that expires
   (``DOUDI_SESSION_HOURS``, default 8) or userErrors (``SIGN_IN_FAILED`` without saying whether
@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 import strawberry
-from sqlalchemy.orm import Session
 
 from core.access.accounts import (
     Account,
@@ -33,11 +33,11 @@ from core.access.accounts import (
     admin_set_active,
     change_password,
     count_valid_tokens,
+    get_account,
     list_accounts,
     sign_in,
     sign_out,
     token_expiry,
-    user_tokens,
 )
 from core.access.roles import (
     PERMISSIONS,
@@ -48,11 +48,14 @@ from core.access.roles import (
     may_see_id_numbers,
 )
 from core.access.signin import MANAGERS, AccountLocked, require_user, session_hours
-from core.api.context import Context
 from core.api.common import Info, UserError
+from core.api.context import Context
 from core.api.policy import Jurisdiction
 from core.cases.machine import STAFF
 from core.errors import DoudiError, UnknownJurisdiction
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 MAX_ACCOUNTS_ESTIMATE = 500
 LIST_SIZES: dict[tuple[str, str], int] = {
@@ -174,11 +177,8 @@ class UserAccount:
 
     @strawberry.field(description="The user's tokens, newest first (at most 10).")
     async def tokens(self, info: Info) -> list[ApiToken]:
-        context = info.context
-        registry = context.base.registry
-        admin = await context.user()
         now = _now()
-        found = await context.in_session(lambda s: user_tokens(s, admin, self.name, registry))
+        found = await info.context.loaders.tokens.load(int(self.id))
         return [ApiToken.of(t, now) for t in found]
 
     @classmethod
@@ -262,16 +262,13 @@ class CreateUserInput:
 
 
 async def _account(context: Context, admin: User, name: str) -> UserAccount:
+    """User ``name``'s account after a write (the request's loaders forget what they read)."""
+    context.loaders.clear()
     registry = context.base.registry
     now = _now()
 
     def work(s: Session) -> UserAccount:
-        found = [
-            a
-            for a in list_accounts(s, admin, admin.jurisdiction, registry, now)
-            if a.user.name == name
-        ]
-        a = found[0]
+        a = get_account(s, admin, name, registry, now)
         return UserAccount.of(a, count_valid_tokens(s, [a.user.id], now).get(a.user.id, 0))
 
     return await context.in_session(work)
@@ -451,6 +448,7 @@ class AccessMutation:
             )
         except DoudiError as exc:
             return IssueTokenPayload(token=None, api_token=None, user_errors=_errors(exc, "name"))
+        context.loaders.clear()
         return IssueTokenPayload(token=token, api_token=ApiToken.of(t, now), user_errors=[])
 
     @strawberry.mutation(
@@ -478,6 +476,7 @@ class AccessMutation:
             )
         except DoudiError as exc:
             return RevokeTokensPayload(revoked=0, user_errors=_errors(exc, "name"))
+        context.loaders.clear()
         return RevokeTokensPayload(revoked=n, user_errors=[])
 
 

@@ -1,5 +1,6 @@
-"""Cases over GraphQL: the workflow mutations, ``case``, ``cases``, ``caseHistory`` and
-``supervisionFindings``; a case's ``household`` and ``events``.
+"""Cases over GraphQL: the workflow mutations, ``case``, ``cases``, ``caseHistory``,
+``caseActions`` (the steps open to the official now), ``caseActionSpecs`` (every action's
+spec, for forms) and ``supervisionFindings``; a case's ``household`` and ``events``.
 
 The mutations are generated, one per action of :data:`core.cases.actions.CASE_ACTIONS`: name,
 description, arguments (their types, defaults and descriptions) and the argument each refusal
@@ -39,7 +40,8 @@ from core.api.context import Context
 from core.api.households import Household, input_json
 from core.api.policy import Jurisdiction, TraceEntry
 from core.cases import PROGRAMS, Case, CaseNotFound, CaseState, ExitReason, store
-from core.cases.actions import CASE_ACTIONS, ActionSpec, Input, Kind, Record
+from core.cases.actions import CASE_ACTIONS, SPECS, ActionSpec, Input, Kind, Record
+from core.cases.availability import Availability
 from core.cases.store import EventRecord
 from core.errors import DoudiError, InvalidInput
 from core.policy.service import today
@@ -63,6 +65,11 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     ("Case", "events"): EVENTS_ESTIMATE,
     ("CaseEvent", "policy"): 40,
     ("Query", "supervisionFindings"): FINDINGS_ESTIMATE,
+    ("CaseActions", "actions"): len(CASE_ACTIONS),
+    ("Query", "caseActionSpecs"): len(CASE_ACTIONS),
+    ("CaseActionSpec", "arguments"): max(len(s.signature) for s in CASE_ACTIONS),
+    ("CaseActionSpec", "states"): len(PROGRAMS),
+    ("CaseActionArgument", "fields"): 10,
 }
 
 strawberry.enum(
@@ -167,8 +174,9 @@ class CaseType:
 
     @strawberry.field(description="The household as stored now (token required).")
     async def household(self, info: Info) -> Household:
-        record = await info.context.loaders.households.load(int(self.household_id))
-        return Household.of(record, info.context.base.registry)
+        context = info.context
+        record = await context.loaders.households.load(int(self.household_id))
+        return Household.of(record, context.base.registry, await context.user())
 
     @strawberry.field(
         description="The case's audit trail, oldest first, as caseHistory gives it (token "
@@ -304,50 +312,18 @@ def _argument(i: Input) -> inspect.Parameter:
     )
 
 
-_ID = inspect.Parameter(
-    "id",
-    inspect.Parameter.KEYWORD_ONLY,
-    annotation=Annotated[strawberry.ID, strawberry.argument(description="The case.")],
-)
-_EXPECTED_VERSION = inspect.Parameter(
-    "expected_version",
-    inspect.Parameter.KEYWORD_ONLY,
-    annotation=Annotated[
-        int,
-        strawberry.argument(
-            description="The version the decision was made on (VERSION_CONFLICT if the case "
-            "changed since)."
-        ),
-    ],
-)
-_ON = inspect.Parameter(
-    "on",
-    inspect.Parameter.KEYWORD_ONLY,
-    annotation=Annotated[
-        Optional[dt.date],  # noqa: UP045  # as the other generated arguments
-        strawberry.argument(
-            description="The day of the step (default today in China; never in the future nor "
-            "before the case's last step)."
-        ),
-    ],
-    default=None,
-)
-
-
 def mutation_field(spec: ActionSpec) -> StrawberryField:
-    """The GraphQL mutation of one action: its arguments are the spec's inputs (after ``id``
-    and ``expectedVersion`` for a step on a stored case) and ``on``."""
+    """The GraphQL mutation of one action: its arguments are the spec's
+    :attr:`~core.cases.actions.ActionSpec.signature` (its inputs, after ``id`` and
+    ``expectedVersion`` for a step on a stored case, then ``on``)."""
 
     async def resolve(self: Any, info: Info, **arguments: Any) -> CasePayload:
         return await take(info.context, spec, arguments)
 
-    head = [] if spec.opens else [_ID, _EXPECTED_VERSION]
     parameters = [
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY),
         inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info),
-        *head,
-        *(_argument(i) for i in spec.inputs),
-        _ON,
+        *(_argument(i) for i in spec.signature),
     ]
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]  # read by strawberry
         parameters, return_annotation=CasePayload
@@ -404,6 +380,206 @@ async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any])
         return CasePayload(case=None, user_errors=user_errors(exc, spec.field_of(exc)))
     context.loaders.clear()
     return CasePayload(case=CaseType.of(case), user_errors=[])
+
+
+# -- the actions' specs, and which are open to the official now ---------------------------------
+
+strawberry.enum(
+    Kind,
+    name="CaseActionInputKind",
+    description="What an argument of a case action takes: TEXT (a name from choices where they "
+    "are given), LIST (of texts), BOOL, INT (a whole number), AMOUNT (yuan), DATE, ID (a stored "
+    "record), RECORDS (a list of small records; see fields).",
+)
+
+# The GraphQL type of each kind, as a query declares it (what _argument builds from _SCALARS).
+_TYPE_NAMES: Mapping[Kind, str] = {
+    Kind.TEXT: "String",
+    Kind.LIST: "[String!]",
+    Kind.BOOL: "Boolean",
+    Kind.INT: "Int",
+    Kind.AMOUNT: "Float",
+    Kind.DATE: "Date",
+    Kind.ID: "ID",
+}
+
+
+def graphql_type(i: Input) -> str:
+    """The type of input ``i``'s argument as a query declares its variable (``[String!]``,
+    ``ExitReason!``, ``[NearRelativeInput!]``): the type :func:`_argument` gives it."""
+    if i.kind is Kind.RECORDS:
+        assert i.record is not None
+        base = f"[{i.record.name}Input!]"
+    elif i.enum is not None:
+        base = i.enum.__name__
+    else:
+        base = _TYPE_NAMES[i.kind]
+    return base if not i.required and i.default is None else f"{base}!"
+
+
+@strawberry.type(description="A field of each record a RECORDS argument takes.")
+class CaseActionRecordField:
+    name: str
+    kind: Kind
+    type: str = strawberry.field(description="Its GraphQL type (in the record's input type).")
+    description: str
+
+
+@strawberry.type(
+    description="One argument of a case action's mutation, as the action's spec declares it: "
+    "enough to build its form and the mutation's query."
+)
+class CaseActionArgument:
+    name: str = strawberry.field(description="The argument's name (camelCase).")
+    type: str = strawberry.field(
+        description="Its GraphQL type as a query declares a variable for it (String!, "
+        "[String!], ExitReason!, Date ...)."
+    )
+    kind: Kind
+    description: str
+    required: bool = strawberry.field(description="The action cannot be taken without it.")
+    default: str | None = strawberry.field(
+        description='What applies when it is left out ("" for a note); null: the step\'s own '
+        "default."
+    )
+    choices: list[str] = strawberry.field(
+        description="The only values taken, as sent in GraphQL (an enum's names); empty: any."
+    )
+    programs: list[str] = strawberry.field(
+        description="submitApplication: taken only for these programs (empty: every program)."
+    )
+    deprecation_reason: str | None
+    fields: list[CaseActionRecordField] = strawberry.field(
+        description="RECORDS: the fields of each record (empty otherwise)."
+    )
+
+    @classmethod
+    def of(cls, i: Input) -> CaseActionArgument:
+        enum = i.enum
+        record = i.record
+        return cls(
+            name=i.key,
+            type=graphql_type(i),
+            kind=i.kind,
+            description=i.description,
+            required=i.required,
+            default=i.default,
+            choices=[enum(c).name for c in i.choices] if enum is not None else list(i.choices),
+            programs=list(i.programs),
+            deprecation_reason=i.deprecated,
+            fields=[]
+            if record is None
+            else [
+                CaseActionRecordField(
+                    name=f.key,
+                    kind=f.kind,
+                    type="ID!" if f.kind is Kind.ID else "String!",
+                    description=f.description,
+                )
+                for f in record.fields
+            ],
+        )
+
+
+@strawberry.type(description="The states of one program an action is taken in.")
+class CaseActionStates:
+    program: str
+    states: list[str]
+
+
+@strawberry.type(
+    description="A case action as declared once (core.cases.actions), from which its mutation, "
+    "the command line (doudi cases act) and docs/case-actions.md are generated: who may take "
+    "it, in which programs and states, and its mutation's arguments in order."
+)
+class CaseActionSpec:
+    action: str = strawberry.field(description="The step (record_investigation ...).")
+    mutation: str = strawberry.field(description="The mutation that takes it.")
+    description: str
+    roles: list[str] = strawberry.field(description="Who may ever take it.")
+    by_level: bool = strawberry.field(
+        description="Only at the level the policy names for the case (township officer or "
+        "county approver)."
+    )
+    opens: bool = strawberry.field(description="It opens a case (no id, no expectedVersion).")
+    programs: list[str]
+    states: list[CaseActionStates] = strawberry.field(
+        description="The states it is taken in, by program (empty when it opens a case)."
+    )
+    arguments: list[CaseActionArgument] = strawberry.field(
+        description="The mutation's arguments in order (id and expectedVersion first for a "
+        "step on a stored case; on last)."
+    )
+
+    @classmethod
+    def of(cls, spec: ActionSpec) -> CaseActionSpec:
+        return cls(
+            action=spec.name,
+            mutation=spec.graphql_name,
+            description=spec.description,
+            roles=[r.value for r in spec.roles],
+            by_level=spec.by_level,
+            opens=spec.opens,
+            programs=list(spec.programs),
+            states=[
+                CaseActionStates(program=p, states=[s.value for s in states])
+                for p, states in spec.states.items()
+            ],
+            arguments=[CaseActionArgument.of(i) for i in spec.signature],
+        )
+
+
+@strawberry.type(description="One step of a case for the signed-in official on a day.")
+class CaseAction:
+    action: str = strawberry.field(description="The step (record_investigation ...).")
+    mutation: str = strawberry.field(
+        description="The mutation that takes it (recordInvestigation ...); its form is in "
+        "caseActionSpecs."
+    )
+    open: bool = strawberry.field(description="Whether the official may take it on the day.")
+    code: str | None = strawberry.field(
+        description="Why not (the refusal the step would meet: INVALID_TRANSITION, "
+        "WRONG_LEVEL, PUBLICITY_NOT_OVER, VERIFICATION_REQUIRED ...)."
+    )
+    message: str | None
+    wait_until: dt.date | None = strawberry.field(
+        description="The first day it may be taken, when only time is missing (publicity)."
+    )
+
+    @classmethod
+    def of(cls, a: Availability) -> CaseAction:
+        return cls(
+            action=a.action,
+            mutation=SPECS[a.action].graphql_name,
+            open=a.open,
+            code=a.code,
+            message=a.message,
+            wait_until=a.wait_until,
+        )
+
+
+@strawberry.type(description="A case and the steps open to the signed-in official on a day.")
+class CaseActions:
+    case: CaseType
+    on: dt.date
+    actions: list[CaseAction] = strawberry.field(description="Every step, open ones and not.")
+
+
+async def case_actions(context: Context, id: str, on: dt.date | None) -> CaseActions:
+    """Which steps the request's user may take on case ``id`` on ``on`` (default today; not in
+    the future), each tried on the state machine itself (:mod:`core.cases.availability`);
+    nothing is written."""
+    context.mark_private()
+    base = context.base
+    user = await context.user()
+    now = today()
+    day = on or now
+
+    def work(s: Session) -> tuple[Case, list[Availability]]:
+        return store.case_actions(s, base, case_id(id), user, day, not_after=now)
+
+    case, found = await context.in_session(work)
+    return CaseActions(case=CaseType.of(case), on=day, actions=[CaseAction.of(a) for a in found])
 
 
 # -- reads ---------------------------------------------------------------------------------------
@@ -530,6 +706,15 @@ class CaseQuery:
         return await case_history(info.context, id)
 
     @strawberry.field(
+        description="The steps the signed-in official may take on a case on a day (default: "
+        "today in China; not in the future), and why not the others (token required)."
+    )
+    async def case_actions(
+        self, info: Info, id: strawberry.ID, on: dt.date | None = None
+    ) -> CaseActions:
+        return await case_actions(info.context, id, on)
+
+    @strawberry.field(
         description="Supervision (数字监督) at a jurisdiction and under it on a date (default "
         "today in China): the same person active in two dibao cases, dibao and tekun at once, "
         "the dead still active, near-relative cases without the county's visit, spot-checks not "
@@ -541,9 +726,34 @@ class CaseQuery:
         return await supervision_findings(info.context, jurisdiction, as_of)
 
 
+def case_queries(specs: Iterable[ActionSpec] = CASE_ACTIONS) -> type[Any]:
+    """:class:`CaseQuery` with ``caseActionSpecs`` answering ``specs``: the schema's ``Query``
+    inherits it, built from the specs its mutations are generated from."""
+    answer = tuple(CaseActionSpec.of(spec) for spec in specs)
+
+    def case_action_specs() -> list[CaseActionSpec]:
+        return list(answer)
+
+    namespace: dict[str, Any] = {"__module__": __name__}
+    namespace["case_action_specs"] = strawberry.field(
+        resolver=case_action_specs,
+        name="caseActionSpecs",
+        description="Every case action as declared (core.cases.actions): its mutation, who may "
+        "take it where, and its arguments with their types, defaults, allowed values and "
+        "descriptions. A client builds its forms from this (public; no token needed).",
+    )
+    return strawberry.type(type("CaseQuery", (CaseQuery,), namespace))
+
+
 __all__ = [
     "LIST_SIZES",
     "MAX_CASE_PAGE",
+    "CaseAction",
+    "CaseActionArgument",
+    "CaseActionRecordField",
+    "CaseActionSpec",
+    "CaseActionStates",
+    "CaseActions",
     "CaseAmount",
     "CaseConnection",
     "CaseEvent",
@@ -551,8 +761,11 @@ __all__ = [
     "CaseQuery",
     "CaseType",
     "SupervisionFinding",
+    "case_actions",
     "case_id",
     "case_mutations",
+    "case_queries",
+    "graphql_type",
     "mutation_field",
     "record_input",
     "take",

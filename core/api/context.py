@@ -3,10 +3,11 @@ when the server has a database, the runtime, the user behind the request's token
 request's DataLoaders (:class:`Loaders`).
 
 A list that shows, for each item, something stored elsewhere (the household of each case, the
-events of each case, the cases of each household, the case of each payment) asks the loaders,
-which gather every item's key and read them all with one batch read of the store
-(:func:`core.households.store.read_households`, :func:`core.cases.store.read_cases`,
-:func:`core.cases.store.cases_of_households`, :func:`core.cases.store.events_of_cases`): the
+events of each case, the cases of each household, the case of each payment, the tokens of each
+user account) asks the loaders, which gather every item's key and read them all with one batch
+read of the store (:func:`core.households.store.read_households`,
+:func:`core.cases.store.read_cases`, :func:`core.cases.store.cases_of_households`,
+:func:`core.cases.store.events_of_cases`, :func:`core.access.accounts.tokens_of_users`): the
 number of SQL statements does not grow with the length of the list. The loaders (and what they
 cache) belong to one request: they are made with its context and never shared.
 """
@@ -28,6 +29,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.dataloader import DataLoader
 
+from core.access import accounts
 from core.access.roles import User, bearer_token
 from core.access.tokens import authenticate
 from core.api.cache import LRUCache
@@ -176,8 +178,9 @@ class Loaders:
 
     ``households`` and ``cases`` load by id (an item the user may not read is refused at its
     own path, FORBIDDEN or NOT_FOUND, while the batch reads the others); ``cases_of_household``
-    loads a household's cases (those the user may read) and ``events`` a case's audit trail,
-    oldest first. After a write, call
+    loads a household's cases (those the user may read), ``events`` a case's audit trail,
+    oldest first, and ``tokens`` a user's newest tokens (for administrators, within their
+    jurisdiction). After a write, call
     :meth:`clear` so that the rest of the request reads what is stored now.
     """
 
@@ -189,9 +192,16 @@ class Loaders:
         self.cases: DataLoader[int, Case] = DataLoader(self._cases)
         self.cases_of_household: DataLoader[int, list[Case]] = DataLoader(self._cases_of_households)
         self.events: DataLoader[int, list[cases_store.EventRecord]] = DataLoader(self._events)
+        self.tokens: DataLoader[int, list[accounts.TokenInfo]] = DataLoader(self._tokens)
 
     def clear(self) -> None:
-        for loader in (self.households, self.cases, self.cases_of_household, self.events):
+        for loader in (
+            self.households,
+            self.cases,
+            self.cases_of_household,
+            self.events,
+            self.tokens,
+        ):
             loader.clear_all()
 
     async def _batch(
@@ -224,3 +234,9 @@ class Loaders:
 
     async def _events(self, ids: list[int]) -> list[list[cases_store.EventRecord]]:
         return await self._batch(ids, lambda s, user, keys: cases_store.events_of_cases(s, keys))
+
+    async def _tokens(self, ids: list[int]) -> list[list[accounts.TokenInfo] | BaseException]:
+        registry = self._context.base.registry
+        return await self._batch(
+            ids, lambda s, user, keys: accounts.tokens_of_users(s, user, keys, registry)
+        )

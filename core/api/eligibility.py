@@ -4,8 +4,10 @@ stored), ``evaluateEligibility`` (a stored household; the decision is stored) an
 
 ``previewEligibility`` reads only the public policy, so it needs no token, but it is never
 cached (its answer is about the request's own household, and a cache of them would hold
-personal data). The rest reads or writes stored data (see :mod:`core.api.common`). The rules
-are those of :mod:`core.eligibility`.
+personal data). The rest reads or writes stored data (see :mod:`core.api.common`); the resident
+ID numbers in a stored decision are masked for the roles that do not see them in full, as in a
+household (:func:`core.access.roles.id_numbers_for`). The rules are those of
+:mod:`core.eligibility`.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.access.roles import Action, require
+from core.access.roles import Action, id_numbers_for, require
 from core.api.common import Info, UserError, user_errors
 from core.api.context import Context
 from core.api.households import HouseholdInput, household_id
 from core.api.policy import Jurisdiction, TraceEntry, date_of
 from core.eligibility import CORE_PROGRAMS, TemporaryRequest, decision_to_json, evaluate
+from core.eligibility.json import decision_with_id_numbers
 from core.errors import DoudiError, InvalidInput
 from core.households import store
 from core.households.model import parse_household
@@ -344,9 +347,8 @@ async def evaluate_eligibility(
             decision=None,
             user_errors=user_errors(exc, _eligibility_field(exc, program, "householdId")),
         )
-    return EvaluateEligibilityPayload(
-        decision=Decision.from_json(stored.document, stored), user_errors=[]
-    )
+    shown = decision_with_id_numbers(stored.document, id_numbers_for(user))
+    return EvaluateEligibilityPayload(decision=Decision.from_json(shown, stored), user_errors=[])
 
 
 async def decisions(context: Context, id: str, program: str | None, first: int) -> list[Decision]:
@@ -358,7 +360,10 @@ async def decisions(context: Context, id: str, program: str | None, first: int) 
     found = await context.in_session(
         lambda s: store.list_decisions(s, user, household_id(id), registry, program=program)
     )
-    return [Decision.from_json(r.document, r) for r in found[:first]]
+    show = id_numbers_for(user)
+    return [
+        Decision.from_json(decision_with_id_numbers(r.document, show), r) for r in found[:first]
+    ]
 
 
 # -- root fields ----------------------------------------------------------------------------------

@@ -1,5 +1,12 @@
 """Households over GraphQL: ``household``, ``households`` (a Relay connection),
-``createHousehold``, ``updateHousehold`` and ``removeMember``; a household's ``cases``.
+``householdSearch`` (by a member's name or ID number), ``createHousehold``, ``updateHousehold``
+and ``removeMember``; a household's ``cases``.
+
+Resident ID numbers are shown in full only to the staff who handle cases
+(:func:`core.access.roles.may_see_id_numbers`); auditors and province administrators get them
+masked everywhere in a household (members, member history, income and expense items, payment
+account, the stored document) and in search results. The masking happens here, on the server:
+a client never receives what its user may not see.
 
 Everything here reads or writes stored data: a token is needed and nothing is cached (see
 :mod:`core.api.common`). The rules (validation, duplicate persons, versions, who may write
@@ -18,7 +25,7 @@ from strawberry.types.base import get_object_definition
 from strawberry.types.lazy_type import LazyType
 from strawberry.utils.str_converters import to_camel_case
 
-from core.access.roles import User
+from core.access.roles import User, id_numbers_for, may_see_id_numbers
 from core.api.common import Info, PageInfo, UserError, database_id, user_errors
 from core.api.context import Context
 from core.api.policy import Jurisdiction
@@ -48,12 +55,15 @@ if TYPE_CHECKING:
 # Case → household → cases would be an import cycle between the two modules: the cases of a
 # household are typed lazily (strawberry resolves the name when the schema is built).
 _CASE_TYPE: LazyType[Any, Any] = LazyType("CaseType", "core.api.cases")
+SEARCH_PAGE = 20
 CASES_ESTIMATE = 10  # cases of one household (one open per program; closed ones stay)
 
 # For core.api.schema.LIST_SIZES (the cost estimate of the lists added here).
 LIST_SIZES: dict[tuple[str, str], int] = {
     ("HouseholdConnection", "edges"): MAX_PAGE,
     ("Household", "cases"): CASES_ESTIMATE,
+    ("Query", "householdSearch"): store.MAX_SEARCH,
+    ("HouseholdSummary", "members"): 20,
 }
 
 
@@ -99,6 +109,10 @@ def input_json(value: Any) -> Any:
     return out
 
 
+_ID_NUMBER = (
+    "Resident ID number: in full for village clerks, township officers and county approvers, "
+    "masked (first 6 and last 4 characters) for auditors and province administrators."
+)
 _INPUT_NOTE = (
     " Field names, nesting and values are those of the household JSON format "
     "(schema/household.schema.json): a file for `doudi eligibility preview` can be sent as is."
@@ -231,7 +245,7 @@ class Disability:
     description="An active member; birth date and sex come from the resident ID number."
 )
 class Member:
-    id_number: str
+    id_number: str = strawberry.field(description=_ID_NUMBER)
     name: str
     relation: Relation
     birth_date: dt.date
@@ -249,9 +263,9 @@ class Member:
     model: strawberry.Private[core_model.Member]
 
     @classmethod
-    def of(cls, m: core_model.Member) -> Member:
+    def of(cls, m: core_model.Member, show: Callable[[str], str]) -> Member:
         return cls(
-            id_number=m.id_number,
+            id_number=show(m.id_number),
             name=m.name,
             relation=m.relation,
             birth_date=m.birth_date,
@@ -280,7 +294,9 @@ class Member:
 class IncomeItem:
     kind: IncomeKind
     monthly_amount: float
-    member: str | None = strawberry.field(description="ID number of the earner (null: household).")
+    member: str | None = strawberry.field(
+        description="ID number of the earner (null: household), masked as the members' are."
+    )
     regular: bool
 
 
@@ -288,7 +304,9 @@ class IncomeItem:
 class RigidExpense:
     kind: ExpenseKind
     monthly_amount: float
-    member: str | None
+    member: str | None = strawberry.field(
+        description="ID number of the member concerned, masked as the members' are."
+    )
 
 
 @strawberry.type(description="An asset, its value in yuan.")
@@ -300,15 +318,15 @@ class Asset:
 
 @strawberry.type(description="The bank account benefits are paid into (一卡通), held by a member.")
 class PaymentAccount:
-    holder_id_number: str
+    holder_id_number: str = strawberry.field(description=_ID_NUMBER)
     holder_name: str
     bank: str
     account_number: str
 
     @classmethod
-    def of(cls, a: core_model.PaymentAccount) -> PaymentAccount:
+    def of(cls, a: core_model.PaymentAccount, show: Callable[[str], str]) -> PaymentAccount:
         return cls(
-            holder_id_number=a.holder_id_number,
+            holder_id_number=show(a.holder_id_number),
             holder_name=a.holder_name,
             bank=a.bank,
             account_number=a.account_number,
@@ -317,7 +335,7 @@ class PaymentAccount:
 
 @strawberry.type(description="A person who is or was a member, with when they joined and left.")
 class MemberHistoryEntry:
-    id_number: str
+    id_number: str = strawberry.field(description=_ID_NUMBER)
     name: str
     relation: str
     active: bool
@@ -325,9 +343,9 @@ class MemberHistoryEntry:
     removed_at: dt.datetime | None
 
     @classmethod
-    def of(cls, m: MemberRecord) -> MemberHistoryEntry:
+    def of(cls, m: MemberRecord, show: Callable[[str], str]) -> MemberHistoryEntry:
         return cls(
-            id_number=m.id_number,
+            id_number=show(m.id_number),
             name=m.name,
             relation=m.relation,
             active=m.active,
@@ -355,8 +373,13 @@ class Household:
         description="The account benefits are paid into (一卡通), if recorded."
     )
     document: JSON = strawberry.field(
-        description="The stored household JSON (schema/household.schema.json); valid as "
-        "HouseholdInput."
+        description="The stored household JSON (schema/household.schema.json), its ID numbers "
+        "masked as the members' are; valid as HouseholdInput when idNumbersMasked is false."
+    )
+    id_numbers_masked: bool = strawberry.field(
+        description="Whether the resident ID numbers here are masked (first 6 and last 4 "
+        "characters): they are for auditors and province administrators, in full for the staff "
+        "who handle cases (village clerks, township officers, county approvers)."
     )
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -366,26 +389,35 @@ class Household:
     county_code: strawberry.Private[str]
 
     @classmethod
-    def of(cls, record: HouseholdRecord, registry: JurisdictionRegistry) -> Household:
+    def of(cls, record: HouseholdRecord, registry: JurisdictionRegistry, user: User) -> Household:
+        """The household as ``user`` is shown it: resident ID numbers in full or masked
+        (:func:`core.access.roles.id_numbers_for`), everywhere they appear in it."""
         h = record.household(registry)
         members = sorted(h.members, key=lambda m: m.relation is not Relation.HEAD)
+        show = id_numbers_for(user)
+
+        def shown(number: str | None) -> str | None:
+            return None if number is None else show(number)
+
         return cls(
             id=strawberry.ID(str(record.id)),
             version=record.version,
             area=h.area,
             income_class=h.income_class,
-            members=[Member.of(m) for m in members],
+            members=[Member.of(m, show) for m in members],
             income=[
                 IncomeItem(
                     kind=x.kind,
                     monthly_amount=float(x.monthly_amount),
-                    member=x.member,
+                    member=shown(x.member),
                     regular=x.regular,
                 )
                 for x in h.income
             ],
             expenses=[
-                RigidExpense(kind=x.kind, monthly_amount=float(x.monthly_amount), member=x.member)
+                RigidExpense(
+                    kind=x.kind, monthly_amount=float(x.monthly_amount), member=shown(x.member)
+                )
                 for x in h.expenses
             ],
             assets=[
@@ -396,11 +428,12 @@ class Household:
             notes=serialize.opt(h.notes),
             payment_account=None
             if h.payment_account is None
-            else PaymentAccount.of(h.payment_account),
-            document=JSON(record.document),
+            else PaymentAccount.of(h.payment_account, show),
+            document=JSON(core_model.with_id_numbers(record.document, show)),
+            id_numbers_masked=not may_see_id_numbers(user),
             created_at=record.created_at,
             updated_at=record.updated_at,
-            member_history=[MemberHistoryEntry.of(m) for m in record.members],
+            member_history=[MemberHistoryEntry.of(m, show) for m in record.members],
             county_code=record.county,
         )
 
@@ -450,6 +483,58 @@ class RemoveMemberPayload:
     user_errors: list[UserError]
 
 
+@strawberry.type(description="A member in a search result (ID number masked unless you may see it)")
+class MemberSummary:
+    name: str
+    relation: str
+    id_number: str = strawberry.field(description=_ID_NUMBER)
+    id_number_masked: bool
+    matches: bool = strawberry.field(description="Whether this member matched the search.")
+
+
+@strawberry.type(description="A household found by householdSearch.")
+class HouseholdSummary:
+    id: strawberry.ID
+    version: int
+    area: str
+    head_name: str | None
+    members: list[MemberSummary] = strawberry.field(description="Active members, head first.")
+    updated_at: dt.datetime
+    county_code: strawberry.Private[str]
+
+    @strawberry.field(description="The household's county.")
+    def county(self, info: Info) -> Jurisdiction:
+        return Jurisdiction.of(info.context.base.jurisdiction(self.county_code))
+
+    @classmethod
+    def of(cls, r: HouseholdRecord, user: User, text: str) -> HouseholdSummary:
+        show = id_numbers_for(user)
+        masked = not may_see_id_numbers(user)
+        words = text.strip()
+        number = words.replace(" ", "").upper()
+        active = sorted((m for m in r.members if m.active), key=lambda m: m.relation != "head")
+        head = next((m.name for m in active if m.relation == "head"), None)
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            version=r.version,
+            area=str(r.document.get("area", "")),
+            head_name=head,
+            members=[
+                MemberSummary(
+                    name=m.name,
+                    relation=m.relation,
+                    id_number=show(m.id_number),
+                    id_number_masked=masked,
+                    matches=words in m.name
+                    or (len(number) >= 6 and m.id_number.startswith(number)),
+                )
+                for m in active
+            ],
+            updated_at=r.updated_at,
+            county_code=r.county,
+        )
+
+
 # -- reads and writes ----------------------------------------------------------------------------
 
 
@@ -479,7 +564,7 @@ async def _write_household(
     except DoudiError as exc:
         return None, user_errors(exc, _household_field(exc, id_field))
     context.loaders.clear()
-    return Household.of(record, registry), []
+    return Household.of(record, registry, user), []
 
 
 async def create_household(context: Context, data: HouseholdInput) -> CreateHouseholdPayload:
@@ -522,7 +607,7 @@ async def get_household(context: Context, id: str) -> Household:
     record = await context.in_session(
         lambda s: store.get_household(s, user, household_id(id), registry)
     )
-    return Household.of(record, registry)
+    return Household.of(record, registry, user)
 
 
 async def list_households(
@@ -534,7 +619,9 @@ async def list_households(
     page = await context.in_session(
         lambda s: store.list_households(s, user, jurisdiction, registry, first=first, after=after)
     )
-    edges = [HouseholdEdge(cursor=r.cursor, node=Household.of(r, registry)) for r in page.items]
+    edges = [
+        HouseholdEdge(cursor=r.cursor, node=Household.of(r, registry, user)) for r in page.items
+    ]
     return HouseholdConnection(
         edges=edges,
         page_info=PageInfo(
@@ -544,6 +631,18 @@ async def list_households(
             end_cursor=page.end_cursor,
         ),
     )
+
+
+async def search_households(
+    context: Context, jurisdiction: str, text: str, first: int
+) -> list[HouseholdSummary]:
+    context.mark_private()
+    registry = context.base.registry
+    user = await context.user()
+    found = await context.in_session(
+        lambda s: store.search_households(s, user, jurisdiction, registry, text, limit=first)
+    )
+    return [HouseholdSummary.of(r, user, text) for r in found]
 
 
 # -- root fields ----------------------------------------------------------------------------------
@@ -568,6 +667,17 @@ class HouseholdQuery:
     ) -> HouseholdConnection:
         page = DEFAULT_PAGE if first is None else first
         return await list_households(info.context, jurisdiction, page, after)
+
+    @strawberry.field(
+        description="Households at a jurisdiction and under it with an active member whose name "
+        "contains text or whose ID number starts with it (6 characters or more); most recently "
+        "changed first, at most 50 (token required; within your jurisdiction)."
+    )
+    async def household_search(
+        self, info: Info, jurisdiction: str, text: str, first: int | None = SEARCH_PAGE
+    ) -> list[HouseholdSummary]:
+        page = SEARCH_PAGE if first is None else first
+        return await search_households(info.context, jurisdiction, text, page)
 
 
 @strawberry.type
@@ -612,6 +722,8 @@ __all__ = [
     "HouseholdInput",
     "HouseholdMutation",
     "HouseholdQuery",
+    "HouseholdSummary",
+    "MemberSummary",
     "RemoveMemberPayload",
     "UpdateHouseholdPayload",
     "household_id",

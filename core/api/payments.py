@@ -198,8 +198,9 @@ class PaymentType:
 
     @strawberry.field(description="The household paid, as stored now (token required).")
     async def household(self, info: Info) -> Household:
-        record = await info.context.loaders.households.load(int(self.household_id))
-        return Household.of(record, info.context.base.registry)
+        context = info.context
+        record = await context.loaders.households.load(int(self.household_id))
+        return Household.of(record, context.base.registry, await context.user())
 
 
 @strawberry.type(description="One payment in a list, with its cursor.")

@@ -2,7 +2,7 @@
 
 ``schema`` is built at import (nothing else is); :func:`sdl` prints it for
 ``schema/schema.graphql`` (``doudi schema export``). A context adds its root fields with one
-line in :data:`QUERIES` or :func:`mutations` (its ``*Query`` / ``*Mutation`` type, whose fields
+line in :func:`queries` or :func:`mutations` (its ``*Query`` / ``*Mutation`` type, whose fields
 come in that order) and its lists' sizes with one line in :data:`LIST_SIZES`.
 
 Per request the extensions run in this order (see :mod:`core.api.limits`):
@@ -38,11 +38,9 @@ from strawberry.types.graphql import OperationType
 from core.api import (
     access,
     calendars,
-    case_actions,
     cases,
     eligibility,
     holidays,
-    household_search,
     households,
     limits,
     local_settings,
@@ -57,22 +55,23 @@ from core.api.limits import MAX_COST, MAX_DEPTH, MAX_TOKENS
 from core.cases.actions import CASE_ACTIONS, ActionSpec
 from core.policy.service import PolicyBase
 
-# The root fields, one context a line, in the order the SDL lists them.
-QUERIES: tuple[type[Any], ...] = (
-    cases.CaseQuery,
-    payments.PaymentQuery,
-    holidays.HolidayQuery,
-    calendars.CalendarQuery,
-    reports.ReportQuery,
-    schedules.ScheduleQuery,
-    policy.PolicyQuery,
-    households.HouseholdQuery,
-    eligibility.EligibilityQuery,
-    local_settings.LocalSettingQuery,
-    access.AccessQuery,
-    case_actions.CaseActionQuery,
-    household_search.HouseholdSearchQuery,
-)
+
+def queries(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any], ...]:
+    """The query types, one context a line, in the order the SDL lists their fields (the case
+    workflow's with the specs of ``case_actions``)."""
+    return (
+        cases.case_queries(case_actions),
+        payments.PaymentQuery,
+        holidays.HolidayQuery,
+        calendars.CalendarQuery,
+        reports.ReportQuery,
+        schedules.ScheduleQuery,
+        policy.PolicyQuery,
+        households.HouseholdQuery,
+        eligibility.EligibilityQuery,
+        local_settings.LocalSettingQuery,
+        access.AccessQuery,
+    )
 
 
 def mutations(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any], ...]:
@@ -105,8 +104,6 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     **calendars.LIST_SIZES,
     **schedules.LIST_SIZES,
     **access.LIST_SIZES,
-    **case_actions.LIST_SIZES,
-    **household_search.LIST_SIZES,
 }
 
 # Built once: a rule class made per request would defeat the validation cache.
@@ -185,10 +182,11 @@ EXTENSIONS: tuple[Callable[[], SchemaExtension] | type[SchemaExtension], ...] = 
 
 
 def make_schema(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> DoudiSchema:
-    """The schema, its case mutations generated from ``case_actions`` (:data:`schema` is built
-    from :data:`~core.cases.actions.CASE_ACTIONS`)."""
-    query = strawberry.type(type("Query", QUERIES, {"__module__": __name__}))
-    mutation = strawberry.type(type("Mutation", mutations(case_actions), {"__module__": __name__}))
+    """The schema, its case mutations and ``caseActionSpecs`` generated from ``case_actions``
+    (:data:`schema` is built from :data:`~core.cases.actions.CASE_ACTIONS`)."""
+    specs = tuple(case_actions)
+    query = strawberry.type(type("Query", queries(specs), {"__module__": __name__}))
+    mutation = strawberry.type(type("Mutation", mutations(specs), {"__module__": __name__}))
     return DoudiSchema(query=query, mutation=mutation, extensions=EXTENSIONS)
 
 
@@ -212,13 +210,13 @@ __all__ = [
     "LIST_SIZES",
     "MAX_COST",
     "MAX_DEPTH",
-    "QUERIES",
     "CachedResults",
     "DoudiSchema",
     "estimated_cost",
     "execute_sync",
     "make_schema",
     "mutations",
+    "queries",
     "schema",
     "sdl",
 ]

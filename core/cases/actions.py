@@ -312,10 +312,16 @@ class ActionSpec:
         return self.mutation or camel(self.name)
 
     @property
+    def signature(self) -> tuple[Input, ...]:
+        """Every argument of the action's mutation, in order: the case and the version it was
+        decided on (not when opening), the action's inputs, and the day of the step."""
+        head = () if self.opens else (CASE_ID, EXPECTED_VERSION)
+        return (*head, *self.inputs, ON)
+
+    @property
     def arguments(self) -> tuple[str, ...]:
         """The GraphQL arguments, in order."""
-        head = () if self.opens else ("id", "expectedVersion")
-        return (*head, *(i.key for i in self.inputs), "on")
+        return tuple(i.key for i in self.signature)
 
     @property
     def programs(self) -> tuple[str, ...]:
@@ -373,6 +379,22 @@ class ActionSpec:
         parts = [i.usage if i.required else f"[{i.usage}]" for i in self.inputs if not i.deprecated]
         return " ".join(parts) or "(no inputs)"
 
+
+# -- the arguments every step on a stored case takes (see ActionSpec.signature) -------------
+
+CASE_ID = Input("id", Kind.ID, "The case.", required=True)
+EXPECTED_VERSION = Input(
+    "expected_version",
+    Kind.INT,
+    "The version the decision was made on (VERSION_CONFLICT if the case changed since).",
+    required=True,
+)
+ON = Input(
+    "on",
+    Kind.DATE,
+    "The day of the step (default today in China; never in the future nor before the case's "
+    "last step).",
+)
 
 # -- the inputs many actions share ----------------------------------------------------------
 
@@ -781,8 +803,11 @@ NEEDS_HOUSEHOLD = frozenset(s.name for s in CASE_ACTIONS if s.household)
 __all__ = [
     "ACTIONS",
     "CASE_ACTIONS",
+    "CASE_ID",
     "COMMON_ERRORS",
+    "EXPECTED_VERSION",
     "NEEDS_HOUSEHOLD",
+    "ON",
     "OPEN",
     "SPECS",
     "ActionSpec",

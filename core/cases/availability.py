@@ -1,11 +1,11 @@
 """Which steps an official may take on a case on a day, and why not the others (pure).
 
-Nothing here restates a rule of the state machine: each step of :data:`core.cases.ACTIONS` is
-*tried* on the case as it is, by the official, on the day, with the policy of that day, and
-with inputs left empty (:data:`PROBE_INPUTS`). The machine checks who may act, the state, the
-level, recusal and the step's preconditions (publicity over, verification passed, the county's
-visit, the spot-check) before it looks at the inputs, so the refusal it raises tells whether
-the step is open:
+Nothing here restates a rule of the state machine: each step of
+:data:`core.cases.actions.ACTIONS` is *tried* on the case as it is, by the official, on the
+day, with the policy of that day, and with inputs left empty (:data:`PROBE_INPUTS`). The
+machine checks who may act, the state, the level, recusal and the step's preconditions
+(publicity over, verification passed, the county's visit, the spot-check) before it looks at
+the inputs, so the refusal it raises tells whether the step is open:
 
 - no refusal, or one about the (empty) inputs (:data:`INPUT_CODES`): the step is open, and the
   form asks for its inputs;
@@ -23,16 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.access.roles import User
-from core.cases.errors import CaseError, PublicityNotOver
 from core.cases.actions import ACTIONS, NEEDS_HOUSEHOLD
+from core.cases.errors import CaseError, PublicityNotOver
 from core.cases.machine import STAFF, check_access
 from core.cases.model import Case
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household
 from core.policy.resolution import ResolvedPolicy
-
-# The steps given the stored household (as the store gives it them).
-HOUSEHOLD_STEPS = NEEDS_HOUSEHOLD
 
 # Empty or out-of-range inputs: each fails the step's own input check, which comes after every
 # check of who, when and in which state.
@@ -79,7 +76,7 @@ INPUT_CODES = frozenset(
 class Availability:
     """One step for one official on one day."""
 
-    action: str  # a name in core.cases.ACTIONS (snake_case; the mutation is its camelCase)
+    action: str  # a name in core.cases.actions.ACTIONS (its spec names the mutation)
     open: bool
     code: str | None = None  # why not (the machine's refusal), when not open
     message: str | None = None
@@ -104,7 +101,7 @@ def probe(
     """Whether ``actor`` may take ``action`` on ``case`` on ``on`` (see the module's docstring)."""
     step = ACTIONS[action]
     inputs = dict(PROBE_INPUTS.get(action, {}))
-    if action in HOUSEHOLD_STEPS:
+    if action in NEEDS_HOUSEHOLD:  # given the stored household, as the store gives it
         if household is None:
             return Availability(action, False, "NOT_FOUND", "the household is not stored")
         inputs["household"] = household
@@ -143,7 +140,6 @@ def available_actions(
 
 
 __all__ = [
-    "HOUSEHOLD_STEPS",
     "INPUT_CODES",
     "PROBE_INPUTS",
     "Availability",

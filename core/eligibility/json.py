@@ -6,7 +6,9 @@ given as the layers hold them (JSON scalars and lists).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -137,3 +139,27 @@ def decision_to_json(d: Decision) -> dict[str, Any]:
         "trace": [trace_to_json(t) for t in d.trace],
         "plugin": d.plugin,
     }
+
+
+def decision_with_id_numbers(
+    document: Mapping[str, Any], show: Callable[[str], str]
+) -> dict[str, Any]:
+    """A copy of decision JSON ``document`` with every resident ID number in it as ``show``
+    gives it: ``membersCovered``, the members' ``idNumber`` and the ``member`` of each income
+    and deduction line (as :func:`core.households.model.with_id_numbers` for a household)."""
+    out = copy.deepcopy(dict(document))
+
+    def replace(item: Any, key: str) -> None:
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            item[key] = show(item[key])
+
+    covered = out.get("membersCovered")
+    if isinstance(covered, list):
+        out["membersCovered"] = [show(n) if isinstance(n, str) else n for n in covered]
+    for m in out.get("members") or ():
+        replace(m, "idNumber")
+    income = out.get("income")
+    if isinstance(income, dict):
+        for x in (*(income.get("income") or ()), *(income.get("deductions") or ())):
+            replace(x, "member")
+    return out

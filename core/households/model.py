@@ -11,9 +11,10 @@ resident ID number (validated with ``python-stdnum``: checksum, birth date, regi
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -584,6 +585,25 @@ def payment_account_to_json(a: PaymentAccount) -> dict[str, str]:
     }
 
 
+def with_id_numbers(document: Mapping[str, Any], show: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of household JSON ``document`` with every resident ID number in it as ``show``
+    gives it: the members' ``idNumber``, the ``member`` of an income or expense item and the
+    payment account's ``holderIdNumber`` (how a reader who may not see them in full is shown a
+    stored household)."""
+    out = copy.deepcopy(dict(document))
+
+    def replace(item: Any, key: str) -> None:
+        if isinstance(item, dict) and isinstance(item.get(key), str):
+            item[key] = show(item[key])
+
+    for m in out.get("members") or ():
+        replace(m, "idNumber")
+    for x in (*(out.get("income") or ()), *(out.get("expenses") or ())):
+        replace(x, "member")
+    replace(out.get("paymentAccount"), "holderIdNumber")
+    return out
+
+
 def household_to_json(h: Household) -> dict[str, Any]:
     """The JSON form of ``h`` (what :func:`parse_household` reads back); ``paymentAccount``
     only when the household has one."""
@@ -664,4 +684,5 @@ __all__ = [
     "parse_household",
     "payment_account_to_json",
     "validate_id_number",
+    "with_id_numbers",
 ]

@@ -16,10 +16,12 @@ from core.access.accounts import (
     admin_revoke_tokens,
     admin_set_active,
     change_password,
+    get_account,
     list_accounts,
     set_password,
     sign_in,
     sign_out,
+    tokens_of_users,
     user_tokens,
 )
 from core.access.roles import Forbidden, Unauthenticated, mask_id_number
@@ -266,3 +268,32 @@ def test_migration_adds_the_columns(db):
             assert s.scalars(select(TokenRow.expires_at)).all() == []
     finally:
         engine.dispose()
+
+
+def test_tokens_of_many_users_at_once_as_one_by_one(db, registry):
+    """The batch read behind userAccounts' tokens: each user's newest tokens (at most the
+    limit), the same as user_tokens reads for them alone; a user outside the administrator's
+    jurisdiction or unknown fails only their own item."""
+    admin, _ = add(db, registry, "sx-admin", "province_admin", "140000")
+    li, _ = add(db, registry, "li")
+    wang, _ = add(db, registry, "wang", "county_approver", "140302")
+    yunnan, _ = add(db, registry, "yn-clerk", "village_clerk", "530102")
+    with db.sessions() as s:
+        for _ in range(12):
+            admin_issue_token(s, admin, "li", "calendar", registry, NOW)
+    with db.sessions() as s:
+        found = tokens_of_users(s, admin, [li.id, wang.id, yunnan.id, 999999], registry)
+        assert found[li.id] == user_tokens(s, admin, "li", registry)
+        assert len(found[li.id]) == 10
+        ids = [t.id for t in found[li.id]]
+        assert ids == sorted(ids, reverse=True)  # newest first
+        assert found[wang.id] == user_tokens(s, admin, "wang", registry)
+        assert len(found[wang.id]) == 1
+        assert isinstance(found[yunnan.id], Forbidden)
+        assert getattr(found[999999], "code", None) == "NOT_FOUND"
+        assert tokens_of_users(s, admin, [], registry) == {}
+        with pytest.raises(Forbidden):
+            tokens_of_users(s, li, [li.id], registry)  # who asks comes first
+        assert get_account(s, admin, "wang", registry, NOW).user == wang
+        with pytest.raises(Forbidden):
+            get_account(s, admin, "yn-clerk", registry, NOW)

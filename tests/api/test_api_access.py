@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
 from core.access.accounts import set_password
 from core.access.signin import MAX_FAILURES
 from core.cases import ACTIONS
-from core.cases.availability import HOUSEHOLD_STEPS, PROBE_INPUTS
-from core.cases.store import NEEDS_HOUSEHOLD
+from core.cases.availability import PROBE_INPUTS
 from core.policy.service import PolicyBase
 from tests.support.api import Api, open_test_runtime
 from tests.support.api_cases import AFTER, DAY0, World, d
@@ -46,6 +46,17 @@ ACTIONS_Q = """query($id: ID!, $on: Date) { caseActions(id: $id, on: $on) {
     on case { id state version } actions { action mutation open code message waitUntil } } }"""
 SEARCH = """query($j: String!, $t: String!) { householdSearch(jurisdiction: $j, text: $t) {
     id headName county { code } members { name idNumber idNumberMasked matches } } }"""
+HOUSEHOLD_FIELDS = """id idNumbersMasked document members { idNumber name }
+    memberHistory { idNumber } income { member } expenses { member }
+    paymentAccount { holderIdNumber holderName accountNumber }"""
+HOUSEHOLD = f"query($id: ID!) {{ household(id: $id) {{ {HOUSEHOLD_FIELDS} }} }}"
+HOUSEHOLDS = f"""query($j: String!) {{ households(jurisdiction: $j) {{
+    edges {{ node {{ {HOUSEHOLD_FIELDS} }} }} }} }}"""
+CASE_HOUSEHOLD = f"query($id: ID!) {{ case(id: $id) {{ household {{ {HOUSEHOLD_FIELDS} }} }} }}"
+EVALUATE = f"""mutation($h: ID!) {{ evaluateEligibility(householdId: $h, program: "dibao",
+    asOf: "{d(DAY0)}") {{ decision {{ status }} {ERRORS} }} }}"""
+DECISIONS = """query($h: ID!) { decisions(householdId: $h) { membersCovered members { idNumber }
+    income { income { member } } json } }"""
 
 
 SHANXI = "140302"
@@ -76,8 +87,7 @@ def sign_in(w: World, name: str, password: str) -> dict:
     return payload
 
 
-def test_household_steps_are_the_stores():
-    assert HOUSEHOLD_STEPS == NEEDS_HOUSEHOLD
+def test_every_step_has_its_probe():
     assert set(PROBE_INPUTS) == set(ACTIONS)
 
 
@@ -166,6 +176,36 @@ def test_administration_within_jurisdiction(world: World) -> None:
     assert sign_in(w, "zhang", PW)["userErrors"][0]["code"] == "SIGN_IN_FAILED"
 
 
+def test_user_accounts_read_the_tokens_of_all_users_in_one_batch(world: World) -> None:
+    w = world
+    admin = named_user(w, "sx", "province_admin", "140000")
+    engine = w.api.runtime.engine  # type: ignore[union-attr]
+    statements: list[str] = []
+
+    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if "local_settings_revision" not in statement and not statement.startswith("BEGIN"):
+            statements.append(statement)
+
+    def listed() -> tuple[list[dict], int]:
+        statements.clear()
+        found = w.api.ok(ACCOUNTS, {"j": "140000"}, admin)["userAccounts"]
+        return found, len(statements)
+
+    for n in range(2):
+        named_user(w, f"few{n}", "township_officer", SHANXI, password=None)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        few, few_statements = listed()
+        for n in range(10):
+            named_user(w, f"many{n}", "township_officer", SHANXI, password=None)
+        many, many_statements = listed()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert (len(few), len(many)) == (3, 13)
+    assert few_statements == many_statements, statements
+    assert all(len(a["tokens"]) == 1 and a["tokens"][0]["kind"] == "script" for a in many)
+
+
 def test_case_actions_follow_the_machine(world: World) -> None:
     w = world
     w.standard(SHANXI)
@@ -232,6 +272,79 @@ def test_household_search_masks_id_numbers_for_auditors(world: World) -> None:
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
     _, errors = w.api.gql(SEARCH, {"j": SHANXI, "t": " "}, clerk)
     assert errors[0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+def _numbers(found: object) -> set[str]:
+    """Every value under an ID-number key (idNumber, member, holderIdNumber, membersCovered)
+    anywhere in ``found``."""
+    out: set[str] = set()
+    if isinstance(found, dict):
+        for k, v in found.items():
+            if k in ("idNumber", "member", "holderIdNumber") and isinstance(v, str):
+                out.add(v)
+            elif k == "membersCovered":
+                out.update(v)
+            else:
+                out |= _numbers(v)
+    elif isinstance(found, list):
+        for v in found:
+            out |= _numbers(v)
+    return out
+
+
+def test_households_show_id_numbers_in_full_only_to_the_staff_who_handle_cases(
+    world: World,
+) -> None:
+    w = world
+    w.standard(SHANXI)
+    clerk = w.token("village_clerk", SHANXI)
+    hid = w.household(SHANXI, clerk, 3, 4)
+    doc = w.api.ok(HOUSEHOLD, {"id": hid}, clerk)["household"]["document"]
+    head, spouse = (m["idNumber"] for m in doc["members"])
+    account = {"holderIdNumber": spouse, "holderName": "成员4", "bank": "中国农业银行",
+               "accountNumber": "6228480012345678"}  # fmt: skip
+    update = """mutation($id: ID!, $input: HouseholdInput!) { updateHousehold(id: $id,
+        input: $input) { household { id } userErrors { field code } } }"""
+    payload, _ = w.api.mutate(update, {"id": hid, "input": {**doc, "paymentAccount": account}},
+                              clerk)  # fmt: skip
+    assert payload["userErrors"] == []
+    assert w.api.mutate(EVALUATE, {"h": hid}, clerk)[0]["userErrors"] == []
+    f = w.submit(clerk, hid)
+    full = {head, spouse}
+    masked = {n[:6] + "********" + n[-4:] for n in full}
+
+    def seen(token: str) -> list[object]:
+        return [
+            w.api.ok(HOUSEHOLD, {"id": hid}, token)["household"],
+            w.api.ok(HOUSEHOLDS, {"j": SHANXI}, token)["households"]["edges"],
+            w.api.ok(CASE_HOUSEHOLD, {"id": f.id}, token)["case"]["household"],
+            w.api.ok(DECISIONS, {"h": hid}, token)["decisions"],
+        ]
+
+    for token in (clerk, w.token("township_officer", SHANXI), w.token("county_approver", SHANXI)):
+        views = seen(token)
+        assert views[0]["idNumbersMasked"] is False
+        assert all(_numbers(v) == full for v in views), views
+    readers = [
+        ("auditor", "140300", "FORBIDDEN"),
+        ("province_admin", "140000", "INVALID_ID_NUMBER"),
+    ]
+    for role, code, refusal in readers:
+        token = w.token(role, code)
+        views = seen(token)
+        assert views[0]["idNumbersMasked"] is True
+        # in every field and in the stored documents (household and decision JSON) alike
+        assert all(_numbers(v) == masked for v in views), views
+        assert not any(n in str(views) for n in full)
+        # a masked document is no household to write back (an auditor writes none): refused,
+        # nothing changed
+        shown = views[0]["document"]
+        payload, _ = w.api.mutate(update, {"id": hid, "input": shown}, token)
+        assert payload["household"] is None
+        assert refusal in {e["code"] for e in payload["userErrors"]}
+    assert w.api.ok(HOUSEHOLD, {"id": hid}, clerk)["household"]["document"]["members"] == doc[
+        "members"
+    ]
 
 
 @pytest.mark.parametrize("query", [ME, ACCOUNTS])

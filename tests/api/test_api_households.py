@@ -579,8 +579,16 @@ def test_evaluate_stores_a_decision_citing_the_local_standard(api: Api) -> None:
     assert standard["source"]["title"] == SRC and standard["effectiveFrom"] == "2024-01-01"
     assert d["json"]["trace"][0]["layer"]["kind"] == "local"
 
-    stored = api.ok(DECISIONS, {"id": hid}, auditor)["decisions"]
-    assert stored == [d]  # the auditor reads what was stored
+    # the clerk reads what was stored; the auditor too, its ID numbers masked
+    assert api.ok(DECISIONS, {"id": hid}, clerk)["decisions"] == [d]
+    [stored] = api.ok(DECISIONS, {"id": hid}, auditor)["decisions"]
+    masked = [n[:6] + "********" + n[-4:] for n in (W1, W2)]
+    assert stored["membersCovered"] == stored["json"]["membersCovered"] == masked
+    assert W1 not in str(stored) and W2 not in str(stored)
+    with_numbers = ("membersCovered", "json", "members", "income")
+    assert {k: v for k, v in stored.items() if k not in with_numbers} == {
+        k: v for k, v in d.items() if k not in with_numbers
+    }
 
     # The same household previewed without a token: the same decision, nothing stored.
     before = snapshot(api.runtime)  # type: ignore[arg-type]

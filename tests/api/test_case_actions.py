@@ -3,8 +3,12 @@ is reachable through GraphQL and the command line with the same checks and the s
 
 - the schema has one mutation per spec, its arguments (order, types, defaults, descriptions)
   as the spec declares them;
-- an action added to the specs becomes a mutation: a schema built from the specs plus one more
-  action has its mutation, which takes the step (through the store) with the inputs declared;
+- ``caseActionSpecs`` publishes the specs as the schema has them: each mutation's arguments in
+  order with their GraphQL types (as a query declares them), descriptions, defaults and the
+  values an enum takes, so that a client builds its forms and queries from it;
+- an action added to the specs becomes a mutation (and a spec in ``caseActionSpecs``): a schema
+  built from the specs plus one more action has its mutation, which takes the step (through
+  the store) with the inputs declared;
 - for every action, two identical cases in the state the action is taken in: one acted on
   through GraphQL, the other through ``doudi cases act`` / ``doudi cases open`` with the same
   inputs, give the same outcome (the state and version after, the inputs recorded in the event;
@@ -23,7 +27,15 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from graphql import GraphQLNonNull, get_named_type
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLNonNull,
+    Undefined,
+    get_named_type,
+    parse,
+    validate,
+)
 from sqlalchemy import insert
 
 from core.access.roles import Role
@@ -91,6 +103,64 @@ def test_one_mutation_per_action_with_the_spec_s_arguments() -> None:
         assert isinstance(field.args["on"].type, GraphQLNonNull) is False
     relative = schema._schema.type_map["NearRelativeInput"]
     assert list(relative.fields) == ["userId", "relation"]  # type: ignore[attr-defined]
+
+
+SPECS_QUERY = """{ caseActionSpecs { action mutation description roles byLevel opens programs
+    states { program states } arguments { name type kind description required default choices
+    programs deprecationReason fields { name kind type description } } } }"""
+
+
+def _specs(s: Any) -> list[dict[str, Any]]:
+    result = s.execute_sync(SPECS_QUERY)  # public: no token, no database
+    assert result.errors is None, result.errors
+    found: list[dict[str, Any]] = result.data["caseActionSpecs"]
+    return found
+
+
+def test_case_action_specs_describe_each_mutation_as_the_schema_has_it() -> None:
+    mutation = schema._schema.mutation_type
+    assert mutation is not None
+    published = _specs(schema)
+    assert [p["action"] for p in published] == [s.name for s in CASE_ACTIONS]
+    for p, spec in zip(published, CASE_ACTIONS, strict=True):
+        field = mutation.fields[p["mutation"]]
+        assert p["description"] == field.description
+        assert p["roles"] == [r.value for r in spec.roles] and p["opens"] == spec.opens
+        assert {s["program"]: s["states"] for s in p["states"]} == {
+            program: [s.value for s in states] for program, states in spec.states.items()
+        }
+        assert [a["name"] for a in p["arguments"]] == list(field.args), spec.name
+        for a in p["arguments"]:
+            arg = field.args[a["name"]]
+            assert a["type"] == str(arg.type), (spec.name, a["name"])  # declares its variable
+            assert a["description"] == arg.description
+            assert a["deprecationReason"] == arg.deprecation_reason
+            assert a["required"] is (isinstance(arg.type, GraphQLNonNull) and a["default"] is None
+                                     and arg.default_value is Undefined)  # fmt: skip
+            if arg.default_value is not Undefined:
+                assert a["default"] == arg.default_value
+            named = get_named_type(arg.type)
+            if isinstance(named, GraphQLEnumType):
+                assert a["choices"] == list(named.values)
+            if isinstance(named, GraphQLInputObjectType):
+                assert [f["name"] for f in a["fields"]] == list(named.fields)
+                assert [f["type"] for f in a["fields"]] == [
+                    str(f.type) for f in named.fields.values()
+                ]
+    exit_case = next(p for p in published if p["action"] == "exit_case")
+    reason = next(a for a in exit_case["arguments"] if a["name"] == "reason")
+    assert reason["choices"] == [r.name for r in ExitReason] and reason["kind"] == "TEXT"
+    care = next(p for p in published if p["action"] == "record_care_placement")
+    assert next(a for a in care["arguments"] if a["name"] == "mode")["choices"] == [
+        "centralised",
+        "dispersed",
+    ]
+    # what a client writes from a spec is a query the schema accepts and runs
+    open_ = next(p for p in published if p["action"] == "open")
+    declared = ", ".join(f"${a['name']}: {a['type']}" for a in open_["arguments"])
+    passed = ", ".join(f"{a['name']}: ${a['name']}" for a in open_["arguments"])
+    text = f"mutation({declared}) {{ submitApplication({passed}) {{ {ERRORS} }} }}"
+    assert validate(schema._schema, parse(text)) == []
 
 
 def _record_phone_call(
@@ -197,6 +267,13 @@ def test_an_action_added_to_the_specs_becomes_a_mutation(
     assert list(field.args) == ["id", "expectedVersion", "minutes", "note", "on"]
     assert str(field.args["minutes"].type) == "Int!" and field.args["note"].default_value == ""
     assert field.description == "A phone call with the household (added by a test)."
+    [call] = [p for p in _specs(extended) if p["action"] == "record_phone_call"]
+    assert call["mutation"] == "recordPhoneCall"
+    assert [(a["name"], a["type"]) for a in call["arguments"]] == [
+        ("id", "ID!"), ("expectedVersion", "Int!"), ("minutes", "Int!"), ("note", "String!"),
+        ("on", "Date"),
+    ]  # fmt: skip
+    assert "record_phone_call" not in {p["action"] for p in _specs(schema)}
 
     monkeypatch.setitem(ACTIONS, "record_phone_call", _record_phone_call)  # the store's steps
     place = Place(runtime)

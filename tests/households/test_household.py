@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 
 import pytest
 from stdnum.cn import ric
 
+from core.access.roles import mask_id_number
 from core.households.model import (
     InvalidHousehold,
     household_to_json,
     parse_household,
     validate_id_number,
+    with_id_numbers,
 )
 
 TODAY = dt.date(2024, 1, 1)
@@ -191,3 +194,23 @@ def test_payment_account_errors_have_their_field(registry, changes, field, code)
     assert [(x.field, x.code) for x in e.value.errors] == [(field, code)]
     if field.endswith("accountNumber"):
         assert "8 to 30 digits" in e.value.errors[0].message
+
+
+def test_with_id_numbers_reaches_every_id_number_of_a_household_and_copies():
+    data = household(
+        income=[{"kind": "wages", "monthlyAmount": 900, "member": HEAD},
+                {"kind": "transfer", "monthlyAmount": 100, "member": None}],
+        expenses=[{"kind": "medical", "monthlyAmount": 50, "member": CHILD}],
+        paymentAccount={"holderIdNumber": HEAD, "holderName": "张三", "bank": "农业银行",
+                        "accountNumber": "6228480012345678"},
+    )  # fmt: skip
+    doc = copy.deepcopy(data)
+    shown = with_id_numbers(doc, mask_id_number)
+    masked = [mask_id_number(HEAD), mask_id_number(CHILD)]
+    assert [m["idNumber"] for m in shown["members"]] == masked
+    assert [x["member"] for x in shown["income"]] == [mask_id_number(HEAD), None]
+    assert shown["expenses"][0]["member"] == mask_id_number(CHILD)
+    assert shown["paymentAccount"]["holderIdNumber"] == mask_id_number(HEAD)
+    assert HEAD not in str(shown) and CHILD not in str(shown)
+    assert doc == data  # the original is kept
+    assert with_id_numbers(doc, lambda n: n) == doc

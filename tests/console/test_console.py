@@ -1,12 +1,14 @@
 """The console in Chromium, on `doudi demo load`'s data, with the internet blocked: every page
 loads without console errors; sign-in and lockout; five provinces compared and a source
-opened; a dibao case through Shanxi's chain; a held payment released; a township officer kept
-out of a neighbouring county's case; axe-core finds nothing serious; the keyboard reaches
+opened; a dibao case through Shanxi's chain (its step forms generated from caseActionSpecs);
+a held payment released; a township officer kept out of a neighbouring county's case; an
+auditor shown ID numbers masked; axe-core finds nothing serious; the keyboard reaches
 everything.
 
 The demo (core/demo.py): 城区 (140302) officials yq-clerk, yq-township, yq-county; 郊区
-(140311) jq-township, jq-county; sx-admin (Shanxi); case 1 (张志刚, 城区) in payment with its
-payment held (no account), case 2 (李红梅, 郊区) in publicity since two days ago.
+(140311) jq-township, jq-county; sx-admin and sx-auditor (Shanxi); case 1 (张志刚, 城区) in
+payment with its payment held (no account), case 2 (李红梅, 郊区) in publicity since two days
+ago.
 """
 
 from __future__ import annotations
@@ -287,6 +289,28 @@ def test_a_township_officer_cannot_see_or_act_on_a_neighbouring_county(tab: Tab)
           headers: {'Content-Type': 'application/json', Authorization: 'Bearer ' + s.token}});
         return (await r.json()).data.recordHomeVisit.userErrors[0].code; }""")
     assert result == "FORBIDDEN"
+
+
+def test_an_auditor_sees_id_numbers_masked_and_no_form_that_needs_them(tab: Tab) -> None:
+    # the numbers are masked by the server (Household.idNumbersMasked); the page says so and
+    # offers neither the edit form nor the preview, which would send the masked numbers back
+    tab.sign_in_as("sx-auditor")
+    page = tab.go("/households/4")
+    page.locator("p[role=note]", has_text="身份证号已遮蔽").wait_for()
+    text = page.inner_text("body")
+    assert "********" in text
+    assert not re.search(r"\d{17}[\dX]", text)  # no ID number in full anywhere
+    assert page.get_by_role("button", name="编辑住户").count() == 0
+    assert page.locator("#preview-title").count() == 0
+    assert page.locator(".alert").count() == 0
+    tab.shot("household-masked")
+    assert tab.axe() == []
+    # the clerk who handles it sees them in full, and may edit and preview
+    tab.sign_in_as("yq-clerk")
+    page = tab.go("/households/4")
+    page.locator("#preview-title").wait_for()
+    assert re.search(r"\d{17}[\dX]", page.inner_text("body"))
+    assert page.get_by_role("button", name="编辑住户").count() == 1
 
 
 def test_keyboard_reaches_the_explorer_and_opens_a_source(tab: Tab) -> None:

@@ -60,6 +60,7 @@ const ZH = {
   add_expense: "添加支出", add_asset: "添加财产", remove: "删除", notes: "备注",
   property_ok: "财产符合当地规定", apply: "受理申请", apply_for: "申请项目",
   preview: "认定预览", preview_help: "按住户现有资料和所选日期的政策预演认定，不保存。",
+  ids_masked: "您的角色看到的身份证号已遮蔽（前 6 位和后 4 位）：不能据此编辑住户或预演认定，已记录的认定和留痕可在案件页查看。",
   eligible: "符合", not_eligible: "不符合", cannot_decide: "无法认定",
   per_capita: "人均收入", standard: "标准", monthly: "月补助", mode: "方式",
   saved: "已保存", no_results: "没有找到。",
@@ -142,6 +143,7 @@ const EN = {
   add_expense: "Add expense", add_asset: "Add asset", remove: "Remove", notes: "Notes",
   property_ok: "Property within local rules", apply: "Accept application", apply_for: "Program",
   preview: "Decision preview", preview_help: "Decides on the stored facts and the policy of the date; stores nothing.",
+  ids_masked: "ID numbers are masked for your role (first 6 and last 4 characters): the household cannot be edited or previewed from them; recorded decisions and their traces are on the case pages.",
   eligible: "eligible", not_eligible: "not eligible", cannot_decide: "cannot decide",
   per_capita: "Per-capita income", standard: "Standard", monthly: "Monthly amount", mode: "Mode",
   saved: "Saved", no_results: "Nothing found.",
@@ -244,16 +246,19 @@ const FIELDS_ZH = {
   householdId: "住户", nearRelatives: "近亲属（工作人员）", role: "角色", jurisdiction: "行政区划",
   scope: "令牌范围", tokenId: "令牌", month: "月份", status: "状态", expectedVersion: "版本",
 };
-const EXIT_REASONS_ZH = {
+// The allowed values of the steps' inputs (caseActionSpecs' choices).
+const CHOICES_ZH = {
   INCOME_OVER_STANDARD: "收入超过标准", DEATH: "死亡", MOVED_AWAY: "迁出",
   REFUSED_WORK: "无正当理由拒绝就业", FOUND_INELIGIBLE: "经查不符合条件",
+  centralised: "集中供养", dispersed: "分散供养", visit: "走访探视", carer_assessment: "照料服务评估",
+  emergency: "急难型", expenditure: "支出型", ...PROGRAMS_ZH,
 };
 
 export function stateName(s) { return lang() === "en" ? s.replaceAll("_", " ") : STATES_ZH[s] || s; }
 export function programName(p) { return lang() === "en" ? p : PROGRAMS_ZH[p] || p; }
 export function stepName(s) { return lang() === "en" ? s.replaceAll("_", " ") : STEPS_ZH[s] || s; }
 export function errorText(code) { return lang() === "en" ? code : ERRORS_ZH[code] || code; }
-export function enumName(v) { return lang() === "en" ? v : EXIT_REASONS_ZH[v] || v; }
+export function choiceName(v) { return lang() === "en" ? v : CHOICES_ZH[v] || v; }
 export function roleName(r) { return t(`role_${r}`); }
 export function levelName(l) { return t(`level_${String(l).toLowerCase()}`); }
 

@@ -1,15 +1,15 @@
 // A case: its household, decision and trace, the steps open to this official on the chosen
-// day (forms generated from the mutations' arguments), the others with why not, and its
-// audit trail.
+// day (forms generated from the actions' specs, caseActionSpecs), the others with why not,
+// and its audit trail.
 import { html, useState, useEffect, useQuery, todayInChina } from "../lib/core.js";
 import { t, stateName, programName, stepName, errorText, roleName, relationName } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, Trace, money, when } from "../lib/ui.js";
-import { mutationSpec, MutationForm } from "../lib/forms.js";
+import { actionSpecs, ActionForm } from "../lib/forms.js";
 
 const CASE = `query Case($id: ID!) { case(id: $id) {
   id version program state openedOn benefitFrom amount exitReason spotCheckSelected
   amounts { from amount } data county { code name }
-  household { id version area incomeClass document
+  household { id version area incomeClass document idNumbersMasked
     members { idNumber name relation birthDate dateOfDeath }
     paymentAccount { holderName bank accountNumber } } } }`;
 // Lean on purpose: a case may have 200 events of 40 traced values each (the cost limit).
@@ -64,7 +64,7 @@ function Steps({ kase, day, setDay, onDone, tick }) {
   const [spec, setSpec] = useState(null);
   const [specError, setSpecError] = useState(null);
   const [openForm, setOpenForm] = useState(null);
-  useEffect(() => { mutationSpec().then(setSpec, setSpecError); }, []);
+  useEffect(() => { actionSpecs().then(setSpec, setSpecError); }, []);
   const actions = a.data ? a.data.caseActions.actions : [];
   const open = actions.filter((x) => x.open);
   // Every step refused for the same reason (an auditor, a province administrator): say it once.
@@ -83,14 +83,14 @@ function Steps({ kase, day, setDay, onDone, tick }) {
     ${a.data && !open.length && html`<p>${t("no_steps")}${one ? html` ${errorText(one.code)}
       <span class="detail">${one.message}</span>` : ""}</p>`}
     ${open.map((x) => {
-      const field = spec && spec[x.mutation];
+      const actionSpec = spec && spec[x.action];
       const expanded = openForm === x.action;
       return html`<div class="step">
         <h3>${stepName(x.action)} <code class="muted">${x.mutation}</code></h3>
-        ${field && html`<p class="help">${field.description}</p>`}
+        ${actionSpec && html`<p class="help">${actionSpec.description}</p>`}
         ${!expanded && html`<button type="button" class="primary" aria-expanded="false"
           onClick=${() => setOpenForm(x.action)}>${t("do_step")}：${stepName(x.action)}</button>`}
-        ${expanded && field && html`<${MutationForm} field=${field} prefix=${`f-${x.action}`}
+        ${expanded && actionSpec && html`<${ActionForm} spec=${actionSpec} prefix=${`f-${x.action}`}
           fixed=${{ id: kase.id, expectedVersion: kase.version }} initial=${{ on: day }}
           selection=${CASE_SELECTION} submitLabel=${`${t("do_step")}：${stepName(x.action)}`}
           extraFields=${["expectedVersion"]}
@@ -134,6 +134,7 @@ function DecisionView({ kase, history }) {
       <h3>${t("trace")}</h3><${Trace} entries=${confirm.policy} />`
       : html`<p class="help">${t("none")}</p>`}
     <h3>${t("preview_decision")}</h3>
+    ${kase.household.idNumbersMasked ? html`<p class="help" role="note">${t("ids_masked")}</p>` : html`
     <form class="row" onSubmit=${(e) => { e.preventDefault(); setPreview((n) => (n || 0) + 1); }}>
       <${Field} id="preview-day" label=${t("as_of")}>
         ${(a) => html`<input ...${a} type="date" value=${day} onChange=${(e) => setDay(e.target.value)} />`}
@@ -142,7 +143,7 @@ function DecisionView({ kase, history }) {
     </form>
     <${Alert} error=${p.error} />
     ${p.loading && html`<${Loading} />`}
-    ${decision && html`<${DecisionSummary} d=${decision} />`}
+    ${decision && html`<${DecisionSummary} d=${decision} />`}`}
   </section>`;
 }
 

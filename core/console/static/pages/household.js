@@ -7,7 +7,7 @@ import { Page, Loading, Alert, Field, FormErrors, money } from "../lib/ui.js";
 import { DecisionSummary } from "./case.js";
 
 const HOUSEHOLD = `query Household($id: ID!) { household(id: $id) {
-  id version area incomeClass notes propertyWithinLocalRules document updatedAt
+  id version area incomeClass notes propertyWithinLocalRules document idNumbersMasked updatedAt
   members { idNumber name relation birthDate sex labourCapacity employed inSchool seriousIllness
     dateOfDeath disability { kind grade } }
   income { kind monthlyAmount member regular } expenses { kind monthlyAmount member }
@@ -51,9 +51,10 @@ function Existing({ id }) {
     <${Alert} error=${q.error} onRetry=${q.reload} />
     ${q.loading && html`<${Loading} />`}
     ${hh && !editing && html`
-      ${may(session, "write_households") && html`<p><button type="button" onClick=${() => setEditing(true)}>${t("edit_household")}</button></p>`}
+      ${hh.idNumbersMasked && html`<p class="help" role="note">${t("ids_masked")}</p>`}
+      ${may(session, "write_households") && !hh.idNumbersMasked && html`<p><button type="button" onClick=${() => setEditing(true)}>${t("edit_household")}</button></p>`}
       <${View} hh=${hh} />
-      <${Preview} hh=${hh} />
+      ${!hh.idNumbersMasked && html`<${Preview} hh=${hh} />`}
       ${may(session, "act_on_cases") && html`<${Apply} hh=${hh} />`}`}
     ${hh && editing && html`<${HouseholdForm} id=${id} version=${hh.version} initial=${hh.document}
       onSaved=${() => { setEditing(false); setTick((n) => n + 1); }} onCancel=${() => setEditing(false)} />`}

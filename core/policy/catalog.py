@@ -9,6 +9,7 @@ noted), ``yuan``, ``ratio`` (0–1), ``multiple`` (of another parameter), ``bool
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from core.errors import UnknownParameter
@@ -46,6 +47,37 @@ SINGLE_PERSON_CONDITIONS = (
     "jobless_adult_severe_disability",  # 成年无业重度残疾人
 )
 INCOME_DEDUCTIONS = ("medical", "disability_rehabilitation", "education", "employment_cost")
+DEDUCTION_SCOPES = (
+    "all_households",  # every household applying
+    "low_income_with_hardship_member",  # 防止返贫监测对象 / 低收入 with 重病、重残人员、高校就读生
+)
+SINGLE_PERSON_REQUIREMENTS = (
+    "labour_capacity_lost_all_or_part",  # 完全或部分丧失劳动能力
+    "depends_on_family_support",  # 靠家庭供养
+)
+# Income the national rules do not count (审核确认办法 art. 13; 特困人员认定办法 art. 6).
+INCOME_EXCLUSIONS = (
+    "preferential_pension",  # 优待抚恤金
+    "family_planning_award",  # 计划生育奖励与扶助金
+    "scholarship",  # 奖学金
+    "heroism_award",  # 见义勇为等奖励性补助
+    "assistance",  # 政府发放的各类社会救助款物
+    "basic_pension_base",  # 城乡居民基本养老保险基础养老金
+    "elderly_allowance",  # 高龄津贴
+    "social_insurance",  # 基本医疗保险等社会保险 (特困人员认定办法 art. 6)
+    "local_exclusion",  # 设区的市级以上地方人民政府规定的其他收入
+)
+SCHOOL_LEVELS_IN_SCHOOL = ("compulsory", "high_school", "secondary_vocational")
+PHASE_OUT_CAUSES = (
+    "employment",  # 就业
+    "business_start",  # 创业
+)
+SELF_CARE_LEVELS = ("self_care", "partial_loss", "full_loss")
+EMERGENCY_LOCATION_GROUNDS = (
+    "any_emergency",
+    "migrant_worker_without_work_or_family_support",  # 暂时找不到工作又得不到家庭支持的外来务工人员
+    "stranded",  # 因交通管控等原因暂时滞留的临时遇困人员
+)
 
 
 def _p(
@@ -242,16 +274,46 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
     _p(
         "dibao.single_person.conditions",
         "list",
-        "Which conditions qualify a member for single-person enrolment",
+        "Which conditions qualify a member for single-person enrolment; the national list is a "
+        "floor that a province or county adds to (see NATIONAL_FLOOR_PATHS)",
         "单人保条件",
         choices=SINGLE_PERSON_CONDITIONS,
     ),
     _p(
+        "dibao.single_person.additional_requirements",
+        "list",
+        "What a member meeting a condition of the same layer's dibao.single_person.conditions "
+        "must also show (Yongning: 完全或部分丧失劳动能力, 靠家庭供养); conditions the national "
+        "layer grants are not subject to them",
+        "单人保附加条件",
+        choices=SINGLE_PERSON_REQUIREMENTS,
+    ),
+    _p(
         "dibao.income.deductions",
         "list",
-        "Rigid spending deducted before the income test",
+        "Rigid spending deducted before the income test; the national employment cost is a "
+        "floor every household keeps (see NATIONAL_FLOOR_PATHS)",
         "刚性支出扣减",
         choices=INCOME_DEDUCTIONS,
+    ),
+    _p(
+        "dibao.income.deductions_scope",
+        "enum",
+        "Which households the rigid spending of dibao.income.deductions is deducted for: every "
+        "household, or only low-income households (防止返贫监测对象, or per-capita income before "
+        "deducting below low_income.marginal_multiple × the standard) with a seriously ill or "
+        "severely disabled member or a college student, for the whole-household test; not set: "
+        "every household (no source in force limits it)",
+        "刚性支出扣减适用范围",
+        choices=DEDUCTION_SCOPES,
+    ),
+    _p(
+        "dibao.income.excluded",
+        "list",
+        "Income not counted in the dibao income test (审核确认办法 art. 13: 下列收入不计入家庭收入); "
+        "an income item marked excludedAs one of these is left out",
+        "不计入家庭收入的收入",
+        choices=INCOME_EXCLUSIONS,
     ),
     _p("dibao.phase_out.min_months", "months", "Shortest phase-out (渐退期)", "渐退期下限"),
     _p("dibao.phase_out.max_months", "months", "Longest phase-out (渐退期)", "渐退期上限"),
@@ -262,6 +324,27 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "渐退期内收入稳定次月退出",
     ),
     _p(
+        "dibao.phase_out.allowed",
+        "bool",
+        "A household whose per-capita income has risen over (超过) the standard may be given a "
+        "phase-out (渐退期) instead of leaving at once; the official chooses",
+        "低保渐退",
+    ),
+    _p(
+        "dibao.phase_out.causes",
+        "list",
+        "What must have lifted the income over the standard for a phase-out: a member's "
+        "employment (就业) or starting a business (创业)",
+        "渐退原因",
+        choices=PHASE_OUT_CAUSES,
+    ),
+    _p(
+        "dibao.phase_out.requires_self_report",
+        "bool",
+        "A phase-out only after the household reported the higher income itself (经主动报告后)",
+        "渐退须主动报告",
+    ),
+    _p(
         "dibao.death.recheck_within_months",
         "months",
         "Re-check of the household after a member dies",
@@ -270,7 +353,8 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
     _p(
         "dibao.refused_work.limit",
         "count",
-        "Refusals of suitable jobs before the person's own benefit stops",
+        "Consecutive refusals without good reason of suitable jobs before the person's own "
+        "benefit is reduced or stopped",
         "拒绝就业次数上限",
     ),
     # low_income 低保边缘 / 低收入 -------------------------------------------------------------
@@ -306,6 +390,26 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "特困基本生活标准不低于城市低保标准的倍数",
     ),
     _p("tekun.minor_age_limit", "years", "Minors are covered up to this age", "未成年人年龄上限"),
+    _p(
+        "tekun.minor_continuation_age",
+        "years",
+        "A minor already supported keeps the support until this age",
+        "未成年特困人员继续供养至年龄",
+    ),
+    _p(
+        "tekun.minor_continuation_in_school",
+        "list",
+        "Schooling during which a supported minor keeps the support after that age",
+        "年满18周岁仍在校继续供养",
+        choices=SCHOOL_LEVELS_IN_SCHOOL,
+    ),
+    _p(
+        "tekun.income.excluded",
+        "list",
+        "Income not counted in the tekun income test (特困人员认定办法 art. 6)",
+        "特困不计入收入",
+        choices=INCOME_EXCLUSIONS,
+    ),
     _p(
         "tekun.self_care.partial_loss_min_failed",
         "count",
@@ -371,8 +475,17 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
     _p(
         "tekun.centralised_care.admit_all_willing",
         "bool",
-        "Everyone willing who cannot look after themselves is placed in centralised care",
+        "Every tekun person willing to live in a care institution is placed in centralised care "
+        "(subject to tekun.centralised_care.self_care_levels)",
         "有意愿者全部集中供养",
+    ),
+    _p(
+        "tekun.centralised_care.self_care_levels",
+        "list",
+        "Which persons tekun.centralised_care.admit_all_willing covers, by self-care level "
+        "(Yongning: 生活不能自理 only)",
+        "有意愿集中供养的自理能力范围",
+        choices=SELF_CARE_LEVELS,
     ),
     # temporary 临时救助 -------------------------------------------------------------------------
     _p(
@@ -407,6 +520,14 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "急难发生地实施救助",
     ),
     _p(
+        "temporary.emergency_location_grounds",
+        "list",
+        "Who may be helped where the emergency happens rather than where registered (not set: "
+        "anyone in an emergency)",
+        "急难发生地救助对象",
+        choices=EMERGENCY_LOCATION_GROUNDS,
+    ),
+    _p(
         "temporary.case_by_case_major_hardship",
         "bool",
         "Case-by-case decisions (一事一议) for major hardship",
@@ -417,6 +538,14 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "months",
         "Months without income that qualify an uninsured unemployed person",
         "未参保失业人员连续无收入月数",
+    ),
+    _p(
+        "temporary.expenditure.disposable_income_limit",
+        "yuan",
+        "Expenditure-type assistance (支出型): per-capita disposable income must in principle be "
+        "below this, the local per-capita disposable income of the previous year (yuan per "
+        "person per year; set by local governments)",
+        "当地上年度人均可支配收入",
     ),
     # payments, reports, other -----------------------------------------------------------------
     _p(
@@ -483,6 +612,51 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
     ),
     _p("hotline.levels", "count", "Levels of the complaint hotline", "投诉举报热线层级"),
 )
+
+
+# What doudi does not act on yet. A path listed here has values that doudi records, resolves and
+# shows, but no step or decision reads; the API (``applied``, ``notAppliedNote``) and the CLI
+# (``doudi policy catalog/get/show``) say so beside it, never silently. A test fails when a path
+# with values anywhere is neither read by code nor listed here, or is listed and read.
+RECORDED_NOT_APPLIED = "recorded, not yet applied by doudi"
+NOT_YET_APPLIED: Mapping[str, str] = MappingProxyType(
+    {
+        "price_linkage.cpi_trigger": (
+            "doudi pays no price subsidies (价格临时补贴) and holds no CPI figures: the trigger is "
+            "recorded and shown for reference only"
+        ),
+        "price_linkage.food_cpi_trigger": (
+            "doudi pays no price subsidies (价格临时补贴) and holds no food-price index: the trigger "
+            "is recorded and shown for reference only"
+        ),
+        "hotline.levels": (
+            "doudi records no complaints, reports or hotline calls (投诉举报): the number of hotline "
+            "levels is recorded and shown for reference only"
+        ),
+    }
+)
+
+
+def applied(path: str) -> bool:
+    """Whether doudi acts on ``path`` (see :data:`NOT_YET_APPLIED`)."""
+    return path not in NOT_YET_APPLIED
+
+
+def not_applied_note(path: str) -> str:
+    """"" for a path doudi acts on; else "recorded, not yet applied by doudi: <why>"."""
+    why = NOT_YET_APPLIED.get(path)
+    return "" if why is None else f"{RECORDED_NOT_APPLIED}: {why}"
+
+
+# Paths whose national value is a floor: a province or county adds to the national list but does
+# not take from it (the national rule is later, or the local text does not say it narrows).
+# ``dibao.single_person.conditions``: 审核确认办法 art. 8 lets these persons apply alone wherever
+# they live, and 民发〔2022〕83号 一(一) adds jobless adults with a severe disability; a provincial
+# list written before or beside them names its own groups, it does not withdraw the national
+# ones. ``dibao.income.deductions``: wages are counted net of the necessary employment cost
+# (审核确认办法 art. 13(一): 扣除必要的就业成本), which is the definition of wage income, not a
+# local option. The eligibility engine applies the union and names the layer of each item.
+NATIONAL_FLOOR_PATHS = frozenset({"dibao.single_person.conditions", "dibao.income.deductions"})
 
 
 # Local governments set amounts each year (standards and limits in yuan) and record them as local

@@ -141,5 +141,7 @@ def test_resolution_is_memoised_and_immutable(base):
 
 def test_compare_dedupes_aliases_and_honours_an_empty_path_list(base):
     rows = base.compare(["640121", "national", "000000"], D(2024, 1, 1), prefix="dibao.phase_out")
-    assert [len(r.cells) for r in rows] == [2, 2, 2]
+    assert len(rows) == len(base.catalog.paths("dibao.phase_out")) and all(
+        len(r.cells) == 2 for r in rows
+    )
     assert base.compare(["640121", "530000"], D(2024, 1, 1), paths=[]) == []

@@ -146,6 +146,19 @@ class MemberInput:
         default=strawberry.UNSET, description="full (default), partial or none."
     )
     in_school: bool | None = strawberry.UNSET
+    school_level: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="none, preschool, compulsory (义务教育), high_school (普通高中), "
+        "secondary_vocational (中等职业学校) or higher_education (高校); sets inSchool.",
+    )
+    depends_on_family_support: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Lives on the family's support (靠家庭供养); null: not recorded.",
+    )
+    living_apart_since: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Clergy: living at a religious site apart from the family since (ISO date).",
+    )
     employed: bool | None = strawberry.UNSET
     date_of_death: str | None = strawberry.field(
         default=strawberry.UNSET, description="ISO date (YYYY-MM-DD)."
@@ -172,6 +185,13 @@ class IncomeItemInput:
         default=strawberry.UNSET, description="ID number of the earner; null: the household's."
     )
     regular: bool | None = strawberry.UNSET
+    excluded_as: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="An income the rules may leave out: preferential_pension (优待抚恤金), "
+        "family_planning_award, scholarship, heroism_award, assistance (社会救助款物), "
+        "basic_pension_base (基础养老金), elderly_allowance (高龄津贴), social_insurance, "
+        "local_exclusion; counted or not as the program's policy says.",
+    )
 
 
 @strawberry.input(description="A rigid expense, in yuan per month." + _INPUT_NOTE)
@@ -221,6 +241,10 @@ class HouseholdInput:
         "yet assessed).",
     )
     notes: str | None = strawberry.UNSET
+    tags: list[str] | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="relapse_monitoring: monitored for relapse into poverty (防止返贫监测对象).",
+    )
     income: list[IncomeItemInput] | None = strawberry.UNSET
     expenses: list[ExpenseInput] | None = strawberry.UNSET
     assets: list[AssetInput] | None = strawberry.UNSET
@@ -260,6 +284,13 @@ class Member:
     self_care_failed: list[str]
     has_able_supporter: bool
     tags: list[str]
+    school_level: str | None = strawberry.field(
+        description="Where the member studies (null: not recorded)."
+    )
+    depends_on_family_support: bool | None = strawberry.field(
+        description="靠家庭供养 (null: not recorded)."
+    )
+    living_apart_since: dt.date | None
     model: strawberry.Private[core_model.Member]
 
     @classmethod
@@ -282,6 +313,9 @@ class Member:
             self_care_failed=list(m.self_care_failed),
             has_able_supporter=m.has_able_supporter,
             tags=list(m.tags),
+            school_level=None if m.school_level is None else m.school_level.value,
+            depends_on_family_support=m.depends_on_family_support,
+            living_apart_since=m.living_apart_since,
             model=m,
         )
 
@@ -298,6 +332,9 @@ class IncomeItem:
         description="ID number of the earner (null: household), masked as the members' are."
     )
     regular: bool
+    excluded_as: str | None = strawberry.field(
+        description="An income the rules may leave out, as the investigators found it."
+    )
 
 
 @strawberry.type(description="A rigid expense, in yuan per month.")
@@ -369,6 +406,9 @@ class Household:
     assets: list[Asset]
     property_within_local_rules: bool | None
     notes: str | None
+    tags: list[str] = strawberry.field(
+        description="relapse_monitoring: monitored for relapse into poverty (防止返贫监测对象)."
+    )
     payment_account: PaymentAccount | None = strawberry.field(
         description="The account benefits are paid into (一卡通), if recorded."
     )
@@ -411,6 +451,7 @@ class Household:
                     monthly_amount=float(x.monthly_amount),
                     member=shown(x.member),
                     regular=x.regular,
+                    excluded_as=x.excluded_as,
                 )
                 for x in h.income
             ],
@@ -426,6 +467,7 @@ class Household:
             ],
             property_within_local_rules=h.property_within_local_rules,
             notes=serialize.opt(h.notes),
+            tags=list(h.tags),
             payment_account=None
             if h.payment_account is None
             else PaymentAccount.of(h.payment_account, show),

@@ -6,7 +6,8 @@ database stores are the same camelCase JSON, published as ``schema/household.sch
 once as :class:`FieldError` s located by path (``members[1].idNumber``).
 
 Money is :class:`~decimal.Decimal` yuan per month. A member's birth date and sex come from the
-resident ID number (validated with ``python-stdnum``: checksum, birth date, region).
+resident ID number (GB 11643: ASCII digits, check character, a birth date from
+:data:`EARLIEST_BIRTH_DATE` to today, a GB/T 2260 region code; see :func:`validate_id_number`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -26,7 +28,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 
 from core.errors import DoudiError, UnknownJurisdiction
-from core.policy.jurisdictions import JurisdictionRegistry, Level
+from core.policy.catalog import INCOME_EXCLUSIONS
+from core.policy.jurisdictions import JurisdictionRegistry, Level, region_codes
 
 
 class Area(StrEnum):
@@ -77,6 +80,22 @@ class ExpenseKind(StrEnum):
     DISABILITY_REHABILITATION = "disability_rehabilitation"
     EDUCATION = "education"
     EMPLOYMENT_COST = "employment_cost"
+
+
+class SchoolLevel(StrEnum):
+    """Where a member studies (在读), for the rules that name a level of schooling."""
+
+    NONE = "none"  # not in school
+    PRESCHOOL = "preschool"  # 学前
+    COMPULSORY = "compulsory"  # 义务教育
+    HIGH_SCHOOL = "high_school"  # 普通高中
+    SECONDARY_VOCATIONAL = "secondary_vocational"  # 中等职业学校
+    HIGHER_EDUCATION = "higher_education"  # 高校 (专科、本科、研究生)
+
+
+# Household tags the rules read.
+RELAPSE_MONITORING = "relapse_monitoring"  # 防止返贫监测对象
+HOUSEHOLD_TAGS = (RELAPSE_MONITORING,)
 
 
 class IncomeKind(StrEnum):
@@ -133,6 +152,9 @@ class Member:
     self_care_failed: tuple[str, ...] = ()  # indicators of SELF_CARE_INDICATORS not met
     has_able_supporter: bool = True  # a legal supporter able to support them exists
     tags: tuple[str, ...] = ()  # e.g. "retrenched_1960s_worker", "clergy_living_apart"
+    school_level: SchoolLevel | None = None  # None: not recorded (see in_school)
+    depends_on_family_support: bool | None = None  # 靠家庭供养; None: not recorded
+    living_apart_since: dt.date | None = None  # clergy: at a religious site since (脱离家庭)
 
     def age_on(self, day: dt.date) -> int:
         b = self.birth_date
@@ -148,6 +170,9 @@ class IncomeItem:
     monthly_amount: Decimal
     member: str | None = None  # ID number of the earner; None for household income
     regular: bool = True
+    # An income the rules do not count, as the investigators found it (INCOME_EXCLUSIONS:
+    # 优待抚恤金, 基础养老金 ...); whether it is left out depends on the program's policy.
+    excluded_as: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +212,7 @@ class Household:
     property_within_local_rules: bool | None = None
     notes: str = ""
     payment_account: PaymentAccount | None = None
+    tags: tuple[str, ...] = ()  # HOUSEHOLD_TAGS, e.g. "relapse_monitoring" (防止返贫监测对象)
 
     @property
     def head(self) -> Member:
@@ -264,6 +290,13 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
             "description": "investigators' finding on property against local rules",
         },
         "notes": {"type": "string"},
+        "tags": {
+            "type": "array",
+            "items": {"enum": list(HOUSEHOLD_TAGS)},
+            "uniqueItems": True,
+            "description": "relapse_monitoring: a household monitored for relapse into poverty "
+            "(防止返贫监测对象)",
+        },
         "paymentAccount": {
             "type": ["object", "null"],
             "description": "the bank account benefits are paid into (一卡通); its holder must be "
@@ -311,6 +344,20 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
                     "majorIllnessMedicalAid": _BOOL,
                     "labourCapacity": _enum(LabourCapacity),
                     "inSchool": _BOOL,
+                    "schoolLevel": {
+                        **_enum(SchoolLevel, "where the member studies; sets inSchool"),
+                    },
+                    "dependsOnFamilySupport": {
+                        "type": ["boolean", "null"],
+                        "description": "lives on the family's support (靠家庭供养); null: not "
+                        "recorded",
+                    },
+                    "livingApartSince": {
+                        "type": ["string", "null"],
+                        "format": "date",
+                        "description": "clergy: living at a religious site apart from the family "
+                        "since this day (脱离家庭、在宗教场所居住)",
+                    },
                     "employed": _BOOL,
                     "dateOfDeath": {"type": ["string", "null"], "format": "date"},
                     "selfCareFailed": {
@@ -334,6 +381,11 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
                     "monthlyAmount": _MONEY,
                     "member": {"type": ["string", "null"]},
                     "regular": _BOOL,
+                    "excludedAs": {
+                        "enum": [*INCOME_EXCLUSIONS, None],
+                        "description": "an income the rules may leave out (优待抚恤金, "
+                        "基础养老金, 高龄津贴 ...): counted or not as the program's policy says",
+                    },
                 },
             },
         },
@@ -393,19 +445,83 @@ def _field(parts: Any) -> str:
     return out or "household"
 
 
+# The earliest birth date an ID number may carry. Nobody born before 1900 is alive (the oldest
+# person ever verified lived 122 years), and every other date the platform keeps (applications,
+# decisions, payments) is later: issue 11 asks for one rule for every date the platform accepts,
+# of which this is the lower end for people.
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+_ID_FORM = re.compile(r"[0-9]{17}[0-9X]")
+
+
+def region_code_known(code: str, birth: dt.date) -> tuple[bool, str]:
+    """Whether a resident born on ``birth`` may carry region ``code``, and if not why.
+
+    A code in use in either table (the vendored GB/T 2260 table, python-stdnum's) is valid. A
+    code no longer in use stays valid for people born up to the year it left use (inclusive:
+    the tables are by year, and a number keeps its code for life after a change); a person born
+    later cannot have been given it.
+    """
+    ours = region_codes().get(code)
+    theirs = _stdnum_periods(numdb.get("cn/loc").info(code)[-1][1])
+    if (ours is not None and ours.in_use) or None in theirs:
+        return True, ""
+    untils = [y for y in theirs if y is not None]
+    if ours is not None and ours.until is not None:
+        untils.append(ours.until)
+    if ours is None and not theirs:
+        return False, (
+            f"region code {code} is not a GB/T 2260 code (in neither table doudi ships: "
+            "yescallop/areacodes, python-stdnum)"
+        )
+    last = max(untils) if untils else None
+    if last is not None and birth.year <= last:
+        return True, ""
+    name = ours.name if ours is not None else code
+    return False, (
+        f"region code {code} ({name}) was no longer in use from {last}: nobody born on "
+        f"{birth.isoformat()} was given it"
+    )
+
+
+_STDNUM_SEGMENT = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
+
+
+def _stdnum_periods(info: Mapping[str, Any]) -> list[int | None]:
+    """The end year of each period python-stdnum gives a code (None: still in use); empty when
+    it does not know the code."""
+    county = info.get("county")
+    if not county:
+        return []
+    out: list[int | None] = []
+    for segment in str(county).split(","):
+        m = _STDNUM_SEGMENT.match(segment.strip())
+        out.append(int(m.group(2)) if m and m.group(2) else None)
+    return out
+
+
 def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
     """(normalised ID number, "") or (None, why it is invalid).
 
-    Checks the length, the digits, the check digit, the birth date and that the region code is
-    a GB/T 2260 code. Unlike ``stdnum.cn.ric.validate`` it does not require the region code to
-    have existed in the birth year: the code records where the number was *issued* (most people
-    born before 1984 got their number years later, under the codes of that time), so that check
-    would reject the real numbers of many older residents.
+    GB 11643: 17 ASCII digits and a check character (a digit or X), the birth date from
+    :data:`EARLIEST_BIRTH_DATE` to ``today``, and a region code of GB/T 2260
+    (:func:`region_code_known`). Spaces around, fullwidth digits (１２３) and a lower-case x are
+    normalised (``stdnum.cn.ric.compact``); digits of other scripts (Arabic-Indic ١٢٣,
+    Devanagari …) are refused, never stored as written, so one person has one number.
+
+    Unlike ``stdnum.cn.ric.validate`` it does not require the region code to have existed in the
+    birth year: the code records where the number was *issued* (most people born before 1984
+    got their number years later, under the codes of that time), so that check would reject the
+    real numbers of many older residents. A code abolished before the birth year is refused.
     """
     number = ric.compact(raw)
+    if not number.isascii():
+        return None, (
+            "must be written with the digits 0-9 (and X as the check character); "
+            f"{raw!r} has other characters (digits of another script?)"
+        )
     if len(number) != 18:
         return None, "must be 18 characters"
-    if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
+    if not _ID_FORM.fullmatch(number):
         return None, "must be 17 digits followed by a digit or X"
     if ric.calc_check_digit(number) != number[17]:
         return None, "check digit does not match (mistyped?)"
@@ -415,8 +531,14 @@ def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
         return None, "birth date in the number is not a valid date"
     if birth > today:
         return None, "birth date in the number is in the future"
-    if not numdb.get("cn/loc").info(number[:6])[-1][1]:
-        return None, f"region code {number[:6]} is not a GB/T 2260 code"
+    if birth < EARLIEST_BIRTH_DATE:
+        return None, (
+            f"birth date in the number ({birth.isoformat()}) is before "
+            f"{EARLIEST_BIRTH_DATE.isoformat()}: not a living resident's number"
+        )
+    ok, why = region_code_known(number[:6], birth)
+    if not ok:
+        return None, why
     return number, ""
 
 
@@ -472,6 +594,22 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         if death is not None and death > today:
             errors.append(FieldError(f"members[{i}].dateOfDeath", "is in the future"))
         disability = m.get("disability")
+        level = m.get("schoolLevel")
+        school = SchoolLevel(level) if level is not None else None
+        in_school = m.get("inSchool", False)
+        if school is not None:
+            if "inSchool" in m and in_school != (school is not SchoolLevel.NONE):
+                errors.append(
+                    FieldError(
+                        f"members[{i}].inSchool",
+                        f"is {str(in_school).lower()} but schoolLevel is {school.value}",
+                    )
+                )
+            in_school = school is not SchoolLevel.NONE
+        apart = m.get("livingApartSince")
+        apart_since = dt.date.fromisoformat(apart) if apart else None
+        if apart_since is not None and apart_since > today:
+            errors.append(FieldError(f"members[{i}].livingApartSince", "is in the future"))
         members.append(
             Member(
                 id_number=number,
@@ -485,12 +623,15 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
                 serious_illness=m.get("seriousIllness", False),
                 major_illness_medical_aid=m.get("majorIllnessMedicalAid", False),
                 labour_capacity=LabourCapacity(m.get("labourCapacity", "full")),
-                in_school=m.get("inSchool", False),
+                in_school=in_school,
                 employed=m.get("employed", False),
                 date_of_death=death,
                 self_care_failed=tuple(m.get("selfCareFailed", ())),
                 has_able_supporter=m.get("hasAbleSupporter", True),
                 tags=tuple(m.get("tags", ())),
+                school_level=school,
+                depends_on_family_support=m.get("dependsOnFamilySupport"),
+                living_apart_since=apart_since,
             )
         )
     heads = [i for i, m in enumerate(data["members"]) if m["relation"] == Relation.HEAD]
@@ -513,6 +654,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
             _money(x["monthlyAmount"]),
             member_ref(f"income[{i}].member", x.get("member")),
             x.get("regular", True),
+            x.get("excludedAs"),
         )
         for i, x in enumerate(data.get("income", ()))
     )
@@ -573,6 +715,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         property_within_local_rules=data.get("propertyWithinLocalRules"),
         notes=data.get("notes", ""),
         payment_account=account,
+        tags=tuple(data.get("tags", ())),
     )
 
 
@@ -620,6 +763,7 @@ def _household_json(h: Household) -> dict[str, Any]:
         "incomeClass": h.income_class.value,
         "propertyWithinLocalRules": h.property_within_local_rules,
         "notes": h.notes,
+        **({"tags": list(h.tags)} if h.tags else {}),
         "members": [
             {
                 "idNumber": m.id_number,
@@ -637,6 +781,17 @@ def _household_json(h: Household) -> dict[str, Any]:
                 "selfCareFailed": list(m.self_care_failed),
                 "hasAbleSupporter": m.has_able_supporter,
                 "tags": list(m.tags),
+                **({"schoolLevel": m.school_level.value} if m.school_level is not None else {}),
+                **(
+                    {"dependsOnFamilySupport": m.depends_on_family_support}
+                    if m.depends_on_family_support is not None
+                    else {}
+                ),
+                **(
+                    {"livingApartSince": m.living_apart_since.isoformat()}
+                    if m.living_apart_since is not None
+                    else {}
+                ),
             }
             for m in h.members
         ],
@@ -646,6 +801,7 @@ def _household_json(h: Household) -> dict[str, Any]:
                 "monthlyAmount": float(x.monthly_amount),
                 "member": x.member,
                 "regular": x.regular,
+                **({"excludedAs": x.excluded_as} if x.excluded_as is not None else {}),
             }
             for x in h.income
         ],
@@ -661,6 +817,9 @@ def _household_json(h: Household) -> dict[str, Any]:
 
 
 __all__ = [
+    "EARLIEST_BIRTH_DATE",
+    "HOUSEHOLD_TAGS",
+    "RELAPSE_MONITORING",
     "SELF_CARE_INDICATORS",
     "Area",
     "Asset",
@@ -679,10 +838,12 @@ __all__ = [
     "PaymentAccount",
     "Relation",
     "RigidExpense",
+    "SchoolLevel",
     "dumps_household_schema",
     "household_to_json",
     "parse_household",
     "payment_account_to_json",
+    "region_code_known",
     "validate_id_number",
     "with_id_numbers",
 ]

@@ -310,8 +310,8 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
     _p(
         "dibao.income.excluded",
         "list",
-        "Income not counted in the dibao income test (审核确认办法 art. 13: 下列收入不计入家庭收入); "
-        "an income item marked excludedAs one of these is left out",
+        "Income not counted in the dibao income test (审核确认办法 art. 13: "
+        "下列收入不计入家庭收入); an income item marked excludedAs one of these is left out",
         "不计入家庭收入的收入",
         choices=INCOME_EXCLUSIONS,
     ),
@@ -626,12 +626,12 @@ NOT_YET_APPLIED: Mapping[str, str] = MappingProxyType(
             "recorded and shown for reference only"
         ),
         "price_linkage.food_cpi_trigger": (
-            "doudi pays no price subsidies (价格临时补贴) and holds no food-price index: the trigger "
-            "is recorded and shown for reference only"
+            "doudi pays no price subsidies (价格临时补贴) and holds no food-price index: the "
+            "trigger is recorded and shown for reference only"
         ),
         "hotline.levels": (
-            "doudi records no complaints, reports or hotline calls (投诉举报): the number of hotline "
-            "levels is recorded and shown for reference only"
+            "doudi records no complaints, reports or hotline calls (投诉举报): the number of "
+            "hotline levels is recorded and shown for reference only"
         ),
     }
 )
@@ -643,7 +643,7 @@ def applied(path: str) -> bool:
 
 
 def not_applied_note(path: str) -> str:
-    """"" for a path doudi acts on; else "recorded, not yet applied by doudi: <why>"."""
+    """ "" for a path doudi acts on; else "recorded, not yet applied by doudi: <why>"."""
     why = NOT_YET_APPLIED.get(path)
     return "" if why is None else f"{RECORDED_NOT_APPLIED}: {why}"
 

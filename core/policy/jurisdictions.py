@@ -1,18 +1,23 @@
 """Jurisdictions by GB/T 2260 code: the national root, provinces, prefectures and counties.
 
-Data source: the administrative-division table shipped by ``python-stdnum`` (``stdnum/cn/loc.dat``),
-which that project regenerates from Wikipedia's 中华人民共和国行政区划代码 lists (themselves
-transcribed from the Ministry of Civil Affairs' GB/T 2260 code publications). Each entry carries
-the years it was valid, so a code that has been abolished is rejected with the years and name it
-had, and a code that never existed is rejected as unknown. Statistical placeholders (市辖区,
-省直辖县级行政单位 ...) are not jurisdictions and are skipped; a county under such a placeholder
-belongs directly to its province.
+Data source: ``core/policy/data/gb2260.csv``, vendored from yescallop/areacodes (CC0 1.0), which
+transcribes every list of county-level and higher codes the Ministry of Civil Affairs has
+published since 1980 (中华人民共和国县级以上行政区划代码) with the years each code was in use;
+``scripts/refresh_gb2260.py`` refreshes it (yearly, after the Ministry's list). The same table
+checks the region code of resident ID numbers (:mod:`core.households.model`), so a district
+created lately (330113 临平区, 330114 钱塘区, 2021) is both a place a household registers in and a
+region its members' numbers may carry. It replaced python-stdnum's table (regenerated from
+Wikipedia, which lacked those two), which stays the independent second table for ID numbers and
+for the tests. A code that has been abolished is rejected with its name and the year it left
+use; a code that never existed is rejected as unknown. A county with no prefecture code in use
+(省直辖县级行政单位) belongs directly to its province.
 
 The national root has the code ``000000`` (alias ``national``): GB/T 2260 has no national code.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,9 +28,7 @@ from core.errors import UnknownJurisdiction
 
 NATIONAL_CODE = "000000"
 NATIONAL_NAME = "中华人民共和国"
-_PLACEHOLDERS = ("市辖区", "县")  # statistical groupings, not jurisdictions
 _CODE_RE = re.compile(r"^\d{6}$")
-_SEGMENT_RE = re.compile(r"^(?:\[(\d{4})?-(\d{4})?\])?(.+)$")
 
 
 class Level(StrEnum):
@@ -148,26 +151,6 @@ def normalize_code(code: str) -> str:
     return code
 
 
-def _parse_segments(raw: str) -> tuple[str | None, int | None, int | None, str]:
-    """(current name or None, first year, end year of the last segment, last name)."""
-    current: str | None = None
-    since: int | None = None
-    last_until: int | None = None
-    last_name = raw
-    for segment in raw.split(","):
-        m = _SEGMENT_RE.match(segment.strip())
-        if not m:  # pragma: no cover - the data is regular; keep the raw text if not
-            continue
-        start, end, name = m.group(1), m.group(2), m.group(3)
-        last_name = name
-        if end is None:
-            current = name
-            since = int(start) if start else None
-        else:
-            last_until = int(end)
-    return current, since, last_until, last_name
-
-
 def _level_of(code: str) -> Level:
     if code == NATIONAL_CODE:
         return Level.NATIONAL
@@ -178,47 +161,75 @@ def _level_of(code: str) -> Level:
     return Level.COUNTY
 
 
+TABLE = "gb2260.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class RegionCode:
+    """A GB/T 2260 code as the vendored table knows it: its (last) name, whether it is in use,
+    and if not, the first year it was no longer in use (the table is by year: a code with
+    ``until`` 2021 was in the list of 2020 and not in that of 2021)."""
+
+    code: str
+    name: str
+    level: Level
+    in_use: bool
+    since: int | None
+    until: int | None
+
+
+@cache
+def region_codes() -> dict[str, RegionCode]:
+    """Every code of the vendored table (``core/policy/data/gb2260.csv``), in use or not."""
+    text = (resources.files("core.policy") / "data" / TABLE).read_text(encoding="utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if line[:1] != "#")
+    by_code: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_code.setdefault(r["code"], []).append(r)
+    out: dict[str, RegionCode] = {}
+    for code, periods in by_code.items():
+        live = [r for r in periods if r["status"] == "in_use"]
+        since = min(int(r["since"]) for r in periods if r["since"])
+        if live:
+            name, level = live[0]["name"], Level(live[0]["level"])
+            out[code] = RegionCode(code, name, level, True, since, None)
+            continue
+        last = max(periods, key=lambda r: int(r["until"] or 0))
+        until = int(last["until"]) if last["until"] else None
+        out[code] = RegionCode(code, last["name"], Level(last["level"]), False, since, until)
+    return out
+
+
+def table_source() -> str:
+    """The vendored table's provenance (its ``# source:`` line)."""
+    text = (resources.files("core.policy") / "data" / TABLE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("# source:"):
+            return line[len("# source:") :].strip().rstrip(",")
+    return TABLE  # pragma: no cover - the table always names its source
+
+
 @cache
 def load_registry() -> JurisdictionRegistry:
-    """Parse the GB/T 2260 table once per process."""
-    text = (resources.files("stdnum.cn") / "loc.dat").read_text(encoding="utf-8")
-    raw: dict[str, str] = {}
-    province = ""
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        if not line.startswith(" "):
-            province = line.split()[0]
-            continue
-        suffix, _, rest = line.strip().partition(" ")
-        m = re.match(r'county="(.*)"$', rest)
-        if m:
-            raw[province + suffix] = m.group(1)
-
-    live: dict[str, tuple[str, int | None]] = {}
-    abolished: dict[str, _Abolished] = {}
-    for code, value in raw.items():
-        current, since, until, last_name = _parse_segments(value)
-        if current is None:
-            abolished[code] = _Abolished(code, last_name, until)
-        elif current in _PLACEHOLDERS or "直辖" in current:
-            continue
-        else:
-            live[code] = (current, since)
-
+    """Every division in use, from the vendored GB/T 2260 table (parsed once per process)."""
+    codes = region_codes()
+    live = {c: r for c, r in codes.items() if r.in_use}
+    abolished = {c: _Abolished(c, r.name, r.until) for c, r in codes.items() if not r.in_use}
     items: dict[str, Jurisdiction] = {
         NATIONAL_CODE: Jurisdiction(NATIONAL_CODE, NATIONAL_NAME, Level.NATIONAL, None)
     }
-    for code, (name, since) in sorted(live.items()):
+    for code, r in sorted(live.items()):
         level = _level_of(code)
         if level is Level.PROVINCE:
             parent: str | None = NATIONAL_CODE
         elif level is Level.PREFECTURE:
             parent = code[:2] + "0000"
         else:
+            # A county directly under its province (省直辖县级行政单位, e.g. 429004 仙桃市) has
+            # no prefecture code in use.
             prefecture = code[:4] + "00"
             parent = prefecture if prefecture in live else code[:2] + "0000"
         if parent not in live and parent != NATIONAL_CODE:
-            continue  # orphaned by the data (parent abolished): not a reachable jurisdiction
-        items[code] = Jurisdiction(code, name, level, parent, since)
+            continue  # pragma: no cover - every code in use has a province in use
+        items[code] = Jurisdiction(code, r.name, level, parent, r.since)
     return JurisdictionRegistry(items, abolished)

@@ -55,16 +55,31 @@ from threading import Lock
 from typing import Any, Literal
 
 from core.errors import InvalidInput
-from core.households.model import Area, DisabilityKind, Household, IncomeClass, Member
-from core.plugin.hookspecs import (
+from core.households.model import (
+    RELAPSE_MONITORING,
+    Area,
+    DisabilityKind,
+    Household,
+    IncomeClass,
+    IncomeItem,
+    LabourCapacity,
+    Member,
+    RigidExpense,
+    SchoolLevel,
+)
+from core.plugin.types import (
     Decision,
     DecisionStatus,
     Excluded,
+    Ground,
     IncomeComputation,
     MemberFinding,
+    Source,
     TraceEntry,
 )
 from core.plugin.programs import NO_PLUGIN_PROGRAMS, PluginPrograms
+from core.policy.catalog import NATIONAL_FLOOR_PATHS
+from core.policy.jurisdictions import NATIONAL_CODE
 from core.policy.resolution import ResolvedParameter, ResolvedPolicy
 
 _URBAN, _STABLE, _SLOW = Area.URBAN, IncomeClass.STABLE, IncomeClass.SLOW_CHANGE
@@ -93,11 +108,30 @@ _CONDITION_WORDS = {
     "clergy_living_apart": "clergy living apart from the family",
     "jobless_adult_severe_disability": "jobless adult with a severe disability",
 }
-# Conditions granted outside the marginal-household rule (民发〔2022〕83号 一(一)).
-_NOT_LIMITED_TO_MARGINAL = frozenset({"jobless_adult_severe_disability"})
+# Conditions granted outside the marginal-household rule: jobless adults with a severe
+# disability (民发〔2022〕83号 一(一)) and clergy living apart (审核确认办法 art. 8(三), which names
+# no marginal household, unlike 8(一) and 8(二)).
+_NOT_LIMITED_TO_MARGINAL = frozenset({"jobless_adult_severe_disability", "clergy_living_apart"})
+CLERGY_MONTHS = 36  # 三年以上（含三年）
+_REQUIREMENT_WORDS = {
+    "labour_capacity_lost_all_or_part": "has lost all or part of their labour capacity",
+    "depends_on_family_support": "depends on family support",
+}
+_SCHOOL_WORDS = {
+    SchoolLevel.COMPULSORY: "compulsory education (义务教育)",
+    SchoolLevel.HIGH_SCHOOL: "high school (普通高中)",
+    SchoolLevel.SECONDARY_VOCATIONAL: "secondary vocational school (中等职业学校)",
+}
 _EXPENSE_KINDS = ("medical", "disability_rehabilitation", "education", "employment_cost")
 
 P_DEDUCTIONS = "dibao.income.deductions"
+P_DED_SCOPE = "dibao.income.deductions_scope"
+P_EXCLUDED = "dibao.income.excluded"
+P_SP_REQUIRE = "dibao.single_person.additional_requirements"
+P_TK_EXCLUDED = "tekun.income.excluded"
+P_TK_CONT_AGE = "tekun.minor_continuation_age"
+P_TK_CONT_SCHOOL = "tekun.minor_continuation_in_school"
+P_TMP_EXP_LIMIT = "temporary.expenditure.disposable_income_limit"
 P_METHOD = "dibao.benefit.method"
 P_CONFIRMING = "dibao.approval.confirming_level"
 P_SP_ENABLED = "dibao.single_person.enabled"
@@ -180,6 +214,60 @@ def _fen(value: Decimal) -> Decimal:
     return value.quantize(CENT, ROUND_HALF_UP)
 
 
+@dataclass(frozen=True, slots=True)
+class _Grant:
+    """One item of a list-valued parameter (a deduction kind, a single-person condition) and the
+    layer whose value grants it."""
+
+    item: str
+    path: str
+    layer: str  # jurisdiction code
+    layer_name: str
+    source: Source | None
+    national: bool
+    requirements: tuple[str, ...] = ()
+    requirements_set: bool = False  # the layer sets dibao.single_person.additional_requirements
+
+    def marginal_test(self) -> bool:
+        """Whether the member must be in a marginal household under this grant: the national
+        groups of 审核确认办法 art. 8(一)(二) are 最低生活保障边缘家庭中的; a layer that lists its
+        own requirements says whether (``marginal_household``); one that lists none keeps the
+        national wording."""
+        if self.item in _NOT_LIMITED_TO_MARGINAL:
+            return False
+        if self.national or not self.requirements_set:
+            return True
+        return "marginal_household" in self.requirements
+
+    def where(self) -> str:
+        doc = ""
+        if self.source is not None:
+            d = self.source.document
+            doc = f", {d.number or d.title} {self.source.section}".rstrip()
+        return f"`{self.path}` of {self.layer} {self.layer_name}{doc}"
+
+
+def _grants(policy: ResolvedPolicy, path: str) -> tuple[_Grant, ...]:
+    """The items of ``path`` in force, each with the layer that grants it. For the paths whose
+    national value is a floor (:data:`core.policy.catalog.NATIONAL_FLOOR_PATHS`) the national
+    items join the winner's; an item both grant is credited to the national rule."""
+    p = policy.parameters.get(path)
+    if p is None or p.winner is None:
+        return ()
+    values = [p.winner]
+    if path in NATIONAL_FLOOR_PATHS and p.winner.layer.jurisdiction.code != NATIONAL_CODE:
+        values += [v for v in p.overrides if v.layer.jurisdiction.code == NATIONAL_CODE]
+    values.sort(key=lambda v: v.layer.jurisdiction.code != NATIONAL_CODE)
+    out: dict[str, _Grant] = {}
+    for v in values:
+        j = v.layer.jurisdiction
+        for item in v.value or ():
+            out.setdefault(
+                item, _Grant(item, path, j.code, j.name, v.source, j.code == NATIONAL_CODE)
+            )
+    return tuple(out.values())
+
+
 # Decisions (and IncomeComputation, Excluded) are built from prepared templates: a new instance
 # gets its __dict__ in one go. The frozen dataclass __init__ sets each of Decision's 22 fields
 # through object.__setattr__ (some 35,000 machine instructions a decision, measured with
@@ -231,8 +319,10 @@ class _Plan:
         self.standard = std = _yuan(prep.value(sp))
         self.review_path = rp = REVIEW_PATHS[income_class]
         months = prep.value(rp)
-        self.trace_whole = prep.traces(sp, P_DEDUCTIONS, P_METHOD, P_CONFIRMING, rp)
-        self.trace_single = prep.traces(P_SP_ENABLED, P_SP_CONDITIONS, P_MARGINAL)
+        self.trace_whole = prep.traces(
+            sp, P_DEDUCTIONS, P_DED_SCOPE, P_EXCLUDED, P_METHOD, P_CONFIRMING, rp
+        )
+        self.trace_single = prep.traces(P_SP_ENABLED, P_SP_CONDITIONS, P_SP_REQUIRE, P_MARGINAL)
         self._prep = prep
         self.dibao = _template(
             "dibao", code, as_of, trace=self.trace_whole, standard=std, standard_path=sp
@@ -290,14 +380,28 @@ class _Plan:
     @cached_property
     def low_income(self) -> dict[str, Any]:
         trace = self._prep.traces(
-            self.standard_path, P_DEDUCTIONS, P_LI_DIBAO, P_MARGINAL, P_LI_MAX
+            self.standard_path,
+            P_DEDUCTIONS,
+            P_DED_SCOPE,
+            P_EXCLUDED,
+            P_LI_DIBAO,
+            P_MARGINAL,
+            P_LI_MAX,
         )
         return {**self.dibao, "program": "low_income", "trace": trace}
 
     @cached_property
     def trace_tekun(self) -> tuple[TraceEntry, ...]:
         return self._prep.traces(
-            P_TK_MINOR, self.standard_path, P_TK_BASIC, P_TK_PARTIAL, P_TK_FULL, P_TK_REVIEW
+            P_TK_MINOR,
+            P_TK_CONT_AGE,
+            P_TK_CONT_SCHOOL,
+            P_TK_EXCLUDED,
+            self.standard_path,
+            P_TK_BASIC,
+            P_TK_PARTIAL,
+            P_TK_FULL,
+            P_TK_REVIEW,
         )
 
 
@@ -312,9 +416,21 @@ class PreparedPolicy:
         self._traces: dict[str, TraceEntry] = {}
         self.plans: list[_Plan | None] = [None] * 6
 
-        allowed = self.value(P_DEDUCTIONS)
+        grants = _grants(policy, P_DEDUCTIONS)
+        allowed = [g.item for g in grants] if grants else None
         self.deductions: tuple[str, ...] = tuple(allowed or ())
         self.deductions_allowed = frozenset(self.deductions)
+        self.deduction_grants = {g.item: g for g in grants}
+        self.deductions_scope = self.value(P_DED_SCOPE)
+        # Kinds deducted only for the households the scope names: those a local layer grants
+        # (the national employment cost is the definition of wages, never scoped).
+        self.scoped_kinds = (
+            frozenset(g.item for g in grants if not g.national)
+            if self.deductions_scope == "low_income_with_hardship_member"
+            else frozenset()
+        )
+        self.excluded = frozenset(self.value(P_EXCLUDED) or ())
+        self.tk_excluded = frozenset(self.value(P_TK_EXCLUDED) or ())
         if allowed is None:
             why = (
                 f"not deducted: no source in force for {self.code} on {self.as_of.isoformat()} "
@@ -326,7 +442,25 @@ class PreparedPolicy:
         self.method = self.value(P_METHOD)
         self.confirming_level = self.value(P_CONFIRMING)
         self.sp_enabled = self.value(P_SP_ENABLED)
-        self.sp_conditions: tuple[str, ...] = tuple(self.value(P_SP_CONDITIONS) or ())
+        requirements = policy.parameters.get(P_SP_REQUIRE)
+        req_layer = (
+            None
+            if requirements is None or requirements.winner is None
+            else requirements.winner.layer.jurisdiction.code
+        )
+        self.sp_grants = tuple(
+            replace(
+                g,
+                requirements=tuple(
+                    r for r in requirements.value or () if r != "marginal_household"
+                ),
+                requirements_set=True,
+            )
+            if requirements is not None and g.layer == req_layer and not g.national
+            else g
+            for g in _grants(policy, P_SP_CONDITIONS)
+        )
+        self.sp_conditions: tuple[str, ...] = tuple(g.item for g in self.sp_grants)
         self.marginal_multiple = _multiple(self.value(P_MARGINAL))
         self.li_max = _multiple(self.value(P_LI_MAX))
         self.li_dibao = self.value(P_LI_DIBAO)
@@ -335,7 +469,8 @@ class PreparedPolicy:
         self.tk_partial = self.value(P_TK_PARTIAL)
         self.tk_full = self.value(P_TK_FULL)
         self.tk_review = self.value(P_TK_REVIEW)
-        self.sp_note = self._single_person_note()
+        self.tk_cont_age = self.value(P_TK_CONT_AGE)
+        self.tk_cont_school = frozenset(self.value(P_TK_CONT_SCHOOL) or ())
         state = "is false" if self.sp_enabled is False else "is not set"
         self.sp_not_provided = (
             f"Single-person enrolment is not provided for here (`{P_SP_ENABLED}` {state})."
@@ -348,6 +483,35 @@ class PreparedPolicy:
     def value(self, path: str) -> Any:
         p = self.policy.parameters.get(path)
         return None if p is None else p.value
+
+    def exclusion(self, path: str, item: IncomeItem) -> tuple[str, Ground]:
+        """Why ``item`` is not counted (its ``excluded_as`` is in ``path``'s list) and the
+        ground naming the rule."""
+        t = self.trace(path)
+        where = _source_words(t.source)
+        who = f" of {item.member}" if item.member else " of the household"
+        why = f"not counted: `{path}` leaves out {item.excluded_as}{where}"
+        ground = Ground(
+            "income_not_counted",
+            f"{item.kind.value}{who} ({item.excluded_as})",
+            path,
+            f"the income is {item.excluded_as}, which `{path}` lists{where}",
+            t.jurisdiction_code,
+            t.source,
+        )
+        return why, ground
+
+    def deduction_ground(self, e: RigidExpense, scope_words: str = "") -> Ground:
+        g = self.deduction_grants[e.kind.value]
+        who = f" of {e.member}" if e.member else " of the household"
+        return Ground(
+            "deduction",
+            f"{e.kind.value}{who}",
+            P_DED_SCOPE if scope_words else P_DEDUCTIONS,
+            f"{e.kind.value} is deducted here ({g.where()}){scope_words}",
+            g.layer,
+            g.source,
+        )
 
     def trace(self, path: str) -> TraceEntry:
         t = self._traces.get(path)
@@ -371,18 +535,6 @@ class PreparedPolicy:
         if plan is None:
             plan = self.plans[i] = _Plan(self, area, income_class)
         return plan
-
-    def _single_person_note(self) -> str:
-        p = self.policy.parameters.get(P_SP_CONDITIONS)
-        src = None if p is None else p.source
-        if src is None or not src.quote:
-            return ""
-        doc = src.document.number or src.document.title
-        where = f"{doc}, {src.section}" if src.section else doc
-        return (
-            f"The source of `{P_SP_CONDITIONS}` ({where}) reads “{src.quote}”; what it "
-            "requires beyond the condition itself is for the investigators to confirm"
-        )
 
 
 _PREPARED_MAX = 2048
@@ -443,6 +595,13 @@ def prepare(policy: ResolvedPolicy) -> PreparedPolicy:
 # -- income ----------------------------------------------------------------------------------------
 
 
+def _source_words(src: Source | None) -> str:
+    if src is None:
+        return ""
+    d = src.document
+    return f" ({d.number or d.title} {src.section})".replace(" )", ")")
+
+
 def _living(h: Household, as_of: dt.date) -> tuple[tuple[Member, ...], dict[str, Member]]:
     """Living members, and the dead ones by ID number (empty in the common case)."""
     for m in h.members:
@@ -467,8 +626,26 @@ def _died(m: Member) -> str:
 def compute_income(
     h: Household, prep: PreparedPolicy, as_of: dt.date
 ) -> tuple[IncomeComputation, tuple[Member, ...]]:
-    """Per-capita income after the deductions the policy allows, step by step; and the living
-    members it is divided by."""
+    """Per-capita income for the whole-household dibao test, after the deductions the policy
+    allows, step by step; and the living members it is divided by."""
+    inc, living, _grounds = income_with_grounds(h, prep, as_of)
+    return inc, living
+
+
+def income_with_grounds(
+    h: Household,
+    prep: PreparedPolicy,
+    as_of: dt.date,
+    *,
+    whole_household: bool = True,
+    excluded: frozenset[str] | None = None,
+    excluded_path: str = P_EXCLUDED,
+) -> tuple[IncomeComputation, tuple[Member, ...], tuple[Ground, ...]]:
+    """:func:`compute_income` with the grounds of every income left out and every deduction
+    applied. ``whole_household`` False: the test is not the whole-household dibao test (the
+    single-person marginal test, low-income recognition), so deductions a scope limits to it
+    (``dibao.income.deductions_scope``) are not applied. ``excluded``: the kinds of income left
+    out (default ``dibao.income.excluded``; tekun passes its own)."""
     for m in h.members:
         d = m.date_of_death
         if d is not None and d <= as_of:
@@ -476,22 +653,28 @@ def compute_income(
             break
     else:
         living, dead = h.members, _NOBODY
+    if excluded is None:
+        excluded = prep.excluded
+    grounds: list[Ground] = []
     total = ZERO
     not_counted: tuple[Excluded, ...] = ()
-    if not dead:
-        counted = h.income
-        for it in counted:
-            total += it.monthly_amount
-    else:
-        kept = []
-        skipped = []
-        for it in h.income:
-            who = dead.get(it.member) if it.member is not None else None
-            if who is None:
-                kept.append(it)
-                total += it.monthly_amount
-            else:
-                skipped.append(_excluded(it, f"not counted: {_died(who)}"))
+    counted = h.income
+    skipped: list[Excluded] = []
+    kept: list[IncomeItem] = []
+    for it in counted:
+        who = dead.get(it.member) if dead and it.member is not None else None
+        if who is not None:
+            skipped.append(_excluded(it, f"not counted: {_died(who)}"))
+            continue
+        x = it.excluded_as
+        if x is not None and x in excluded:
+            why, ground = prep.exclusion(excluded_path, it)
+            skipped.append(_excluded(it, why))
+            grounds.append(ground)
+            continue
+        kept.append(it)
+        total += it.monthly_amount
+    if skipped:
         counted, not_counted = tuple(kept), tuple(skipped)
     n = len(living)
     # Filled in one go, like a Decision (see _decision): only what differs from the defaults.
@@ -503,17 +686,37 @@ def compute_income(
     if h.expenses:
         ded = ZERO
         allowed = prep.deductions_allowed
+        scoped = prep.scoped_kinds
+        hardship: tuple[bool, str] | None = None
         done = []
         refused = []
         for e in h.expenses:
             why = None
+            kind = e.kind._value_  # (hashing the enum member runs Python code)
+            scope_words = ""
             if dead and e.member in dead:
                 why = f"not deducted: {_died(dead[e.member])}"
-            elif e.kind._value_ in allowed:  # (hashing the enum member runs Python code)
-                done.append(e)
-                ded += e.monthly_amount
+            elif kind in allowed:
+                if kind in scoped:
+                    if not whole_household:
+                        why = (
+                            f"not deducted: `{P_DED_SCOPE}` limits this deduction to the "
+                            "whole-household dibao test (整户纳入低保范围)"
+                        )
+                    else:
+                        if hardship is None:
+                            hardship = _hardship(h, prep, living, total, as_of)
+                        ok, words = hardship
+                        if ok:
+                            scope_words = f"; {words} (`{P_DED_SCOPE}`)"
+                        else:
+                            why = words
+                if why is None:
+                    done.append(e)
+                    ded += e.monthly_amount
+                    grounds.append(prep.deduction_ground(e, scope_words))
             else:
-                why = prep.deduction_why[e.kind._value_]
+                why = prep.deduction_why[kind]
             if why is not None:
                 x = _new(Excluded)
                 _set(x, "__dict__", {"item": e, "why": why})
@@ -530,39 +733,65 @@ def compute_income(
     attrs["per_capita"] = (total / n).quantize(CENT, ROUND_HALF_UP) if n else ZERO
     inc = _new(IncomeComputation)
     _set(inc, "__dict__", attrs)
-    return inc, living
-    ded = ZERO
-    allowed = prep.deductions_allowed
-    done = []
-    refused = []
-    for e in h.expenses:
-        if dead and e.member in dead:
-            refused.append(_excluded(e, f"not deducted: {_died(dead[e.member])}"))
-        elif e.kind._value_ in allowed:  # (hashing the enum member runs Python code)
-            done.append(e)
-            ded += e.monthly_amount
-        else:
-            refused.append(_excluded(e, prep.deduction_why[e.kind._value_]))
-    net = total - ded
-    if net < 0:
-        net = ZERO
-    _set(
-        inc,
-        "__dict__",
-        {
-            "living_members": n,
-            "counted": counted,
-            "total_income": total,
-            "net_income": net,
-            "per_capita": (net / n).quantize(CENT, ROUND_HALF_UP) if n else ZERO,
-            "not_counted": not_counted,
-            "allowed_deductions": prep.deductions,
-            "deductions_applied": tuple(done),
-            "deductions_not_applied": tuple(refused),
-            "total_deductions": ded,
-        },
-    )
-    return inc, living
+    return inc, living, tuple(grounds)
+
+
+def _hardship(
+    h: Household, prep: PreparedPolicy, living: tuple[Member, ...], total: Decimal, as_of: dt.date
+) -> tuple[bool, str]:
+    """Whether the household is one ``dibao.income.deductions_scope`` =
+    ``low_income_with_hardship_member`` names (Yongfu 003 二(二): 防止返贫监测对象和其他收入低于
+    低保边缘家庭标准的低收入人口，家中有重病、重残人员、高校就读生), and the words saying why
+    (a refusal starts "not deducted: ")."""
+    n = len(living)
+    if RELAPSE_MONITORING in h.tags:
+        low = "monitored for relapse into poverty (防止返贫监测对象)"
+    else:
+        std = prep.plan(h.area, h.income_class).standard
+        mult = prep.marginal_multiple
+        if std is None or mult is None:
+            path = STANDARD_PATHS[h.area] if std is None else P_MARGINAL
+            return False, (
+                f"not deducted: `{P_DED_SCOPE}` allows it only for low-income households, and "
+                f"whether this one is cannot be known (`{path}` is not set)"
+            )
+        pc = _fen(total / n) if n else ZERO
+        limit = _fen(mult * std)
+        if not pc < limit:
+            return False, (
+                f"not deducted: `{P_DED_SCOPE}` allows it only for low-income households "
+                f"(防止返贫监测对象, or income below the marginal standard), and the per-capita "
+                f"income before deducting, {pc!s}, is not below {mult!s} × {std!s} = {limit!s} "
+                f"(`{P_MARGINAL}`)"
+            )
+        low = (
+            f"per-capita income before deducting {pc!s} is below the marginal standard "
+            f"{mult!s} × {std!s} = {limit!s} (`{P_MARGINAL}`)"
+        )
+    who = []
+    unrecorded = []
+    for m in living:
+        d = m.disability
+        if m.serious_illness:
+            who.append(f"{m.name} is seriously ill (重病)")
+        elif d is not None and d.grade <= 2:
+            who.append(f"{m.name} is severely disabled (重残, grade {d.grade})")
+        elif m.school_level is SchoolLevel.HIGHER_EDUCATION:
+            who.append(f"{m.name} is at college (高校就读生)")
+        elif m.in_school and m.school_level is None:
+            unrecorded.append(m.name)
+    if not who:
+        hint = (
+            f"; the school level of {', '.join(unrecorded)} is not recorded (schoolLevel)"
+            if unrecorded
+            else ""
+        )
+        return False, (
+            f"not deducted: `{P_DED_SCOPE}` allows it only where a member is seriously ill "
+            f"(重病), severely disabled (重残, grade 1–2) or at college (高校就读生), and no living "
+            f"member is{hint}"
+        )
+    return True, f"{low}, and {'; '.join(who)}"
 
 
 def _income_words(inc: IncomeComputation, then: str = ".") -> str:
@@ -579,10 +808,10 @@ def _income_words(inc: IncomeComputation, then: str = ".") -> str:
     )
 
 
-def _own_income(h: Household, id_number: str) -> Decimal:
+def _own_income(h: Household, id_number: str, excluded: frozenset[str] = frozenset()) -> Decimal:
     total = ZERO
     for it in h.income:
-        if it.member == id_number:
+        if it.member == id_number and (it.excluded_as is None or it.excluded_as not in excluded):
             total += it.monthly_amount
     return _fen(total)
 
@@ -605,13 +834,28 @@ def _nobody_alive(as_of: dt.date) -> str:
 # -- dibao ---------------------------------------------------------------------------------------
 
 
-def _single_person_conditions(m: Member, allowed: tuple[str, ...], as_of: dt.date) -> list[str]:
+def _clergy(m: Member, as_of: dt.date) -> bool | None:
+    """Clergy living at a religious site apart from the family for three years or more, three
+    included (审核确认办法 art. 8(三): 三年以上（含三年）); None when the start is not recorded."""
+    if "clergy_living_apart" not in m.tags:
+        return False
+    if m.living_apart_since is None:
+        return None
+    return add_months(m.living_apart_since, CLERGY_MONTHS) <= as_of
+
+
+def _single_person_conditions(
+    m: Member, allowed: tuple[str, ...], as_of: dt.date
+) -> tuple[list[str], list[str]]:
+    """(conditions met, conditions that cannot be known yet) among ``allowed``."""
     dis = m.disability
     if dis is None and not m.serious_illness and not m.tags:
-        return []
+        return [], []
     grade = dis.grade if dis is not None else 0
     out = []
+    unknown = []
     for c in allowed:
+        ok: bool | None
         if c == "severe_disability":
             ok = dis is not None and grade <= 2
         elif c == "intellectual_or_mental_disability_grade_3":
@@ -625,18 +869,48 @@ def _single_person_conditions(m: Member, allowed: tuple[str, ...], as_of: dt.dat
         elif c == "serious_illness_with_major_illness_medical_aid":
             ok = m.serious_illness and m.major_illness_medical_aid
         elif c == "clergy_living_apart":
-            ok = "clergy_living_apart" in m.tags
+            ok = _clergy(m, as_of)
         elif c == "jobless_adult_severe_disability":
             ok = dis is not None and grade <= 2 and not m.employed and m.age_on(as_of) >= 18
         else:  # pragma: no cover - the catalog allows only the conditions above
             ok = False
         if ok:
             out.append(c)
-    return out
+        elif ok is None:
+            unknown.append(c)
+    return out, unknown
+
+
+def _requirements(m: Member, grant: _Grant) -> tuple[bool | None, list[str]]:
+    """Whether ``m`` meets what ``grant``'s layer attaches to its condition
+    (``dibao.single_person.additional_requirements``), and the words for each requirement."""
+    ok: bool | None = True
+    words = []
+    for r in grant.requirements:
+        met: bool | None
+        if r == "labour_capacity_lost_all_or_part":
+            met = m.labour_capacity in (LabourCapacity.PARTIAL, LabourCapacity.NONE)
+            got = f"labour capacity recorded: {m.labour_capacity.value}"
+        elif r == "depends_on_family_support":
+            met = m.depends_on_family_support
+            got = (
+                "dependsOnFamilySupport not recorded"
+                if met is None
+                else f"dependsOnFamilySupport {str(met).lower()}"
+            )
+        else:  # pragma: no cover - the catalog allows only the requirements above
+            met, got = False, r
+        state = "met" if met else "not recorded" if met is None else "not met"
+        words.append(f"{_REQUIREMENT_WORDS.get(r, r)}: {state} ({got})")
+        if met is False:
+            ok = False
+        elif met is None and ok is True:
+            ok = None
+    return ok, words
 
 
 def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
-    inc, living = compute_income(h, prep, as_of)
+    inc, living, grounds = income_with_grounds(h, prep, as_of)
     area, income_class = h.area, h.income_class  # prep.plan(), inlined
     plan = prep.plans[
         (0 if area is _URBAN else 3)
@@ -654,6 +928,7 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             income=inc,
             reasons=(plan.not_set, _income_words(inc)),
             missing=(plan.standard_path,),
+            grounds=grounds,
         )
     if pc < std:
         prop = h.property_within_local_rules
@@ -679,6 +954,8 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             attrs["income"] = inc
             attrs["monthly_amount"] = amount
             attrs["reasons"] = (words, _PROPERTY_OK, amount_words, *plan.granted_words)
+            if grounds:
+                attrs["grounds"] = grounds
             d = _new(Decision)
             _set(d, "__dict__", attrs)
             return d
@@ -688,6 +965,7 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             per_capita_income=pc,
             income=inc,
             reasons=(_property_reason(h), _income_words(inc, f" is below {plan.std_words}.")),
+            grounds=grounds,
         )
     if prep.sp_enabled is True:
         # Not below the standard. Most households have no member who could be enrolled alone:
@@ -700,10 +978,12 @@ def _dibao(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             attrs["per_capita_income"] = pc
             attrs["income"] = inc
             attrs["reasons"] = (_income_words(inc, plan.above_words), prep.sp_no_candidate)
+            if grounds:
+                attrs["grounds"] = grounds
             d = _new(Decision)
             _set(d, "__dict__", attrs)
             return d
-    return _single_person(h, prep, plan, inc, living, as_of)
+    return _single_person(h, prep, plan, inc, living, as_of, grounds)
 
 
 def _granted_single(
@@ -714,6 +994,7 @@ def _granted_single(
     reasons: tuple[str, ...],
     gap_words: str,
     members: tuple[MemberFinding, ...],
+    grounds: tuple[Ground, ...],
 ) -> Decision:
     if plan.gap:
         words = f"{plan.amount_words}{gap_words} = {amount!s} yuan."
@@ -731,6 +1012,7 @@ def _granted_single(
         members=members,
         reasons=(*reasons, words, *plan.granted_words),
         trace=plan.dibao_single["trace"],
+        grounds=grounds,
     )
 
 
@@ -741,9 +1023,13 @@ def _single_person(
     inc: IncomeComputation,
     living: tuple[Member, ...],
     as_of: dt.date,
+    grounds: tuple[Ground, ...] = (),
 ) -> Decision:
     std = plan.standard
     assert std is not None
+    if prep.scoped_kinds and any(e.kind.value in prep.scoped_kinds for e in inc.deductions_applied):
+        # Deductions a scope limits to the whole-household test do not count here.
+        inc, living, grounds = income_with_grounds(h, prep, as_of, whole_household=False)
     pc = inc.per_capita
     head = (_income_words(inc, plan.above_words),)
     # Most households meet no condition: find out before anything else is written.
@@ -752,14 +1038,16 @@ def _single_person(
         candidates = []
         for m in living:
             if m.disability is not None or m.serious_illness or m.tags:
-                met = _single_person_conditions(m, allowed, as_of)
-                if met:
-                    candidates.append((m, met))
+                met, unknown = _single_person_conditions(m, allowed, as_of)
+                if met or unknown:
+                    candidates.append((m, met, unknown))
         if not candidates:
             attrs = plan.dibao_single_refused.copy()
             attrs["per_capita_income"] = pc
             attrs["income"] = inc
             attrs["reasons"] = (*head, prep.sp_no_candidate)
+            if grounds:
+                attrs["grounds"] = grounds
             d = _new(Decision)
             _set(d, "__dict__", attrs)
             return d
@@ -770,6 +1058,7 @@ def _single_person(
             per_capita_income=pc,
             income=inc,
             reasons=(*head, prep.sp_not_provided),
+            grounds=grounds,
         )
 
     def refuse(
@@ -786,11 +1075,13 @@ def _single_person(
             members=members,
             reasons=(*why, *head) if status == "cannot_decide" else (*head, *why),
             missing=missing,
+            grounds=grounds,
         )
 
     mult = prep.marginal_multiple
     marginal: bool | None = None
     marginal_words: tuple[str, ...] = ()
+    marginal_condition = ""
     if mult is not None:
         limit = _fen(mult * std)
         marginal = pc < limit
@@ -798,28 +1089,92 @@ def _single_person(
             f"{pc!s} is {'below' if marginal else 'not below'} {mult!s} × the standard = {limit!s} "
             f"(`{P_MARGINAL}`): {'a' if marginal else 'not a'} marginal household.",
         )
+        marginal_condition = (
+            f"in a marginal household (per-capita income {pc!s} below {mult!s} × {std!s} = "
+            f"{limit!s}, `{P_MARGINAL}`)"
+        )
+    grants = {g.item: g for g in prep.sp_grants}
     findings: list[MemberFinding] = []
     covered: list[str] = []
+    member_grounds: list[Ground] = []
     undecided = False
+    missing: set[str] = set()
+    unknown_facts: list[str] = []
     total = ZERO
-    for m, met in candidates:
-        words = [f"Meets: {', '.join(_CONDITION_WORDS.get(c, c) for c in met)}."]
-        own = _own_income(h, m.id_number)
-        ok: bool | None
-        if any(c in _NOT_LIMITED_TO_MARGINAL for c in met):
-            ok = True
+    for m, met, unknown in candidates:
+        words = []
+        if met:
+            words.append(f"Meets: {', '.join(_CONDITION_WORDS.get(c, c) for c in met)}.")
+        for c in unknown:
             words.append(
-                "A jobless adult with a severe disability may apply alone whatever the "
-                "household's income (民发〔2022〕83号 一(一))."
+                f"{_CONDITION_WORDS.get(c, c)}: cannot tell yet, the day they began living at "
+                "the religious site is not recorded (livingApartSince; 三年以上（含三年）)."
             )
-        elif marginal is None:
-            ok = None
+            unknown_facts.append(
+                f"cannot decide: {m.name} ({m.id_number}) is clergy living apart, and the day "
+                "they began living at the religious site is not recorded (livingApartSince)"
+            )
+        own = _own_income(h, m.id_number, prep.excluded)
+        # Each condition is granted by a layer; the member qualifies through any of them whose
+        # own requirements hold and whose marginal-household test (if any) is passed.
+        ok: bool | None = None if unknown else False
+        chosen: _Grant | None = None
+        chosen_words = ""
+        for c in met:
+            g = grants[c]
+            req_ok, req_words = _requirements(m, g)
+            if g.requirements:
+                words.append(
+                    f"{g.where()} grants {c} with requirements: " + "; ".join(req_words) + "."
+                )
+            if req_ok is False:
+                continue
+            if req_ok is None:
+                unknown_facts.append(
+                    f"cannot decide: {m.name} ({m.id_number}) meets {c}, and "
+                    + "; ".join(w for w in req_words if "not recorded" in w)
+                )
+            if not g.marginal_test():
+                this: bool | None = req_ok
+                why_here = "whatever the household's income" + (
+                    " (民发〔2022〕83号 一(一))"
+                    if c == "jobless_adult_severe_disability"
+                    else " (审核确认办法 art. 8(三) names no marginal household)"
+                    if c == "clergy_living_apart"
+                    else f" ({g.where()} names no marginal household)"
+                )
+            elif marginal is None:
+                this = None
+                missing.add(P_MARGINAL)
+                why_here = ""
+            else:
+                this = req_ok if marginal else False
+                why_here = marginal_condition
+            if this is True:
+                ok, chosen = True, g
+                chosen_words = "; ".join(
+                    x
+                    for x in (
+                        _CONDITION_WORDS.get(c, c),
+                        why_here,
+                        *(req_words if g.requirements else ()),
+                    )
+                    if x
+                )
+                break
+            if this is None and ok is False:
+                ok = None
+        if (
+            ok is False
+            and met
+            and marginal is False
+            and all(grants[c].marginal_test() for c in met)
+        ):
+            words.append("Not in a marginal household.")
+        if ok is None:
             undecided = True
-            words.append(prep.not_set(P_MARGINAL))
-        else:
-            ok = marginal
-            if not marginal:
-                words.append("Not in a marginal household.")
+            if marginal is None and P_MARGINAL in missing:
+                words.append(prep.not_set(P_MARGINAL))
         amount = None
         if ok:
             if own < std:
@@ -831,8 +1186,6 @@ def _single_person(
             else:
                 ok = False
                 words.append(f"Own income {own!s} is not below the standard {std!s}.")
-        if prep.sp_note:
-            words.append(f"{prep.sp_note}; labour capacity recorded: {m.labour_capacity.value}.")
         findings.append(
             MemberFinding(
                 id_number=m.id_number,
@@ -844,9 +1197,20 @@ def _single_person(
                 reasons=tuple(words),
             )
         )
-        if ok and amount is not None:
+        if ok and amount is not None and chosen is not None:
             covered.append(m.id_number)
             total += amount
+            member_grounds.append(
+                Ground(
+                    "single_person",
+                    m.id_number,
+                    P_SP_CONDITIONS if not chosen.requirements else P_SP_REQUIRE,
+                    f"{m.name}: {chosen_words}; own income {own!s} below the standard {std!s} "
+                    f"(granted by {chosen.where()})",
+                    chosen.layer,
+                    chosen.source,
+                )
+            )
     members = tuple(findings)
     if covered:
         prop = h.property_within_local_rules
@@ -864,6 +1228,7 @@ def _single_person(
                 ),
                 " + ".join(f"({std!s} − {f.own_income!s})" for f in findings if f.amount),
                 members,
+                (*grounds, *member_grounds),
             )
         return refuse(
             _property_reason(h),
@@ -871,10 +1236,12 @@ def _single_person(
             members=members,
         )
     if undecided:
+        blockers = tuple(sorted(missing))
         return refuse(
-            prep.not_set(P_MARGINAL),
+            *[prep.not_set(p) for p in blockers],
+            *unknown_facts,
             status="cannot_decide",
-            missing=(P_MARGINAL,),
+            missing=blockers,
             members=members,
         )
     return refuse(
@@ -886,7 +1253,7 @@ def _single_person(
 
 
 def _low_income(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
-    inc, living = compute_income(h, prep, as_of)
+    inc, living, grounds = income_with_grounds(h, prep, as_of, whole_household=False)
     plan = prep.plan(h.area, h.income_class)
     std, pc = plan.standard, inc.per_capita
 
@@ -907,6 +1274,7 @@ def _low_income(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             income=inc,
             reasons=(*why, _income_words(inc)),
             missing=missing,
+            grounds=grounds,
         )
 
     if not living:
@@ -985,6 +1353,10 @@ def _unable_to_work(m: Member, age: int, minor_limit: int | None) -> tuple[list[
     return cats, minor_limit is None and age < 18 and not cats
 
 
+def _alive_in(id_number: str, living: tuple[Member, ...]) -> bool:
+    return any(m.id_number == id_number for m in living)
+
+
 def _self_care(m: Member, prep: PreparedPolicy) -> str | None:
     failed = len(set(m.self_care_failed))
     full, partial = prep.tk_full, prep.tk_partial
@@ -995,12 +1367,62 @@ def _self_care(m: Member, prep: PreparedPolicy) -> str | None:
     return "partial_loss" if failed >= partial else "self_care"
 
 
-def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
+def _continuation(
+    m: Member, age: int, prep: PreparedPolicy
+) -> tuple[str, Ground] | tuple[None, str] | None:
+    """A supported minor kept on (特困人员认定办法 art. 24): (category, ground); (None, why not
+    known) when the school level is not recorded; None when the rule does not keep them."""
+    top = prep.tk_cont_age
+    if top is None:
+        return None
+    t = prep.trace(P_TK_CONT_AGE)
+    if age < top:
+        return f"minor_continuing_to_{top}", Ground(
+            "minor_continuation",
+            m.id_number,
+            P_TK_CONT_AGE,
+            f"{m.name}, already supported, is {age}: support continues to {top} "
+            f"(`{P_TK_CONT_AGE}`{_source_words(t.source)})",
+            t.jurisdiction_code,
+            t.source,
+        )
+    level = m.school_level
+    if level is None:
+        if m.in_school:
+            return None, (
+                f"{m.name} is in school, but at which level is not recorded (schoolLevel): "
+                f"support continues after {top} in {', '.join(sorted(prep.tk_cont_school))} "
+                f"(`{P_TK_CONT_SCHOOL}`)"
+            )
+        return None
+    if level.value in prep.tk_cont_school:
+        ts = prep.trace(P_TK_CONT_SCHOOL)
+        return f"in_school_after_{top}", Ground(
+            "minor_continuation",
+            m.id_number,
+            P_TK_CONT_SCHOOL,
+            f"{m.name}, supported as a minor, is {age} and in {_SCHOOL_WORDS.get(level, level)}"
+            f" (`{P_TK_CONT_SCHOOL}`{_source_words(ts.source)})",
+            ts.jurisdiction_code,
+            ts.source,
+        )
+    return None
+
+
+def _tekun(
+    h: Household, prep: PreparedPolicy, as_of: dt.date, continuing: frozenset[str] = frozenset()
+) -> Decision:
     living, _dead = _living(h, as_of)
     plan = prep.plan(h.area, h.income_class)
     std, basic, limit = plan.standard, prep.tk_basic, prep.tk_minor
+    excluded = prep.tk_excluded
+    grounds: list[Ground] = []
     shared = ZERO
     for it in h.income:
+        x = it.excluded_as
+        if x is not None and x in excluded and (it.member is None or _alive_in(it.member, living)):
+            grounds.append(prep.exclusion(P_TK_EXCLUDED, it)[1])
+            continue
         if it.member is None:
             shared += it.monthly_amount
     share = _fen(shared / len(living)) if living else ZERO
@@ -1008,17 +1430,30 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
     missing: set[str] = set()
     findings: list[MemberFinding] = []
     covered: list[str] = []
+    facts: list[str] = []
     undecided = 0
     for m in living:
         age = m.age_on(as_of)
         cats, unknown = _unable_to_work(m, age, limit)
         words: list[str] = []
-        own = _own_income(h, m.id_number) + share
+        if not cats and m.id_number in continuing:
+            kept = _continuation(m, age, prep)
+            if kept is not None and kept[0] is not None:
+                cats, unknown = [kept[0]], False
+                assert isinstance(kept[1], Ground)
+                grounds.append(kept[1])
+                words.append(kept[1].condition + ".")
+            elif kept is not None:
+                unknown = True
+                words.append(f"cannot decide: {kept[1]}")
+                facts.append(f"cannot decide: {kept[1]}")
+        own = _own_income(h, m.id_number, excluded) + share
         ok: bool | None
         if unknown:
             ok = None
-            missing.add(P_TK_MINOR)
-            words.append(prep.not_set(P_TK_MINOR))
+            if not words:
+                missing.add(P_TK_MINOR)
+                words.append(prep.not_set(P_TK_MINOR))
         elif not cats:
             ok = False
             under = f"not under {limit!s}, " if limit is not None else ""
@@ -1086,6 +1521,7 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
         standard_path=P_TK_BASIC,
         members=tuple(findings),
         trace=plan.trace_tekun,
+        grounds=tuple(grounds),
     )
     if covered:
         assert basic is not None
@@ -1122,7 +1558,7 @@ def _tekun(h: Household, prep: PreparedPolicy, as_of: dt.date) -> Decision:
             template,
             "cannot_decide",
             reasons=(
-                *([prep.not_set(p) for p in blockers] or [_property_reason(h)]),
+                *([prep.not_set(p) for p in blockers] + facts or [_property_reason(h)]),
                 "No member qualifies for certain: see members.",
             ),
             missing=tuple(blockers),
@@ -1237,6 +1673,7 @@ def evaluate(
     *,
     request: TemporaryRequest | None = None,
     plugin_programs: PluginPrograms = NO_PLUGIN_PROGRAMS,
+    continuing: frozenset[str] = frozenset(),
 ) -> Decision:
     """Decide ``household``'s eligibility for ``program`` on ``as_of``.
 
@@ -1246,7 +1683,8 @@ def evaluate(
     added it: pass the merged policy's ``plugin_programs`` (``PolicyBase.plugin_programs``; the
     engine loads no plugins itself). Raises
     :class:`~core.errors.InvalidInput` for an unknown program, a missing temporary-assistance
-    request, or a policy resolved for another place or date.
+    request, or a policy resolved for another place or date. ``continuing``: the ID numbers a
+    tekun case already supports (a review), whom 特困人员认定办法 art. 24 keeps on as minors.
     """
     if policy.jurisdiction.code != household.county:
         raise InvalidInput(
@@ -1265,7 +1703,7 @@ def evaluate(
     if program == "low_income":
         return _low_income(household, prepare(policy), as_of)
     if program == "tekun":
-        return _tekun(household, prepare(policy), as_of)
+        return _tekun(household, prepare(policy), as_of, continuing)
     if program == "temporary":
         return _temporary(household, prepare(policy), as_of, request)
     return _plugin_program(household, program, policy, as_of, plugin_programs)

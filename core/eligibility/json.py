@@ -13,7 +13,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from core.households.model import IncomeItem, RigidExpense
-from core.plugin.hookspecs import Decision, IncomeComputation, MemberFinding, Source, TraceEntry
+from core.plugin.types import (
+    Decision,
+    Ground,
+    IncomeComputation,
+    MemberFinding,
+    Source,
+    TraceEntry,
+)
 
 _CENT = Decimal("0.01")
 
@@ -113,6 +120,17 @@ def member_to_json(m: MemberFinding) -> dict[str, Any]:
     }
 
 
+def ground_to_json(g: Ground) -> dict[str, Any]:
+    return {
+        "applies": g.applies,
+        "subject": g.subject,
+        "rule": g.rule,
+        "condition": g.condition,
+        "layer": g.layer,
+        "source": source_to_json(g.source),
+    }
+
+
 def decision_to_json(d: Decision) -> dict[str, Any]:
     """``d`` as a JSON-ready dict (``json.dumps`` needs no custom encoder)."""
     return {
@@ -138,6 +156,7 @@ def decision_to_json(d: Decision) -> dict[str, Any]:
         "missing": list(d.missing),
         "trace": [trace_to_json(t) for t in d.trace],
         "plugin": d.plugin,
+        "grounds": [ground_to_json(g) for g in d.grounds],
     }
 
 

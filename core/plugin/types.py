@@ -233,6 +233,32 @@ class TraceEntry:
     source: Source | None = None
 
 
+GroundKind = Literal[
+    "deduction", "single_person", "income_not_counted", "minor_continuation", "income_test"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Ground:
+    """What allowed one thing a decision applies, and under which rule.
+
+    ``applies``: "deduction" (a rigid expense deducted; ``subject`` the expense kind and member),
+    "single_person" (a member enrolled alone; ``subject`` the ID number), "income_not_counted"
+    (an income item left out), "minor_continuation" (a tekun minor kept on after the age limit),
+    "income_test" (a test applied or not applied to a temporary request). ``rule`` is a catalog
+    path, or a named rule of a document the core applies ("审核确认办法 art. 8(三)");
+    ``condition`` says in plain words which condition the household met; ``layer`` is the code of
+    the jurisdiction whose value granted it and ``source`` that value's source.
+    """
+
+    applies: GroundKind
+    subject: str
+    rule: str
+    condition: str
+    layer: str | None = None
+    source: Source | None = None
+
+
 @dataclass(frozen=True)  # no slots: built like a Decision (see there)
 class Excluded:
     """An income item not counted, or a rigid expense not deducted, and why (in plain words)."""
@@ -318,6 +344,9 @@ class Decision:
     missing: tuple[str, ...] = ()
     trace: tuple[TraceEntry, ...] = ()
     plugin: str | None = None  # the plugin that decided (plugin programs); set by the core
+    # The rule and the condition behind every deduction, single-person enrolment, income left
+    # out and tekun continuation the decision applies (see Ground).
+    grounds: tuple[Ground, ...] = ()
 
     def __post_init__(self) -> None:
         if self.status not in _ELIGIBLE_BY_STATUS:

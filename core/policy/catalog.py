@@ -54,6 +54,7 @@ DEDUCTION_SCOPES = (
 SINGLE_PERSON_REQUIREMENTS = (
     "labour_capacity_lost_all_or_part",  # 完全或部分丧失劳动能力
     "depends_on_family_support",  # 靠家庭供养
+    "marginal_household",  # 低保边缘家庭中的
 )
 # Income the national rules do not count (审核确认办法 art. 13; 特困人员认定办法 art. 6).
 INCOME_EXCLUSIONS = (
@@ -283,8 +284,10 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "dibao.single_person.additional_requirements",
         "list",
         "What a member meeting a condition of the same layer's dibao.single_person.conditions "
-        "must also show (Yongning: 完全或部分丧失劳动能力, 靠家庭供养); conditions the national "
-        "layer grants are not subject to them",
+        "must also show (Yongning: 完全或部分丧失劳动能力, 靠家庭供养). Not set: the member must be "
+        "in a marginal household (低保边缘家庭), as the national rule says of its groups; set: "
+        "exactly what it lists (marginal_household among them or not). The national layer's "
+        "conditions are not subject to another layer's requirements",
         "单人保附加条件",
         choices=SINGLE_PERSON_REQUIREMENTS,
     ),

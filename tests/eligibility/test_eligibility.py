@@ -183,54 +183,67 @@ def test_rural_standard_by_area(sbase, registry):
     assert d.status == "ineligible"
 
 
-@pytest.mark.parametrize(
-    ("county", "applied", "refused"),
-    [
-        (YUNNAN, {"medical", "education", "employment_cost"}, set()),
-        (GUANGXI, {"medical", "education"}, {"employment_cost"}),  # Yongfu names 3 kinds
-    ],
-)
-def test_deductions_applied_where_the_province_allows_them(
-    sbase, registry, county, applied, refused
-):
-    # 2,700 over 3 = 900 ≥ 800; after 400 medical + 200 education it is 700 < 800.
+def test_deductions_applied_where_the_province_allows_them_for_every_household(sbase, registry):
+    # Yunnan 002 二(一): 「在核算困难群众家庭收入财产时,落实好因病、因残、因学和就业成本等刚性支出扣减
+    # 政策」 — every household. 2,700 over 3 = 900 ≥ 800; after 400 medical + 200 education + 60
+    # employment cost it is 680 < 800.
     h = three(
         registry,
-        county,
+        YUNNAN,
         2700,
         expenses=[("medical", 400, 1), ("education", 200, None), ("employment_cost", 60, 0)],
     )
     d = run(sbase, h)
     inc = d.income
-    assert {e.kind.value for e in inc.deductions_applied} == applied
-    assert {x.item.kind.value for x in inc.deductions_not_applied} == refused
-    for x in inc.deductions_not_applied:
-        assert "allows only" in x.why and "dibao.income.deductions" in x.why
+    assert {e.kind.value for e in inc.deductions_applied} == {
+        "medical",
+        "education",
+        "employment_cost",
+    }
+    assert inc.deductions_not_applied == ()
     assert inc.total_income == Decimal("2700.00")
     assert d.status == "eligible" and d.mode == "whole_household"
     assert d.per_capita_income == (Decimal(2700) - inc.total_deductions) / 3
-    assert (
-        traced(d, "dibao.income.deductions").origin
-        == {YUNNAN: "yunnan", GUANGXI: "guangxi"}[county]
+    assert traced(d, "dibao.income.deductions").origin == "yunnan"
+    # each deduction names the rule and the layer that allowed it
+    by_kind = {g.subject.split(" ")[0]: g for g in d.grounds if g.applies == "deduction"}
+    assert set(by_kind) == {"medical", "education", "employment_cost"}
+    assert by_kind["medical"].layer == "530000" and by_kind["medical"].rule == (
+        "dibao.income.deductions"
     )
+    # the employment cost is the national definition of wages (审核确认办法 art. 13(一)), which
+    # Yunnan lists too: credited to the national rule
+    assert by_kind["employment_cost"].layer == "000000"
+    assert "扣除必要的就业成本" in by_kind["employment_cost"].source.quote
 
 
 @pytest.mark.parametrize("county", [GUIZHOU, SHANXI, NINGXIA, BEIJING])
-def test_no_deductions_where_no_document_allows_them(sbase, registry, county):
-    h = three(registry, county, 2700, expenses=[("medical", 400, 1), ("education", 200, None)])
+def test_only_the_national_employment_cost_where_no_document_allows_more(sbase, registry, county):
+    # 审核确认办法 art. 13(一): 「工资性收入指就业人员通过各种途径得到的全部劳动报酬和各种福利并扣除
+    # 必要的就业成本」: wages are counted net of the employment cost everywhere; other rigid
+    # spending only where a local document allows it.
+    h = three(
+        registry,
+        county,
+        2700,
+        expenses=[("medical", 400, 1), ("education", 200, None), ("employment_cost", 30, 0)],
+    )
     d = run(sbase, h)
     inc = d.income
-    assert inc.deductions_applied == () and inc.total_deductions == 0
+    assert [e.kind.value for e in inc.deductions_applied] == ["employment_cost"]
+    assert inc.total_deductions == Decimal("30.00")
     assert len(inc.deductions_not_applied) == 2
     for x in inc.deductions_not_applied:
-        assert "`dibao.income.deductions` is not set" in x.why
-    assert d.per_capita_income == Decimal("900.00")
+        assert "`dibao.income.deductions` here allows only employment_cost" in x.why
+    assert d.per_capita_income == Decimal("890.00")
     assert d.status == "ineligible"
-    assert traced(d, "dibao.income.deductions").is_set is False
+    assert traced(d, "dibao.income.deductions").jurisdiction_code == "000000"
 
 
 def test_guangxi_deductions_only_from_the_plan_date(sbase, registry):
-    h = three(registry, GUANGXI, 2700, expenses=[("medical", 400, 1)])
+    ill = person(seriousIllness=True)
+    h = household(registry, GUANGXI, [person(), ill, person()], [(2700, 0)],
+                  expenses=[("medical", 400, 1)])  # fmt: skip
     assert run(sbase, h, as_of=D(2023, 7, 3)).income.deductions_applied == ()
     assert len(run(sbase, h, as_of=D(2023, 7, 4)).income.deductions_applied) == 1
 
@@ -281,8 +294,14 @@ def test_yunnan_single_person_severe_disability_in_marginal_household(sbase, reg
     assert d.members_covered == (disabled["idNumber"],)
     assert d.monthly_amount == Decimal("750.00")  # 800 − own income 50
     (finding,) = d.members
-    assert finding.conditions == ("severe_disability",) and finding.own_income == Decimal("50.00")
+    # a jobless adult too (民发〔2022〕83号 一(一)): both conditions are met
+    assert finding.conditions == ("severe_disability", "jobless_adult_severe_disability")
+    assert finding.own_income == Decimal("50.00")
     assert any("marginal household" in r for r in d.reasons)
+    (ground,) = d.grounds
+    assert (ground.applies, ground.subject) == ("single_person", disabled["idNumber"])
+    assert ground.rule == "dibao.single_person.conditions"
+    assert "marginal household" in ground.condition
     paths = {t.path for t in d.trace}
     assert {
         "dibao.single_person.enabled",
@@ -293,7 +312,8 @@ def test_yunnan_single_person_severe_disability_in_marginal_household(sbase, reg
 
 
 def test_single_person_needs_a_marginal_household(sbase, registry):
-    disabled = person("19700101", disability={"kind": "physical", "grade": 1})
+    # employed: not a jobless adult, whom 民发〔2022〕83号 一(一) admits whatever the income
+    disabled = person("19700101", disability={"kind": "physical", "grade": 1}, employed=True)
     h = household(registry, YUNNAN, [person(), person(), disabled], [(3900, 0)])  # 1,300 ≥ 1,200
     d = run(sbase, h)
     assert d.status == "ineligible"
@@ -301,41 +321,68 @@ def test_single_person_needs_a_marginal_household(sbase, registry):
     assert any("not a marginal household" in r for r in d.reasons)
 
 
-def test_conditions_are_those_the_merged_policy_allows(sbase, registry):
-    # Grade-3 intellectual disability qualifies nationally, but not under Yunnan's list.
+def test_national_groups_are_a_floor_under_a_provincial_list(sbase, registry):
+    # 审核确认办法 art. 8(一): 「最低生活保障边缘家庭中持有中华人民共和国残疾人证的一级、二级重度残疾人和
+    # 三级智力残疾人、三级精神残疾人」 may apply alone. Yunnan's list (002 二(一): 「重度残疾人、重病
+    # 患者,经本人申请,参照“单人户”纳入低保」) names its own groups; it does not withdraw the national
+    # one, so grade-3 intellectual disability qualifies in Yunnan as in Beijing.
     member = person("19900101", disability={"kind": "intellectual", "grade": 3})
-    for county, status in ((YUNNAN, "ineligible"), (BEIJING, "eligible")):
+    for county in (YUNNAN, BEIJING):
         h = household(
             registry,
             county,
             [person(), person(), member | {"idNumber": pid("19900101")}],
             [(3000, 0)],
         )
-        assert run(sbase, h).status == status, county
-
-
-def test_ningxia_serious_illness_needs_major_illness_medical_aid(sbase, registry):
-    ill = {"seriousIllness": True, "labourCapacity": "partial"}
-    for aid, county, status in (
-        (False, NINGXIA, "ineligible"),
-        (True, NINGXIA, "eligible"),
-        (False, BEIJING, "eligible"),  # nationally serious illness alone qualifies
-    ):
-        patient = person("19650101", **ill, majorIllnessMedicalAid=aid)
-        h = household(registry, county, [person(), person(), patient], [(3000, 0)])
         d = run(sbase, h)
-        assert d.status == status, (aid, county)
-    # Yongning also requires lost labour capacity and family support: quoted for the investigators
-    note = " ".join(d.members[0].reasons)
-    assert "labour capacity recorded" in note
-    h = household(
-        registry,
-        NINGXIA,
-        [person(), person(), person("19650101", **ill, majorIllnessMedicalAid=True)],
-        [(3000, 0)],
+        assert (d.status, d.mode) == ("eligible", "single_person"), county
+        (ground,) = d.grounds
+        assert ground.layer == "000000" and ground.source.document.number in (
+            "民发〔2021〕57号",
+            "民发〔2022〕83号",  # which restates the 2021 groups and adds one
+        )
+        assert "grade-3 intellectual or mental disability" in ground.condition
+
+
+def test_ningxia_single_person_needs_lost_labour_capacity_and_family_support(sbase, registry):
+    # Yongning 004 二(一)1: 「对生活困难,完全或部分丧失劳动能力,靠家庭供养的重度残疾人和罹患重特大疾病
+    # 获得医保部门的重特大疾病医疗救助的人员,经本人申请,…按照“单人户”纳入低保」. Before the national
+    # 审核确认办法 (2021-07-01) Yongning's own rule is the only one: both groups must have lost all or
+    # part of their labour capacity AND depend on family support; no marginal household is named.
+    before = D(2021, 3, 1)
+
+    def patient(**extra: Any) -> dict[str, Any]:
+        return person("19650101", seriousIllness=True, majorIllnessMedicalAid=True, **extra)
+
+    def decide(member: dict[str, Any], as_of: dt.date = before) -> Decision:
+        h = household(registry, NINGXIA, [person(), person(), member], [(3000, 0)])
+        return run(sbase, h, as_of=as_of)
+
+    ok = decide(patient(labourCapacity="partial", dependsOnFamilySupport=True))
+    assert (ok.status, ok.mode) == ("eligible", "single_person")
+    (ground,) = ok.grounds
+    assert ground.layer == "640121"
+    assert ground.rule == "dibao.single_person.additional_requirements"
+    assert "lost all or part of their labour capacity: met" in ground.condition
+    assert "depends on family support: met" in ground.condition
+    assert "靠家庭供养" in ground.source.quote
+
+    full = decide(patient(labourCapacity="full", dependsOnFamilySupport=True))
+    assert full.status == "ineligible"
+    alone = decide(patient(labourCapacity="none", dependsOnFamilySupport=False))
+    assert alone.status == "ineligible"
+    unknown = decide(patient(labourCapacity="none"))
+    assert unknown.status == "cannot_decide"
+    assert "dependsOnFamilySupport not recorded" in unknown.reasons[0]
+    # no major-illness medical aid: not Yongning's group
+    no_aid = person(
+        "19650101", seriousIllness=True, labourCapacity="none", dependsOnFamilySupport=True
     )
-    reasons = " ".join(run(sbase, h).members[0].reasons)
-    assert "丧失劳动能力" in reasons and "labour capacity recorded: partial" in reasons
+    assert decide(no_aid).status == "ineligible"
+    # From 2021-07-01 the national groups apply in Yongning too, without those requirements
+    # (art. 8(二): 最低生活保障边缘家庭中患有当地有关部门认定的重特大疾病的人员).
+    later = decide(patient(labourCapacity="full"), as_of=AS_OF)
+    assert later.status == "eligible" and later.grounds[0].layer == "000000"
 
 
 def test_national_2022_jobless_adult_with_severe_disability(sbase, registry):
@@ -352,19 +399,20 @@ def test_national_2022_jobless_adult_with_severe_disability(sbase, registry):
     assert conditions.effective_from == D(2022, 10, 20) and conditions.origin == "national"
     assert run(sbase, make(False), as_of=D(2022, 9, 1)).status == "ineligible"
     assert run(sbase, make(True)).status == "ineligible"
-    # Yunnan's list has no such condition: the household is not marginal, so no
-    assert (
-        run(
-            sbase,
-            household(
-                registry,
-                YUNNAN,
-                [person(), person(), person("19900101", disability={"kind": "visual", "grade": 2})],
-                [(6000, 0)],
-            ),
-        ).status
-        == "ineligible"
+    # Yunnan's list does not name the group, but it is a national entitlement that a provincial
+    # list does not withdraw (the national groups are a floor): eligible there too, on the
+    # national rule.
+    yn = run(
+        sbase,
+        household(
+            registry,
+            YUNNAN,
+            [person(), person(), person("19900101", disability={"kind": "visual", "grade": 2})],
+            [(6000, 0)],
+        ),
     )
+    assert (yn.status, yn.mode) == ("eligible", "single_person")
+    assert yn.grounds[0].layer == "000000" and "民发〔2022〕83号 一(一)" in yn.grounds[0].condition
 
 
 def test_no_qualifying_member_says_which_conditions_apply(sbase, registry):

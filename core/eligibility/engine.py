@@ -788,8 +788,8 @@ def _hardship(
         )
         return False, (
             f"not deducted: `{P_DED_SCOPE}` allows it only where a member is seriously ill "
-            f"(重病), severely disabled (重残, grade 1–2) or at college (高校就读生), and no living "
-            f"member is{hint}"
+            f"(重病), severely disabled (重残, grade 1–2) or at college (高校就读生), and no "
+            f"living member is{hint}"
         )
     return True, f"{low}, and {'; '.join(who)}"
 

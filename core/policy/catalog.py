@@ -284,8 +284,8 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "dibao.single_person.additional_requirements",
         "list",
         "What a member meeting a condition of the same layer's dibao.single_person.conditions "
-        "must also show (Yongning: 完全或部分丧失劳动能力, 靠家庭供养). Not set: the member must be "
-        "in a marginal household (低保边缘家庭), as the national rule says of its groups; set: "
+        "must also show (Yongning: 完全或部分丧失劳动能力, 靠家庭供养). Not set: the member must "
+        "be in a marginal household (低保边缘家庭), as the national rule says of its groups; set: "
         "exactly what it lists (marginal_household among them or not). The national layer's "
         "conditions are not subject to another layer's requirements",
         "单人保附加条件",

@@ -184,8 +184,8 @@ def test_rural_standard_by_area(sbase, registry):
 
 
 def test_deductions_applied_where_the_province_allows_them_for_every_household(sbase, registry):
-    # Yunnan 002 二(一): 「在核算困难群众家庭收入财产时,落实好因病、因残、因学和就业成本等刚性支出扣减
-    # 政策」 — every household. 2,700 over 3 = 900 ≥ 800; after 400 medical + 200 education + 60
+    # Yunnan 002 二(一): 「在核算困难群众家庭收入财产时,落实好因病、因残、因学和就业成本等刚性支出
+    # 扣减政策」 — every household. 2,700 over 3 = 900 ≥ 800; after 400 medical + 200 education + 60
     # employment cost it is 680 < 800.
     h = three(
         registry,
@@ -322,10 +322,10 @@ def test_single_person_needs_a_marginal_household(sbase, registry):
 
 
 def test_national_groups_are_a_floor_under_a_provincial_list(sbase, registry):
-    # 审核确认办法 art. 8(一): 「最低生活保障边缘家庭中持有中华人民共和国残疾人证的一级、二级重度残疾人和
-    # 三级智力残疾人、三级精神残疾人」 may apply alone. Yunnan's list (002 二(一): 「重度残疾人、重病
-    # 患者,经本人申请,参照“单人户”纳入低保」) names its own groups; it does not withdraw the national
-    # one, so grade-3 intellectual disability qualifies in Yunnan as in Beijing.
+    # 审核确认办法 art. 8(一): 「最低生活保障边缘家庭中持有中华人民共和国残疾人证的一级、二级重度残
+    # 疾人和三级智力残疾人、三级精神残疾人」 may apply alone. Yunnan's list (002 二(一): 「重度残疾
+    # 人、重病患者,经本人申请,参照“单人户”纳入低保」) names its own groups; it does not withdraw the
+    # national one, so grade-3 intellectual disability qualifies in Yunnan as in Beijing.
     member = person("19900101", disability={"kind": "intellectual", "grade": 3})
     for county in (YUNNAN, BEIJING):
         h = household(
@@ -345,10 +345,11 @@ def test_national_groups_are_a_floor_under_a_provincial_list(sbase, registry):
 
 
 def test_ningxia_single_person_needs_lost_labour_capacity_and_family_support(sbase, registry):
-    # Yongning 004 二(一)1: 「对生活困难,完全或部分丧失劳动能力,靠家庭供养的重度残疾人和罹患重特大疾病
-    # 获得医保部门的重特大疾病医疗救助的人员,经本人申请,…按照“单人户”纳入低保」. Before the national
-    # 审核确认办法 (2021-07-01) Yongning's own rule is the only one: both groups must have lost all or
-    # part of their labour capacity AND depend on family support; no marginal household is named.
+    # Yongning 004 二(一)1: 「对生活困难,完全或部分丧失劳动能力,靠家庭供养的重度残疾人和罹患重特大
+    # 疾病获得医保部门的重特大疾病医疗救助的人员,经本人申请,…按照“单人户”纳入低保」. Before the
+    # national 审核确认办法 (2021-07-01) Yongning's own rule is the only one: both groups must have
+    # lost all or part of their labour capacity AND depend on family support; no marginal household
+    # is named.
     before = D(2021, 3, 1)
 
     def patient(**extra: Any) -> dict[str, Any]:

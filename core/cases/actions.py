@@ -630,6 +630,7 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         "Phase-out (渐退) for months within the policy's bounds.",
         roles=BY_LEVEL,
         by_level=True,
+        household=True,
         states=_in(("dibao",), (S.ACTIVE,)),
         inputs=(
             Input(

@@ -84,6 +84,20 @@ class PhaseOutNotAllowed(CaseError):
     code = "PHASE_OUT_NOT_OVER"
 
 
+class PhaseOutRefused(CaseError):
+    """A phase-out (渐退期) the rules do not allow here: income not over the standard, the cause
+    the document names not shown, no self-report where one is required, or no phase-out at all."""
+
+    code = "PHASE_OUT_NOT_ALLOWED"
+
+
+class ChoiceRequired(CaseError):
+    """The rules leave the outcome to the official (a phase-out or an exit): say which."""
+
+    code = "CHOICE_REQUIRED"
+    field = "outcome"
+
+
 class RefusedWorkBelowLimit(CaseError):
     code = "REFUSED_WORK_BELOW_LIMIT"
 

@@ -66,6 +66,7 @@ from core.access.roles import Role, User
 from core.cases.errors import (
     AmountTooHigh,
     CaseForbidden,
+    ChoiceRequired,
     CountyVisitRequired,
     HeadNotChanged,
     InvalidTransition,
@@ -73,6 +74,7 @@ from core.cases.errors import (
     NotEligible,
     PaymentAccountRequired,
     PhaseOutNotAllowed,
+    PhaseOutRefused,
     PhaseOutTooLong,
     PhaseOutTooShort,
     PolicyNotSet,
@@ -97,7 +99,7 @@ from core.cases.model import (
 )
 from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
 from core.errors import InvalidInput
-from core.households.model import Household, Member, Relation
+from core.households.model import Household, IncomeKind, Member, Relation
 from core.plugin.hookspecs import Decision, TraceEntry
 from core.policy.resolution import ResolvedPolicy
 
@@ -123,6 +125,11 @@ P_NR_RELATIONS = "dibao.near_relative.relations"
 P_PO_MIN = "dibao.phase_out.min_months"
 P_PO_MAX = "dibao.phase_out.max_months"
 P_PO_STABLE = "dibao.phase_out.exit_next_month_when_stable"
+P_PO_ALLOWED = "dibao.phase_out.allowed"
+P_PO_CAUSES = "dibao.phase_out.causes"
+P_PO_SELF_REPORT = "dibao.phase_out.requires_self_report"
+REVIEW_OUTCOMES = ("phase_out", "exit")
+PHASE_OUT_CAUSE_INCOME = {"employment": IncomeKind.WAGES, "business_start": IncomeKind.BUSINESS}
 P_REFUSED = "dibao.refused_work.limit"
 P_DEATH_RECHECK = "dibao.death.recheck_within_months"
 P_HEAD_UPDATE = "payments.deceased_head_update_months"
@@ -711,7 +718,11 @@ def confirm_case(
     inputs: dict[str, Any] = {"level": level}
     amount = decision.one_off_amount if case.program == "temporary" else decision.monthly_amount
     data["membersCovered"] = list(decision.members_covered)
+    if decision.mode is not None:
+        data["mode"] = decision.mode
     inputs["decision"] = {"status": decision.status, "amount": amount}
+    if decision.grounds:
+        inputs["grounds"] = [_ground_json(g) for g in decision.grounds]
     if override is not None:
         if amount is None:
             raise AmountTooHigh(
@@ -831,13 +842,25 @@ def record_review(
     on: dt.date,
     *,
     household: Household,
+    outcome: str | None = None,
     phase_out_months: int | None = None,
+    cause: str | None = None,
+    cause_member: str | None = None,
+    self_reported: bool | None = None,
+    reasons: Sequence[str] = (),
 ) -> Transition:
     """Periodic review (复核): the household's current facts re-evaluated by the eligibility engine.
 
-    Outcome (``inputs.outcome``): continue / raise / lower (stays active, new amount from the
-    next month), phase_out (income over the standard and ``phase_out_months`` given, checked
-    against the policy's bounds), or exit (income_over_standard, or found_ineligible).
+    Eligible: continue / raise / lower (stays active, new amount from the next month). Not
+    eligible with per-capita income over (超过, strictly) the standard where the policy allows a
+    phase-out (``dibao.phase_out.allowed``): the official chooses, ``outcome`` "phase_out" (with
+    ``phase_out_months``, the ``cause`` the document names and the ``cause_member`` whose work or
+    business raised the income, and ``self_reported`` where the household must have reported it)
+    or "exit" (with ``reasons``: why no phase-out); without a choice the review is refused
+    (CHOICE_REQUIRED), never an exit by default. Otherwise exit: ``income_over_standard`` when
+    the income is over the standard, else ``found_ineligible`` (income at the standard is not
+    over it). A tekun review keeps on the minors the case supports (特困人员认定办法 art. 24).
+    Every outcome records the rule that allowed it (``inputs.rule``).
     """
     step = _Step(case, actor, policy, on)
     step.expect("record_review", (S.ACTIVE,), ("dibao", "tekun"))
@@ -845,7 +868,16 @@ def record_review(
     step.check_actor((LEVEL_ROLE[level],), "a review decision")
     if household.county != case.county:
         raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
-    decision = evaluate(household, case.program, policy, on)
+    if outcome is not None and outcome not in REVIEW_OUTCOMES:
+        raise InvalidInput(f"outcome: one of {', '.join(REVIEW_OUTCOMES)}, not {outcome!r}")
+    if phase_out_months is not None:
+        if outcome == "exit":
+            raise InvalidInput("phaseOutMonths: given with outcome exit")
+        outcome = "phase_out"
+    continuing = (
+        frozenset(case.data.get("membersCovered") or ()) if case.program == "tekun" else frozenset()
+    )
+    decision = evaluate(household, case.program, policy, on, continuing=continuing)
     step.trace(decision.trace)
     step.reasons.extend(decision.reasons)
     if decision.status == "cannot_decide":
@@ -854,44 +886,247 @@ def record_review(
     inputs: dict[str, Any] = {"decision": {"status": decision.status}}
     old = Decimal(str(case.data["amount"])) if case.data.get("amount") is not None else None
     if decision.eligible:
+        if outcome is not None:
+            raise InvalidInput(
+                f"outcome: the household is still eligible; {outcome} is not an outcome of "
+                "this review"
+            )
         new = decision.monthly_amount
-        outcome = "continue"
+        result = "continue"
         if new is not None and old is not None and new != old:
-            outcome = "raise" if new > old else "lower"
+            result = "raise" if new > old else "lower"
         start = first_of_next_month(on)
         data.update(amount=new, amountFrom=start)
         if new is not None and new != old:  # an unchanged amount adds no history entry
             data["amounts"] = with_amount(_history(case), start, new)
             step.reasons.append(f"{new} yuan/month from {start.isoformat()}")
         data["membersCovered"] = list(decision.members_covered)
-        inputs.update(outcome=outcome, amount=new)
+        inputs.update(outcome=result, amount=new)
+        if decision.grounds:
+            inputs["grounds"] = [_ground_json(g) for g in decision.grounds]
         return step.done("record_review", S.ACTIVE, data, inputs)
-    over = (
-        decision.per_capita_income is not None
-        and decision.standard is not None
-        and decision.per_capita_income >= decision.standard
-    )
-    if over and phase_out_months is not None and case.program == "dibao":
-        months = _phase_out_months(step, phase_out_months)
-        data["phaseOut"] = _phase_out(on, months)
-        inputs.update(outcome="phase_out", months=months)
-        return step.done("record_review", S.PHASING_OUT, data, inputs)
+    over, over_words = _income_over(case, household, decision, on)
+    allowed = case.program == "dibao" and step.value(P_PO_ALLOWED) is True
+    if over and allowed:
+        if outcome is None:
+            raise ChoiceRequired(
+                f"{over_words}, and a phase-out is allowed here ({_phase_out_bounds(step)}; "
+                f"`{P_PO_ALLOWED}`{_quote(step, P_PO_ALLOWED)}): choose outcome phase_out "
+                "(with its months and cause) or exit (with reasons)"
+            )
+        if outcome == "phase_out":
+            rule = _phase_out_rule(
+                step, household, over_words, phase_out_months, cause, cause_member, self_reported
+            )
+            data["phaseOut"] = _phase_out(on, rule["months"])
+            data["phaseOut"]["rule"] = rule
+            inputs.update(outcome="phase_out", months=rule["months"], rule=rule)
+            return step.done("record_review", S.PHASING_OUT, data, inputs)
+        why = _reasons(reasons, "an exit instead of the phase-out the policy allows")
+        step.reasons.extend(why)
+        rule = {
+            "rule": P_PO_ALLOWED,
+            "condition": f"{over_words}; a phase-out is allowed here and the official chose "
+            "the exit",
+            "reasons": why,
+        }
+        return _exit(step, "record_review", data, inputs, ExitReason.INCOME_OVER_STANDARD, rule)
+    if outcome == "phase_out":
+        raise PhaseOutRefused(_no_phase_out_words(step, case, over, over_words))
     reason = ExitReason.INCOME_OVER_STANDARD if over else ExitReason.FOUND_INELIGIBLE
-    data["exit"] = {"on": on, "reason": reason, "lastMonth": month_key(on)}
-    inputs.update(outcome="exit", reason=reason)
-    return step.done("record_review", S.EXITED, data, inputs)
+    rule = {
+        "rule": "eligibility",
+        "condition": over_words
+        if over
+        else f"not eligible for {case.program}: "
+        + " ".join(decision.reasons[-2:])
+        + ("" if over is None else f" ({over_words})"),
+    }
+    if over and case.program == "dibao":
+        rule["phaseOut"] = _no_phase_out_words(step, case, over, over_words)
+    notes = _notes(reasons)
+    step.reasons.extend(notes)
+    if notes:
+        rule["reasons"] = notes
+    return _exit(step, "record_review", data, inputs, reason, rule)
+
+
+def _exit(
+    step: _Step,
+    action: str,
+    data: dict[str, Any],
+    inputs: dict[str, Any],
+    reason: ExitReason,
+    rule: Mapping[str, Any],
+) -> Transition:
+    on = step.on
+    data["exit"] = {"on": on, "reason": reason, "lastMonth": month_key(on), "rule": dict(rule)}
+    inputs.update(outcome="exit", reason=reason, rule=dict(rule))
+    return step.done(action, S.EXITED, data, inputs)
+
+
+def _ground_json(g: Any) -> dict[str, Any]:
+    return {"applies": g.applies, "subject": g.subject, "rule": g.rule, "layer": g.layer}
+
+
+def _quote(step: _Step, path: str) -> str:
+    t = step.traces.get(path)
+    src = None if t is None else t.source
+    if src is None:
+        return ""
+    d = src.document
+    return f", {d.number or d.title} {src.section}: “{src.quote}”"
+
+
+def _own(household: Household, id_number: str) -> Decimal:
+    return sum(
+        (it.monthly_amount for it in household.income if it.member == id_number),
+        Decimal("0.00"),
+    )
+
+
+def _income_over(
+    case: Case, household: Household, decision: Decision, on: dt.date
+) -> tuple[bool | None, str]:
+    """Whether the income is now over (超过: strictly above) the standard, in words. A whole
+    household: its per-capita income; a single-person case (单人户): each covered member's own
+    income (the household's is over the standard by construction, so it says nothing)."""
+    std = decision.standard
+    if std is None or decision.program != "dibao":
+        return None, "the income test does not apply"
+    if case.data.get("mode") == "single_person":
+        covered = [str(p) for p in case.data.get("membersCovered") or ()]
+        living = {m.id_number: m for m in household.members if m.alive_on(on)}
+        own = {p: _own(household, p) for p in covered if p in living}
+        if own and all(v > std for v in own.values()):
+            return True, (
+                "the own income of everyone the single-person case covers ("
+                + ", ".join(f"{living[p].name} {v}" for p, v in own.items())
+                + f") is over the standard {std}"
+            )
+        return False, (
+            "the single-person case's own incomes ("
+            + ", ".join(f"{living[p].name} {v}" for p, v in own.items())
+            + f") are not all over the standard {std}: the case is not eligible for another "
+            "reason"
+        )
+    pc = decision.per_capita_income
+    if pc is None:
+        return None, "the per-capita income is not known"
+    if pc > std:
+        return (
+            True,
+            f"per-capita income {pc} is over the standard {std} (`{decision.standard_path}`)",
+        )
+    if pc == std:
+        return False, (
+            f"per-capita income {pc} equals the standard {std}: not below it, and not over it "
+            "(超过) either"
+        )
+    return False, f"per-capita income {pc} is below the standard {std}"
+
+
+def _phase_out_bounds(step: _Step) -> str:
+    longest = step.value(P_PO_MAX)
+    shortest = step.value(P_PO_MIN)
+    if longest is None:
+        return (
+            f"{shortest or 1} months or more; no maximum is set by any source in force "
+            f"(`{P_PO_MAX}`)"
+        )
+    return f"{shortest or 1} to {longest} months"
+
+
+def _no_phase_out_words(step: _Step, case: Case, over: bool | None, over_words: str) -> str:
+    if case.program != "dibao":
+        return f"no phase-out for {case.program}: no source provides one"
+    if not over:
+        return f"no phase-out: {over_words}; a phase-out needs income over (超过) the standard"
+    allowed = step.value(P_PO_ALLOWED)
+    state = "false" if allowed is False else "not set"
+    return f"no phase-out: `{P_PO_ALLOWED}` is {state} for {case.county} on {step.on.isoformat()}"
+
+
+def _phase_out_rule(
+    step: _Step,
+    household: Household,
+    over_words: str,
+    months: int | None,
+    cause: str | None,
+    cause_member: str | None,
+    self_reported: bool | None,
+) -> dict[str, Any]:
+    """The checks of a phase-out and the rule that allowed it (recorded on the case)."""
+    if months is None:
+        raise InvalidInput(
+            f"phaseOutMonths: the length of the phase-out ({_phase_out_bounds(step)})"
+        )
+    months = _phase_out_months(step, months)
+    causes = step.value(P_PO_CAUSES)
+    condition = [over_words]
+    rule: dict[str, Any] = {"rule": P_PO_ALLOWED, "months": months}
+    if causes:
+        if cause not in causes:
+            raise PhaseOutRefused(
+                f"cause: a phase-out here needs the income over the standard because of "
+                f"{' or '.join(causes)} (`{P_PO_CAUSES}`{_quote(step, P_PO_CAUSES)}); "
+                f"{'none given' if cause is None else repr(cause) + ' is not one'}"
+            )
+        member = _cause_member(household, cause_member, step.on)
+        kind = PHASE_OUT_CAUSE_INCOME[cause]
+        earned = sum(
+            (it.monthly_amount for it in household.income
+             if it.member == member.id_number and it.kind is kind),
+            Decimal("0.00"),
+        )  # fmt: skip
+        if earned <= 0 and not (cause == "employment" and member.employed):
+            raise PhaseOutRefused(
+                f"causeMember: {member.name} has no {kind.value} income recorded"
+                + (" and is not recorded as employed" if cause == "employment" else "")
+                + f": the cause ({cause}) the document names is not shown"
+            )
+        did = "found work" if cause == "employment" else "started a business"
+        condition.append(
+            f"because {member.name} {did} ({kind.value} {earned} yuan/month; `{P_PO_CAUSES}`)"
+        )
+        rule.update(cause=cause, causeMember=member.id_number)
+    elif cause is not None:
+        rule["cause"] = cause
+    if step.value(P_PO_SELF_REPORT) is True:
+        if self_reported is not True:
+            raise PhaseOutRefused(
+                "selfReported: a phase-out here follows the household's own report of the "
+                f"higher income (`{P_PO_SELF_REPORT}`{_quote(step, P_PO_SELF_REPORT)})"
+            )
+        condition.append(f"reported by the household itself (`{P_PO_SELF_REPORT}`)")
+        rule["selfReported"] = True
+    rule["condition"] = "; ".join(condition)
+    step.reasons.append(f"phase-out allowed: {rule['condition']}{_quote(step, P_PO_ALLOWED)}")
+    return rule
+
+
+def _cause_member(household: Household, raw: str | None, on: dt.date) -> Member:
+    if raw is None:
+        raise PhaseOutRefused(
+            "causeMember: the member whose work or business lifted the income must be named"
+        )
+    number = ric.compact(str(raw))
+    for m in household.members:
+        if m.id_number == number and m.alive_on(on):
+            return m
+    raise MemberNotFound(f"causeMember: {raw} is not a living member of the case's household")
 
 
 def _phase_out_months(step: _Step, months: int) -> int:
     if isinstance(months, bool) or not isinstance(months, int):
         raise InvalidInput("months: a whole number of months")
-    longest = int(step.required(P_PO_MAX))
+    longest = step.value(P_PO_MAX)
     shortest = step.value(P_PO_MIN)
-    if months > longest:
+    if longest is not None and months > int(longest):
         raise PhaseOutTooLong(f"a phase-out lasts at most {longest} months here, not {months}")
     if months < (shortest or 1):
         raise PhaseOutTooShort(f"a phase-out lasts at least {shortest or 1} months here")
-    step.reasons.append(f"phase-out of {months} months (allowed: {shortest or 1} to {longest})")
+    step.reasons.append(f"phase-out of {months} months (allowed: {_phase_out_bounds(step)})")
     return months
 
 
@@ -902,16 +1137,49 @@ def _phase_out(on: dt.date, months: int) -> dict[str, Any]:
 
 
 def start_phase_out(
-    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, months: int
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    months: int,
+    household: Household | None = None,
+    cause: str | None = None,
+    cause_member: str | None = None,
+    self_reported: bool | None = None,
 ) -> Transition:
-    """Income above the standard: keep paying for ``months`` (渐退期) within the policy's bounds."""
+    """Income over the standard: keep paying for ``months`` (渐退期) within the policy's bounds.
+
+    The household is evaluated again: it must no longer be eligible with its per-capita income
+    over (超过) the standard (a household still at or below it is refused, PHASE_OUT_NOT_ALLOWED),
+    where the policy allows a phase-out, with the cause the document names and the household's
+    own report where required (see :func:`record_review`)."""
     step = _Step(case, actor, policy, on)
     step.expect("start_phase_out", (S.ACTIVE,), ("dibao",))
     level = _confirming_level(step)
     step.check_actor((LEVEL_ROLE[level],), "a phase-out decision")
-    months = _phase_out_months(step, months)
-    data = _data(case, phaseOut=_phase_out(on, months))
-    return step.done("start_phase_out", S.PHASING_OUT, data, {"months": months})
+    if household is None:
+        raise InvalidInput("the household is needed: a phase-out evaluates its income again")
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    decision = evaluate(household, case.program, policy, on)
+    step.trace(t for t in decision.trace if t.path == decision.standard_path)
+    if decision.status == "cannot_decide":
+        raise NotEligible("the household's income cannot be decided: " + " ".join(decision.reasons))
+    over, over_words = _income_over(case, household, decision, on)
+    if decision.eligible:
+        raise PhaseOutRefused(
+            f"the household is still eligible ({over_words}): it stays active, no phase-out"
+        )
+    if not over or step.value(P_PO_ALLOWED) is not True:
+        raise PhaseOutRefused(_no_phase_out_words(step, case, over, over_words))
+    rule = _phase_out_rule(step, household, over_words, months, cause, cause_member, self_reported)
+    phase = _phase_out(on, rule["months"])
+    phase["rule"] = rule
+    data = _data(case, phaseOut=phase, lastReview={"on": on, "status": decision.status})
+    return step.done(
+        "start_phase_out", S.PHASING_OUT, data, {"months": rule["months"], "rule": rule}
+    )
 
 
 def record_income_stable(
@@ -928,11 +1196,21 @@ def record_income_stable(
             "here the phase-out runs its course: leaving early on stable income is not provided for"
         )
     step.reasons.append("income stable during the phase-out: exit from the next month")
+    rule = {
+        "rule": P_PO_STABLE,
+        "condition": "income or work became stable during the phase-out"
+        + _quote(step, P_PO_STABLE),
+    }
     data = _data(
         case,
-        exit={"on": on, "reason": ExitReason.INCOME_OVER_STANDARD, "lastMonth": month_key(on)},
+        exit={
+            "on": on,
+            "reason": ExitReason.INCOME_OVER_STANDARD,
+            "lastMonth": month_key(on),
+            "rule": rule,
+        },
     )
-    return step.done("record_income_stable", S.EXITED, data, {})
+    return step.done("record_income_stable", S.EXITED, data, {"rule": rule})
 
 
 def record_work_refusal(
@@ -980,13 +1258,31 @@ def exit_case(
                 f"{count} refused job{'s' if count != 1 else ''} recorded; the benefit stops "
                 f"after {limit}"
             )
+    rule: dict[str, Any] = {"rule": f"exit: {why.value}"}
     if why is ExitReason.INCOME_OVER_STANDARD and case.state is S.PHASING_OUT:
         last = case.data["phaseOut"]["lastMonth"]
         if month_key(on) < last:
             raise PhaseOutNotAllowed(f"the phase-out runs until {last}")
+        rule = {"rule": P_PO_MAX, "condition": f"the phase-out ran its course (to {last})"}
+    elif (
+        why is ExitReason.INCOME_OVER_STANDARD
+        and case.program == "dibao"
+        and step.value(P_PO_ALLOWED) is True
+    ):
+        # The exit is a choice against the phase-out the policy allows: say why.
+        notes = _reasons(notes, "an exit for income over the standard where a phase-out is allowed")
+        rule = {
+            "rule": P_PO_ALLOWED,
+            "condition": "a phase-out is allowed here and the official chose the exit",
+            "reasons": notes,
+        }
+    elif why is ExitReason.REFUSED_WORK:
+        rule = {"rule": P_REFUSED, "condition": f"{case.data.get('refusedWork', 0)} refusals"}
+    elif notes:
+        rule["reasons"] = notes
     step.reasons.extend([f"exit: {why.value}", *notes])
-    data = _data(case, exit={"on": on, "reason": why, "lastMonth": month_key(on)})
-    return step.done("exit_case", S.EXITED, data, {"reason": why, "reasons": notes})
+    data = _data(case, exit={"on": on, "reason": why, "lastMonth": month_key(on), "rule": rule})
+    return step.done("exit_case", S.EXITED, data, {"reason": why, "reasons": notes, "rule": rule})
 
 
 def _deaths(case: Case, household: Household) -> dict[str, dt.date]:

@@ -245,7 +245,9 @@ def test_a_phasing_out_case_keeps_its_amount_after_a_death(base):
     family = Family(base, YUNNAN)
     h = family(1500)
     r = in_payment(base, YUNNAN, h)
-    r(cs.start_phase_out, officer(YUNNAN), LATER, months=6)
+    working = family(3000)  # the head found work: 1,000 per capita, over the standard
+    r(cs.start_phase_out, officer(YUNNAN), LATER, months=6, household=working,
+      cause="employment", cause_member=working.members[0].id_number)  # fmt: skip
     case = r(cs.record_death, CLERK, D(2024, 4, 1), id_number=h.members[1].id_number, household=h)
     assert case.state is CaseState.PHASING_OUT and case.data["amount"] == "900.00"
     assert r.events[-1].inputs["recomputed"]["status"] == "not_recomputed"
@@ -326,6 +328,7 @@ def test_the_account_holders_death_requires_a_new_account(base):
 def test_periodic_verification_of_a_case_in_payment(base):
     family = Family(base, SHANXI)
     r = in_payment(base, SHANXI, family(1500))
+    working = family(3000)
     before = r.case.data["verification"]
     with pytest.raises(cs.WrongLevel):
         r(cs.record_verification, officer(SHANXI), LATER, passed=True)
@@ -336,7 +339,8 @@ def test_periodic_verification_of_a_case_in_payment(base):
     assert case.data["lastPeriodicVerification"] == {"on": "2024-03-05", "passed": False}
     assert case.data["verification"] == before  # the pre-decision verification is kept
     assert "needs a review" in r.events[-1].reasons[-1]
-    r(cs.start_phase_out, approver(SHANXI), LATER, months=6)
+    r(cs.start_phase_out, approver(SHANXI), LATER, months=6, household=working,
+      cause="employment", cause_member=working.members[0].id_number)  # fmt: skip
     case = r(cs.record_verification, approver(SHANXI), D(2024, 4, 5), passed=True)
     assert case.data["lastPeriodicVerification"] == {"on": "2024-04-05", "passed": True}
     r(cs.exit_case, approver(SHANXI), D(2024, 10, 5), reason="income_over_standard")

@@ -37,6 +37,7 @@ from tests.support.cases import (
     tekun_household,
     to_publicity,
     traced,
+    working,
 )
 from tests.support.standards import with_example_standards
 
@@ -218,37 +219,48 @@ def active(base: PolicyBase, county: str) -> Runner:
 
 
 def test_ningxia_phase_out_up_to_18_months_and_exit_when_stable(base):
+    # Yongning 004 二(一)2: 「低保对象家庭人均收入超过当地低保标准的,经主动报告后,可给予最多18个月
+    # 的渐退期,到期后予以清退。渐退期内收入或就业已达到稳定的,次月即可退出。」
     r = active(base, NINGXIA)
+    _, kw = working(base, NINGXIA)
     with pytest.raises(cs.PhaseOutTooLong) as e:
-        r(cs.start_phase_out, approver(NINGXIA), LATER, months=19)
+        r(cs.start_phase_out, approver(NINGXIA), LATER, months=19, self_reported=True, **kw)
     assert e.value.code == "PHASE_OUT_TOO_LONG"
-    case = r(cs.start_phase_out, approver(NINGXIA), LATER, months=18)
+    with pytest.raises(cs.PhaseOutRefused) as refused:  # 经主动报告后
+        r(cs.start_phase_out, approver(NINGXIA), LATER, months=18, **kw)
+    assert "selfReported" in refused.value.message and "经主动报告后" in refused.value.message
+    case = r(cs.start_phase_out, approver(NINGXIA), LATER, months=18, self_reported=True, **kw)
     assert case.state is CaseState.PHASING_OUT
-    assert case.data["phaseOut"] == {
+    phase = dict(case.data["phaseOut"])
+    rule = phase.pop("rule")
+    assert phase == {
         "decidedOn": "2024-03-05",
         "months": 18,
         "from": "2024-04-01",
         "lastMonth": "2025-09",
     }
+    assert rule["rule"] == "dibao.phase_out.allowed" and rule["selfReported"] is True
+    assert rule["cause"] == "employment" and "over the standard" in rule["condition"]
     assert traced(r.events[-1], "dibao.phase_out.max_months").origin == "ningxia"
     with pytest.raises(cs.PhaseOutNotAllowed):  # income over standard: not before the end
         r(cs.exit_case, approver(NINGXIA), D(2024, 6, 1), reason="income_over_standard")
     case = r(cs.record_income_stable, approver(NINGXIA), D(2024, 6, 10))
     assert case.state is CaseState.EXITED
-    assert case.data["exit"] == {
-        "on": "2024-06-10",
-        "reason": "income_over_standard",
-        "lastMonth": "2024-06",
-    }
+    exit_ = dict(case.data["exit"])
+    assert exit_.pop("rule")["rule"] == "dibao.phase_out.exit_next_month_when_stable"
+    assert exit_ == {"on": "2024-06-10", "reason": "income_over_standard", "lastMonth": "2024-06"}
 
 
 def test_yunnan_phase_out_between_6_and_12_months(base):
+    # Yunnan 002 二(一): 「对因家庭成员就业创业导致收入超过低保标准的家庭,可根据实际情况给予半年至
+    # 一年的“渐退期”」
     r = active(base, YUNNAN)
+    _, kw = working(base, YUNNAN)
     with pytest.raises(cs.PhaseOutTooLong):
-        r(cs.start_phase_out, officer(YUNNAN), LATER, months=13)
+        r(cs.start_phase_out, officer(YUNNAN), LATER, months=13, **kw)
     with pytest.raises(cs.PhaseOutTooShort):
-        r(cs.start_phase_out, officer(YUNNAN), LATER, months=5)
-    case = r(cs.start_phase_out, officer(YUNNAN), LATER, months=12)
+        r(cs.start_phase_out, officer(YUNNAN), LATER, months=5, **kw)
+    case = r(cs.start_phase_out, officer(YUNNAN), LATER, months=12, **kw)
     assert case.data["phaseOut"]["lastMonth"] == "2025-03"
     with pytest.raises(cs.PhaseOutNotAllowed):  # no early exit on stable income in Yunnan
         r(cs.record_income_stable, officer(YUNNAN), D(2024, 6, 10))
@@ -257,10 +269,13 @@ def test_yunnan_phase_out_between_6_and_12_months(base):
 
 
 def test_national_phase_out_at_most_6_months(base):
+    # 民发〔2022〕83号 一(三): 「对就业后家庭人均收入超过当地低保标准的低保家庭，可给予原则上不超过
+    # 6个月的渐退期」
     r = active(base, GUIZHOU)  # no provincial phase-out rule: the 2022 national notice
+    _, kw = working(base, GUIZHOU)
     with pytest.raises(cs.PhaseOutTooLong):
-        r(cs.start_phase_out, approver(GUIZHOU), LATER, months=7)
-    r(cs.start_phase_out, approver(GUIZHOU), LATER, months=6)
+        r(cs.start_phase_out, approver(GUIZHOU), LATER, months=7, **kw)
+    r(cs.start_phase_out, approver(GUIZHOU), LATER, months=6, **kw)
 
 
 # -- who may act ---------------------------------------------------------------------------------
@@ -361,16 +376,27 @@ def test_review_continues_raises_phases_out_or_exits(sbase):
     case = r(cs.record_review, officer(YUNNAN), LATER, household=household(sbase, YUNNAN, 900))
     assert r.events[-1].inputs["outcome"] == "raise" and case.data["amount"] == "1500.00"
     richer = household(sbase, YUNNAN, 3000)
+    cause = {"cause": "employment", "cause_member": richer.members[0].id_number}
     with pytest.raises(cs.PhaseOutTooLong):
-        r(cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=13)
-    case = r(cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=6)
+        r(cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=13,
+          **cause)  # fmt: skip
+    case = r(
+        cs.record_review, officer(YUNNAN), LATER, household=richer, phase_out_months=6, **cause
+    )
     assert case.state is CaseState.PHASING_OUT and r.events[-1].inputs["outcome"] == "phase_out"
 
+    # Where a phase-out is allowed, a review never exits by default: the official chooses.
     r2 = to_publicity(sbase, YUNNAN)
     r2(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
-    case = r2(cs.record_review, officer(YUNNAN), LATER, household=richer)
+    with pytest.raises(cs.ChoiceRequired):
+        r2(cs.record_review, officer(YUNNAN), LATER, household=richer)
+    with pytest.raises(cs.ReasonsRequired):
+        r2(cs.record_review, officer(YUNNAN), LATER, household=richer, outcome="exit")
+    case = r2(cs.record_review, officer(YUNNAN), LATER, household=richer, outcome="exit",
+              reasons=["收入稳定，本人申请退出"])  # fmt: skip
     assert case.state is CaseState.EXITED
     assert case.data["exit"]["reason"] == "income_over_standard"
+    assert case.data["exit"]["rule"]["rule"] == "dibao.phase_out.allowed"
 
     r3 = to_publicity(sbase, YUNNAN)
     with pytest.raises(cs.NotEligible):

@@ -154,6 +154,14 @@ def traced(event: cs.CaseEvent, path: str) -> Any:
 LATER = D(2024, 3, 5)
 
 
+def working(base: PolicyBase, county: str, wages: float = 3000) -> tuple[Household, dict]:
+    """The household after the head found work (per capita 1,000 > 800), and the phase-out
+    inputs naming that cause (就业)."""
+    h = household(base, county, wages)
+    kw = {"household": h, "cause": "employment", "cause_member": h.members[0].id_number}
+    return h, kw
+
+
 def make_case(
     county: str, program: str = "dibao", state: str = "accepted", cid: int = 7, **data: Any
 ) -> Case:

@@ -34,6 +34,8 @@ from core.cases.machine import (
     CARE_MODES,
     CARE_VISIT_KINDS,
     IN_PAYMENT,
+    PHASE_OUT_CAUSE_INCOME,
+    REVIEW_OUTCOMES,
     VISITORS,
     assist_first,
     confirm_case,
@@ -363,7 +365,9 @@ class ActionSpec:
     def field_of(self, exc: DoudiError) -> str | None:
         """The argument a refusal points at (None when it is not about one)."""
         explicit = getattr(exc, "field", None)
-        if isinstance(explicit, str) and explicit:
+        # An error class's own field (MemberNotFound: idNumber) holds where the action has that
+        # argument; elsewhere the action's mapping says which of its inputs it is about.
+        if isinstance(explicit, str) and explicit in self.arguments:
             return explicit
         if exc.code == "INVALID_INPUT":
             named = _NAMED.match(exc.message)
@@ -408,6 +412,25 @@ INVESTIGATORS = Input(
     required=True,
 )
 FINDINGS = Input("findings", Kind.TEXT, "What the visit found.", default="")
+# A phase-out's conditions (dibao.phase_out.causes, requires_self_report).
+CAUSE = Input(
+    "cause",
+    Kind.TEXT,
+    "What lifted the income over the standard, where the policy names causes "
+    "(dibao.phase_out.causes): employment (就业) or business_start (创业).",
+    choices=tuple(PHASE_OUT_CAUSE_INCOME),
+)
+CAUSE_MEMBER = Input(
+    "cause_member",
+    Kind.TEXT,
+    "The ID number of the living member whose work or business shows the cause.",
+)
+SELF_REPORTED = Input(
+    "self_reported",
+    Kind.BOOL,
+    "The household reported the higher income itself (主动报告), where the policy requires it "
+    "(dibao.phase_out.requires_self_report).",
+)
 STAFF = (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
 BY_LEVEL = (Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
 DIBAO_TEKUN = ("dibao", "tekun")
@@ -608,26 +631,55 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "record_review",
         record_review,
-        "Periodic review (复核): the stored household re-evaluated; continue, raise, lower, "
-        "phase out (income over the standard and phaseOutMonths given) or exit.",
+        "Periodic review (复核): the stored household re-evaluated; continue, raise or lower "
+        "while eligible. Income over (超过) the standard where the policy allows a phase-out: "
+        "the official chooses outcome phase_out (phaseOutMonths, the cause the document names "
+        "with causeMember, selfReported where required) or exit (with reasons); without a "
+        "choice CHOICE_REQUIRED. Otherwise exit. The rule that allowed the outcome is recorded "
+        "on the event (inputs.rule).",
         roles=BY_LEVEL,
         by_level=True,
         household=True,
         states=_in(DIBAO_TEKUN, (S.ACTIVE,)),
         inputs=(
             Input(
+                "outcome",
+                Kind.TEXT,
+                "dibao, income over the standard where a phase-out is allowed: phase_out "
+                "(渐退, with phaseOutMonths and its cause) or exit (with reasons). Not given "
+                "for a household still eligible.",
+                choices=REVIEW_OUTCOMES,
+            ),
+            Input(
                 "phase_out_months",
                 Kind.INT,
-                "dibao: months of phase-out (渐退期) if the income is now over the standard "
-                "(within the policy's bounds); without it such a case exits.",
+                "dibao: months of phase-out (渐退期) within the policy's bounds (implies "
+                "outcome phase_out).",
+            ),
+            CAUSE,
+            CAUSE_MEMBER,
+            SELF_REPORTED,
+            Input(
+                "reasons",
+                Kind.LIST,
+                "Why the household exits although a phase-out is allowed (required with "
+                "outcome exit there); notes on any other exit.",
             ),
         ),
-        errors=dict.fromkeys(PHASE_OUT_CODES, "phaseOutMonths"),
+        errors={
+            **dict.fromkeys(PHASE_OUT_CODES, "phaseOutMonths"),
+            "CHOICE_REQUIRED": "outcome",
+            "REASONS_REQUIRED": "reasons",
+            "NOT_FOUND": "causeMember",
+        },
     ),
     ActionSpec(
         "start_phase_out",
         start_phase_out,
-        "Phase-out (渐退) for months within the policy's bounds.",
+        "Phase-out (渐退) for months within the policy's bounds: the stored household is "
+        "evaluated again and must be over (超过) the standard, for the cause the document names "
+        "(cause, causeMember) and on its own report where required (selfReported); "
+        "PHASE_OUT_NOT_ALLOWED otherwise.",
         roles=BY_LEVEL,
         by_level=True,
         household=True,
@@ -639,8 +691,11 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 "How many months the benefit continues (dibao.phase_out.min_months to max_months).",
                 required=True,
             ),
+            CAUSE,
+            CAUSE_MEMBER,
+            SELF_REPORTED,
         ),
-        errors=dict.fromkeys(PHASE_OUT_CODES, "months"),
+        errors={**dict.fromkeys(PHASE_OUT_CODES, "months"), "NOT_FOUND": "causeMember"},
     ),
     ActionSpec(
         "record_income_stable",

@@ -76,7 +76,8 @@ def test_yunnan_township_confirms_and_phase_out_at_most_12_months(world: World) 
     w.standard(YUNNAN)
     clerk, officer = w.token("village_clerk", YUNNAN), w.token("township_officer", YUNNAN)
     approver = w.token("county_approver", YUNNAN)
-    f = w.submit(clerk, w.household(YUNNAN, clerk))
+    hid = w.household(YUNNAN, clerk)
+    f = w.submit(clerk, hid)
     [e] = f.refused("recordInvestigation", officer, investigators=["甲"], on=d(DAY0, 1))
     assert (e["code"], e["field"]) == ("TOO_FEW_INVESTIGATORS", "investigators")
     assert f.refused_code("recordInvestigation", clerk, investigators=["甲", "乙"]) == "WRONG_LEVEL"
@@ -95,9 +96,23 @@ def test_yunnan_township_confirms_and_phase_out_at_most_12_months(world: World) 
     case = f("confirmCase", officer, on=d(AFTER))
     assert (case["state"], case["benefitFrom"], case["amount"]) == ("active", "2023-10-01", 600.0)
     assert case["spotCheckSelected"] is False  # Yunnan sets no county spot-check ratio
-    [e] = f.refused("startPhaseOut", officer, months=13, on="2024-03-05")
+    # still below the standard: no phase-out (Yunnan 002 二(一): 「对因家庭成员就业创业导致收入超过
+    # 低保标准的家庭」)
+    [e] = f.refused("startPhaseOut", officer, months=12, on="2024-03-05")
+    assert e["code"] == "PHASE_OUT_NOT_ALLOWED" and "still eligible" in e["message"]
+    working = household(YUNNAN, wages=3000)
+    head = working["members"][0]["idNumber"]
+    _, errors = w.api.mutate(UPDATE, {"id": hid, "input": working}, clerk)
+    assert errors == []
+    [e] = f.refused("startPhaseOut", officer, months=12, on="2024-03-05")
+    assert e["code"] == "PHASE_OUT_NOT_ALLOWED" and "就业创业" in e["message"]  # no cause given
+    [e] = f.refused(
+        "startPhaseOut", officer, months=13, cause="employment", causeMember=head, on="2024-03-05"
+    )
     assert (e["code"], e["field"]) == ("PHASE_OUT_TOO_LONG", "months")
-    case = f("startPhaseOut", officer, months=12, on="2024-03-05")
+    case = f("startPhaseOut", officer, months=12, cause="employment", causeMember=head,
+             on="2024-03-05")  # fmt: skip
+    assert case["data"]["phaseOut"]["rule"]["causeMember"] == head
     assert case["state"] == "phasing_out" and case["data"]["phaseOut"]["lastMonth"] == "2025-03"
     [e] = f.refused("exitCase", officer, reason="INCOME_OVER_STANDARD", on="2024-06-01")
     assert (e["code"], e["field"]) == ("PHASE_OUT_NOT_OVER", "reason")
@@ -212,11 +227,23 @@ def test_ningxia_phase_out_up_to_18_months_then_exit_when_income_is_stable(world
     # income rises above the standard; the review phases out, within Ningxia's 18 months
     _, errors = w.api.mutate(UPDATE, {"id": hid, "input": household(NINGXIA, wages=3000)}, clerk)
     assert errors == []
-    [e] = f.refused("recordReview", approver, phaseOutMonths=19, on="2024-03-05")
+    # Yongning 004 二(一)2: 「低保对象家庭人均收入超过当地低保标准的,经主动报告后,可给予最多18个月
+    # 的渐退期」: the official chooses; never an exit by default
+    [e] = f.refused("recordReview", approver, on="2024-03-05")
+    assert (e["code"], e["field"]) == ("CHOICE_REQUIRED", "outcome")
+    head = household(NINGXIA, wages=3000)["members"][0]["idNumber"]
+    cause = {"cause": "employment", "causeMember": head}
+    [e] = f.refused("recordReview", approver, phaseOutMonths=18, on="2024-03-05", **cause)
+    assert e["code"] == "PHASE_OUT_NOT_ALLOWED" and "经主动报告后" in e["message"]
+    [e] = f.refused("recordReview", approver, phaseOutMonths=19, selfReported=True,
+                    on="2024-03-05", **cause)  # fmt: skip
     assert (e["code"], e["field"]) == ("PHASE_OUT_TOO_LONG", "phaseOutMonths")
-    case = f("recordReview", approver, phaseOutMonths=18, on="2024-03-05")
+    case = f("recordReview", approver, outcome="phase_out", phaseOutMonths=18,
+             selfReported=True, on="2024-03-05", **cause)  # fmt: skip
     assert case["state"] == "phasing_out"
-    assert case["data"]["phaseOut"] == {
+    phase = dict(case["data"]["phaseOut"])
+    assert phase.pop("rule")["selfReported"] is True
+    assert phase == {
         "decidedOn": "2024-03-05",
         "months": 18,
         "from": "2024-04-01",
@@ -255,8 +282,15 @@ def test_guizhou_annual_review_lowers_then_exits(world: World) -> None:
     assert (case["state"], case["amount"]) == ("active", 400.0)
     assert case["data"]["amountFrom"] == "2025-10-01"
     w.api.mutate(UPDATE, {"id": hid, "input": household(GUIZHOU, wages=2000)}, clerk)
-    case = f("recordReview", approver, on="2026-09-10")  # no phase-out asked: exit
+    # Over the standard where a phase-out is allowed (审核确认办法 art. 33; 民发〔2022〕83号
+    # 一(三)): never an exit by default; the official chooses, and an exit says why.
+    [e] = f.refused("recordReview", approver, on="2026-09-10")
+    assert (e["code"], e["field"]) == ("CHOICE_REQUIRED", "outcome")
+    [e] = f.refused("recordReview", approver, outcome="exit", on="2026-09-10")
+    assert (e["code"], e["field"]) == ("REASONS_REQUIRED", "reasons")
+    case = f("recordReview", approver, outcome="exit", reasons=["本人申请退出"], on="2026-09-10")
     assert (case["state"], case["exitReason"]) == ("exited", "INCOME_OVER_STANDARD")
+    assert case["data"]["exit"]["rule"]["rule"] == "dibao.phase_out.allowed"
     events = w.history(f.id, approver)
     assert_chain(events, case["version"])
     outcomes = [e["inputs"]["outcome"] for e in events if e["action"] == "record_review"]

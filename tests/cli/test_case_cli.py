@@ -20,7 +20,7 @@ from core.access.tokens import create_user
 from core.cli import cli
 from core.cli.cases import parse_inputs
 from core.errors import InvalidInput
-from core.households.store import create_household
+from core.households.store import create_household, update_household
 from core.storage.tables import CaseEventRow
 from tests.support.cli import ok
 from tests.support.households import household_doc, id_number
@@ -217,6 +217,14 @@ def test_the_inputs_of_each_action_come_from_its_spec() -> None:
     got = parse_inputs("record_investigation", ['investigators=["甲", "乙"]', "investigators=丙"])
     assert got == {"investigators": ["甲", "乙", "丙"]}  # findings: the step's default
     assert parse_inputs("exit_case", ["reason=death"]) == {"reason": "death"}
+    got = parse_inputs("record_review", ["outcome=phase_out", "phaseOutMonths=6",
+                                         "cause=employment", "selfReported=yes"])  # fmt: skip
+    assert got == {
+        "outcome": "phase_out",
+        "phase_out_months": 6,
+        "cause": "employment",
+        "self_reported": True,
+    }
     for action, pairs, named in (
         ("start_phase_out", ["months=twelve"], "months"),
         ("start_phase_out", ["months=1", "months=2"], "months"),
@@ -227,6 +235,7 @@ def test_the_inputs_of_each_action_come_from_its_spec() -> None:
         ("record_death", ["idNumber=1", "dateOfDeath=3 Feb"], "dateOfDeath"),
         ("exit_case", ["reason=bored"], "reason"),
         ("record_care_placement", ["mode=at_home"], "mode"),
+        ("record_review", ["outcome=stay"], "outcome"),
     ):
         with pytest.raises(InvalidInput) as refused:
             parse_inputs(action, pairs)
@@ -268,3 +277,40 @@ def test_the_reference_in_docs_is_generated_from_the_specs() -> None:
     docs = Path(__file__).resolve().parents[2] / "docs" / "case-actions.md"
     out = ok(CliRunner().invoke(cli, ["cases", "actions", "--markdown"]))
     assert docs.read_text(encoding="utf-8") == out
+
+
+def test_a_review_over_the_standard_is_chosen_on_the_command_line(sh: Shell) -> None:
+    # Yunnan 002 二(一): 「对因家庭成员就业创业导致收入超过低保标准的家庭,可根据实际情况给予半年至
+    # 一年的“渐退期”」: the official chooses a phase-out (with its cause) or an exit; no default.
+    ok(sh("policy", "set", YUNNAN, "dibao.standard.urban", "800", "--from", "2023-01-01",
+          "--source", "五华区低保标准(测试用示例,非正式文件)", who="approver"))  # fmt: skip
+    hid = sh.household(1)
+    cid = json.loads(ok(sh("cases", "open", str(hid), "dibao", "--on", "2023-09-04", "--json")))[
+        "id"
+    ]
+    ok(
+        act(
+            sh, cid, "record_investigation", "investigators=甲", "investigators=乙", on="2023-09-05"
+        )
+    )
+    ok(act(sh, cid, "record_first_review", on="2023-09-06"))
+    ok(act(sh, cid, "start_publicity", on="2023-09-07"))
+    ok(act(sh, cid, "confirm_case", on="2023-09-25"))
+    head = id_number(YUNNAN, 1)
+    doc = household_doc(
+        YUNNAN,
+        (head, "户主1", "head"),
+        (id_number(YUNNAN, 2), "配偶1", "spouse"),
+        income=[{"kind": "wages", "monthlyAmount": 2400, "member": head}],  # 1,200 per capita
+        propertyWithinLocalRules=True,
+    )
+    with sh.db.sessions() as s:
+        update_household(s, sh.users["clerk"], hid, doc, sh.registry, today=dt.date(2024, 1, 1))
+    line = error(act(sh, cid, "record_review", on="2024-03-05"), "CHOICE_REQUIRED")
+    assert "6 to 12 months" in line and "outcome phase_out" in line
+    error(act(sh, cid, "record_review", "outcome=phase_out", "phaseOutMonths=6", on="2024-03-05"),
+          "PHASE_OUT_NOT_ALLOWED")  # fmt: skip
+    out = ok(act(sh, cid, "record_review", "outcome=phase_out", "phaseOutMonths=6",
+                 "cause=employment", f"causeMember={head}", on="2024-03-05"))  # fmt: skip
+    assert "record_review: active → phasing_out" in out
+    assert show(sh, cid)["data"]["phaseOut"]["rule"]["cause"] == "employment"

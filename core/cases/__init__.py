@@ -63,10 +63,10 @@ from core.cases.machine import (
     record_verification,
     record_work_refusal,
     reject_case,
-    spot_check_selected,
     start_phase_out,
     start_publicity,
     with_amount,
+    with_selection,
 )
 from core.cases.model import (
     PROGRAMS,
@@ -149,8 +149,8 @@ __all__ = [
     "record_verification",
     "record_work_refusal",
     "reject_case",
-    "spot_check_selected",
     "start_phase_out",
     "start_publicity",
     "with_amount",
+    "with_selection",
 ]

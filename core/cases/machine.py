@@ -32,9 +32,10 @@ Policy, never per-province code: who confirms (``dibao.approval.confirming_level
 township officer or the county approver), verification before confirmation
 (``dibao.verification.required_before_approval``), investigators per visit
 (``dibao.investigation.min_investigators``), publicity days, the county spot-check ratio of
-township confirmations (selection: :func:`spot_check_selected`, a hash of case id and month —
-random-looking but reproducible), near-relative filing and relations, phase-out bounds and the
-Ningxia rule of leaving the month after income is stable, the refused-work limit.
+township confirmations (selection: a running count per county and month that keeps the minimum,
+:mod:`core.cases.selection`, decided by the store against its tally), near-relative filing and
+relations, phase-out bounds and the Ningxia rule of leaving the month after income is stable,
+the refused-work limit.
 
 tekun (特困) follows the same chain with a self-care assessment (``record_self_care``) before the
 first review, ``tekun.approval.publicity_days``, confirmation by the county and, before it, the
@@ -54,7 +55,6 @@ outside their jurisdiction (``FORBIDDEN``); each step names the roles that take 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
@@ -97,6 +97,13 @@ from core.cases.model import (
     Transition,
     jsonable,
 )
+from core.cases.selection import (
+    DIBAO_TOWNSHIP_CONFIRMATION,
+    TEKUN_FILE,
+    TEKUN_SELF_CARE,
+    Selection,
+    SelectionRequest,
+)
 from core.eligibility import TemporaryRequest, add_months, evaluate, not_set_message, trace_entry
 from core.errors import InvalidInput
 from core.households.model import Household, IncomeKind, Member, Relation
@@ -135,6 +142,7 @@ P_DEATH_RECHECK = "dibao.death.recheck_within_months"
 P_HEAD_UPDATE = "payments.deceased_head_update_months"
 P_TK_PUBLICITY = "tekun.approval.publicity_days"
 P_TK_SPOT = "tekun.approval.county_spot_check_ratio"
+P_TK_SELF_SPOT = "tekun.self_care.county_spot_check_ratio"
 P_TK_PARTIAL = "tekun.self_care.partial_loss_min_failed"
 P_TK_FULL = "tekun.self_care.full_loss_min_failed"
 P_TMP_GRADED = "temporary.approval.graded"
@@ -157,19 +165,54 @@ def month_key(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def spot_check_selected(case_id: int, month: str, ratio: float) -> bool:
-    """Whether the county re-checks case ``case_id`` confirmed in ``month`` ("YYYY-MM").
+def _selection_request(
+    step: _Step, pool: str, path: str, field: str, data: dict[str, Any]
+) -> SelectionRequest | None:
+    """Record in ``data[field]`` that this decision joins ``pool`` (selection still open) and
+    the request for the store; None (and not selected) where ``path`` sets no ratio."""
+    ratio = step.value(path)
+    month = month_key(step.on)
+    if not ratio:
+        data[field] = {"selected": False, "ratio": ratio, "done": False, "pool": pool}
+        step.reasons.append(
+            f"no county spot-check: `{path}` is {'0' if ratio == 0 else 'not set'} here"
+        )
+        return None
+    data[field] = {"selected": None, "ratio": ratio, "done": False, "pool": pool, "month": month}
+    t = step.traces.get(path)
+    quote = t.source.quote if t is not None and t.source is not None else ""
+    return SelectionRequest(pool, month, str(ratio), path, quote)
 
-    SHA-256 of "case_id:month" read as a number in [0, 1) and compared to ``ratio``: the same
-    case and month always give the same answer, and over many cases about ``ratio`` of them are
-    selected.
-    """
-    if ratio <= 0:
-        return False
-    if ratio >= 1:
-        return True
-    digest = hashlib.sha256(f"{case_id}:{month}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < ratio
+
+def with_selection(t: Transition, sel: Selection) -> Transition:
+    """``t`` with its spot-check selection decided (``sel``, from the running count of its
+    pool, county and month): recorded on the case and in the event's reasons and inputs."""
+    req = t.selection
+    assert req is not None
+    data = dict(t.case.data)
+    spot = dict(data[t.selection_field])
+    spot.update(
+        selected=sel.selected,
+        forced=sel.forced,
+        position=sel.position,
+        selectedSoFar=sel.selected_so_far,
+        required=sel.required,
+    )
+    data[t.selection_field] = spot
+    words = sel.words(req, t.case.county)
+    inputs = dict(t.event.inputs)
+    inputs[t.selection_field] = {
+        "selected": sel.selected,
+        "position": sel.position,
+        "required": sel.required,
+        "rule": req.path,
+    }
+    return Transition(
+        replace(t.case, data=data),
+        replace(t.event, reasons=(*t.event.reasons, words), inputs=inputs),
+        None,
+        t.selection_field,
+    )
 
 
 def check_access(actor: User, case: Case, jurisdictions: Iterable[str]) -> None:
@@ -272,6 +315,8 @@ class _Step:
         to_state: CaseState,
         data: Mapping[str, Any],
         inputs: Mapping[str, Any],
+        selection: SelectionRequest | None = None,
+        selection_field: str = "spotCheck",
     ) -> Transition:
         case = self.case
         new = Case(
@@ -293,7 +338,7 @@ class _Step:
             reasons=tuple(self.reasons),
             policy=tuple(self.traces.values()),
         )
-        return Transition(new, event)
+        return Transition(new, event, selection, selection_field)
 
 
 def _data(case: Case, **changes: Any) -> dict[str, Any]:
@@ -590,8 +635,33 @@ def record_self_care(
     else:
         result = "able"
     step.reasons.append(f"{failed_indicators} of 6 indicators failed: {result}")
-    data = _data(case, selfCare={"on": on, "failedIndicators": failed_indicators, "result": result})
-    return step.done("record_self_care", case.state, data, {"failedIndicators": failed_indicators})
+    assessment = {"on": on, "failedIndicators": failed_indicators, "result": result}
+    data = _data(case, selfCare=assessment)
+    inputs: dict[str, Any] = {"failedIndicators": failed_indicators}
+    check = case.data.get("selfCareCheck")
+    if actor.role is Role.COUNTY_APPROVER:
+        assessment["by"] = "county"
+        if check is not None and not check.get("done"):
+            # The county's own assessment concludes the township's preliminary one.
+            previous = case.data.get("selfCare", {})
+            data["selfCareCheck"] = {**check, "done": True, "on": on,
+                                     "upheld": previous.get("result") == result}  # fmt: skip
+            step.reasons.append(
+                "the county's final assessment (最终评估结论) after the township's preliminary one"
+            )
+        return step.done("record_self_care", case.state, data, inputs)
+    assessment["by"] = "township"
+    if step.value(P_TK_SELF_SPOT):
+        # Yongning 004 二(三)8: the township proposes (初步评估意见), the county checks at least
+        # its share and concludes (县民政局经抽查(比例不低于30%)核实后作出最终评估结论).
+        assessment["preliminary"] = True
+        if check is not None and check.get("selected") is not None:
+            step.reasons.append("the county's spot-check of the assessment stays as decided")
+            return step.done("record_self_care", case.state, data, inputs)
+        request = _selection_request(step, TEKUN_SELF_CARE, P_TK_SELF_SPOT, "selfCareCheck", data)
+        return step.done("record_self_care", case.state, data, inputs, request, "selfCareCheck")
+    step.value(P_TK_SELF_SPOT)  # traced: not set here, the township's assessment stands
+    return step.done("record_self_care", case.state, data, inputs)
 
 
 def record_first_review(
@@ -603,17 +673,32 @@ def record_first_review(
     step.check_actor((Role.TOWNSHIP_OFFICER,), "the first review")
     if case.program == "tekun" and "selfCare" not in case.data:
         raise InvalidTransition("a tekun first review needs the self-care assessment first")
-    data = _data(case, firstReview={"on": on, "opinion": opinion})
-    if case.program == "tekun":
-        ratio = step.value(P_TK_SPOT) or 0
-        selected = spot_check_selected(case.id, month_key(on), float(ratio))
-        data["spotCheck"] = {"selected": selected, "ratio": ratio, "done": False}
-        step.reasons.append(
-            "county spot-check of the township's file: "
-            + ("selected" if selected else "not selected")
+    check = case.data.get("selfCareCheck")
+    if case.program == "tekun" and check and check.get("selected") and not check.get("done"):
+        raise SpotCheckRequired(
+            "the county selected the township's self-care assessment for its spot-check "
+            f"(`{P_TK_SELF_SPOT}`): the county records the assessment first"
         )
+    data = _data(case, firstReview={"on": on, "opinion": opinion})
+    if check and check.get("selected") is False:
+        step.reasons.append(
+            "the township's self-care assessment stands as final: not selected for the county's "
+            f"spot-check (`{P_TK_SELF_SPOT}`)"
+        )
+    request = None
+    if case.program == "tekun":
+        spot = case.data.get("spotCheck")
+        if spot and spot.get("selected") is not None:
+            # decided at the first first review: an objection does not draw again
+            step.reasons.append(
+                "county spot-check of the township's file: kept from the first review ("
+                + ("selected" if spot["selected"] else "not selected")
+                + ")"
+            )
+        else:
+            request = _selection_request(step, TEKUN_FILE, P_TK_SPOT, "spotCheck", data)
     step.reasons.append("first review done")
-    return step.done("record_first_review", S.FIRST_REVIEWED, data, {"opinion": opinion})
+    return step.done("record_first_review", S.FIRST_REVIEWED, data, {"opinion": opinion}, request)
 
 
 def start_publicity(case: Case, actor: User, policy: ResolvedPolicy, on: dt.date) -> Transition:
@@ -748,15 +833,10 @@ def confirm_case(
     if amount is not None:
         data["amounts"] = with_amount((), data["benefitFrom"], amount)
     step.reasons.append(f"confirmed; benefit from {data['benefitFrom'].isoformat()}")
+    request = None
     if case.program == "dibao" and level == "township":
-        ratio = step.value(P_SPOT) or 0
-        selected = spot_check_selected(case.id, month_key(on), float(ratio))
-        data["spotCheck"] = {"selected": selected, "ratio": ratio, "done": False}
-        step.reasons.append(
-            f"county spot-check of this township confirmation: "
-            f"{'selected' if selected else 'not selected'}"
-        )
-    return step.done("confirm_case", S.ACTIVE, data, inputs)
+        request = _selection_request(step, DIBAO_TOWNSHIP_CONFIRMATION, P_SPOT, "spotCheck", data)
+    return step.done("confirm_case", S.ACTIVE, data, inputs, request)
 
 
 def reject_case(
@@ -1701,8 +1781,8 @@ __all__ = [
     "record_verification",
     "record_work_refusal",
     "reject_case",
-    "spot_check_selected",
     "start_phase_out",
     "start_publicity",
     "with_amount",
+    "with_selection",
 ]

@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from core.access.roles import User
+from core.cases.selection import SelectionRequest
 from core.eligibility.json import trace_to_json
 from core.plugin.hookspecs import TraceEntry
 
@@ -84,10 +85,16 @@ class CaseEvent:
 
 @dataclass(frozen=True, slots=True)
 class Transition:
-    """The result of a step: the case after it and the event that records it."""
+    """The result of a step: the case after it and the event that records it.
+
+    ``selection``: the step adds a decision to a spot-check pool whose minimum must hold per
+    county and month; the store decides it against the running count (``data[field].selected``
+    is None until then, see :func:`core.cases.machine.with_selection`)."""
 
     case: Case
     event: CaseEvent
+    selection: SelectionRequest | None = None
+    selection_field: str = "spotCheck"
 
 
 def jsonable(value: Any) -> Any:

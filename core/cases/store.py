@@ -44,7 +44,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
-from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
@@ -59,19 +69,29 @@ from core.cases import (
     VersionConflict,
     check_access,
     event_to_json,
+    with_selection,
 )
 from core.cases import (
     open_case as _open_case,
 )
 from core.cases.actions import NEEDS_HOUSEHOLD
 from core.cases.availability import Availability, available_actions
+from core.cases.selection import as_fraction
+from core.cases.selection import select as select_next
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.resolution import ResolvedPolicy
 from core.storage.engine import read_unit, reading, write_unit
 from core.storage.scope import within
-from core.storage.tables import CaseAuditHeadRow, CaseEventRow, CaseRow, HouseholdRow, utcnow
+from core.storage.tables import (
+    CaseAuditHeadRow,
+    CaseEventRow,
+    CaseRow,
+    HouseholdRow,
+    SpotCheckTallyRow,
+    utcnow,
+)
 
 GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
 HEAD_ID = 1  # the one row of case_audit_head
@@ -527,6 +547,8 @@ def apply_transition(
         inputs["household"] = _parse_stored(document, case, registry)
     t = step(case, actor, policies.resolve(case.county, on), on, **inputs)
     with _writing(session):
+        if t.selection is not None:
+            t = _decide_selection(session, t)
         result = session.execute(
             _WRITE_CASE,
             {
@@ -577,6 +599,67 @@ def case_actions(
         last_step=last_on,
     )
     return case, found
+
+
+def _decide_selection(session: Session, t: Transition) -> Transition:
+    """Decide a spot-check selection against the running count of its pool, county and month
+    (locked: ``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock is held already), and
+    count the decision. Called inside the step's write transaction, so a step refused later
+    (VERSION_CONFLICT) leaves the count as it was. Lock order: tally, case row, audit head."""
+    req = t.selection
+    assert req is not None
+    key = {"pool": req.pool, "county": t.case.county, "month": req.month}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    session.execute(
+        dialect_insert(SpotCheckTallyRow)
+        .values(**key, decisions=0, selected=0, ratio=req.ratio)
+        .on_conflict_do_nothing()
+    )
+    where = [getattr(SpotCheckTallyRow, k) == v for k, v in key.items()]
+    decisions, selected = session.execute(
+        select(SpotCheckTallyRow.decisions, SpotCheckTallyRow.selected)
+        .where(*where)
+        .with_for_update()
+    ).one()
+    sel = select_next(decisions, selected, as_fraction(req.ratio))
+    session.execute(
+        update(SpotCheckTallyRow)
+        .where(*where)
+        .values(decisions=sel.position, selected=sel.selected_so_far, ratio=req.ratio)
+    )
+    return with_selection(t, sel)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    pool: str
+    county: str
+    month: str
+    decisions: int
+    selected: int
+    ratio: str
+
+
+def spot_check_tallies(
+    session: Session, *, county: str | None = None, month: str | None = None
+) -> list[Tally]:
+    """The running counts of the spot-check pools (of one county and month if given)."""
+    with reading(session):
+        q = select(SpotCheckTallyRow).order_by(
+            SpotCheckTallyRow.county, SpotCheckTallyRow.month, SpotCheckTallyRow.pool
+        )
+        if county is not None:
+            q = q.where(SpotCheckTallyRow.county == county)
+        if month is not None:
+            q = q.where(SpotCheckTallyRow.month == month)
+        return [
+            Tally(r.pool, r.county, r.month, r.decisions, r.selected, r.ratio)
+            for r in session.scalars(q)
+        ]
 
 
 def list_events(session: Session, case_id: int) -> list[EventRecord]:

@@ -29,6 +29,12 @@ stable strings:
     (``data.decision.on``; the case still ``active`` or ``phasing_out``, so the check can still
     be recorded), or the township's first review of a tekun file (``data.firstReview.on``; the
     file still awaiting confirmation). Overdue when ``as_of`` is after the deadline.
+``spot_check_floor``
+    A county and month whose spot-checks fall short of the minimum the policy sets (不低于30%,
+    50%以上: ⌈r·n⌉ of the n decisions of the month, :mod:`core.cases.selection`): fewer were
+    selected than that (possible only for decisions counted in from before the running count),
+    or, after the deadline (the last day of the following month), fewer checks were recorded
+    (``detail`` gives the pool, the counts and the ratio).
 
 Who is covered by a case: ``data.membersCovered`` when the case recorded it (confirmation or
 review with the eligibility engine, adjusted by deaths), otherwise the household's current
@@ -52,17 +58,19 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.cases import CaseState
+from core.cases.selection import as_fraction, required
 from core.eligibility import add_months
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 from core.storage.engine import reading
 from core.storage.scope import within_level
-from core.storage.tables import CaseRow, HouseholdRow, MemberRow
+from core.storage.tables import CaseRow, HouseholdRow, MemberRow, SpotCheckTallyRow
 
 DUPLICATE_DIBAO = "duplicate_dibao"
 DIBAO_AND_TEKUN = "dibao_and_tekun"
 DECEASED_ACTIVE = "deceased_active"
 NEAR_RELATIVE_WITHOUT_COUNTY_VISIT = "near_relative_without_county_visit"
 SPOT_CHECK_MISSING = "spot_check_missing"
+SPOT_CHECK_FLOOR = "spot_check_floor"
 
 KINDS = (
     DUPLICATE_DIBAO,
@@ -70,7 +78,13 @@ KINDS = (
     DECEASED_ACTIVE,
     NEAR_RELATIVE_WITHOUT_COUNTY_VISIT,
     SPOT_CHECK_MISSING,
+    SPOT_CHECK_FLOOR,
 )
+_POOL_WORDS = {
+    "dibao_township_confirmation": "township dibao confirmations",
+    "tekun_file": "township tekun files",
+    "tekun_self_care": "township self-care assessments",
+}
 
 IN_PAYMENT = (CaseState.ACTIVE.value, CaseState.PHASING_OUT.value)
 _TEKUN_PENDING = (CaseState.FIRST_REVIEWED.value, CaseState.IN_PUBLICITY.value)
@@ -223,6 +237,7 @@ def supervision_findings(
             *_people_findings(session, level, code, as_of),
             *_near_relative_findings(session, level, code, as_of),
             *_spot_check_findings(session, level, code, as_of),
+            *_floor_findings(session, level, code, as_of),
         ]
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(
@@ -443,6 +458,85 @@ def _spot_check_findings(
     return findings
 
 
+def _pool_of(program: str, data: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """The (pool, month, check) a case's spot-checks joined (legacy cases: from their dates)."""
+    out = []
+    for key in ("spotCheck", "selfCareCheck"):
+        spot = data.get(key)
+        if not isinstance(spot, Mapping):
+            continue
+        pool, month = spot.get("pool"), spot.get("month")
+        if pool is None:
+            if key == "spotCheck" and program == "dibao":
+                pool, on = "dibao_township_confirmation", (data.get("decision") or {}).get("on")
+            elif key == "spotCheck" and program == "tekun":
+                pool, on = "tekun_file", (data.get("firstReview") or {}).get("on")
+            else:
+                continue
+            month = str(on)[:7] if on else None
+        if month:
+            out.append((str(pool), str(month), spot))
+    return out
+
+
+def _floor_findings(session: Session, level: Level, code: str, as_of: dt.date) -> list[Finding]:
+    q = select(SpotCheckTallyRow)
+    if level is not Level.NATIONAL:
+        prefix = {Level.PROVINCE: code[:2], Level.PREFECTURE: code[:4], Level.COUNTY: code}[level]
+        q = q.where(SpotCheckTallyRow.county.startswith(prefix))
+    tallies = list(session.scalars(q))
+    if not tallies:
+        return []
+    done: dict[tuple[str, str, str], int] = defaultdict(int)
+    counties = sorted({t.county for t in tallies})
+    for chunk in _chunks(counties):
+        for c in _cases(
+            session, CaseRow.county.in_(chunk), CaseRow.program.in_(("dibao", "tekun"))
+        ):
+            for pool, month, spot in _pool_of(c.program, c.data):
+                if spot.get("done"):
+                    done[(pool, c.county, month)] += 1
+    findings = []
+    for t in sorted(tallies, key=lambda t: (t.county, t.month, t.pool)):
+        if not t.ratio or t.decisions <= 0:
+            continue
+        need = required(as_fraction(t.ratio), t.decisions)
+        first = dt.date.fromisoformat(f"{t.month}-01")
+        due = _deadline(first)
+        checked = done[(t.pool, t.county, t.month)]
+        short_selected = t.selected < need
+        short_done = as_of > due and checked < need
+        if not (short_selected or short_done):
+            continue
+        what = _POOL_WORDS.get(t.pool, t.pool)
+        problems = []
+        if short_selected:
+            problems.append(f"{t.selected} selected")
+        if short_done:
+            problems.append(f"{checked} checked by {due.isoformat()}")
+        findings.append(
+            Finding(
+                SPOT_CHECK_FLOOR,
+                f"{t.county} {t.month}: {t.decisions} {what}, at least ⌈{t.ratio} × "
+                f"{t.decisions}⌉ = {need} to be checked by the county; " + " and ".join(problems),
+                t.county,
+                (),
+                None,
+                {
+                    "pool": t.pool,
+                    "month": t.month,
+                    "decisions": t.decisions,
+                    "selected": t.selected,
+                    "checked": checked,
+                    "required": need,
+                    "ratio": t.ratio,
+                    "due": due.isoformat(),
+                },
+            )
+        )
+    return findings
+
+
 def finding_to_json(f: Finding) -> dict[str, Any]:
     return {
         "kind": f.kind,
@@ -461,6 +555,7 @@ __all__ = [
     "IN_PAYMENT",
     "KINDS",
     "NEAR_RELATIVE_WITHOUT_COUNTY_VISIT",
+    "SPOT_CHECK_FLOOR",
     "SPOT_CHECK_MISSING",
     "Finding",
     "finding_to_json",

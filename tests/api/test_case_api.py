@@ -264,7 +264,12 @@ def test_tekun_care_placement_and_visits(world: World) -> None:
     doc["members"][0].update(hasAbleSupporter=False, labourCapacity="none")
     f = submit(w, clerk, create(w, clerk, doc), approver, program="tekun")
     f("recordInvestigation", officer, investigators=["甲", "乙"], on=d(DAY0, 1))
-    f("recordSelfCare", officer, failedIndicators=5, on=d(DAY0, 1))
+    case = f("recordSelfCare", officer, failedIndicators=5, on=d(DAY0, 1))
+    # Yongning 004 二(三)8: the county checks at least 30% of the township's assessments (and the
+    # first of a month always): its own assessment concludes
+    assert case["data"]["selfCareCheck"]["selected"] is True
+    assert "selfCareCheck" in case["data"] and case["data"]["selfCare"]["preliminary"] is True
+    f("recordSelfCare", approver, failedIndicators=5, on=d(DAY0, 1))
     case = f("recordFirstReview", officer, on=d(DAY0, 2))
     if case["data"]["spotCheck"]["selected"]:
         f("recordSpotCheck", approver, upheld=True, on=d(DAY0, 2))

@@ -259,7 +259,7 @@ def test_tekun_amount_after_a_relative_dies(base):
     r = opened(base, NINGXIA, program="tekun", case_id=2)
     r.household = h
     r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
-    r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=5)
+    r(cs.record_self_care, approver(NINGXIA), DAY0, failed_indicators=5)
     r(cs.record_first_review, officer(NINGXIA), DAY0)
     if r.case.data["spotCheck"]["selected"]:
         r(cs.record_spot_check, approver(NINGXIA), DAY0, upheld=True)
@@ -371,7 +371,7 @@ def tekun_active(base: PolicyBase) -> Runner:
     r = opened(base, NINGXIA, program="tekun", case_id=3)
     r.household = tekun_household(base, NINGXIA)
     r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
-    r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=2)
+    r(cs.record_self_care, approver(NINGXIA), DAY0, failed_indicators=2)
     r(cs.record_first_review, officer(NINGXIA), DAY0)
     if r.case.data["spotCheck"]["selected"]:
         r(cs.record_spot_check, approver(NINGXIA), DAY0, upheld=True)

@@ -28,6 +28,7 @@ from tests.support.cases import (
     YUNNAN,
     D,
     Runner,
+    Tally,
     approver,
     household,
     officer,
@@ -178,25 +179,29 @@ def test_order_of_the_chain_and_objection_reopens_investigation(base):
 # -- Guangxi spot-check --------------------------------------------------------------------------
 
 
-def test_guangxi_county_spot_checks_half_of_township_confirmations(base):
-    selected = [cs.spot_check_selected(i, "2023-09", 0.5) for i in range(1, 2001)]
-    assert selected == [cs.spot_check_selected(i, "2023-09", 0.5) for i in range(1, 2001)]
-    assert 0.45 < sum(selected) / len(selected) < 0.55
-    assert not cs.spot_check_selected(1, "2023-09", 0) and cs.spot_check_selected(1, "x", 1.0)
-
-    flags = {}
-    for case_id in range(1, 41):
-        r = to_publicity(base, GUANGXI, case_id=case_id)
+def test_guangxi_county_checks_at_least_half_of_each_months_township_confirmations(base):
+    # Yongfu 003 二(三): 「县民政局社会救助股通过广西社会救助信息管理系统对乡镇每月新审核认定的低保
+    # 对象进行50%以上的线上核查」: a floor for every county and month, not an average.
+    tally: Tally = {}
+    flags = []
+    for case_id in range(1, 8):
+        r = to_publicity(base, GUANGXI, case_id=case_id, tally=tally)
         case = r(cs.confirm_case, officer(GUANGXI), AFTER)
         spot = case.data["spotCheck"]
-        assert spot["ratio"] == 0.5
-        assert spot["selected"] == cs.spot_check_selected(case_id, "2023-09", 0.5)
-        flags[case_id] = spot["selected"]
-    assert 8 < sum(flags.values()) < 32
+        assert (spot["ratio"], spot["pool"], spot["month"]) == (
+            0.5,
+            "dibao_township_confirmation",
+            "2023-09",
+        )
+        flags.append(spot["selected"])
+        n = len(flags)
+        assert sum(flags) >= -(-n // 2)  # ⌈0.5·n⌉ at every moment of the month
+        assert spot["required"] == -(-n // 2) and spot["position"] == n
+        assert any("dibao.approval.county_spot_check_ratio" in x for x in r.events[-1].reasons)
     # the county overturns one: the case exits as found ineligible
-    chosen = next(i for i, f in flags.items() if f)
-    r = to_publicity(base, GUANGXI, case_id=chosen)
-    r(cs.confirm_case, officer(GUANGXI), AFTER)
+    r = to_publicity(base, GUANGXI, case_id=99)  # the first of its own tally: selected
+    case = r(cs.confirm_case, officer(GUANGXI), AFTER)
+    assert case.data["spotCheck"]["selected"] is True and case.data["spotCheck"]["forced"]
     with pytest.raises(cs.WrongLevel):
         r(cs.record_spot_check, officer(GUANGXI), AFTER, upheld=True)
     with pytest.raises(cs.ReasonsRequired):
@@ -433,7 +438,7 @@ def test_tekun_case_exits_only_when_the_person_covered_dies(sbase):
     r = opened(sbase, NINGXIA, program="tekun", case_id=2)
     r.household = h
     r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
-    r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=5)
+    r(cs.record_self_care, approver(NINGXIA), DAY0, failed_indicators=5)
     r(cs.record_first_review, officer(NINGXIA), DAY0)
     if r.case.data["spotCheck"]["selected"]:
         r(cs.record_spot_check, approver(NINGXIA), DAY0, upheld=True)
@@ -452,13 +457,24 @@ def test_tekun_case_exits_only_when_the_person_covered_dies(sbase):
 
 
 def test_tekun_self_care_spot_check_and_county_confirmation(base):
-    selected_id = next(i for i in range(1, 100) if cs.spot_check_selected(i, "2023-09", 0.3))
-    r = opened(base, NINGXIA, program="tekun", case_id=selected_id)
+    # Yongning 004 二(三)8: 「乡镇(街道)对辖区内特困人员生活自理能力提出初步评估意见,县民政局经抽查
+    # (比例不低于30%)核实后作出最终评估结论」; 特困人员认定办法 art. 16: 「按照不低于30%的比例随机
+    # 抽查核实」. The first decision of the month is always selected (⌈0.3 × 1⌉ = 1).
+    r = opened(base, NINGXIA, program="tekun")
     r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"])
     with pytest.raises(cs.InvalidTransition):
         r(cs.record_first_review, officer(NINGXIA), DAY0)
     case = r(cs.record_self_care, officer(NINGXIA), DAY0, failed_indicators=5)
     assert case.data["selfCare"]["result"] == "full_loss"
+    assert case.data["selfCare"]["preliminary"] is True
+    assert case.data["selfCareCheck"]["selected"] is True
+    assert traced(r.events[-1], "tekun.self_care.county_spot_check_ratio").value == 0.3
+    with pytest.raises(cs.SpotCheckRequired):  # the county concludes first
+        r(cs.record_first_review, officer(NINGXIA), DAY0)
+    case = r(cs.record_self_care, approver(NINGXIA), DAY0, failed_indicators=4)
+    assert case.data["selfCareCheck"]["done"] is True
+    assert case.data["selfCareCheck"]["upheld"] is True  # full loss either way
+    assert case.data["selfCare"]["by"] == "county"
     case = r(cs.record_first_review, officer(NINGXIA), DAY0)
     assert case.data["spotCheck"]["selected"] is True
     assert traced(r.events[-1], "tekun.approval.county_spot_check_ratio").value == 0.3

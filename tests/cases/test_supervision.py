@@ -8,6 +8,7 @@ yuan: an EXAMPLE standard is added by a test layer, as in tests/test_cases.py.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from core.cases.supervision import (
     DIBAO_AND_TEKUN,
     DUPLICATE_DIBAO,
     NEAR_RELATIVE_WITHOUT_COUNTY_VISIT,
+    SPOT_CHECK_FLOOR,
     SPOT_CHECK_MISSING,
     Finding,
     finding_to_json,
@@ -112,7 +114,9 @@ class World:
         o = self.officer(county)
         self.step(case_id, "record_investigation", o, investigators=["甲", "乙"])
         if program == "tekun":
-            self.step(case_id, "record_self_care", o, failed_indicators=4)
+            case = self.step(case_id, "record_self_care", o, failed_indicators=4)
+            if (case.data.get("selfCareCheck") or {}).get("selected"):
+                self.step(case_id, "record_self_care", self.approver(county), failed_indicators=4)
         case = self.step(case_id, "record_first_review", o)
         if program == "tekun" and case.data["spotCheck"]["selected"]:
             self.step(case_id, "record_spot_check", self.approver(county), upheld=True)
@@ -316,7 +320,8 @@ def test_filed_near_relative_case_without_the_county_visit(world):
 
 
 def test_spot_check_not_done_by_the_end_of_the_next_month(world):
-    """Guangxi: the county re-checks 50% of township confirmations (selected per case)."""
+    """Guangxi: the county re-checks at least half of each month's township confirmations
+    (Yongfu 003 二(三): 「对乡镇每月新审核认定的低保对象进行50%以上的线上核查」)."""
     cases = []
     for seq in range(1, 9):
         h = world.household(GUANGXI, (seq, f"覃{seq}", "head"))
@@ -324,21 +329,40 @@ def test_spot_check_not_done_by_the_end_of_the_next_month(world):
         with world.db.sessions() as s:
             cases.append(store.get_case(s, cid))
     selected = [c.id for c in cases if c.data["spotCheck"]["selected"]]
-    assert selected and len(selected) < len(cases)
+    assert 4 <= len(selected) <= len(cases)  # ⌈0.5 × 8⌉ = 4 at least
     assert all(c.data["decision"]["on"] == AFTER.isoformat() for c in cases)
+    with world.db.sessions() as s:
+        (tally,) = store.spot_check_tallies(s, county=GUANGXI, month="2023-09")
+    assert (tally.pool, tally.decisions, tally.selected) == (
+        "dibao_township_confirmation",
+        8,
+        len(selected),
+    )
 
     assert world.findings(GUANGXI, dt.date(2023, 10, 31)) == []  # deadline: end of October
     found = world.findings(GUANGXI, dt.date(2023, 11, 1))
-    assert {f.kind for f in found} == {SPOT_CHECK_MISSING}
-    assert [f.case_ids for f in found] == [(cid,) for cid in selected]
-    assert found[0].detail["due"] == "2023-10-31" and found[0].detail["ratio"] == 0.5
+    missing = [f for f in found if f.kind == SPOT_CHECK_MISSING]
+    assert [f.case_ids for f in missing] == [(cid,) for cid in selected]
+    assert missing[0].detail["due"] == "2023-10-31" and missing[0].detail["ratio"] == 0.5
+    # and the county-month is below its minimum: 0 of at least 4 checked
+    (floor,) = [f for f in found if f.kind == SPOT_CHECK_FLOOR]
+    assert floor.jurisdiction == GUANGXI and floor.detail["required"] == 4
+    assert (floor.detail["checked"], floor.detail["decisions"]) == (0, 8)
     assert world.findings(YUNNAN, dt.date(2023, 11, 1)) == []
 
-    world.step(
-        selected[0], "record_spot_check", world.approver(GUANGXI), dt.date(2023, 11, 5), upheld=True
-    )
+    for cid in selected[:3]:
+        world.step(cid, "record_spot_check", world.approver(GUANGXI), dt.date(2023, 11, 5),
+                   upheld=True)  # fmt: skip
     after = world.findings(GUANGXI, dt.date(2023, 11, 6))
-    assert [f.case_ids for f in after] == [(cid,) for cid in selected[1:]]
+    assert [f.case_ids for f in after if f.kind == SPOT_CHECK_MISSING] == [
+        (cid,) for cid in selected[3:]
+    ]
+    (floor,) = [f for f in after if f.kind == SPOT_CHECK_FLOOR]
+    assert floor.detail["checked"] == 3  # still one short of four
+    world.step(selected[3], "record_spot_check", world.approver(GUANGXI), dt.date(2023, 11, 7),
+               upheld=True)  # fmt: skip
+    assert not [f for f in world.findings(GUANGXI, dt.date(2023, 11, 8)) if f.kind ==
+                SPOT_CHECK_FLOOR]  # fmt: skip
 
 
 def test_tekun_file_selected_for_the_spot_check_waits_too_long(world):
@@ -355,7 +379,10 @@ def test_tekun_file_selected_for_the_spot_check_waits_too_long(world):
         pytest.fail("no tekun file selected at 30%")
     assert world.findings(YUNNAN, dt.date(2023, 10, 31)) == []
     found = world.findings(YUNNAN, dt.date(2023, 11, 1))
-    assert [(f.kind, f.case_ids) for f in found] == [(SPOT_CHECK_MISSING, (cid,))]
+    assert [(f.kind, f.case_ids) for f in found] == [
+        (SPOT_CHECK_MISSING, (cid,)),
+        (SPOT_CHECK_FLOOR, ()),  # ⌈0.3 × n⌉ files of the month, none checked
+    ]
     world.step(cid, "record_spot_check", world.approver(YUNNAN), dt.date(2023, 11, 2), upheld=True)
     assert world.findings(YUNNAN, dt.date(2023, 11, 3)) == []
 
@@ -399,3 +426,33 @@ def test_unknown_jurisdiction_and_json(world):
         "detail": {"a": 1},
     }
     assert Finding("k", "m", YUNNAN, ()).detail == {}
+
+
+def test_concurrent_confirmations_in_a_county_month_are_all_counted(world):
+    """Township officers confirm at once in Yongfu (ratio 0.5): every decision is counted and
+    the month keeps ⌈0.5 × n⌉ selected."""
+    cases = [
+        world.to_publicity(world.open(world.household(GUANGXI, (seq, f"覃{seq}", "head")),
+                                      GUANGXI), GUANGXI).id
+        for seq in range(1, 7)
+    ]  # fmt: skip
+    errors: list[BaseException] = []
+
+    def confirm(cid: int) -> None:
+        try:
+            world.step(cid, "confirm_case", world.officer(GUANGXI), AFTER)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=confirm, args=(cid,)) for cid in cases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with world.db.sessions() as s:
+        (tally,) = store.spot_check_tallies(s, county=GUANGXI, month=AFTER.isoformat()[:7])
+        picked = [store.get_case(s, cid).data["spotCheck"] for cid in cases]
+    assert tally.decisions == 6 and tally.selected >= 3
+    assert sum(1 for p in picked if p["selected"]) == tally.selected
+    assert sorted(p["position"] for p in picked) == [1, 2, 3, 4, 5, 6]

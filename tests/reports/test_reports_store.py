@@ -114,7 +114,7 @@ class World:
         officer, approver = self.user("township_officer"), self.user("county_approver")
         cid = self.open(hid, opened, program="tekun")
         self.step(cid, "record_investigation", officer, opened, investigators=["甲", "乙"])
-        self.step(cid, "record_self_care", officer, opened, failed_indicators=5)
+        self.step(cid, "record_self_care", approver, opened, failed_indicators=5)
         self.step(cid, "record_first_review", officer, opened)
         with self.db.sessions() as s:
             if store.get_case(s, cid).data["spotCheck"]["selected"]:

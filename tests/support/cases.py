@@ -16,6 +16,7 @@ from stdnum.cn import ric
 import core.cases as cs
 from core.access.roles import Role, User
 from core.cases import Case, CaseState, Transition, jsonable
+from core.cases.selection import as_fraction, select
 from core.households.model import Household, parse_household
 from core.policy.service import PolicyBase
 
@@ -90,15 +91,41 @@ def eligible(base: PolicyBase, county: str, program: str) -> Household:
     return household(base, county, 1500)
 
 
+# Running spot-check counts, per pool, county and month, as the store keeps them (the pure
+# machine leaves the selection to it): shared by the cases of a test that passes the same dict.
+Tally = dict[tuple[str, str, str], tuple[int, int]]
+
+
+def decide_selection(t: Transition, tally: Tally) -> Transition:
+    """``t`` with its spot-check selection decided against ``tally`` (as the store does)."""
+    req = t.selection
+    if req is None:
+        return t
+    key = (req.pool, t.case.county, req.month)
+    decisions, selected = tally.get(key, (0, 0))
+    sel = select(decisions, selected, as_fraction(req.ratio))
+    tally[key] = (sel.position, sel.selected_so_far)
+    return cs.with_selection(t, sel)
+
+
 class Runner:
     """Applies steps to one case, resolving the policy at its county on each date; confirmation
-    and deaths get the case's household (an eligible one of the case's program by default)."""
+    and deaths get the case's household (an eligible one of the case's program by default).
+    Spot-check selections are decided against ``tally`` (a new, empty one by default: the
+    first decision of a month is then always selected)."""
 
-    def __init__(self, base: PolicyBase, case: Case, household: Household | None = None) -> None:
+    def __init__(
+        self,
+        base: PolicyBase,
+        case: Case,
+        household: Household | None = None,
+        tally: Tally | None = None,
+    ) -> None:
         self.base = base
         self.case = case
         self.events: list[cs.CaseEvent] = []
         self.household = household
+        self.tally: Tally = {} if tally is None else tally
 
     def __call__(self, step: Step, actor: User, on: dt.date, **kw: Any) -> Case:
         if (
@@ -109,6 +136,7 @@ class Runner:
                 self.household = eligible(self.base, self.case.county, self.case.program)
             kw["household"] = self.household
         t = step(self.case, actor, self.base.resolve(self.case.county, on), on, **kw)
+        t = decide_selection(t, self.tally)
         assert t.case.version == self.case.version + 1
         assert t.event.from_state == self.case.state and t.event.to_state == t.case.state
         self.case = t.case
@@ -117,7 +145,12 @@ class Runner:
 
 
 def opened(
-    base: PolicyBase, county: str, program: str = "dibao", case_id: int = 1, **kw: Any
+    base: PolicyBase,
+    county: str,
+    program: str = "dibao",
+    case_id: int = 1,
+    tally: Tally | None = None,
+    **kw: Any,
 ) -> Runner:
     t = cs.open_case(
         officer(county),
@@ -130,7 +163,7 @@ def opened(
     )
     assert t.case.state is CaseState.ACCEPTED and t.case.version == 1
     assert t.event.from_state is None
-    r = Runner(base, t.case)
+    r = Runner(base, t.case, tally=tally)
     r.events.append(t.event)
     return r
 

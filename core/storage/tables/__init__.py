@@ -14,7 +14,12 @@ from core.storage.tables.base import (
     UTCDateTime,
     utcnow,
 )
-from core.storage.tables.cases import CaseAuditHeadRow, CaseEventRow, CaseRow
+from core.storage.tables.cases import (
+    CaseAuditHeadRow,
+    CaseEventRow,
+    CaseRow,
+    SpotCheckTallyRow,
+)
 from core.storage.tables.holidays import (
     HOLIDAY_AUDIT_ACTIONS,
     HolidayTableAuditRow,
@@ -54,6 +59,7 @@ __all__ = [
     "PaymentRow",
     "PaymentRunRow",
     "RevisionRow",
+    "SpotCheckTallyRow",
     "TokenRow",
     "UTCDateTime",
     "UserRow",

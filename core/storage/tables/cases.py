@@ -90,3 +90,19 @@ class CaseAuditHeadRow(Base):
 
 
 # Tables declared in their own modules register on Base.metadata when imported.
+
+
+class SpotCheckTallyRow(Base):
+    """The running count of one spot-check pool in one county and month (core.cases.selection):
+    how many decisions joined the pool and how many of them the county selected. Locked in the
+    write transaction of the step that adds a decision, so that the minimum (⌈r·n⌉) holds at
+    every moment; ``ratio`` is the one in force at the latest decision."""
+
+    __tablename__ = "spot_check_tallies"
+
+    pool: Mapped[str] = mapped_column(String(40), primary_key=True)
+    county: Mapped[str] = mapped_column(CODE, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    decisions: Mapped[int] = mapped_column(Integer, default=0)
+    selected: Mapped[int] = mapped_column(Integer, default=0)
+    ratio: Mapped[str] = mapped_column(String(16), default="")

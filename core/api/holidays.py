@@ -110,7 +110,7 @@ class WorkingDay:
     kind: str = strawberry.field(
         description="workday, weekend, holiday (a day off a notice gives) or make_up_workday (a "
         "weekend day worked instead, 调休上班); in a year with no holiday table workday, weekend "
-        "or holiday (a weekday off by law: 1 January, 1-2 May, 1-3 October), and provisional is "
+        "or holiday (a weekday off by law: the 13 days of the holiday law), and provisional is "
         "true."
     )
     name: str | None = strawberry.field(description="The festival, when known (e.g. 国庆节).")
@@ -134,7 +134,7 @@ class MakeUpDayType:
 @strawberry.type(
     description="One year of the working-day calendar. covered: false means no holiday table "
     "(Monday to Friday are counted as working days, provisionally, except the days off fixed by "
-    "law: 1 January, 1-2 May, 1-3 October)."
+    "law: the 13 days of the holiday law)."
 )
 class WorkCalendarYear:
     year: int

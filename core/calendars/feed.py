@@ -231,7 +231,7 @@ def _provisional_note(years: Sequence[int]) -> str:
     listed = ", ".join(str(y) for y in years)
     return (
         f"provisional: no published holiday schedule for {listed}; weekdays were counted as "
-        "working days except the days the law fixes (1 January, 1-2 May, 1-3 October) "
+        "working days except the days the law fixes (the 13 days of the holiday law) "
         f"(暂定：{listed}年节假日安排尚未发布)"
     )
 

@@ -992,7 +992,7 @@ def uncovered_ahead(calendar: WorkCalendar, today: dt.date, years: int = 2) -> t
 def day_kind(calendar: WorkCalendar, day: dt.date) -> str:
     """``workday``, ``weekend``, ``holiday`` (a day off a notice gives) or ``make_up_workday``
     (a weekend day worked instead); in an uncovered year ``workday``, ``weekend`` or ``holiday``
-    (a weekday off by law: 1 January, 1-2 May, 1-3 October, see
+    (a weekday off by law: the 13 days of the holiday law, see
     :meth:`~core.calendars.workdays.WorkCalendar.provisional_days_off`)."""
     sched = calendar.schedule(day.year)
     if sched is not None:

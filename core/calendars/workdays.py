@@ -3,10 +3,12 @@
 A :class:`WorkCalendar` knows the years ``chinese-calendar`` covers plus any :class:`HolidayTable`
 given to it (from a plugin or imported into the database); a table for a year chinese-calendar
 covers replaces chinese-calendar's data for that year, and among tables for the same year the last
-one given wins. For any other year a working day is Monday to Friday except the days off that the
-law fixes on the Gregorian calendar (元旦 1 January, 劳动节 1-2 May, 国庆节 1-3 October, from 2025;
-see :func:`statutory_fixed_days`), but an answer that relies on such a year is *provisional*:
-:class:`DueDate` says so and names the years.
+one given wins. For any other year a working day is Monday to Friday except the 13 days off the
+law fixes (from 2025; see :func:`statutory_days`): 元旦 1 January, 劳动节 1-2 May, 国庆节 1-3
+October on the Gregorian calendar, and 春节 (除夕 to 初三), 清明节, 端午节 and 中秋节 by the lunar
+calendar, computed with the ``holidays`` library. An answer that relies on such a year is still
+*provisional* (:class:`DueDate` says so and names the years): the make-up working days (调休) and
+the placement of substitute days off (补假) are only known from the State Council's notice.
 
 Pure logic: dates come in as arguments, nothing here reads the clock, files or the database.
 
@@ -26,6 +28,7 @@ from functools import lru_cache
 from itertools import accumulate
 
 import chinese_calendar
+import holidays as _holidays_lib
 from chinese_calendar import constants as _cc
 
 from core.plugin.hookspecs import HolidayTable
@@ -120,6 +123,38 @@ def statutory_fixed_days(year: int) -> dict[dt.date, str]:
     if year < STATUTORY_RULE_SINCE:
         return {}
     return {dt.date(year, m, d): name for m, d, name in _FIXED_DAYS_OFF}
+
+
+# The festivals of 《全国年节及纪念日放假办法》 art. 2 (2024 revision) as the holidays library names
+# them in Chinese (it also lists days that are not days off for everyone, e.g. 妇女节).
+_STATUTORY_ZH = frozenset(
+    {"元旦", "农历除夕", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}
+)
+
+
+@lru_cache(maxsize=256)
+def statutory_days(year: int) -> dict[dt.date, str]:
+    """Every day off the law fixes in ``year`` (empty before 2025), with its festival's name:
+    元旦, 春节 (农历除夕 and 正月初一 to 初三), 清明节, 劳动节 (1-2 May), 端午节, 中秋节, 国庆节
+    (1-3 October) — 13 days, 12 dates when 中秋 falls on 1 October (2031: 中秋节、国庆节).
+
+    The lunar dates come from the ``holidays`` library (its China calendar agrees with
+    chinese-calendar on every day of 2019-2026, and with two lunar libraries on 2025-2099);
+    beyond the years it computes, the fixed Gregorian days alone (:func:`statutory_fixed_days`).
+    Substitute days off (补假) and make-up working days (调休) are not included: the State
+    Council places them in its notice for the year."""
+    if year < STATUTORY_RULE_SINCE:
+        return {}
+    out: dict[dt.date, str] = {}
+    try:
+        found = _holidays_lib.country_holidays("CN", years=year, observed=False, language="zh_CN")
+    except NotImplementedError:  # pragma: no cover - the library covers every year asked here
+        found = {}
+    for day, names in sorted(found.items()):
+        kept = [n for n in str(names).split("; ") if n in _STATUTORY_ZH]
+        if kept:
+            out[day] = "、".join(kept)
+    return out or statutory_fixed_days(year)
 
 
 def chinese_calendar_names(year: int) -> dict[dt.date, str]:
@@ -232,7 +267,7 @@ class WorkCalendar:
         # last): the days off fixed by law are never working days (provisional all the same).
         gaps = [y for y in range(first_year, last_year + 1) if y not in years]
         for y in gaps:
-            for day in statutory_fixed_days(y):
+            for day in statutory_days(y):
                 flags[day.toordinal() - self._first] = 0
         for sched in years.values():
             for day in sched.holidays:
@@ -294,13 +329,13 @@ class WorkCalendar:
 
     def provisional_days_off(self, year: int) -> dict[dt.date, str]:
         """The weekdays of an uncovered ``year`` taken as days off because the law fixes them
-        (:func:`statutory_fixed_days`), with their names; empty for a covered year, a year before
-        2025 and a year beyond the horizon."""
+        (:func:`statutory_days`: the Gregorian and the lunar festivals), with their names; empty
+        for a covered year, a year before 2025 and a year beyond the horizon."""
         if year in self._years:
             return {}
         return {
             day: name
-            for day, name in statutory_fixed_days(year).items()
+            for day, name in statutory_days(year).items()
             if day.weekday() < 5 and not self.is_working_day(day)
         }
 

@@ -59,7 +59,7 @@ def _provisional_note(years: tuple[int, ...]) -> str:
     verb = "has" if len(years) == 1 else "have"
     return (
         f"PROVISIONAL: {listed} {verb} no holiday table, so its weekdays were counted as working "
-        "days (except the days off fixed by law: 1 January, 1-2 May, 1-3 October); import the "
+        "days (except the days off fixed by law: the 13 days of the holiday law); import the "
         "State Council's notice with `doudi holidays import FILE`"
     )
 

@@ -24,6 +24,7 @@ from core.calendars.workdays import (
     WorkCalendar,
     default_calendar,
     holiday_periods,
+    statutory_days,
     statutory_fixed_days,
 )
 from core.plugin.hookspecs import Document, HolidayTable, Source
@@ -162,12 +163,17 @@ def test_uncovered_years_keep_the_days_off_fixed_by_law(cal: WorkCalendar) -> No
     due = cal.add_working_days(D(2027, 9, 29), 3)
     assert due == DueDate(D(2027, 10, 5), True, (2027,))
     assert cal.working_days_between(D(2027, 9, 30), D(2027, 10, 4)) == 1
-    # 2028: 05-01 (Mon), 05-02 (Tue), 10-02 (Mon), 10-03 (Tue) are weekdays off.
+    # 2028: the weekdays among the 13 days of art. 2 (中秋 falls on 10-03 that year).
     assert cal.provisional_days_off(2028) == {
+        D(2028, 1, 25): "农历除夕",
+        D(2028, 1, 26): "春节",
+        D(2028, 1, 27): "春节",
+        D(2028, 1, 28): "春节",
+        D(2028, 4, 4): "清明节",
         D(2028, 5, 1): "劳动节",
         D(2028, 5, 2): "劳动节",
         D(2028, 10, 2): "国庆节",
-        D(2028, 10, 3): "国庆节",
+        D(2028, 10, 3): "中秋节、国庆节",
     }
     assert cal.add_working_days(D(2028, 9, 29), 1) == DueDate(D(2028, 10, 4), True, (2028,))
     assert cal.add_working_days(D(2028, 4, 30), 0).date == D(2028, 5, 3)
@@ -194,7 +200,8 @@ def test_importing_2027_makes_it_final_and_moves_the_dates() -> None:
     due = with_2027.add_working_days(D(2026, 12, 20), 10)
     assert due == DueDate(D(2027, 1, 4), False, ())  # 01-01..01-03 off
     # Across the fixture's Spring Festival: Sunday 01-31 worked, 02-05..02-13 off.
-    assert without.add_working_days(D(2027, 1, 28), 10).date == D(2027, 2, 11)
+    # without the table only the law's days are off (除夕 Fri 02-05 … 初三 Mon 02-08)
+    assert without.add_working_days(D(2027, 1, 28), 10).date == D(2027, 2, 15)
     assert with_2027.add_working_days(D(2027, 1, 28), 10) == DueDate(D(2027, 2, 18), False, ())
     assert with_2027.working_days_between(D(2027, 1, 28), D(2027, 2, 18)) == 10
     # 2028 is still provisional.
@@ -262,7 +269,7 @@ def test_arithmetic_matches_a_day_by_day_count() -> None:
         # Every day of the horizon agrees with the law's fixed days; beyond it, Monday-Friday.
         horizon = cal.covered_years()[-1] + PROVISIONAL_HORIZON_YEARS
         for year in range(2027, 2045):
-            fixed = statutory_fixed_days(year) if year <= horizon else {}
+            fixed = statutory_days(year) if year <= horizon else {}
             if cal.covers(year):
                 continue
             for day in (D(year, 1, 1) + dt.timedelta(days=i) for i in range(365)):
@@ -277,6 +284,48 @@ def test_arithmetic_matches_a_day_by_day_count() -> None:
     assert cal.is_working_day(due.date)
     with pytest.raises(ValueError):
         cal.add_working_days(D(2026, 1, 1), -1)
+
+
+def test_the_lunar_festivals_are_days_off_in_years_without_a_schedule(cal: WorkCalendar) -> None:
+    # 全国年节及纪念日放假办法 art. 2 (2024 revision): 「春节，放假4天（农历除夕、正月初一至初三）
+    # 」, 「清明节，放假1天（农历清明当日）」, 「端午节，放假1天（农历端午当日）」, 「中秋节，放假1
+    # 天（农历中秋当日）」. Only the make-up days (调休) wait for the State Council's notice.
+    assert statutory_days(2027) == {
+        D(2027, 1, 1): "元旦",
+        D(2027, 2, 5): "农历除夕",
+        D(2027, 2, 6): "春节",
+        D(2027, 2, 7): "春节",
+        D(2027, 2, 8): "春节",
+        D(2027, 4, 5): "清明节",
+        D(2027, 5, 1): "劳动节",
+        D(2027, 5, 2): "劳动节",
+        D(2027, 6, 9): "端午节",
+        D(2027, 9, 15): "中秋节",
+        D(2027, 10, 1): "国庆节",
+        D(2027, 10, 2): "国庆节",
+        D(2027, 10, 3): "国庆节",
+    }
+    for year in range(2027, 2036):
+        days = statutory_days(year)
+        # 13 days; 12 dates when 中秋 is 1-3 October (2028: 10-03, 2031: 10-01)
+        assert sum(len(n.split("、")) for n in days.values()) == 13, year
+    assert statutory_days(2031)[D(2031, 10, 1)] == "中秋节、国庆节"
+    assert statutory_days(2024) == {}  # before the 2024 revision took effect
+    # A due date over Spring Festival 2027 skips 除夕 to 初三 (Fri 02-05, Mon 02-08): provisional.
+    due = cal.add_working_days(D(2027, 2, 4), 1)
+    assert due == DueDate(D(2027, 2, 9), True, (2027,))
+    # An imported 2027 table wins over the computed days (the fixture's 春节 runs 02-05..02-13,
+    # 02-14 a Sunday): final, and later than the law's four days alone.
+    with_2027 = WorkCalendar([table_2027()])
+    assert with_2027.add_working_days(D(2027, 2, 4), 1) == DueDate(D(2027, 2, 15), False, ())
+
+
+def test_the_computed_lunar_days_agree_with_chinese_calendar_where_it_knows_the_year() -> None:
+    # An independent check of the library: chinese-calendar's tables of 2025 and 2026 (published
+    # by the State Council) list every statutory day the library computes as a day off.
+    for year in (2025, 2026):
+        for day in statutory_days(year):
+            assert not chinese_calendar.is_workday(day), day
 
 
 def test_default_calendar_is_cached_for_the_same_tables() -> None:

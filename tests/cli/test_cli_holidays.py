@@ -126,7 +126,10 @@ def test_reads_without_a_database(run: Any, data_dir: Path) -> None:
     assert "day off: 元旦" in text
     show = ok(run("holidays", "show", "2028"))
     assert "NOT COVERED" in show
-    assert "2028-05-01 劳动节, 2028-05-02 劳动节, 2028-10-02 国庆节, 2028-10-03 国庆节" in show
+    assert "2028-01-25 农历除夕, 2028-01-26 春节" in show and "2028-04-04 清明节" in show
+    assert (
+        "2028-05-01 劳动节, 2028-05-02 劳动节, 2028-10-02 国庆节, 2028-10-03 中秋节、国庆节" in show
+    )
 
     between = json.loads(ok(run("holidays", "between", "2026-09-30", "2026-10-10", "--json")))
     assert between["working_days"] == 3 and not between["provisional"]

@@ -27,8 +27,8 @@ from tests.support.cases import (
     SHANXI,
     YUNNAN,
     D,
-    Runner,
     Tally,
+    active,
     approver,
     household,
     officer,
@@ -211,16 +211,6 @@ def test_guangxi_county_checks_at_least_half_of_each_months_township_confirmatio
 
 
 # -- phase-out -----------------------------------------------------------------------------------
-
-
-def active(base: PolicyBase, county: str) -> Runner:
-    r = to_publicity(base, county)
-    if county == SHANXI:
-        r(cs.record_verification, approver(county), AFTER, passed=True)
-    confirmer = approver(county) if county in (SHANXI, NINGXIA, GUIZHOU) else officer(county)
-    r(cs.confirm_case, confirmer, AFTER)
-    assert r.case.state is CaseState.ACTIVE
-    return r
 
 
 def test_ningxia_phase_out_up_to_18_months_and_exit_when_stable(base):

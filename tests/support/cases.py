@@ -187,6 +187,17 @@ def traced(event: cs.CaseEvent, path: str) -> Any:
 LATER = D(2024, 3, 5)
 
 
+def active(base: PolicyBase, county: str) -> Runner:
+    """A dibao case confirmed (in payment) at ``county``, by its confirming level."""
+    r = to_publicity(base, county)
+    if county == SHANXI:
+        r(cs.record_verification, approver(county), AFTER, passed=True)
+    confirmer = approver(county) if county in (SHANXI, NINGXIA, GUIZHOU) else officer(county)
+    r(cs.confirm_case, confirmer, AFTER)
+    assert r.case.state is CaseState.ACTIVE
+    return r
+
+
 def working(base: PolicyBase, county: str, wages: float = 3000) -> tuple[Household, dict]:
     """The household after the head found work (per capita 1,000 > 800), and the phase-out
     inputs naming that cause (就业)."""

@@ -202,6 +202,13 @@ class ParameterValue:
         description="Last day the value is in effect (inclusive); null while open-ended."
     )
     source: Source | None
+    applied: bool = strawberry.field(
+        description="Whether doudi acts on this parameter; false: recorded and shown, not yet "
+        "applied by doudi (notAppliedNote says why)."
+    )
+    not_applied_note: str | None = strawberry.field(
+        description='"recorded, not yet applied by doudi: …" where applied is false.'
+    )
     resolved: strawberry.Private[core_resolution.ResolvedParameter]
     jurisdiction_code: strawberry.Private[str]
 
@@ -216,6 +223,8 @@ class ParameterValue:
             unit=spec["unit"],
             description=spec["description"],
             label_zh=spec["label_zh"],
+            applied=spec["applied"],
+            not_applied_note=spec["not_applied_note"],
             resolved=p,
             jurisdiction_code=code,
         )
@@ -386,6 +395,13 @@ class CatalogEntry:
     choices: list[str]
     minimum: float | None
     maximum: float | None
+    applied: bool = strawberry.field(
+        description="Whether doudi acts on this parameter; false: values are recorded and shown, "
+        "not yet applied by doudi (notAppliedNote says why)."
+    )
+    not_applied_note: str | None = strawberry.field(
+        description='"recorded, not yet applied by doudi: …" where applied is false.'
+    )
 
     @classmethod
     def of(cls, s: core_hookspecs.ParameterSpec) -> CatalogEntry:

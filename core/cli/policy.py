@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from core.policy import serialize
+from core.policy.catalog import NOT_YET_APPLIED, RECORDED_NOT_APPLIED, applied, not_applied_note
 from core.policy.jurisdictions import Jurisdiction, load_registry
 from core.policy.resolution import ResolvedParameter
 
@@ -73,6 +74,8 @@ def _describe(p: ResolvedParameter, where: Jurisdiction, as_of: dt.date) -> list
         lines.append(f"  note:   {doc.note or LOCAL_SETTING}")
     elif w.source.note:
         lines.append(f"  note:   {w.source.note}")
+    if not applied(p.path):
+        lines.append(f"  doudi:  {not_applied_note(p.path)}")
     return lines
 
 
@@ -130,6 +133,11 @@ def policy_show(code: str, prefix: str | None, as_of: dt.date | None, as_json: b
         for p in params
     ]
     click.echo(table(["PATH", "VALUE", "UNIT", "LAYER", "FROM", "SOURCE"], rows))
+    idle = [p for p in params if p.is_set and not applied(p.path)]
+    if idle:
+        click.echo(f"\n{RECORDED_NOT_APPLIED}:")
+        for p in idle:
+            click.echo(f"  {p.path}: {NOT_YET_APPLIED[p.path]}")
 
 
 @policy.command("compare")
@@ -286,8 +294,14 @@ def policy_catalog(prefix: str | None, as_json: bool) -> None:
     rows = []
     for s in specs:
         kind = s.type + (f" ({'|'.join(s.choices)})" if s.type == "enum" else "")
-        rows.append([s.path, kind, fmt_unit(s.unit), s.label_zh or s.description])
-    click.echo(table(["PATH", "TYPE", "UNIT", "LABEL"], rows))
+        acts = "acts" if applied(s.path) else "recorded only"
+        rows.append([s.path, kind, fmt_unit(s.unit), acts, s.label_zh or s.description])
+    click.echo(table(["PATH", "TYPE", "UNIT", "DOUDI", "LABEL"], rows))
+    idle = [s.path for s in specs if not applied(s.path)]
+    if idle:
+        click.echo(f"\nrecorded only = {RECORDED_NOT_APPLIED}:")
+        for path in idle:
+            click.echo(f"  {path}: {NOT_YET_APPLIED[path]}")
 
 
 def _setting_json(setting: LocalSetting) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from enum import Enum
 from typing import Any
 
 from core.plugin.hookspecs import Constraint, Document, ParameterSpec, Program, Source
+from core.policy.catalog import applied, not_applied_note
 from core.policy.constraints import ConstraintCheck, PluginConstraint, Violation
 from core.policy.jurisdictions import Jurisdiction
 from core.policy.model import DatedValue, LayerRef
@@ -124,8 +125,15 @@ def winner_fields(w: DatedValue | None) -> Fields:
 
 
 def parameter_fields(p: ResolvedParameter) -> Fields:
-    """The answer for one path: the winner (or not set) and every value it overrides."""
-    return {"path": p.path, **winner_fields(p.winner), "overrides": p.overrides}
+    """The answer for one path: the winner (or not set) and every value it overrides; whether
+    doudi acts on the path (``applied``, with the note saying why not)."""
+    return {
+        "path": p.path,
+        **winner_fields(p.winner),
+        "overrides": p.overrides,
+        "applied": applied(p.path),
+        "not_applied_note": opt(not_applied_note(p.path)),
+    }
 
 
 def cell_fields(p: ResolvedParameter) -> Fields:
@@ -202,6 +210,8 @@ def spec_fields(s: ParameterSpec) -> Fields:
         "choices": list(s.choices),
         "minimum": s.minimum,
         "maximum": s.maximum,
+        "applied": applied(s.path),
+        "not_applied_note": opt(not_applied_note(s.path)),
     }
 
 

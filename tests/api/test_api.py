@@ -819,3 +819,24 @@ def test_a_policy_base_that_fails_to_load_is_a_503_with_its_code(
         assert h.json()["status"] == "error"
     finally:
         c.close()
+
+
+def test_the_catalog_and_each_value_say_whether_doudi_acts_on_them(client: Client) -> None:
+    # Yunnan 002 一(三): 「健全落实省、州、县、乡4级阳光低保投诉举报咨询、快速处置和反馈机制」 — a
+    # value doudi records and shows, but no step of doudi acts on (it records no complaints).
+    catalog = ok(client, "{ parameterCatalog { path applied notAppliedNote } }")["parameterCatalog"]
+    by_path = {c["path"]: c for c in catalog}
+    assert by_path["hotline.levels"]["applied"] is False
+    assert by_path["hotline.levels"]["notAppliedNote"].startswith(
+        "recorded, not yet applied by doudi: "
+    )
+    assert by_path["price_linkage.cpi_trigger"]["applied"] is False
+    assert by_path[PHASE_OUT] == {"path": PHASE_OUT, "applied": True, "notAppliedNote": None}
+    q = """query($j: String!, $d: Date, $p: String!) {
+        policy(jurisdiction: $j, asOf: $d) { parameter(path: $p) { value applied notAppliedNote } }
+    }"""
+    p = ok(client, q, {"j": "530000", "d": "2024-01-01", "p": "hotline.levels"})["policy"][
+        "parameter"
+    ]
+    assert (p["value"], p["applied"]) == (4, False)
+    assert "no complaints" in p["notAppliedNote"]

@@ -34,6 +34,7 @@ from core.cases.machine import (
     CARE_MODES,
     CARE_VISIT_KINDS,
     IN_PAYMENT,
+    INVESTIGATION_METHODS,
     PHASE_OUT_CAUSE_INCOME,
     REVIEW_OUTCOMES,
     VISITORS,
@@ -43,6 +44,7 @@ from core.cases.machine import (
     open_case,
     record_care_placement,
     record_care_visit,
+    record_care_wish,
     record_death,
     record_first_review,
     record_head_change,
@@ -58,6 +60,7 @@ from core.cases.machine import (
     record_verification,
     record_work_refusal,
     reject_case,
+    report_self_care_change,
     start_phase_out,
     start_publicity,
 )
@@ -498,11 +501,24 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "record_investigation",
         record_investigation,
-        "The home visit (入户调查) by at least the policy's number of investigators (township "
-        "or county).",
+        "The investigation (调查核实) by at least the policy's number of investigators (township "
+        "or county): a home visit (入户调查, the default method) or another method the rules "
+        "allow (审核确认办法 art. 15-16); the policy's share of new applicants "
+        "(dibao.home_visit.new_applicant_ratio) needs a home visit before confirmation.",
         roles=VISITORS,
         states=_in(PROGRAMS, BEFORE_DECISION),
-        inputs=(INVESTIGATORS, FINDINGS),
+        inputs=(
+            INVESTIGATORS,
+            FINDINGS,
+            Input(
+                "method",
+                Kind.TEXT,
+                "home_visit (入户调查, the default), neighbour_visit, letter, data_check or "
+                "remote (审核确认办法 art. 15-16).",
+                default="home_visit",
+                choices=INVESTIGATION_METHODS,
+            ),
+        ),
         errors={"TOO_FEW_INVESTIGATORS": "investigators"},
     ),
     ActionSpec(
@@ -520,9 +536,12 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "record_self_care",
         record_self_care,
-        "tekun: the self-care assessment (failed indicators of 6).",
+        "tekun: the self-care assessment (failed indicators of 6). Where the county checks the "
+        "township's assessments (tekun.self_care.county_spot_check_ratio) the township's is "
+        "preliminary and the county concludes the selected ones; in payment, the county's "
+        "reassessment after a reported change (reportSelfCareChange).",
         roles=VISITORS,
-        states=_in(("tekun",), (S.INVESTIGATED,)),
+        states=_in(("tekun",), (S.INVESTIGATED, S.ACTIVE)),
         inputs=(
             Input(
                 "failed_indicators",
@@ -828,6 +847,45 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
             ),
             NOTE,
         ),
+    ),
+    ActionSpec(
+        "record_care_wish",
+        record_care_wish,
+        "tekun in payment: whether the person wishes to live in a care institution "
+        "(集中供养意愿); where the policy admits every willing person "
+        "(tekun.centralised_care.admit_all_willing, self_care_levels) they must be placed "
+        "(careWish.mustPlace; supervision: willing_not_placed).",
+        roles=VISITORS,
+        states=_in(("tekun",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "willing",
+                Kind.BOOL,
+                "Whether the person wishes to live in a care institution.",
+                required=True,
+            ),
+            NOTE,
+        ),
+    ),
+    ActionSpec(
+        "report_self_care_change",
+        report_self_care_change,
+        "tekun in payment: a change of self-care reported (by the person, the carer, the "
+        "village committee or the institution); the county reassesses within "
+        "tekun.self_care.reassess_within_working_days (recordSelfCare by the county; "
+        "supervision: self_care_reassessment_overdue).",
+        roles=STAFF,
+        states=_in(("tekun",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "reported_by",
+                Kind.TEXT,
+                "Who reported the change (本人, 照料服务人, 村(居)委会, 供养服务机构 …).",
+                required=True,
+            ),
+            NOTE,
+        ),
+        errors={"INVALID_INPUT": "reportedBy"},
     ),
     ActionSpec(
         "assist_first",

@@ -48,6 +48,12 @@ class CountyVisitRequired(CaseError):
     code = "COUNTY_VISIT_REQUIRED"
 
 
+class HomeVisitRequired(CaseError):
+    """The policy requires a home visit (入户调查) of every new applicant; none is recorded."""
+
+    code = "HOME_VISIT_REQUIRED"
+
+
 class SpotCheckRequired(CaseError):
     """The county selected this case for its spot-check; it must be done first."""
 

@@ -69,6 +69,7 @@ from core.cases.errors import (
     ChoiceRequired,
     CountyVisitRequired,
     HeadNotChanged,
+    HomeVisitRequired,
     InvalidTransition,
     MemberNotFound,
     NotEligible,
@@ -143,6 +144,15 @@ P_HEAD_UPDATE = "payments.deceased_head_update_months"
 P_TK_PUBLICITY = "tekun.approval.publicity_days"
 P_TK_SPOT = "tekun.approval.county_spot_check_ratio"
 P_TK_SELF_SPOT = "tekun.self_care.county_spot_check_ratio"
+P_TK_REASSESS = "tekun.self_care.reassess_within_working_days"
+P_TK_ADMIT = "tekun.centralised_care.admit_all_willing"
+P_TK_ADMIT_LEVELS = "tekun.centralised_care.self_care_levels"
+P_NR_VISIT = "dibao.near_relative.county_home_visit_ratio"
+P_NEW_VISIT = "dibao.home_visit.new_applicant_ratio"
+P_BENEFIT_START = {"dibao": "dibao.benefit.start", "tekun": "tekun.benefit.start"}
+# How the household's situation was investigated (审核确认办法 art. 15, 16: 入户调查、邻里访问、
+# 信函索证, 信息核对; 电话、视频 in a major emergency).
+INVESTIGATION_METHODS = ("home_visit", "neighbour_visit", "letter", "data_check", "remote")
 P_TK_PARTIAL = "tekun.self_care.partial_loss_min_failed"
 P_TK_FULL = "tekun.self_care.full_loss_min_failed"
 P_TMP_GRADED = "temporary.approval.graded"
@@ -530,8 +540,11 @@ def record_investigation(
     *,
     investigators: Sequence[str],
     findings: str = "",
+    method: str = "home_visit",
 ) -> Transition:
-    """The home visit (入户调查) with the names of the investigators who made it.
+    """The investigation (调查核实) with the names of the investigators who made it: a home
+    visit (入户调查, the default ``method``), or a neighbour visit, a letter, a data check or a
+    remote visit (``method``; 审核确认办法 art. 15-16).
 
     A visit by a county approver counts as the county's own visit (for filed near-relative
     cases). Another visit after the first (e.g. the county's) keeps the state.
@@ -550,19 +563,25 @@ def record_investigation(
             "during publicity only the county's home visit is recorded; an objection reopens "
             "the investigation"
         )
+    if method not in INVESTIGATION_METHODS:
+        raise InvalidInput(f"method: one of {', '.join(INVESTIGATION_METHODS)}, not {method!r}")
     names = _investigators(step, investigators)
     by_county = actor.role is Role.COUNTY_APPROVER
     visit = {"on": on, "investigators": names, "findings": findings, "byCounty": by_county}
+    if method != "home_visit":
+        visit["method"] = method
     visits = [*case.data.get("investigations", []), visit]
     data = _data(case, investigations=visits)
-    if by_county:
+    if by_county and method == "home_visit":
         data["countyHomeVisit"] = True
         step.reasons.append("the county visited the household")
     to = S.INVESTIGATED if case.state is S.ACCEPTED else case.state
-    step.reasons.append(f"home visit by {len(names)} investigators")
-    return step.done(
-        "record_investigation", to, data, {"investigators": names, "findings": findings}
-    )
+    what = "home visit" if method == "home_visit" else method.replace("_", " ")
+    step.reasons.append(f"{what} by {len(names)} investigators")
+    inputs = {"investigators": names, "findings": findings}
+    if method != "home_visit":
+        inputs["method"] = method
+    return step.done("record_investigation", to, data, inputs)
 
 
 def _investigators(step: _Step, investigators: Sequence[str]) -> list[str]:
@@ -621,7 +640,9 @@ def record_self_care(
 ) -> Transition:
     """tekun: the self-care assessment (生活自理能力评估), out of 6 indicators."""
     step = _Step(case, actor, policy, on)
-    step.expect("record_self_care", (S.INVESTIGATED,), ("tekun",))
+    step.expect("record_self_care", (S.INVESTIGATED, S.ACTIVE), ("tekun",))
+    if case.state is S.ACTIVE:
+        return _reassess_self_care(step, failed_indicators)
     step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a self-care assessment")
     if not 0 <= failed_indicators <= 6:
         raise InvalidInput("failedIndicators: 0 to 6")
@@ -664,6 +685,73 @@ def record_self_care(
     return step.done("record_self_care", case.state, data, inputs)
 
 
+def _self_care_result(step: _Step, failed: int) -> str:
+    full, partial = step.value(P_TK_FULL), step.value(P_TK_PARTIAL)
+    if full is not None and failed >= full:
+        return "full_loss"
+    if partial is not None and failed >= partial:
+        return "partial_loss"
+    if full is None or partial is None:
+        return "undetermined"
+    return "able"
+
+
+def _reassess_self_care(step: _Step, failed: int) -> Transition:
+    """特困人员认定办法 art. 23: after a reported change the county reassesses
+    (县级人民政府民政部门应当自接到报告之日起10个工作日内组织复核评估)."""
+    case, on = step.case, step.on
+    step.check_actor((Role.COUNTY_APPROVER,), "the reassessment of self-care")
+    change = case.data.get("selfCareChange")
+    if not change or change.get("reassessedOn"):
+        raise InvalidTransition(
+            "no change of self-care is reported on this case (report_self_care_change first)"
+        )
+    if not 0 <= failed <= 6:
+        raise InvalidInput("failedIndicators: 0 to 6")
+    result = _self_care_result(step, failed)
+    history = [*case.data.get("selfCareHistory", []), case.data.get("selfCare")]
+    data = _data(
+        case,
+        selfCare={"on": on, "failedIndicators": failed, "result": result, "by": "county"},
+        selfCareHistory=[h for h in history if h],
+        selfCareChange={**change, "reassessedOn": on},
+    )
+    step.reasons.append(f"reassessed after the change reported on {change['reportedOn']}: {result}")
+    return step.done("record_self_care", case.state, data, {"failedIndicators": failed})
+
+
+def report_self_care_change(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    reported_by: str,
+    note: str = "",
+) -> Transition:
+    """tekun in payment: a change of the person's self-care is reported (by the person, the
+    carer, the village committee or the institution, through the township); the county
+    reassesses within ``tekun.self_care.reassess_within_working_days`` (特困人员认定办法 art. 23;
+    supervision reports it overdue)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("report_self_care_change", (S.ACTIVE,), ("tekun",))
+    step.check_actor(
+        (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER),
+        "reporting a change of self-care",
+    )
+    who = reported_by.strip()
+    if not who:
+        raise InvalidInput("reportedBy: who reported the change (本人、照料服务人、村(居)委会 …)")
+    days = step.required(P_TK_REASSESS)
+    change = {"reportedOn": on, "reportedBy": who, "withinWorkingDays": int(days), "note": note}
+    step.reasons.append(
+        f"change of self-care reported by {who}: the county reassesses within {days} working "
+        f"days (`{P_TK_REASSESS}`{_quote(step, P_TK_REASSESS)})"
+    )
+    data = _data(case, selfCareChange=change)
+    return step.done("report_self_care_change", case.state, data, {"reportedBy": who, "note": note})
+
+
 def record_first_review(
     case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, opinion: str = ""
 ) -> Transition:
@@ -679,6 +767,8 @@ def record_first_review(
             "the county selected the township's self-care assessment for its spot-check "
             f"(`{P_TK_SELF_SPOT}`): the county records the assessment first"
         )
+    if case.program == "dibao":
+        _new_applicant_visit(step)
     data = _data(case, firstReview={"on": on, "opinion": opinion})
     if check and check.get("selected") is False:
         step.reasons.append(
@@ -699,6 +789,32 @@ def record_first_review(
             request = _selection_request(step, TEKUN_FILE, P_TK_SPOT, "spotCheck", data)
     step.reasons.append("first review done")
     return step.done("record_first_review", S.FIRST_REVIEWED, data, {"opinion": opinion}, request)
+
+
+def _new_applicant_visit(step: _Step) -> None:
+    """Yongfu 003 二(三): 「乡镇人民政府对新申请对象做到100%入户调查」: where the policy sets
+    ``dibao.home_visit.new_applicant_ratio`` to 1, the township's first review needs a home
+    visit among the investigations (a neighbour visit or a data check alone is not one)."""
+    ratio = step.value(P_NEW_VISIT)
+    if ratio is None or ratio <= 0:
+        return
+    visits = [
+        v
+        for v in step.case.data.get("investigations", ())
+        if v.get("method", "home_visit") == "home_visit" and not v.get("byCounty")
+    ]
+    if ratio >= 1:
+        if not visits:
+            raise HomeVisitRequired(
+                f"every new applicant is visited at home by the township here (`{P_NEW_VISIT}` "
+                f"{ratio}{_quote(step, P_NEW_VISIT)}): record the home visit first"
+            )
+        step.reasons.append(f"the township visited the new applicant at home (`{P_NEW_VISIT}`)")
+    else:
+        # No document read for doudi sets a share below 100 %: none is selected per case.
+        step.reasons.append(
+            f"`{P_NEW_VISIT}` is {ratio}: a share below 100 % is not selected per case by doudi"
+        )
 
 
 def start_publicity(case: Case, actor: User, policy: ResolvedPolicy, on: dt.date) -> Transition:
@@ -791,9 +907,11 @@ def confirm_case(
                 "economic-status verification must pass before confirmation"
                 + ("" if verification else " (none recorded)")
             )
-        if case.data.get("filed") and not case.data.get("countyHomeVisit"):
+        needed = bool(case.data.get("filed")) and _county_visit_needed(step)
+        if needed and not case.data.get("countyHomeVisit"):
             raise CountyVisitRequired(
-                "a near-relative (filed) case needs the county's own home visit first"
+                "a near-relative (filed) case needs the county's own home visit first "
+                f"(`{P_NR_VISIT}`{_quote(step, P_NR_VISIT)})"
             )
         spot = case.data.get("spotCheck")
         if case.program == "tekun" and spot and spot["selected"] and not spot["done"]:
@@ -829,7 +947,7 @@ def confirm_case(
     if case.program == "temporary":
         step.reasons.append("temporary assistance granted")
         return step.done("confirm_case", S.GRANTED, data, inputs)
-    data["benefitFrom"] = first_of_next_month(on)
+    data["benefitFrom"] = _benefit_from(step)
     if amount is not None:
         data["amounts"] = with_amount((), data["benefitFrom"], amount)
     step.reasons.append(f"confirmed; benefit from {data['benefitFrom'].isoformat()}")
@@ -837,6 +955,43 @@ def confirm_case(
     if case.program == "dibao" and level == "township":
         request = _selection_request(step, DIBAO_TOWNSHIP_CONFIRMATION, P_SPOT, "spotCheck", data)
     return step.done("confirm_case", S.ACTIVE, data, inputs, request)
+
+
+def _county_visit_needed(step: _Step) -> bool:
+    """Whether a filed near-relative case needs the county's own home visit before confirmation
+    (``dibao.near_relative.county_home_visit_ratio``: 1 nationally, 审核确认办法 art. 20, and in
+    Yangquan, 001 二(二) 「全部入户核查」)."""
+    ratio = step.value(P_NR_VISIT)
+    if ratio is None or ratio <= 0:
+        state = "not set" if ratio is None else "0"
+        step.reasons.append(
+            f"no rule requires the county's home visit of a filed case here (`{P_NR_VISIT}` is "
+            f"{state})"
+        )
+        return False
+    if ratio < 1:
+        # No document read for doudi sets a share below 100 %: every filed case is visited.
+        step.reasons.append(
+            f"`{P_NR_VISIT}` is {ratio}: doudi does not select a share per case, the county "
+            "visits every filed case"
+        )
+    return True
+
+
+def _benefit_from(step: _Step) -> dt.date:
+    """The first day of payment (``dibao.benefit.start`` / ``tekun.benefit.start``:
+    month_after_approval, 审核确认办法 art. 21, 特困人员认定办法 art. 17)."""
+    path = P_BENEFIT_START[step.case.program]
+    rule = step.value(path)
+    start = first_of_next_month(step.on)
+    if rule == "month_after_approval":
+        step.reasons.append(f"payment from the month after the decision (`{path}`)")
+    else:
+        step.reasons.append(
+            f"`{path}` is not set for {step.case.county} on {step.on.isoformat()}: payment from "
+            "the month after the decision, as every national rule since 2021 says"
+        )
+    return start
 
 
 def reject_case(
@@ -1704,6 +1859,52 @@ def record_care_visit(
     return step.done("record_care_visit", case.state, data, {"kind": kind, "note": note})
 
 
+def record_care_wish(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    willing: bool,
+    note: str = "",
+) -> Transition:
+    """tekun in payment: whether the person wishes to live in a care institution (集中供养意愿).
+    Where ``tekun.centralised_care.admit_all_willing`` (Yunnan 002 二(二): 「确保有集中供养意愿
+    的特困人员100%入住供养服务机构」; Yongning 004 二(三)6, for those who cannot look after
+    themselves: ``tekun.centralised_care.self_care_levels``) covers the person, they must be placed
+    (``careWish.mustPlace``; supervision reports ``willing_not_placed`` until they are)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_care_wish", (S.ACTIVE,), ("tekun",))
+    step.check_actor(VISITORS, "recording the wish for centralised care")
+    if not isinstance(willing, bool):
+        raise InvalidInput(f"willing: true or false, not {willing!r}")
+    wish: dict[str, Any] = {"on": on, "willing": willing, "note": note, "mustPlace": False}
+    if willing:
+        admit = step.value(P_TK_ADMIT)
+        levels = step.value(P_TK_ADMIT_LEVELS)
+        result = (case.data.get("selfCare") or {}).get("result")
+        level = {"able": "self_care"}.get(result, result)
+        if admit is not True:
+            step.reasons.append(
+                f"willing; no rule here admits every willing person (`{P_TK_ADMIT}`)"
+            )
+        elif levels and level not in levels:
+            step.reasons.append(
+                f"willing, but `{P_TK_ADMIT}` covers only {', '.join(levels)} "
+                f"(`{P_TK_ADMIT_LEVELS}`) and the person's self-care is {level or 'not assessed'}"
+            )
+        else:
+            wish["mustPlace"] = True
+            step.reasons.append(
+                f"willing: to be placed in centralised care (`{P_TK_ADMIT}`"
+                f"{_quote(step, P_TK_ADMIT)})"
+            )
+    else:
+        step.reasons.append("not willing to live in a care institution")
+    data = _data(case, careWish=wish)
+    return step.done("record_care_wish", case.state, data, {"willing": willing, "note": note})
+
+
 # -- temporary: assist first ------------------------------------------------------------------
 
 
@@ -1766,6 +1967,7 @@ __all__ = [
     "open_case",
     "record_care_placement",
     "record_care_visit",
+    "record_care_wish",
     "record_death",
     "record_first_review",
     "record_head_change",
@@ -1781,6 +1983,7 @@ __all__ = [
     "record_verification",
     "record_work_refusal",
     "reject_case",
+    "report_self_care_change",
     "start_phase_out",
     "start_publicity",
     "with_amount",

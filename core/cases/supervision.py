@@ -35,6 +35,16 @@ stable strings:
     selected than that (possible only for decisions counted in from before the running count),
     or, after the deadline (the last day of the following month), fewer checks were recorded
     (``detail`` gives the pool, the counts and the ratio).
+``willing_not_placed``
+    A tekun person in payment who wishes to live in a care institution and whom the policy says
+    must be placed (``data.careWish.mustPlace``: Yunnan 002 二(二) 「确保有集中供养意愿的特困人员
+    100%入住供养服务机构」, Yongning 004 二(三)6), not in centralised care (``data.care.mode``).
+    Neither document sets a deadline: the finding says since when the wish is recorded.
+``self_care_reassessment_overdue``
+    A change of a tekun person's self-care reported (``data.selfCareChange``) and not reassessed
+    by the county within ``withinWorkingDays`` working days of the report (特困人员认定办法 art.
+    23); the due date is counted on the work calendar (provisional in a year without a holiday
+    table, and the finding says so).
 
 Who is covered by a case: ``data.membersCovered`` when the case recorded it (confirmation or
 review with the eligibility engine, adjusted by deaths), otherwise the household's current
@@ -57,6 +67,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from core.calendars.workdays import WorkCalendar, default_calendar
 from core.cases import CaseState
 from core.cases.selection import as_fraction, required
 from core.eligibility import add_months
@@ -71,6 +82,8 @@ DECEASED_ACTIVE = "deceased_active"
 NEAR_RELATIVE_WITHOUT_COUNTY_VISIT = "near_relative_without_county_visit"
 SPOT_CHECK_MISSING = "spot_check_missing"
 SPOT_CHECK_FLOOR = "spot_check_floor"
+WILLING_NOT_PLACED = "willing_not_placed"
+SELF_CARE_REASSESSMENT_OVERDUE = "self_care_reassessment_overdue"
 
 KINDS = (
     DUPLICATE_DIBAO,
@@ -79,6 +92,8 @@ KINDS = (
     NEAR_RELATIVE_WITHOUT_COUNTY_VISIT,
     SPOT_CHECK_MISSING,
     SPOT_CHECK_FLOOR,
+    WILLING_NOT_PLACED,
+    SELF_CARE_REASSESSMENT_OVERDUE,
 )
 _POOL_WORDS = {
     "dibao_township_confirmation": "township dibao confirmations",
@@ -227,17 +242,24 @@ def _list_cases(cases: Sequence[_Case]) -> str:
 
 
 def supervision_findings(
-    session: Session, registry: JurisdictionRegistry, code: str, as_of: dt.date
+    session: Session,
+    registry: JurisdictionRegistry,
+    code: str,
+    as_of: dt.date,
+    calendar: WorkCalendar | None = None,
 ) -> list[Finding]:
     """Every finding for the cases within ``code`` on ``as_of`` (see the module's docstring),
-    ordered by kind (as in :data:`KINDS`), jurisdiction, cases and person."""
+    ordered by kind (as in :data:`KINDS`), jurisdiction, cases and person. ``calendar`` counts
+    working days (default: chinese-calendar and the law's days off)."""
     level, code = _scope(code, registry)
+    calendar = calendar or default_calendar()
     with reading(session):
         findings = [
             *_people_findings(session, level, code, as_of),
             *_near_relative_findings(session, level, code, as_of),
             *_spot_check_findings(session, level, code, as_of),
             *_floor_findings(session, level, code, as_of),
+            *_tekun_care_findings(session, level, code, as_of, calendar),
         ]
     order = {k: i for i, k in enumerate(KINDS)}
     findings.sort(
@@ -537,6 +559,58 @@ def _floor_findings(session: Session, level: Level, code: str, as_of: dt.date) -
     return findings
 
 
+def _tekun_care_findings(
+    session: Session, level: Level, code: str, as_of: dt.date, calendar: WorkCalendar
+) -> list[Finding]:
+    findings = []
+    active = (CaseRow.program == "tekun") & (CaseRow.state == CaseState.ACTIVE.value)
+    for c in _cases(session, _scope_filter(level, code), active):
+        wish = c.data.get("careWish")
+        if isinstance(wish, Mapping) and wish.get("mustPlace"):
+            care = c.data.get("care") or {}
+            if care.get("mode") != "centralised":
+                findings.append(
+                    Finding(
+                        WILLING_NOT_PLACED,
+                        f"case {c.id} (tekun): the person wishes to live in a care institution "
+                        f"(recorded {wish.get('on')}) and is not in centralised care",
+                        c.county,
+                        (c.id,),
+                        None,
+                        {"wishOn": wish.get("on"), "care": dict(care), "case": _case_ref(c)},
+                    )
+                )
+        change = c.data.get("selfCareChange")
+        if isinstance(change, Mapping) and not change.get("reassessedOn"):
+            reported = _date(change.get("reportedOn"))
+            days = change.get("withinWorkingDays")
+            if reported is None or not isinstance(days, int):
+                continue
+            due = calendar.add_working_days(reported, days)
+            if as_of <= due.date:
+                continue
+            years = ", ".join(map(str, due.uncovered_years))
+            note = f" (provisional: no holiday schedule for {years})" if due.provisional else ""
+            findings.append(
+                Finding(
+                    SELF_CARE_REASSESSMENT_OVERDUE,
+                    f"case {c.id} (tekun): a change of self-care reported on "
+                    f"{reported.isoformat()} is not reassessed by the county; due within {days} "
+                    f"working days, by {due.date.isoformat()}{note}",
+                    c.county,
+                    (c.id,),
+                    None,
+                    {
+                        "reportedOn": reported.isoformat(),
+                        "due": due.date.isoformat(),
+                        "provisional": due.provisional,
+                        "case": _case_ref(c),
+                    },
+                )
+            )
+    return findings
+
+
 def finding_to_json(f: Finding) -> dict[str, Any]:
     return {
         "kind": f.kind,
@@ -555,8 +629,10 @@ __all__ = [
     "IN_PAYMENT",
     "KINDS",
     "NEAR_RELATIVE_WITHOUT_COUNTY_VISIT",
+    "SELF_CARE_REASSESSMENT_OVERDUE",
     "SPOT_CHECK_FLOOR",
     "SPOT_CHECK_MISSING",
+    "WILLING_NOT_PLACED",
     "Finding",
     "finding_to_json",
     "supervision_findings",

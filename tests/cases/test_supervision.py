@@ -22,8 +22,10 @@ from core.cases.supervision import (
     DIBAO_AND_TEKUN,
     DUPLICATE_DIBAO,
     NEAR_RELATIVE_WITHOUT_COUNTY_VISIT,
+    SELF_CARE_REASSESSMENT_OVERDUE,
     SPOT_CHECK_FLOOR,
     SPOT_CHECK_MISSING,
+    WILLING_NOT_PLACED,
     Finding,
     finding_to_json,
     supervision_findings,
@@ -456,3 +458,23 @@ def test_concurrent_confirmations_in_a_county_month_are_all_counted(world):
     assert tally.decisions == 6 and tally.selected >= 3
     assert sum(1 for p in picked if p["selected"]) == tally.selected
     assert sorted(p["position"] for p in picked) == [1, 2, 3, 4, 5, 6]
+
+
+def test_willing_not_placed_and_self_care_reassessment_overdue(world):
+    """Yunnan 002 二(二) 「确保有集中供养意愿的特困人员100%入住供养服务机构」; 特困人员认定办法
+    art. 23 「应当自接到报告之日起10个工作日内组织复核评估」."""
+    h = world.household(YUNNAN, (1, "何一", "head"))
+    cid = world.active(h, YUNNAN, "tekun")
+    o, a = world.officer(YUNNAN), world.approver(YUNNAN)
+    world.step(cid, "record_care_wish", o, dt.date(2023, 11, 1), willing=True)
+    world.step(cid, "report_self_care_change", o, dt.date(2023, 11, 1), reported_by="本人")
+    found = world.findings(YUNNAN, dt.date(2023, 11, 15))
+    assert [f.kind for f in found] == [WILLING_NOT_PLACED]
+    # 10 working days after Wed 2023-11-01: Wed 2023-11-15; overdue from the 16th
+    found = world.findings(YUNNAN, dt.date(2023, 11, 16))
+    assert [f.kind for f in found] == [WILLING_NOT_PLACED, SELF_CARE_REASSESSMENT_OVERDUE]
+    assert found[1].detail["due"] == "2023-11-15" and found[1].detail["provisional"] is False
+    world.step(cid, "record_self_care", a, dt.date(2023, 11, 17), failed_indicators=5)
+    world.step(cid, "record_care_placement", o, dt.date(2023, 11, 20), mode="centralised",
+               institution="五华区敬老院")  # fmt: skip
+    assert world.findings(YUNNAN, dt.date(2023, 11, 21)) == []

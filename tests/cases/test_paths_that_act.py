@@ -1,0 +1,127 @@
+"""Catalog paths that had values but changed nothing now act, each quoted from its document:
+the township's home visit of every new applicant (Yongfu), the county's visit of filed near
+relatives (national, Yangquan), when payment starts (national), the wish for centralised care
+(Yunnan, Yongning) and the reassessment of self-care after a reported change (national)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import core.cases as cs
+from core.cases import CaseState
+from core.errors import InvalidInput
+from core.policy.service import PolicyBase
+from tests.support.cases import (
+    AFTER,
+    DAY0,
+    GUANGXI,
+    LATER,
+    NINGXIA,
+    YUNNAN,
+    Runner,
+    approver,
+    officer,
+    opened,
+    tekun_household,
+    to_publicity,
+    traced,
+)
+from tests.support.standards import with_example_standards
+
+
+@pytest.fixture(scope="module")
+def base(base: PolicyBase) -> PolicyBase:
+    return with_example_standards(base)
+
+
+def test_yongfu_township_visits_every_new_applicant_at_home(base):
+    # 003 二(三): 「乡镇人民政府对新申请对象做到100%入户调查」
+    r = opened(base, GUANGXI)
+    r(cs.record_investigation, officer(GUANGXI), DAY0, investigators=["甲", "乙"],
+      method="neighbour_visit")  # fmt: skip
+    assert r.case.data["investigations"][0]["method"] == "neighbour_visit"
+    with pytest.raises(cs.HomeVisitRequired) as e:
+        r(cs.record_first_review, officer(GUANGXI), DAY0)
+    assert e.value.code == "HOME_VISIT_REQUIRED" and "100%入户调查" in e.value.message
+    with pytest.raises(InvalidInput):
+        r(cs.record_investigation, officer(GUANGXI), DAY0, investigators=["甲", "乙"],
+          method="phone")  # fmt: skip
+    r(cs.record_investigation, officer(GUANGXI), DAY0, investigators=["甲", "乙"])
+    case = r(cs.record_first_review, officer(GUANGXI), DAY0)
+    assert case.state is CaseState.FIRST_REVIEWED
+    assert traced(r.events[-1], "dibao.home_visit.new_applicant_ratio").value == 1.0
+    # elsewhere no document asks for it: a neighbour visit suffices
+    y = opened(base, YUNNAN)
+    y(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲", "乙"],
+      method="neighbour_visit")  # fmt: skip
+    assert y(cs.record_first_review, officer(YUNNAN), DAY0).state is CaseState.FIRST_REVIEWED
+
+
+def test_payment_starts_the_month_after_the_decision_as_the_national_rule_says(base):
+    # 审核确认办法 art. 21: 「从作出确认同意决定之日下月起发放最低生活保障金」
+    r = to_publicity(base, YUNNAN)
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER)
+    assert case.data["benefitFrom"] == "2023-10-01"
+    start = traced(r.events[-1], "dibao.benefit.start")
+    assert (start.value, start.jurisdiction_code) == ("month_after_approval", "000000")
+
+
+def test_a_filed_near_relative_case_needs_the_county_visit_the_ratio_names(base):
+    # 审核确认办法 art. 20: 「对单独登记备案…的最低生活保障申请，县级人民政府民政部门应当入户调查」
+    r = to_publicity(base, YUNNAN, near_relatives=[{"userId": 77, "relation": "parent"}])
+    with pytest.raises(cs.CountyVisitRequired) as e:
+        r(cs.confirm_case, officer(YUNNAN), AFTER)
+    assert "dibao.near_relative.county_home_visit_ratio" in e.value.message
+    assert "县级人民政府民政部门应当入户调查" in e.value.message
+
+
+def tekun_active(base: PolicyBase, county: str, failed: int) -> Runner:
+    r = opened(base, county, program="tekun", case_id=3)
+    r.household = tekun_household(base, county)
+    r(cs.record_investigation, officer(county), DAY0, investigators=["甲", "乙"])
+    r(cs.record_self_care, approver(county), DAY0, failed_indicators=failed)
+    r(cs.record_first_review, officer(county), DAY0)
+    if r.case.data["spotCheck"]["selected"]:
+        r(cs.record_spot_check, approver(county), DAY0, upheld=True)
+    r(cs.start_publicity, officer(county), DAY0)
+    r(cs.confirm_case, approver(county), AFTER)
+    return r
+
+
+def test_willing_persons_are_placed_in_yunnan_and_those_who_need_care_in_ningxia(
+    base,
+):
+    # Yunnan 002 二(二): 「确保有集中供养意愿的特困人员100%入住供养服务机构」
+    r = tekun_active(base, YUNNAN, failed=0)  # looks after themselves
+    case = r(cs.record_care_wish, officer(YUNNAN), LATER, willing=True)
+    assert case.data["careWish"]["mustPlace"] is True
+    assert traced(r.events[-1], "tekun.centralised_care.admit_all_willing").origin == "yunnan"
+    # Yongning 004 二(三)6: 「确保有集中供养意愿,生活不能自理的特困人员全部实现集中供养」
+    r = tekun_active(base, NINGXIA, failed=0)
+    case = r(cs.record_care_wish, officer(NINGXIA), LATER, willing=True)
+    assert case.data["careWish"]["mustPlace"] is False
+    assert any("covers only partial_loss, full_loss" in x for x in r.events[-1].reasons)
+    r = tekun_active(base, NINGXIA, failed=2)  # partial loss of self-care
+    case = r(cs.record_care_wish, officer(NINGXIA), LATER, willing=True)
+    assert case.data["careWish"]["mustPlace"] is True
+    case = r(cs.record_care_wish, officer(NINGXIA), LATER, willing=False)
+    assert case.data["careWish"]["mustPlace"] is False
+
+
+def test_a_reported_change_of_self_care_is_reassessed_by_the_county(base):
+    # 特困人员认定办法 art. 23: 「县级人民政府民政部门应当自接到报告之日起10个工作日内组织复核评估」
+    r = tekun_active(base, YUNNAN, failed=2)
+    with pytest.raises(cs.InvalidTransition):  # nothing reported
+        r(cs.record_self_care, approver(YUNNAN), LATER, failed_indicators=5)
+    case = r(cs.report_self_care_change, officer(YUNNAN), LATER, reported_by="照料服务人")
+    assert case.data["selfCareChange"]["withinWorkingDays"] == 10
+    assert any("10个工作日内组织复核评估" in x for x in r.events[-1].reasons)
+    with pytest.raises(cs.WrongLevel):  # the county reassesses
+        r(cs.record_self_care, officer(YUNNAN), LATER, failed_indicators=5)
+    case = r(cs.record_self_care, approver(YUNNAN), LATER + dt.timedelta(days=3),
+             failed_indicators=5)  # fmt: skip
+    assert case.data["selfCare"]["result"] == "full_loss"
+    assert case.data["selfCareHistory"][0]["result"] == "partial_loss"
+    assert case.data["selfCareChange"]["reassessedOn"] == "2024-03-08"

@@ -148,6 +148,7 @@ P_TMP_GRADED = "temporary.approval.graded"
 P_TMP_LIMIT = "temporary.approval.township_limit"
 P_TMP_ADVANCE = "temporary.advance_assistance"
 P_TMP_CASE = "temporary.case_by_case_major_hardship"
+P_TMP_UNEMPLOYED = "temporary.unemployed_no_income_months"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,18 +156,30 @@ class TemporaryRequest:
     """A request for temporary assistance (临时救助): its type and the one-off amount asked for.
 
     ``major_hardship`` marks a case reported as major hardship (重大困难), decided case by case
-    (一事一议) where ``temporary.case_by_case_major_hardship`` is true.
+    (一事一议) where ``temporary.case_by_case_major_hardship`` is true. ``category``
+    "unemployed_uninsured": an unemployed person not covered by unemployment insurance, without
+    income for ``months_without_income`` consecutive months (民发〔2022〕83号 二(一); Yongning 004
+    二(二)4). ``exception_reasons``: why an expenditure request is granted although the income
+    is not below the limit (the rule says 原则上, "in principle").
     """
 
     kind: Literal["emergency", "expenditure"]
     amount: Decimal
     description: str = ""
     major_hardship: bool = False
+    category: Literal["general", "unemployed_uninsured"] = "general"
+    months_without_income: int | None = None
+    unemployment_insured: bool | None = None
+    exception_reasons: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.kind not in ("emergency", "expenditure"):
             raise InvalidInput(
                 f"temporary assistance is 'emergency' or 'expenditure', not {self.kind!r}"
+            )
+        if self.category not in ("general", "unemployed_uninsured"):
+            raise InvalidInput(
+                f"category: 'general' or 'unemployed_uninsured', not {self.category!r}"
             )
         if not isinstance(self.amount, Decimal) or not self.amount > 0:
             raise InvalidInput("the amount of a temporary-assistance request must be > 0 yuan")
@@ -504,13 +517,17 @@ class PreparedPolicy:
     def deduction_ground(self, e: RigidExpense, scope_words: str = "") -> Ground:
         g = self.deduction_grants[e.kind.value]
         who = f" of {e.member}" if e.member else " of the household"
+        layer, source = g.layer, g.source
+        if scope_words:  # the scope's condition is what allowed it: cite the scope's source
+            t = self.trace(P_DED_SCOPE)
+            layer, source = t.jurisdiction_code, t.source
         return Ground(
             "deduction",
             f"{e.kind.value}{who}",
             P_DED_SCOPE if scope_words else P_DEDUCTIONS,
             f"{e.kind.value} is deducted here ({g.where()}){scope_words}",
-            g.layer,
-            g.source,
+            layer,
+            source,
         )
 
     def trace(self, path: str) -> TraceEntry:
@@ -1590,10 +1607,26 @@ def _temporary(
         as_of,
         category=request.kind,
         one_off_amount=amount,
-        trace=prep.traces(P_TMP_GRADED, P_TMP_LIMIT, P_TMP_ADVANCE, P_TMP_CASE),
+        trace=prep.traces(
+            P_TMP_GRADED,
+            P_TMP_LIMIT,
+            P_TMP_ADVANCE,
+            P_TMP_CASE,
+            P_TMP_EXP_LIMIT,
+            P_TMP_UNEMPLOYED,
+        ),
     )
     if not living:
         return _decision(template, "ineligible", reasons=(_nobody_alive(as_of),))
+    grounds: list[Ground] = []
+    tests: list[str] = []
+    missing: list[str] = []
+    refusal = _temporary_tests(h, prep, as_of, request, tests, grounds, missing)
+    if refusal is not None:
+        status, why = refusal
+        return _decision(
+            template, status, reasons=(*tests, why), missing=tuple(missing), grounds=tuple(grounds)
+        )
     kind_words = (
         "an emergency (急难型)"
         if request.kind == "emergency"
@@ -1601,10 +1634,9 @@ def _temporary(
     )
     words = [
         f"Request for {kind_words}: {amount!s} yuan, one-off.",
-        "The catalog sets no income test for temporary assistance: the request may be granted "
-        "once the investigators confirm the hardship.",
+        *tests,
+        "The request may be granted once the investigators confirm the hardship.",
     ]
-    missing: list[str] = []
     graded, limit = prep.value(P_TMP_GRADED), _yuan(prep.value(P_TMP_LIMIT))
     case_by_case = prep.value(P_TMP_CASE)
     if request.major_hardship and case_by_case is True:
@@ -1660,7 +1692,103 @@ def _temporary(
         approval_level=level,
         reasons=tuple(words),
         missing=tuple(missing),
+        grounds=tuple(grounds),
     )
+
+
+def _temporary_tests(
+    h: Household,
+    prep: PreparedPolicy,
+    as_of: dt.date,
+    request: TemporaryRequest,
+    words: list[str],
+    grounds: list[Ground],
+    missing: list[str],
+) -> tuple[DecisionStatus, str] | None:
+    """The conditions the documents attach to a temporary request; (status, why) to refuse."""
+    if request.kind == "expenditure":
+        # 民发〔2018〕23号 二(一): 「支出型救助对象…原则上其家庭人均可支配收入应低于当地上年度人均
+        # 可支配收入，且家庭财产状况符合当地有关规定」
+        t = prep.trace(P_TMP_EXP_LIMIT)
+        limit = _yuan(prep.value(P_TMP_EXP_LIMIT))
+        inc, _living2, _g = income_with_grounds(h, prep, as_of, whole_household=False)
+        yearly = _fen(inc.total_income / inc.living_members * 12) if inc.living_members else ZERO
+        if limit is None:
+            missing.append(P_TMP_EXP_LIMIT)
+            words.append(
+                "Expenditure type: the income test of 民发〔2018〕23号 二(一) (per-capita "
+                "disposable income below the local figure of the year before) was not applied: "
+                f"`{P_TMP_EXP_LIMIT}` is not set for {prep.code} on {as_of.isoformat()}."
+            )
+            grounds.append(
+                Ground("income_test", "household", P_TMP_EXP_LIMIT,
+                       "not applied: the local per-capita disposable income is not set")
+            )  # fmt: skip
+        elif yearly < limit:
+            words.append(
+                f"Expenditure type: per-capita income {yearly!s} yuan a year is below the local "
+                f"per-capita disposable income {limit!s} (`{P_TMP_EXP_LIMIT}`)."
+            )
+            grounds.append(
+                Ground("income_test", "household", P_TMP_EXP_LIMIT,
+                       f"per-capita income {yearly!s} a year below {limit!s}",
+                       t.jurisdiction_code, t.source)
+            )  # fmt: skip
+        elif request.exception_reasons:
+            words.append(
+                f"Expenditure type: per-capita income {yearly!s} a year is not below {limit!s} "
+                f"(`{P_TMP_EXP_LIMIT}`), granted in principle's exception (原则上): "
+                + "; ".join(request.exception_reasons)
+            )
+            grounds.append(
+                Ground("income_test", "household", P_TMP_EXP_LIMIT,
+                       "over the limit; exception (原则上) with reasons: "
+                       + "; ".join(request.exception_reasons), t.jurisdiction_code, t.source)
+            )  # fmt: skip
+        else:
+            return "ineligible", (
+                f"Expenditure type: per-capita income {yearly!s} yuan a year is not below the "
+                f"local per-capita disposable income {limit!s} (`{P_TMP_EXP_LIMIT}`; 民发〔2018〕"
+                "23号 二(一): 原则上…应低于当地上年度人均可支配收入); an exception needs reasons."
+            )
+        if h.property_within_local_rules is not True:
+            status: DecisionStatus = (
+                "cannot_decide" if h.property_within_local_rules is None else "ineligible"
+            )
+            return status, _property_reason(h)
+    if request.category == "unemployed_uninsured":
+        # 民发〔2022〕83号 二(一): 「连续3个月无收入来源，生活困难且失业保险政策无法覆盖的…未参保
+        # 失业人员」
+        t = prep.trace(P_TMP_UNEMPLOYED)
+        months = prep.value(P_TMP_UNEMPLOYED)
+        if months is None:
+            missing.append(P_TMP_UNEMPLOYED)
+            return "cannot_decide", prep.not_set(P_TMP_UNEMPLOYED)
+        if request.months_without_income is None or request.unemployment_insured is None:
+            return "cannot_decide", (
+                "cannot decide: an uninsured unemployed person's request needs the months "
+                "without income and whether unemployment insurance covers them"
+            )
+        if request.unemployment_insured:
+            return "ineligible", (
+                "Covered by unemployment insurance: this assistance is for those it cannot cover "
+                "(失业保险政策无法覆盖)."
+            )
+        if request.months_without_income < int(months):
+            return "ineligible", (
+                f"{request.months_without_income} month(s) without income: at least {months} "
+                f"consecutive months are required (`{P_TMP_UNEMPLOYED}`)."
+            )
+        words.append(
+            f"Uninsured and unemployed, {request.months_without_income} consecutive months "
+            f"without income: at least {months} (`{P_TMP_UNEMPLOYED}`)."
+        )
+        grounds.append(
+            Ground("income_test", "household", P_TMP_UNEMPLOYED,
+                   f"{request.months_without_income} months without income (≥ {months}), "
+                   "not covered by unemployment insurance", t.jurisdiction_code, t.source)
+        )  # fmt: skip
+    return None
 
 
 # -- entry point ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from core.cases.machine import (
     INVESTIGATION_METHODS,
     PHASE_OUT_CAUSE_INCOME,
     REVIEW_OUTCOMES,
+    TEMPORARY_CATEGORIES,
     VISITORS,
     assist_first,
     confirm_case,
@@ -66,6 +67,7 @@ from core.cases.machine import (
 )
 from core.cases.model import PROGRAMS, CaseState, ExitReason, Transition
 from core.errors import DoudiError, InvalidInput
+from core.policy.catalog import EMERGENCY_LOCATION_GROUNDS
 
 S = CaseState
 Step = Callable[..., Transition]
@@ -135,6 +137,7 @@ class Input:
     shows when it is left out ("" for a note; None: the step's own default applies).
     ``choices``: the only values taken (shown as the GraphQL enum ``enum`` where one is named).
     ``programs``: when opening a case, an input taken only for these programs.
+    ``store``: read by the store, not passed to the step (``atCounty``: where the case opens).
     """
 
     name: str
@@ -147,6 +150,7 @@ class Input:
     record: Record | None = None
     programs: tuple[str, ...] = ()
     deprecated: str | None = None
+    store: bool = False
 
     @property
     def key(self) -> str:
@@ -296,8 +300,9 @@ class ActionSpec:
     step narrows them to the level the policy names for the case (``confirming_level``: the
     township officer or the county approver). ``states``: program → the states it is taken in
     (none for opening). ``household``: the step reads the stored household (re-evaluated, or
-    checked), which the store supplies. ``errors``: error code → the input a refusal points at
-    (after :data:`COMMON_ERRORS` and the inputs a message names).
+    checked), which the store supplies; ``supplied``: other keyword parameters of the step the
+    store fills in from what it read (never inputs). ``errors``: error code → the input a
+    refusal points at (after :data:`COMMON_ERRORS` and the inputs a message names).
     """
 
     name: str
@@ -309,6 +314,7 @@ class ActionSpec:
     errors: Mapping[str, str] = field(default_factory=dict)
     by_level: bool = False
     household: bool = False
+    supplied: tuple[str, ...] = ()
     opens: bool = False
     mutation: str = ""
 
@@ -345,9 +351,9 @@ class ActionSpec:
         )
 
     def prepare(self, given: Mapping[str, Any]) -> dict[str, Any]:
-        """The step's keyword inputs from ``given`` (by snake_case name): an unknown input, a
-        missing required one or a value of the wrong kind is INVALID_INPUT naming it; an input
-        given as None is left out (the step's default applies)."""
+        """The keyword inputs of the step (and the store) from ``given`` (by snake_case name):
+        an unknown input, a missing required one or a value of the wrong kind is INVALID_INPUT
+        naming it; an input given as None is left out (the step's default applies)."""
         for name in given:
             if self.input(name) is None:
                 raise self.unknown(name)
@@ -438,6 +444,8 @@ STAFF = (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
 BY_LEVEL = (Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER)
 DIBAO_TEKUN = ("dibao", "tekun")
 PHASE_OUT_CODES = ("PHASE_OUT_TOO_LONG", "PHASE_OUT_TOO_SHORT")
+# The grounds an applicant gives ("any_emergency" is the policy's, not a person's).
+EMERGENCY_GROUNDS = tuple(g for g in EMERGENCY_LOCATION_GROUNDS if g != "any_emergency")
 
 
 def _in(programs: Sequence[str], states: Sequence[CaseState]) -> dict[str, tuple[CaseState, ...]]:
@@ -495,8 +503,47 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 choices=("emergency", "expenditure"),
                 programs=("temporary",),
             ),
+            Input(
+                "category",
+                Kind.TEXT,
+                "temporary: general (the default) or unemployed_uninsured (未参保失业人员, with "
+                "monthsWithoutIncome and unemploymentInsured; temporary.unemployed_no_income_months).",
+                choices=TEMPORARY_CATEGORIES,
+                programs=("temporary",),
+            ),
+            Input(
+                "months_without_income",
+                Kind.INT,
+                "temporary, unemployed_uninsured: the consecutive months without income.",
+                programs=("temporary",),
+            ),
+            Input(
+                "unemployment_insured",
+                Kind.BOOL,
+                "temporary, unemployed_uninsured: covered by unemployment insurance or not.",
+                programs=("temporary",),
+            ),
+            Input(
+                "at_county",
+                Kind.TEXT,
+                "temporary emergency: the county where it happened, for a household registered "
+                "elsewhere (temporary.apply_at_emergency_location there); the case is that "
+                "county's.",
+                programs=("temporary",),
+                store=True,
+            ),
+            Input(
+                "ground",
+                Kind.TEXT,
+                "Why the emergency location helps (temporary.emergency_location_grounds): "
+                "migrant_worker_without_work_or_family_support (暂时找不到工作又得不到家庭支持的外来"
+                "务工人员) or stranded (因交通管控等原因暂时滞留的临时遇困人员).",
+                choices=EMERGENCY_GROUNDS,
+                programs=("temporary",),
+            ),
         ),
-        errors={"NOT_FOUND": "householdId"},
+        supplied=("registered_county",),
+        errors={"NOT_FOUND": "householdId", "UNKNOWN_JURISDICTION": "atCounty"},
     ),
     ActionSpec(
         "record_investigation",
@@ -607,6 +654,13 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 "with reasons.",
             ),
             REASONS,
+            Input(
+                "exception_reasons",
+                Kind.LIST,
+                "temporary expenditure: why it is granted although the income is not below the "
+                "local figure (temporary.expenditure.disposable_income_limit; 民发〔2018〕23号 "
+                "二(一): 原则上).",
+            ),
         ),
         errors={"INVALID_INPUT": "monthlyAmount", "REASONS_REQUIRED": "reasons"},
     ),

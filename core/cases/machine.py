@@ -158,6 +158,9 @@ P_TK_FULL = "tekun.self_care.full_loss_min_failed"
 P_TMP_GRADED = "temporary.approval.graded"
 P_TMP_LIMIT = "temporary.approval.township_limit"
 P_TMP_ADVANCE = "temporary.advance_assistance"
+P_TMP_LOCATION = "temporary.apply_at_emergency_location"
+P_TMP_GROUNDS = "temporary.emergency_location_grounds"
+TEMPORARY_CATEGORIES = ("general", "unemployed_uninsured")
 
 # The largest amount of yuan accepted anywhere (monthly or one-off): far above any real benefit,
 # small enough to stay exact in Decimal arithmetic.
@@ -483,12 +486,21 @@ def open_case(
     near_relatives: Iterable[Mapping[str, Any]] = (),
     amount: Decimal | str | float | None = None,
     kind: str = "emergency",
+    category: str = "general",
+    months_without_income: int | None = None,
+    unemployment_insured: bool | None = None,
+    registered_county: str | None = None,
+    ground: str | None = None,
 ) -> Transition:
     """Accept an application (受理) for ``program`` at ``policy``'s county.
 
     ``near_relatives``: staff the applicant is a near relative of, as ``{"userId": id,
     "relation": "parent"}`` (relations as in ``dibao.near_relative.relations``). temporary needs
-    ``amount`` (yuan, one-off) and ``kind`` ("emergency" or "expenditure").
+    ``amount`` (yuan, one-off) and ``kind`` ("emergency" or "expenditure"); ``category``
+    "unemployed_uninsured" with ``months_without_income`` and ``unemployment_insured``
+    (民发〔2022〕83号 二(一)). ``registered_county``: the household is registered elsewhere and
+    applies here, where the emergency happened (``temporary.apply_at_emergency_location``; who
+    may: ``temporary.emergency_location_grounds``, the applicant's ``ground``).
     """
     if program not in PROGRAMS:
         raise InvalidInput(f"unknown case program '{program}'; one of {', '.join(PROGRAMS)}")
@@ -518,6 +530,28 @@ def open_case(
         data["amount"] = _money(amount, "amount")
         data["kind"] = kind
         inputs.update(amount=data["amount"], kind=kind)
+        if category not in TEMPORARY_CATEGORIES:
+            raise InvalidInput(f"category: one of {', '.join(TEMPORARY_CATEGORIES)}")
+        if category != "general":
+            if months_without_income is not None and (
+                isinstance(months_without_income, bool)
+                or not isinstance(months_without_income, int)
+                or months_without_income < 0
+            ):
+                raise InvalidInput("monthsWithoutIncome: a whole number of months, 0 or more")
+            data.update(
+                category=category,
+                monthsWithoutIncome=months_without_income,
+                unemploymentInsured=unemployment_insured,
+            )
+            inputs.update(category=category, monthsWithoutIncome=months_without_income,
+                          unemploymentInsured=unemployment_insured)  # fmt: skip
+    elif category != "general" or months_without_income is not None:
+        raise InvalidInput("category: for temporary assistance only")
+    if registered_county is not None and registered_county != blank.county:
+        _emergency_location(step, program, kind, ground)
+        data.update(registeredCounty=registered_county, ground=ground)
+        inputs.update(registeredCounty=registered_county, ground=ground)
     if nr:
         data["filed"] = step.filed()
         if data["filed"]:
@@ -582,6 +616,33 @@ def record_investigation(
     if method != "home_visit":
         inputs["method"] = method
     return step.done("record_investigation", to, data, inputs)
+
+
+def _emergency_location(step: _Step, program: str, kind: str, ground: str | None) -> None:
+    """Yongfu 003 二(一) 「落实由急难发生地实施临时救助政策」; Yunnan 002 二(四) 「…取消户籍地、
+    居住地申请限制,由急难发生地直接实施临时救助」 for the people it names; nationally
+    民发〔2022〕83号 四(三) 「全面推行由急难发生地直接实施救助」."""
+    county = step.case.county
+    if program != "temporary" or kind != "emergency":
+        raise InvalidInput(
+            "atCounty: only an emergency (急难型) temporary request is made where it happened"
+        )
+    if step.value(P_TMP_LOCATION) is not True:
+        raise InvalidInput(
+            f"atCounty: {county} does not help where the emergency happens "
+            f"(`{P_TMP_LOCATION}` is not true on {step.on.isoformat()}): apply where registered"
+        )
+    grounds = step.value(P_TMP_GROUNDS)
+    if grounds and "any_emergency" not in grounds and ground not in grounds:
+        raise InvalidInput(
+            f"ground: here the emergency location helps {', '.join(grounds)} "
+            f"(`{P_TMP_GROUNDS}`{_quote(step, P_TMP_GROUNDS)}); "
+            + ("none given" if ground is None else f"not {ground!r}")
+        )
+    step.reasons.append(
+        f"applies where the emergency happened, registered elsewhere (`{P_TMP_LOCATION}`"
+        f"{_quote(step, P_TMP_LOCATION)})"
+    )
 
 
 def _investigators(step: _Step, investigators: Sequence[str]) -> list[str]:
@@ -850,15 +911,25 @@ def record_objection(
 # -- decision ---------------------------------------------------------------------------------
 
 
-def _decide(step: _Step, household: Household | None) -> Decision:
+def _decide(step: _Step, household: Household | None, exceptions: Sequence[str] = ()) -> Decision:
     case = step.case
     if household is None:
         raise InvalidInput("the household is needed: confirmation always evaluates eligibility")
     if household.county != case.county:
-        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+        if case.data.get("registeredCounty") != household.county:
+            raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+        # helped where the emergency happened: decided under that county's policy
+        household = replace(household, county=case.county)
     request = None
     if case.program == "temporary":
-        request = TemporaryRequest(case.data.get("kind", "emergency"), Decimal(case.data["amount"]))
+        request = TemporaryRequest(
+            case.data.get("kind", "emergency"),
+            Decimal(case.data["amount"]),
+            category=case.data.get("category", "general"),
+            months_without_income=case.data.get("monthsWithoutIncome"),
+            unemployment_insured=case.data.get("unemploymentInsured"),
+            exception_reasons=tuple(exceptions),
+        )
     decision = evaluate(household, case.program, step.policy, step.on, request=request)
     if decision.standard_path:
         step.trace(t for t in decision.trace if t.path == decision.standard_path)
@@ -881,8 +952,12 @@ def confirm_case(
     household: Household | None = None,
     monthly_amount: Decimal | str | None = None,
     reasons: Sequence[str] = (),
+    exception_reasons: Sequence[str] = (),
 ) -> Transition:
     """Confirm (审核确认) at the level the policy names; the benefit starts the next month.
+
+    ``exception_reasons``: temporary expenditure assistance granted although the income is not
+    below the local figure (民发〔2018〕23号 二(一): 原则上), with why.
 
     The eligibility engine always decides ``household`` again on ``on``: a household it does not
     find eligible is not confirmed (``NOT_ELIGIBLE``); its amount and the members it covers are
@@ -917,8 +992,13 @@ def confirm_case(
         if case.program == "tekun" and spot and spot["selected"] and not spot["done"]:
             raise SpotCheckRequired("the county selected this file for its spot-check")
     override = None if monthly_amount is None else _money(monthly_amount, "monthlyAmount")
-    decision = _decide(step, household)
+    exceptions = _notes(exception_reasons)
+    if exceptions and case.data.get("kind") != "expenditure":
+        raise InvalidInput("exceptionReasons: for expenditure-type temporary assistance only")
+    decision = _decide(step, household, exceptions)
     inputs: dict[str, Any] = {"level": level}
+    if exceptions:
+        inputs["exceptionReasons"] = exceptions
     amount = decision.one_off_amount if case.program == "temporary" else decision.monthly_amount
     data["membersCovered"] = list(decision.members_covered)
     if decision.mode is not None:
@@ -1915,6 +1995,13 @@ def assist_first(
     step = _Step(case, actor, policy, on)
     step.expect("assist_first", (S.ACCEPTED, S.INVESTIGATED), ("temporary",))
     step.check_actor((Role.TOWNSHIP_OFFICER,), "assistance first (先行救助)")
+    if case.data.get("kind", "emergency") != "emergency":
+        # 民发〔2018〕23号 二(二): 「对于急难型临时救助…积极开展“先行救助”」; 「对于支出型临时救助，
+        # 要严格执行申请、受理、审核、审批程序」
+        raise InvalidTransition(
+            "assistance first (先行救助) is for emergencies (急难型); an expenditure request "
+            "(支出型) follows the full procedure (民发〔2018〕23号 二(二))"
+        )
     if not step.value(P_TMP_ADVANCE):
         raise InvalidTransition(
             f"assistance first (先行救助) is not provided for in {case.county} on {on.isoformat()}"

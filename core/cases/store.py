@@ -308,6 +308,7 @@ def open_case(
     household_id: int,
     program: str,
     not_after: dt.date | None = None,
+    at_county: str | None = None,
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
     """Accept an application for the stored household ``household_id``; returns (case, event).
@@ -316,7 +317,9 @@ def open_case(
     another application is refused (``DUPLICATE_CASE``). The household row is locked for the
     transaction (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite serialises write units), so
     two concurrent applications cannot both pass the check. ``not_after`` (today, for requests
-    and commands): a later ``on`` is refused.
+    and commands): a later ``on`` is refused. ``at_county``: the county where an emergency
+    happened, for a household registered elsewhere (temporary assistance where the policy there
+    allows it; the case is that county's).
     """
     _not_in_future(on, not_after)
     with _writing(session):
@@ -325,6 +328,12 @@ def open_case(
         )
         if county is None:
             raise CaseNotFound(f"no household {household_id}")
+        if at_county is not None and at_county != county:
+            target = policies.registry.get(at_county)
+            if target.level.value != "county":
+                raise InvalidInput(f"atCounty: {at_county} is a {target.level.value}, not a county")
+            inputs["registered_county"] = county
+            county = target.code
         policy = policies.resolve(county, on)
         t = _open_case(actor, policy, on, household_id=household_id, program=program, **inputs)
         open_id = session.scalar(

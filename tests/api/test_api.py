@@ -30,6 +30,7 @@ SOURCE = "source { documentId title number issuer date section quote url note do
 VALUE = f"value {LAYER} effectiveFrom effectiveUntil {SOURCE}"
 PARAMETER = f"""
     path type unit description labelZh value isSet effectiveFrom effectiveUntil {LAYER} {SOURCE}
+    applied notAppliedNote
     overrides {{ {VALUE} }}
     history {{ effectiveFrom effectiveUntil value isSet {LAYER} {SOURCE} }}
 """

@@ -330,6 +330,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "record_home_visit": {"investigators": ["甲", "乙"], "findings": "无变化"},
     "record_care_placement": {"mode": "centralised", "institution": "五华区敬老院"},
     "record_care_visit": {"kind": "carer_assessment", "note": "照料良好"},
+    "record_care_wish": {"willing": True, "note": "愿意入住供养服务机构"},
+    "report_self_care_change": {"reportedBy": "村委会", "note": "卧床不起"},
     "assist_first": {"note": "急难先行救助"},
     "record_paperwork": {"note": "手续补齐"},
 }
@@ -346,6 +348,9 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("exit_case", {"reason": "found_ineligible"}),
     ("exit_case", {"reason": "refused_work"}),
     ("record_investigation", {"investigators": ["甲"]}),
+    ("record_investigation", {"investigators": ["甲", "乙"], "method": "phone"}),
+    ("record_review", {"outcome": "stay"}),
+    ("report_self_care_change", {"reportedBy": " "}),
     ("confirm_case", {"monthlyAmount": -5.0, "reasons": ["x"]}),
     ("confirm_case", {"evaluate": False}),
     ("record_spot_check", {"upheld": False}),

@@ -39,14 +39,26 @@ def _keywords(spec: ActionSpec) -> dict[str, inspect.Parameter]:
 @pytest.mark.parametrize("spec", CASE_ACTIONS, ids=lambda s: s.name)
 def test_the_spec_declares_exactly_the_step_s_inputs(spec: ActionSpec) -> None:
     params = _keywords(spec)
-    declared = {i.name: i for i in spec.inputs if not i.deprecated}
-    assert set(declared) == set(params) - INTERNAL, (
+    declared = {i.name: i for i in spec.inputs if not i.deprecated and not i.store}
+    assert set(declared) == set(params) - INTERNAL - set(spec.supplied), (
         f"{spec.name}: declare the step's inputs in core/cases/actions.py"
     )
+    assert set(spec.supplied) <= set(params), spec.name
+    assert not {i.name for i in spec.inputs} & set(spec.supplied), spec.name
     for name, i in declared.items():
         assert i.required == (params[name].default is inspect.Parameter.empty), name
     assert spec.household == ("household" in params)
     assert spec.name == spec.step.__name__ or (spec.opens and spec.step.__name__ == "open_case")
+
+
+def test_an_input_the_store_reads_is_a_parameter_of_the_store() -> None:
+    from core.cases import store
+
+    read = [(s, i) for s in CASE_ACTIONS for i in s.inputs if i.store]
+    assert [(s.name, i.name) for s, i in read] == [("open", "at_county")]
+    for spec, i in read:
+        fn = store.open_case if spec.opens else store.apply_transition
+        assert i.name in inspect.signature(fn).parameters, (spec.name, i.name)
 
 
 def test_the_only_deprecated_input_is_the_one_the_store_refuses() -> None:

@@ -314,3 +314,41 @@ def test_a_review_over_the_standard_is_chosen_on_the_command_line(sh: Shell) -> 
                  "cause=employment", f"causeMember={head}", on="2024-03-05"))  # fmt: skip
     assert "record_review: active → phasing_out" in out
     assert show(sh, cid)["data"]["phaseOut"]["rule"]["cause"] == "employment"
+
+
+def test_temporary_assistance_where_the_emergency_happened(sh: Shell) -> None:
+    # Yunnan 002 二(四): 「对暂时找不到工作又得不到家庭支持的生活困难外来务工人员、因交通管控等原因
+    # 暂时滞留的临时遇困人员,取消户籍地、居住地申请限制,由急难发生地直接实施临时救助」
+    doc = household_doc(SHANXI, (id_number(SHANXI, 7), "外来务工人员", "head"),
+                        propertyWithinLocalRules=True)  # fmt: skip
+    with sh.db.sessions() as s:
+        hid = create_household(
+            s, sh.users["outsider"], doc, sh.registry, today=dt.date(2024, 1, 1)
+        ).id
+    base = ["cases", "open", str(hid), "temporary", "--amount", "800", "--on", "2023-09-04"]
+    # registered in Shanxi: a Yunnan officer cannot take it without the emergency location
+    error(sh(*base), "FORBIDDEN")
+    line = error(sh(*base, "--at-county", YUNNAN), "INVALID_INPUT")
+    assert "ground:" in line and "stranded" in line
+    error(sh(*base, "--at-county", YUNNAN, "--kind", "expenditure", "--ground", "stranded"),
+          "INVALID_INPUT")  # fmt: skip
+    case = json.loads(ok(sh(*base, "--at-county", YUNNAN, "--ground", "stranded", "--json")))
+    assert case["county"] == YUNNAN
+    assert (case["data"]["registeredCounty"], case["data"]["ground"]) == (SHANXI, "stranded")
+    assert (case["data"]["kind"], case["state"]) == ("emergency", "accepted")
+    # the township grants it under Yunnan's policy (its standard is set by the county approver)
+    ok(sh("policy", "set", YUNNAN, "temporary.approval.township_limit", "1000", "--from",
+          "2023-01-01", "--source", "五华区临时救助审批额度(测试用示例,非正式文件)",
+          who="approver"))  # fmt: skip
+    out = ok(act(sh, case["id"], "confirm_case", on="2023-09-05"))
+    assert "temporary assistance granted" in out
+
+
+def test_assistance_first_is_for_emergencies_only(sh: Shell) -> None:
+    # 民发〔2018〕23号 二(二): 「对于急难型临时救助…积极开展“先行救助”」; 「对于支出型临时救助，要
+    # 严格执行申请、受理、审核、审批程序」
+    hid = sh.household(1)
+    case = json.loads(ok(sh("cases", "open", str(hid), "temporary", "--amount", "800", "--kind",
+                            "expenditure", "--on", "2023-09-04", "--json")))  # fmt: skip
+    line = error(act(sh, case["id"], "assist_first", on="2023-09-04"), "INVALID_TRANSITION")
+    assert "急难型" in line

@@ -67,6 +67,7 @@ from core.households.model import (
     RigidExpense,
     SchoolLevel,
 )
+from core.plugin.programs import NO_PLUGIN_PROGRAMS, PluginPrograms
 from core.plugin.types import (
     Decision,
     DecisionStatus,
@@ -77,7 +78,6 @@ from core.plugin.types import (
     Source,
     TraceEntry,
 )
-from core.plugin.programs import NO_PLUGIN_PROGRAMS, PluginPrograms
 from core.policy.catalog import NATIONAL_FLOOR_PATHS
 from core.policy.jurisdictions import NATIONAL_CODE
 from core.policy.resolution import ResolvedParameter, ResolvedPolicy
@@ -1792,6 +1792,7 @@ def _temporary_tests(
 
 
 # -- entry point ---------------------------------------------------------------------------------
+
 
 def evaluate(
     household: Household,

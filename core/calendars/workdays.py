@@ -146,6 +146,7 @@ def statutory_days(year: int) -> dict[dt.date, str]:
     if year < STATUTORY_RULE_SINCE:
         return {}
     out: dict[dt.date, str] = {}
+    found: Mapping[dt.date, str]
     try:
         found = _holidays_lib.country_holidays("CN", years=year, observed=False, language="zh_CN")
     except NotImplementedError:  # pragma: no cover - the library covers every year asked here

@@ -1388,6 +1388,7 @@ def _phase_out_rule(
                 f"{'none given' if cause is None else repr(cause) + ' is not one'}"
             )
         member = _cause_member(household, cause_member, step.on)
+        assert cause is not None  # in causes
         kind = PHASE_OUT_CAUSE_INCOME[cause]
         earned = sum(
             (it.monthly_amount for it in household.income
@@ -1962,8 +1963,8 @@ def record_care_wish(
     if willing:
         admit = step.value(P_TK_ADMIT)
         levels = step.value(P_TK_ADMIT_LEVELS)
-        result = (case.data.get("selfCare") or {}).get("result")
-        level = {"able": "self_care"}.get(result, result)
+        result = str((case.data.get("selfCare") or {}).get("result") or "")
+        level = {"able": "self_care"}.get(result, result) or None
         if admit is not True:
             step.reasons.append(
                 f"willing; no rule here admits every willing person (`{P_TK_ADMIT}`)"

@@ -618,16 +618,15 @@ def _decide_selection(session: Session, t: Transition) -> Transition:
     req = t.selection
     assert req is not None
     key = {"pool": req.pool, "county": t.case.county, "month": req.month}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    values = {**key, "decisions": 0, "selected": 0, "ratio": req.ratio}
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        session.execute(postgresql.insert(SpotCheckTallyRow).values(values).on_conflict_do_nothing())
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    session.execute(
-        dialect_insert(SpotCheckTallyRow)
-        .values(**key, decisions=0, selected=0, ratio=req.ratio)
-        .on_conflict_do_nothing()
-    )
+        from sqlalchemy.dialects import sqlite
+
+        session.execute(sqlite.insert(SpotCheckTallyRow).values(values).on_conflict_do_nothing())
     where = [getattr(SpotCheckTallyRow, k) == v for k, v in key.items()]
     decisions, selected = session.execute(
         select(SpotCheckTallyRow.decisions, SpotCheckTallyRow.selected)

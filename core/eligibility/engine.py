@@ -517,7 +517,8 @@ class PreparedPolicy:
     def deduction_ground(self, e: RigidExpense, scope_words: str = "") -> Ground:
         g = self.deduction_grants[e.kind.value]
         who = f" of {e.member}" if e.member else " of the household"
-        layer, source = g.layer, g.source
+        layer: str | None = g.layer
+        source = g.source
         if scope_words:  # the scope's condition is what allowed it: cite the scope's source
             t = self.trace(P_DED_SCOPE)
             layer, source = t.jurisdiction_code, t.source
@@ -685,8 +686,8 @@ def income_with_grounds(
             continue
         x = it.excluded_as
         if x is not None and x in excluded:
-            why, ground = prep.exclusion(excluded_path, it)
-            skipped.append(_excluded(it, why))
+            left_out, ground = prep.exclusion(excluded_path, it)
+            skipped.append(_excluded(it, left_out))
             grounds.append(ground)
             continue
         kept.append(it)
@@ -705,8 +706,8 @@ def income_with_grounds(
         allowed = prep.deductions_allowed
         scoped = prep.scoped_kinds
         hardship: tuple[bool, str] | None = None
-        done = []
-        refused = []
+        done: list[RigidExpense] = []
+        refused: list[Excluded] = []
         for e in h.expenses:
             why = None
             kind = e.kind._value_  # (hashing the enum member runs Python code)
@@ -735,9 +736,9 @@ def income_with_grounds(
             else:
                 why = prep.deduction_why[kind]
             if why is not None:
-                x = _new(Excluded)
-                _set(x, "__dict__", {"item": e, "why": why})
-                refused.append(x)
+                out = _new(Excluded)
+                _set(out, "__dict__", {"item": e, "why": why})
+                refused.append(out)
         if done:
             attrs["deductions_applied"] = tuple(done)
             attrs["total_deductions"] = ded

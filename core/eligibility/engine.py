@@ -434,6 +434,7 @@ class PreparedPolicy:
         self.deductions: tuple[str, ...] = tuple(allowed or ())
         self.deductions_allowed = frozenset(self.deductions)
         self.deduction_grants = {g.item: g for g in grants}
+        self.deduction_words = {g.item: f"{g.item} is deducted here ({g.where()})" for g in grants}
         self.deductions_scope = self.value(P_DED_SCOPE)
         # Kinds deducted only for the households the scope names: those a local layer grants
         # (the national employment cost is the definition of wages, never scoped).
@@ -526,7 +527,7 @@ class PreparedPolicy:
             "deduction",
             f"{e.kind.value}{who}",
             P_DED_SCOPE if scope_words else P_DEDUCTIONS,
-            f"{e.kind.value} is deducted here ({g.where()}){scope_words}",
+            self.deduction_words[e.kind.value] + scope_words,
             layer,
             source,
         )
@@ -634,6 +635,7 @@ def _living(h: Household, as_of: dt.date) -> tuple[tuple[Member, ...], dict[str,
 
 
 _NOBODY: dict[str, Member] = {}  # shared: never written to
+_NO_GROUNDS: list[Ground] = []  # shared: never appended to
 
 
 def _died(m: Member) -> str:
@@ -673,25 +675,36 @@ def income_with_grounds(
         living, dead = h.members, _NOBODY
     if excluded is None:
         excluded = prep.excluded
-    grounds: list[Ground] = []
+    grounds: list[Ground] = _NO_GROUNDS  # replaced by a list of its own before any append
     total = ZERO
     not_counted: tuple[Excluded, ...] = ()
     counted = h.income
     skipped: list[Excluded] = []
-    kept: list[IncomeItem] = []
-    for it in counted:
-        who = dead.get(it.member) if dead and it.member is not None else None
-        if who is not None:
-            skipped.append(_excluded(it, f"not counted: {_died(who)}"))
-            continue
-        x = it.excluded_as
-        if x is not None and x in excluded:
-            left_out, ground = prep.exclusion(excluded_path, it)
-            skipped.append(_excluded(it, left_out))
-            grounds.append(ground)
-            continue
-        kept.append(it)
-        total += it.monthly_amount
+    # The common case (nobody dead, no income marked as excluded) is a plain sum.
+    slow = bool(dead)
+    if not slow:
+        for it in counted:
+            if it.excluded_as is not None:
+                slow = True
+                break
+            total += it.monthly_amount
+    if slow:
+        total = ZERO
+        kept: list[IncomeItem] = []
+        grounds = []
+        for it in counted:
+            who = dead.get(it.member) if dead and it.member is not None else None
+            if who is not None:
+                skipped.append(_excluded(it, f"not counted: {_died(who)}"))
+                continue
+            x = it.excluded_as
+            if x is not None and x in excluded:
+                left_out, ground = prep.exclusion(excluded_path, it)
+                skipped.append(_excluded(it, left_out))
+                grounds.append(ground)
+                continue
+            kept.append(it)
+            total += it.monthly_amount
     if skipped:
         counted, not_counted = tuple(kept), tuple(skipped)
     n = len(living)
@@ -732,6 +745,8 @@ def income_with_grounds(
                 if why is None:
                     done.append(e)
                     ded += e.monthly_amount
+                    if grounds is _NO_GROUNDS:
+                        grounds = []
                     grounds.append(prep.deduction_ground(e, scope_words))
             else:
                 why = prep.deduction_why[kind]
@@ -751,7 +766,7 @@ def income_with_grounds(
     attrs["per_capita"] = (total / n).quantize(CENT, ROUND_HALF_UP) if n else ZERO
     inc = _new(IncomeComputation)
     _set(inc, "__dict__", attrs)
-    return inc, living, tuple(grounds)
+    return inc, living, tuple(grounds) if grounds else ()
 
 
 def _hardship(

@@ -59,7 +59,9 @@ from core.cases.machine import (
     record_self_care,
     record_spot_check,
     record_verification,
+    record_work_accepted,
     record_work_refusal,
+    reduce_for_refused_work,
     reject_case,
     report_self_care_change,
     start_phase_out,
@@ -134,7 +136,8 @@ class Input:
     """One input of an action: the step's keyword argument ``name``.
 
     ``required``: the action cannot be taken without it. Otherwise ``default`` is what the API
-    shows when it is left out ("" for a note; None: the step's own default applies).
+    shows when it is left out ("" for a note, a flag's value; None: the step's own default
+    applies).
     ``choices``: the only values taken (shown as the GraphQL enum ``enum`` where one is named).
     ``programs``: when opening a case, an input taken only for these programs.
     ``store``: read by the store, not passed to the step (``atCounty``: where the case opens).
@@ -144,7 +147,7 @@ class Input:
     kind: Kind
     description: str
     required: bool = False
-    default: str | None = None
+    default: str | bool | None = None
     choices: tuple[str, ...] = ()
     enum: type[StrEnum] | None = None
     record: Record | None = None
@@ -782,10 +785,76 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "record_work_refusal",
         record_work_refusal,
-        "A refused job offer (counted towards the policy's limit).",
+        "A covered member refused a suitable job offered: counted, in a row, towards the "
+        "policy's limit (dibao.refused_work.limit) for that member unless goodReason "
+        "(审核确认办法 art. 34). Without member it is recorded and counts for nobody.",
         roles=VISITORS,
         states=_in(("dibao",), IN_PAYMENT),
-        inputs=(NOTE,),
+        inputs=(
+            Input("member", Kind.TEXT, "The ID number of the covered member who refused."),
+            Input(
+                "good_reason",
+                Kind.BOOL,
+                "Refused with a good reason (正当理由): recorded, not counted.",
+                default=False,
+            ),
+            NOTE,
+        ),
+        errors={"NOT_FOUND": "member"},
+    ),
+    ActionSpec(
+        "record_work_accepted",
+        record_work_accepted,
+        "A covered member accepted a job offered: their refusals count from 0 again (连续).",
+        roles=VISITORS,
+        states=_in(("dibao",), IN_PAYMENT),
+        inputs=(
+            Input(
+                "member",
+                Kind.TEXT,
+                "The ID number of the covered member who accepted.",
+                required=True,
+            ),
+            NOTE,
+        ),
+        errors={"NOT_FOUND": "member"},
+    ),
+    ActionSpec(
+        "reduce_for_refused_work",
+        reduce_for_refused_work,
+        "The county stops (stop, the default) or reduces (stop false, monthlyAmount, reasons) "
+        "the refusing member's own benefit after the policy's number of refusals in a row "
+        "(审核确认办法 art. 34); the others stay covered. The only member covered: exitCase "
+        "with reason refused_work instead.",
+        roles=(Role.COUNTY_APPROVER,),
+        states=_in(("dibao",), IN_PAYMENT),
+        inputs=(
+            Input(
+                "member",
+                Kind.TEXT,
+                "The ID number of the covered member who refused.",
+                required=True,
+            ),
+            Input(
+                "stop",
+                Kind.BOOL,
+                "Stop their share from next month (they are no longer covered); false: reduce "
+                "the amount to monthlyAmount.",
+                default=True,
+            ),
+            Input(
+                "monthly_amount",
+                Kind.AMOUNT,
+                "stop false: the reduced monthly amount in yuan, between the amount without "
+                "their share and the present amount (excluded).",
+            ),
+            Input("reasons", Kind.LIST, "stop false: why this reduction (required)."),
+        ),
+        errors={
+            "NOT_FOUND": "member",
+            "REFUSED_WORK_BELOW_LIMIT": "member",
+            "REASONS_REQUIRED": "reasons",
+        },
     ),
     ActionSpec(
         "exit_case",
@@ -798,8 +867,10 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
             Input(
                 "reason",
                 Kind.TEXT,
-                "Why the case exits (refused_work only after the policy's number of refusals; "
-                "income_over_standard during a phase-out only once it has run its course).",
+                "Why the case exits (refused_work only when the only member covered refused "
+                "the policy's number of times in a row, else reduceForRefusedWork; "
+                "income_over_standard during a phase-out only once it has run its course, and "
+                "where a phase-out is allowed with reasons).",
                 required=True,
                 choices=tuple(r.value for r in ExitReason),
                 enum=ExitReason,

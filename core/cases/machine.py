@@ -1529,18 +1529,155 @@ def record_income_stable(
     return step.done("record_income_stable", S.EXITED, data, {"rule": rule})
 
 
+def _refusals(case: Case) -> dict[str, int]:
+    """Consecutive refusals without good reason, by member (a legacy count is not a member's)."""
+    raw = case.data.get("refusedWork")
+    return {str(k): int(v) for k, v in raw.items()} if isinstance(raw, Mapping) else {}
+
+
+def _covered_member(case: Case, raw: str, field: str = "member") -> str:
+    number = ric.compact(str(raw))
+    if number not in [ric.compact(str(p)) for p in case.data.get("membersCovered") or ()]:
+        raise MemberNotFound(f"{field}: {raw} is not a member the case covers")
+    return number
+
+
 def record_work_refusal(
-    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, note: str = ""
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    member: str | None = None,
+    good_reason: bool = False,
+    note: str = "",
 ) -> Transition:
-    """A refusal of a suitable job offered (counted towards ``dibao.refused_work.limit``)."""
+    """A covered ``member`` refused a suitable job offered (审核确认办法 art. 34: 「无正当理由，
+    连续3次拒绝接受介绍的与其健康状况、劳动能力等相适应的工作的」): counted towards
+    ``dibao.refused_work.limit`` for that member, consecutively; a refusal with a good reason
+    (``good_reason``) is recorded and not counted; ``record_work_accepted`` ends the streak. A
+    refusal that names no member is recorded and counts for nobody."""
     step = _Step(case, actor, policy, on)
     step.expect("record_work_refusal", (S.ACTIVE, S.PHASING_OUT), ("dibao",))
     step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording a refused job")
-    count = int(case.data.get("refusedWork", 0)) + 1
     limit = step.value(P_REFUSED)
-    step.reasons.append(f"refusal {count}" + (f" of {limit} allowed" if limit else ""))
-    data = _data(case, refusedWork=count)
-    return step.done("record_work_refusal", case.state, data, {"note": note, "count": count})
+    counts = _refusals(case)
+    log = [*case.data.get("workRefusals", [])]
+    inputs: dict[str, Any] = {"note": note}
+    if member is None:
+        step.reasons.append(
+            "refusal recorded without naming the member: art. 34 counts each member's own "
+            "refusals, so it counts for nobody"
+        )
+        log.append({"on": on, "note": note})
+        data = _data(case, workRefusals=log)
+        return step.done("record_work_refusal", case.state, data, inputs)
+    who = _covered_member(case, member)
+    inputs.update(member=who, goodReason=bool(good_reason))
+    log.append({"on": on, "member": who, "goodReason": bool(good_reason), "note": note})
+    if good_reason:
+        step.reasons.append(f"{who} refused with a good reason (正当理由): not counted")
+    else:
+        counts[who] = counts.get(who, 0) + 1
+        step.reasons.append(
+            f"{who}: refusal {counts[who]} in a row without good reason"
+            + (f", of {limit} (`{P_REFUSED}`)" if limit else "")
+        )
+    inputs["count"] = counts.get(who, 0)
+    data = _data(case, refusedWork=counts, workRefusals=log)
+    return step.done("record_work_refusal", case.state, data, inputs)
+
+
+def record_work_accepted(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, member: str, note: str = ""
+) -> Transition:
+    """The covered ``member`` accepted a job offered: their refusals are no longer consecutive
+    (连续) and count again from 0."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_work_accepted", (S.ACTIVE, S.PHASING_OUT), ("dibao",))
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "recording an accepted job")
+    who = _covered_member(case, member)
+    counts = _refusals(case)
+    counts[who] = 0
+    step.reasons.append(f"{who} accepted a job: refusals count again from 0")
+    data = _data(case, refusedWork=counts)
+    return step.done("record_work_accepted", case.state, data, {"member": who, "note": note})
+
+
+def reduce_for_refused_work(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    member: str,
+    stop: bool = True,
+    monthly_amount: Decimal | str | None = None,
+    reasons: Sequence[str] = (),
+) -> Transition:
+    """The county reduces or stops the refusing member's own benefit (审核确认办法 art. 34:
+    「县级人民政府民政部门应当决定减发或者停发其本人的最低生活保障金」) once they refused
+    ``dibao.refused_work.limit`` times in a row without good reason; the others stay covered.
+
+    ``stop``: their share is stopped from next month and they leave ``membersCovered`` (the
+    share of a member is the case's amount divided by the members covered, the gap method being
+    per capita). Else a reduced ``monthly_amount`` between the amount without their share and
+    the present amount, with ``reasons``."""
+    step = _Step(case, actor, policy, on)
+    step.expect("reduce_for_refused_work", (S.ACTIVE, S.PHASING_OUT), ("dibao",))
+    step.check_actor((Role.COUNTY_APPROVER,), "reducing or stopping a benefit for refused work")
+    who = _covered_member(case, member)
+    limit = int(step.required(P_REFUSED))
+    count = _refusals(case).get(who, 0)
+    if count < limit:
+        raise RefusedWorkBelowLimit(
+            f"{who} refused {count} time{'s' if count != 1 else ''} in a row without good "
+            f"reason; the benefit is reduced or stopped after {limit}"
+        )
+    covered = [str(p) for p in case.data.get("membersCovered") or ()]
+    if len(covered) == 1:
+        raise InvalidTransition(
+            f"{who} is the only member covered: stopping their benefit is the exit "
+            "(exit_case with reason refused_work)"
+        )
+    old = Decimal(str(case.data["amount"])) if case.data.get("amount") is not None else None
+    if old is None:
+        raise InvalidTransition("the case has no amount to reduce")
+    floor = (old * (len(covered) - 1) / len(covered)).quantize(Decimal("0.01"))
+    start = first_of_next_month(on)
+    data = _data(case)
+    rule: dict[str, Any] = {
+        "rule": P_REFUSED,
+        "member": who,
+        "refusals": count,
+        "condition": f"{count} refusals in a row without good reason (limit {limit})",
+    }
+    if stop:
+        new = floor
+        data["membersCovered"] = [p for p in covered if ric.compact(p) != who]
+        step.reasons.append(
+            f"{who}'s own benefit stopped from {start.isoformat()}: {old} → {new} yuan/month "
+            f"(their share of {len(covered)}; `{P_REFUSED}`{_quote(step, P_REFUSED)})"
+        )
+    else:
+        if monthly_amount is None:
+            raise InvalidInput("monthlyAmount: the reduced amount (or stop their benefit)")
+        new = _money(monthly_amount, "monthlyAmount")
+        if not floor <= new < old:
+            raise InvalidInput(
+                f"monthlyAmount: a reduction of {who}'s own benefit lies between {floor} (their "
+                f"share stopped) and {old} (excluded)"
+            )
+        why = _reasons(reasons, "a reduced amount")
+        rule["reasons"] = why
+        step.reasons.extend(
+            [f"{who}'s own benefit reduced from {start.isoformat()}: {old} → {new} yuan/month",
+             *why]
+        )  # fmt: skip
+    data.update(amount=new, amountFrom=start)
+    data["amounts"] = with_amount(_history(case), start, new)
+    inputs = {"member": who, "stop": bool(stop), "amount": new, "rule": rule}
+    return step.done("reduce_for_refused_work", case.state, data, inputs)
 
 
 def exit_case(
@@ -1567,12 +1704,22 @@ def exit_case(
     if why is ExitReason.FOUND_INELIGIBLE:
         notes = _reasons(notes, "an exit found ineligible")
     if why is ExitReason.REFUSED_WORK:
+        # 审核确认办法 art. 34 stops the refusing member's own benefit: the whole case exits only
+        # when that member is the only one it covers (else reduce_for_refused_work).
         limit = int(step.required(P_REFUSED))
-        count = int(case.data.get("refusedWork", 0))
-        if count < limit:
+        counts = _refusals(case)
+        covered = [ric.compact(str(p)) for p in case.data.get("membersCovered") or ()]
+        over = [p for p in covered if counts.get(p, 0) >= limit]
+        if not over:
+            most = max([counts.get(p, 0) for p in covered] or [0])
             raise RefusedWorkBelowLimit(
-                f"{count} refused job{'s' if count != 1 else ''} recorded; the benefit stops "
-                f"after {limit}"
+                f"{most} refused job{'s' if most != 1 else ''} in a row without good reason "
+                f"recorded for a covered member; the benefit stops after {limit}"
+            )
+        if len(covered) > 1:
+            raise InvalidTransition(
+                f"{over[0]} refused work, but the case covers {len(covered)} members: only "
+                "their own benefit stops (reduce_for_refused_work), not the household's"
             )
     rule: dict[str, Any] = {"rule": f"exit: {why.value}"}
     if why is ExitReason.INCOME_OVER_STANDARD and case.state is S.PHASING_OUT:
@@ -1593,7 +1740,11 @@ def exit_case(
             "reasons": notes,
         }
     elif why is ExitReason.REFUSED_WORK:
-        rule = {"rule": P_REFUSED, "condition": f"{case.data.get('refusedWork', 0)} refusals"}
+        rule = {
+            "rule": P_REFUSED,
+            "condition": "the only member covered refused work "
+            f"{max(_refusals(case).values())} times in a row without good reason",
+        }
     elif notes:
         rule["reasons"] = notes
     step.reasons.extend([f"exit: {why.value}", *notes])
@@ -2069,7 +2220,9 @@ __all__ = [
     "record_self_care",
     "record_spot_check",
     "record_verification",
+    "record_work_accepted",
     "record_work_refusal",
+    "reduce_for_refused_work",
     "reject_case",
     "report_self_care_change",
     "start_phase_out",

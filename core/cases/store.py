@@ -622,7 +622,9 @@ def _decide_selection(session: Session, t: Transition) -> Transition:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
 
-        session.execute(postgresql.insert(SpotCheckTallyRow).values(values).on_conflict_do_nothing())
+        session.execute(
+            postgresql.insert(SpotCheckTallyRow).values(values).on_conflict_do_nothing()
+        )
     else:
         from sqlalchemy.dialects import sqlite
 

@@ -41,6 +41,8 @@ TYPES = {
     "institution": "String",
     "note": "String",
     "failedIndicators": "Int!",
+    "willing": "Boolean!",
+    "reportedBy": "String!",
 }
 TYPES_BY_MUTATION = {**OVERRIDES, ("recordCareVisit", "kind"): "String!"}
 HOUSEHOLD = """query($id: ID!) { household(id: $id) { id version
@@ -276,6 +278,12 @@ def test_tekun_care_placement_and_visits(world: World) -> None:
     f("startPublicity", officer, on=d(DAY0, 3))
     case = f("confirmCase", approver, on=d(AFTER))
     assert case["amounts"] == [{"from": "2023-10-01", "amount": 1040.0}]
+    # Yongning 004 二(三)6: 「确保有集中供养意愿,生活不能自理的特困人员全部实现集中供养」
+    case = f("recordCareWish", officer, willing=True, on=d(AFTER, 1))
+    assert case["data"]["careWish"]["mustPlace"] is True  # 5 of 6 indicators failed
+    # 特困人员认定办法 art. 23: the county reassesses a reported change
+    case = f("reportSelfCareChange", officer, reportedBy="照料服务人", on=d(AFTER, 1))
+    assert case["data"]["selfCareChange"]["withinWorkingDays"] == 10
 
     assert f.refused("recordCarePlacement", officer, mode="home") == ("INVALID_INPUT", "mode")
     code = f.refused("recordCarePlacement", officer, mode="centralised")

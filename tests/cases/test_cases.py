@@ -343,18 +343,39 @@ def test_forbidden_roles_and_jurisdictions_and_wrong_level(base):
         cs.record_first_review(r.case, officer(YUNNAN), base.resolve(YUNNAN, DAY0), AFTER)
 
 
-def test_refused_work_exit_only_after_the_limit(base):
+def test_refused_work_stops_only_the_members_own_benefit(base):
+    # 审核确认办法 art. 34: 「无正当理由，连续3次拒绝接受介绍的与其健康状况、劳动能力等相适应的工作
+    # 的，县级人民政府民政部门应当决定减发或者停发其本人的最低生活保障金」
     r = active(base, YUNNAN)
+    worker, other, third = r.case.data["membersCovered"]
     for n in range(2):
-        r(cs.record_work_refusal, officer(YUNNAN), LATER, note=f"第{n + 1}次")
+        r(cs.record_work_refusal, officer(YUNNAN), LATER, member=worker, note=f"第{n + 1}次")
+    r(cs.record_work_accepted, officer(YUNNAN), LATER, member=worker)  # no longer 连续
+    for _ in range(2):
+        r(cs.record_work_refusal, officer(YUNNAN), LATER, member=worker)
+    r(cs.record_work_refusal, officer(YUNNAN), LATER, member=worker, good_reason=True)  # 正当理由
     with pytest.raises(cs.RefusedWorkBelowLimit):
+        r(cs.reduce_for_refused_work, approver(YUNNAN), LATER, member=worker)
+    with pytest.raises(cs.MemberNotFound):
+        r(cs.record_work_refusal, officer(YUNNAN), LATER, member=pid())
+    case = r(cs.record_work_refusal, officer(YUNNAN), LATER, member=worker)
+    assert case.data["refusedWork"] == {worker: 3}
+    # the household does not exit: only the refusing member's benefit stops
+    with pytest.raises(cs.InvalidTransition) as e:
         r(cs.exit_case, officer(YUNNAN), LATER, reason="refused_work")
-    r(cs.record_work_refusal, officer(YUNNAN), LATER)
-    case = r(cs.exit_case, officer(YUNNAN), LATER, reason="refused_work")
-    assert case.data["exit"]["reason"] == "refused_work"
+    assert "reduce_for_refused_work" in e.value.message
+    with pytest.raises(cs.WrongLevel):  # the county decides
+        r(cs.reduce_for_refused_work, officer(YUNNAN), LATER, member=worker)
+    with pytest.raises(InvalidInput):  # a reduction between their share stopped and today's
+        r(cs.reduce_for_refused_work, approver(YUNNAN), LATER, member=worker, stop=False,
+          monthly_amount="100", reasons=["减发"])  # fmt: skip
+    case = r(cs.reduce_for_refused_work, approver(YUNNAN), LATER, member=worker)
+    assert case.data["membersCovered"] == [other, third]
+    assert case.data["amount"] == "600.00"  # 900 for three → their share of 300 stopped
+    assert case.data["amounts"][-1] == {"from": "2024-04-01", "amount": "600.00"}
+    rule = r.events[-1].inputs["rule"]
+    assert rule["rule"] == "dibao.refused_work.limit" and rule["refusals"] == 3
     assert traced(r.events[-1], "dibao.refused_work.limit").value == 3
-    with pytest.raises(cs.InvalidTransition):
-        r(cs.exit_case, officer(YUNNAN), LATER, reason="death")
 
 
 # -- review with the eligibility engine ------------------------------------------------------

@@ -352,3 +352,31 @@ def test_assistance_first_is_for_emergencies_only(sh: Shell) -> None:
                             "expenditure", "--on", "2023-09-04", "--json")))  # fmt: skip
     line = error(act(sh, case["id"], "assist_first", on="2023-09-04"), "INVALID_TRANSITION")
     assert "急难型" in line
+
+
+def test_refused_work_on_the_command_line_stops_only_that_members_benefit(sh: Shell) -> None:
+    # 审核确认办法 art. 34: 「…连续3次拒绝接受介绍的…工作的，县级人民政府民政部门应当决定减发或者
+    # 停发其本人的最低生活保障金」
+    ok(sh("policy", "set", YUNNAN, "dibao.standard.urban", "800", "--from", "2023-01-01",
+          "--source", "五华区低保标准(测试用示例,非正式文件)", who="approver"))  # fmt: skip
+    hid = sh.household(1)
+    cid = json.loads(ok(sh("cases", "open", str(hid), "dibao", "--on", "2023-09-04", "--json")))[
+        "id"
+    ]
+    ok(
+        act(
+            sh, cid, "record_investigation", "investigators=甲", "investigators=乙", on="2023-09-05"
+        )
+    )
+    ok(act(sh, cid, "record_first_review", on="2023-09-06"))
+    ok(act(sh, cid, "start_publicity", on="2023-09-07"))
+    ok(act(sh, cid, "confirm_case", on="2023-09-25"))
+    worker = id_number(YUNNAN, 1)
+    for _ in range(3):
+        ok(act(sh, cid, "record_work_refusal", f"member={worker}", on="2024-03-05"))
+    error(act(sh, cid, "exit_case", "reason=refused_work", on="2024-03-05"),
+          "INVALID_TRANSITION")  # fmt: skip
+    out = ok(act(sh, cid, "reduce_for_refused_work", f"member={worker}", on="2024-03-05",
+                 who="approver"))  # fmt: skip
+    assert "own benefit stopped from 2024-04-01: 600.00 → 300.00 yuan/month" in out
+    assert show(sh, cid)["data"]["membersCovered"] == [id_number(YUNNAN, 2)]

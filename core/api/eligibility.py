@@ -24,7 +24,7 @@ from core.access.roles import Action, id_numbers_for, require
 from core.api.common import Info, UserError, user_errors
 from core.api.context import Context
 from core.api.households import HouseholdInput, household_id
-from core.api.policy import Jurisdiction, TraceEntry, date_of
+from core.api.policy import Jurisdiction, Source, TraceEntry, date_of, source_from_json
 from core.eligibility import CORE_PROGRAMS, TemporaryRequest, decision_to_json, evaluate
 from core.eligibility.json import decision_with_id_numbers
 from core.errors import DoudiError, InvalidInput
@@ -153,6 +153,34 @@ class MemberFinding:
 
 
 @strawberry.type(
+    description="What allowed one thing a decision applies (a deduction, an income left out, a "
+    "single-person enrolment, a tekun minor kept on, a temporary income test): the rule (a "
+    "catalog path or a named national rule), the condition met, the layer and its source."
+)
+class DecisionGround:
+    applies: str = strawberry.field(
+        description="deduction, income_not_counted, single_person, minor_continuation or "
+        "income_test."
+    )
+    subject: str = strawberry.field(description="The expense, income item or member concerned.")
+    rule: str
+    condition: str
+    layer: str | None = strawberry.field(description="The jurisdiction code of the layer.")
+    source: Source | None
+
+    @classmethod
+    def from_json(cls, g: dict[str, Any]) -> DecisionGround:
+        return cls(
+            applies=g["applies"],
+            subject=g["subject"],
+            rule=g["rule"],
+            condition=g["condition"],
+            layer=g.get("layer"),
+            source=source_from_json(g.get("source")),
+        )
+
+
+@strawberry.type(
     description="An eligibility decision for one household, program and date: eligible or not, "
     "how much, why, and every parameter used (trace). Money is yuan, rounded to the fen."
 )
@@ -183,6 +211,10 @@ class Decision:
     missing: list[str] = strawberry.field(description="Parameters not set that were needed.")
     trace: list[TraceEntry]
     plugin: str | None = strawberry.field(description="The plugin that decided (its programs).")
+    grounds: list[DecisionGround] = strawberry.field(
+        description="The rule and condition behind each deduction, income left out, "
+        "single-person enrolment and tekun continuation the decision applies."
+    )
     json: JSON = strawberry.field(
         description="The decision as JSON (what is stored, and what `--json` prints)."
     )
@@ -216,6 +248,7 @@ class Decision:
             missing=list(d.get("missing", ())),
             trace=[TraceEntry.from_json(t) for t in d.get("trace", ())],
             plugin=d.get("plugin"),
+            grounds=[DecisionGround.from_json(g) for g in d.get("grounds", ())],
             json=JSON(d),
             county_code=d["county"],
         )
@@ -232,6 +265,18 @@ class TemporaryRequestInput:
     description: str = ""
     major_hardship: bool = strawberry.field(
         default=False, description="Reported as major hardship (重大困难)."
+    )
+    category: str = strawberry.field(
+        default="general",
+        description="general, or unemployed_uninsured (未参保失业人员: monthsWithoutIncome and "
+        "unemploymentInsured).",
+    )
+    months_without_income: int | None = None
+    unemployment_insured: bool | None = None
+    exception_reasons: list[str] = strawberry.field(
+        default_factory=list,
+        description="expenditure: why it is granted although the income is not below the local "
+        "figure (民发〔2018〕23号 二(一): 原则上).",
     )
 
 
@@ -258,6 +303,10 @@ def _temporary_request(request: TemporaryRequestInput | None) -> TemporaryReques
         amount=Decimal(str(request.amount)),
         description=request.description,
         major_hardship=request.major_hardship,
+        category=request.category,  # type: ignore[arg-type]  # checked by TemporaryRequest
+        months_without_income=request.months_without_income,
+        unemployment_insured=request.unemployment_insured,
+        exception_reasons=tuple(r for r in request.exception_reasons if r.strip()),
     )
 
 
@@ -419,6 +468,7 @@ __all__ = [
     "LIST_SIZES",
     "MAX_DECISIONS",
     "Decision",
+    "DecisionGround",
     "EligibilityMutation",
     "EligibilityQuery",
     "EvaluateEligibilityPayload",

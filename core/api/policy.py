@@ -452,7 +452,8 @@ class Plugin:
 # -- traces ---------------------------------------------------------------------------------------
 
 
-def _source_from_json(s: dict[str, Any] | None) -> Source | None:
+def source_from_json(s: dict[str, Any] | None) -> Source | None:
+    """A source as the JSON of a trace or a decision's ground gives it."""
     if s is None:
         return None
     date = s.get("date")
@@ -512,7 +513,7 @@ class TraceEntry:
             layer=_layer_from_json(t.get("layer")),
             effective_from=date_of(t.get("effectiveFrom")),
             effective_until=date_of(t.get("effectiveUntil")),
-            source=_source_from_json(t.get("source")),
+            source=source_from_json(t.get("source")),
         )
 
 
@@ -617,4 +618,5 @@ __all__ = [
     "TraceEntry",
     "Violation",
     "date_of",
+    "source_from_json",
 ]

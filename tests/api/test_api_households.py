@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLInputObjectType, is_non_null_type
 from sqlalchemy import func, select
+from stdnum.cn import ric
 
 from core.api.schema import MAX_COST, estimated_cost, schema
 from core.eligibility import decision_to_json, evaluate
@@ -813,3 +814,42 @@ def test_payment_account_is_part_of_the_household(api: Api) -> None:
     got = api.ok(f"query($id: ID!) {{ household(id: $id) {{ {ACCOUNT_FIELDS} }} }}",
                  {"id": h["id"]}, clerk)["household"]  # fmt: skip
     assert got["paymentAccount"]["holderIdNumber"] == W1
+
+
+def test_id_numbers_in_another_script_are_refused_and_new_districts_accepted(api: Api) -> None:
+    # GB 11643: the digits 0-9 and X. Written in Arabic-Indic digits a number used to pass (its
+    # check character X being ASCII) and be stored as written, escaping DUPLICATE_PERSON.
+    clerk = api.token("village_clerk", WUHUA)
+    arabic = "".join(chr(0x0660 + int(c)) if c.isdigit() else c for c in "11010119900101004X")
+    doc = wuhua_household((W1, "张三", "head"), (arabic, "李四", "spouse"))
+    payload, errors = api.mutate(CREATE, {"input": doc}, clerk)
+    assert payload["household"] is None
+    assert [(e["field"], e["code"]) for e in errors] == [
+        ("members[1].idNumber", "INVALID_ID_NUMBER")
+    ]
+    assert "digits 0-9" in errors[0]["message"]
+    # a resident of 杭州市临平区 (330113, created in 2021)
+    body = "33011319900101123"
+    linping = body + ric.calc_check_digit(body + "0")
+    payload, errors = api.mutate(CREATE, {"input": wuhua_household((W1, "张三", "head"),
+                                                                   (linping, "王五", "spouse"))},
+                                 clerk)  # fmt: skip
+    assert errors == [] and payload["household"]["members"][1]["idNumber"] == linping
+
+
+def test_a_preview_names_the_rule_and_condition_of_each_deduction(api: Api) -> None:
+    # 审核确认办法 art. 13(一): wages are counted net of the necessary employment cost
+    # (扣除必要的就业成本), in every province.
+    doc = wuhua_household((W1, "张三", "head"), (W2, "李四", "spouse"))
+    doc["income"] = [{"kind": "wages", "monthlyAmount": 1000, "member": W1}]
+    doc["expenses"] = [{"kind": "employment_cost", "monthlyAmount": 100, "member": W1}]
+    query = PREVIEW.replace("json", "json grounds { applies subject rule condition layer "
+                            "source { quote } }")  # fmt: skip
+    got = api.ok(query, {"h": doc, "p": "dibao", "d": "2024-06-01"})["previewEligibility"]
+    (g,) = got["decision"]["grounds"]
+    assert (g["applies"], g["rule"], g["layer"]) == (
+        "deduction",
+        "dibao.income.deductions",
+        "000000",
+    )
+    assert "扣除必要的就业成本" in g["source"]["quote"]

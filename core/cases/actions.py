@@ -41,11 +41,13 @@ from core.cases.machine import (
     VISITORS,
     assist_first,
     confirm_case,
+    confirm_termination,
     exit_case,
     open_case,
     record_care_placement,
     record_care_visit,
     record_care_wish,
+    record_complaint,
     record_death,
     record_first_review,
     record_head_change,
@@ -628,6 +630,16 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         errors={"REASONS_REQUIRED": "reason"},
     ),
     ActionSpec(
+        "record_complaint",
+        record_complaint,
+        "dibao: a complaint or report (投诉、举报) received while the application is decided: the "
+        "county's home visit is then needed before confirmation (审核确认办法 art. 20).",
+        roles=STAFF,
+        states=_in(("dibao",), BEFORE_DECISION),
+        inputs=(Input("reason", Kind.TEXT, "What the complaint or report says.", required=True),),
+        errors={"REASONS_REQUIRED": "reason"},
+    ),
+    ActionSpec(
         "confirm_case",
         confirm_case,
         "Confirm (审核确认) at the level the policy names, after publicity (and verification "
@@ -859,7 +871,9 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "exit_case",
         exit_case,
-        "Exit (退出) with a reason; the benefit stops the next month.",
+        "Exit (退出) with a reason; the benefit stops the next month. tekun, other than by "
+        "death: the termination is published first (tekun.approval.publicity_days; 特困人员认定"
+        "办法 art. 26) and support continues until the county decides (confirmTermination).",
         roles=BY_LEVEL,
         by_level=True,
         states=_in(DIBAO_TEKUN, IN_PAYMENT),
@@ -882,6 +896,26 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
             "REFUSED_WORK_BELOW_LIMIT": "reason",
             "PHASE_OUT_NOT_OVER": "reason",
         },
+    ),
+    ActionSpec(
+        "confirm_termination",
+        confirm_termination,
+        "tekun: the county's decision after a termination's publicity (特困人员认定办法 art. 26): "
+        "upheld (the default) ends support from the next month; upheld false withdraws it, "
+        "with reasons.",
+        roles=(Role.COUNTY_APPROVER,),
+        states=_in(("tekun",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "upheld",
+                Kind.BOOL,
+                "Whether the termination stands (false: an objection found the person still "
+                "qualifies).",
+                default=True,
+            ),
+            Input("reasons", Kind.LIST, "Why it is withdrawn (required when not upheld)."),
+        ),
+        errors={"REASONS_REQUIRED": "reasons"},
     ),
     ActionSpec(
         "record_death",

@@ -890,6 +890,29 @@ def start_publicity(case: Case, actor: User, policy: ResolvedPolicy, on: dt.date
     return step.done("start_publicity", S.IN_PUBLICITY, data, {})
 
 
+def record_complaint(
+    case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, reason: str
+) -> Transition:
+    """dibao: a complaint or report (投诉、举报) received while the application is being decided:
+    the county must visit the household before confirming (审核确认办法 art. 20). The state is
+    kept."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_complaint", BEFORE_DECISION, ("dibao",))
+    step.check_actor(
+        (Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a complaint"
+    )
+    why = _reasons([reason], "a complaint")
+    complaints = [*case.data.get("complaints", []), {"on": on, "reason": why[0]}]
+    data = _data(case, complaints=complaints)
+    if not case.data.get("countyHomeVisit"):
+        data["countyVisitRequired"] = {"on": on, "why": "complaint"}
+    step.reasons.append(
+        "complaint or report received: the county visits the household before confirming "
+        "(审核确认办法 art. 20)"
+    )
+    return step.done("record_complaint", case.state, data, {"reason": why[0]})
+
+
 def record_objection(
     case: Case, actor: User, policy: ResolvedPolicy, on: dt.date, *, reason: str
 ) -> Transition:
@@ -983,6 +1006,13 @@ def confirm_case(
                 + ("" if verification else " (none recorded)")
             )
         needed = bool(case.data.get("filed")) and _county_visit_needed(step)
+        complaint = case.data.get("countyVisitRequired")
+        if complaint and not case.data.get("countyHomeVisit"):
+            raise CountyVisitRequired(
+                f"a complaint or report was received on {complaint['on']}: the county visits the "
+                "household before confirming (审核确认办法 art. 20: 在审核确认阶段接到投诉、举报的…"
+                "县级人民政府民政部门应当入户调查)"
+            )
         if needed and not case.data.get("countyHomeVisit"):
             raise CountyVisitRequired(
                 "a near-relative (filed) case needs the county's own home visit first "
@@ -1275,9 +1305,77 @@ def _exit(
     rule: Mapping[str, Any],
 ) -> Transition:
     on = step.on
+    if step.case.program == "tekun" and reason is not ExitReason.DEATH:
+        return _termination_publicity(step, action, data, inputs, reason, rule)
     data["exit"] = {"on": on, "reason": reason, "lastMonth": month_key(on), "rule": dict(rule)}
     inputs.update(outcome="exit", reason=reason, rule=dict(rule))
     return step.done(action, S.EXITED, data, inputs)
+
+
+def _termination_publicity(
+    step: _Step,
+    action: str,
+    data: dict[str, Any],
+    inputs: dict[str, Any],
+    reason: ExitReason,
+    rule: Mapping[str, Any],
+) -> Transition:
+    """特困人员认定办法 art. 26: 「对拟终止救助供养的特困人员…在其所在村（社区）或者供养服务机构
+    公示。公示期为7天。公示期满无异议的，县级人民政府民政部门应当作出终止决定并从下月起终止救助供养」:
+    a tekun termination is published first; support continues until ``confirm_termination``."""
+    days = int(step.required(P_TK_PUBLICITY))
+    ends = step.on + dt.timedelta(days=days)
+    data["terminationPublicity"] = {
+        "start": step.on,
+        "days": days,
+        "ends": ends,
+        "reason": reason,
+        "rule": dict(rule),
+    }
+    step.reasons.append(
+        f"termination proposed ({reason.value}): published for {days} days until "
+        f"{ends.isoformat()}, support continues until the county's decision (特困人员认定办法 "
+        "art. 26)"
+    )
+    inputs.update(outcome="termination_publicity", reason=reason, rule=dict(rule))
+    return step.done(action, step.case.state, data, inputs)
+
+
+def confirm_termination(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    upheld: bool = True,
+    reasons: Sequence[str] = (),
+) -> Transition:
+    """tekun: the county's decision after the termination's publicity (特困人员认定办法 art. 26):
+    upheld → support ends from the next month (exit); not upheld (an objection found the person
+    still qualifies) → the termination is withdrawn, with reasons."""
+    step = _Step(case, actor, policy, on)
+    step.expect("confirm_termination", (S.ACTIVE,), ("tekun",))
+    step.check_actor((Role.COUNTY_APPROVER,), "a termination decision")
+    pending = case.data.get("terminationPublicity")
+    if not pending:
+        raise InvalidTransition("no termination of this case is being published")
+    ends = _as_date(pending["ends"])
+    if on < ends:
+        raise PublicityNotOver(f"the termination is published until {ends.isoformat()}")
+    data = _data(case)
+    data.pop("terminationPublicity", None)
+    if not upheld:
+        why = _reasons(reasons, "withdrawing a termination")
+        step.reasons.extend(["termination withdrawn", *why])
+        data["terminationWithdrawn"] = {"on": on, "reasons": why}
+        return step.done("confirm_termination", S.ACTIVE, data, {"upheld": False, "reasons": why})
+    reason = ExitReason(pending["reason"])
+    rule = {**pending["rule"], "publicity": {"start": pending["start"], "ends": pending["ends"]}}
+    notes = _notes(reasons)
+    step.reasons.extend([f"termination decided after its publicity: {reason.value}", *notes])
+    data["exit"] = {"on": on, "reason": reason, "lastMonth": month_key(on), "rule": rule}
+    inputs = {"upheld": True, "reason": reason, "reasons": notes, "rule": rule}
+    return step.done("confirm_termination", S.EXITED, data, inputs)
 
 
 def _ground_json(g: Any) -> dict[str, Any]:
@@ -1748,6 +1846,10 @@ def exit_case(
     elif notes:
         rule["reasons"] = notes
     step.reasons.extend([f"exit: {why.value}", *notes])
+    if case.program == "tekun" and why is not ExitReason.DEATH:
+        if case.data.get("terminationPublicity"):
+            raise InvalidTransition("a termination of this case is already being published")
+        return _termination_publicity(step, "exit_case", _data(case), {"reasons": notes}, why, rule)
     data = _data(case, exit={"on": on, "reason": why, "lastMonth": month_key(on), "rule": rule})
     return step.done("exit_case", S.EXITED, data, {"reason": why, "reasons": notes, "rule": rule})
 
@@ -2200,6 +2302,7 @@ __all__ = [
     "assist_first",
     "check_access",
     "confirm_case",
+    "confirm_termination",
     "exit_case",
     "first_of_next_month",
     "month_key",
@@ -2207,6 +2310,7 @@ __all__ = [
     "record_care_placement",
     "record_care_visit",
     "record_care_wish",
+    "record_complaint",
     "record_death",
     "record_first_review",
     "record_head_change",

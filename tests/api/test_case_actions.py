@@ -318,6 +318,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "record_first_review": {"opinion": "符合条件"},
     "start_publicity": {},
     "record_objection": {"reason": "群众反映有经营收入"},
+    "record_complaint": {"reason": "举报家中有经营性收入"},
     "confirm_case": {"monthlyAmount": 100.5, "reasons": ["酌减"]},
     "reject_case": {"reasons": ["收入超标"]},
     "record_refusal_notice": {"note": "已书面告知"},
@@ -330,6 +331,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "reduce_for_refused_work": {"member": "SPOUSE", "stop": False, "monthlyAmount": 200,
                                 "reasons": ["酌情减发"]},  # fmt: skip
     "exit_case": {"reason": "moved_away", "reasons": ["迁往外省"]},
+    "confirm_termination": {"upheld": False, "reasons": ["公示期间群众反映仍符合条件"]},
     "record_death": {"idNumber": "SPOUSE", "dateOfDeath": "2023-10-01"},
     "record_head_change": {},
     "record_home_visit": {"investigators": ["甲", "乙"], "findings": "无变化"},
@@ -358,6 +360,7 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("report_self_care_change", {"reportedBy": " "}),
     ("record_work_refusal", {"member": id_number(YUNNAN, 999)}),
     ("record_work_accepted", {"member": id_number(YUNNAN, 999)}),
+    ("record_complaint", {"reason": " "}),
     ("confirm_case", {"monthlyAmount": -5.0, "reasons": ["x"]}),
     ("confirm_case", {"evaluate": False}),
     ("record_spot_check", {"upheld": False}),

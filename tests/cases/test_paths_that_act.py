@@ -125,3 +125,45 @@ def test_a_reported_change_of_self_care_is_reassessed_by_the_county(base):
     assert case.data["selfCare"]["result"] == "full_loss"
     assert case.data["selfCareHistory"][0]["result"] == "partial_loss"
     assert case.data["selfCareChange"]["reassessedOn"] == "2024-03-08"
+
+
+def test_a_complaint_during_the_decision_needs_the_countys_home_visit(base):
+    # 审核确认办法 art. 20: 「对单独登记备案或者在审核确认阶段接到投诉、举报的最低生活保障申请，县级
+    # 人民政府民政部门应当入户调查」
+    r = to_publicity(base, YUNNAN)
+    r(cs.record_complaint, officer(YUNNAN), DAY0 + dt.timedelta(4), reason="举报有经营收入")
+    with pytest.raises(cs.CountyVisitRequired) as e:
+        r(cs.confirm_case, officer(YUNNAN), AFTER)
+    assert "投诉、举报" in e.value.message
+    r(cs.record_investigation, approver(YUNNAN), AFTER, investigators=["县甲", "县乙"])
+    assert r(cs.confirm_case, officer(YUNNAN), AFTER).state is CaseState.ACTIVE
+
+
+def test_a_tekun_termination_is_published_for_7_days_first(base):
+    # 特困人员认定办法 art. 26: 「对拟终止救助供养的特困人员…公示。公示期为7天。公示期满无异议的，
+    # 县级人民政府民政部门应当作出终止决定并从下月起终止救助供养」
+    r = tekun_active(base, YUNNAN, failed=2)
+    case = r(cs.exit_case, approver(YUNNAN), LATER, reason="found_ineligible",
+             reasons=["有了赡养能力的子女"])  # fmt: skip
+    assert case.state is CaseState.ACTIVE  # still supported while published
+    assert case.data["terminationPublicity"]["ends"] == "2024-03-12"
+    assert r.events[-1].inputs["outcome"] == "termination_publicity"
+    with pytest.raises(cs.PublicityNotOver):
+        r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=3))
+    with pytest.raises(cs.WrongLevel):
+        r(cs.confirm_termination, officer(YUNNAN), LATER + dt.timedelta(days=7))
+    case = r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7))
+    assert case.state is CaseState.EXITED
+    assert case.data["exit"]["lastMonth"] == "2024-03"  # from the next month
+    assert case.data["exit"]["rule"]["publicity"]["ends"] == "2024-03-12"
+    # an objection that holds: the termination is withdrawn, with reasons
+    r = tekun_active(base, YUNNAN, failed=2)
+    r(cs.exit_case, approver(YUNNAN), LATER, reason="found_ineligible", reasons=["复核"])
+    with pytest.raises(cs.ReasonsRequired):
+        r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7), upheld=False)
+    case = r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7),
+             upheld=False, reasons=["公示期间有异议，调查核实仍符合条件"])  # fmt: skip
+    assert case.state is CaseState.ACTIVE and "terminationPublicity" not in case.data
+    # a death ends support directly (art. 24(一))
+    assert r(cs.record_death, approver(YUNNAN), LATER + dt.timedelta(days=8),
+             id_number=r.household.members[0].id_number).state is CaseState.EXITED  # fmt: skip

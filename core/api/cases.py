@@ -138,8 +138,9 @@ class CaseType:
     )
     exit_reason: ExitReason | None
     spot_check_selected: bool | None = strawberry.field(
-        description="Whether the county's spot-check selected this case (reproducibly, from "
-        "the case id and month); null when no spot-check applies."
+        description="Whether the county's spot-check selected this case (by the running count "
+        "of its county and month, so that the policy's minimum holds in every county and "
+        "month); null when no spot-check applies."
     )
     data: JSON = strawberry.field(description="Everything the steps recorded (core.cases format).")
     county_code: strawberry.Private[str]
@@ -349,6 +350,16 @@ def _given(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {k: input_json(v) for k, v in arguments.items()}
 
 
+def _refusal(spec: ActionSpec, exc: DoudiError) -> list[UserError]:
+    """``exc`` as userErrors, at the argument the spec says it is about: an error's own field
+    (MemberNotFound: idNumber) only where this mutation has that argument (recordReview's
+    member is causeMember)."""
+    errors = user_errors(exc, spec.field_of(exc))
+    if len(errors) == 1 and not getattr(exc, "errors", None):
+        errors[0].field = spec.field_of(exc)
+    return errors
+
+
 async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any]) -> CasePayload:
     """Take action ``spec`` with the mutation's ``arguments``: the spec checks the inputs (after
     the user is known), then the store (:func:`core.cases.store.open_case` or
@@ -377,7 +388,7 @@ async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any])
         inputs = spec.prepare(given)
         case = await context.in_session(lambda s: work(s, user, inputs))
     except DoudiError as exc:
-        return CasePayload(case=None, user_errors=user_errors(exc, spec.field_of(exc)))
+        return CasePayload(case=None, user_errors=_refusal(spec, exc))
     context.loaders.clear()
     return CasePayload(case=CaseType.of(case), user_errors=[])
 

@@ -512,7 +512,8 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 "category",
                 Kind.TEXT,
                 "temporary: general (the default) or unemployed_uninsured (未参保失业人员, with "
-                "monthsWithoutIncome and unemploymentInsured; temporary.unemployed_no_income_months).",
+                "monthsWithoutIncome and unemploymentInsured; "
+                "temporary.unemployed_no_income_months).",
                 choices=TEMPORARY_CATEGORIES,
                 programs=("temporary",),
             ),
@@ -541,8 +542,8 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 "ground",
                 Kind.TEXT,
                 "Why the emergency location helps (temporary.emergency_location_grounds): "
-                "migrant_worker_without_work_or_family_support (暂时找不到工作又得不到家庭支持的外来"
-                "务工人员) or stranded (因交通管控等原因暂时滞留的临时遇困人员).",
+                "migrant_worker_without_work_or_family_support (暂时找不到工作又得不到家庭支持"
+                "的外来务工人员) or stranded (因交通管控等原因暂时滞留的临时遇困人员).",
                 choices=EMERGENCY_GROUNDS,
                 programs=("temporary",),
             ),

@@ -519,7 +519,8 @@ def _flag(i: Input) -> str:
 def _open_options(f: Callable[..., None]) -> Callable[..., None]:
     for i in reversed([i for i in OPEN.inputs if i.name not in _OPEN_ARGUMENTS]):
         repeatable = i.kind in (Kind.LIST, Kind.RECORDS)
-        metavar = i.usage.partition("=")[2].removesuffix(" (repeatable)") if repeatable else None
+        # BOOL, INT, AMOUNT as `cases act` writes them (click lists the choices itself)
+        metavar = None if i.choices else i.usage.partition("=")[2].removesuffix(" (repeatable)")
         f = click.option(
             _flag(i),
             i.name,

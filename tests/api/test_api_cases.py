@@ -105,6 +105,9 @@ def test_yunnan_township_confirms_and_phase_out_at_most_12_months(world: World) 
     assert errors == []
     [e] = f.refused("startPhaseOut", officer, months=12, on="2024-03-05")
     assert e["code"] == "PHASE_OUT_NOT_ALLOWED" and "就业创业" in e["message"]  # no cause given
+    [e] = f.refused("startPhaseOut", officer, months=12, cause="employment",
+                    causeMember=id_number(YUNNAN, 999), on="2024-03-05")  # fmt: skip
+    assert (e["code"], e["field"]) == ("NOT_FOUND", "causeMember")
     [e] = f.refused(
         "startPhaseOut", officer, months=13, cause="employment", causeMember=head, on="2024-03-05"
     )

@@ -328,8 +328,12 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "record_income_stable": {},
     "record_work_refusal": {"member": "SPOUSE", "goodReason": False, "note": "拒绝公益岗位"},
     "record_work_accepted": {"member": "SPOUSE", "note": "接受公益岗位"},
-    "reduce_for_refused_work": {"member": "SPOUSE", "stop": False, "monthlyAmount": 200,
-                                "reasons": ["酌情减发"]},  # fmt: skip
+    "reduce_for_refused_work": {
+        "member": "SPOUSE",
+        "stop": False,
+        "monthlyAmount": 200,
+        "reasons": ["酌情减发"],
+    },
     "exit_case": {"reason": "moved_away", "reasons": ["迁往外省"]},
     "confirm_termination": {"upheld": False, "reasons": ["公示期间群众反映仍符合条件"]},
     "record_death": {"idNumber": "SPOUSE", "dateOfDeath": "2023-10-01"},
@@ -554,3 +558,58 @@ def test_opening_answers_the_same_through_graphql_and_the_command_line(surfaces:
         assert via_api == via_cli, (program, amount, kind, relation)
         outcomes.append(via_api)
     assert [o[0] for o in outcomes] == ["done", "done", *["refused"] * 4]
+
+
+def test_opening_with_the_temporary_inputs_answers_the_same_and_points_at_them(
+    surfaces: Surfaces,
+) -> None:
+    """submitApplication's inputs of issue 9 (民发〔2022〕83号 二(一): 未参保失业人员; Yunnan 002
+    二(四): 「由急难发生地直接实施临时救助」) through both surfaces: taken, or refused with the same
+    code and message, and the API's userErrors.field naming the argument."""
+    place = surfaces.place
+    clerk = place.token(Role.VILLAGE_CLERK)
+    mutation = f"""mutation($h: ID!, $p: String!, $a: Float, $k: String, $c: String,
+        $m: Int, $u: Boolean, $at: String, $g: String) {{ submitApplication(householdId: $h,
+        program: $p, amount: $a, kind: $k, category: $c, monthsWithoutIncome: $m,
+        unemploymentInsured: $u, atCounty: $at, ground: $g, on: "{ON}") {{
+        case {{ state version data }} {ERRORS} }} }}"""
+    flags = {"a": "--amount", "k": "--kind", "c": "--category", "m": "--months-without-income",
+             "u": "--unemployment-insured", "at": "--at-county", "g": "--ground"}  # fmt: skip
+    cases: list[tuple[str, dict[str, Any], tuple[str, str | None] | None]] = [
+        ("temporary", {"a": 800.0, "c": "unemployed_uninsured", "m": 3, "u": False}, None),
+        ("dibao", {"c": "unemployed_uninsured"}, ("INVALID_INPUT", "category")),
+        ("temporary", {"a": 800.0, "m": -1, "c": "unemployed_uninsured"},
+         ("INVALID_INPUT", "monthsWithoutIncome")),
+        ("temporary", {"a": 800.0, "at": "999999"}, ("UNKNOWN_JURISDICTION", "atCounty")),
+        ("temporary", {"a": 800.0, "at": "530100"}, ("INVALID_INPUT", "atCounty")),  # prefecture
+        # the case would be 盘龙区's: who asks is checked before the step's rules
+        ("temporary", {"a": 800.0, "at": "530103", "g": "stranded"}, ("FORBIDDEN", None)),
+    ]  # fmt: skip
+    for program, given, refusal in cases:
+        (a, _), (b, _) = place.household(), place.household()
+        payload, errors = surfaces.api.mutate(
+            mutation, {"h": str(a), "p": program, **given}, clerk
+        )
+        via_api = _outcome(payload["case"], errors, a)
+        args = ["cases", "open", str(b), program, "--on", ON, "--json", "--token", clerk]
+        for key, value in given.items():
+            args += [flags[key], _text(value)[0]]
+        via_cli = Surfaces._cli_outcome(surfaces.runner.invoke(cli, args), b)
+        assert via_api == via_cli, (program, given)
+        if refusal is None:
+            assert via_api[0] == "done", via_api
+            data = payload["case"]["data"]
+            assert (data["category"], data["monthsWithoutIncome"]) == ("unemployed_uninsured", 3)
+            assert data["unemploymentInsured"] is False
+        else:
+            assert [(e["code"], e["field"]) for e in errors] == [refusal], (given, errors)
+    # a word that is not a ground: the command line's choice refuses it before it runs
+    (a, _) = place.household()
+    _, errors = surfaces.api.mutate(
+        mutation, {"h": str(a), "p": "temporary", "a": 800.0, "g": "anywhere"}, clerk
+    )
+    assert [(e["code"], e["field"]) for e in errors] == [("INVALID_INPUT", "ground")]
+    assert errors[0]["message"].startswith("ground: one of migrant_worker_without_work_or_")
+    args = ["cases", "open", str(a), "temporary", "--amount", "800", "--ground", "anywhere"]
+    result = surfaces.runner.invoke(cli, [*args, "--token", clerk])
+    assert result.exit_code == 2 and "'anywhere' is not one of" in result.stderr

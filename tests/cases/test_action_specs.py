@@ -192,6 +192,14 @@ def test_a_refusal_points_at_the_input_it_is_about() -> None:
     from core.cases import CaseNotFound
 
     assert opening.field_of(CaseNotFound("no household 9")) == "householdId"
+    # an error class's own field holds where the action has that argument, else the mapping
+    from core.cases import ChoiceRequired, MemberNotFound
+
+    assert SPECS["record_death"].field_of(MemberNotFound("not a member")) == "idNumber"
+    assert SPECS["record_review"].field_of(MemberNotFound("causeMember: no")) == "causeMember"
+    assert SPECS["reduce_for_refused_work"].field_of(MemberNotFound("member: no")) == "member"
+    assert SPECS["record_review"].field_of(ChoiceRequired("choose")) == "outcome"
+    assert opening.field_of(InvalidInput("atCounty: 530103 is not a county")) == "atCounty"
     # every error mapping points at an argument of the action
     for s in CASE_ACTIONS:
         assert set(s.errors.values()) <= set(s.arguments), s.name

@@ -307,7 +307,7 @@ def _argument(i: Input) -> inspect.Parameter:
         Optional[kind] if nullable else kind,  # noqa: UP045  # kind is a value, not a type
         strawberry.argument(description=i.description, deprecation_reason=i.deprecated),
     ]
-    default = inspect.Parameter.empty if i.required else i.default
+    default = inspect.Parameter.empty if i.required else i.default_value
     return inspect.Parameter(
         i.name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
     )

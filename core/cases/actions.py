@@ -138,8 +138,8 @@ class Input:
     """One input of an action: the step's keyword argument ``name``.
 
     ``required``: the action cannot be taken without it. Otherwise ``default`` is what the API
-    shows when it is left out ("" for a note, a flag's value; None: the step's own default
-    applies).
+    shows when it is left out, written as on the command line ("" for a note, "true" for a
+    flag; None: the step's own default applies).
     ``choices``: the only values taken (shown as the GraphQL enum ``enum`` where one is named).
     ``programs``: when opening a case, an input taken only for these programs.
     ``store``: read by the store, not passed to the step (``atCounty``: where the case opens).
@@ -149,7 +149,7 @@ class Input:
     kind: Kind
     description: str
     required: bool = False
-    default: str | bool | None = None
+    default: str | None = None
     choices: tuple[str, ...] = ()
     enum: type[StrEnum] | None = None
     record: Record | None = None
@@ -161,6 +161,13 @@ class Input:
     def key(self) -> str:
         """The name in the API and on the command line (camelCase)."""
         return camel(self.name)
+
+    @property
+    def default_value(self) -> Any:
+        """``default`` as the API takes it (``"true"`` → True), or None."""
+        if self.default is None or self.kind is Kind.TEXT:
+            return self.default
+        return self.check(self.from_text(self.default))
 
     # -- values -------------------------------------------------------------------------------
 
@@ -809,7 +816,7 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 "good_reason",
                 Kind.BOOL,
                 "Refused with a good reason (正当理由): recorded, not counted.",
-                default=False,
+                default="false",
             ),
             NOTE,
         ),
@@ -853,7 +860,7 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 Kind.BOOL,
                 "Stop their share from next month (they are no longer covered); false: reduce "
                 "the amount to monthlyAmount.",
-                default=True,
+                default="true",
             ),
             Input(
                 "monthly_amount",
@@ -912,7 +919,7 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
                 Kind.BOOL,
                 "Whether the termination stands (false: an objection found the person still "
                 "qualifies).",
-                default=True,
+                default="true",
             ),
             Input("reasons", Kind.LIST, "Why it is withdrawn (required when not upheld)."),
         ),

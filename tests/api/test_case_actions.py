@@ -99,7 +99,7 @@ def test_one_mutation_per_action_with_the_spec_s_arguments() -> None:
             if i.required:
                 assert isinstance(arg.type, GraphQLNonNull) and arg.default_value is not None
             else:
-                assert arg.default_value == i.default
+                assert arg.default_value == i.default_value
         assert isinstance(field.args["on"].type, GraphQLNonNull) is False
     relative = schema._schema.type_map["NearRelativeInput"]
     assert list(relative.fields) == ["userId", "relation"]  # type: ignore[attr-defined]

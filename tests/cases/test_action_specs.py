@@ -47,6 +47,8 @@ def test_the_spec_declares_exactly_the_step_s_inputs(spec: ActionSpec) -> None:
     assert not {i.name for i in spec.inputs} & set(spec.supplied), spec.name
     for name, i in declared.items():
         assert i.required == (params[name].default is inspect.Parameter.empty), name
+        if i.default is not None:  # what the API shows is what the step does
+            assert i.default_value == params[name].default, name
     assert spec.household == ("household" in params)
     assert spec.name == spec.step.__name__ or (spec.opens and spec.step.__name__ == "open_case")
 

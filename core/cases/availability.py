@@ -2,10 +2,11 @@
 
 Nothing here restates a rule of the state machine: each step of
 :data:`core.cases.actions.ACTIONS` is *tried* on the case as it is, by the official, on the
-day, with the policy of that day, and with inputs left empty (:data:`PROBE_INPUTS`). The
-machine checks who may act, the state, the level, recusal and the step's preconditions
-(publicity over, verification passed, the county's visit, the spot-check) before it looks at
-the inputs, so the refusal it raises tells whether the step is open:
+day, with the policy of that day, and with its required inputs left empty (:func:`probe_inputs`,
+derived from the action's spec). The machine checks who may act, the state, the level, recusal
+and the step's preconditions (publicity over, verification passed, the county's visit, the
+spot-check) before it looks at the inputs, so the refusal it raises tells whether the step is
+open:
 
 - no refusal, or one about the (empty) inputs (:data:`INPUT_CODES`): the step is open, and the
   form asks for its inputs;
@@ -17,13 +18,15 @@ The transition a probe returns is thrown away: nothing is stored.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from core.access.roles import User
-from core.cases.actions import ACTIONS, NEEDS_HOUSEHOLD
+from core.cases.actions import ACTIONS, CASE_ACTIONS, NEEDS_HOUSEHOLD, SPECS, ActionSpec, Kind
 from core.cases.errors import CaseError, PublicityNotOver
 from core.cases.machine import STAFF, check_access
 from core.cases.model import Case
@@ -31,32 +34,34 @@ from core.errors import DoudiError, InvalidInput
 from core.households.model import Household
 from core.policy.resolution import ResolvedPolicy
 
-# Empty or out-of-range inputs: each fails the step's own input check, which comes after every
-# check of who, when and in which state.
-PROBE_INPUTS: Mapping[str, Mapping[str, Any]] = {
-    "record_investigation": {"investigators": []},
-    "record_verification": {"passed": None},
-    "record_self_care": {"failed_indicators": -1},
-    "record_first_review": {},
-    "start_publicity": {},
-    "record_objection": {"reason": ""},
-    "confirm_case": {},
-    "reject_case": {"reasons": []},
-    "record_refusal_notice": {},
-    "record_spot_check": {"upheld": True},
-    "record_review": {},
-    "start_phase_out": {"months": 0},
-    "record_income_stable": {},
-    "record_work_refusal": {},
-    "exit_case": {"reason": ""},
-    "record_death": {"id_number": ""},
-    "record_head_change": {},
-    "record_home_visit": {"investigators": []},
-    "record_care_placement": {"mode": ""},
-    "record_care_visit": {"kind": ""},
-    "assist_first": {},
-    "record_paperwork": {},
-}
+# The empty or out-of-range value of each kind of input: it fails the step's own check of that
+# input, which comes after every check of who, when and in which state. A flag left unset is
+# refused as not a boolean, or read as "no" and then asks for reasons (record_spot_check).
+_EMPTY: Mapping[Kind, Any] = MappingProxyType(
+    {
+        Kind.TEXT: "",
+        Kind.LIST: [],
+        Kind.BOOL: None,
+        Kind.INT: -1,
+        Kind.AMOUNT: "",
+        Kind.DATE: None,
+        Kind.ID: None,
+        Kind.RECORDS: [],
+    }
+)
+
+
+def probe_inputs(spec: ActionSpec) -> dict[str, Any]:
+    """The inputs a probe gives ``spec``'s step: each required input empty (:data:`_EMPTY`),
+    the optional ones left to the step's defaults. Derived from the spec, so that a new action
+    is probed without anyone writing its probe."""
+    return {i.name: copy.copy(_EMPTY[i.kind]) for i in spec.inputs if i.required and not i.store}
+
+
+# By step; derived from the specs (see probe_inputs).
+PROBE_INPUTS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
+    {s.name: MappingProxyType(probe_inputs(s)) for s in CASE_ACTIONS if not s.opens}
+)
 
 # Refusals about the inputs themselves: the step is open, its form must be filled in.
 INPUT_CODES = frozenset(
@@ -67,7 +72,8 @@ INPUT_CODES = frozenset(
         "PHASE_OUT_TOO_SHORT",
         "PHASE_OUT_TOO_LONG",
         "AMOUNT_TOO_HIGH",
-        "NOT_FOUND",  # record_death: the member named (none yet)
+        "NOT_FOUND",  # record_death, the refused-work steps: the member named (none yet)
+        "CHOICE_REQUIRED",  # record_review: phase out or exit, the official chooses
     }
 )
 
@@ -100,7 +106,8 @@ def probe(
 ) -> Availability:
     """Whether ``actor`` may take ``action`` on ``case`` on ``on`` (see the module's docstring)."""
     step = ACTIONS[action]
-    inputs = dict(PROBE_INPUTS.get(action, {}))
+    spec = SPECS.get(action)
+    inputs = {} if spec is None else probe_inputs(spec)
     if action in NEEDS_HOUSEHOLD:  # given the stored household, as the store gives it
         if household is None:
             return Availability(action, False, "NOT_FOUND", "the household is not stored")
@@ -145,4 +152,5 @@ __all__ = [
     "Availability",
     "available_actions",
     "probe",
+    "probe_inputs",
 ]

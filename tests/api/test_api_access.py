@@ -17,7 +17,6 @@ from sqlalchemy import event
 from core.access.accounts import set_password
 from core.access.signin import MAX_FAILURES
 from core.cases import ACTIONS
-from core.cases.availability import PROBE_INPUTS
 from core.policy.service import PolicyBase
 from tests.support.api import Api, open_test_runtime
 from tests.support.api_cases import AFTER, DAY0, World, d
@@ -85,10 +84,6 @@ def named_user(w: World, name: str, role: str, code: str, password: str | None =
 def sign_in(w: World, name: str, password: str) -> dict:
     payload, _ = w.api.mutate(SIGN_IN, {"n": name, "p": password}, None)
     return payload
-
-
-def test_every_step_has_its_probe():
-    assert set(PROBE_INPUTS) == set(ACTIONS)
 
 
 def test_sign_in_me_and_sign_out(world: World) -> None:

@@ -18,6 +18,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from core.demo import demo_id_number
 from tests.support.console import Served, Tab
@@ -153,6 +154,8 @@ def test_compare_five_provinces_and_open_a_source(tab: Tab) -> None:
 
 def _step(page, tab: Tab, action: str, on: str, fill: dict[str, str] | None = None) -> None:
     """Open the form of an open step, fill it, submit, and wait for the new state."""
+    version = page.locator("dl.facts dt", has_text=re.compile("^版本$")).locator("+ dd")
+    before = version.inner_text()
     page.get_by_role("button", name=re.compile(f"办理：{action}$")).click()
     form = page.locator("form", has=page.get_by_role("button", name=re.compile(f"办理：{action}$")))
     for name, value in (fill or {}).items():
@@ -164,6 +167,9 @@ def _step(page, tab: Tab, action: str, on: str, fill: dict[str, str] | None = No
     form.locator("[id$='-on']").fill(on)
     form.get_by_role("button", name=re.compile(f"办理：{action}$")).click()
     page.locator(".notice", has_text=action).wait_for()
+    # the notice shows before the case is read again: wait for the new version, not only for
+    # no loading indicator (the new read may not have started yet)
+    expect(version).not_to_have_text(before)
     tab.settle()
 
 
@@ -330,3 +336,41 @@ def test_keyboard_reaches_the_explorer_and_opens_a_source(tab: Tab) -> None:
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")  # the panel's close button
     page.locator("section.panel").wait_for(state="detached")
+
+
+def test_refused_work_and_the_review_s_choice_in_chinese_on_a_case_in_payment(tab: Tab) -> None:
+    """The steps and inputs of issue 9 in the forms generated from caseActionSpecs: labelled and
+    their allowed values named in Chinese; a refused job recorded for one member (审核确认办法
+    art. 34: 「连续3次拒绝…」), then the county's reduction of that member's benefit refused until
+    the limit is reached, the refusal in Chinese."""
+    tab.sign_in_as("yq-county")
+    page = tab.go("/cases/1")
+    spouse = page.locator("section[aria-labelledby=hh-title] tr", has_text="刘芳")
+    spouse_id = spouse.locator("code").inner_text()
+    assert re.fullmatch(r"\d{17}[\dX]", spouse_id)
+
+    page.get_by_role("button", name=re.compile("办理：复核$")).click()
+    review = page.locator("form", has=page.get_by_role("button", name=re.compile("办理：复核$")))
+    assert review.locator("label[for$='-outcome']").inner_text().startswith("处理结果")
+    outcome = review.locator("select[id$='-outcome'] option").all_inner_texts()
+    assert outcome == ["—", "给予渐退期", "退出"]
+    cause = review.locator("select[id$='-cause'] option").all_inner_texts()
+    assert cause == ["—", "就业", "自主创业"]
+    assert review.locator("label[for$='-causeMember']").inner_text().startswith("就业或创业的成员")
+    tab.shot("review-form")
+
+    _step(page, tab, "登记拒绝就业", TODAY.isoformat(),
+          {"member": spouse_id, "goodReason": "false", "note": "拒绝公益岗位"})  # fmt: skip
+    history = page.locator("#history-title + *").inner_text()
+    assert "登记拒绝就业" in history
+
+    action = "减发或停发本人低保金"
+    page.get_by_role("button", name=re.compile(f"办理：{action}$")).click()
+    form = page.locator("form", has=page.get_by_role("button", name=re.compile(f"办理：{action}$")))
+    assert form.locator("label[for$='-member']").inner_text().startswith("成员")
+    form.locator("[id$='-member']").fill(spouse_id)
+    form.get_by_role("button", name=re.compile(f"办理：{action}$")).click()
+    refusal = form.get_by_text("拒绝就业次数未达到退出条件")
+    refusal.wait_for()
+    assert "refused 1 time in a row" in form.inner_text()  # the API's own words beside it
+    tab.shot("reduce-refused")

@@ -211,6 +211,9 @@ const STEPS_ZH = {
   record_head_change: "更换户主及账户", record_home_visit: "入户核查",
   record_care_placement: "供养方式", record_care_visit: "走访探视/照料评估",
   assist_first: "先行救助", record_paperwork: "补齐手续",
+  record_complaint: "登记投诉举报", record_work_accepted: "登记接受就业",
+  reduce_for_refused_work: "减发或停发本人低保金", confirm_termination: "终止供养决定（公示后）",
+  record_care_wish: "登记集中供养意愿", report_self_care_change: "报告生活自理能力变化",
 };
 const ERRORS_ZH = {
   UNAUTHENTICATED: "需要登录，或登录已过期。", FORBIDDEN: "您没有权限，或超出您的管辖范围。",
@@ -235,6 +238,8 @@ const ERRORS_ZH = {
   BAD_USER_INPUT: "输入格式有误。", NOT_LOCALLY_SETTABLE: "该参数不能由地方设定。",
   CONFIRMATION_REQUIRED: "需要确认。", NETWORK: "无法连接服务器。",
   INTERNAL_SERVER_ERROR: "服务器内部错误。",
+  CHOICE_REQUIRED: "须由经办人选择：给予渐退期或退出。", PHASE_OUT_NOT_ALLOWED: "不符合给予渐退期的条件。",
+  HOME_VISIT_REQUIRED: "须先完成入户调查。",
 };
 const FIELDS_ZH = {
   name: "用户名", password: "密码", newPassword: "新密码", currentPassword: "当前密码",
@@ -245,6 +250,11 @@ const FIELDS_ZH = {
   institution: "供养机构", kind: "类型", amount: "金额（元）", program: "项目",
   householdId: "住户", nearRelatives: "近亲属（工作人员）", role: "角色", jurisdiction: "行政区划",
   scope: "令牌范围", tokenId: "令牌", month: "月份", status: "状态", expectedVersion: "版本",
+  method: "调查方式", outcome: "处理结果", cause: "收入增加的原因", causeMember: "就业或创业的成员（身份证号）",
+  selfReported: "是否本人主动申报", member: "成员（身份证号）", goodReason: "是否有正当理由",
+  stop: "停发本人低保金（否：减发）", willing: "是否愿意集中供养", reportedBy: "报告人",
+  exceptionReasons: "例外理由", category: "救助类别", monthsWithoutIncome: "连续无收入月数",
+  unemploymentInsured: "是否参加失业保险", atCounty: "急难发生地（县级代码）", ground: "在急难发生地申请的依据",
 };
 // The allowed values of the steps' inputs (caseActionSpecs' choices).
 const CHOICES_ZH = {
@@ -252,6 +262,11 @@ const CHOICES_ZH = {
   REFUSED_WORK: "无正当理由拒绝就业", FOUND_INELIGIBLE: "经查不符合条件",
   centralised: "集中供养", dispersed: "分散供养", visit: "走访探视", carer_assessment: "照料服务评估",
   emergency: "急难型", expenditure: "支出型", ...PROGRAMS_ZH,
+  phase_out: "给予渐退期", exit: "退出", employment: "就业", business_start: "自主创业",
+  home_visit: "入户调查", neighbour_visit: "邻里访问", letter: "信函索证", data_check: "信息核对",
+  remote: "电话、视频（重大突发事件期间）", general: "一般", unemployed_uninsured: "未参保失业人员",
+  migrant_worker_without_work_or_family_support: "暂时找不到工作又得不到家庭支持的外来务工人员",
+  stranded: "因交通管控等原因暂时滞留的临时遇困人员",
 };
 
 export function stateName(s) { return lang() === "en" ? s.replaceAll("_", " ") : STATES_ZH[s] || s; }

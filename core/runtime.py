@@ -5,6 +5,13 @@ The API server and the CLI both open one :class:`Runtime` and share nothing else
 is created and migrated on first use (SQLite in the data directory by default, nothing to set
 up); ``DOUDI_DATABASE_URL`` selects PostgreSQL.
 
+The audit (:mod:`core.audit`): the runtime's sessions carry the audit key (read, or created, when
+first needed: :func:`core.audit.keys.load_key`), and its :class:`~core.audit.store.Checkpointer`
+writes the chain heads to the checkpoint log after audited writes (at most every
+``DOUDI_AUDIT_CHECKPOINT_SECONDS``), on a timer once :meth:`Runtime.start_checkpoints` is called
+(``doudi serve``), and on :meth:`Runtime.close`. Opening with ``migrate=True`` also writes the
+legacy seal over data from before the keyed audit, once.
+
 Working days: :meth:`Runtime.work_calendar` is chinese-calendar, then the plugins' holiday tables,
 then the tables imported into the database (``doudi holidays import``); without a database (the
 policy-only app) use :func:`policy_calendar`.
@@ -18,6 +25,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.audit.checkpoints import CheckpointLog
+from core.audit.keys import AuditKey, load_key
+from core.audit.store import Auditor, Checkpointer, install, seal_legacy
 from core.calendars.holidays_store import CalendarProvider
 from core.calendars.workdays import WorkCalendar, default_calendar
 from core.errors import DoudiError
@@ -39,9 +49,42 @@ class Runtime:
     sessions: sessionmaker[Session]
     provider: PolicyProvider
     calendars: CalendarProvider = field(init=False, repr=False)
+    auditor: Auditor = field(init=False, repr=False)
+    _checkpointer: Checkpointer | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.calendars = CalendarProvider(self.sessions)
+        self.auditor = Auditor(self._load_key, self._after_audited_commit)
+        install(self.sessions, self.auditor)
+
+    def _load_key(self) -> AuditKey:
+        return load_key(self.settings)
+
+    @property
+    def audit_key(self) -> AuditKey:
+        return self.auditor.key
+
+    @property
+    def checkpointer(self) -> Checkpointer:
+        if self._checkpointer is None:
+            log = CheckpointLog(
+                self.settings.audit_checkpoints_path, self.audit_key, self.settings.audit_syslog
+            )
+            self._checkpointer = Checkpointer(
+                self.sessions, log, self.settings.audit_checkpoint_seconds
+            )
+        return self._checkpointer
+
+    def _after_audited_commit(self) -> None:
+        self.checkpointer.mark()
+
+    def checkpoint(self, *, everything: bool = False) -> int:
+        """Write the chain heads that moved (``everything``: all) to the checkpoint log now."""
+        return self.checkpointer.flush(everything=everything)
+
+    def start_checkpoints(self) -> None:
+        """Write checkpoints on a timer too (a long-running server)."""
+        self.checkpointer.start()
 
     @property
     def policy(self) -> PolicyBase:
@@ -63,6 +106,8 @@ class Runtime:
             ) from None
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
 
 
@@ -94,7 +139,15 @@ def open_runtime(
             f"{type(cause).__name__}: {str(cause).strip().splitlines()[0]}"
         ) from None
     sessions = make_session_factory(engine)
-    return Runtime(settings, engine, sessions, PolicyProvider(sessions, plugin_base))
+    runtime = Runtime(settings, engine, sessions, PolicyProvider(sessions, plugin_base))
+    if migrate:
+        try:
+            with sessions() as session:
+                seal_legacy(session)
+        except BaseException:
+            runtime.close()
+            raise
+    return runtime
 
 
 def policy_calendar(base: PolicyBase) -> WorkCalendar:

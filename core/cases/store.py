@@ -16,27 +16,24 @@ adds storage:
   lock is thus held for the writes only.
 - **Order of dates**: a step is never dated before the case's last step, nor (given
   ``not_after``, today for requests and commands) in the future.
-- **Audit trail**: each transition appends one ``case_events`` row, never updated or deleted.
-  Events are hash-chained per case: ``seq`` runs 1, 2, ... (equal to the case's version after
-  the event), ``prev_hash`` is the previous event's ``hash`` ("" for the first) and ``hash`` is
-  SHA-256 over the canonical JSON of the event document (which repeats the row's own columns)
-  followed by ``prev_hash``. They are also chained across the whole database: ``global_seq``
-  runs 1, 2, ... over all events and ``global_prev_hash`` is the hash of the event before in
-  that order; the document repeats both and a digest of the case's resulting ``data``
-  (``dataHash``), so the case row can be checked against its last event. The single
-  ``case_audit_head`` row holds the newest ``global_seq`` and hash; it is updated in the same
-  transaction as the insert (locked ``FOR UPDATE`` on PostgreSQL, after the case row, so appends
-  are serialised without deadlocks; SQLite's ``BEGIN IMMEDIATE`` serialises already).
-  :func:`verify_audit_chain` recomputes everything and reports tampered, missing or orphaned
-  events, gaps in the global sequence (a case deleted with its events), a head ahead of the
-  events (the newest deleted) and case rows that disagree with their last event.
+- **Audit trail**: each transition appends one ``case_events`` row, never updated or deleted,
+  in two chains: the case's own (``seq`` runs 1, 2, ... equal to the case's version after the
+  event; ``prev_hash`` is the previous event's ``hash``, "" for the first) and its county's
+  (``chain`` ``cases:<county>``, ``chain_seq`` 1, 2, ... over the county's events,
+  ``chain_prev_hash``). ``hash`` is HMAC-SHA256 under the audit key (:mod:`core.audit.chain`)
+  of the event document, which repeats the row's columns, both chains' links and a digest of
+  the case's resulting ``data`` (``dataHash``, so the case row can be checked against its last
+  event), followed by ``prev_hash``. The county chain's head (``audit_heads``) moves in the same
+  transaction: it is locked after the case row, so writes of one county queue on it briefly
+  and writes of different counties never wait for each other. On PostgreSQL the write is two
+  statements (the case's conditional UPDATE together with the head lock, then the event INSERT
+  together with the head's move) between BEGIN and COMMIT, and the read before it one
+  statement in autocommit. Verification is :mod:`core.audit.verify`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -44,20 +41,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, cast
 
-from sqlalchemy import (
-    ColumnElement,
-    Engine,
-    Row,
-    Table,
-    bindparam,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
+from core.audit import chain as ch
+from core.audit.store import MOVE_HEAD, auditor_of, lock_head, note_appended
 from core.cases import (
     ACTIONS,
     TERMINAL,
@@ -82,19 +71,11 @@ from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.resolution import ResolvedPolicy
-from core.storage.engine import read_unit, reading, write_unit
+from core.storage.engine import quick_read, reading, write_unit
 from core.storage.scope import within
-from core.storage.tables import (
-    CaseAuditHeadRow,
-    CaseEventRow,
-    CaseRow,
-    HouseholdRow,
-    SpotCheckTallyRow,
-    utcnow,
-)
+from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow, SpotCheckTallyRow, utcnow
 
-GENESIS = ""  # prev_hash of a case's first event, global_prev_hash of the database's first
-HEAD_ID = 1  # the one row of case_audit_head
+GENESIS = ""  # prev_hash of a case's first event
 
 
 class PolicySource(Protocol):
@@ -118,8 +99,12 @@ class EventRecord:
     document: dict[str, Any]
     prev_hash: str
     hash: str
-    global_seq: int
-    global_prev_hash: str
+    chain: str | None = None  # None: written before the keyed audit (migration 0007)
+    chain_seq: int | None = None
+    chain_prev_hash: str | None = None
+    key_id: str | None = None
+    global_seq: int | None = None  # legacy events only
+    global_prev_hash: str | None = None
 
 
 # -- SQLite writers ----------------------------------------------------------------------------
@@ -152,18 +137,14 @@ def _writing(session: Session) -> Iterator[Session]:
 # -- hashing -----------------------------------------------------------------------------------
 
 
-def canonical_json(value: Any) -> str:
-    """Sorted keys, no whitespace, UTF-8 text kept (the form that is hashed)."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def event_hash(document: Mapping[str, Any], prev_hash: str) -> str:
-    return hashlib.sha256((canonical_json(document) + prev_hash).encode("utf-8")).hexdigest()
+def event_hash(secret: bytes, document: Mapping[str, Any], prev_hash: str) -> str:
+    """The hash of an event: HMAC-SHA256 under the audit key (:func:`core.audit.chain.mac`)."""
+    return ch.mac(secret, document, prev_hash)
 
 
 def data_hash(data: Mapping[str, Any]) -> str:
     """The digest of a case's ``data`` that its events carry (``dataHash``)."""
-    return hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return ch.digest(dict(data))
 
 
 # -- rows ↔ values -----------------------------------------------------------------------------
@@ -206,6 +187,10 @@ def _event(row: CaseEventRow) -> EventRecord:
         document=dict(row.document),
         prev_hash=row.prev_hash,
         hash=row.hash,
+        chain=row.chain,
+        chain_seq=row.chain_seq,
+        chain_prev_hash=row.chain_prev_hash,
+        key_id=row.key_id,
         global_seq=row.global_seq,
         global_prev_hash=row.global_prev_hash,
     )
@@ -216,12 +201,29 @@ def _event(row: CaseEventRow) -> EventRecord:
 # more CPU than running them.
 _CASES = cast(Table, CaseRow.__table__)
 _EVENTS = cast(Table, CaseEventRow.__table__)
-_HEAD = cast(Table, CaseAuditHeadRow.__table__)
+_HOUSEHOLDS = cast(Table, HouseholdRow.__table__)
 _READ_CASE = select(*_CASE_COLUMNS).where(CaseRow.id == bindparam("case_id"))
-_LAST_EVENT = select(_EVENTS.c.hash, _EVENTS.c.document["on"].as_string()).where(
-    _EVENTS.c.case_id == bindparam("case_id"), _EVENTS.c.seq == bindparam("seq")
+# The case and its last event in one statement (one round trip); the household's document too
+# for the steps that re-evaluate it.
+_LAST = _EVENTS.alias("last")
+_READ_FOR_STEP = (
+    select(*_CASE_COLUMNS, _LAST.c.hash, _LAST.c.document["on"].as_string())
+    .select_from(
+        _CASES.outerjoin(
+            _LAST, (_LAST.c.case_id == _CASES.c.id) & (_LAST.c.seq == _CASES.c.version)
+        )
+    )
+    .where(_CASES.c.id == bindparam("case_id"))
 )
-_STORED_HOUSEHOLD = select(HouseholdRow.document).where(HouseholdRow.id == bindparam("hid"))
+_READ_FOR_STEP_WITH_HOUSEHOLD = (
+    select(*_CASE_COLUMNS, _LAST.c.hash, _LAST.c.document["on"].as_string(), _HOUSEHOLDS.c.document)
+    .select_from(
+        _CASES.outerjoin(
+            _LAST, (_LAST.c.case_id == _CASES.c.id) & (_LAST.c.seq == _CASES.c.version)
+        ).outerjoin(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _CASES.c.household_id)
+    )
+    .where(_CASES.c.id == bindparam("case_id"))
+)
 _WRITE_CASE = (
     _CASES.update()
     .where(_CASES.c.id == bindparam("case_id"), _CASES.c.version == bindparam("expected"))
@@ -233,52 +235,78 @@ _WRITE_CASE = (
     )
 )
 _INSERT_EVENT = _EVENTS.insert().returning(_EVENTS.c.id)
-_EVENT_FIELDS = tuple(c.key for c in _EVENTS.columns if c.key != "id")  # as in EventRecord
-_LOCK_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == HEAD_ID).with_for_update()
-_MOVE_HEAD = (
-    _HEAD.update()
-    .where(_HEAD.c.id == HEAD_ID)
-    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+_EVENT_FIELDS = (
+    "case_id",
+    "seq",
+    "at",
+    "user_id",
+    "action",
+    "from_state",
+    "to_state",
+    "document",
+    "prev_hash",
+    "hash",
+    "chain",
+    "chain_seq",
+    "chain_prev_hash",
+    "key_id",
+)
+
+# PostgreSQL: the case's conditional UPDATE and the lock of its county's chain head in one
+# statement, the case first (the uncorrelated EXISTS is evaluated once, before the head is
+# scanned: of two writers of one case, the second waits on the case row, never holding the
+# head); then the event INSERT and the head's move in one statement.
+_PG_WRITE_CASE_LOCK_HEAD = text(
+    "WITH c AS (UPDATE cases SET state = :new_state, version = :new_version, "
+    "data = :new_data, updated_at = :now WHERE id = :case_id AND version = :expected "
+    "RETURNING id) "
+    "SELECT (SELECT count(*) FROM c) AS written, h.seq, h.hash FROM (SELECT 1) AS one "
+    "LEFT JOIN LATERAL (SELECT seq, hash FROM audit_heads WHERE chain = :chain "
+    "AND EXISTS (SELECT 1 FROM c) FOR UPDATE) AS h ON true"
+).bindparams(
+    bindparam("new_data", type_=_CASES.c.data.type),
+    bindparam("now", type_=_CASES.c.updated_at.type),
+)
+_PG_INSERT_EVENT_MOVE_HEAD = text(
+    "WITH h AS (UPDATE audit_heads SET seq = :chain_seq, hash = :hash WHERE chain = :chain) "
+    "INSERT INTO case_events (case_id, seq, at, user_id, action, from_state, to_state, "
+    "document, prev_hash, hash, chain, chain_seq, chain_prev_hash, key_id) VALUES (:case_id, "
+    ":seq, :at, :user_id, :action, :from_state, :to_state, :document, :prev_hash, :hash, "
+    ":chain, :chain_seq, :chain_prev_hash, :key_id) RETURNING id"
+).bindparams(
+    bindparam("document", type_=_EVENTS.c.document.type),
+    bindparam("at", type_=_EVENTS.c.at.type),
 )
 
 
-def _lock_head(session: Session) -> tuple[int, str]:
-    """The chain head (newest global seq and hash), locked for the transaction (created on a
-    database that has none yet)."""
-    head = session.execute(_LOCK_HEAD).one_or_none()
-    if head is not None:
-        return int(head.seq), str(head.hash)
-    if session.scalar(select(CaseEventRow.id).limit(1)) is not None:
-        raise DoudiError(
-            "the audit chain head (case_audit_head) is missing although events exist; "
-            "run `doudi audit verify`"
-        )
-    session.execute(insert(CaseAuditHeadRow).values(id=HEAD_ID, seq=0, hash=GENESIS))
-    return 0, GENESIS
-
-
-def _append_event(
-    session: Session, case_id: int, t: Transition, user_id: int, prev_hash: str
+def _event_record(
+    session: Session,
+    case_id: int,
+    t: Transition,
+    user_id: int,
+    prev_hash: str,
+    chain: str,
+    head: tuple[int, str],
 ) -> EventRecord:
-    # Core statements, not the ORM's unit of work: one INSERT and one UPDATE, nothing to flush.
-    head_seq, head_hash = _lock_head(session)
+    key = auditor_of(session).key
     at = utcnow()
-    seq = t.case.version
-    global_seq = head_seq + 1
+    chain_seq = head[0] + 1
     document = {
         "caseId": case_id,
-        "seq": seq,
-        "globalSeq": global_seq,
-        "globalPrevHash": head_hash,
+        "seq": t.case.version,
+        "chain": chain,
+        "chainSeq": chain_seq,
+        "chainPrevHash": head[1],
         "at": at.isoformat(),
         "userId": user_id,
-        "dataHash": data_hash(dict(t.case.data)),
+        "keyId": key.id,
+        "dataHash": data_hash(t.case.data),
         **event_to_json(t.event),
     }
-    record = EventRecord(
+    return EventRecord(
         id=0,
         case_id=case_id,
-        seq=seq,
+        seq=t.case.version,
         at=at,
         user_id=user_id,
         action=t.event.action,
@@ -286,14 +314,66 @@ def _append_event(
         to_state=t.event.to_state.value,
         document=document,
         prev_hash=prev_hash,
-        hash=event_hash(document, prev_hash),
-        global_seq=global_seq,
-        global_prev_hash=head_hash,
+        hash=event_hash(key.secret, document, prev_hash),
+        chain=chain,
+        chain_seq=chain_seq,
+        chain_prev_hash=head[1],
+        key_id=key.id,
     )
+
+
+def _append_event(
+    session: Session, case_id: int, county: str, t: Transition, user_id: int, prev_hash: str
+) -> EventRecord:
+    """Lock the county's chain head, insert the event, move the head (Core statements: nothing
+    for the ORM to flush)."""
+    chain = ch.chain_name(ch.CASES, county)
+    head = lock_head(session, chain)
+    record = _event_record(session, case_id, t, user_id, prev_hash, chain, head)
     values = {f: getattr(record, f) for f in _EVENT_FIELDS}
     event_id = session.execute(_INSERT_EVENT, values).scalar_one()
-    session.execute(_MOVE_HEAD, {"new_seq": global_seq, "new_hash": record.hash})
+    session.execute(
+        MOVE_HEAD, {"head_chain": chain, "new_seq": record.chain_seq, "new_hash": record.hash}
+    )
+    note_appended(session)
     return replace(record, id=int(event_id))
+
+
+def _write_transition(
+    session: Session, case: Case, expected_version: int, t: Transition, user_id: int, prev_hash: str
+) -> EventRecord:
+    """The write of :func:`apply_transition`, in the caller's write transaction."""
+    params = {
+        "case_id": case.id,
+        "expected": expected_version,
+        "new_state": t.case.state.value,
+        "new_version": t.case.version,
+        "new_data": dict(t.case.data),
+        "now": utcnow(),
+    }
+    if session.get_bind().dialect.name != "postgresql":
+        result = session.execute(_WRITE_CASE, params)
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise _conflict(case.id)
+        return _append_event(session, case.id, case.county, t, user_id, prev_hash)
+    chain = ch.chain_name(ch.CASES, case.county)
+    written, seq, h = session.execute(_PG_WRITE_CASE_LOCK_HEAD, {**params, "chain": chain}).one()
+    if written != 1:
+        raise _conflict(case.id)
+    # No head: the county's chain has none yet (its first event was written before the keyed
+    # audit); lock_head makes it, unless entries of the chain exist (tampering).
+    head = lock_head(session, chain) if seq is None else (int(seq), str(h))
+    record = _event_record(session, case.id, t, user_id, prev_hash, chain, head)
+    values = {f: getattr(record, f) for f in _EVENT_FIELDS}
+    event_id = session.execute(_PG_INSERT_EVENT_MOVE_HEAD, values).scalar_one()
+    note_appended(session)
+    return replace(record, id=int(event_id))
+
+
+def _conflict(case_id: int) -> VersionConflict:
+    return VersionConflict(
+        f"case {case_id} was changed by someone else at the same time; load it again"
+    )
 
 
 # -- operations --------------------------------------------------------------------------------
@@ -366,7 +446,7 @@ def open_case(
         session.add(row)
         session.flush()
         case = replace(t.case, id=row.id)
-        event = _append_event(session, row.id, replace(t, case=case), actor.id, GENESIS)
+        event = _append_event(session, row.id, county, replace(t, case=case), actor.id, GENESIS)
         return case, event
 
 
@@ -515,65 +595,50 @@ def apply_transition(
     the case is no longer at ``expected_version``; ``on`` not before the case's last step
     (INVALID_INPUT); then the step's own rules.
 
-    The step is decided in a read transaction and written in a short write transaction whose
-    ``UPDATE ... WHERE version = :expected`` finds whether someone else wrote in between
-    (VERSION_CONFLICT): the write lock is held for the writes only, not for the policy, the
-    household and the eligibility engine.
+    The step is decided on one read (the case, its last event and, when needed, the household)
+    and written in a short write transaction whose ``UPDATE ... WHERE version = :expected``
+    finds whether someone else wrote in between (VERSION_CONFLICT): the locks (the case row,
+    its county's chain head) are held for the writes only, not for the policy, the household
+    and the eligibility engine.
     """
     step = ACTIONS.get(action)
     if step is None:
         raise InvalidInput(f"unknown case action '{action}'; one of {', '.join(sorted(ACTIONS))}")
     _not_in_future(on, not_after)
     registry = policies.registry
-    with read_unit(session):
-        # Columns, not an ORM object: nothing of the case stays in the session's identity map to
-        # go stale after the UPDATE below.
-        row = session.execute(_READ_CASE, {"case_id": case_id}).one_or_none()
-        if row is None:
-            raise CaseNotFound(f"no case {case_id}")
-        case = case_from_row(row)
-        check_access(actor, case, (j.code for j in registry.chain(case.county)))
-        if case.version != expected_version:
-            raise VersionConflict(
-                f"case {case_id} has changed since it was read (version {expected_version}, now "
-                f"{case.version}); load it again"
-            )
-        last = session.execute(
-            _LAST_EVENT, {"case_id": case_id, "seq": expected_version}
+    wants_household = action in NEEDS_HOUSEHOLD and inputs.get("household") is None
+    with quick_read(session):
+        # One statement: the case, its last event (and the household). Columns, not an ORM
+        # object: nothing of the case stays in the session's identity map to go stale after the
+        # UPDATE below.
+        row = session.execute(
+            _READ_FOR_STEP_WITH_HOUSEHOLD if wants_household else _READ_FOR_STEP,
+            {"case_id": case_id},
         ).one_or_none()
-        prev_hash, last_on = (GENESIS, None) if last is None else (last[0], last[1])
-        if last_on and on < dt.date.fromisoformat(last_on):
-            raise InvalidInput(f"on: {on.isoformat()} is before the case's last step ({last_on})")
-        document = None
-        wants_household = action in NEEDS_HOUSEHOLD and inputs.get("household") is None
-        if wants_household:
-            document = session.scalar(_STORED_HOUSEHOLD, {"hid": case.household_id})
+    if row is None:
+        raise CaseNotFound(f"no case {case_id}")
+    case = case_from_row(row)
+    check_access(actor, case, (j.code for j in registry.chain(case.county)))
+    if case.version != expected_version:
+        raise VersionConflict(
+            f"case {case_id} has changed since it was read (version {expected_version}, now "
+            f"{case.version}); load it again"
+        )
+    prev_hash = GENESIS if row[7] is None else str(row[7])
+    last_on = row[8]
+    if last_on and on < dt.date.fromisoformat(last_on):
+        raise InvalidInput(f"on: {on.isoformat()} is before the case's last step ({last_on})")
     if inputs.pop("evaluate", None) is False:
         raise InvalidInput(
             "evaluate: confirmation always evaluates eligibility; false is not allowed"
         )
     if wants_household:
-        inputs["household"] = _parse_stored(document, case, registry)
+        inputs["household"] = _parse_stored(row[9], case, registry)
     t = step(case, actor, policies.resolve(case.county, on), on, **inputs)
     with _writing(session):
-        if t.selection is not None:
+        if t.selection is not None:  # the tally first: lock order tally, case row, chain head
             t = _decide_selection(session, t)
-        result = session.execute(
-            _WRITE_CASE,
-            {
-                "case_id": case_id,
-                "expected": expected_version,
-                "new_state": t.case.state.value,
-                "new_version": t.case.version,
-                "new_data": dict(t.case.data),
-                "now": utcnow(),
-            },
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise VersionConflict(
-                f"case {case_id} was changed by someone else at the same time; load it again"
-            )
-        event = _append_event(session, case_id, t, actor.id, prev_hash)
+        event = _write_transition(session, case, expected_version, t, actor.id, prev_hash)
     return t.case, event
 
 
@@ -591,14 +656,15 @@ def case_actions(
     written). Whoever may read the case may ask; others get FORBIDDEN first."""
     _not_in_future(on, not_after)
     registry = policies.registry
-    with read_unit(session):
-        case = read_case(session, actor, case_id, registry)
-        last = session.execute(
-            _LAST_EVENT, {"case_id": case_id, "seq": case.version}
-        ).one_or_none()
-        document = session.scalar(_STORED_HOUSEHOLD, {"hid": case.household_id})
-    last_on = dt.date.fromisoformat(last[1]) if last is not None and last[1] else None
-    household = None if document is None else _parse_stored(document, case, registry)
+    require(actor, Action.READ_HOUSEHOLDS)
+    with quick_read(session):  # one statement: the case, its last event and the household
+        row = session.execute(_READ_FOR_STEP_WITH_HOUSEHOLD, {"case_id": case_id}).one_or_none()
+    if row is None:
+        raise CaseNotFound(f"no case {case_id}")
+    case = case_from_row(row)
+    authorize(actor, Action.READ_HOUSEHOLDS, case.county, registry)
+    last_on = dt.date.fromisoformat(row[8]) if row[8] else None
+    household = None if row[9] is None else _parse_stored(row[9], case, registry)
     found = available_actions(
         case,
         actor,
@@ -701,86 +767,6 @@ def events_of_cases(session: Session, case_ids: Iterable[int]) -> dict[int, list
 
 # -- audit -------------------------------------------------------------------------------------
 
-_COLUMNS = (
-    ("case_id", "caseId"),
-    ("seq", "seq"),
-    ("user_id", "userId"),
-    ("action", "action"),
-    ("from_state", "fromState"),
-    ("to_state", "toState"),
-)
-# Hashed since the global chain (migration 0003); events written before it lack them.
-_GLOBAL_COLUMNS = (("global_seq", "globalSeq"), ("global_prev_hash", "globalPrevHash"))
-
-
-def _where(e: CaseEventRow) -> str:
-    return f"case {e.case_id} event {e.seq} (id {e.id})"
-
-
-def _event_problems(e: CaseEventRow, expected_prev: str | None) -> Iterator[str]:
-    where = _where(e)
-    if event_hash(e.document, e.prev_hash) != e.hash:
-        yield f"{where}: tampered: its hash does not match its content"
-    for column, key in _COLUMNS:
-        if e.document.get(key) != getattr(e, column):
-            yield f"{where}: tampered: column {column} disagrees with the hashed document"
-    for column, key in _GLOBAL_COLUMNS:
-        if key in e.document and e.document[key] != getattr(e, column):
-            yield f"{where}: tampered: column {column} disagrees with the hashed document"
-    if e.document.get("at") != e.at.isoformat():
-        yield f"{where}: tampered: column at disagrees with the hashed document"
-    if expected_prev is not None and e.prev_hash != expected_prev:
-        yield f"{where}: chain broken: prev_hash is not the hash of the event before it"
-
-
-def _span(first: int, last: int) -> str:
-    return f"event #{first}" if first == last else f"events #{first}..#{last}"
-
-
-def _global_problems(session: Session) -> Iterator[str]:
-    """The chain over all events in ``global_seq`` order, and its head."""
-    q = select(
-        CaseEventRow.id,
-        CaseEventRow.case_id,
-        CaseEventRow.seq,
-        CaseEventRow.global_seq,
-        CaseEventRow.global_prev_hash,
-        CaseEventRow.hash,
-    ).order_by(CaseEventRow.global_seq)
-    last_seq, last_hash = 0, GENESIS
-    for event_id, case_id, seq, gseq, gprev, h in session.execute(
-        q.execution_options(yield_per=1000)
-    ):
-        where = f"global event #{gseq} (case {case_id} event {seq}, id {event_id})"
-        if gseq > last_seq + 1:
-            yield (
-                f"global chain: {_span(last_seq + 1, gseq - 1)} missing (deleted, possibly with "
-                f"their case), before {where}"
-            )
-        elif gprev != last_hash:
-            yield (
-                f"{where}: global chain broken: global_prev_hash is not the hash of global event "
-                f"#{last_seq}"
-            )
-        last_seq, last_hash = gseq, h
-    head = session.get(CaseAuditHeadRow, HEAD_ID)
-    if head is None:
-        if last_seq:
-            yield f"global chain: the chain head is missing (the newest event is #{last_seq})"
-        return
-    if head.seq > last_seq:
-        yield (
-            f"global chain: {_span(last_seq + 1, head.seq)} missing: the chain head is at "
-            f"#{head.seq} but the newest event is #{last_seq} (the newest events were deleted)"
-        )
-    elif head.seq < last_seq:
-        yield (
-            f"global chain: the chain head is at #{head.seq} but events go up to #{last_seq} "
-            "(the head was rolled back)"
-        )
-    elif head.hash != last_hash:
-        yield f"global chain: the chain head's hash is not the hash of global event #{last_seq}"
-
 
 def count_cases_and_events(session: Session) -> tuple[int, int]:
     """How many cases and case events the database holds."""
@@ -791,89 +777,11 @@ def count_cases_and_events(session: Session) -> tuple[int, int]:
 
 
 def verify_audit_chain(session: Session, case_ids: Sequence[int] | None = None) -> list[str]:
-    """Every problem in the audit trail (empty: intact): a tampered event (hash, columns), a
-    missing one (a gap in ``seq``, or fewer events than the case's version), a broken link,
-    events of a case that does not exist, a case row that disagrees with its last event (state
-    or data); and, over all events (not when ``case_ids`` is given), a gap or broken link in the
-    global chain (events deleted, a case deleted with its events) or a chain head that does not
-    match the newest event (the newest events deleted)."""
-    problems: list[str] = []
-    with reading(session):
-        cases_q = select(CaseRow.id, CaseRow.version, CaseRow.state, CaseRow.data).order_by(
-            CaseRow.id
-        )
-        events_q = select(CaseEventRow).order_by(CaseEventRow.case_id, CaseEventRow.seq)
-        if case_ids is not None:
-            cases_q = cases_q.where(CaseRow.id.in_(case_ids))
-            events_q = events_q.where(CaseEventRow.case_id.in_(case_ids))
-        cases = {
-            cid: (version, state, data) for cid, version, state, data in session.execute(cases_q)
-        }
-        seen: set[int] = set()
-        current: int | None = None
-        last: CaseEventRow | None = None
+    """Every problem :func:`core.audit.verify.verify` finds (the cases given, or everything,
+    against the checkpoints when a runtime's settings name them); empty: intact."""
+    from core.audit.verify import verify
 
-        def close(case_id: int, tail: CaseEventRow | None) -> None:
-            version, state, data = cases[case_id]
-            if tail is None:
-                problems.append(f"case {case_id}: no events (all {version} missing)")
-            elif tail.seq < version:
-                gone = (
-                    f"event {version}"
-                    if tail.seq + 1 == version
-                    else f"events {tail.seq + 1}..{version}"
-                )
-                problems.append(
-                    f"case {case_id}: {gone} missing (the case is at version {version})"
-                )
-            elif tail.seq > version:
-                problems.append(
-                    f"case {case_id}: the case row's version {version} is behind its events"
-                )
-            else:
-                if tail.to_state != state:
-                    problems.append(
-                        f"case {case_id}: the case row's state {state} is not its last event's "
-                        f"{tail.to_state}"
-                    )
-                expected = tail.document.get("dataHash")
-                if expected is not None and data_hash(dict(data)) != expected:
-                    problems.append(
-                        f"case {case_id}: the case row's data does not match its last event "
-                        f"({_where(tail)}): altered outside the workflow"
-                    )
-
-        for e in session.scalars(events_q.execution_options(yield_per=1000)):
-            if e.case_id != current:
-                if current is not None and current in cases:
-                    close(current, last)
-                current, last = e.case_id, None
-                seen.add(e.case_id)
-                if e.case_id not in cases:
-                    problems.append(f"case {e.case_id}: events exist but the case does not")
-            expected_next = 1 if last is None else last.seq + 1
-            if e.seq != expected_next:
-                gap = (
-                    f"event {expected_next} missing"
-                    if e.seq == expected_next + 1
-                    else f"events {expected_next}..{e.seq - 1} missing"
-                )
-                problems.append(f"case {e.case_id}: {gap}")
-            if e.seq == 1:
-                prev: str | None = GENESIS
-            elif last is not None and last.seq == e.seq - 1:
-                prev = last.hash
-            else:
-                prev = None  # the predecessor is missing (reported above)
-            problems.extend(_event_problems(e, prev))
-            last = e
-        if current is not None and current in cases:
-            close(current, last)
-        for case_id in cases.keys() - seen:
-            close(case_id, None)
-        if case_ids is None:
-            problems.extend(_global_problems(session))
-    return problems
+    return verify(session, case_ids=case_ids).problems
 
 
 __all__ = [
@@ -881,7 +789,6 @@ __all__ = [
     "EventRecord",
     "PolicySource",
     "apply_transition",
-    "canonical_json",
     "cases_of_households",
     "cases_within",
     "data_hash",

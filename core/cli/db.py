@@ -26,7 +26,8 @@ def db_upgrade(as_json: bool) -> None:
     """Create the configured database if needed and migrate it to the newest schema."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from core.storage.engine import current_revision, make_engine, upgrade
+    from core.audit.store import seal_legacy
+    from core.storage.engine import current_revision, make_engine, make_session_factory, upgrade
 
     settings = load_settings()
     existed = database_exists(settings)
@@ -35,6 +36,8 @@ def db_upgrade(as_json: bool) -> None:
         before = current_revision(engine) if existed else None
         upgrade(engine)
         after = current_revision(engine)
+        with make_session_factory(engine)() as session:
+            sealed = seal_legacy(session)
     except SQLAlchemyError as exc:
         raise database_error(settings, exc) from None
     finally:
@@ -46,11 +49,14 @@ def db_upgrade(as_json: bool) -> None:
                 "data_dir": str(settings.data_dir),
                 "previous_revision": before,
                 "revision": after,
+                "sealed": sealed,
             }
         )
         return
     what = "already at" if before == after else f"migrated from {before or 'empty'} to"
     click.echo(f"database {redact_url(settings.database_url)}: {what} {after} (newest)")
+    if sealed:
+        click.echo("audit: the data written before the keyed audit is sealed with the audit key")
 
 
 @db.command("current")

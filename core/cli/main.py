@@ -32,7 +32,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "audit": (
         "audit",
         "audit",
-        ("The tamper-evident audit trail of cases."),
+        ("The tamper-evident audit trail of cases, households, payments and local settings."),
     ),
     "calendar": (
         "calendar",

@@ -39,8 +39,16 @@ def serve(host: str, port: int) -> None:
     settings = load_settings()
     runtime = open_runtime(settings, migrate=True, plugin_base=base)
     try:
+        runtime.audit_key  # noqa: B018 (read or create the key now: a bad key stops the start)
+        runtime.start_checkpoints()
         app = create_app(runtime=runtime)
         click.echo(f"doudi: data directory {settings.data_dir}", err=True)
+        click.echo(
+            f"doudi: audit key {runtime.audit_key.id} ({runtime.audit_key.origin}); checkpoints "
+            f"to {settings.audit_checkpoints_path}"
+            + (f" and syslog {settings.audit_syslog}" if settings.audit_syslog else ""),
+            err=True,
+        )
         click.echo(
             f"doudi: database {redact_url(settings.database_url)} "
             f"(migration {current_revision(runtime.engine)})",

@@ -16,6 +16,8 @@ nothing is.
 - Lists are keyset-paginated by id, for Relay connections: ``first`` and ``after`` (an opaque
   cursor) give ``items``, ``end_cursor`` and ``has_next_page``.
 - Who may do what is checked first (:func:`core.access.roles.authorize`), on the household's county.
+- Every change is an entry in its county's ``households:`` audit chain (:mod:`core.audit`), with
+  the digest of the household before and after, in the same transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import ric
 
 from core.access.roles import Action, User, authorize, require
+from core.audit import chain as ch
+from core.audit.store import append_entry, household_row_digest
 from core.errors import DoudiError, InvalidInput
 from core.households.model import (
     FieldError,
@@ -230,6 +234,28 @@ def _check_version(row: HouseholdRow, expected: int | None) -> None:
         )
 
 
+def _audit(
+    session: Session,
+    row: HouseholdRow,
+    user: User,
+    kind: str,
+    before: str | None,
+    **body: Any,
+) -> None:
+    """The change's entry in the household's county chain (after the row was flushed: its
+    version is the new one and its row lock is held)."""
+    append_entry(
+        session,
+        ch.chain_name(ch.HOUSEHOLDS, row.county),
+        kind,
+        user.id,
+        [(ch.ref("household", row.id), before, household_row_digest(row))],
+        householdId=row.id,
+        version=row.version,
+        **body,
+    )
+
+
 # -- households --------------------------------------------------------------------------------
 
 
@@ -275,6 +301,7 @@ def create_household(
             ]
             session.add_all(members)
             session.flush()
+            _audit(session, row, user, "household.created", None)
             record = _record(row, members)
     except IntegrityError as exc:
         raise _duplicate_after_race(session, exc, h, None) from exc
@@ -304,6 +331,7 @@ def update_household(
             authorize(user, Action.WRITE_HOUSEHOLDS, row.county, registry)
             _check_version(row, expected_version)
             _check_duplicates(session, h, household_id)
+            before = household_row_digest(row)
             now = utcnow()
             current = {
                 m.id_number: m
@@ -338,6 +366,7 @@ def update_household(
             row.document = household_to_json(h)
             row.updated_at, row.updated_by = now, user.id
             session.flush()
+            _audit(session, row, user, "household.updated", before)
             record = _record(row, _members(session, [row.id])[row.id])
     except IntegrityError as exc:
         raise _duplicate_after_race(session, exc, h, household_id) from exc
@@ -394,11 +423,13 @@ def remove_member(
             for key in ("income", "expenses"):
                 doc[key] = [x for x in doc.get(key, []) if x.get("member") != number]
             h = parse_household(doc, registry, dt.date.max)  # still a valid household
+            before = household_row_digest(row)
             now = utcnow()
             member.active, member.removed_at, member.removed_by = False, now, user.id
             row.document = household_to_json(h)
             row.updated_at, row.updated_by = now, user.id
             session.flush()
+            _audit(session, row, user, "household.member_removed", before, member=number)
             record = _record(row, _members(session, [row.id])[row.id])
     except StaleDataError:
         raise VersionConflict(

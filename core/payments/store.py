@@ -14,6 +14,10 @@ transaction); the rules are those of :mod:`core.payments.rules`. What storage ad
 - **Results keep history**: each result is a new ``payment_results`` row (never updated); the
   payment row carries the current status and attempt, changed under optimistic concurrency
   (``version``), and the row is locked while a result is recorded.
+- **Audited** (:mod:`core.audit`): a run appends one entry per county to its ``payments:``
+  chain with the number and aggregate digest of the payments it created there (and one listing
+  the held payments it released); a result appends one entry with the payment's digest before
+  and after and the result row's.
 """
 
 from __future__ import annotations
@@ -42,6 +46,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
+from core.audit import chain as ch
+from core.audit.store import (
+    Record,
+    append_entry,
+    payment_result_row_digest,
+    payment_row_digest,
+)
 from core.cases.machine import first_of_next_month
 from core.eligibility import trace_entry
 from core.eligibility.json import trace_to_json
@@ -481,9 +492,19 @@ def _run(
     batch: list[dict[str, Any]] = []
     on_text = on.isoformat()
 
+    created_digests: dict[str, list[tuple[int, str]]] = {}  # county → (case id, digest)
+
     def flush() -> None:
         if batch:
-            created_ids.extend(insert_batch(batch))
+            inserted = insert_batch(batch)
+            created_ids.extend(inserted)
+            if inserted:
+                rows = {r["case_id"]: r for r in batch}
+                for cid in inserted:
+                    r = rows[cid]
+                    created_digests.setdefault(r["county"], []).append(
+                        (cid, _created_digest(r, key, run_id))
+                    )
             batch.clear()
 
     docs: dict[tuple[str, str, tuple[str, ...], str | None], dict[str, Any]] = {}
@@ -561,7 +582,22 @@ def _run(
         if len(batch) >= batch_size:
             flush()
     flush()
-    released = _release_held(conn, policies, code, start, key, on, run_id, month_policies)
+    released = _release_held(
+        session, conn, policies, actor, code, start, key, on, run_id, month_policies
+    )
+    for county, members in sorted(created_digests.items()):
+        members.sort()
+        append_entry(
+            session,
+            ch.chain_name(ch.PAYMENTS, county),
+            "payments.run",
+            actor.id,
+            runId=run_id,
+            month=key,
+            county=county,
+            count=len(members),
+            digest=ch.aggregate(members),
+        )
     created = [planned[i] for i in created_ids]
     already = existing + len(planned) - len(created)  # the rest: inserted meanwhile by another run
     not_set = sorted((c, p) for c, mp in month_policies.items() for p in mp.not_set)
@@ -609,9 +645,38 @@ def _run(
     return report
 
 
+def _created_digest(row: Mapping[str, Any], month: str, run_id: int) -> str:
+    """The digest of a payment as a run creates it (:data:`core.audit.chain.PAYMENT_FIELDS`)."""
+    return ch.payment_digest(
+        [
+            row["case_id"],
+            month,
+            run_id,
+            row["household_id"],
+            row["program"],
+            row["county"],
+            row["prefecture"],
+            row["province"],
+            row["amount_fen"],
+            row["due_date"],
+            row["status"],
+            1,
+            None,
+            row["hold_reason"],
+            row["payee_name"],
+            row["payee_id_number"],
+            row["bank"],
+            row["account_number"],
+            1,
+        ]
+    )
+
+
 def _release_held(
+    session: Session,
     conn: Any,
     policies: PolicySource,
+    actor: User,
     code: str,
     start: dt.date,
     key: str,
@@ -649,6 +714,7 @@ def _release_held(
         .order_by(p.c.id)
     ).all()
     released: list[int] = []
+    audited: dict[str, list[Record]] = {}
     for r in rows:
         mp = month_policies.get(r.county)
         if mp is None:
@@ -676,6 +742,7 @@ def _release_held(
                 },
             },
         ]
+        before = conn.execute(select(p).where(p.c.id == r.id)).one()
         done = conn.execute(
             update(p)
             .where(p.c.id == r.id, p.c.version == r.version, p.c.status == "held")
@@ -693,6 +760,20 @@ def _release_held(
         )
         if done.rowcount == 1:
             released.append(r.id)
+            after = conn.execute(select(p).where(p.c.id == r.id)).one()
+            audited.setdefault(after.county, []).append(
+                (ch.ref("payment", r.id), payment_row_digest(before), payment_row_digest(after))
+            )
+    for county, records in sorted(audited.items()):
+        append_entry(
+            session,
+            ch.chain_name(ch.PAYMENTS, county),
+            "payments.released",
+            actor.id,
+            records,
+            runId=run_id,
+            month=key,
+        )
     return released
 
 
@@ -759,19 +840,19 @@ def record_payment_result(
         if status == "failed":
             param = trace_entry(policies.resolve(row.county, on).get(pay.P_REPAY_BY))
             due = pay.repay_by(pay.parse_month(row.month), on, param)
-        session.add(
-            PaymentResultRow(
-                payment_id=payment_id,
-                seq=seq,
-                attempt=attempt,
-                status=status,
-                on_date=on,
-                note=note,
-                repay_by=due,
-                user_id=actor.id,
-                at=utcnow(),
-            )
+        before = payment_row_digest(row)
+        result_row = PaymentResultRow(
+            payment_id=payment_id,
+            seq=seq,
+            attempt=attempt,
+            status=status,
+            on_date=on,
+            note=note,
+            repay_by=due,
+            user_id=actor.id,
+            at=utcnow(),
         )
+        session.add(result_row)
         doc = dict(row.document or {})
         if status == "failed" and due is None:
             doc["notSet"] = sorted({*doc.get("notSet", ()), pay.P_REPAY_BY})
@@ -794,6 +875,22 @@ def record_payment_result(
             )
         session.flush()
         fresh = session.execute(select(_payments).where(_payments.c.id == payment_id)).one()
+        append_entry(
+            session,
+            ch.chain_name(ch.PAYMENTS, fresh.county),
+            "payment.result",
+            actor.id,
+            [
+                (ch.ref("payment", payment_id), before, payment_row_digest(fresh)),
+                (
+                    ch.ref("payment_result", result_row.id),
+                    None,
+                    payment_result_row_digest(result_row),
+                ),
+            ],
+            paymentId=payment_id,
+            status=status,
+        )
         return _record(fresh, _results_of(session, [payment_id])[payment_id])
 
 

@@ -5,8 +5,10 @@
 2. rejects a value that would break a plugin's rule
    (:func:`core.policy.local_settings.find_rejections`);
 3. writes the setting and an audit row (who, when, where, path, the value before and after, the
-   source) in one transaction, and bumps the local-settings *revision* that
-   :class:`core.policy.provider.PolicyProvider` watches.
+   source) in one transaction, appends an entry to the jurisdiction's ``settings:`` audit chain
+   (:mod:`core.audit`: the digests of the setting before and after and of the audit row), and
+   bumps the local-settings *revision* that :class:`core.policy.provider.PolicyProvider`
+   watches.
 
 :func:`local_layers` turns the stored settings into the policy's ``local`` layers.
 """
@@ -23,6 +25,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
+from core.audit import chain as ch
+from core.audit.store import append_entry, setting_audit_row_digest, setting_row_digest
 from core.errors import InvalidInput
 from core.policy.catalog import check_value, locally_settable
 from core.policy.jurisdictions import JurisdictionRegistry
@@ -183,8 +187,10 @@ def set_local_parameter(
         before = PolicyIndex([*plugin_layers, *layers_from_settings(stored, registry)])
         old = resolve_parameter(before, registry.chain(j.code), spec, effective_from)
 
+        before: str | None = None
         if existing is not None:
             row = session.get_one(LocalSettingRow, existing.id)
+            before = setting_row_digest(row)
             row.value, row.until, row.source_text = value, until, source_text
             row.updated_by, row.updated_at = user.id, now
         else:
@@ -202,24 +208,34 @@ def set_local_parameter(
             )
             session.add(row)
         session.flush()
-        session.add(
-            LocalSettingAuditRow(
-                at=now,
-                user_id=user.id,
-                user_name=user.name,
-                user_role=user.role.value,
-                setting_id=row.id,
-                jurisdiction=j.code,
-                path=spec.path,
-                effective_from=effective_from,
-                until=until,
-                old_value=old.value,
-                old_origin=old.layer.origin if old.layer is not None else None,
-                new_value=value,
-                source_text=source_text,
-            )
+        audit_row = LocalSettingAuditRow(
+            at=now,
+            user_id=user.id,
+            user_name=user.name,
+            user_role=user.role.value,
+            setting_id=row.id,
+            jurisdiction=j.code,
+            path=spec.path,
+            effective_from=effective_from,
+            until=until,
+            old_value=old.value,
+            old_origin=old.layer.origin if old.layer is not None else None,
+            new_value=value,
+            source_text=source_text,
         )
+        session.add(audit_row)
         session.flush()
+        append_entry(
+            session,
+            ch.chain_name(ch.SETTINGS, j.code),
+            "setting.set",
+            user.id,
+            [
+                (ch.ref("setting", row.id), before, setting_row_digest(row)),
+                (ch.ref("setting_audit", audit_row.id), None, setting_audit_row_digest(audit_row)),
+            ],
+            path=spec.path,
+        )
         result = replace(candidate, id=row.id)
     _notify_local_write()
     return result

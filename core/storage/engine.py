@@ -4,7 +4,14 @@
   and real transactions (SQLAlchemy emits ``BEGIN`` itself; a write unit emits
   ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing half-way).
 - :func:`make_session_factory` gives sessions with ``expire_on_commit=False``.
-- :func:`read_unit` / :func:`write_unit`: one transaction per unit of work.
+- :func:`read_unit` / :func:`write_unit`: one transaction per unit of work;
+  :func:`quick_read`: reads that need no common snapshot (on PostgreSQL in autocommit: no
+  ``BEGIN``/``COMMIT`` round trips).
+- Connections to a server are checked with a ping only when they come out of the pool after
+  being idle for more than :data:`PING_AFTER_IDLE_S` (SQLAlchemy's ``pool_pre_ping`` pings on
+  every checkout: two round trips, several times per request). A connection that dies while in
+  use fails its request once (``DATABASE_UNAVAILABLE``) and the pool drops every connection made
+  before it.
 - :func:`upgrade` creates and migrates a database to the newest schema (what ``doudi serve`` and
   ``doudi db upgrade`` run). The Alembic scripts are part of this package
   (``core.storage:migrations``)
@@ -13,6 +20,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +32,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.settings import load_settings, normalize_database_url
@@ -31,6 +40,8 @@ from core.settings import load_settings, normalize_database_url
 SCRIPT_LOCATION = "core.storage:migrations"
 _WRITE_OPTION = "doudi_write"
 SQLITE_BUSY_TIMEOUT_S = 30.0
+PING_AFTER_IDLE_S = 10.0
+_IDLE_SINCE = "doudi.idle_since"
 _MIGRATION_LOCK = 0x646F756469  # "doudi"
 
 
@@ -39,8 +50,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalize_database_url(url or load_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
-        return create_engine(url, **kwargs)
+        server = create_engine(url, **kwargs)
+        _ping_when_idle(server)
+        return server
 
     database = parsed.database or ""
     in_memory = database in ("", ":memory:") or "mode=memory" in url
@@ -70,10 +82,40 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     return engine
 
 
-def make_session_factory(bind: Engine | str | None = None) -> sessionmaker[Session]:
-    """Sessions for ``bind`` (an engine or a URL); objects stay usable after commit."""
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection on checkout only if it sat idle for ``PING_AFTER_IDLE_S``
+    (a server restarted, a firewall dropped it); a dead one is replaced before use."""
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            if not getattr(dbapi_connection, "autocommit", False):
+                dbapi_connection.rollback()
+        except Exception as exc:
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError(str(exc)) from exc
+            raise
+
+
+def make_session_factory(
+    bind: Engine | str | None = None, *, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions for ``bind`` (an engine or a URL); objects stay usable after commit. ``info``
+    is copied into every session's ``Session.info`` (the audit key travels there)."""
     engine = bind if isinstance(bind, Engine) else make_engine(bind)
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    return sessionmaker(bind=engine, expire_on_commit=False, info=info)
 
 
 @contextmanager
@@ -93,6 +135,18 @@ def write_unit(session: Session) -> Iterator[Session]:
 def read_unit(session: Session) -> Iterator[Session]:
     """One read transaction (a consistent snapshot on SQLite)."""
     with session.begin():
+        yield session
+
+
+@contextmanager
+def quick_read(session: Session) -> Iterator[Session]:
+    """Reads that need no snapshot common to all of them (each statement sees the newest
+    committed data): on PostgreSQL the connection runs in autocommit, so the reads cost no
+    ``BEGIN`` and ``COMMIT`` round trips; elsewhere a read transaction. ``session`` must not be
+    in a transaction already."""
+    with session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
 
 
@@ -160,6 +214,7 @@ __all__ = [
     "head_revision",
     "make_engine",
     "make_session_factory",
+    "quick_read",
     "read_unit",
     "reading",
     "upgrade",

@@ -14,12 +14,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, func, inspect, select, update
 
 import core.cases.store as store
+from core.audit import chain as ch
+from core.audit.store import auditor_of
 from core.access.roles import User
 from core.access.tokens import create_user
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.households.store import create_household
 from core.storage.engine import current_revision, head_revision, make_engine, upgrade
-from core.storage.tables import Base, CaseAuditHeadRow, CaseEventRow, CaseRow
+from core.storage.tables import AuditHeadRow, Base, CaseEventRow, CaseRow
 from tests.support.households import household_doc, id_number
 from tests.support.standards import with_example_standards
 
@@ -145,7 +147,7 @@ def test_transitions_are_stored_with_chained_events(db, base, world):
     ]
     for prev, e in itertools.pairwise(events):
         assert e.prev_hash == prev.hash
-        assert e.hash == store.event_hash(e.document, e.prev_hash)
+        assert e.hash == store.event_hash(_key(db).secret, e.document, e.prev_hash)
     last = events[-1].document
     assert last["actor"]["name"] == "officer0" and last["fromState"] == "in_publicity"
     level = next(p for p in last["policy"] if p["path"] == "dibao.approval.confirming_level")
@@ -238,6 +240,16 @@ def test_concurrent_officials_exactly_one_wins(db, base, world, monkeypatch):
 
 
 # -- the audit chain -----------------------------------------------------------------------------
+#
+# More tampering (forged MACs, whole-case deletion against checkpoints, households, payments and
+# local settings changed behind the chain) is in tests/audit.
+
+CHAIN = f"cases:{YUNNAN}"
+
+
+def _key(db):
+    with db.sessions() as s:
+        return auditor_of(s).key
 
 
 def test_tampered_event_is_detected(db, base, world):
@@ -257,13 +269,14 @@ def test_tampered_event_is_detected(db, base, world):
         )
     with db.sessions() as s:
         problems = store.verify_audit_chain(s)
-    assert any(f"case {cid} event 2" in p and "hash does not match" in p for p in problems)
+    assert any(f"case {cid} event 2" in p and "MAC does not match" in p for p in problems)
     assert any(f"case {other} event 3" in p and "to_state" in p for p in problems)
     assert len(problems) == 2, problems
 
 
-def test_rehashed_tampering_breaks_the_chain(db, base, world):
-    """Recomputing the tampered event's own hash still breaks the link to the next event."""
+def test_rehashed_tampering_without_the_key_is_detected(db, base, world):
+    """Recomputing the tampered event's hash (plain SHA-256, as before the keyed audit, or an
+    HMAC under a guessed key) does not make a valid MAC, and the next event's link breaks."""
     cid = run_to_active(db, base, world)
     with db.sessions() as s, s.begin():
         row = s.scalar(
@@ -273,18 +286,17 @@ def test_rehashed_tampering_breaks_the_chain(db, base, world):
         s.execute(
             update(CaseEventRow)
             .where(CaseEventRow.id == row.id)
-            .values(document=doc, hash=store.event_hash(doc, row.prev_hash))
+            .values(document=doc, hash=ch.legacy_hash(doc, row.prev_hash))
         )
     with db.sessions() as s:
         problems = store.verify_audit_chain(s)
-    third = _event_id(db, cid, 3)
-    with db.sessions() as s:
-        gseq = s.scalar(select(CaseEventRow.global_seq).where(CaseEventRow.id == third))
+    second, third = _event_id(db, cid, 2), _event_id(db, cid, 3)
     assert problems == [
-        f"case {cid} event 3 (id {third}): chain broken: prev_hash is not the "
-        "hash of the event before it",
-        f"global event #{gseq} (case {cid} event 3, id {third}): global chain broken: "
-        f"global_prev_hash is not the hash of global event #{gseq - 1}",
+        f"case {cid} event 2 (id {second}): tampered: its MAC does not match its content "
+        "(changed, or re-hashed without the key)",
+        f"case {cid} event 3 (id {third}): chain broken: prev_hash is not the hash of the event "
+        "before it",
+        f"chain {CHAIN}: case {cid} event 3 (id {third}): broken link: it does not follow entry #2",
     ]
 
 
@@ -310,11 +322,11 @@ def test_deleted_events_are_detected(db, base, world):
         assert store.verify_audit_chain(s, [middle]) == [f"case {middle}: event 3 missing"]
     assert f"case {middle}: event 3 missing" in problems
     assert f"case {tail}: event 5 missing (the case is at version 5)" in problems
-    # middle's event 3 is global #3; tail's event 5 is the newest, global #10
-    assert any(p.startswith("global chain: event #3 missing") for p in problems), problems
+    # middle's event 3 is the county's #3; tail's event 5 is the newest, #10
+    assert any(p.startswith(f"chain {CHAIN}: entries #3 missing") for p in problems), problems
     assert (
-        "global chain: event #10 missing: the chain head is at #10 but the newest event is #9 "
-        "(the newest events were deleted)"
+        f"chain {CHAIN}: entries #10 missing: its head is at #10 but the newest entry is #9 "
+        "(the newest were deleted)"
     ) in problems
     assert len(problems) == 4, problems
 
@@ -329,30 +341,36 @@ def test_case_row_altered_behind_the_events_is_detected(db, base, world):
         ]
 
 
-def _global_seqs(db, case_id: int) -> list[int]:
+def _chain_seqs(db, case_id: int) -> list[int]:
     with db.sessions() as s:
         return list(
             s.scalars(
-                select(CaseEventRow.global_seq)
+                select(CaseEventRow.chain_seq)
                 .where(CaseEventRow.case_id == case_id)
                 .order_by(CaseEventRow.seq)
             )
         )
 
 
-def test_events_carry_a_global_chain_and_the_head_follows(db, base, world):
+def test_events_carry_their_county_chain_and_the_head_follows(db, base, world):
     first = run_to_active(db, base, world)
     second = run_to_active(db, base, world)
-    assert _global_seqs(db, first) == [1, 2, 3, 4, 5]
-    assert _global_seqs(db, second) == [6, 7, 8, 9, 10]
+    assert _chain_seqs(db, first) == [1, 2, 3, 4, 5]
+    assert _chain_seqs(db, second) == [6, 7, 8, 9, 10]
+    key = _key(db)
     with db.sessions() as s:
         events = store.list_events(s, first) + store.list_events(s, second)
-        head = s.get(CaseAuditHeadRow, 1)
+        head = s.get(AuditHeadRow, CHAIN)
         assert (head.seq, head.hash) == (10, events[-1].hash)
-    assert events[0].global_prev_hash == ""
+        # no legacy global chain for new events
+        assert s.scalar(select(func.count()).where(CaseEventRow.global_seq.is_not(None))) == 0
+    assert events[0].chain_prev_hash == "" and {e.chain for e in events} == {CHAIN}
     for prev, e in itertools.pairwise(events):
-        assert e.global_prev_hash == prev.hash and e.document["globalPrevHash"] == prev.hash
-        assert e.document["globalSeq"] == e.global_seq
+        assert e.chain_prev_hash == prev.hash and e.document["chainPrevHash"] == prev.hash
+        assert e.document["chainSeq"] == e.chain_seq and e.key_id == key.id
+        if e.case_id == prev.case_id:
+            assert e.prev_hash == prev.hash
+        assert e.hash == store.event_hash(key.secret, e.document, e.prev_hash)
 
 
 def test_a_case_deleted_with_all_its_events_is_detected(db, base, world):
@@ -365,14 +383,14 @@ def test_a_case_deleted_with_all_its_events_is_detected(db, base, world):
     with db.sessions() as s:
         problems = store.verify_audit_chain(s)
     assert len(problems) == 1, problems
-    assert problems[0].startswith("global chain: events #6..#10 missing"), problems
+    assert problems[0].startswith(f"chain {CHAIN}: entries #6..#10 missing (deleted)"), problems
     with db.sessions() as s:
         assert store.verify_audit_chain(s, [first]) == []
 
 
 def test_the_newest_events_deleted_with_the_case_row_rolled_back_is_detected(db, base, world):
     """The last event deleted and the case row put back exactly as it was before it: the case's
-    own chain is consistent again, the global chain head is not."""
+    own chain is consistent again, its county chain's head is not."""
     run_to_active(db, base, world)
     officer = world["officers"][0]
     cid = new_case(db, base, world)
@@ -390,8 +408,8 @@ def test_the_newest_events_deleted_with_the_case_row_rolled_back_is_detected(db,
     with db.sessions() as s:
         assert store.verify_audit_chain(s, [cid]) == []  # the per-case chain alone cannot tell
         assert store.verify_audit_chain(s) == [
-            "global chain: event #10 missing: the chain head is at #10 but the newest event is "
-            "#9 (the newest events were deleted)"
+            f"chain {CHAIN}: entries #10 missing: its head is at #10 but the newest entry is #9 "
+            "(the newest were deleted)"
         ]
 
 
@@ -408,9 +426,9 @@ def test_case_data_changed_behind_the_events_is_detected(db, base, world):
         ]
 
 
-def test_concurrent_writers_on_many_cases_leave_a_clean_global_chain(db, base, world):
-    """Officials advance different cases at once: every event gets its own global number, the
-    links hold and the head is the newest event."""
+def test_concurrent_writers_on_many_cases_leave_a_clean_county_chain(db, base, world):
+    """Officials advance different cases of one county at once: every event gets its own number
+    in the county's chain, the links hold and the head is the newest event."""
     officers = world["officers"]
     cids = [new_case(db, base, world) for _ in officers]
     start = threading.Barrier(len(officers), timeout=30)
@@ -434,8 +452,8 @@ def test_concurrent_writers_on_many_cases_leave_a_clean_global_chain(db, base, w
     n = 4 * len(officers)
     with db.sessions() as s:
         assert store.verify_audit_chain(s) == []
-        seqs = sorted(s.scalars(select(CaseEventRow.global_seq)))
-        head = s.get(CaseAuditHeadRow, 1)
+        seqs = sorted(s.scalars(select(CaseEventRow.chain_seq)))
+        head = s.get(AuditHeadRow, CHAIN)
     assert seqs == list(range(1, n + 1)) and head.seq == n
 
 

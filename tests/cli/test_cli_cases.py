@@ -87,12 +87,18 @@ def cases(db, base, registry, make_layer) -> Cases:
 
 
 def test_audit_verify_intact_then_tampered(run, cases, db):
-    assert ok(run("audit", "verify")).strip() == "ok: 0 events in 0 cases, chain intact"
+    out = ok(run("audit", "verify"))
+    assert out.startswith("ok: 0 events in 0 cases and 0 entries in 0 chains, all intact")
+    assert "not detectable:" in out and "holding the audit key" in out
     first = cases.active(cases.household(1))
     second = cases.active(cases.household(2))
-    assert ok(run("audit", "verify")).strip() == "ok: 10 events in 2 cases, chain intact"
+    assert ok(run("audit", "verify")).startswith(
+        "ok: 10 events in 2 cases and 2 entries in 2 chains, all intact"
+    )
     data = json.loads(ok(run("audit", "verify", "--json")))
-    assert data == {"ok": True, "events": 10, "cases": 2, "problems": []}
+    assert data["ok"] is True and data["problems"] == []
+    assert (data["events"], data["cases"], data["entries"], data["chains"]) == (10, 2, 2, 2)
+    assert any("after the last checkpoint" in x for x in data["limits"])
 
     with db.sessions() as s, s.begin():
         row = s.scalar(
@@ -109,11 +115,13 @@ def test_audit_verify_intact_then_tampered(run, cases, db):
     result = run("audit", "verify")
     line = one_error(result)
     assert "the audit trail is broken: 3 problems" in line
-    assert result.stdout.splitlines()[:2] == [
-        f"case {first} event 2 (id {tampered_id}): tampered: its hash does not match its content",
+    assert result.stdout.splitlines()[:3] == [
+        f"case {first} event 2 (id {tampered_id}): tampered: its MAC does not match its content "
+        "(changed, or re-hashed without the key)",
         f"case {second}: event 3 missing",
+        f"chain cases:{YUNNAN}: entries #8 missing (deleted), before case {second} event 4 "
+        f"(id {tampered_id + 7})",
     ]
-    assert result.stdout.splitlines()[2].startswith("global chain: event #8 missing")
     result = run("audit", "verify", "--json")
     assert result.exit_code == 1
     data = json.loads(result.stdout)

@@ -4,6 +4,7 @@
 """
 
 from core.storage.tables.access import TokenRow, UserRow
+from core.storage.tables.audit import AuditEntryRow, AuditHeadRow, AuditLegacyRow
 from core.storage.tables.base import (
     CODE,
     ID_NUMBER,
@@ -43,6 +44,9 @@ __all__ = [
     "PAYMENT_STATUSES",
     "RESULT_STATUSES",
     "ROLES",
+    "AuditEntryRow",
+    "AuditHeadRow",
+    "AuditLegacyRow",
     "Base",
     "CaseAuditHeadRow",
     "CaseEventRow",

@@ -48,18 +48,27 @@ class CaseRow(Base):
 
 
 class CaseEventRow(Base):
-    """One transition of a case: append-only and hash-chained per case and across the database.
+    """One transition of a case: append-only, chained per case and in its county's chain.
 
     ``seq`` numbers a case's events from 1 (it equals the case's version after the event);
-    ``hash`` is the SHA-256 hex digest of the canonical JSON of ``document`` together with
-    ``prev_hash`` (the previous event's hash; "" for the first). ``global_seq`` numbers all
-    events of the database from 1 and ``global_prev_hash`` is the hash of the event before in
-    that order; both are repeated in ``document`` (so covered by ``hash``) together with a
-    digest of the case's resulting data. :class:`CaseAuditHeadRow` holds the newest one.
+    ``prev_hash`` is the previous event's hash ("" for the first). ``chain`` (``cases:<county>``)
+    and ``chain_seq`` number the events of a county from 1, ``chain_prev_hash`` is the hash of
+    the county's event before; ``hash`` is the HMAC-SHA256 under the audit key
+    (:mod:`core.audit.chain`, ``key_id`` names the key) of the canonical JSON of ``document``,
+    which repeats all of these and a digest of the case's resulting data, together with
+    ``prev_hash``. The chain's newest entry is in ``audit_heads``.
+
+    Events written before migration 0007 have no chain or key: their ``hash`` is a plain
+    SHA-256 and ``global_seq``/``global_prev_hash`` chain them across the database up to the
+    frozen :class:`CaseAuditHeadRow`; the legacy seal vouches for that head.
     """
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq"), UniqueConstraint("global_seq"))
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        UniqueConstraint("global_seq"),
+        UniqueConstraint("chain", "chain_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
@@ -72,15 +81,18 @@ class CaseEventRow(Base):
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    global_seq: Mapped[int] = mapped_column(Integer)
-    global_prev_hash: Mapped[str] = mapped_column(String(64))
+    global_seq: Mapped[int | None] = mapped_column(Integer)
+    global_prev_hash: Mapped[str | None] = mapped_column(String(64))
+    chain: Mapped[str | None] = mapped_column(String(40))
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_prev_hash: Mapped[str | None] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16))
 
 
 class CaseAuditHeadRow(Base):
-    """The head of the global audit chain: one row (``id`` 1) with the newest event's
-    ``global_seq`` and ``hash`` (0 and "" before the first). Updated in the same transaction as
-    every event insert (locked with ``SELECT ... FOR UPDATE`` on PostgreSQL), so appends are
-    serialised and deleting the newest events is detected."""
+    """The head of the legacy global chain of events written before migration 0007: one row
+    (``id`` 1) with the newest legacy event's ``global_seq`` and ``hash``; no longer moved (the
+    legacy seal in ``audit_entries`` records it)."""
 
     __tablename__ = "case_audit_head"
 

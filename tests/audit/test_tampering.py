@@ -151,7 +151,9 @@ def test_whole_case_deleted_with_its_chain_head_rolled_back_is_caught_by_the_che
     checkpoints.write()
     with db.sessions() as s, s.begin():
         keep = s.scalar(
-            select(CaseEventRow).where(CaseEventRow.chain_seq == 5, CaseEventRow.chain.like("cases:%"))
+            select(CaseEventRow).where(
+                CaseEventRow.chain_seq == 5, CaseEventRow.chain.like("cases:%")
+            )
         )
         hid = s.scalar(select(CaseRow.household_id).where(CaseRow.id == gone))
         s.execute(delete(CaseEventRow).where(CaseEventRow.case_id == gone))
@@ -256,8 +258,9 @@ def test_a_payment_changed_deleted_or_added_behind_the_chain_is_caught(db, scene
                   .values(account_number="6228000000000009999"))  # fmt: skip
         s.execute(delete(PaymentRow).where(PaymentRow.id == p2))
     found = problems(db)
-    assert f"payment {p3}: changed outside doudi: it is not as payments:{WUHUA} #2 last wrote it" in (
-        found
+    assert (
+        f"payment {p3}: changed outside doudi: it is not as payments:{WUHUA} #2 last wrote it"
+        in (found)
     )
     assert (
         f"payments of run {run} at {WUHUA} (2024-03): 2 now, 3 when recorded: rows were deleted "
@@ -294,7 +297,8 @@ def test_a_local_setting_changed_behind_the_chain_is_caught(db, scene):
         s.execute(update(LocalSettingRow).values(value=9000))
         s.execute(update(LocalSettingAuditRow).values(new_value=9000))
     assert problems(db) == [
-        f"local setting {sid}: changed outside doudi: it is not as settings:{WUHUA} #1 last wrote it",
+        f"local setting {sid}: changed outside doudi: it is not as settings:{WUHUA} #1 last "
+        "wrote it",
         f"local-setting audit row {aid}: changed outside doudi: it is not as settings:{WUHUA} #1 "
         "last wrote it",
     ]

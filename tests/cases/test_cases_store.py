@@ -14,10 +14,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import delete, func, inspect, select, update
 
 import core.cases.store as store
-from core.audit import chain as ch
-from core.audit.store import auditor_of
 from core.access.roles import User
 from core.access.tokens import create_user
+from core.audit import chain as ch
+from core.audit.store import auditor_of
 from core.cases import CaseForbidden, CaseState, DuplicateCase, VersionConflict, WrongLevel
 from core.households.store import create_household
 from core.storage.engine import current_revision, head_revision, make_engine, upgrade

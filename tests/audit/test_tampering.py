@@ -36,14 +36,13 @@ from core.storage.tables import (
     PaymentRow,
     PaymentRunRow,
 )
-from tests.audit.scene import PANLONG, WUHUA, Scene, example_base
-
-pytest_plugins = ["tests.db_backends"]
+from tests.support.audit_scene import PANLONG, WUHUA, Scene
+from tests.support.standards import with_example_standards
 
 
 @pytest.fixture(scope="module")
 def example(base):
-    return example_base(base)
+    return with_example_standards(base)
 
 
 @pytest.fixture
@@ -290,7 +289,7 @@ def test_a_changed_payment_amount_alone_is_caught(db, scene):
 
 def test_a_local_setting_changed_behind_the_chain_is_caught(db, scene):
     """The issue: "local settings are not in the chain at all": a standard raised by SQL."""
-    scene.standard(900)
+    scene.standard(780)
     with db.sessions() as s, s.begin():
         sid = s.scalar(select(LocalSettingRow.id))
         aid = s.scalar(select(LocalSettingAuditRow.id))

@@ -13,5 +13,6 @@ without breaking its neighbours, and pytest never imports a test module twice un
 - ``cases``: pure case-machine drivers; ``payments``: cases written straight into the tables.
 - ``holidays``: the 2027 holiday-table fixture; ``schedules`` and ``calendar_scene``: stored
   worlds for deadlines and calendars; ``ics``: what a calendar app's import relies on.
+- ``audit_scene``: a world of cases, payments and local settings written through the stores.
 - ``cli``: what every CLI test checks of a command's result.
 """

@@ -1,4 +1,5 @@
-"""A small world written through the stores, for the audit tests: two Yunnan counties, officials,
+"""A small world written through the stores, for the audit tests (with
+:func:`tests.support.standards.with_example_standards`): two Yunnan counties, officials,
 households with a payment account, cases taken to active, a payment run, a result and a local
 standard. Everything goes through the code paths a user's request takes, so every write is in the
 audit chains."""
@@ -15,37 +16,14 @@ import core.cases.store as cases_store
 import core.payments.store as payments_store
 from core.access.roles import User
 from core.access.tokens import create_user
-from core.errors import PolicyDataError
 from core.households.store import create_household
-from core.policy.loader import PolicyLoader
 from core.policy.local_store import set_local_parameter
-from core.policy.service import PolicyBase, build_policy_base
+from core.policy.service import PolicyBase
 
 WUHUA, PANLONG, YUNNAN = "530102", "530103", "530000"
 DAY0 = dt.date(2023, 9, 4)
 AFTER = DAY0 + dt.timedelta(days=20)
 MONTH, RUN_ON = "2024-03", dt.date(2024, 3, 5)
-
-
-def example_base(base: PolicyBase) -> PolicyBase:
-    """``base`` with EXAMPLE Yunnan dibao standards (test values, not from a document): every
-    confirmation is evaluated by the eligibility engine, which needs one."""
-    data = {
-        "jurisdiction": YUNNAN,
-        "documents": {"fx": {"title": "测试用示例文件(非政策文件)", "note": "test fixture"}},
-        "parameters": {
-            "dibao.standard.urban": [
-                {"from": "2020-01-01", "value": 800,
-                 "source": {"document": "fx", "section": "1", "quote": "测试"}}
-            ],
-        },
-    }  # fmt: skip
-    loader = PolicyLoader(base.registry, base.catalog, {"fixture": [YUNNAN]})
-    layer, issues = loader.validate("fixture", "inline.yaml", data)
-    if issues:
-        raise PolicyDataError(issues)
-    assert layer is not None
-    return build_policy_base(extra_layers=[layer])
 
 
 def id_number(county: str, seq: int, birth: str = "19700101") -> str:
@@ -126,7 +104,7 @@ class Scene:
                 s, self.base, self.officer[WUHUA], payment_id, status, dt.date(2024, 3, 10)
             )
 
-    def standard(self, value: float = 900) -> None:
+    def standard(self, value: float = 780) -> None:
         with self.db.sessions() as s:
             set_local_parameter(
                 s, self.approver, WUHUA, "dibao.standard.urban", value, dt.date(2024, 1, 1),

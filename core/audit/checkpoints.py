@@ -136,7 +136,7 @@ class CheckpointRead:
 
 def read_checkpoints(path: Path, key: AuditKey) -> CheckpointRead:
     """Read a checkpoint log (or lines extracted from the syslog copy: anything before the
-    first ``{`` of a line is ignored)."""
+    first ``{`` and after the last ``}`` of a line is ignored)."""
     if not path.exists():
         return CheckpointRead(path, exists=False)
     out = CheckpointRead(path, exists=True)
@@ -145,7 +145,8 @@ def read_checkpoints(path: Path, key: AuditKey) -> CheckpointRead:
     except OSError as exc:
         raise CheckpointError(f"cannot read the checkpoint log {path}: {exc.strerror}") from None
     for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw[raw.find("{") :] if "{" in raw else raw
+        # a syslog copy: a prefix before the JSON, maybe a NUL after it
+        line = raw[raw.find("{") : raw.rfind("}") + 1] if "{" in raw else raw
         if not line.strip():
             continue
         out.lines += 1

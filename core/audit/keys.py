@@ -64,13 +64,17 @@ def _parse_hex(text: str, origin: str) -> AuditKey:
     return AuditKey.of(secret, origin)
 
 
-def _read_file(path: Path) -> AuditKey:
+def _check_mode(path: Path) -> None:
     info = path.stat()
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise AuditKeyError(
             f"the audit key file {path} can be read by other accounts (mode "
             f"{stat.S_IMODE(info.st_mode):04o}): run `chmod 600 {path}`"
         )
+
+
+def _read_file(path: Path) -> AuditKey:
+    _check_mode(path)
     return _parse_hex(path.read_text(encoding="ascii", errors="replace"), str(path))
 
 
@@ -101,10 +105,11 @@ def load_key(settings: Settings, *, create: bool = True) -> AuditKey:
     path = settings.audit_key_path
     where = (str(path), "file")
     with _cache_lock:
-        cached = _cache.get(where)
-        if cached is not None and path.exists():
-            return cached
         try:
+            cached = _cache.get(where)
+            if cached is not None and path.exists():
+                _check_mode(path)
+                return cached
             if path.exists():
                 key = _read_file(path)
             elif not create:

@@ -40,7 +40,7 @@ from core.audit.checkpoints import CheckpointLog
 from core.audit.keys import AuditKey, load_key
 from core.errors import DoudiError
 from core.settings import load_settings
-from core.storage.engine import read_unit, write_unit
+from core.storage.engine import read_unit, reading, write_unit
 from core.storage.tables import (
     AuditEntryRow,
     AuditHeadRow,
@@ -396,7 +396,8 @@ def legacy_baseline(
 
 
 def is_sealed(session: Session) -> bool:
-    return session.get(AuditHeadRow, ch.LEGACY) is not None
+    with reading(session):
+        return session.get(AuditHeadRow, ch.LEGACY) is not None
 
 
 def needs_seal(session: Session) -> bool:

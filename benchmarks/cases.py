@@ -54,6 +54,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script: make `tests` (test data, PG cluster) importable
     sys.path.insert(0, str(ROOT))
 
+import json  # noqa: E402
+
 import httpx  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
@@ -277,6 +279,49 @@ class StepFailed(Exception):
     pass
 
 
+class RawHTTP:
+    """A minimal HTTP/1.1 keep-alive client for the load: a request is one write of prebuilt
+    bytes and the response is read by its Content-Length. httpx costs a few milliseconds of CPU
+    per request, as much as the server's work, on the same two cores: the load generator must
+    cost little for the server's figure to mean anything."""
+
+    def __init__(self, base_url: str) -> None:
+        rest = base_url.split("://", 1)[1]
+        host, _, port = rest.partition(":")
+        self.host, self.port = host, int(port or 80)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def __aenter__(self) -> RawHTTP:
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    async def post_json(
+        self, path: str, payload: dict[str, Any], token: str
+    ) -> tuple[int, dict[str, Any]]:
+        assert self.reader is not None and self.writer is not None
+        body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        self.writer.write(head + body)
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            header = await self.reader.readuntil(b"\r\n\r\n")
+            lines = header.split(b"\r\n")
+            status = int(lines[0].split()[1])
+            length = next(
+                int(v) for k, _, v in (x.partition(b":") for x in lines[1:])
+                if k.strip().lower() == b"content-length"
+            )  # fmt: skip
+            data = await self.reader.readexactly(length)
+        return status, json.loads(data)
+
+
 async def run_client(
     base_url: str, me: Official, keep_going: Callable[[], bool], max_cases: int | None
 ) -> Stats:
@@ -285,26 +330,23 @@ async def run_client(
     stats = Stats()
     tokens = {"officer": me.officer, "approver": me.approver}
     n = 0
-    async with httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as http:
+    async with RawHTTP(base_url) as http:
 
         async def call(
             name: str, role: str, query: str, variables: dict[str, Any]
         ) -> dict[str, Any]:
-            headers = {"Authorization": f"Bearer {tokens[role]}"}
             t0 = time.perf_counter()
             try:
-                r = await http.post(
-                    "/graphql", json={"query": query, "variables": variables}, headers=headers
+                status, body = await http.post_json(
+                    "/graphql", {"query": query, "variables": variables}, tokens[role]
                 )
-            except httpx.HTTPError as exc:
+            except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError) as exc:
                 stats.errors[f"{name}: {type(exc).__name__}"] += 1
                 raise StepFailed from None
             stats.latencies[name].append(time.perf_counter() - t0)
-            json_body = r.headers.get("content-type", "").startswith("application/json")
-            body = r.json() if json_body else {}
-            if r.status_code != 200 or body.get("errors"):
-                problem = body.get("errors") or r.text[:200]
-                stats.errors[f"{name}: HTTP {r.status_code} {problem}"] += 1
+            if status != 200 or body.get("errors"):
+                problem = body.get("errors") or body
+                stats.errors[f"{name}: HTTP {status} {str(problem)[:200]}"] += 1
                 raise StepFailed
             payload = body["data"][name]
             codes = [e["code"] for e in payload["userErrors"]]
@@ -350,31 +392,191 @@ def _before(deadline: float) -> Callable[[], bool]:
     return lambda: time.perf_counter() < deadline
 
 
-async def drive(
-    base_url: str, officials: list[Official], seconds: float, rounds: int
-) -> tuple[Stats, list[tuple[Stats, float]]]:
-    """A warm-up case per client, then ``rounds`` rounds of ``seconds`` of load each:
-    (warm-up, [(measured, elapsed) per round])."""
+async def warm_up(base_url: str, officials: list[Official]) -> Stats:
+    """A case per client, to warm the server (not measured)."""
     warmup = Stats()
     for s in await asyncio.gather(*(run_client(base_url, o, lambda: True, 1) for o in officials)):
         warmup.merge(s)
-    out = []
-    for _ in range(rounds):
-        deadline = time.perf_counter() + seconds
-        t0 = time.perf_counter()
-        results = await asyncio.wait_for(
-            asyncio.gather(
-                *(run_client(base_url, o, _before(deadline), None)
-                  for o in officials)
-            ),
-            timeout=seconds + 2 * REQUEST_TIMEOUT_S + 10,
-        )  # fmt: skip
-        elapsed = time.perf_counter() - t0
-        measured = Stats()
-        for s in results:
-            measured.merge(s)
-        out.append((measured, elapsed))
-    return warmup, out
+    return warmup
+
+
+async def one_round(
+    base_url: str, officials: list[Official], seconds: float
+) -> tuple[Stats, float]:
+    """``seconds`` of load from every client: (what they did, elapsed)."""
+    deadline = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    results = await asyncio.wait_for(
+        asyncio.gather(*(run_client(base_url, o, _before(deadline), None) for o in officials)),
+        timeout=seconds + 2 * REQUEST_TIMEOUT_S + 10,
+    )
+    elapsed = time.perf_counter() - t0
+    measured = Stats()
+    for s in results:
+        measured.merge(s)
+    return measured, elapsed
+
+
+# -- CPU time ------------------------------------------------------------------------------------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()  # fields from 3 (state) on
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of process ``pid``, its reaped children and its live
+    children (PostgreSQL's backends are children of the postmaster)."""
+    me = _stat(pid)
+    if me is None:
+        return 0.0
+    total = sum(int(x) for x in me[11:15])  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            st = _stat(int(entry.name))
+            if st is not None and int(st[1]) == pid:
+                total += int(st[11]) + int(st[12])
+    return total / _TICK
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's reaped children (pgbench)."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+# -- pgbench: the same statements, without doudi -------------------------------------------------
+
+PGBENCH_DIR = Path(__file__).resolve().parent / "pgbench"
+PGBENCH_CHAIN = "cases:bench"  # its own chain row: the same contention as the clients' county
+PGBENCH_KEY = "benchmark0000000"
+PGBENCH_PER_CLIENT = 50
+
+
+@dataclass
+class PgBench:
+    """What pgbench needs: where, and the -D definitions of the scripts."""
+
+    bindir: Path
+    url: str
+    defines: dict[str, str]
+
+
+def prepare_pgbench(rt: Runtime, bindir: Path, url: str, clients: int) -> PgBench:
+    """Households and active cases for pgbench's clients (copies of what the warm-up wrote,
+    each with a first event), a token, and the documents its statements send: the data of a
+    case and the event document of median size among those the warm-up wrote."""
+    from sqlalchemy import insert, text
+
+    from core.access.roles import hash_token
+    from core.access.tokens import issue_token
+    from core.storage.tables import AuditHeadRow, HouseholdRow, utcnow
+
+    with rt.sessions() as s:
+        token = issue_token(s, "officer0")
+    with rt.sessions() as s, s.begin():
+        docs = sorted(s.scalars(select(CaseEventRow.document)), key=lambda d: len(json.dumps(d)))
+        doc = docs[len(docs) // 2]
+        first = next(d for d in docs if d.get("action") == "open")
+        data = s.scalar(select(CaseRow.data).order_by(CaseRow.id.desc()).limit(1))
+        template = s.scalar(select(HouseholdRow).limit(1))
+        uid = s.scalar(text("SELECT id FROM users WHERE name = 'officer0'"))
+        now = utcnow()
+        n = clients * PGBENCH_PER_CLIENT
+        hbase = int(s.scalar(text("SELECT coalesce(max(id), 0) FROM households")))
+        s.execute(insert(HouseholdRow), [
+            {"id": hbase + i, "county": template.county, "prefecture": template.prefecture,
+             "province": template.province, "document": template.document, "version": 1,
+             "created_at": now, "updated_at": now}
+            for i in range(1, n + 1)
+        ])  # fmt: skip
+        base = int(s.scalar(text("SELECT coalesce(max(id), 0) FROM cases")))
+        s.execute(insert(CaseRow), [
+            {"id": base + i, "household_id": hbase + i, "program": "dibao",
+             "county": template.county, "prefecture": template.prefecture,
+             "province": template.province, "state": "active", "version": 1, "data": data,
+             "created_at": now, "updated_at": now}
+            for i in range(1, n + 1)
+        ])  # fmt: skip
+        s.execute(insert(CaseEventRow), [
+            {"case_id": base + i, "seq": 1, "at": now, "user_id": uid, "action": "open",
+             "from_state": None, "to_state": "active", "document": first, "prev_hash": "0" * 64,
+             "hash": "0" * 64, "chain": None, "chain_seq": None, "chain_prev_hash": None,
+             "key_id": PGBENCH_KEY}
+            for i in range(1, n + 1)
+        ])  # fmt: skip
+        s.execute(insert(AuditHeadRow).values(chain=PGBENCH_CHAIN, seq=0, hash=""))
+        for table in ("households", "cases", "case_events"):
+            s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                           f"(SELECT max(id) FROM {table}))"))  # fmt: skip
+    with rt.engine.connect() as conn:
+        conn.execute(text("COMMIT"))
+        conn.execute(text("ANALYZE"))
+    defines = {
+        "tok": hash_token(token),
+        "chain": PGBENCH_CHAIN,
+        "uid": str(uid),
+        "data": json.dumps(data, ensure_ascii=False),
+        "doc": json.dumps(doc, ensure_ascii=False),
+        "odata": json.dumps({"openedOn": DAY0.isoformat(), "nearRelatives": []}),
+        "odoc": json.dumps(first, ensure_ascii=False),
+        "h": "f" * 64,
+        "base": str(base),  # client c's cases: base + c * per + 1 .. (client_id counts from 0)
+        "hbase": str(hbase),
+        "per": str(PGBENCH_PER_CLIENT),
+    }
+    return PgBench(bindir, url, defines)
+
+
+def run_pgbench(pg: PgBench, clients: int, seconds: float) -> dict[str, float]:
+    """One pgbench run: the mix of the HTTP clients (one application, seven steps)."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(pg.url)
+    cmd = [
+        str(pg.bindir / "pgbench"), "-n", "-M", "prepared", "-c", str(clients), "-j", "2",
+        "-T", str(max(1, round(seconds))), "-h", str(u.host), "-p", str(u.port),
+        "-U", str(u.username), "-f", f"{PGBENCH_DIR / 'case_open.sql'}@1",
+        "-f", f"{PGBENCH_DIR / 'case_step.sql'}@7",
+    ]  # fmt: skip
+    for k, v in pg.defines.items():
+        cmd += ["-D", f"{k}={v}"]
+    cmd.append(str(u.database))
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=seconds + 120)
+    if out.returncode != 0:
+        raise RuntimeError(f"pgbench failed: {out.stderr[-2000:]}")
+    import re
+
+    tps = re.search(r"tps = ([\d.]+) \(without initial connection time\)", out.stdout)
+    lat = re.search(r"latency average = ([\d.]+) ms", out.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", out.stdout)
+    if tps is None:
+        raise RuntimeError(f"pgbench said: {out.stdout[-2000:]}")
+    return {
+        "tps": float(tps.group(1)),
+        "latency_ms": float(lat.group(1)) if lat else float("nan"),
+        "failed": int(failed.group(1)) if failed else 0,
+    }
+
+
+def drop_pgbench_rows(rt: Runtime, pg: PgBench) -> None:
+    """pgbench's rows are not doudi's (no MAC): out, before the audit trail is verified."""
+    from sqlalchemy import text
+
+    h = {"h": int(pg.defines["hbase"])}
+    with rt.sessions() as s, s.begin():
+        s.execute(text("DELETE FROM case_events WHERE key_id = :k"), {"k": PGBENCH_KEY})
+        s.execute(text("DELETE FROM cases WHERE household_id > :h"), h)
+        s.execute(text("DELETE FROM households WHERE id > :h"), h)
+        s.execute(text("DELETE FROM audit_heads WHERE chain = :c"), {"c": PGBENCH_CHAIN})
 
 
 # -- one backend ---------------------------------------------------------------------------------
@@ -389,22 +591,62 @@ def _pct(values: list[float], p: float) -> float:
 
 
 def bench_backend(
-    backend: str, url: str, data_dir: Path, clients: int, seconds: float, rounds: int
+    backend: str,
+    url: str,
+    data_dir: Path,
+    clients: int,
+    seconds: float,
+    rounds: int,
+    cluster: Any = None,
 ) -> dict[str, Any]:
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url), plugin_base=get_policy_base())
+    """Set up, start the server, warm up; then ``rounds`` rounds of HTTP load, each after a
+    pgbench run of the same statements on PostgreSQL (``cluster`` given); verify the audit."""
+    settings = Settings(data_dir=data_dir, database_url=url)
+    rt = open_runtime(settings, plugin_base=get_policy_base())
     try:
         officials = set_up(rt, clients)
     finally:
         rt.close()
     server, base_url = start_server(data_dir, url)
+    postmaster = None
+    if cluster is not None:
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+    pg: PgBench | None = None
+    rounds_out: list[dict[str, Any]] = []
     try:
-        warmup, per_round = asyncio.run(drive(base_url, officials, seconds, rounds))
+        warmup = asyncio.run(warm_up(base_url, officials))
+        if cluster is not None:
+            rt = open_runtime(settings, migrate=False, plugin_base=get_policy_base())
+            try:
+                pg = prepare_pgbench(rt, cluster.bindir, url, clients)
+            finally:
+                rt.close()
+        for _ in range(rounds):
+            r: dict[str, Any] = {}
+            if pg is not None:
+                db0, c0, t0 = tree_cpu(postmaster or 0), children_cpu(), time.perf_counter()
+                r["pgbench"] = run_pgbench(pg, clients, seconds)
+                r["pgbench"]["wall_s"] = time.perf_counter() - t0
+                r["pgbench"]["db_cpu_s"] = tree_cpu(postmaster or 0) - db0
+                r["pgbench"]["client_cpu_s"] = children_cpu() - c0
+            s0, db0, g0 = tree_cpu(server.pid), tree_cpu(postmaster or 0), time.process_time()
+            measured, elapsed = asyncio.run(one_round(base_url, officials, seconds))
+            r["http"] = {
+                "stats": measured,
+                "wall_s": elapsed,
+                "tps": measured.ok / elapsed,
+                "server_cpu_s": tree_cpu(server.pid) - s0,
+                "db_cpu_s": tree_cpu(postmaster or 0) - db0 if postmaster else float("nan"),
+                "client_cpu_s": time.process_time() - g0,
+            }
+            rounds_out.append(r)
     finally:
         stop_server(server)
 
-    rt = open_runtime(Settings(data_dir=data_dir, database_url=url), migrate=False,
-                      plugin_base=get_policy_base())  # fmt: skip
+    rt = open_runtime(settings, migrate=False, plugin_base=get_policy_base())
     try:
+        if pg is not None:
+            drop_pgbench_rows(rt, pg)
         with rt.sessions() as s:
             problems = verify_audit_chain(s)
             events = s.scalar(select(func.count()).select_from(CaseEventRow))
@@ -412,18 +654,19 @@ def bench_backend(
     finally:
         rt.close()
     measured = Stats()
-    for m, _ in per_round:
-        measured.merge(m)
-    rates = [m.ok / elapsed for m, elapsed in per_round]
+    for r in rounds_out:
+        measured.merge(r["http"]["stats"])
+    rates = [r["http"]["tps"] for r in rounds_out]
     assert problems == [], f"{backend}: the audit chain is broken: {problems[:5]}"
     assert events == warmup.ok + measured.ok, (
         f"{backend}: {events} events but {warmup.ok + measured.ok} successful mutations"
     )
     all_lat = [x for v in measured.latencies.values() for x in v]
-    return {
+    out: dict[str, Any] = {
         "backend": backend,
-        "elapsed": sum(e for _, e in per_round),
-        "rounds": rates,
+        "rounds": rounds_out,
+        "elapsed": sum(r["http"]["wall_s"] for r in rounds_out),
+        "rates": rates,
         "transitions": measured.ok,
         "tps": statistics.median(rates),
         "cases_done": measured.cases_done,
@@ -439,29 +682,56 @@ def bench_backend(
         "events": events,
         "cases": cases,
     }
+    if pg is not None:
+        out["pgbench_tps"] = statistics.median(r["pgbench"]["tps"] for r in rounds_out)
+        out["ratios"] = [r["http"]["tps"] / r["pgbench"]["tps"] for r in rounds_out]
+    return out
 
 
 def report(r: dict[str, Any], clients: int) -> None:
-    rounds = len(r["rounds"])
+    n = len(r["rounds"])
     print(
-        f"\n== {r['backend']}: 1 uvicorn worker, {clients} clients, {rounds} rounds, "
-        f"{r['elapsed']:.1f} s in all =="
+        f"\n== {r['backend']}: 1 uvicorn worker, {clients} clients, {n} rounds, "
+        f"{r['elapsed']:.1f} s of HTTP load in all =="
     )
+    for i, rd in enumerate(r["rounds"], 1):
+        h = rd["http"]
+        line = (
+            f"  round {i}: doudi {h['tps']:7.1f} transitions/s over HTTP (CPU: server "
+            f"{h['server_cpu_s']:.1f} s, database {h['db_cpu_s']:.1f} s, clients "
+            f"{h['client_cpu_s']:.1f} s in {h['wall_s']:.1f} s)"
+        )
+        print(line)
+        if "pgbench" in rd:
+            p = rd["pgbench"]
+            print(
+                f"           pgbench {p['tps']:7.1f} tps, same statements (CPU: database "
+                f"{p['db_cpu_s']:.1f} s, pgbench {p['client_cpu_s']:.1f} s in "
+                f"{p['wall_s']:.1f} s; {p['failed']} failed)   ratio {h['tps'] / p['tps']:.3f}"
+            )
     print(
         f"  transitions/s:   {r['tps']:.1f} median of rounds "
-        f"({', '.join(f'{x:.1f}' for x in r['rounds'])})"
+        f"({', '.join(f'{x:.1f}' for x in r['rates'])})"
     )
+    if "pgbench_tps" in r:
+        ratios = r["ratios"]
+        print(
+            f"  pgbench tps:     {r['pgbench_tps']:.1f} median; doudi / pgbench "
+            f"{statistics.median(ratios):.3f} median of rounds "
+            f"({', '.join(f'{x:.3f}' for x in ratios)}); goal >= 0.25"
+        )
     print(
         f"  {r['transitions']} successful mutations, {r['cases_done']} cases taken through "
         "all 8 steps"
     )
     print("  latency per mutation request (all rounds):")
-    print(f"    all mutations        p50 {r['p50_ms']:7.1f} ms   p99 {r['p99_ms']:7.1f} ms")
-    for name, (n, p50, p99) in r["per_mutation"].items():
-        print(f"    {name:<20} n={n:<6} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
+    print(f"    all mutations        p50 {r['p50_ms']:7.1f} ms   p99 {r['p99_ms']:7.1f} ms"
+          "   (goal p99 <= 100 ms)")  # fmt: skip
+    for name, (k, p50, p99) in r["per_mutation"].items():
+        print(f"    {name:<20} n={k:<6} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms")
     print(f"  VERSION_CONFLICT: {r['conflicts']}   other errors: {sum(r['errors'].values())}")
-    for msg, n in r["errors"].most_common(5):
-        print(f"    {n}× {msg[:300]}")
+    for msg, k in r["errors"].most_common(5):
+        print(f"    {k}× {msg[:300]}")
     print(f"  audit trail: {r['events']} events over {r['cases']} cases, "
           "verify_audit_chain: intact")  # fmt: skip
 
@@ -507,7 +777,9 @@ def main() -> None:
                 cluster.start()
                 url = PgServer(cluster.admin_url).create_database()
                 results.append(
-                    bench_backend(backend, url, data_dir, args.clients, args.seconds, args.rounds)
+                    bench_backend(
+                        backend, url, data_dir, args.clients, args.seconds, args.rounds, cluster
+                    )
                 )
             finally:
                 cluster.stop()

@@ -171,10 +171,11 @@ def create_head(session: Session, chain: str) -> None:
 
 def lock_head(session: Session, chain: str) -> tuple[int, str]:
     """The head of ``chain`` (newest number and hash), locked until the transaction ends."""
-    row = session.execute(_LOCK_HEAD, {"head_chain": chain}).one_or_none()
+    conn = session.connection()
+    row = conn.execute(_LOCK_HEAD, {"head_chain": chain}).one_or_none()
     if row is None:
         create_head(session, chain)
-        row = session.execute(_LOCK_HEAD, {"head_chain": chain}).one()
+        row = conn.execute(_LOCK_HEAD, {"head_chain": chain}).one()
     return int(row[0]), str(row[1])
 
 
@@ -219,7 +220,8 @@ def append_entry(
         **body,
     }
     h = ch.mac(key.secret, document, prev)
-    session.execute(
+    conn = session.connection()
+    conn.execute(
         _INSERT_ENTRY,
         {
             "chain": chain,
@@ -233,7 +235,7 @@ def append_entry(
             "key_id": key.id,
         },
     )
-    session.execute(MOVE_HEAD, {"head_chain": chain, "new_seq": seq + 1, "new_hash": h})
+    conn.execute(MOVE_HEAD, {"head_chain": chain, "new_seq": seq + 1, "new_hash": h})
     note_appended(session)
     return Appended(chain, seq + 1, h)
 

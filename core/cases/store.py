@@ -150,14 +150,17 @@ def data_hash(data: Mapping[str, Any]) -> str:
 # -- rows ↔ values -----------------------------------------------------------------------------
 
 
+_CASES = cast(Table, CaseRow.__table__)
+# Table columns, not ORM attributes: a statement of the ORM's goes through its compile and
+# loading layers on every execution, which cost more CPU than the database's work.
 _CASE_COLUMNS = (
-    CaseRow.id,
-    CaseRow.household_id,
-    CaseRow.program,
-    CaseRow.county,
-    CaseRow.state,
-    CaseRow.version,
-    CaseRow.data,
+    _CASES.c.id,
+    _CASES.c.household_id,
+    _CASES.c.program,
+    _CASES.c.county,
+    _CASES.c.state,
+    _CASES.c.version,
+    _CASES.c.data,
 )
 
 
@@ -199,10 +202,9 @@ def _event(row: CaseEventRow) -> EventRecord:
 # The statements of a transition, built once with bind parameters: building SQLAlchemy
 # expressions (and coercing a large JSON document into an INSERT's VALUES) on every call cost
 # more CPU than running them.
-_CASES = cast(Table, CaseRow.__table__)
 _EVENTS = cast(Table, CaseEventRow.__table__)
 _HOUSEHOLDS = cast(Table, HouseholdRow.__table__)
-_READ_CASE = select(*_CASE_COLUMNS).where(CaseRow.id == bindparam("case_id"))
+_READ_CASE = select(*_CASE_COLUMNS).where(_CASES.c.id == bindparam("case_id"))
 # The case and its last event in one statement (one round trip); the household's document too
 # for the steps that re-evaluate it.
 _LAST = _EVENTS.alias("last")
@@ -235,6 +237,19 @@ _WRITE_CASE = (
     )
 )
 _INSERT_EVENT = _EVENTS.insert().returning(_EVENTS.c.id)
+_INSERT_CASE = _CASES.insert().returning(_CASES.c.id)
+_LOCK_HOUSEHOLD = (
+    select(_HOUSEHOLDS.c.county).where(_HOUSEHOLDS.c.id == bindparam("hid")).with_for_update()
+)
+_OPEN_CASE_OF = (
+    select(_CASES.c.id)
+    .where(
+        _CASES.c.household_id == bindparam("hid"),
+        _CASES.c.program == bindparam("program"),
+        _CASES.c.state.not_in([s.value for s in TERMINAL]),
+    )
+    .limit(1)
+)
 _EVENT_FIELDS = (
     "case_id",
     "seq",
@@ -331,8 +346,9 @@ def _append_event(
     head = lock_head(session, chain)
     record = _event_record(session, case_id, t, user_id, prev_hash, chain, head)
     values = {f: getattr(record, f) for f in _EVENT_FIELDS}
-    event_id = session.execute(_INSERT_EVENT, values).scalar_one()
-    session.execute(
+    conn = session.connection()
+    event_id = conn.execute(_INSERT_EVENT, values).scalar_one()
+    conn.execute(
         MOVE_HEAD, {"head_chain": chain, "new_seq": record.chain_seq, "new_hash": record.hash}
     )
     note_appended(session)
@@ -351,13 +367,14 @@ def _write_transition(
         "new_data": dict(t.case.data),
         "now": utcnow(),
     }
-    if session.get_bind().dialect.name != "postgresql":
-        result = session.execute(_WRITE_CASE, params)
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        result = conn.execute(_WRITE_CASE, params)
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise _conflict(case.id)
         return _append_event(session, case.id, case.county, t, user_id, prev_hash)
     chain = ch.chain_name(ch.CASES, case.county)
-    written, seq, h = session.execute(_PG_WRITE_CASE_LOCK_HEAD, {**params, "chain": chain}).one()
+    written, seq, h = conn.execute(_PG_WRITE_CASE_LOCK_HEAD, {**params, "chain": chain}).one()
     if written != 1:
         raise _conflict(case.id)
     # No head: the county's chain has none yet (its first event was written before the keyed
@@ -365,7 +382,7 @@ def _write_transition(
     head = lock_head(session, chain) if seq is None else (int(seq), str(h))
     record = _event_record(session, case.id, t, user_id, prev_hash, chain, head)
     values = {f: getattr(record, f) for f in _EVENT_FIELDS}
-    event_id = session.execute(_PG_INSERT_EVENT_MOVE_HEAD, values).scalar_one()
+    event_id = conn.execute(_PG_INSERT_EVENT_MOVE_HEAD, values).scalar_one()
     note_appended(session)
     return replace(record, id=int(event_id))
 
@@ -403,9 +420,8 @@ def open_case(
     """
     _not_in_future(on, not_after)
     with _writing(session):
-        county = session.scalar(
-            select(HouseholdRow.county).where(HouseholdRow.id == household_id).with_for_update()
-        )
+        conn = session.connection()
+        county = conn.execute(_LOCK_HOUSEHOLD, {"hid": household_id}).scalar()
         if county is None:
             raise CaseNotFound(f"no household {household_id}")
         if at_county is not None and at_county != county:
@@ -416,37 +432,30 @@ def open_case(
             county = target.code
         policy = policies.resolve(county, on)
         t = _open_case(actor, policy, on, household_id=household_id, program=program, **inputs)
-        open_id = session.scalar(
-            select(CaseRow.id)
-            .where(
-                CaseRow.household_id == household_id,
-                CaseRow.program == program,
-                CaseRow.state.not_in([s.value for s in TERMINAL]),
-            )
-            .limit(1)
-        )
+        open_id = conn.execute(_OPEN_CASE_OF, {"hid": household_id, "program": program}).scalar()
         if open_id is not None:
             raise DuplicateCase(
                 f"household {household_id} already has an open {program} case ({open_id})"
             )
         prefecture, province = policies.registry.prefecture_and_province(county)
         now = utcnow()
-        row = CaseRow(
-            household_id=household_id,
-            program=program,
-            county=county,
-            prefecture=prefecture,
-            province=province,
-            state=t.case.state.value,
-            version=t.case.version,
-            data=dict(t.case.data),
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(row)
-        session.flush()
-        case = replace(t.case, id=row.id)
-        event = _append_event(session, row.id, county, replace(t, case=case), actor.id, GENESIS)
+        case_id = conn.execute(
+            _INSERT_CASE,
+            {
+                "household_id": household_id,
+                "program": program,
+                "county": county,
+                "prefecture": prefecture,
+                "province": province,
+                "state": t.case.state.value,
+                "version": t.case.version,
+                "data": dict(t.case.data),
+                "created_at": now,
+                "updated_at": now,
+            },
+        ).scalar_one()
+        case = replace(t.case, id=case_id)
+        event = _append_event(session, case_id, county, replace(t, case=case), actor.id, GENESIS)
         return case, event
 
 
@@ -611,10 +620,14 @@ def apply_transition(
         # One statement: the case, its last event (and the household). Columns, not an ORM
         # object: nothing of the case stays in the session's identity map to go stale after the
         # UPDATE below.
-        row = session.execute(
-            _READ_FOR_STEP_WITH_HOUSEHOLD if wants_household else _READ_FOR_STEP,
-            {"case_id": case_id},
-        ).one_or_none()
+        row = (
+            session.connection()
+            .execute(
+                _READ_FOR_STEP_WITH_HOUSEHOLD if wants_household else _READ_FOR_STEP,
+                {"case_id": case_id},
+            )
+            .one_or_none()
+        )
     if row is None:
         raise CaseNotFound(f"no case {case_id}")
     case = case_from_row(row)

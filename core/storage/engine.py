@@ -41,6 +41,11 @@ SCRIPT_LOCATION = "core.storage:migrations"
 _WRITE_OPTION = "doudi_write"
 SQLITE_BUSY_TIMEOUT_S = 30.0
 PING_AFTER_IDLE_S = 10.0
+# Connections a server keeps open. SQLAlchemy's default (5, and 10 more opened and closed on
+# demand) makes a server with more than 5 requests in flight connect and disconnect on every
+# request, each a new PostgreSQL backend (a fork and an authentication).
+POOL_SIZE = 20
+POOL_OVERFLOW = 10
 _IDLE_SINCE = "doudi.idle_since"
 _MIGRATION_LOCK = 0x646F756469  # "doudi"
 
@@ -50,6 +55,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = normalize_database_url(url or load_settings().database_url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_OVERFLOW)
         server = create_engine(url, **kwargs)
         _ping_when_idle(server)
         return server

@@ -162,11 +162,12 @@ PAYMENT_FIELDS = (
 
 
 def payment_digest(values: Sequence[Any]) -> str:
-    """The digest of a payment's state: its :data:`PAYMENT_FIELDS`, in order (dates as ISO)."""
+    """The digest of a payment's state: its :data:`PAYMENT_FIELDS`, in order (dates as ISO),
+    as a JSON array in ``json.dumps``' default form, which is also PostgreSQL's
+    ``json_build_array(...)::text`` (", " between items, the same escapes): a payment run's
+    aggregate is computed by the database (core.payments.store) and verified in Python."""
     state = [v.isoformat() if isinstance(v, dt.date) else v for v in values]
-    return hashlib.sha256(
-        json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    ).hexdigest()
+    return hashlib.sha256(json.dumps(state, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def payment_result_digest(

@@ -3,14 +3,18 @@
 Every function is one unit of work with its own transaction (pass a session that is not in a
 transaction); the rules are those of :mod:`core.payments.rules`. What storage adds:
 
-- **Idempotent runs**: ``payments`` has a unique constraint on (case, month) and a run inserts
-  with ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL): running a month again, or the province
-  after one of its counties, creates nothing new, and the report says how many were created and
-  how many were already there. Two runs of the same month at once cannot double-pay: on
-  PostgreSQL the second waits for the first's rows and skips them; SQLite serialises write units.
-- **Atomic runs**: the whole run is one transaction, inserted in batches (multi-row ``INSERT``,
-  not row by row); if the database refuses anything half way everything is rolled back
-  (``RUN_FAILED``) and nothing is written, not even the run.
+- **Idempotent runs**: ``payments`` has a unique constraint on (case, month) and a run reads
+  only cases without a payment of the month: running a month again, or the province after one
+  of its counties, creates nothing new, and the report says how many were created and how many
+  were already there. Two runs of the same month at once cannot double-pay: on PostgreSQL a run
+  first takes a transaction-scoped advisory lock of its month and province, so the second waits
+  for the first to commit, then reads its payments and skips them; SQLite serialises write
+  units (and inserts with ``ON CONFLICT DO NOTHING`` besides). The unique constraint stays the
+  last word: a violation rolls the run back.
+- **Atomic runs**: the whole run is one transaction, written in bulk (PostgreSQL: one ``COPY``
+  into ``payments`` for the run; SQLite: multi-row ``INSERT`` batches); if the database refuses
+  anything half way everything is rolled back (``RUN_FAILED``) and nothing is written, not even
+  the run.
 - **Results keep history**: each result is a new ``payment_results`` row (never updated); the
   payment row carries the current status and attempt, changed under optimistic concurrency
   (``version``), and the row is locked while a result is recorded.

@@ -598,6 +598,8 @@ def bench_backend(
     seconds: float,
     rounds: int,
     cluster: Any = None,
+    *,
+    pgbench: bool = True,
 ) -> dict[str, Any]:
     """Set up, start the server, warm up; then ``rounds`` rounds of HTTP load, each after a
     pgbench run of the same statements on PostgreSQL (``cluster`` given); verify the audit."""
@@ -615,7 +617,7 @@ def bench_backend(
     rounds_out: list[dict[str, Any]] = []
     try:
         warmup = asyncio.run(warm_up(base_url, officials))
-        if cluster is not None:
+        if cluster is not None and pgbench:
             rt = open_runtime(settings, migrate=False, plugin_base=get_policy_base())
             try:
                 pg = prepare_pgbench(rt, cluster.bindir, url, clients)
@@ -746,6 +748,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="rounds per backend (median taken)")
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument(
+        "--no-pgbench", action="store_true", help="PostgreSQL without the pgbench baseline"
+    )
     args = ap.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     unknown = set(backends) - {"sqlite", "postgresql"}
@@ -778,7 +783,14 @@ def main() -> None:
                 url = PgServer(cluster.admin_url).create_database()
                 results.append(
                     bench_backend(
-                        backend, url, data_dir, args.clients, args.seconds, args.rounds, cluster
+                        backend,
+                        url,
+                        data_dir,
+                        args.clients,
+                        args.seconds,
+                        args.rounds,
+                        cluster,
+                        pgbench=not args.no_pgbench,
                     )
                 )
             finally:

@@ -74,6 +74,7 @@ from core.policy.resolution import ResolvedPolicy
 from core.storage.engine import quick_read, reading, write_unit
 from core.storage.scope import within
 from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow, SpotCheckTallyRow, utcnow
+from core.validation import check_date
 
 GENESIS = ""  # prev_hash of a case's first event
 
@@ -570,6 +571,7 @@ def list_cases(
 
 
 def _not_in_future(on: dt.date, not_after: dt.date | None) -> None:
+    check_date(on, "on")  # year 0001 would be before every later step (DUPLICATE_CASE for ever)
     if not_after is not None and on > not_after:
         raise InvalidInput(f"on: {on.isoformat()} is in the future")
 

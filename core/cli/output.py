@@ -22,6 +22,7 @@ from core.policy.service import (
     get_policy_base,
     today,
 )
+from core.validation.dates import FIRST_DATE, LAST_DATE
 
 if TYPE_CHECKING:  # the storage modules are imported when a command needs them (startup time)
     pass
@@ -110,7 +111,8 @@ class DoudiGroup(click.Group):
 
 
 class DateType(click.ParamType[dt.date, Any]):
-    """A calendar date written strictly as YYYY-MM-DD."""
+    """A calendar date written strictly as YYYY-MM-DD, between 1900-01-01 and 2199-12-31 (the
+    dates doudi accepts anywhere: :mod:`core.validation.dates`)."""
 
     name = "YYYY-MM-DD"
 
@@ -121,9 +123,17 @@ class DateType(click.ParamType[dt.date, Any]):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             self.fail(f"'{text}' is not a date; use YYYY-MM-DD (e.g. 2021-06-01)", param, ctx)
         try:
-            return dt.date.fromisoformat(text)
+            day = dt.date.fromisoformat(text)
         except ValueError as exc:
             self.fail(f"'{text}' is not a valid date ({exc})", param, ctx)
+        if not FIRST_DATE <= day <= LAST_DATE:
+            self.fail(
+                f"'{text}' is outside the dates doudi accepts ({FIRST_DATE.isoformat()} to "
+                f"{LAST_DATE.isoformat()})",
+                param,
+                ctx,
+            )
+        return day
 
 
 DATE = DateType()

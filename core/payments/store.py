@@ -80,6 +80,7 @@ from core.storage.tables import (
     UserRow,
     utcnow,
 )
+from core.validation import check_date
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,7 @@ def _scope(table: Table, code: str, registry: JurisdictionRegistry) -> ColumnEle
 
 
 def check_day(on: dt.date, what: str = "on") -> dt.date:
+    check_date(on, what)
     if on > today():
         raise InvalidInput(f"{what}: {on.isoformat()} is in the future")
     return on

@@ -24,6 +24,7 @@ from core.policy.catalog import Catalog
 from core.policy.jurisdictions import NATIONAL_CODE, JurisdictionRegistry
 from core.policy.model import DatedValue, Layer, LayerKind, LayerRef
 from core.policy.schema import layer_schema
+from core.validation import FIRST_DATE, LAST_DATE, non_finite_in
 
 NATIONAL_PLUGIN = "national"
 
@@ -138,6 +139,12 @@ class PolicyLoader:
 
     def validate(self, plugin: str, name: str, data: Any) -> tuple[Layer | None, list[DataIssue]]:
         issues = [DataIssue(plugin, name, p, m) for p, m in self._schema_issues(data)]
+        # YAML's .nan and .inf load as floats the schema's "number" lets through (and NaN passes
+        # every minimum and maximum): a policy value must be a number one can compare.
+        issues.extend(
+            DataIssue(plugin, name, p, "is not a finite number (NaN or an infinity)")
+            for p in non_finite_in(data)
+        )
         if not isinstance(data, dict):
             return None, issues
 
@@ -170,7 +177,7 @@ class PolicyLoader:
                     f"'{plugin}' covers ({covered}); declare it in doudi_jurisdictions",
                 )
 
-        documents = self._documents(data.get("documents"))
+        documents = self._documents(data.get("documents"), issue)
         raw_params = data.get("parameters")
         if not isinstance(raw_params, dict):
             return None, issues
@@ -213,13 +220,16 @@ class PolicyLoader:
                 return [(where, "; ".join(msgs) + " (or null to end the value)")]
         return [(where, error.message)]
 
-    def _documents(self, raw: Any) -> dict[str, Document]:
+    def _documents(self, raw: Any, issue: Any) -> dict[str, Document]:
         out: dict[str, Document] = {}
         if not isinstance(raw, dict):
             return out
         for doc_id, doc in raw.items():
             if not isinstance(doc, dict) or not isinstance(doc.get("title"), str):
                 continue
+            day = _date(doc.get("date"))
+            if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                issue(_json_path(["documents", doc_id, "date"]), _out_of_range(day))
             out[doc_id] = Document(
                 id=doc_id,
                 title=doc["title"],
@@ -245,6 +255,13 @@ class PolicyLoader:
             if not isinstance(entry, dict):
                 continue
             start, until = _date(entry.get("from")), _date(entry.get("until"))
+            for key, day in (("from", start), ("until", until)):
+                if day is not None and not FIRST_DATE <= day <= LAST_DATE:
+                    issue(f"{where}.{key}", _out_of_range(day))
+            if start is not None and not FIRST_DATE <= start <= LAST_DATE:
+                continue
+            if until is not None and not FIRST_DATE <= until <= LAST_DATE:
+                continue
             src = entry.get("source")
             if not isinstance(src, dict):
                 continue  # reported by the schema
@@ -316,6 +333,13 @@ class PolicyLoader:
                         )
                     )
         return issues
+
+
+def _out_of_range(day: dt.date) -> str:
+    return (
+        f"{day.isoformat()} is outside the dates doudi accepts ({FIRST_DATE.isoformat()} to "
+        f"{LAST_DATE.isoformat()})"
+    )
 
 
 def _date(raw: Any) -> dt.date | None:

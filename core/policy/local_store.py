@@ -46,6 +46,7 @@ from core.policy.resolution import PolicyIndex, resolve_parameter
 from core.policy.service import PolicyBase
 from core.storage.engine import reading, write_unit
 from core.storage.tables import LocalSettingAuditRow, LocalSettingRow, RevisionRow, UserRow, utcnow
+from core.validation import MAX_MONTHLY_YUAN, check_date, check_finite, check_number
 
 log = logging.getLogger(__name__)
 
@@ -126,8 +127,10 @@ def set_local_parameter(
 
     ``base`` gives the catalog, the rules and the plugin layers (any local layers in it are
     ignored: the stored settings are read inside the transaction). Raises Unauthenticated,
-    Forbidden, UnknownJurisdiction, UnknownParameter, InvalidInput or :class:`ConstraintRejected`;
-    on any error nothing is written.
+    Forbidden, UnknownJurisdiction, UnknownParameter, InvalidInput (NOT_A_FINITE_NUMBER for NaN
+    or an infinity, NUMBER_OUT_OF_RANGE above :data:`core.validation.MAX_MONTHLY_YUAN`,
+    DATE_OUT_OF_RANGE for dates outside 1900..2199) or :class:`ConstraintRejected`; on any
+    error nothing is written.
     """
     registry = base.registry
     user = require(user, Action.SET_LOCAL_PARAMETERS)
@@ -141,6 +144,12 @@ def set_local_parameter(
         )
     if value is None:
         raise InvalidInput(f"{spec.path}: give a value")
+    check_finite(value, spec.path)  # NaN passes every comparison below
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        check_number(value, spec.path, minimum=None, maximum=MAX_MONTHLY_YUAN)
+    check_date(effective_from, "from")
+    if until is not None:
+        check_date(until, "until")
     why = check_value(spec, value)
     if why is not None:
         raise InvalidInput(f"{spec.path}: {why}")

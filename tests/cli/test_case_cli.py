@@ -164,7 +164,7 @@ def test_refusals_name_their_code_and_write_nothing(sh: Shell) -> None:
     line = error(sh(*base, "--expected-version", "1", "--on", "2023-09-01", *names),
                  "INVALID_INPUT")  # fmt: skip
     assert "before the case's last step (2023-09-04)" in line
-    error(sh(*base, "--expected-version", "1", "--on", "2999-01-01", *names), "INVALID_INPUT")
+    error(sh(*base, "--expected-version", "1", "--on", "2199-01-01", *names), "INVALID_INPUT")
     for who in ("outsider", "auditor"):  # outsiders learn nothing: FORBIDDEN first
         error(sh(*base, "--expected-version", "7", *names, who=who), "FORBIDDEN")
     error(sh(*base, "--expected-version", "1", *names, who="clerk"), "WRONG_LEVEL")

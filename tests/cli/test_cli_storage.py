@@ -606,7 +606,9 @@ def test_postgresql_upgrade_users_and_policy_set(run, pg_server, data_dir):
         assert got["value"] == 800 and got["layer"]["kind"] == "local"
         entries = json.loads(ok(run("policy", "audit", WUHUA, "--json", "--token", token, env=env)))
         assert [e["path"] for e in entries] == [URBAN]
-        assert not data_dir.exists()  # nothing went to the SQLite default
+        # nothing went to the SQLite default; the audit key and checkpoints live in the data dir
+        assert not (data_dir / "doudi.sqlite3").exists()
+        assert {p.name for p in data_dir.iterdir()} <= {"audit.key", "audit-checkpoints.jsonl"}
         # without the URL, the same reads see the (absent) SQLite database: plugins only
         assert json.loads(ok(run("policy", "get", WUHUA, URBAN, "--json")))["is_set"] is False
     finally:

@@ -4,6 +4,7 @@ SHA-256 hex digest is kept. The rules they follow are :mod:`core.access.roles`.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 from sqlalchemy import Table, bindparam, select, update
@@ -77,18 +78,41 @@ def create_user(
     return _user(row), token
 
 
-def issue_token(session: Session, name: str, scope: str = FULL) -> str:
+MAX_TOKEN_LIFETIME = dt.timedelta(days=3650)
+
+
+def token_expiry(
+    lifetime: dt.timedelta | None, now: dt.datetime | None = None
+) -> dt.datetime | None:
+    """When a token issued now for ``lifetime`` expires (None: never); INVALID_INPUT unless the
+    lifetime is between an hour and ten years."""
+    if lifetime is None:
+        return None
+    if not dt.timedelta(hours=1) <= lifetime <= MAX_TOKEN_LIFETIME:
+        raise InvalidInput("expires: between 1 hour and 3650 days")
+    return (now or utcnow()) + lifetime
+
+
+def issue_token(
+    session: Session, name: str, scope: str = FULL, *, expires_in: dt.timedelta | None = None
+) -> str:
     """A new token for an existing, active user (their other tokens stay valid). A ``calendar``
     token opens only the user's ``.ics`` feeds: it is the one to put in a subscription URL,
-    which calendar apps store and send to their servers."""
+    which calendar apps store and send to their servers. ``expires_in``: the token is refused
+    after that long (a script's token for a season), as a revoked one is."""
     if scope not in TOKEN_SCOPES:
         raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
+    expires_at = token_expiry(expires_in)
     token = new_token()
     with write_unit(session):
         row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.active))
         if row is None:
             raise InvalidInput(f"no active user named '{name}'")
-        session.add(TokenRow(user_id=row.id, token_hash=hash_token(token), scope=scope))
+        session.add(
+            TokenRow(
+                user_id=row.id, token_hash=hash_token(token), scope=scope, expires_at=expires_at
+            )
+        )
     return token
 
 

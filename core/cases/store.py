@@ -165,7 +165,7 @@ _CASE_COLUMNS = (
 )
 
 
-def case_from_row(row: CaseRow | Row[Any]) -> Case:
+def case_from_row(row: CaseRow | Row[Any, Any, Any, Any, Any, Any, Any]) -> Case:
     """The case of a ``cases`` row (an ORM object or a row of :data:`_CASE_COLUMNS`)."""
     return Case(
         id=row.id,
@@ -371,7 +371,7 @@ def _write_transition(
     conn = session.connection()
     if conn.dialect.name != "postgresql":
         result = conn.execute(_WRITE_CASE, params)
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             raise _conflict(case.id)
         return _append_event(session, case.id, case.county, t, user_id, prev_hash)
     chain = ch.chain_name(ch.CASES, case.county)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -88,6 +90,24 @@ def users_list(as_json: bool) -> None:
     click.echo(table(["NAME", "ROLE", "JURISDICTION"], rows))
 
 
+class LifetimeType(click.ParamType[dt.timedelta, Any]):
+    """How long a token lives: a number of days (90d) or hours (12h)."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, dt.timedelta):
+            return value
+        m = re.fullmatch(r"(\d{1,5})([dh])", str(value).strip())
+        if m is None:
+            self.fail(f"'{value}' is not a duration; write 90d (days) or 12h (hours)", param, ctx)
+        n = int(m.group(1))
+        return dt.timedelta(days=n) if m.group(2) == "d" else dt.timedelta(hours=n)
+
+
+LIFETIME = LifetimeType()
+
+
 @users.command("token")
 @click.argument("name")
 @click.option(
@@ -97,19 +117,33 @@ def users_list(as_json: bool) -> None:
     help="A token that opens only the user's calendar feeds (/calendar/CODE.ics?token=...): "
     "the one to give a calendar app.",
 )
+@click.option(
+    "--expires",
+    "expires_in",
+    type=LIFETIME,
+    default=None,
+    help="The token stops working after this long: 90d (days) or 12h (hours), at most 3650d; "
+    "default: until revoked.",
+)
 @json_option
-def users_token(name: str, calendar_only: bool, as_json: bool) -> None:
+def users_token(
+    name: str, calendar_only: bool, expires_in: dt.timedelta | None, as_json: bool
+) -> None:
     """Issue a new token for user NAME (their other tokens stay valid)."""
     from core.access.roles import CALENDAR, FULL
-    from core.access.tokens import issue_token
+    from core.access.tokens import issue_token, token_expiry
 
     scope = CALENDAR if calendar_only else FULL
+    expires_at = token_expiry(expires_in)
     with open_database(create=False) as runtime, runtime.sessions() as session:
-        token = issue_token(session, name, scope)
+        token = issue_token(session, name, scope, expires_in=expires_in)
+    until = None if expires_at is None else expires_at.isoformat(timespec="seconds")
     if as_json:
-        emit_json({"name": name, "token": token, "scope": scope})
+        emit_json({"name": name, "token": token, "scope": scope, "expiresAt": until})
         return
     click.echo(f"new {'calendar ' if calendar_only else ''}token for {name}")
+    if until is not None:
+        click.echo(f"expires: {until} (refused after, like a revoked token)")
     show_token(token)
     if calendar_only:
         click.echo("subscribe to: http://HOST:PORT/calendar/CODE.ics?token=<this token>")

@@ -196,10 +196,10 @@ def set_local_parameter(
         before = PolicyIndex([*plugin_layers, *layers_from_settings(stored, registry)])
         old = resolve_parameter(before, registry.chain(j.code), spec, effective_from)
 
-        before: str | None = None
+        prior: str | None = None  # the setting's digest before this change
         if existing is not None:
             row = session.get_one(LocalSettingRow, existing.id)
-            before = setting_row_digest(row)
+            prior = setting_row_digest(row)
             row.value, row.until, row.source_text = value, until, source_text
             row.updated_by, row.updated_at = user.id, now
         else:
@@ -240,7 +240,7 @@ def set_local_parameter(
             "setting.set",
             user.id,
             [
-                (ch.ref("setting", row.id), before, setting_row_digest(row)),
+                (ch.ref("setting", row.id), prior, setting_row_digest(row)),
                 (ch.ref("setting_audit", audit_row.id), None, setting_audit_row_digest(audit_row)),
             ],
             path=spec.path,

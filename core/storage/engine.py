@@ -111,7 +111,7 @@ def _ping_when_idle(engine: Engine) -> None:
             if not getattr(dbapi_connection, "autocommit", False):
                 dbapi_connection.rollback()
         except Exception as exc:
-            if engine.dialect.is_disconnect(exc, dbapi_connection, None):
+            if engine.dialect.is_disconnect(exc, dbapi_connection, None):  # type: ignore[arg-type]
                 raise DisconnectionError(str(exc)) from exc
             raise
 

@@ -39,8 +39,9 @@ class UserRow(Base):
 class TokenRow(Base):
     """A bearer token, stored only as the SHA-256 hex digest of the token. ``scope``: "full"
     (everything the user may do) or "calendar" (only the user's ``/calendar/CODE.ics`` feeds).
-    ``kind``: "script" (issued for scripts, no expiry) or "session" (from signing in, expires
-    at ``expires_at``)."""
+    ``kind``: "script" (issued for scripts) or "session" (from signing in). ``expires_at``:
+    after it the token is refused like a revoked one; sessions always have one, script tokens
+    when issued with one (None: no expiry)."""
 
     __tablename__ = "api_tokens"
     __table_args__ = (

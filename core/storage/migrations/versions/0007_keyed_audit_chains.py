@@ -1,4 +1,4 @@
-"""Keyed audit chains, one per kind and county, instead of one global chain.
+"""Keyed audit chains, one per kind and county, instead of one global chain; token expiry.
 
 - ``audit_heads``: the newest entry (number, hash) of every chain (``cases:140302``,
   ``households:140302``, ``payments:520102``, ``settings:520000``, ``legacy``).
@@ -8,6 +8,8 @@
   seal will vouch for).
 - ``case_events`` gains ``chain``, ``chain_seq``, ``chain_prev_hash`` and ``key_id``; new events
   leave ``global_seq``/``global_prev_hash`` empty (no more global lock).
+
+- ``api_tokens.expires_at``: a token for a script may carry an expiry (refused after it).
 
 Existing events keep their plain SHA-256 hashes and global chain, and ``case_audit_head``
 stays as their frozen head. Nothing here needs the audit key (a migration never reads
@@ -48,6 +50,8 @@ _JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=Tr
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "audit_heads",
         sa.Column("chain", sa.String(40), nullable=False),
@@ -108,3 +112,5 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_entries_kind_id"), table_name="audit_entries")
     op.drop_table("audit_entries")
     op.drop_table("audit_heads")
+    with op.batch_alter_table("api_tokens") as batch:
+        batch.drop_column("expires_at")

@@ -240,7 +240,8 @@ def test_refusals_are_typed_and_write_nothing(api: Api) -> None:
         (libo, DUYUN, "2024-03", "2024-03-05", "FORBIDDEN", "jurisdiction"),
         (approver, DUYUN, "2024-13", "2024-03-05", "INVALID_INPUT", "month"),
         (approver, DUYUN, "March", "2024-03-05", "INVALID_INPUT", "month"),
-        (approver, DUYUN, "2024-03", "2999-01-01", "INVALID_INPUT", "on"),
+        (approver, DUYUN, "2024-03", "2199-01-01", "INVALID_INPUT", "on"),  # in the future
+        (approver, DUYUN, "2024-03", "2999-01-01", "DATE_OUT_OF_RANGE", "on"),
         (approver, "999999", "2024-03", "2024-03-05", "UNKNOWN_JURISDICTION", "jurisdiction"),
     ):
         report, errors = run(api, token, code, month, on)

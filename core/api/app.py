@@ -34,6 +34,7 @@ import logging
 import re
 import time
 from threading import Lock
+from typing import Any
 
 from cross_web import HTTPException  # what strawberry's views raise (a strawberry dependency)
 from sqlalchemy.exc import SQLAlchemyError
@@ -41,7 +42,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -58,6 +59,7 @@ from core.console import SecurityHeaders, console_routes, graphiql_page
 from core.errors import DoudiError
 from core.policy.service import PolicyBase, get_policy_base, today
 from core.runtime import DatabaseUnavailable, Runtime, open_runtime
+from core.validation import MAX_BODY_BYTES, MAX_JSON_DEPTH, NotFinite, json_depth_exceeds
 
 logger = logging.getLogger("doudi.api")
 
@@ -179,6 +181,81 @@ def _nul_refused() -> Response:
     )
 
 
+BAD_REQUEST = "BAD_REQUEST"
+BODY_TOO_LARGE = "BODY_TOO_LARGE"
+
+
+class RefusedBody(HTTPException):
+    """A request body refused before GraphQL sees it, with the code its answer carries."""
+
+    def __init__(self, status_code: int, reason: str, code: str = BAD_REQUEST) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
+
+
+def _error_json(message: str, code: str, status: int) -> JSONResponse:
+    """A refused request, answered as GraphQL clients read errors."""
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    return JSONResponse(body, status_code=status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The request's body, at most :data:`core.validation.MAX_BODY_BYTES` (refused from its
+    Content-Length before reading when it says more, else when the stream passes the limit);
+    kept on the request for strawberry to read again."""
+    too_large = RefusedBody(
+        413,
+        f"the request body is larger than {MAX_BODY_BYTES:,} bytes (the most doudi accepts)",
+        BODY_TOO_LARGE,
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise RefusedBody(400, "Content-Length is not a number")
+        if int(declared) > MAX_BODY_BYTES:
+            raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    request._body = body  # starlette's own cache of the body: request.body() returns it
+    return body
+
+
+def _no_constant(name: str) -> None:
+    raise NotFinite(f"{name} is not a number JSON can carry (NaN and the infinities are refused)")
+
+
+def decode_body_json(data: str | bytes) -> dict[str, Any]:
+    """A request's JSON (a body, or the ``variables`` of a GET): UTF-8, nested at most
+    :data:`core.validation.MAX_JSON_DEPTH` deep, no NaN or infinities, an object at the top;
+    anything else is a 400 with a GraphQL-shaped error (never a parser's crash, a 500)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if json_depth_exceeds(raw):
+        raise RefusedBody(400, f"the JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RefusedBody(400, f"the body is not UTF-8 text (at byte {exc.start})") from None
+    try:
+        value = json.loads(text, parse_constant=_no_constant)
+    except NotFinite as exc:
+        raise RefusedBody(400, exc.message, exc.code) from None
+    except (ValueError, RecursionError) as exc:
+        raise RefusedBody(400, f"the body is not JSON: {str(exc)[:200]}") from None
+    if not isinstance(value, dict):
+        raise RefusedBody(
+            400,
+            'the body must be a JSON object: {"query": "...", "variables": {...}}, not '
+            f"{type(value).__name__ if value is not None else 'null'}",
+        )
+    return value
+
+
 class DoudiGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view with doudi's context and a response cache in front."""
 
@@ -204,6 +281,12 @@ class DoudiGraphQL(GraphQL[Context, None]):
             await _unavailable(exc)(scope, receive, send)
             return
         scope[_BASE_KEY] = base  # the one policy of this request (see get_context)
+        if request.method == "POST":
+            try:
+                await _read_body(request)
+            except RefusedBody as e:
+                await _error_json(e.reason, e.code, e.status_code)(scope, receive, send)
+                return
         if await _carries_nul(request):
             await _nul_refused()(scope, receive, send)
             return
@@ -219,7 +302,7 @@ class DoudiGraphQL(GraphQL[Context, None]):
         try:
             response = await self.run(request)
         except HTTPException as e:
-            response = PlainTextResponse(e.reason, status_code=e.status_code)
+            response = _error_json(e.reason, getattr(e, "code", BAD_REQUEST), e.status_code)
         context = scope.get(_CONTEXT_KEY)
         if (
             key is not None
@@ -267,6 +350,9 @@ class DoudiGraphQL(GraphQL[Context, None]):
 
     def encode_json(self, data: object) -> bytes:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+
+    def decode_json(self, data: str | bytes) -> object:
+        return decode_body_json(data)
 
 
 def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None) -> Starlette:

@@ -16,15 +16,43 @@ Rules every resolver over stored data follows (see the context modules):
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import strawberry
+from strawberry.schema.types.base_scalars import wrap_parser
+from strawberry.types.scalar import ScalarDefinition
 
 from core.api.context import Context
 from core.errors import DoudiError
+from core.validation.dates import FIRST_DATE, LAST_DATE, check_date
 
 Info = strawberry.Info[Context, None]
+
+_iso_date = wrap_parser(dt.date.fromisoformat, "Date")
+
+
+def _parse_date(value: object) -> dt.date:
+    """A Date argument: malformed is a coercion error (BAD_USER_INPUT); outside the dates doudi
+    accepts, DATE_OUT_OF_RANGE (:mod:`core.validation.dates`) — at the door, for every date
+    argument at once, before any resolver does arithmetic with it."""
+    day = _iso_date(value)
+    assert isinstance(day, dt.date)
+    return check_date(day, "")  # the variable or argument is named by the error around it
+
+
+# strawberry's Date with the platform's range (Schema(scalar_overrides={datetime.date: ...})).
+DATE_SCALAR = ScalarDefinition(
+    name="Date",
+    description=f"A calendar date, YYYY-MM-DD, from {FIRST_DATE.isoformat()} to "
+    f"{LAST_DATE.isoformat()}",
+    specified_by_url=None,
+    serialize=dt.date.isoformat,
+    parse_value=_parse_date,
+    parse_literal=None,
+    origin=dt.date,
+)
 
 
 @strawberry.type(

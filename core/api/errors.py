@@ -86,6 +86,11 @@ def format_error(error: GraphQLError, *, parse_failed: bool = False) -> GraphQLE
         return error  # formatted already, or a validation error (coded when validated)
     known = doudi_error(error)
     if known is not None:
+        # A variable its scalar refused: graphql-core's message names the variable ("Variable
+        # '$asOf' has invalid value: ..."), then quotes ours, cut short: keep the name, say ours.
+        if error.path is None and error.message.startswith("Variable '$"):
+            head = error.message.split(": ", 1)[0]
+            return _with_code(error, f"{head}: {known.message}", known.code)
         return _with_code(error, known.message, known.code)
     if is_unexpected(error):
         return _with_code(error, MASKED_MESSAGE, INTERNAL)

@@ -36,6 +36,7 @@ from core.calendars.holidays_store import (
     YearView,
     day_kind,
     import_holiday_table,
+    may_import,
     parse_holiday_table,
     uncovered_ahead,
     year_view,
@@ -358,6 +359,15 @@ class HolidayMutation:
     ) -> ImportHolidayTablePayload:
         context = info.context
         context.mark_private()
+        try:  # who asks first: an outsider learns nothing of the table, not even its validity
+            user = may_import(await context.user())
+        except DoudiError as exc:
+            return ImportHolidayTablePayload(
+                table=None,
+                replaced=False,
+                warnings=[],
+                user_errors=[UserError(field=None, message=exc.message, code=exc.code)],
+            )
         try:
             parsed = parse_holiday_table(input.to_json(), INPUT_FILE)
         except HolidayTableInvalid as exc:
@@ -371,7 +381,6 @@ class HolidayMutation:
                 ],
             )
         try:
-            user = await context.user()
             runtime = context.require_runtime()
             base = context.base
 

@@ -45,7 +45,7 @@ from strawberry.extensions import query_depth_limiter as _depth
 from strawberry.schema.schema import validate_document
 
 from core.api.cache import LRUCache
-from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED
+from core.api.errors import QUERY_TOO_COMPLEX, VALIDATION_FAILED, doudi_error
 
 MAX_DEPTH = 12
 MAX_ALIASES = 30
@@ -309,7 +309,10 @@ def _validate(
     else:
         errors = validate_document(graphql_schema, document, rules)
     for error in errors:  # QUERY_TOO_COMPLEX errors keep their code
-        error.extensions = {"code": VALIDATION_FAILED, **(error.extensions or {})}
+        # A literal refused by its scalar (a Date out of range, say) keeps the scalar's code.
+        known = doudi_error(error)
+        code = known.code if known is not None else VALIDATION_FAILED
+        error.extensions = {"code": code, **(error.extensions or {})}
     return errors
 
 

@@ -23,6 +23,7 @@ entries and bytes).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
@@ -49,6 +50,7 @@ from core.api import (
     reports,
     schedules,
 )
+from core.api.common import DATE_SCALAR
 from core.api.context import Context
 from core.api.errors import ErrorCodes, log_errors
 from core.api.limits import MAX_COST, MAX_DEPTH, MAX_TOKENS
@@ -187,7 +189,12 @@ def make_schema(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> DoudiSchem
     specs = tuple(case_actions)
     query = strawberry.type(type("Query", queries(specs), {"__module__": __name__}))
     mutation = strawberry.type(type("Mutation", mutations(specs), {"__module__": __name__}))
-    return DoudiSchema(query=query, mutation=mutation, extensions=EXTENSIONS)
+    return DoudiSchema(
+        query=query,
+        mutation=mutation,
+        extensions=EXTENSIONS,
+        scalar_overrides={dt.date: DATE_SCALAR},
+    )
 
 
 schema = make_schema()

@@ -58,6 +58,7 @@ from core.plugin.hookspecs import Campaign, Source, TraceEntry
 from core.policy.jurisdictions import Jurisdiction, JurisdictionRegistry
 from core.policy.resolution import HistoryEntry, ResolvedPolicy
 from core.reports import rules as rep
+from core.validation.dates import check_date
 
 # -- kinds and limits --------------------------------------------------------------------------
 
@@ -197,16 +198,18 @@ def default_window(today: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def parse_day(text: str | None, name: str) -> dt.date | None:
-    """A YYYY-MM-DD query value (None when absent or empty); INVALID_INPUT otherwise."""
+    """A YYYY-MM-DD query value (None when absent or empty); INVALID_INPUT when it is not a date,
+    DATE_OUT_OF_RANGE outside the dates doudi accepts."""
     if text is None or not text.strip():
         return None
     value = text.strip()
     if len(value) != 10:
         raise InvalidInput(f"{name}: '{value[:40]}' is not a date; use YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise InvalidInput(f"{name}: '{value}' is not a date; use YYYY-MM-DD") from None
+    return check_date(day, name)  # 9999-12-01 + the default window overflowed (HTTP 500)
 
 
 # -- helpers -----------------------------------------------------------------------------------

@@ -27,9 +27,19 @@ from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
 
-from core.errors import DoudiError, UnknownJurisdiction
+from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 from core.policy.catalog import INCOME_EXCLUSIONS
 from core.policy.jurisdictions import JurisdictionRegistry, Level, region_codes
+from core.validation import (
+    MAX_HOUSEHOLD_ITEMS,
+    MAX_HOUSEHOLD_MEMBERS,
+    MAX_NAME,
+    MAX_NOTE,
+    MAX_SHORT_TEXT,
+    check_count,
+    check_name,
+    check_text,
+)
 
 
 class Area(StrEnum):
@@ -550,12 +560,74 @@ def _money(raw: Any) -> Decimal:
         raise ValueError(f"not an amount of money: {raw!r}") from exc
 
 
+def _size_limits(data: Mapping[str, Any]) -> list[FieldError]:
+    """How many members and items (TOO_MANY_ITEMS), found before anything else reads the
+    document (the limits are :mod:`core.validation`'s)."""
+    errors: list[FieldError] = []
+
+    def problem(field: str, check: Any) -> None:
+        try:
+            check()
+        except InvalidInput as exc:
+            errors.append(FieldError(field, exc.message.removeprefix(f"{field}: "), exc.code))
+
+    for key, most in (("members", MAX_HOUSEHOLD_MEMBERS), *((k, MAX_HOUSEHOLD_ITEMS) for k in (
+            "income", "expenses", "assets"))):  # fmt: skip
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > most:
+            problem(key, lambda items=items, key=key, most=most: check_count(items, key, most))
+    return errors
+
+
+def _text_limits(data: Mapping[str, Any]) -> list[FieldError]:
+    """Text too long (TEXT_TOO_LONG), control characters in one-line text (CONTROL_CHARACTER),
+    names made of spaces or invisible characters (BLANK_TEXT)."""
+    errors: list[FieldError] = []
+
+    def problem(field: str, check: Any) -> None:
+        try:
+            check()
+        except InvalidInput as exc:
+            errors.append(FieldError(field, exc.message.removeprefix(f"{field}: "), exc.code))
+
+    members = data.get("members")
+    for i, m in enumerate(members if isinstance(members, list) else ()):
+        if isinstance(m, Mapping) and isinstance(m.get("name"), str):
+            field = f"members[{i}].name"
+            problem(field, lambda m=m, field=field: check_name(m["name"], field))
+    account = data.get("paymentAccount")
+    if isinstance(account, Mapping):
+        for key, most in (("holderName", MAX_NAME), ("bank", MAX_SHORT_TEXT)):
+            if isinstance(account.get(key), str):
+                field = f"paymentAccount.{key}"
+                problem(field, lambda key=key, field=field, most=most: check_name(
+                    account[key], field, most))  # fmt: skip
+    if isinstance(data.get("notes"), str):
+        problem("notes", lambda: check_text(data["notes"], "notes", MAX_NOTE))
+    assets = data.get("assets")
+    for i, a in enumerate(assets if isinstance(assets, list) else ()):
+        if isinstance(a, Mapping) and isinstance(a.get("description"), str):
+            field = f"assets[{i}].description"
+            problem(field, lambda a=a, field=field: check_text(
+                a["description"], field, MAX_SHORT_TEXT))  # fmt: skip
+    return errors
+
+
 def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -> Household:
     """Validate household JSON and build the model; raises :class:`InvalidHousehold` listing
-    every problem (schema, ID numbers, county, head of household, references)."""
-    errors = [
+    every problem (sizes and text first, then schema, ID numbers, county, head of household,
+    references)."""
+    text: list[FieldError] = []
+    if isinstance(data, Mapping):
+        sizes = _size_limits(data)
+        if sizes:
+            raise InvalidHousehold(sizes)  # nothing more is read of a document this size
+        text = _text_limits(data)
+    said = {e.field for e in text}
+    errors = text + [
         FieldError(_field(e.absolute_path), _schema_message(e), "INVALID_INPUT")
         for e in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if _field(e.absolute_path) not in said
     ]
     if errors or not isinstance(data, Mapping):
         raise InvalidHousehold(errors or [FieldError("household", "must be an object")])
@@ -684,9 +756,6 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
                         f"{name!r} is not the name of the holder, member {member_name!r}",
                     )
                 )
-        for key in ("holderName", "bank"):
-            if not raw_account[key].strip():
-                errors.append(FieldError(f"paymentAccount.{key}", "must not be blank"))
         number = raw_account["accountNumber"]
         # The schema's pattern lets a trailing newline through (Python's `$`): check again.
         if not (number.isascii() and number.isdigit() and 8 <= len(number) <= 30):

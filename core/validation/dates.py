@@ -28,8 +28,8 @@ class DateOutOfRange(InvalidInput):
 
     def __init__(self, field: str, day: dt.date) -> None:
         super().__init__(
-            f"{field}: {day.isoformat()} is outside the dates doudi accepts "
-            f"({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})"
+            f"{field + ': ' if field else ''}{day.isoformat()} is outside the dates doudi "
+            f"accepts ({FIRST_DATE.isoformat()} to {LAST_DATE.isoformat()})"
         )
         self.field = field
 

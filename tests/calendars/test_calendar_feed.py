@@ -47,8 +47,9 @@ def test_window_checks() -> None:
         feed.check_window(D(2024, 2, 1), D(2024, 1, 1))
     with pytest.raises(InvalidInput, match="at most 400 days"):
         feed.check_window(D(2024, 1, 1), D(2025, 2, 5))
-    with pytest.raises(InvalidInput, match="out of range"):
+    with pytest.raises(InvalidInput, match="outside the dates doudi accepts") as e:
         feed.check_window(D(9999, 12, 1), D(9999, 12, 31))
+    assert e.value.code == "DATE_OUT_OF_RANGE"
     start, end = feed.default_window(D(2026, 3, 1))
     assert (start, end) == (D(2026, 1, 30), D(2027, 3, 1))
     feed.check_window(start, end)

@@ -184,7 +184,9 @@ def test_payment_account_round_trip(registry):
         ({"holderIdNumber": make_id("64012119800101125")}, "paymentAccount.holderIdNumber",
          "NOT_FOUND"),
         ({"holderName": "李四"}, "paymentAccount.holderName", "INVALID_INPUT"),
-        ({"bank": "  "}, "paymentAccount.bank", "INVALID_INPUT"),
+        ({"bank": "  "}, "paymentAccount.bank", "BLANK_TEXT"),
+        ({"bank": "\u200b"}, "paymentAccount.bank", "BLANK_TEXT"),
+        ({"bank": "银" * 201}, "paymentAccount.bank", "TEXT_TOO_LONG"),
         ({"iban": "x"}, "paymentAccount", "INVALID_INPUT"),
     ],
 )  # fmt: skip

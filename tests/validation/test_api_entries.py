@@ -210,10 +210,10 @@ def test_a_ten_megabyte_note_is_refused_at_the_door(api):
 
 def test_a_long_note_and_a_long_name_are_typed_errors(api):
     token = api.token("village_clerk", WUHUA)
-    payload, errors = api.mutate(CREATE, {"input": _doc(notes="记" * 2001)}, token)
+    _, errors = api.mutate(CREATE, {"input": _doc(notes="记" * 2001)}, token)
     assert codes(errors) == ["TEXT_TOO_LONG"] and errors[0]["field"] == "notes", errors
     doc = household_doc(WUHUA, (W1, "张" * 100_000, "head"), propertyWithinLocalRules=True)
-    payload, errors = api.mutate(CREATE, {"input": doc}, token)
+    _payload, errors = api.mutate(CREATE, {"input": doc}, token)
     assert codes(errors) == ["TEXT_TOO_LONG"] and errors[0]["field"] == "members[0].name"
     assert count(api, HouseholdRow) == 0
 
@@ -222,7 +222,7 @@ def test_a_long_note_and_a_long_name_are_typed_errors(api):
 def test_names_made_only_of_spaces_or_invisible_characters_are_typed_errors(api, name):
     token = api.token("village_clerk", WUHUA)
     doc = household_doc(WUHUA, (W1, name, "head"), propertyWithinLocalRules=True)
-    payload, errors = api.mutate(CREATE, {"input": doc}, token)
+    _payload, errors = api.mutate(CREATE, {"input": doc}, token)
     assert codes(errors) == ["BLANK_TEXT"], errors
     assert errors[0]["field"] == "members[0].name"
     assert count(api, HouseholdRow) == 0
@@ -234,7 +234,7 @@ def test_ten_thousand_members_and_100000_income_items_are_typed_errors(api):
         (id_number(WUHUA, n % 999 + 1, f"19{50 + n // 999:02d}0101"), f"成员{n}", "child")
         for n in range(1, 10_000)
     ]
-    payload, errors = api.mutate(
+    _, errors = api.mutate(
         CREATE, {"input": household_doc(WUHUA, *members, propertyWithinLocalRules=True)}, token
     )
     assert codes(errors) == ["TOO_MANY_ITEMS"] and errors[0]["field"] == "members", errors
@@ -243,7 +243,7 @@ def test_ten_thousand_members_and_100000_income_items_are_typed_errors(api):
     r = raw(api, body.encode(), token)  # 100,000 items do not fit in a request
     assert r.status_code == 413 and graphql_error(r)["extensions"]["code"] == "BODY_TOO_LARGE"
     income = [{"kind": "wages", "monthlyAmount": 1, "member": W1}] * 201
-    payload, errors = api.mutate(CREATE, {"input": _doc(income=income)}, token)
+    _payload, errors = api.mutate(CREATE, {"input": _doc(income=income)}, token)
     assert codes(errors) == ["TOO_MANY_ITEMS"] and errors[0]["field"] == "income", errors
     assert count(api, HouseholdRow) == 0
 
@@ -294,7 +294,7 @@ def _value_for(type_: Any, depth: int = 0) -> Any:
 
 
 def test_every_mutation_checks_who_asks_before_validating(api):
-    """"Check who asks first, everywhere": every mutation, called without a token on well-typed
+    """ "Check who asks first, everywhere": every mutation, called without a token on well-typed
     nonsense, answers UNAUTHENTICATED (as a GraphQL error or a userError), never a validation
     result."""
     from core.api.schema import schema

@@ -33,6 +33,7 @@ from core.households.model import parse_household
 from core.households.store import DecisionRecord
 from core.policy import serialize
 from core.policy.service import PolicyBase, today
+from core.validation import MAX_MONTHLY_YUAN, MAX_NOTE, check_number, check_text
 
 MAX_DECISIONS = 100
 
@@ -298,6 +299,8 @@ class PreviewEligibilityPayload:
 def _temporary_request(request: TemporaryRequestInput | None) -> TemporaryRequest | None:
     if request is None:
         return None
+    check_number(request.amount, "request.amount", minimum=None, maximum=MAX_MONTHLY_YUAN)
+    check_text(request.description, "request.description", MAX_NOTE)
     return TemporaryRequest(
         kind=request.kind,  # type: ignore[arg-type]  # a Literal; TemporaryRequest checks it
         amount=Decimal(str(request.amount)),

@@ -39,6 +39,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Protocol, cast
 
 from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, func, select, text, update
@@ -74,7 +75,14 @@ from core.policy.resolution import ResolvedPolicy
 from core.storage.engine import quick_read, reading, write_unit
 from core.storage.scope import within
 from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow, SpotCheckTallyRow, utcnow
-from core.validation import check_date
+from core.validation import (
+    MAX_LIST_ITEMS,
+    MAX_NOTE,
+    check_count,
+    check_date,
+    check_finite,
+    check_text,
+)
 
 GENESIS = ""  # prev_hash of a case's first event
 
@@ -425,6 +433,8 @@ def open_case(
         county = conn.execute(_LOCK_HOUSEHOLD, {"hid": household_id}).scalar()
         if county is None:
             raise CaseNotFound(f"no household {household_id}")
+        for name, value in inputs.items():
+            _check_inputs(value, name)
         if at_county is not None and at_county != county:
             target = policies.registry.get(at_county)
             if target.level.value != "county":
@@ -570,6 +580,25 @@ def list_cases(
         return [case_from_row(r) for r in session.scalars(q)]
 
 
+def _check_inputs(value: Any, path: str) -> None:
+    """A step's inputs within the platform's limits (:mod:`core.validation`): free text of at
+    most MAX_NOTE characters with no control characters but line breaks, lists of at most
+    MAX_LIST_ITEMS, finite numbers, dates in range. (A household given is validated already.)"""
+    if isinstance(value, str):
+        check_text(value, path, MAX_NOTE)
+    elif isinstance(value, list | tuple):
+        check_count(value, path, MAX_LIST_ITEMS)
+        for i, item in enumerate(value):
+            _check_inputs(item, f"{path}[{i}]")
+    elif isinstance(value, Mapping):
+        for k, item in value.items():
+            _check_inputs(item, f"{path}.{k}")
+    elif isinstance(value, float | Decimal):
+        check_finite(value, path)
+    elif isinstance(value, dt.date):
+        check_date(value, path)
+
+
 def _not_in_future(on: dt.date, not_after: dt.date | None) -> None:
     check_date(on, "on")  # year 0001 would be before every later step (DUPLICATE_CASE for ever)
     if not_after is not None and on > not_after:
@@ -634,6 +663,9 @@ def apply_transition(
         raise CaseNotFound(f"no case {case_id}")
     case = case_from_row(row)
     check_access(actor, case, (j.code for j in registry.chain(case.county)))
+    for name, value in inputs.items():
+        if not isinstance(value, Household):
+            _check_inputs(value, name)
     if case.version != expected_version:
         raise VersionConflict(
             f"case {case_id} has changed since it was read (version {expected_version}, now "

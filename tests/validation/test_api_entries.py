@@ -315,3 +315,35 @@ def test_every_mutation_checks_who_asks_before_validating(api):
         if found != ["UNAUTHENTICATED"]:
             wrong[name] = found
     assert wrong == {}
+
+
+def test_case_step_inputs_have_limits(api):
+    officer = api.token("township_officer", WUHUA)
+    hid = _household(api, api.token("village_clerk", WUHUA))
+    submit = f"""mutation($h: ID!) {{ submitApplication(householdId: $h, program: "dibao",
+        on: "2024-01-05") {{ case {{ id version }} {ERRORS} }} }}"""
+    case, errors = api.mutate(submit, {"h": hid}, officer)
+    assert errors == []
+    investigate = f"""mutation($id: ID!, $v: Int!, $who: [String!]!, $f: String) {{
+        recordInvestigation(id: $id, expectedVersion: $v, on: "2024-01-06", investigators: $who,
+            findings: $f) {{ case {{ version }} {ERRORS} }} }}"""
+    args = {"id": case["case"]["id"], "v": case["case"]["version"], "who": ["甲", "乙"]}
+    _, errors = api.mutate(investigate, {**args, "f": "查" * 2001}, officer)
+    assert codes(errors) == ["TEXT_TOO_LONG"], errors
+    _, errors = api.mutate(investigate, {**args, "who": ["甲"] * 101}, officer)
+    assert codes(errors) == ["TOO_MANY_ITEMS"], errors
+    _, errors = api.mutate(investigate, {**args, "f": "ok\x07"}, officer)
+    assert codes(errors) == ["CONTROL_CHARACTER"], errors
+    payload, errors = api.mutate(investigate, {**args, "f": "家中无劳动力\n收入不稳定"}, officer)
+    assert errors == [] and payload["case"]["version"] == 2
+
+
+def test_a_temporary_request_of_1e308_is_a_typed_error(api):
+    token = api.token("county_approver", WUHUA)
+    hid = _household(api, token)
+    evaluate = f"""mutation($id: ID!, $r: TemporaryRequestInput) {{
+        evaluateEligibility(householdId: $id, program: "temporary", request: $r) {{
+            decision {{ eligible }} {ERRORS} }} }}"""
+    _, errors = api.mutate(evaluate, {"id": hid, "r": {"kind": "emergency", "amount": 1e308}},
+                           token)  # fmt: skip
+    assert codes(errors) == ["NUMBER_OUT_OF_RANGE"], errors

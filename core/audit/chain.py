@@ -7,7 +7,7 @@ that repeats its own columns (chain, number in the chain, time, user, key id). I
 the entry before it (of the same case for case events, and in the same chain for both: the
 document holds ``chainPrevHash``). Without the key nobody can compute a valid hash, so an
 entry can be neither changed nor forged, even by someone who can write every table. Entries
-written before the key existed (migration 0007) were hashed with plain SHA-256
+written before the key existed (migration 0009) were hashed with plain SHA-256
 (:func:`legacy_hash`); the legacy seal vouches for them (:mod:`core.audit.store`).
 
 **Records.** Households, payments, payment results, local settings and their audit rows are
@@ -88,7 +88,7 @@ def canonical(value: Any) -> str:
 
 
 def legacy_canonical(value: Any) -> str:
-    """The canonical form of events written before migration 0007 (no number normalising)."""
+    """The canonical form of events written before migration 0009 (no number normalising)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -109,7 +109,7 @@ def digest(value: Any) -> str:
 
 
 def legacy_data_hash(data: Mapping[str, Any]) -> str:
-    """The digest of a case's data in events written before migration 0007."""
+    """The digest of a case's data in events written before migration 0009."""
     return hashlib.sha256(legacy_canonical(data).encode("utf-8")).hexdigest()
 
 

@@ -16,7 +16,7 @@ factory); a session without one uses the key of the configured settings
 checkpoint log when ``DOUDI_AUDIT_CHECKPOINT_SECONDS`` have passed since its last checkpoint, on
 a timer in the server (:meth:`Checkpointer.start`), and when the runtime closes.
 
-**The legacy seal.** Migration 0007 records in ``audit_legacy`` the highest id of each audited
+**The legacy seal.** Migration 0009 records in ``audit_legacy`` the highest id of each audited
 table. On the first start with the key (:func:`seal_legacy`, run by ``doudi serve``,
 ``doudi db upgrade`` and every command that opens the database to write), one entry in the
 ``legacy`` chain records the head of the old global chain of case events and, per table, the
@@ -375,7 +375,7 @@ def origin_digests(
 
 
 def legacy_limits(session: Session) -> dict[str, int]:
-    """Per table, the highest id before the keyed audit (migration 0007)."""
+    """Per table, the highest id before the keyed audit (migration 0009)."""
     return {
         n: int(m) for n, m in session.execute(select(AuditLegacyRow.name, AuditLegacyRow.max_id))
     }

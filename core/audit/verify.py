@@ -60,7 +60,7 @@ LIMITS = (
     "the newest entries of a chain deleted together with its head row after the last "
     "checkpoint that saw them, or at any time if the checkpoint log was cut back too (send "
     "checkpoints to an external log: DOUDI_AUDIT_SYSLOG)",
-    "changes made before the keyed audit (migration 0007) to data it then sealed: the seal "
+    "changes made before the keyed audit (migration 0009) to data it then sealed: the seal "
     "vouches for the state it found, not for how it got there",
     "tables outside the chain: users and tokens, eligibility decisions, holiday tables, the "
     "household_members index (derived from the household document, which is covered), a "

@@ -1,4 +1,4 @@
-"""Data written before the keyed audit (migration 0007) keeps verifying, and from the seal on it
+"""Data written before the keyed audit (migration 0009) keeps verifying, and from the seal on it
 is as tamper-evident as new data (SQLite and PostgreSQL).
 
 The legacy rows are written at migration 0006 the way doudi wrote them then: case events hashed
@@ -49,8 +49,8 @@ def example(base):
 
 
 def _legacy_world(url: str, example) -> dict[str, int]:
-    """Write, at migration 0006, what doudi wrote before the keyed audit."""
-    upgrade(url, "0006")
+    """Write, at migration 0008 (the last before the keyed audit), what doudi wrote then."""
+    upgrade(url, "0008")
     engine = make_engine(url)
     registry = example.registry
     prefecture, province = registry.prefecture_and_province(WUHUA)

@@ -53,7 +53,7 @@ class AuditEntryRow(Base):
 
 
 class AuditLegacyRow(Base):
-    """What existed before the keyed audit (written by migration 0007): per table, the highest
+    """What existed before the keyed audit (written by migration 0009): per table, the highest
     id then. The legacy seal vouches for exactly those rows."""
 
     __tablename__ = "audit_legacy"

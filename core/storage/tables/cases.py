@@ -58,7 +58,7 @@ class CaseEventRow(Base):
     which repeats all of these and a digest of the case's resulting data, together with
     ``prev_hash``. The chain's newest entry is in ``audit_heads``.
 
-    Events written before migration 0007 have no chain or key: their ``hash`` is a plain
+    Events written before migration 0009 have no chain or key: their ``hash`` is a plain
     SHA-256 and ``global_seq``/``global_prev_hash`` chain them across the database up to the
     frozen :class:`CaseAuditHeadRow`; the legacy seal vouches for that head.
     """
@@ -90,7 +90,7 @@ class CaseEventRow(Base):
 
 
 class CaseAuditHeadRow(Base):
-    """The head of the legacy global chain of events written before migration 0007: one row
+    """The head of the legacy global chain of events written before migration 0009: one row
     (``id`` 1) with the newest legacy event's ``global_seq`` and ``hash``; no longer moved (the
     legacy seal in ``audit_entries`` records it)."""
 

@@ -1,4 +1,4 @@
-"""Keyed audit chains, one per kind and county, instead of one global chain; token expiry.
+"""Keyed audit chains, one per kind and county, instead of one global chain.
 
 - ``audit_heads``: the newest entry (number, hash) of every chain (``cases:140302``,
   ``households:140302``, ``payments:520102``, ``settings:520000``, ``legacy``).
@@ -9,7 +9,8 @@
 - ``case_events`` gains ``chain``, ``chain_seq``, ``chain_prev_hash`` and ``key_id``; new events
   leave ``global_seq``/``global_prev_hash`` empty (no more global lock).
 
-- ``api_tokens.expires_at``: a token for a script may carry an expiry (refused after it).
+(A script's token may carry an expiry: ``api_tokens.expires_at``, added with the sessions by
+0007_sign_in.)
 
 Existing events keep their plain SHA-256 hashes and global chain, and ``case_audit_head``
 stays as their frozen head. Nothing here needs the audit key (a migration never reads
@@ -17,8 +18,8 @@ secrets): on its first start after this migration doudi writes the *legacy seal*
 authenticated with the key that records the legacy head and a digest of every household,
 payment, result and local setting then in the database (core.audit.store.seal_legacy).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-24
 """
 
@@ -30,8 +31,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0009"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -50,8 +51,6 @@ _JSON = sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=Tr
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.add_column(sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True))
     op.create_table(
         "audit_heads",
         sa.Column("chain", sa.String(40), nullable=False),
@@ -112,5 +111,3 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_entries_kind_id"), table_name="audit_entries")
     op.drop_table("audit_entries")
     op.drop_table("audit_heads")
-    with op.batch_alter_table("api_tokens") as batch:
-        batch.drop_column("expires_at")

@@ -42,7 +42,7 @@ from core.access.signin import (
     require_manager,
     session_expiry,
 )
-from core.access.tokens import create_user
+from core.access.tokens import create_user, lifetime_end
 from core.errors import DoudiError, InvalidInput
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.engine import reading, write_unit
@@ -349,16 +349,26 @@ def admin_issue_token(
     scope: str,
     registry: JurisdictionRegistry,
     now: dt.datetime,
+    *,
+    expires_in: dt.timedelta | None = None,
 ) -> tuple[TokenInfo, str]:
-    """A new script token (no expiry) for an active user; the token is shown once."""
+    """A new script token for an active user; the token is shown once. ``expires_in``: refused
+    after that long, like a revoked token (an hour to 3650 days; None: no expiry)."""
     if scope not in TOKEN_SCOPES:
         raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
+    expires_at = lifetime_end(expires_in, now)
     token = new_token()
     with write_unit(session):
         row = _managed(session, admin, name, registry)
         if not row.active:
             raise InvalidInput(f"name: '{name}' is deactivated; reactivate the user first")
-        t = TokenRow(user_id=row.id, token_hash=hash_token(token), scope=scope, created_at=now)
+        t = TokenRow(
+            user_id=row.id,
+            token_hash=hash_token(token),
+            scope=scope,
+            created_at=now,
+            expires_at=expires_at,
+        )
         session.add(t)
         session.flush()
         info = _token_info(t)

@@ -28,6 +28,7 @@ from core.errors import InvalidInput
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.engine import quick_read, reading, write_unit
 from core.storage.tables import TokenRow, UserRow, utcnow
+from core.validation import check_name
 
 # -- users -------------------------------------------------------------------------------------
 
@@ -47,9 +48,9 @@ def create_user(
 ) -> tuple[User, str]:
     """Add a user and issue their first token. Returns (user, token): show the token once.
     ``password_hash`` (from :func:`core.access.signin.hash_password`) lets them sign in."""
-    name = name.strip()
-    if not name or len(name) > MAX_NAME:
-        raise InvalidInput(f"a user name must have 1 to {MAX_NAME} characters")
+    # one line that shows something, at most MAX_NAME characters (core.validation's rule for
+    # names: no control or invisible-only names, which would make look-alike accounts)
+    name = check_name(name, "name", MAX_NAME)
     r = parse_role(role)
     place = registry.get(jurisdiction)  # UnknownJurisdiction if not a GB/T 2260 code
     allowed = ROLE_LEVELS[r]
@@ -81,7 +82,7 @@ def create_user(
 MAX_TOKEN_LIFETIME = dt.timedelta(days=3650)
 
 
-def token_expiry(
+def lifetime_end(
     lifetime: dt.timedelta | None, now: dt.datetime | None = None
 ) -> dt.datetime | None:
     """When a token issued now for ``lifetime`` expires (None: never); INVALID_INPUT unless the
@@ -102,7 +103,7 @@ def issue_token(
     after that long (a script's token for a season), as a revoked one is."""
     if scope not in TOKEN_SCOPES:
         raise InvalidInput(f"scope: one of {', '.join(TOKEN_SCOPES)}, not {scope!r}")
-    expires_at = token_expiry(expires_in)
+    expires_at = lifetime_end(expires_in)
     token = new_token()
     with write_unit(session):
         row = session.scalar(select(UserRow).where(UserRow.name == name, UserRow.active))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -48,11 +48,12 @@ from core.access.roles import (
     may_see_id_numbers,
 )
 from core.access.signin import MANAGERS, AccountLocked, require_user, session_hours
+from core.access.tokens import MAX_TOKEN_LIFETIME
 from core.api.common import Info, UserError
 from core.api.context import Context
 from core.api.policy import Jurisdiction
 from core.cases.machine import STAFF
-from core.errors import DoudiError, UnknownJurisdiction
+from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -66,9 +67,13 @@ LIST_SIZES: dict[tuple[str, str], int] = {
 ACT_ON_CASES = "act_on_cases"
 MANAGE_USERS = "manage_users"
 SEE_ID_NUMBERS = "see_id_numbers"
+# issueToken's expiresInHours: the longest lifetime a script token may be issued for.
+MAX_TOKEN_HOURS = int(MAX_TOKEN_LIFETIME.total_seconds()) // 3600
 
 # An INVALID_INPUT message that starts with an argument's name ("scope: ...") points at it.
-_NAMED = re.compile(r"(name|password|newPassword|currentPassword|scope|tokenId|role):")
+_NAMED = re.compile(
+    r"(name|password|newPassword|currentPassword|scope|tokenId|role|expiresInHours):"
+)
 
 
 def _now() -> dt.datetime:
@@ -105,7 +110,8 @@ class Me:
         "record_payment_results, act_on_cases, manage_users, see_id_numbers."
     )
     session_expires_at: dt.datetime | None = strawberry.field(
-        description="When the token of this request expires (null: a script token, no expiry)."
+        description="When the token of this request expires (null: a script token issued without "
+        "an expiry)."
     )
     jurisdiction_code: strawberry.Private[str]
 
@@ -135,7 +141,10 @@ class Me:
 @strawberry.type(description="A token as an administrator sees it: never the token itself.")
 class ApiToken:
     id: strawberry.ID
-    kind: str = strawberry.field(description="script (no expiry) or session (from signing in).")
+    kind: str = strawberry.field(
+        description="script (issued for a script; expires only if issued with an expiry) or "
+        "session (from signing in; expires)."
+    )
     scope: str = strawberry.field(description="full, or calendar (opens only the .ics feeds).")
     created_at: dt.datetime
     expires_at: dt.datetime | None
@@ -434,17 +443,38 @@ class AccessMutation:
         return UserAccountPayload(account=account, user_errors=[])
 
     @strawberry.mutation(
-        description="A new script token for an official (no expiry; scope full or calendar)."
+        description="A new script token for an official (scope full or calendar), refused after "
+        "expiresInHours like a revoked one (null: no expiry)."
     )
-    async def issue_token(self, info: Info, name: str, scope: str = "full") -> IssueTokenPayload:
+    async def issue_token(
+        self,
+        info: Info,
+        name: str,
+        scope: str = "full",
+        expires_in_hours: Annotated[
+            int | None,
+            strawberry.argument(
+                description=f"How long the token works, in hours (1 to {MAX_TOKEN_HOURS}, i.e. "
+                "3650 days); null: no expiry."
+            ),
+        ] = None,
+    ) -> IssueTokenPayload:
         context = info.context
         context.mark_private()
         registry = context.base.registry
         now = _now()
         try:
             admin = await context.user()
+            if expires_in_hours is not None and not 1 <= expires_in_hours <= MAX_TOKEN_HOURS:
+                raise InvalidInput(
+                    f"expiresInHours: between 1 and {MAX_TOKEN_HOURS} (3650 days), not "
+                    f"{expires_in_hours}"
+                )
+            lifetime = None if expires_in_hours is None else dt.timedelta(hours=expires_in_hours)
             t, token = await context.in_session(
-                lambda s: admin_issue_token(s, admin, name, scope, registry, now)
+                lambda s: admin_issue_token(
+                    s, admin, name, scope, registry, now, expires_in=lifetime
+                )
             )
         except DoudiError as exc:
             return IssueTokenPayload(token=None, api_token=None, user_errors=_errors(exc, "name"))

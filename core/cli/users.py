@@ -131,10 +131,10 @@ def users_token(
 ) -> None:
     """Issue a new token for user NAME (their other tokens stay valid)."""
     from core.access.roles import CALENDAR, FULL
-    from core.access.tokens import issue_token, token_expiry
+    from core.access.tokens import issue_token, lifetime_end
 
     scope = CALENDAR if calendar_only else FULL
-    expires_at = token_expiry(expires_in)
+    expires_at = lifetime_end(expires_in)
     with open_database(create=False) as runtime, runtime.sessions() as session:
         token = issue_token(session, name, scope, expires_in=expires_in)
     until = None if expires_at is None else expires_at.isoformat(timespec="seconds")

@@ -171,6 +171,57 @@ def test_administration_within_jurisdiction(world: World) -> None:
     assert sign_in(w, "zhang", PW)["userErrors"][0]["code"] == "SIGN_IN_FAILED"
 
 
+EXPIRING = f"""mutation($n: String!, $h: Int) {{ issueToken(name: $n, expiresInHours: $h) {{
+    token apiToken {{ id kind expiresAt valid }} {ERRORS} }} }}"""
+
+
+def test_a_script_token_issued_with_an_expiry_is_refused_after_it(world: World) -> None:
+    """Issue 11: 「Tokens for scripts may carry an expiry; expired tokens are refused like
+    revoked ones」 — over GraphQL too (issueToken's expiresInHours), beside the sessions' own
+    expiry: authentication honours both."""
+    from sqlalchemy import update
+
+    from core.storage.tables import TokenRow
+
+    w = world
+    admin = named_user(w, "sx", "province_admin", "140000")
+    named_user(w, "script", "township_officer", SHANXI, password=None)
+    before = dt.datetime.now(dt.UTC)
+    payload, errors = w.api.mutate(EXPIRING, {"n": "script", "h": 90 * 24}, admin)
+    assert errors == [] and payload["userErrors"] == []
+    issued = payload["apiToken"]
+    assert issued["kind"] == "script" and issued["valid"] is True
+    expires = dt.datetime.fromisoformat(issued["expiresAt"])
+    assert abs(expires - before - dt.timedelta(days=90)) < dt.timedelta(minutes=5)
+    token = payload["token"]
+    assert w.api.ok(ME, token=token)["me"]["sessionExpiresAt"] == issued["expiresAt"]
+    never, _ = w.api.mutate(EXPIRING, {"n": "script", "h": None}, admin)
+    assert never["apiToken"]["expiresAt"] is None
+    for bad in (0, 24 * 3650 + 1, -5):
+        refused, _ = w.api.mutate(EXPIRING, {"n": "script", "h": bad}, admin)
+        assert refused["token"] is None
+        assert [(e["field"], e["code"]) for e in refused["userErrors"]] == [
+            ("expiresInHours", "INVALID_INPUT")
+        ]
+    # the day after it expires, the token is refused like a revoked one; a session as well
+    session = sign_in(w, "sx", PW)["token"]
+    rt = w.api.runtime
+    with rt.sessions() as s, s.begin():  # type: ignore[union-attr]
+        s.execute(
+            update(TokenRow)
+            .where(TokenRow.expires_at.is_not(None))
+            .values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+        )
+    for expired in (token, session):
+        _, errors = w.api.gql(ME, token=expired)
+        assert errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "expired" in errors[0]["message"]
+    assert w.api.ok(ME, token=never["token"])["me"]["name"] == "script"  # no expiry: still works
+    accounts = w.api.ok(ACCOUNTS, {"j": SHANXI}, admin)["userAccounts"]
+    script = next(a for a in accounts if a["name"] == "script")
+    assert script["validTokens"] == 2  # the first token (no expiry) and the one without expiry
+
+
 def test_user_accounts_read_the_tokens_of_all_users_in_one_batch(world: World) -> None:
     w = world
     admin = named_user(w, "sx", "province_admin", "140000")
@@ -244,8 +295,10 @@ def test_case_actions_follow_the_machine(world: World) -> None:
     other = w.token("county_approver", "140303")
     _, errors = w.api.gql(ACTIONS_Q, {"id": f.id}, other)
     assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    _, errors = w.api.gql(ACTIONS_Q, {"id": f.id, "on": "2199-01-01"}, approver)
+    assert errors[0]["extensions"]["code"] == "INVALID_INPUT"  # in the future
     _, errors = w.api.gql(ACTIONS_Q, {"id": f.id, "on": "2999-01-01"}, approver)
-    assert errors[0]["extensions"]["code"] == "INVALID_INPUT"
+    assert errors[0]["extensions"]["code"] == "DATE_OUT_OF_RANGE"  # no date doudi accepts
 
 
 def test_household_search_masks_id_numbers_for_auditors(world: World) -> None:

@@ -108,7 +108,7 @@ class EventRecord:
     document: dict[str, Any]
     prev_hash: str
     hash: str
-    chain: str | None = None  # None: written before the keyed audit (migration 0007)
+    chain: str | None = None  # None: written before the keyed audit (migration 0009)
     chain_seq: int | None = None
     chain_prev_hash: str | None = None
     key_id: str | None = None
@@ -173,7 +173,7 @@ _CASE_COLUMNS = (
 )
 
 
-def case_from_row(row: CaseRow | Row[Any, Any, Any, Any, Any, Any, Any]) -> Case:
+def case_from_row(row: CaseRow | Row[*tuple[Any, ...]]) -> Case:
     """The case of a ``cases`` row (an ORM object or a row of :data:`_CASE_COLUMNS`)."""
     return Case(
         id=row.id,
@@ -705,7 +705,11 @@ def case_actions(
     registry = policies.registry
     require(actor, Action.READ_HOUSEHOLDS)
     with quick_read(session):  # one statement: the case, its last event and the household
-        row = session.execute(_READ_FOR_STEP_WITH_HOUSEHOLD, {"case_id": case_id}).one_or_none()
+        row = (
+            session.connection()
+            .execute(_READ_FOR_STEP_WITH_HOUSEHOLD, {"case_id": case_id})
+            .one_or_none()
+        )
     if row is None:
         raise CaseNotFound(f"no case {case_id}")
     case = case_from_row(row)

@@ -31,6 +31,7 @@ from core.errors import DoudiError, InvalidInput, UnknownJurisdiction
 from core.policy.catalog import INCOME_EXCLUSIONS
 from core.policy.jurisdictions import JurisdictionRegistry, Level, region_codes
 from core.validation import (
+    FIRST_DATE,
     MAX_HOUSEHOLD_ITEMS,
     MAX_HOUSEHOLD_MEMBERS,
     MAX_NAME,
@@ -455,11 +456,10 @@ def _field(parts: Any) -> str:
     return out or "household"
 
 
-# The earliest birth date an ID number may carry. Nobody born before 1900 is alive (the oldest
-# person ever verified lived 122 years), and every other date the platform keeps (applications,
-# decisions, payments) is later: issue 11 asks for one rule for every date the platform accepts,
-# of which this is the lower end for people.
-EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+# The earliest birth date an ID number may carry: the first date the platform accepts anywhere
+# (core.validation.FIRST_DATE, issue 11's one rule for every date). Nobody born before 1900 is
+# alive (the oldest person ever verified lived 122 years).
+EARLIEST_BIRTH_DATE = FIRST_DATE
 _ID_FORM = re.compile(r"[0-9]{17}[0-9X]")
 
 
@@ -682,6 +682,8 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
         apart_since = dt.date.fromisoformat(apart) if apart else None
         if apart_since is not None and apart_since > today:
             errors.append(FieldError(f"members[{i}].livingApartSince", "is in the future"))
+        if apart_since is not None and apart_since < birth:
+            errors.append(FieldError(f"members[{i}].livingApartSince", "is before the birth date"))
         members.append(
             Member(
                 id_number=number,

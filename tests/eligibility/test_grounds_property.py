@@ -66,8 +66,8 @@ def households(draw: st.DrawFn) -> dict[str, Any]:
         if draw(st.integers(0, 5)) == 0:
             m["tags"] = ["clergy_living_apart"]
             m["livingApartSince"] = draw(
-                st.dates(dt.date(2010, 1, 1), dt.date(2023, 1, 1))
-            ).isoformat()
+                st.dates(max(birth, dt.date(2010, 1, 1)), dt.date(2023, 1, 1))
+            ).isoformat()  # never before the birth date (the model refuses that)
         members.append(m)
     income = [
         {

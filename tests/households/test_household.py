@@ -148,6 +148,17 @@ def test_a_date_of_death_in_the_future_is_refused(registry):
     ]
 
 
+def test_living_apart_since_before_the_birth_date_is_refused(registry):
+    """Nobody lives apart from their household since before they were born."""
+    data = household()
+    data["members"][1]["livingApartSince"] = "1900-01-01"
+    with pytest.raises(InvalidHousehold) as info:
+        parse_household(data, registry, TODAY)
+    assert [(e.field, e.message) for e in info.value.errors] == [
+        ("members[1].livingApartSince", "is before the birth date")
+    ]
+
+
 # -- the payment account (一卡通) -----------------------------------------------------------------
 
 

@@ -10,8 +10,8 @@ same as the tests use — note that it runs with ``fsync=off`` and ``synchronous
 SQLite runs in WAL mode with ``synchronous=NORMAL``: neither flushes to disk on every commit),
 migrated; a village clerk, and per client a township officer and a county approver, all at Shanxi's
 Pingding county (140302: the county confirms, after the mandatory verification); an EXAMPLE urban
-dibao standard (800 yuan/month) as a local setting; 16 two-person households per client. Then ONE
-uvicorn worker (``python -m uvicorn benchmarks.cases:bench_app --factory``,
+dibao standard (800 yuan/month) as a local setting; 16 two-person households per client. Then one
+uvicorn worker, or ``--workers N`` (``python -m uvicorn benchmarks.cases:bench_app --factory``,
 ``create_app(runtime=...)`` over ``DOUDI_DATABASE_URL``) and ``--clients`` concurrent clients, each
 an ``httpx.AsyncClient`` over loopback with its own officials and households, so no two clients ever
 touch the same case. Each client repeatedly takes a new case through Shanxi's chain, one GraphQL
@@ -167,7 +167,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(data_dir: Path, url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(data_dir: Path, url: str, workers: int = 1) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = dict(
         os.environ,
@@ -178,7 +178,7 @@ def start_server(data_dir: Path, url: str) -> tuple[subprocess.Popen[bytes], str
     server = subprocess.Popen(
         [
             sys.executable, "-m", "uvicorn", "benchmarks.cases:bench_app", "--factory",
-            "--workers", "1", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port),
             "--log-level", "warning", "--no-access-log",
         ],
         env=env,
@@ -600,6 +600,7 @@ def bench_backend(
     cluster: Any = None,
     *,
     pgbench: bool = True,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Set up, start the server, warm up; then ``rounds`` rounds of HTTP load, each after a
     pgbench run of the same statements on PostgreSQL (``cluster`` given); verify the audit."""
@@ -609,7 +610,7 @@ def bench_backend(
         officials = set_up(rt, clients)
     finally:
         rt.close()
-    server, base_url = start_server(data_dir, url)
+    server, base_url = start_server(data_dir, url, workers)
     postmaster = None
     if cluster is not None:
         postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
@@ -666,6 +667,7 @@ def bench_backend(
     all_lat = [x for v in measured.latencies.values() for x in v]
     out: dict[str, Any] = {
         "backend": backend,
+        "workers": workers,
         "rounds": rounds_out,
         "elapsed": sum(r["http"]["wall_s"] for r in rounds_out),
         "rates": rates,
@@ -693,7 +695,7 @@ def bench_backend(
 def report(r: dict[str, Any], clients: int) -> None:
     n = len(r["rounds"])
     print(
-        f"\n== {r['backend']}: 1 uvicorn worker, {clients} clients, {n} rounds, "
+        f"\n== {r['backend']}: {r['workers']} uvicorn worker(s), {clients} clients, {n} rounds, "
         f"{r['elapsed']:.1f} s of HTTP load in all =="
     )
     for i, rd in enumerate(r["rounds"], 1):
@@ -749,6 +751,12 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="uvicorn worker processes (doudi serve --workers); the server's CPU is the tree's",
+    )
+    ap.add_argument(
         "--no-pgbench", action="store_true", help="PostgreSQL without the pgbench baseline"
     )
     args = ap.parse_args()
@@ -768,7 +776,15 @@ def main() -> None:
             if backend == "sqlite":
                 url = sqlite_url(data_dir / "doudi.sqlite3")
                 results.append(
-                    bench_backend(backend, url, data_dir, args.clients, args.seconds, args.rounds)
+                    bench_backend(
+                        backend,
+                        url,
+                        data_dir,
+                        args.clients,
+                        args.seconds,
+                        args.rounds,
+                        workers=args.workers,
+                    )
                 )
                 continue
             from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
@@ -791,6 +807,7 @@ def main() -> None:
                         args.rounds,
                         cluster,
                         pgbench=not args.no_pgbench,
+                        workers=args.workers,
                     )
                 )
             finally:

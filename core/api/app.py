@@ -3,7 +3,8 @@
 web console at ``/`` (:mod:`core.console`); security headers and gzip on every response.
 
 Run it with ``uvicorn --factory core.api.app:create_app``, or ``doudi serve``
-(``create_app(runtime=open_runtime())``). Nothing is loaded at import:
+(``create_app(runtime=open_runtime())``; with ``--workers N``, each worker process builds its
+own with :func:`served_app`). Nothing is loaded at import:
 
 - ``create_app(runtime=...)``: the policy is ``runtime.provider.current()`` (the plugins plus
   the database's local settings, so a new local setting shows at once) and households,
@@ -33,6 +34,8 @@ import json
 import logging
 import re
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from threading import Lock
 from typing import Any
 
@@ -355,7 +358,12 @@ class DoudiGraphQL(GraphQL[Context, None]):
         return decode_body_json(data)
 
 
-def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None) -> Starlette:
+def create_app(
+    base: PolicyBase | None = None,
+    *,
+    runtime: Runtime | None = None,
+    on_shutdown: Callable[[], None] | None = None,
+) -> Starlette:
     """The doudi API over ``runtime`` (policy with local settings, households, decisions), or
     over the policy ``base`` alone, or (neither) over the configured database and the
     process-wide plugins, opened on the first request."""
@@ -395,8 +403,34 @@ def create_app(base: PolicyBase | None = None, *, runtime: Runtime | None = None
             *console_routes(),  # the web console at / (core.console)
         ],
         middleware=[Middleware(SecurityHeaders), Middleware(GZipMiddleware, minimum_size=1024)],
+        lifespan=None if on_shutdown is None else _closing(on_shutdown),
     )
     app.state.result_cache = results
     app.state.response_cache = responses
     app.state.backend = backend
     return app
+
+
+def _closing(close: Callable[[], None]) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        close()
+
+    return lifespan
+
+
+def served_app() -> Starlette:
+    """The app of one worker process of ``doudi serve --workers N`` (a uvicorn factory).
+
+    ``doudi serve`` has already migrated the database, read the audit key and sealed older data
+    in its own process before the workers start, so a worker only opens the database (refusing
+    one that is not up to date), writes audit checkpoints on its own timer (the checkpoint log
+    is appended under a file lock, so workers never interleave lines) and closes the runtime
+    when uvicorn stops it. Each worker keeps its own caches; a local setting or holiday table
+    stored through one worker is seen by the others within a second (the provider asks the
+    database for its revision at most once a second)."""
+
+    runtime = open_runtime(migrate=False, plugin_base=get_policy_base())
+    runtime.start_checkpoints()
+    return create_app(runtime=runtime, on_shutdown=runtime.close)

@@ -128,7 +128,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": (
         "serve",
         "serve",
-        ("Serve the GraphQL API with uvicorn (one worker)."),
+        ("Serve the web console and the GraphQL API with uvicorn."),
     ),
     "supervise": (
         "supervise",

@@ -22,8 +22,16 @@ from core.cli.output import plugin_policy
 @click.option(
     "--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="TCP port."
 )
-def serve(host: str, port: int) -> None:
-    """Serve the GraphQL API with uvicorn (one worker).
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (on PostgreSQL, about one per CPU core; SQLite takes one writer at "
+    "a time, so more workers there mostly wait).",
+)
+def serve(host: str, port: int, workers: int) -> None:
+    """Serve the web console and the GraphQL API with uvicorn.
 
     Uses the configured database, creating and migrating it if needed: on a fresh machine an
     SQLite file in the data directory ($DOUDI_DATA_DIR, or the per-user default);
@@ -59,9 +67,22 @@ def serve(host: str, port: int) -> None:
             f"policy version {base.version}; serving http://{host}:{port}/graphql",
             err=True,
         )
-        uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
+        if workers == 1:
+            uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
+            return
     finally:
         runtime.close()
+    # Several processes: uvicorn imports the app in each worker (core.api.app.served_app opens
+    # the database the steps above migrated, keyed and sealed); this process only supervises.
+    click.echo(f"doudi: {workers} worker processes", err=True)
+    uvicorn.run(
+        "core.api.app:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=_log_config(),
+    )
 
 
 _TOKEN_IN_URL = re.compile(r"((?:^|[?&])token=)[^&\s]+")

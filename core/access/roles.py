@@ -44,6 +44,7 @@ class Role(StrEnum):
     COUNTY_APPROVER = "county_approver"
     PROVINCE_ADMIN = "province_admin"
     AUDITOR = "auditor"
+    ANALYST = "analyst"  # reform simulations: aggregates only, never a person
 
 
 class Action(StrEnum):
@@ -56,6 +57,8 @@ class Action(StrEnum):
     READ_PAYMENTS = "read_payments"
     RUN_PAYMENTS = "run_payments"  # 发放: create a month's payments
     RECORD_PAYMENT_RESULTS = "record_payment_results"  # the bank's results (paid, failed ...)
+    RUN_SIMULATIONS = "run_simulations"  # reform simulations: aggregates, never a person
+    RUN_REVIEWS = "run_reviews"  # annual reviews (年度核查): decide in bulk, open review tasks
 
 
 _READ = frozenset(
@@ -71,12 +74,16 @@ _WRITE = _READ | {Action.WRITE_HOUSEHOLDS, Action.RECORD_DECISIONS}
 # record what the bank reports (village clerks and auditors only read).
 _APPROVE = {Action.SET_LOCAL_PARAMETERS, Action.RUN_PAYMENTS, Action.RECORD_PAYMENT_RESULTS}
 
+_SIMULATE = {Action.RUN_SIMULATIONS}
+
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.AUDITOR: _READ,
-    Role.VILLAGE_CLERK: _WRITE,
-    Role.TOWNSHIP_OFFICER: _WRITE | {Action.RECORD_PAYMENT_RESULTS},
-    Role.COUNTY_APPROVER: _WRITE | _APPROVE,
-    Role.PROVINCE_ADMIN: _WRITE | _APPROVE,
+    Role.AUDITOR: _READ | _SIMULATE,
+    Role.VILLAGE_CLERK: _WRITE | _SIMULATE,
+    Role.TOWNSHIP_OFFICER: _WRITE | _SIMULATE | {Action.RECORD_PAYMENT_RESULTS},
+    Role.COUNTY_APPROVER: _WRITE | _APPROVE | _SIMULATE | {Action.RUN_REVIEWS},
+    Role.PROVINCE_ADMIN: _WRITE | _APPROVE | _SIMULATE | {Action.RUN_REVIEWS},
+    # Analysts compare policies: aggregates of simulations only, no household, case or person.
+    Role.ANALYST: frozenset(_SIMULATE),
 }
 
 _ACTION_TEXT = {
@@ -89,6 +96,8 @@ _ACTION_TEXT = {
     Action.READ_PAYMENTS: "read payments",
     Action.RUN_PAYMENTS: "run monthly payments",
     Action.RECORD_PAYMENT_RESULTS: "record payment results",
+    Action.RUN_SIMULATIONS: "run reform simulations",
+    Action.RUN_REVIEWS: "run annual reviews",
 }
 
 MAX_NAME = 100
@@ -116,6 +125,7 @@ ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
     Role.COUNTY_APPROVER: (Level.COUNTY, Level.PREFECTURE),
     Role.PROVINCE_ADMIN: (Level.PROVINCE, Level.NATIONAL),
     Role.AUDITOR: (Level.COUNTY, Level.PREFECTURE, Level.PROVINCE, Level.NATIONAL),
+    Role.ANALYST: (Level.COUNTY, Level.PREFECTURE, Level.PROVINCE, Level.NATIONAL),
 }
 
 

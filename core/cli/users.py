@@ -17,7 +17,14 @@ if TYPE_CHECKING:  # the storage modules are imported when a command needs them 
 from core.cli.database import database_exists, open_database
 from core.cli.output import emit_json, fmt_place, json_option, table
 
-ROLES = ("village_clerk", "township_officer", "county_approver", "province_admin", "auditor")
+ROLES = (
+    "village_clerk",
+    "township_officer",
+    "county_approver",
+    "province_admin",
+    "auditor",
+    "analyst",
+)
 
 
 @click.group()

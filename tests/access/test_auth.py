@@ -66,8 +66,12 @@ def test_errors_are_typed():
 
 def test_permission_table():
     writers = {Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER, Role.PROVINCE_ADMIN}
+    # The analyst sees aggregates of simulations only: no household, decision or setting.
+    assert PERMISSIONS[Role.ANALYST] == {Action.RUN_SIMULATIONS}
     for role in Role:
         granted = PERMISSIONS[role]
+        if role is Role.ANALYST:
+            continue
         assert {
             Action.READ_HOUSEHOLDS,
             Action.READ_DECISIONS,

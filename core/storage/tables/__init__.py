@@ -15,6 +15,7 @@ from core.storage.tables.base import (
     UTCDateTime,
     utcnow,
 )
+from core.storage.tables.bulk import ReviewProgressRow, ReviewRunRow, ReviewTaskRow
 from core.storage.tables.cases import (
     CaseAuditHeadRow,
     CaseEventRow,
@@ -62,6 +63,9 @@ __all__ = [
     "PaymentResultRow",
     "PaymentRow",
     "PaymentRunRow",
+    "ReviewProgressRow",
+    "ReviewRunRow",
+    "ReviewTaskRow",
     "RevisionRow",
     "SpotCheckTallyRow",
     "TokenRow",

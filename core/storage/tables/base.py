@@ -31,7 +31,14 @@ NAMING_CONVENTION: dict[str, str] = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("village_clerk", "township_officer", "county_approver", "province_admin", "auditor")
+ROLES = (
+    "village_clerk",
+    "township_officer",
+    "county_approver",
+    "province_admin",
+    "auditor",
+    "analyst",
+)
 
 # JSON documents: JSONB on PostgreSQL; Python None is stored as SQL NULL, not JSON 'null'.
 JsonDocument = JSON(none_as_null=True).with_variant(

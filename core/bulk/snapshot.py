@@ -1,0 +1,583 @@
+"""Snapshots: the stored registers of a jurisdiction as Parquet, the input of every bulk job.
+
+A snapshot is a directory ``<root>/<code>/<as_of>/<id>/`` holding
+
+- ``households.parquet``: one row per household (``hh_id`` is the stored id, ``version`` the
+  document's version, where it is, area, income class, the property finding, tags);
+- ``members.parquet``: one row per member, ``pid`` numbering the snapshot's members from 0 (the
+  integer the jobs join on), the birth date read from the resident ID number;
+- ``incomes.parquet`` / ``expenses.parquet``: one row per item, money in integer fen, ``pid`` the
+  member it belongs to (NULL: the household's);
+- ``cases.parquet``: one row per case, its state, version and current amount in fen;
+- ``documents.parquet``: each household's document exactly as stored (for a trace of any
+  household of a bulk run: :mod:`core.bulk.explain`);
+- ``manifest.json``: what was read, from where, at what isolation, the row counts and the
+  SHA-256 of every file.
+
+This module is the pure part: the schemas, the flattening of a batch of household documents
+(NDJSON, one per line, as both databases hand them over) into those tables with Arrow compute,
+and the writer that streams batches into the files with bounded memory. Reading the database is
+:mod:`core.bulk.snapshot_store`.
+
+Money: a document's amounts are JSON numbers in yuan with at most two decimals; they are parsed
+as ``decimal128(16, 2)`` and multiplied by 100 into int64 fen, exactly (never through a float).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import secrets
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+import pyarrow.parquet as pq
+
+from core.errors import DoudiError, InvalidInput
+
+SCHEMA_VERSION = 1
+FILES = ("households", "members", "incomes", "expenses", "cases", "documents")
+# The keys a database adds to each stored document on its way out (never document fields).
+META_KEYS = ("_id", "_version", "_prefecture", "_province")
+
+_MONEY = pa.decimal128(16, 2)
+_DISABILITY = pa.struct([("kind", pa.string()), ("grade", pa.int64())])
+_MEMBER = pa.struct(
+    [
+        ("idNumber", pa.string()),
+        ("relation", pa.string()),
+        ("disability", _DISABILITY),
+        ("seriousIllness", pa.bool_()),
+        ("majorIllnessMedicalAid", pa.bool_()),
+        ("labourCapacity", pa.string()),
+        ("inSchool", pa.bool_()),
+        ("schoolLevel", pa.string()),
+        ("employed", pa.bool_()),
+        ("dateOfDeath", pa.string()),
+        ("selfCareFailed", pa.list_(pa.string())),
+        ("hasAbleSupporter", pa.bool_()),
+        ("dependsOnFamilySupport", pa.bool_()),
+        ("livingApartSince", pa.string()),
+        ("tags", pa.list_(pa.string())),
+    ]
+)
+_INCOME = pa.struct(
+    [
+        ("kind", pa.string()),
+        ("monthlyAmount", _MONEY),
+        ("member", pa.string()),
+        ("regular", pa.bool_()),
+        ("excludedAs", pa.string()),
+    ]
+)
+_EXPENSE = pa.struct([("kind", pa.string()), ("monthlyAmount", _MONEY), ("member", pa.string())])
+# What the reader parses of each line; every other key (names, assets, the payment account,
+# notes) is skipped without being materialised.
+DOCUMENT = pa.schema(
+    [
+        ("_id", pa.int64()),
+        ("_version", pa.int64()),
+        ("_prefecture", pa.string()),
+        ("_province", pa.string()),
+        ("county", pa.string()),
+        ("area", pa.string()),
+        ("incomeClass", pa.string()),
+        ("propertyWithinLocalRules", pa.bool_()),
+        ("tags", pa.list_(pa.string())),
+        ("members", pa.list_(_MEMBER)),
+        ("income", pa.list_(_INCOME)),
+        ("expenses", pa.list_(_EXPENSE)),
+    ]
+)
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "households": pa.schema(
+        [
+            ("hh_id", pa.int64()),
+            ("version", pa.int64()),
+            ("county", pa.string()),
+            ("prefecture", pa.string()),
+            ("province", pa.string()),
+            ("area", pa.string()),
+            ("income_class", pa.string()),
+            ("property_ok", pa.bool_()),
+            # ",tag1,tag2," (none: ","): a tag group is a substring test that every engine runs
+            # the same way; members carry their own tags the same way.
+            ("tags", pa.string()),
+            ("members", pa.int64()),
+        ]
+    ),
+    "members": pa.schema(
+        [
+            ("pid", pa.int64()),
+            ("hh_id", pa.int64()),
+            ("pos", pa.int64()),
+            ("id_number", pa.string()),
+            ("relation", pa.string()),
+            ("birth_date", pa.date32()),
+            ("death_date", pa.date32()),
+            ("disability_kind", pa.string()),
+            ("disability_grade", pa.int64()),
+            ("serious_illness", pa.bool_()),
+            ("major_illness_aid", pa.bool_()),
+            ("labour_capacity", pa.string()),
+            ("in_school", pa.bool_()),
+            ("school_level", pa.string()),
+            ("employed", pa.bool_()),
+            ("self_care_failed", pa.int64()),
+            ("has_able_supporter", pa.bool_()),
+            ("depends_on_family_support", pa.bool_()),
+            ("living_apart_since", pa.date32()),
+            ("tags", pa.string()),
+        ]
+    ),
+    "incomes": pa.schema(
+        [
+            ("hh_id", pa.int64()),
+            ("pid", pa.int64()),
+            ("kind", pa.string()),
+            ("amount_fen", pa.int64()),
+            ("regular", pa.bool_()),
+            ("excluded_as", pa.string()),
+        ]
+    ),
+    "expenses": pa.schema(
+        [
+            ("hh_id", pa.int64()),
+            ("pid", pa.int64()),
+            ("kind", pa.string()),
+            ("amount_fen", pa.int64()),
+        ]
+    ),
+    "cases": pa.schema(
+        [
+            ("case_id", pa.int64()),
+            ("hh_id", pa.int64()),
+            ("program", pa.string()),
+            ("county", pa.string()),
+            ("prefecture", pa.string()),
+            ("province", pa.string()),
+            ("state", pa.string()),
+            ("version", pa.int64()),
+            ("amount_fen", pa.int64()),
+            ("benefit_from", pa.date32()),
+            ("exit_on", pa.date32()),
+            ("exit_reason", pa.string()),
+            ("phase_out_last_month", pa.string()),
+            ("members_covered", pa.string()),  # ",id1,id2,"
+        ]
+    ),
+    "documents": pa.schema(
+        [("hh_id", pa.int64()), ("version", pa.int64()), ("document", pa.string())]
+    ),
+}
+
+
+class SnapshotError(DoudiError):
+    code = "SNAPSHOT_FAILED"
+
+
+class SnapshotNotFound(DoudiError):
+    code = "NOT_FOUND"
+
+
+# -- flattening ----------------------------------------------------------------------------------
+
+
+def _fen(amounts: pa.Array) -> pa.Array:
+    """decimal(16, 2) yuan → int64 fen, exact."""
+    scaled = pc.multiply(amounts, pa.scalar(100, pa.decimal128(3, 0)))
+    return pc.cast(scaled, pa.int64())
+
+
+def _date(strings: pa.Array) -> pa.Array:
+    """ISO date strings (or NULL) → date32 (the JSON reader keeps dates as text)."""
+    return pc.cast(pc.cast(strings, pa.timestamp("s")), pa.date32())
+
+
+def _tag_text(lists: pa.Array) -> pa.Array:
+    """list<string> → ",a,b," (NULL or empty → ",")."""
+    joined = pc.fill_null(pc.binary_join(lists, ","), "")
+    wrapped = pc.binary_join_element_wise(",", joined, ",", "")
+    return pc.if_else(pc.equal(joined, ""), ",", wrapped)
+
+
+def _birth_dates(id_numbers: pa.Array) -> pa.Array:
+    """The birth date a resident ID number carries (characters 7–14, YYYYMMDD)."""
+    digits = pc.utf8_slice_codeunits(id_numbers, 6, 14)
+    return pc.cast(pc.strptime(digits, format="%Y%m%d", unit="s"), pa.date32())
+
+
+def _with_default(values: pa.Array, default: Any) -> pa.Array:
+    return pc.fill_null(values, default)
+
+
+@dataclass
+class Flattener:
+    """Turns batches of parsed documents into the snapshot's tables, numbering members on."""
+
+    next_pid: int = 0
+
+    def flatten(self, batch: pa.RecordBatch) -> dict[str, pa.RecordBatch]:
+        hh = batch.column("_id")
+        members = batch.column("members")
+        n_members = pc.fill_null(pc.list_value_length(members), 0)
+        m = pc.list_flatten(members)
+        m_parent = pc.list_parent_indices(members)
+        m_hh = pc.take(hh, m_parent)
+        count = len(m)
+        pid = pa.array(range(self.next_pid, self.next_pid + count), pa.int64())
+        self.next_pid += count
+        pos = pc.subtract(
+            pa.array(range(count), pa.int64()),
+            pc.take(
+                pc.subtract(pc.cumulative_sum(n_members), n_members),
+                m_parent,
+            ),
+        )
+        ids = m.field("idNumber")
+        member_tags = m.field("tags")
+        disability = m.field("disability")
+        members_out = pa.record_batch(
+            [
+                pid,
+                m_hh,
+                pc.cast(pos, pa.int64()),
+                ids,
+                m.field("relation"),
+                _birth_dates(ids),
+                _date(m.field("dateOfDeath")),
+                disability.field("kind"),
+                disability.field("grade"),
+                _with_default(m.field("seriousIllness"), False),
+                _with_default(m.field("majorIllnessMedicalAid"), False),
+                _with_default(m.field("labourCapacity"), "full"),
+                _with_default(m.field("inSchool"), False),
+                m.field("schoolLevel"),
+                _with_default(m.field("employed"), False),
+                pc.cast(pc.fill_null(pc.list_value_length(m.field("selfCareFailed")), 0), pa.int64()),
+                _with_default(m.field("hasAbleSupporter"), True),
+                m.field("dependsOnFamilySupport"),
+                _date(m.field("livingApartSince")),
+                _tag_text(member_tags),
+            ],
+            schema=SCHEMAS["members"],
+        )
+
+        households_out = pa.record_batch(
+            [
+                hh,
+                batch.column("_version"),
+                batch.column("county"),
+                batch.column("_prefecture"),
+                batch.column("_province"),
+                batch.column("area"),
+                batch.column("incomeClass"),
+                batch.column("propertyWithinLocalRules"),
+                _tag_text(batch.column("tags")),
+                pc.cast(n_members, pa.int64()),
+            ],
+            schema=SCHEMAS["households"],
+        )
+
+        key = pa.table({"hh_id": m_hh, "id_number": ids, "pid": pid})
+        return {
+            "households": households_out,
+            "members": members_out,
+            "incomes": self._items(batch, "income", key, "incomes"),
+            "expenses": self._items(batch, "expenses", key, "expenses"),
+        }
+
+    @staticmethod
+    def _items(batch: pa.RecordBatch, column: str, key: pa.Table, name: str) -> pa.RecordBatch:
+        items = batch.column(column)
+        parent = pc.list_parent_indices(items)
+        values = pc.list_flatten(items)
+        hh = pc.take(batch.column("_id"), parent)
+        order = pa.array(range(len(values)), pa.int64())
+        t = pa.table({"hh_id": hh, "id_number": values.field("member"), "_i": order})
+        # The member an item belongs to, as the snapshot's pid (a join on the household and the
+        # ID number; NULL stays NULL: the household's own item).
+        t = t.join(key, ["hh_id", "id_number"], join_type="left outer").sort_by("_i")
+        pid = t.column("pid").combine_chunks()
+        cols = [hh, pid, values.field("kind"), _fen(values.field("monthlyAmount"))]
+        if name == "incomes":
+            cols += [_with_default(values.field("regular"), True), values.field("excludedAs")]
+        return pa.record_batch(cols, schema=SCHEMAS[name])
+
+
+# -- reading NDJSON ------------------------------------------------------------------------------
+
+
+class LineStream(io.RawIOBase):
+    """A readable byte stream over an iterator of NDJSON lines (each ending in a newline), that
+    keeps the lines the reader has not been given back yet (:meth:`take`) so that every parsed
+    row can be paired with its exact text."""
+
+    def __init__(self, lines: Iterator[bytes | memoryview]) -> None:
+        self._lines = lines
+        self._pending = b""
+        self._kept: deque[bytes] = deque()
+        self.rows = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = len(buffer)
+        parts = [self._pending] if self._pending else []
+        have = len(self._pending)
+        while have < want:
+            chunk = next(self._lines, None)
+            if chunk is None:
+                break
+            line = bytes(chunk)
+            if not line.endswith(b"\n"):
+                line += b"\n"
+            self._kept.append(line)
+            self.rows += 1
+            parts.append(line)
+            have += len(line)
+        data = b"".join(parts)
+        n = min(want, len(data))
+        buffer[:n] = data[:n]
+        self._pending = data[n:]
+        return n
+
+    def take(self, n: int) -> list[bytes]:
+        """The text of the next ``n`` rows the reader returned, in order."""
+        return [self._kept.popleft() for _ in range(n)]
+
+
+BLOCK_SIZE = 8 << 20  # bytes of NDJSON parsed at a time: bounds the export's memory
+
+
+def read_documents(
+    lines: Iterator[bytes | memoryview], block_size: int = BLOCK_SIZE
+) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+    """Parse NDJSON household documents (with the database's ``_id``… keys) into record batches
+    of :data:`DOCUMENT`, each with the lines it was parsed from."""
+    stream = LineStream(lines)
+    reader = pj.open_json(
+        io.BufferedReader(stream, buffer_size=1 << 20),
+        read_options=pj.ReadOptions(block_size=block_size),
+        parse_options=pj.ParseOptions(explicit_schema=DOCUMENT, unexpected_field_behavior="ignore"),
+    )
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except pa.ArrowInvalid as exc:
+            raise SnapshotError(f"a stored household document could not be read: {exc}") from None
+        yield batch, stream.take(batch.num_rows)
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    id: str
+    jurisdiction: str
+    jurisdiction_name: str
+    as_of: dt.date
+    taken_at: dt.datetime
+    source: str  # "sqlite" / "postgresql" / "sample"
+    isolation: str
+    rows: dict[str, int] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
+    counties: list[str] = field(default_factory=list)
+    note: str = ""
+    schema_version: int = SCHEMA_VERSION
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "jurisdiction": self.jurisdiction,
+            "jurisdictionName": self.jurisdiction_name,
+            "asOf": self.as_of.isoformat(),
+            "takenAt": self.taken_at.isoformat(),
+            "source": self.source,
+            "isolation": self.isolation,
+            "rows": self.rows,
+            "sha256": self.sha256,
+            "counties": self.counties,
+            "note": self.note,
+            "schemaVersion": self.schema_version,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            id=data["id"],
+            jurisdiction=data["jurisdiction"],
+            jurisdiction_name=data.get("jurisdictionName", ""),
+            as_of=dt.date.fromisoformat(data["asOf"]),
+            taken_at=dt.datetime.fromisoformat(data["takenAt"]),
+            source=data["source"],
+            isolation=data["isolation"],
+            rows=dict(data.get("rows", {})),
+            sha256=dict(data.get("sha256", {})),
+            counties=list(data.get("counties", [])),
+            note=data.get("note", ""),
+            schema_version=int(data.get("schemaVersion", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot on disk: its directory and manifest."""
+
+    path: Path
+    manifest: Manifest
+
+    def file(self, name: str) -> Path:
+        return self.path / f"{name}.parquet"
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+
+def new_snapshot_id(taken_at: dt.datetime) -> str:
+    return f"{taken_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+class SnapshotWriter:
+    """Streams batches into the snapshot's Parquet files in a work directory, then moves it into
+    place with its manifest (a failed export leaves nothing that looks like a snapshot)."""
+
+    def __init__(self, root: Path, code: str, as_of: dt.date, snapshot_id: str) -> None:
+        self.final = root / code / as_of.isoformat() / snapshot_id
+        self.work = root / code / as_of.isoformat() / f".{snapshot_id}.partial"
+        self.work.mkdir(parents=True, exist_ok=False)
+        self._writers = {
+            n: pq.ParquetWriter(self.work / f"{n}.parquet", SCHEMAS[n], compression="zstd")
+            for n in FILES
+        }
+        self.rows = dict.fromkeys(FILES, 0)
+        self.flattener = Flattener()
+        self.counties: set[str] = set()
+
+    def write(self, name: str, batch: pa.RecordBatch) -> None:
+        if batch.num_rows:
+            self._writers[name].write_batch(batch)
+            self.rows[name] += batch.num_rows
+
+    def write_documents(self, batch: pa.RecordBatch, lines: list[bytes]) -> None:
+        for name, out in self.flattener.flatten(batch).items():
+            self.write(name, out)
+        self.counties.update(pc.unique(batch.column("county")).to_pylist())
+        docs = pa.array([ln.rstrip(b"\n").decode("utf-8") for ln in lines], pa.string())
+        self.write(
+            "documents",
+            pa.record_batch(
+                [batch.column("_id"), batch.column("_version"), docs],
+                schema=SCHEMAS["documents"],
+            ),
+        )
+
+    def finish(self, manifest: Manifest) -> Snapshot:
+        for w in self._writers.values():
+            w.close()
+        manifest.rows = dict(self.rows)
+        manifest.counties = sorted(c for c in self.counties if c)
+        manifest.sha256 = {n: _sha256(self.work / f"{n}.parquet") for n in FILES}
+        (self.work / "manifest.json").write_text(
+            json.dumps(manifest.to_json(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        os.replace(self.work, self.final)
+        return Snapshot(self.final, manifest)
+
+    def abort(self) -> None:
+        for w in self._writers.values():
+            try:
+                w.close()
+            except Exception:  # noqa: BLE001 - cleaning up after the real error
+                pass
+        for p in self.work.glob("*"):
+            p.unlink()
+        self.work.rmdir()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- finding snapshots ---------------------------------------------------------------------------
+
+_ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$")
+
+
+def open_snapshot(path: Path) -> Snapshot:
+    """The snapshot in directory ``path`` (its manifest checked to exist and be readable)."""
+    manifest = path / "manifest.json"
+    if not manifest.is_file():
+        raise SnapshotNotFound(f"{path} is not a snapshot (no manifest.json)")
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        m = Manifest.from_json(data)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SnapshotError(f"{manifest}: not a snapshot manifest ({exc})") from None
+    if m.schema_version != SCHEMA_VERSION:
+        raise SnapshotError(
+            f"{path}: snapshot format {m.schema_version}, this doudi reads {SCHEMA_VERSION}: "
+            "take a new snapshot"
+        )
+    for name in FILES:
+        if not (path / f"{name}.parquet").is_file():
+            raise SnapshotError(f"{path}: {name}.parquet is missing")
+    return Snapshot(path, m)
+
+
+def list_snapshots(root: Path, code: str | None = None) -> list[Snapshot]:
+    """Snapshots under ``root`` (of ``code`` only, if given), newest first."""
+    found: list[Snapshot] = []
+    if not root.is_dir():
+        return found
+    for manifest in root.glob("*/*/*/manifest.json"):
+        if code is not None and manifest.parent.parent.parent.name != code:
+            continue
+        try:
+            found.append(open_snapshot(manifest.parent))
+        except DoudiError:
+            continue
+    found.sort(key=lambda s: s.manifest.taken_at, reverse=True)
+    return found
+
+
+def find_snapshot(root: Path, ref: str) -> Snapshot:
+    """A snapshot by id (under ``root``) or by its directory."""
+    p = Path(ref)
+    if p.is_dir():
+        return open_snapshot(p)
+    if not _ID.match(ref):
+        raise InvalidInput(f"snapshot: {ref!r} is neither a snapshot id nor a directory")
+    for manifest in root.glob(f"*/*/{ref}/manifest.json"):
+        return open_snapshot(manifest.parent)
+    raise SnapshotNotFound(f"no snapshot {ref} under {root}")
+
+
+def document_lines(documents: Iterable[dict[str, Any]]) -> Iterator[bytes]:
+    """NDJSON lines of household documents as a database would hand them over (for samples and
+    tests): ``_id`` etc. taken from the dicts' own keys when present."""
+    for k, doc in enumerate(documents, start=1):
+        line = dict(doc)
+        line.setdefault("_id", k)
+        line.setdefault("_version", 1)
+        yield (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode()

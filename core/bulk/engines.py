@@ -78,7 +78,9 @@ class DuckDBEngine:
         self.con.to_parquet(expr, str(path))
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
-        return self.con.to_pyarrow(expr)
+        # DuckDB's own Arrow export (Ibis 12 calls a method DuckDB 2 deprecates).
+        out = self.con.con.sql(self.con.compile(expr)).to_arrow_table()
+        return out.cast(expr.schema().to_pyarrow())
 
     def close(self) -> None:
         self.con.disconnect()

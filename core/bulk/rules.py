@@ -31,7 +31,6 @@ from typing import Any
 
 import ibis
 import ibis.expr.types as ir
-from ibis import _
 
 from core.bulk.policy_table import EXPENSE_KINDS, PPM
 
@@ -201,9 +200,7 @@ def _single_person_members(t: ir.Table, living: ir.Table) -> ir.Table:
     )
     met = met.fill_null(False)
     jobless = jobless.fill_null(False)
-    marginal = ibis.ifelse(
-        m.marginal_limit.isnull(), False, m.pci_fen < m.marginal_limit
-    )
+    marginal = ibis.ifelse(m.marginal_limit.isnull(), False, m.pci_fen < m.marginal_limit)
     return m.mutate(
         q=met & (jobless | marginal) & (m.own_fen < m.standard_fen),
         u=met & ~jobless & m.marginal_limit.isnull(),
@@ -250,9 +247,7 @@ def dibao(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
         hh_id=t.hh_id,
         county=t.county,
         status=status,
-        mode=ibis.cases(
-            (whole, "whole_household"), (eligible, "single_person"), else_=_NULL_STR
-        ),
+        mode=ibis.cases((whole, "whole_household"), (eligible, "single_person"), else_=_NULL_STR),
         category=_NULL_STR,
         living=t.n,
         covered=ibis.cases((whole, t.n), (eligible, sp_n), else_=0).cast("!int64"),
@@ -407,9 +402,7 @@ def tekun(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
     )
     t = _drop_right(t.left_join(per_hh, ["scenario", "hh_id"]))
     tk_n, tk_u = t.tk_n.fill_null(0), t.tk_u.fill_null(0)
-    status = ibis.cases(
-        (tk_n > 0, "eligible"), (tk_u > 0, "cannot_decide"), else_="ineligible"
-    )
+    status = ibis.cases((tk_n > 0, "eligible"), (tk_u > 0, "cannot_decide"), else_="ineligible")
     reason = ibis.cases(
         (tk_n > 0, "members_qualify"),
         (tk_u > 0, "members_undecided"),

@@ -25,6 +25,7 @@ as ``decimal128(16, 2)`` and multiplied by 100 into int64 fen, exactly (never th
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import io
@@ -265,7 +266,9 @@ class Flattener:
                 _with_default(m.field("inSchool"), False),
                 m.field("schoolLevel"),
                 _with_default(m.field("employed"), False),
-                pc.cast(pc.fill_null(pc.list_value_length(m.field("selfCareFailed")), 0), pa.int64()),
+                pc.cast(
+                    pc.fill_null(pc.list_value_length(m.field("selfCareFailed")), 0), pa.int64()
+                ),
                 _with_default(m.field("hasAbleSupporter"), True),
                 m.field("dependsOnFamilySupport"),
                 _date(m.field("livingApartSince")),
@@ -502,10 +505,8 @@ class SnapshotWriter:
 
     def abort(self) -> None:
         for w in self._writers.values():
-            try:
+            with contextlib.suppress(Exception):  # cleaning up after the real error
                 w.close()
-            except Exception:  # noqa: BLE001 - cleaning up after the real error
-                pass
         for p in self.work.glob("*"):
             p.unlink()
         self.work.rmdir()

@@ -92,21 +92,20 @@ def export_snapshot(
         else:
             isolation = "one read transaction (SQLite, WAL)"
             conn = engine.connect()
-        with conn:
-            with conn.begin():
-                lines = (
-                    _pg_lines(conn, registry, j.code)
-                    if dialect == "postgresql"
-                    else _sqlite_lines(conn, registry, j.code)
-                )
-                done = 0
-                for batch, raw in read_documents(lines):
-                    writer.write_documents(batch, raw)
-                    done += batch.num_rows
-                    if progress is not None:
-                        progress(done, max(total, done))
-                for cases in _cases(conn, registry, j.code):
-                    writer.write("cases", cases)
+        with conn, conn.begin():
+            lines = (
+                _pg_lines(conn, registry, j.code)
+                if dialect == "postgresql"
+                else _sqlite_lines(conn, registry, j.code)
+            )
+            done = 0
+            for batch, raw in read_documents(lines):
+                writer.write_documents(batch, raw)
+                done += batch.num_rows
+                if progress is not None:
+                    progress(done, max(total, done))
+            for cases in _cases(conn, registry, j.code):
+                writer.write("cases", cases)
         manifest = Manifest(
             id=snapshot_id,
             jurisdiction=j.code,
@@ -149,8 +148,10 @@ def _pg_lines(conn: Connection, registry: JurisdictionRegistry, code: str) -> It
 def _sqlite_lines(conn: Connection, registry: JurisdictionRegistry, code: str) -> Iterator[bytes]:
     where, params = _scope(registry, code)
     result = conn.execution_options(yield_per=_FETCH).execute(
-        text(f"SELECT id, version, prefecture, province, document FROM households {where} "
-             "ORDER BY id"),
+        text(
+            f"SELECT id, version, prefecture, province, document FROM households {where} "
+            "ORDER BY id"
+        ),
         params,
     )
     for hid, version, prefecture, province, document in result:

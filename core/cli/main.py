@@ -29,6 +29,14 @@ from core.cli.output import DoudiGroup
 
 # name → (module under core.cli, attribute, the command's first sentence for ``doudi --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "annual-review": (
+        "review",
+        "annual_review",
+        (
+            "The annual review (年度核查): re-decide a jurisdiction's cases in bulk and open "
+            "review tasks."
+        ),
+    ),
     "audit": (
         "audit",
         "audit",
@@ -129,6 +137,29 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "serve",
         "serve",
         ("Serve the web console and the GraphQL API with uvicorn."),
+    ),
+    "simulate": (
+        "simulate",
+        "simulate",
+        (
+            "Simulate a reform (parameter overrides at any layer, from a date) against the "
+            "policy as it is, over CODE's registered households or a weighted sample: "
+            "aggregates only."
+        ),
+    ),
+    "snapshot": (
+        "snapshot",
+        "snapshot",
+        (
+            "Export the households, members, income, expenses, cases and documents at CODE "
+            "and under it to Parquet (OUT/CODE/AS_OF/ID/), streamed with bounded memory in one "
+            "read transaction."
+        ),
+    ),
+    "snapshots": (
+        "snapshot",
+        "snapshots",
+        ("Snapshots taken with `doudi snapshot`: list them, and trace one household of one."),
     ),
     "supervise": (
         "supervise",

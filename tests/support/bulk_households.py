@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -35,11 +36,12 @@ from core.households.model import (
     Relation,
     RigidExpense,
 )
+from core.plugin.types import Document, Source
 from core.policy.catalog import INCOME_DEDUCTIONS, SINGLE_PERSON_CONDITIONS
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 from core.policy.model import DatedValue, Layer, LayerKind, LayerRef
+from core.policy.resolution import PolicyIndex
 from core.policy.service import PolicyBase
-from core.plugin.types import Document, Source
 
 PROVINCE_PLUGINS = ("522700", "140300", "530000", "450326", "640121")
 _SOURCE = Source(Document(id="generated", title="generated test policy (not a real document)"))
@@ -134,9 +136,39 @@ def county_layers(
     return layers
 
 
+# National values the differential test removes, so that "not set" is reached (a county's layer
+# can end its own value, never a national one).
+NATIONAL_GAPS = (
+    "low_income.marginal_multiple",
+    "tekun.minor_age_limit",
+    "dibao.benefit.method",
+    "dibao.single_person.enabled",
+)
+
+
+def without_national(base: PolicyBase, paths: tuple[str, ...] = NATIONAL_GAPS) -> PolicyBase:
+    """``base`` with the national layer's values of ``paths`` removed."""
+    layers = [
+        replace(lay, values=tuple(v for v in lay.values if v.path not in paths))
+        if lay.ref.kind is LayerKind.NATIONAL
+        else lay
+        for lay in base.index.layers
+    ]
+    return PolicyBase(
+        base.registry,
+        base.catalog,
+        PolicyIndex(layers),
+        base.rules,
+        base.programs,
+        base.plugins,
+        base.holiday_tables,
+        base.campaigns,
+    )
+
+
 def _id_number(rng: random.Random, region: str, birth: dt.date) -> str:
     body = f"{region}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
-    return body + ric.calc_check_digit(body)
+    return body + ric.calc_check_digit(body + "0")
 
 
 def _amount(rng: random.Random, low: int, high: int) -> Decimal:

@@ -108,13 +108,18 @@ def upgrade() -> None:
             name=op.f("fk_review_tasks_run_id_review_runs"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_review_tasks_case_id_cases")),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_review_tasks_case_id_cases")
+        ),
         sa.ForeignKeyConstraint(
             ["confirmed_by"], ["users.id"], name=op.f("fk_review_tasks_confirmed_by_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_review_tasks")),
         sa.UniqueConstraint(
-            "run_id", "household_id", "program", name=op.f("uq_review_tasks_run_id_household_id_program")
+            "run_id",
+            "household_id",
+            "program",
+            name=op.f("uq_review_tasks_run_id_household_id_program"),
         ),
     )
     op.create_index(

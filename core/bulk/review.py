@@ -1,0 +1,295 @@
+"""The annual review (年度核查) as one bulk definition: who is in scope, and what each case's
+re-decision proposes. Pure: Ibis expressions and plain-word reasons, no I/O.
+
+Scope (Qiannan's notice, 一: "将原保障对象、新增申请对象、2020年1月以来退出保障对象、…、重病重残人员
+等纳入核查范围"), from the options:
+
+- ``in_payment``: dibao and tekun cases active or in phase-out (原保障对象);
+- ``applicants``: cases applied for and not yet decided (新增申请对象);
+- ``exited_since``: cases exited on or after a date (退出保障对象);
+- ``tags``: households one of whose members (or which itself) carries one of the tags, decided
+  for dibao whether or not they have a case (the notice's other groups). Members carry tags
+  (``clergy_living_apart``, ``retrenched_1960s_worker``, …); the groups the notice names
+  (脱贫不稳定户, 边缘易致贫户) are not recorded as tags by doudi yet: a tag nobody carries selects
+  nobody, and the run says so.
+
+A household is reviewed once per program: an open case before an exited one, the newest exited
+case of several.
+
+Proposals, as :func:`core.cases.machine.record_review` would decide on the same facts:
+
+- a case in payment: ``continue`` (eligible, amount unchanged), ``raise``, ``lower`` (eligible,
+  another amount from the next month), ``phase_out`` (dibao, income at or over the standard where
+  the policy sets a phase-out; a case already phasing out stays in it until its last month),
+  ``exit``, ``cannot_decide`` (a parameter not set, property not assessed);
+- an applicant, an exited case or a tagged household: ``eligible`` / ``not_eligible`` /
+  ``cannot_decide``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from core.bulk.rules import _drop_right
+
+IN_PAYMENT = ("active", "phasing_out")
+APPLYING = ("accepted", "investigated", "first_reviewed", "in_publicity")
+REVIEW_PROGRAMS = ("dibao", "tekun")
+SCOPES = ("in_payment", "applicant", "exited", "tagged")
+PROPOSALS = (
+    "continue",
+    "raise",
+    "lower",
+    "phase_out",
+    "exit",
+    "cannot_decide",
+    "eligible",
+    "not_eligible",
+)
+_SCOPE_RANK = {"in_payment": 0, "applicant": 1, "exited": 2, "tagged": 3}
+
+
+@dataclass(frozen=True)
+class ReviewScope:
+    in_payment: bool = True
+    applicants: bool = True
+    exited_since: dt.date | None = None
+    tags: tuple[str, ...] = ()
+    programs: tuple[str, ...] = REVIEW_PROGRAMS
+    counties: tuple[str, ...] = field(default=())  # only these counties (empty: all)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "inPayment": self.in_payment,
+            "applicants": self.applicants,
+            "exitedSince": self.exited_since.isoformat() if self.exited_since else None,
+            "tags": list(self.tags),
+            "programs": list(self.programs),
+            "counties": list(self.counties),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ReviewScope:
+        since = data.get("exitedSince")
+        return cls(
+            in_payment=bool(data.get("inPayment", True)),
+            applicants=bool(data.get("applicants", True)),
+            exited_since=dt.date.fromisoformat(since) if since else None,
+            tags=tuple(data.get("tags", ())),
+            programs=tuple(data.get("programs", REVIEW_PROGRAMS)),
+            counties=tuple(data.get("counties", ())),
+        )
+
+
+def in_scope(
+    households: ir.Table, members: ir.Table, cases: ir.Table, scope: ReviewScope
+) -> ir.Table:
+    """(hh_id, program, scope, case_id, case_state, case_version, current_amount_fen,
+    phase_out_last_month): one row per household and program under review."""
+    c = cases.filter(cases.program.isin(scope.programs))
+    wanted: Any = ibis.literal(False)
+    group = ibis.cases(
+        (c.state.isin(IN_PAYMENT), "in_payment"),
+        (c.state.isin(APPLYING), "applicant"),
+        (c.state == "exited", "exited"),
+        else_=ibis.null("string"),
+    )
+    if scope.in_payment:
+        wanted = wanted | c.state.isin(IN_PAYMENT)
+    if scope.applicants:
+        wanted = wanted | c.state.isin(APPLYING)
+    if scope.exited_since is not None:
+        since = ibis.literal(scope.exited_since, type="date")
+        wanted = wanted | ((c.state == "exited") & c.exit_on.notnull() & (c.exit_on >= since))
+    c = c.filter(wanted).mutate(scope=group)
+    rank = ibis.cases(*[(c.scope == k, v) for k, v in _SCOPE_RANK.items()], else_=9)
+    c = c.mutate(rank=rank)
+    order = ibis.row_number().over(
+        group_by=[c.hh_id, c.program], order_by=[c.rank, ibis.desc(c.case_id)]
+    )
+    c = c.mutate(k=order).filter(lambda t: t.k == 0)
+    rows = c.select(
+        hh_id=c.hh_id,
+        program=c.program,
+        scope=c.scope,
+        case_id=c.case_id,
+        case_state=c.state,
+        case_version=c.version,
+        current_amount_fen=c.amount_fen,
+        phase_out_last_month=c.phase_out_last_month,
+    )
+    if scope.tags and "dibao" in scope.programs:
+        hit: Any = ibis.literal(False)
+        mhit: Any = ibis.literal(False)
+        for tag in scope.tags:
+            hit = hit | households.tags.contains(f",{tag},")
+            mhit = mhit | members.tags.contains(f",{tag},")
+        tagged_ids = (
+            households.filter(hit)
+            .select("hh_id")
+            .union(members.filter(mhit).select("hh_id"))
+            .distinct()
+        )
+        already = rows.filter(rows.program == "dibao").select("hh_id")
+        extra = tagged_ids.anti_join(already, "hh_id")
+        extra = extra.select(
+            hh_id=extra.hh_id,
+            program=ibis.literal("dibao"),
+            scope=ibis.literal("tagged"),
+            case_id=ibis.null("int64"),
+            case_state=ibis.null("string"),
+            case_version=ibis.null("int64"),
+            current_amount_fen=ibis.null("int64"),
+            phase_out_last_month=ibis.null("string"),
+        )
+        rows = rows.union(extra)
+    if scope.counties:
+        rows = rows.semi_join(households.filter(households.county.isin(scope.counties)), "hh_id")
+    return rows
+
+
+RESULT_COLUMNS = (
+    "hh_id",
+    "version",
+    "county",
+    "prefecture",
+    "province",
+    "program",
+    "scope",
+    "case_id",
+    "case_state",
+    "case_version",
+    "current_amount_fen",
+    "status",
+    "mode",
+    "living",
+    "covered",
+    "pci_fen",
+    "standard_fen",
+    "amount_fen",
+    "reason",
+    "missing",
+    "proposal",
+)
+
+
+def proposals(
+    targets: ir.Table,
+    decisions: ir.Table,
+    households: ir.Table,
+    policy: ir.Table,
+    as_of: dt.date,
+) -> ir.Table:
+    """Each target joined with its decision (``scenario`` baseline) and the proposal."""
+    d = decisions.filter(decisions.scenario == "baseline").drop("scenario", "county")
+    t = targets.join(d, ["hh_id", "program"])
+    h = households.select("hh_id", "version", "county", "prefecture", "province", "area")
+    t = _drop_right(t.join(h, "hh_id"))
+    po = policy.filter(policy.scenario == "baseline").select(
+        "county", "area", "phase_out_max_months"
+    )
+    t = _drop_right(t.left_join(po, ["county", "area"]))
+    paying = t.case_state.isin(IN_PAYMENT)
+    eligible = t.status == "eligible"
+    new, old = t.amount_fen, t.current_amount_fen
+    same = new.isnull() | old.isnull() | (new == old)
+    over = t.pci_fen.notnull() & t.standard_fen.notnull() & (t.pci_fen >= t.standard_fen)
+    month = f"{as_of.year:04d}-{as_of.month:02d}"
+    still_phasing = (
+        (t.case_state == "phasing_out")
+        & t.phase_out_last_month.notnull()
+        & (t.phase_out_last_month >= month)
+    )
+    proposal = ibis.cases(
+        (t.status == "cannot_decide", "cannot_decide"),
+        (paying & eligible & same, "continue"),
+        (paying & eligible & (new > old), "raise"),
+        (paying & eligible, "lower"),
+        (still_phasing, "phase_out"),
+        (
+            (t.case_state == "active")
+            & (t.program == "dibao")
+            & over
+            & t.phase_out_max_months.notnull(),
+            "phase_out",
+        ),
+        (paying, "exit"),
+        (eligible, "eligible"),
+        else_="not_eligible",
+    )
+    t = t.mutate(proposal=proposal)
+    return t.select(*RESULT_COLUMNS)
+
+
+# -- reasons in one line ---------------------------------------------------------------------
+
+
+def yuan(fen: int | None) -> str:
+    if fen is None:
+        return "-"
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+_REASONS = {
+    "nobody_alive": "no member is alive on {as_of}",
+    "property_unknown": "cannot decide: property not yet assessed against the local rules",
+    "property_over": "the household's property exceeds the local rules",
+    "single_person_not_provided": "per-capita income {pci} is not below the standard {std}, and "
+    "single-person enrolment is not provided for here",
+    "not_below_standard": "per-capita income {pci} is not below the standard {std}; no member "
+    "qualifies alone",
+    "dibao_itself": "per-capita income {pci} is below the dibao standard {std}: a dibao household",
+    "above_limits": "per-capita income {pci} is above the low-income limits of the standard {std}",
+    "no_member_qualifies": "no member qualifies for tekun support",
+    "members_undecided": "cannot decide for some members (a parameter not set, or property not "
+    "assessed)",
+}
+
+
+def reason_line(row: dict[str, Any], as_of: dt.date, code: str) -> str:
+    """What the run found for one result row, in one line (the full reasons come from the
+    traced engine: :mod:`core.bulk.explain`)."""
+    p, reason = row["proposal"], row["reason"]
+    pci, std = yuan(row["pci_fen"]), yuan(row["standard_fen"])
+    new, old = row["amount_fen"], row["current_amount_fen"]
+    if reason in ("standard_not_set", "marginal_not_set") or (
+        row["status"] == "cannot_decide" and row["missing"]
+    ):
+        found = f"cannot decide: `{row['missing']}` is not set for {code} on {as_of.isoformat()}"
+    elif reason == "below_standard":
+        found = f"per-capita income {pci} is below the standard {std}: the whole household"
+    elif reason == "single_person":
+        found = (
+            f"per-capita income {pci} is not below the standard {std}; {row['covered']} "
+            "member(s) qualify alone (单人户)"
+        )
+    elif reason == "members_qualify":
+        found = f"{row['covered']} member(s) qualify for tekun support at {std} each"
+    elif reason in ("dibao_household", "marginal", "low_income_band"):
+        found = f"low income ({reason.replace('_', ' ')}): per-capita income {pci}, standard {std}"
+    else:
+        found = _REASONS.get(reason, reason).format(pci=pci, std=std, as_of=as_of.isoformat())
+    if p == "continue":
+        tail = f"; amount {yuan(new)} unchanged" if new is not None else ""
+        return f"continue: {found}{tail}"
+    if p in ("raise", "lower"):
+        return f"{p}: {found}; amount {yuan(old)} → {yuan(new)} yuan/month"
+    if p == "phase_out":
+        if row["case_state"] == "phasing_out":
+            return f"phase out: {found}; the phase-out runs its course"
+        return f"phase out (渐退) may be granted: {found}"
+    if p == "exit":
+        return f"exit: {found}"
+    if p == "eligible":
+        amount = f"; {yuan(new)} yuan/month" if new is not None else ""
+        return f"eligible: {found}{amount}"
+    if p == "not_eligible":
+        return f"not eligible: {found}"
+    return found

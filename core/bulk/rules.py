@@ -67,6 +67,17 @@ def half_up(num: ir.IntegerValue, den: ir.IntegerValue | int) -> ir.IntegerValue
     return ((num * 2 + den) // (den * 2)).cast("int64")
 
 
+def _outcome(
+    branches: list[tuple[Any, str]], otherwise: str
+) -> tuple[ir.StringValue, ir.StringValue]:
+    """(status, reason) of a decision from ``(condition, "status|reason")`` branches taken in
+    order. Two CASE expressions over the same conditions: splitting one string would differ
+    (Spark's split takes a regular expression)."""
+    status = ibis.cases(*[(c, v.split("|")[0]) for c, v in branches], else_=otherwise.split("|")[0])
+    reason = ibis.cases(*[(c, v.split("|")[1]) for c, v in branches], else_=otherwise.split("|")[1])
+    return status, reason
+
+
 def _drop_right(t: ir.Table) -> ir.Table:
     return t.select(~ibis.selectors.endswith("_right"))
 
@@ -223,22 +234,23 @@ def dibao(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
     std, pci, prop = t.standard_fen, t.pci_fen, t.property_ok
     below = pci < std
     single = sp_n > 0
-    outcome = ibis.cases(
-        (t.n == 0, "ineligible|nobody_alive"),
-        (std.isnull(), "cannot_decide|standard_not_set"),
-        (below & (prop == True), "eligible|below_standard"),  # noqa: E712 (SQL, not Python)
-        (below & prop.isnull(), "cannot_decide|property_unknown"),
-        (below, "ineligible|property_over"),
-        (~t.sp_enabled, "ineligible|single_person_not_provided"),
-        (single & (prop == True), "eligible|single_person"),  # noqa: E712
-        (single & prop.isnull(), "cannot_decide|property_unknown"),
-        (single, "ineligible|property_over"),
-        (sp_u > 0, "cannot_decide|marginal_not_set"),
-        else_="ineligible|not_below_standard",
+    status, reason = _outcome(
+        [
+            (t.n == 0, "ineligible|nobody_alive"),
+            (std.isnull(), "cannot_decide|standard_not_set"),
+            (below & (prop == True), "eligible|below_standard"),  # noqa: E712 (SQL)
+            (below & prop.isnull(), "cannot_decide|property_unknown"),
+            (below, "ineligible|property_over"),
+            (~t.sp_enabled, "ineligible|single_person_not_provided"),
+            (single & (prop == True), "eligible|single_person"),  # noqa: E712
+            (single & prop.isnull(), "cannot_decide|property_unknown"),
+            (single, "ineligible|property_over"),
+            (sp_u > 0, "cannot_decide|marginal_not_set"),
+        ],
+        "ineligible|not_below_standard",
     )
-    t = t.mutate(outcome=outcome)
-    status = t.outcome.split("|")[0]
-    reason = t.outcome.split("|")[1]
+    t = t.mutate(status=status, reason=reason)
+    status, reason = t.status, t.reason
     eligible = status == "eligible"
     whole = eligible & (reason == "below_standard")
     decisions = t.select(
@@ -296,23 +308,24 @@ def low_income(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
     below = pci < std
     in_marginal = ml.notnull() & (pci < ml)
     in_band = ll.notnull() & (pci <= ll)
-    outcome = ibis.cases(
-        (t.n == 0, "ineligible|nobody_alive"),
-        (std.isnull(), "cannot_decide|standard_not_set"),
-        (below & t.li_dibao & (prop == True), "eligible|dibao_household"),  # noqa: E712
-        (below & t.li_dibao & prop.isnull(), "cannot_decide|property_unknown"),
-        (below & t.li_dibao, "ineligible|property_over"),
-        (below, "ineligible|dibao_itself"),
-        (ml.isnull() & ll.isnull(), "cannot_decide|marginal_not_set"),
-        *[(in_marginal & c, v) for c, v in by_property("marginal")],
-        (in_marginal, "ineligible|property_over"),
-        *[(in_band & c, v) for c, v in by_property("low_income_band")],
-        (in_band, "ineligible|property_over"),
-        else_="ineligible|above_limits",
+    status, reason = _outcome(
+        [
+            (t.n == 0, "ineligible|nobody_alive"),
+            (std.isnull(), "cannot_decide|standard_not_set"),
+            (below & t.li_dibao & (prop == True), "eligible|dibao_household"),  # noqa: E712
+            (below & t.li_dibao & prop.isnull(), "cannot_decide|property_unknown"),
+            (below & t.li_dibao, "ineligible|property_over"),
+            (below, "ineligible|dibao_itself"),
+            (ml.isnull() & ll.isnull(), "cannot_decide|marginal_not_set"),
+            *[(in_marginal & c, v) for c, v in by_property("marginal")],
+            (in_marginal, "ineligible|property_over"),
+            *[(in_band & c, v) for c, v in by_property("low_income_band")],
+            (in_band, "ineligible|property_over"),
+        ],
+        "ineligible|above_limits",
     )
-    t = t.mutate(outcome=outcome)
-    status = t.outcome.split("|")[0]
-    reason = t.outcome.split("|")[1]
+    t = t.mutate(status=status, reason=reason)
+    status, reason = t.status, t.reason
     eligible = status == "eligible"
     decisions = t.select(
         "scenario",

@@ -357,6 +357,10 @@ class LineStream(io.RawIOBase):
         self._pending = data[n:]
         return n
 
+    def pending(self) -> list[bytes]:
+        """The lines given to the reader and not yet returned as rows."""
+        return list(self._kept)
+
     def take(self, n: int) -> list[bytes]:
         """The text of the next ``n`` rows the reader returned, in order."""
         return [self._kept.popleft() for _ in range(n)]
@@ -365,24 +369,49 @@ class LineStream(io.RawIOBase):
 BLOCK_SIZE = 8 << 20  # bytes of NDJSON parsed at a time: bounds the export's memory
 
 
+_PARSE = pj.ParseOptions(explicit_schema=DOCUMENT, unexpected_field_behavior="ignore")
+
+
+def _bad_document(lines: Iterable[bytes], error: Exception) -> SnapshotError:
+    """The first of ``lines`` the reader refuses, named by its household id."""
+    for line in lines:
+        try:
+            pj.read_json(io.BytesIO(line), parse_options=_PARSE)
+        except pa.ArrowInvalid as exc:
+            try:
+                hid = json.loads(line).get("_id")
+            except ValueError:
+                hid = None
+            return SnapshotError(
+                f"household {hid}: its stored document could not be read ({exc}); correct it "
+                "through the household API and export again"
+            )
+    return SnapshotError(f"a stored household document could not be read: {error}")
+
+
 def read_documents(
     lines: Iterator[bytes | memoryview], block_size: int = BLOCK_SIZE
 ) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
     """Parse NDJSON household documents (with the database's ``_id``… keys) into record batches
     of :data:`DOCUMENT`, each with the lines it was parsed from."""
     stream = LineStream(lines)
-    reader = pj.open_json(
-        io.BufferedReader(stream, buffer_size=1 << 20),
-        read_options=pj.ReadOptions(block_size=block_size),
-        parse_options=pj.ParseOptions(explicit_schema=DOCUMENT, unexpected_field_behavior="ignore"),
-    )
+    try:
+        reader = pj.open_json(
+            io.BufferedReader(stream, buffer_size=1 << 20),
+            read_options=pj.ReadOptions(block_size=block_size),
+            parse_options=_PARSE,
+        )
+    except pa.ArrowInvalid as exc:
+        if stream.rows == 0:  # nothing stored there: an empty snapshot
+            return
+        raise _bad_document(stream.pending(), exc) from None
     while True:
         try:
             batch = reader.read_next_batch()
         except StopIteration:
             return
         except pa.ArrowInvalid as exc:
-            raise SnapshotError(f"a stored household document could not be read: {exc}") from None
+            raise _bad_document(stream.pending(), exc) from None
         yield batch, stream.take(batch.num_rows)
 
 

@@ -18,6 +18,7 @@ Nothing is downloaded at run time (no DuckDB extension): the export works offlin
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
@@ -29,6 +30,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine, func, select, text
 
 from core.bulk.snapshot import (
+    BLOCK_SIZE,
     SCHEMAS,
     Manifest,
     Snapshot,
@@ -73,39 +75,46 @@ def export_snapshot(
     *,
     progress: Progress | None = None,
     taken_at: dt.datetime | None = None,
+    block_size: int = BLOCK_SIZE,
 ) -> Snapshot:
     """Write the households, members, income, expenses, cases and documents at ``code`` and
     under it to a new snapshot under ``root``, labelled ``as_of`` (the date the bulk jobs decide
-    on). The database keeps no history of households: the snapshot holds them as stored now."""
+    on). The database keeps no history of households: the snapshot holds them as stored now.
+
+    A failure half-way (a bad document, a full disk, an interrupt) leaves no snapshot: the work
+    directory is removed, and on PostgreSQL a COPY still streaming is cancelled and its
+    connection discarded rather than returned to the pool mid-COPY."""
     j = registry.get(code)
     taken_at = taken_at or dt.datetime.now(dt.UTC)
     snapshot_id = new_snapshot_id(taken_at)
     total = count_households(engine, registry, j.code)
     writer = SnapshotWriter(root, j.code, as_of, snapshot_id)
     dialect = engine.dialect.name
+    if dialect == "postgresql":
+        isolation = "REPEATABLE READ, READ ONLY"
+        conn = engine.connect().execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
+    else:
+        isolation = "one read transaction (SQLite, WAL)"
+        conn = engine.connect()
+    lines: Iterator[bytes] | None = None
     try:
-        if dialect == "postgresql":
-            isolation = "REPEATABLE READ, READ ONLY"
-            conn = engine.connect().execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-        else:
-            isolation = "one read transaction (SQLite, WAL)"
-            conn = engine.connect()
-        with conn, conn.begin():
-            lines = (
-                _pg_lines(conn, registry, j.code)
-                if dialect == "postgresql"
-                else _sqlite_lines(conn, registry, j.code)
-            )
-            done = 0
-            for batch, raw in read_documents(lines):
-                writer.write_documents(batch, raw)
-                done += batch.num_rows
-                if progress is not None:
-                    progress(done, max(total, done))
-            for cases in _cases(conn, registry, j.code):
-                writer.write("cases", cases)
+        trans = conn.begin()
+        lines = (
+            _pg_lines(conn, registry, j.code)
+            if dialect == "postgresql"
+            else _sqlite_lines(conn, registry, j.code)
+        )
+        done = 0
+        for batch, raw in read_documents(lines, block_size):
+            writer.write_documents(batch, raw)
+            done += batch.num_rows
+            if progress is not None:
+                progress(done, max(total, done))
+        for cases in _cases(conn, registry, j.code):
+            writer.write("cases", cases)
+        trans.rollback()  # read only: nothing to keep
         manifest = Manifest(
             id=snapshot_id,
             jurisdiction=j.code,
@@ -120,7 +129,20 @@ def export_snapshot(
         return writer.finish(manifest)
     except BaseException:
         writer.abort()
+        if dialect == "postgresql":
+            # Cancel first: leaving the COPY's context would otherwise wait for (or drain) the
+            # rest of the stream. The connection is discarded, never pooled mid-COPY.
+            raw_conn = conn.connection.driver_connection
+            with contextlib.suppress(Exception):
+                raw_conn.cancel_safe(timeout=10)
+        if lines is not None:
+            with contextlib.suppress(Exception):
+                lines.close()  # type: ignore[attr-defined]
+        if dialect == "postgresql":
+            conn.invalidate()
         raise
+    finally:
+        conn.close()
 
 
 # -- households ----------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ HEADERS = (
 def _value(row: SimulationRow, key: str) -> Any:
     v = getattr(row, key)
     if isinstance(v, Decimal):
-        return v.normalize() if v == v.to_integral_value() else v
+        return format(v.normalize() if v == v.to_integral_value() else v, "f")
     return v
 
 
@@ -65,7 +65,7 @@ def write_csv(sim: Simulation, path: Path) -> None:
         w = csv.writer(f)
         w.writerow([h for _k, h in HEADERS])
         for r in rows_of(sim):
-            w.writerow([_formula_safe(str(_value(r, k))) for k, _h in HEADERS])
+            w.writerow([_formula_safe(_value(r, k)) for k, _h in HEADERS])
 
 
 def write_xlsx(sim: Simulation, path: Path) -> None:
@@ -83,7 +83,8 @@ def write_xlsx(sim: Simulation, path: Path) -> None:
         out = []
         for k, _h in HEADERS:
             v = _value(r, k)
-            out.append(float(v) if isinstance(v, Decimal) else _formula_safe(v))
+            raw = getattr(r, k)
+            out.append(float(raw) if isinstance(raw, Decimal) else _formula_safe(v))
         ws.append(out)
     about = wb.create_sheet("about")
     about.append(["population", sim.population])

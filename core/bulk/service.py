@@ -430,7 +430,9 @@ def _totals(table: pa.Table) -> pa.Table:
     cols["county"] = pa.array(["total"] * grouped.num_rows)
     for c in sums:
         cols[c] = grouped.column(f"{c}_sum")
-    return pa.table(cols).select(list(jobs.SUMMARY_COLUMNS)).sort_by(keys)
+    return (
+        pa.table(cols).select(list(jobs.SUMMARY_COLUMNS)).sort_by([(k, "ascending") for k in keys])
+    )
 
 
 def simulate(

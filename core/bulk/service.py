@@ -397,7 +397,7 @@ def _rows(table: pa.Table, base: PolicyBase, weighted: bool) -> list[SimulationR
             return (Decimal(r[key]) / _MILLI / 100).quantize(Decimal("0.01"))
 
         code = r["county"]
-        name = base.registry.get(code).name if code != "total" else "合计 total"
+        name = base.registry.get(code).name if code != "total" else "合计"
         out.append(
             SimulationRow(
                 scenario=r["scenario"],

@@ -20,12 +20,21 @@ from core.cli.snapshot import snapshots_root
 
 
 def _num(v: Decimal) -> str:
-    v = v.normalize() if v == v.to_integral_value() else v
-    return f"{v:,}" if abs(v) >= 1000 else str(v)
+    if v == v.to_integral_value():
+        v = v.quantize(Decimal(1))
+    return f"{v:,f}"
 
 
 def _signed(v: Decimal) -> str:
     return ("+" if v > 0 else "") + _num(v)
+
+
+def _money(v: Decimal) -> str:
+    return f"{v:,.2f}"
+
+
+def _signed_money(v: Decimal) -> str:
+    return ("+" if v > 0 else "") + _money(v)
 
 
 def simulation_json(sim: Any) -> dict[str, Any]:
@@ -273,9 +282,9 @@ def simulate(
                         _signed(r.eligible_change),
                         _num(r.persons_reform),
                         _signed(r.persons_change),
-                        _num(r.monthly_cost_reform),
-                        _signed(r.monthly_cost_change),
-                        _signed(r.yearly_cost_change),
+                        _money(r.monthly_cost_reform),
+                        _signed_money(r.monthly_cost_change),
+                        _signed_money(r.yearly_cost_change),
                         _num(r.winners),
                         _num(r.losers),
                     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def progress_bar(label: str) -> Any:
             bar = click.progressbar(
                 length=max(total, 1),
                 label=f"{label}: {stage}",
-                file=click.get_text_stream("stderr"),
+                file=sys.stderr,
             )
             bar.__enter__()
             state[stage] = bar

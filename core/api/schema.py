@@ -38,6 +38,7 @@ from strawberry.types.graphql import OperationType
 
 from core.api import (
     access,
+    bulk,
     calendars,
     cases,
     eligibility,
@@ -73,6 +74,7 @@ def queries(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any
         eligibility.EligibilityQuery,
         local_settings.LocalSettingQuery,
         access.AccessQuery,
+        bulk.BulkQuery,
     )
 
 
@@ -90,6 +92,7 @@ def mutations(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[A
         local_settings.LocalSettingMutation,
         eligibility.EligibilityMutation,
         access.AccessMutation,
+        bulk.BulkMutation,
     )
 
 
@@ -106,6 +109,7 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     **calendars.LIST_SIZES,
     **schedules.LIST_SIZES,
     **access.LIST_SIZES,
+    **bulk.LIST_SIZES,
 }
 
 # Built once: a rule class made per request would defeat the validation cache.

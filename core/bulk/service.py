@@ -33,6 +33,7 @@ from core.bulk.review_store import (
     finish_run,
     get_run,
     mark_running,
+    run_by_id,
     set_units,
     store_unit,
     units_done,
@@ -238,20 +239,11 @@ def _complete(
         _store(sessions, base, run, results, progress)
         with sessions() as session:
             finish_run(session, run.id)
-            return get_run_unchecked(session, run.id)
+            return run_by_id(session, run.id)
     except BaseException as exc:
         with sessions() as session:
             fail_run(session, run.id, f"{type(exc).__name__}: {exc}")
         raise
-
-
-def get_run_unchecked(session: Session, run_id: int) -> ReviewRun:
-    from core.bulk.review_store import _load_run, _run
-    from core.storage.engine import reading
-
-    with reading(session):
-        row, name = _load_run(session, run_id)
-        return _run(row, name)
 
 
 def _task_rows(table: pa.Table, run: ReviewRun, unit: str) -> list[dict[str, Any]]:
@@ -529,18 +521,31 @@ def import_sample(
     """A snapshot of the households in ``path`` (JSON lines: ``{"weight": W, "household":
     {...}}``, the household in the format of ``schema/household.schema.json``), validated one by
     one (an error names the line and the field), and its weights table."""
-    taken = dt.datetime.now(dt.UTC)
-    writer = SnapshotWriter(root, "sample", as_of, new_snapshot_id(taken))
-    hh_ids: list[int] = []
-    weights: list[int] = []
 
-    def documents() -> Iterator[dict[str, Any]]:
+    def items() -> Iterator[tuple[str, Any]]:
         for k, line in _sample_lines(path):
             where = f"{path.name} line {k}"
             try:
                 item = json.loads(line)
             except ValueError as exc:
                 raise InvalidInput(f"{where}: not JSON ({exc})") from None
+            yield where, item
+
+    return sample_snapshot(items(), base, as_of, root, path.name)
+
+
+def sample_snapshot(
+    items: Iterable[tuple[str, Any]], base: PolicyBase, as_of: dt.date, root: Path, name: str
+) -> tuple[Snapshot, pa.Table]:
+    """A snapshot of sample households, each ``(where, {"weight": W, "household": {...}})``
+    (``where`` names it in errors: a line, an input index), and its weights table."""
+    taken = dt.datetime.now(dt.UTC)
+    writer = SnapshotWriter(root, "sample", as_of, new_snapshot_id(taken))
+    hh_ids: list[int] = []
+    weights: list[int] = []
+
+    def documents() -> Iterator[dict[str, Any]]:
+        for k, (where, item) in enumerate(items, start=1):
             if not isinstance(item, dict) or "household" not in item:
                 raise InvalidInput(f'{where}: expected {{"weight": W, "household": {{...}}}}')
             w = _weight(item.get("weight", 1), where)
@@ -558,12 +563,12 @@ def import_sample(
         for batch, lines in read_documents(document_lines(documents())):
             writer.write_documents(batch, lines)
         if not hh_ids:
-            raise InvalidInput(f"{path.name}: no households")
+            raise InvalidInput(f"{name}: no households")
         snap = writer.finish(
             Manifest(
                 id=writer.final.name,
                 jurisdiction="sample",
-                jurisdiction_name=path.name,
+                jurisdiction_name=name,
                 as_of=as_of,
                 taken_at=taken,
                 source="sample",

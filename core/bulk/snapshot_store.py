@@ -133,8 +133,9 @@ def export_snapshot(
             # Cancel first: leaving the COPY's context would otherwise wait for (or drain) the
             # rest of the stream. The connection is discarded, never pooled mid-COPY.
             raw_conn = conn.connection.driver_connection
-            with contextlib.suppress(Exception):
-                raw_conn.cancel_safe(timeout=10)
+            if raw_conn is not None:
+                with contextlib.suppress(Exception):
+                    raw_conn.cancel_safe(timeout=10)
         if lines is not None:
             with contextlib.suppress(Exception):
                 lines.close()  # type: ignore[attr-defined]

@@ -253,8 +253,8 @@ def simulate(
     click.echo(f"{sim.population}, as of {sim.as_of.isoformat()}")
     for r in sim.reforms:
         click.echo(f"  reform {r.name}: {r.describe()}")
-    for n in sim.notes:
-        click.echo(f"  note: {n}")
+    for note in sim.notes:
+        click.echo(f"  note: {note}")
     for title, rows in (("total", sim.totals), ("by county", sim.rows)):
         click.echo(f"\n{title}:")
         click.echo(

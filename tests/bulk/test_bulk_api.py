@@ -1,0 +1,154 @@
+"""The bulk engine over GraphQL, on SQLite and PostgreSQL: runAnnualReview, annualReview with its
+progress and tasks, a task's full trace, confirmUnchangedReviews, snapshots and takeSnapshot,
+simulateReform for an analyst (registered households and a weighted sample) — refusals as
+userErrors or GraphQL errors with a code, never a 500, and nothing written.
+
+Standards are the EXAMPLE values of tests.support.standards (urban 800): test values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.api import Api, codes, open_test_runtime
+from tests.support.bulk_world import YUNNAN, BulkWorld
+from tests.support.standards import with_example_standards
+
+AS_OF = "2024-06-01"
+
+RUN = """mutation($j: String!, $asOf: Date, $scope: ReviewScopeInput) {
+  runAnnualReview(jurisdiction: $j, asOf: $asOf, scope: $scope) {
+    review { id status jurisdiction asOf tasksCount proposals { proposal count }
+             scope { inPayment applicants exitedSince tags programs } }
+    userErrors { field message code } } }"""
+REVIEW = """query($id: ID!) { annualReview(id: $id) {
+  status progress { unit level total stored done }
+  tasks(first: 50) { edges { cursor node { id caseId householdId proposal reason status scope
+    currentAmount newAmount membersCovered trace { agrees differences decision { status
+    monthlyAmount reasons trace { path isSet } } } } } pageInfo { hasNextPage } } } }"""
+CONFIRM = """mutation($r: ID!, $on: Date) { confirmUnchangedReviews(review: $r, on: $on) {
+  confirmed events skipped { taskId code message } userErrors { field message code } } }"""
+SIMULATE = """query($p: PopulationInput!, $r: [ReformInput!]!, $asOf: Date) {
+  simulateReform(population: $p, reforms: $r, asOf: $asOf) {
+    population weighted notes reforms { name overrides } csv
+    totals { reform county eligibleBaseline eligibleReform monthlyCostChange yearlyCostChange
+             winners losers newlyEligible }
+    counties { county countyName personsBaseline personsReform } } }"""
+REFORM = [
+    {
+        "name": "900",
+        "overrides": [
+            {"path": "dibao.standard.urban", "at": YUNNAN, "from": "2024-01-01", "value": 900}
+        ],
+    }
+]
+
+
+@pytest.fixture(scope="module")
+def base(base):
+    return with_example_standards(base)
+
+
+@pytest.fixture
+def api(db, tmp_path: Path, base) -> Iterator[Api]:
+    rt = open_test_runtime(db.url, tmp_path, base)
+    a = Api(rt)
+    yield a
+    a.close()
+    rt.close()
+
+
+@pytest.fixture
+def w(db, base) -> BulkWorld:
+    return BulkWorld(db, base)
+
+
+def test_run_read_trace_and_confirm_an_annual_review(api, w):
+    hids = [w.household(w.doc(wages=wages)) for wages in (1500, 2100)]
+    cids = [w.active(h) for h in hids]
+    w.change(hids[1], w.doc(wages=1200, seq=20))  # the same members, less income
+    approver, officer = w.tokens["approver"], w.tokens["officer"]
+
+    payload, errors = api.mutate(RUN, {"j": YUNNAN, "asOf": AS_OF}, approver)
+    assert errors == [] and payload["review"]["status"] == "done"
+    review = payload["review"]
+    assert review["scope"]["programs"] == ["dibao", "tekun"] and review["tasksCount"] == 2
+    data = api.ok(REVIEW, {"id": review["id"]}, approver)["annualReview"]
+    assert data["progress"] == [
+        {"unit": YUNNAN, "level": "county", "total": 2, "stored": 2, "done": True}
+    ]
+    tasks = {t["node"]["caseId"]: t["node"] for t in data["tasks"]["edges"]}
+    assert tasks[str(cids[0])]["proposal"] == "continue"
+    assert tasks[str(cids[0])]["trace"]["agrees"] is True
+    assert tasks[str(cids[0])]["trace"]["decision"]["monthlyAmount"] == 900.0
+    assert tasks[str(cids[1])]["proposal"] in ("raise", "lower")
+    assert all(t["trace"]["decision"]["trace"] for t in tasks.values())
+
+    payload, errors = api.mutate(CONFIRM, {"r": review["id"], "on": "2024-06-03"}, officer)
+    assert errors == [] and len(payload["confirmed"]) == 1 and len(payload["events"]) == 1
+    assert w.case(cids[0]).version == 6
+
+    listed = api.ok("query { snapshots { id jurisdiction households cases } }", token=approver)[
+        "snapshots"
+    ]
+    assert [(s["jurisdiction"], s["households"], s["cases"]) for s in listed] == [(YUNNAN, 2, 2)]
+
+
+def test_refusals_are_user_errors_or_coded_errors_and_write_nothing(api, w):
+    w.household(w.doc())
+    payload, errors = api.mutate(RUN, {"j": YUNNAN}, w.tokens["auditor"])
+    assert payload["review"] is None and codes(errors) == ["FORBIDDEN"]
+    payload, errors = api.mutate(RUN, {"j": "999999"}, w.tokens["approver"])
+    assert codes(errors) == ["UNKNOWN_JURISDICTION"]
+    payload, errors = api.mutate(RUN, {"j": YUNNAN}, None)
+    assert codes(errors) == ["UNAUTHENTICATED"]
+    data, errors = api.gql("query { annualReviews(jurisdiction: \"530102\") { id } }",
+                           token=w.tokens["analyst"])  # fmt: skip
+    assert data is None and codes(errors) == ["FORBIDDEN"]
+    data, errors = api.gql(REVIEW, {"id": "42"}, w.tokens["approver"])
+    assert codes(errors) == ["NOT_FOUND"]
+    assert api.ok("query { annualReviews(jurisdiction: \"530102\") { id } }",
+                  token=w.tokens["approver"]) == {"annualReviews": []}  # fmt: skip
+
+
+def test_an_analyst_simulates_a_reform_and_sees_aggregates_only(api, w):
+    for wages in (1500, 2100, 2550, 2850):
+        w.household(w.doc(wages=wages))
+    analyst = w.tokens["analyst"]
+    sim = api.ok(SIMULATE, {"p": {"jurisdiction": YUNNAN}, "r": REFORM, "asOf": AS_OF}, analyst)
+    sim = sim["simulateReform"]
+    (total,) = sim["totals"]
+    assert (total["eligibleBaseline"], total["eligibleReform"]) == (2, 3)
+    assert (total["monthlyCostChange"], total["yearlyCostChange"]) == (750.0, 9000.0)
+    assert (total["winners"], total["losers"], total["newlyEligible"]) == (3, 0, 1)
+    assert sim["counties"][0]["countyName"] == "五华区"
+    assert sim["csv"].startswith("情景 scenario,")
+    assert any("breaks a rule" in n for n in sim["notes"])
+
+    sample = {
+        "sample": [
+            {"weight": 10, "household": {k: v for k, v in w.doc(wages=1500).items() if k[0] != "_"}}
+        ]
+    }
+    sim = api.ok(SIMULATE, {"p": sample, "r": REFORM, "asOf": AS_OF}, analyst)["simulateReform"]
+    assert sim["weighted"] and sim["totals"][0]["eligibleBaseline"] == 10
+    bad = [{"name": "x", "overrides": [{"path": "dibao.standard.urbn", "at": YUNNAN,
+                                       "from": "2024-01-01", "value": 1}]}]  # fmt: skip
+    data, errors = api.gql(SIMULATE, {"p": {"jurisdiction": YUNNAN}, "r": bad}, analyst)
+    assert data is None and codes(errors) == ["UNKNOWN_PARAMETER"]
+    data, errors = api.gql(
+        SIMULATE, {"p": {"jurisdiction": YUNNAN}, "r": REFORM}, w.tokens["outsider"]
+    )
+    assert codes(errors) == ["FORBIDDEN"]
+    # No snapshot was kept for the analyst, and the analyst may not take one.
+    payload, errors = api.mutate(
+        "mutation { takeSnapshot(jurisdiction: \"530102\") { snapshot { id } "
+        "userErrors { code } } }", {}, analyst
+    )  # fmt: skip
+    assert payload["snapshot"] is None and codes(errors) == ["FORBIDDEN"]
+    assert api.ok("query { snapshots { id } }", token=w.tokens["approver"]) == {"snapshots": []}
+    assert dt.date.fromisoformat(AS_OF)

@@ -100,50 +100,48 @@ def household_facts(
 ) -> tuple[ir.Table, ir.Table]:
     """(household facts, living members): living members counted, income of the household
     (items of the living and the household's own), rigid spending by kind, household-level
-    income, and each living member's own income and age.
+    income; and each living member's age and own income.
 
-    Members dead on ``as_of`` are not counted, and neither is their income or spending.
+    Members dead on ``as_of`` are not counted, and neither is their income or spending. One pass
+    over the members: the snapshot carries each member's own items summed (``own_fen``,
+    ``e_<kind>``) and each household's own (``hh_income_fen``, ``hh_e_<kind>``); the item
+    tables stay in the snapshot for rules that need items.
     """
+    del incomes, expenses  # summed per member and household in the snapshot
     day = ibis.literal(as_of, type="date")
-    alive = members.select("pid", alive=members.death_date.isnull() | (members.death_date > day))
-    own = (
-        incomes.filter(incomes.pid.notnull())
-        .group_by("pid")
-        .aggregate(own_fen=incomes.amount_fen.sum().cast("!int64"))
+    living = members.filter(members.death_date.isnull() | (members.death_date > day))
+    per_hh = living.group_by("hh_id").aggregate(
+        n=living.count().cast("!int64"),
+        own_income=living.own_fen.sum().cast("!int64"),
+        **{f"own_e_{k}": living[f"e_{k}"].sum().cast("!int64") for k in EXPENSE_KINDS},
     )
-    living = _drop_right(
-        members.filter(members.death_date.isnull() | (members.death_date > day)).left_join(
-            own, "pid"
-        )
+    t = households.select(
+        "hh_id",
+        "county",
+        "area",
+        "property_ok",
+        "hh_income_fen",
+        *[f"hh_e_{k}" for k in EXPENSE_KINDS],
     )
-    living = living.mutate(
-        own_fen=living.own_fen.fill_null(0), age=age_on(living.birth_date, as_of)
-    )
-    inc = _drop_right(incomes.left_join(alive, "pid"))
-    counted = inc.filter(inc.pid.isnull() | inc.alive)
-    per_hh_income = counted.group_by("hh_id").aggregate(
-        income_fen=counted.amount_fen.sum().cast("!int64"),
-        shared_fen=ibis.ifelse(counted.pid.isnull(), counted.amount_fen, 0).sum().cast("!int64"),
-    )
-    exp = _drop_right(expenses.left_join(alive, "pid"))
-    exp = exp.filter(exp.pid.isnull() | exp.alive)
-    per_hh_exp = exp.group_by("hh_id").aggregate(
-        **{
-            f"e_{k}": ibis.ifelse(exp.kind == k, exp.amount_fen, 0).sum().cast("!int64")
-            for k in EXPENSE_KINDS
-        }
-    )
-    n = living.group_by("hh_id").aggregate(n=living.count().cast("!int64"))
-    t = households.select("hh_id", "county", "area", "property_ok")
-    for part in (n, per_hh_income, per_hh_exp):
-        t = _drop_right(t.left_join(part, "hh_id"))
-    t = t.mutate(
+    t = _drop_right(t.left_join(per_hh, "hh_id"))
+    t = t.select(
+        "hh_id",
+        "county",
+        "area",
+        "property_ok",
         n=t.n.fill_null(0),
-        income_fen=t.income_fen.fill_null(0),
-        shared_fen=t.shared_fen.fill_null(0),
-        **{f"e_{k}": t[f"e_{k}"].fill_null(0) for k in EXPENSE_KINDS},
+        income_fen=t.hh_income_fen + t.own_income.fill_null(0),
+        shared_fen=t.hh_income_fen,
+        **{f"e_{k}": t[f"hh_e_{k}"] + t[f"own_e_{k}"].fill_null(0) for k in EXPENSE_KINDS},
     )
-    return t, living
+    return t, living.mutate(age=age_on(living.birth_date, as_of))
+
+
+def with_own_income(members: ir.Table, incomes: ir.Table) -> ir.Table:
+    """``members`` with ``own_fen``: the sum of their own income items (0 without any); the
+    snapshot holds it already."""
+    del incomes
+    return members
 
 
 def with_policy(facts: ir.Table, policy: ir.Table) -> ir.Table:
@@ -167,7 +165,7 @@ def with_policy(facts: ir.Table, policy: ir.Table) -> ir.Table:
 # -- dibao ---------------------------------------------------------------------------------------
 
 
-def _single_person_members(t: ir.Table, living: ir.Table) -> ir.Table:
+def _single_person_members(t: ir.Table, living: ir.Table, incomes: ir.Table) -> ir.Table:
     """Living members of households above the standard where single-person enrolment is
     provided for, with the conditions they meet (among those allowed) and whether they qualify
     (``q``) or cannot be decided (``u``, the marginal multiple not set)."""
@@ -176,6 +174,7 @@ def _single_person_members(t: ir.Table, living: ir.Table) -> ir.Table:
     cand = living.filter(
         living.disability_grade.notnull() | living.serious_illness | (living.tags != ",")
     )
+    cand = with_own_income(cand, incomes)
     m = cand.join(
         need.select(
             "scenario",
@@ -218,9 +217,9 @@ def _single_person_members(t: ir.Table, living: ir.Table) -> ir.Table:
     )
 
 
-def dibao(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
+def dibao(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
     """dibao decisions (whole household, then single person) and the members they cover."""
-    sp_members = _single_person_members(t, living)
+    sp_members = _single_person_members(t, living, incomes)
     sp = sp_members.group_by(["scenario", "hh_id"]).aggregate(
         sp_n=sp_members.q.cast("int64").sum().cast("!int64"),
         sp_amount=ibis.ifelse(sp_members.q, sp_members.standard_fen - sp_members.own_fen, 0)
@@ -293,7 +292,7 @@ def _covered(t: ir.Table, program: str) -> ir.Table:
 # -- low income ----------------------------------------------------------------------------------
 
 
-def low_income(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
+def low_income(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
     """Low-income recognition (低收入家庭认定): dibao households where they count directly,
     marginal households (低保边缘), and the band up to ``income_multiple_max`` × the standard."""
     std, pci, prop = t.standard_fen, t.pci_fen, t.property_ok
@@ -361,7 +360,7 @@ def eligible_col(t: ir.Table) -> ir.BooleanValue:
 _T, _F, _U = 1, 0, 2  # qualifies / does not / cannot be known
 
 
-def tekun(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
+def tekun(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
     """Tekun support (特困人员), member by member: unable to work (60 or over, a minor under
     ``tekun.minor_age_limit``, intellectual/mental disability 1–3, physical 1–2, visual 1), no
     able legal supporter, own income (own items and an equal share of the household's) below the
@@ -377,7 +376,7 @@ def tekun(t: ir.Table, living: ir.Table) -> tuple[ir.Table, ir.Table]:
         "tk_basic_fen",
         "tk_minor_limit",
     )
-    m = _drop_right(living.join(hh, "hh_id"))
+    m = _drop_right(with_own_income(living, incomes).join(hh, "hh_id"))
     share = ibis.ifelse(m.n > 0, half_up(m.shared_fen, m.n), 0)
     own = m.own_fen + share
     kind, grade = m.disability_kind, m.disability_grade
@@ -468,7 +467,7 @@ def decide(
         raise ValueError(f"bulk programs are {', '.join(PROGRAMS)}, not {unknown or 'none'}")
     facts, living = household_facts(households, members, incomes, expenses, as_of)
     t = with_policy(facts, policy)
-    decided = [_PROGRAM_RULES[p](t, living) for p in programs]
+    decided = [_PROGRAM_RULES[p](t, living, incomes) for p in programs]
     decisions = decided[0][0]
     covered = decided[0][1]
     for d, c in decided[1:]:

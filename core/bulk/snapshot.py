@@ -46,7 +46,9 @@ import pyarrow.parquet as pq
 
 from core.errors import DoudiError, InvalidInput
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Rigid spending kinds (core.households.model.ExpenseKind), summed per member and household.
+EXPENSE_KINDS = ("medical", "disability_rehabilitation", "education", "employment_cost")
 FILES = ("households", "members", "incomes", "expenses", "cases", "documents")
 # The keys a database adds to each stored document on its way out (never document fields).
 META_KEYS = ("_id", "_version", "_prefecture", "_province")
@@ -116,6 +118,9 @@ SCHEMAS: dict[str, pa.Schema] = {
             # the same way; members carry their own tags the same way.
             ("tags", pa.string()),
             ("members", pa.int64()),
+            # The household's own items (no member), summed: income and rigid spending by kind.
+            ("hh_income_fen", pa.int64()),
+            *[(f"hh_e_{k}", pa.int64()) for k in EXPENSE_KINDS],
         ]
     ),
     "members": pa.schema(
@@ -140,6 +145,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("depends_on_family_support", pa.bool_()),
             ("living_apart_since", pa.date32()),
             ("tags", pa.string()),
+            # The member's own items, summed: income and rigid spending by kind. The jobs read
+            # these (one pass over the members) rather than joining the item tables.
+            ("own_fen", pa.int64()),
+            *[(f"e_{k}", pa.int64()) for k in EXPENSE_KINDS],
         ]
     ),
     "incomes": pa.schema(
@@ -247,6 +256,18 @@ class Flattener:
             ),
         )
         ids = m.field("idNumber")
+        key = pa.table({"hh_id": m_hh, "id_number": ids, "pid": pid})
+        incomes = self._items(batch, "income", key, "incomes")
+        expenses = self._items(batch, "expenses", key, "expenses")
+        first = pid[0].as_py() if count else 0
+        size = len(batch)
+
+        # Sums per member (index pid - first) and per household (index: row of the batch).
+        own = _sums(incomes, None, first, count)
+        hh_income = _sums(incomes, None, None, size, parent=self._parents)
+        own_e = {k: _sums(expenses, k, first, count) for k in EXPENSE_KINDS}
+        hh_e = {k: _sums(expenses, k, None, size, parent=self._exp_parents) for k in EXPENSE_KINDS}
+
         member_tags = m.field("tags")
         disability = m.field("disability")
         members_out = pa.record_batch(
@@ -273,6 +294,8 @@ class Flattener:
                 m.field("dependsOnFamilySupport"),
                 _date(m.field("livingApartSince")),
                 _tag_text(member_tags),
+                own,
+                *[own_e[k] for k in EXPENSE_KINDS],
             ],
             schema=SCHEMAS["members"],
         )
@@ -289,22 +312,30 @@ class Flattener:
                 batch.column("propertyWithinLocalRules"),
                 _tag_text(batch.column("tags")),
                 pc.cast(n_members, pa.int64()),
+                hh_income,
+                *[hh_e[k] for k in EXPENSE_KINDS],
             ],
             schema=SCHEMAS["households"],
         )
-
-        key = pa.table({"hh_id": m_hh, "id_number": ids, "pid": pid})
         return {
             "households": households_out,
             "members": members_out,
-            "incomes": self._items(batch, "income", key, "incomes"),
-            "expenses": self._items(batch, "expenses", key, "expenses"),
+            "incomes": incomes,
+            "expenses": expenses,
         }
 
-    @staticmethod
-    def _items(batch: pa.RecordBatch, column: str, key: pa.Table, name: str) -> pa.RecordBatch:
+    _parents: pa.Array = field(default_factory=lambda: pa.array([], pa.int64()))
+    _exp_parents: pa.Array = field(default_factory=lambda: pa.array([], pa.int64()))
+
+    def _items(
+        self, batch: pa.RecordBatch, column: str, key: pa.Table, name: str
+    ) -> pa.RecordBatch:
         items = batch.column(column)
         parent = pc.list_parent_indices(items)
+        if name == "incomes":
+            self._parents = parent
+        else:
+            self._exp_parents = parent
         values = pc.list_flatten(items)
         hh = pc.take(batch.column("_id"), parent)
         order = pa.array(range(len(values)), pa.int64())
@@ -317,6 +348,32 @@ class Flattener:
         if name == "incomes":
             cols += [_with_default(values.field("regular"), True), values.field("excludedAs")]
         return pa.record_batch(cols, schema=SCHEMAS[name])
+
+
+def _sums(
+    items: pa.RecordBatch,
+    kind: str | None,
+    first: int | None,
+    size: int,
+    parent: pa.Array | None = None,
+) -> pa.Array:
+    """Exact int64 sums of ``items``' amounts (of ``kind`` only, if given): per member (index
+    ``pid - first``, items with a member) or, with ``parent``, per household (index: the batch
+    row; items without a member)."""
+    import numpy as np
+
+    amount = items.column("amount_fen")
+    pid = items.column("pid")
+    mask = pc.is_valid(pid) if parent is None else pc.is_null(pid)
+    if kind is not None:
+        mask = pc.and_(mask, pc.equal(items.column("kind"), kind))
+    index = pc.subtract(pid, first) if parent is None else parent
+    t = pa.table({"i": pc.filter(index, mask), "a": pc.filter(amount, mask)})
+    out = np.zeros(size, dtype=np.int64)
+    if t.num_rows:
+        g = t.group_by("i").aggregate([("a", "sum")])
+        out[g.column("i").to_numpy()] = g.column("a_sum").to_numpy()
+    return pa.array(out, pa.int64())
 
 
 # -- reading NDJSON ------------------------------------------------------------------------------

@@ -1,0 +1,175 @@
+"""Benchmark: 1,000,000 stored households decided from a snapshot, end to end, against OpenFisca's
+country template deciding a means test for 1,000,000 households — ratios from the same run.
+
+    python benchmarks/bulk_decide.py                     # 1,000,000 households, 3 rounds each
+    python benchmarks/bulk_decide.py -n 100000 --rounds 1
+
+doudi (each round a fresh process, DuckDB embedded, the machine's 2 cores): read the snapshot's
+Parquet files (households, members, income, expenses), build the policy table from the merged
+policy (148 counties × 2 areas, resolved once each), decide dibao (whole household and single
+person, with deductions, deaths, the marginal test; the rules held identical to the traced
+engine by tests/bulk/test_differential.py) and write every decision to Parquet. Timed: the job
+(policy table + decide + write, wall and CPU of every thread) and the whole process (with Python
+imports). The snapshot is generated once and cached (benchmarks/bulk_data.py); exporting it from
+PostgreSQL is benchmarks/bulk_snapshot_export.py.
+
+OpenFisca (openfisca-core + openfisca-country-template in their own venv, created on first use
+under ~/.cache/doudi-bench; never in doudi's environment): benchmarks/openfisca_means_test.py,
+1,000,000 households of 1–6 persons; per run the simulation is built (entities, roles,
+set_input) and ``parenting_allowance`` — the template's own household means test — computed,
+then the ``dibao``-like per-capita benefit a country package would add. Its figure is setup +
+compute (the tax-benefit system load and input generation excluded, in its favour).
+
+Rounds alternate OpenFisca and doudi, each preceded by the load average (the machine is shared);
+the summary gives medians and the rate ratios (OpenFisca time / doudi time: above 1, doudi
+decides more households per second), by wall clock and by CPU. Goal: ≥ 2×.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import bulk_data  # noqa: E402
+
+
+def openfisca_python() -> Path:
+    env = bulk_data.cache_dir() / "openfisca-venv"
+    py = env / "bin" / "python"
+    if not py.exists():
+        print(f"creating OpenFisca's own venv at {env}", file=sys.stderr)
+        venv.create(env, with_pip=True)
+        subprocess.run(
+            [str(py), "-m", "pip", "install", "-q", "openfisca-core",
+             "openfisca-country-template"],
+            check=True,
+        )  # fmt: skip
+    return py
+
+
+def run_openfisca(py: Path, n: int) -> dict:
+    out = bulk_data.cache_dir() / "openfisca-run.json"
+    subprocess.run(
+        [str(py), str(HERE / "openfisca_means_test.py"), "--households", str(n), "--runs", "1",
+         "--benefit", "parenting_allowance", "--benefit", "dibao", "--json", str(out)],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    data = json.loads(out.read_text())
+    runs = {r["benefit"]: r for r in data["runs"]}
+    return {
+        "parenting_wall_s": runs["parenting_allowance"]["total_wall_s"],
+        "parenting_cpu_s": runs["parenting_allowance"]["total_cpu_s"],
+        "dibao_wall_s": runs["dibao"]["total_wall_s"],
+        "dibao_cpu_s": runs["dibao"]["total_cpu_s"],
+        "versions": {k: data["summary"][k] for k in ("openfisca_core",
+                                                      "openfisca_country_template")},
+    }  # fmt: skip
+
+
+def child(n: int, programs: str, out: str) -> None:
+    """One doudi round, in its own process."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    from core.bulk import jobs
+    from core.bulk.engines import DuckDBEngine
+
+    snap = bulk_data.snapshot(n)
+    base = bulk_data.policy()
+    w1, c1 = time.perf_counter(), time.process_time()
+    engine = DuckDBEngine()
+    decisions, _covered, _loaded = jobs.decide(
+        engine, snap, [("baseline", base)], bulk_data.AS_OF, tuple(programs.split(","))
+    )
+    engine.to_parquet(decisions, Path(out))
+    w2, c2 = time.perf_counter(), time.process_time()
+    counts = engine.to_arrow(
+        engine.read_parquet(Path(out), "d").group_by("status").aggregate(n=lambda t: t.count())
+    ).to_pylist()
+    engine.close()
+    bulk_data.emit(
+        {
+            "job_wall_s": round(w2 - w1, 3),
+            "job_cpu_s": round(c2 - c1, 3),
+            "process_wall_s": round(w2 - w0, 3),
+            "process_cpu_s": round(c2 - c0, 3),
+            "decisions": {r["status"]: r["n"] for r in counts},
+            "peak_rss_mib": bulk_data.peak_rss_mib(),
+        }
+    )
+
+
+def run_doudi(n: int, programs: str) -> dict:
+    out = bulk_data.cache_dir() / "decisions.parquet"
+    if out.exists():
+        out.unlink()
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", "-n", str(n), "--programs", programs,
+         "--out", str(out)],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--programs", default="dibao")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    ap.add_argument("--skip-openfisca", action="store_true")
+    args = ap.parse_args()
+    if args.child:
+        child(args.n, args.programs, args.out)
+        return 0
+    snap = bulk_data.snapshot(args.n)  # generate (or find) it before timing anything
+    bulk_data.emit({"snapshot": str(snap.path), "rows": snap.manifest.rows,
+                    "cpus": os.cpu_count()})  # fmt: skip
+    py = None if args.skip_openfisca else openfisca_python()
+    of_runs, doudi_runs = [], []
+    for k in range(args.rounds):
+        if py is not None:
+            load = bulk_data.loadavg()
+            r = run_openfisca(py, args.n)
+            of_runs.append(r)
+            bulk_data.emit({"round": k + 1, "openfisca": r, "load_before": load})
+        load = bulk_data.loadavg()
+        d = run_doudi(args.n, args.programs)
+        doudi_runs.append(d)
+        bulk_data.emit({"round": k + 1, "doudi": d, "load_before": load})
+
+    def med(runs: list[dict], key: str) -> float:
+        return round(statistics.median(r[key] for r in runs), 3)
+
+    summary: dict = {"households": args.n, "programs": args.programs}
+    for key in ("job_wall_s", "job_cpu_s", "process_wall_s", "process_cpu_s"):
+        summary[f"doudi_{key}"] = med(doudi_runs, key)
+    summary["doudi_households_per_s_wall"] = round(args.n / summary["doudi_job_wall_s"])
+    summary["doudi_households_per_cpu_s"] = round(args.n / summary["doudi_job_cpu_s"])
+    if of_runs:
+        for key in ("parenting_wall_s", "parenting_cpu_s", "dibao_wall_s", "dibao_cpu_s"):
+            summary[f"openfisca_{key}"] = med(of_runs, key)
+        for of in ("parenting", "dibao"):
+            for clock in ("wall", "cpu"):
+                summary[f"ratio_{clock}_vs_openfisca_{of}_job"] = round(
+                    summary[f"openfisca_{of}_{clock}_s"] / summary[f"doudi_job_{clock}_s"], 2
+                )
+                summary[f"ratio_{clock}_vs_openfisca_{of}_process"] = round(
+                    summary[f"openfisca_{of}_{clock}_s"] / summary[f"doudi_process_{clock}_s"], 2
+                )
+        summary["openfisca_versions"] = of_runs[0]["versions"]
+    bulk_data.emit({"summary": summary})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

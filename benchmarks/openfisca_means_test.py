@@ -79,8 +79,10 @@ def _scalar_parameter(value: float):
 
     return Parameter(
         "benefits.dibao_standard",
-        data={"description": "dibao standard (per capita, monthly)",
-              "values": {"2015-01-01": {"value": value}}},
+        data={
+            "description": "dibao standard (per capita, monthly)",
+            "values": {"2015-01-01": {"value": value}},
+        },
     )
 
 
@@ -94,8 +96,10 @@ def make_population(n_households: int, seed: int = 12):
     first[np.cumsum(sizes) - sizes] = True
     # Ages: the first person of a household is an adult; the others 0-89.
     ages = np.where(first, rng.integers(18, 90, n_persons), rng.integers(0, 90, n_persons))
-    birth = (np.datetime64("2025-07-01") - (ages * 365.25 + rng.integers(0, 365, n_persons)
-                                            ).astype("timedelta64[D]")).astype("datetime64[D]")
+    birth = (
+        np.datetime64("2025-07-01")
+        - (ages * 365.25 + rng.integers(0, 365, n_persons)).astype("timedelta64[D]")
+    ).astype("datetime64[D]")
     earns = (ages >= 18) & (rng.random(n_persons) < 0.5)
     salary = np.where(earns, np.round(rng.lognormal(7.3, 0.6, n_persons), 2), 0.0)
     roles = np.where(ages >= 18, "adult", "child")
@@ -158,14 +162,23 @@ def main(argv=None) -> int:
 
     w0, c0 = time.perf_counter(), time.process_time()
     tbs = load_system()
-    load = {"load_system_wall_s": round(time.perf_counter() - w0, 3),
-            "load_system_cpu_s": round(time.process_time() - c0, 3)}
+    load = {
+        "load_system_wall_s": round(time.perf_counter() - w0, 3),
+        "load_system_cpu_s": round(time.process_time() - c0, 3),
+    }
     print(json.dumps(load), flush=True)
 
     g0 = time.perf_counter()
     pop = make_population(args.households)
-    print(json.dumps({"generate_inputs_wall_s": round(time.perf_counter() - g0, 3),
-                      "persons": len(pop["person_ids"])}), flush=True)
+    print(
+        json.dumps(
+            {
+                "generate_inputs_wall_s": round(time.perf_counter() - g0, 3),
+                "persons": len(pop["person_ids"]),
+            }
+        ),
+        flush=True,
+    )
 
     runs = []
     for benefit in benefits:
@@ -188,7 +201,8 @@ def main(argv=None) -> int:
         for key in ("total_wall_s", "total_cpu_s", "setup_cpu_s", "compute_cpu_s"):
             summary[f"{benefit}.median_{key}"] = statistics.median(r[key] for r in mine)
         summary[f"{benefit}.households_per_cpu_s"] = round(
-            args.households / summary[f"{benefit}.median_total_cpu_s"])
+            args.households / summary[f"{benefit}.median_total_cpu_s"]
+        )
     print(json.dumps(summary, indent=1), flush=True)
     if args.json:
         with open(args.json, "w") as f:

@@ -102,38 +102,36 @@ def household_facts(
     (items of the living and the household's own), rigid spending by kind, household-level
     income; and each living member's age and own income.
 
-    Members dead on ``as_of`` are not counted, and neither is their income or spending. One pass
-    over the members: the snapshot carries each member's own items summed (``own_fen``,
-    ``e_<kind>``) and each household's own (``hh_income_fen``, ``hh_e_<kind>``); the item
-    tables stay in the snapshot for rules that need items.
+    Members dead on ``as_of`` are not counted, and neither is their income or spending. The
+    snapshot carries each member's own items summed (``own_fen``, ``e_<kind>``), each household's
+    own (``hh_income_fen``, ``hh_e_<kind>``) and its members' over all of them (``members``,
+    ``m_income_fen``, ``m_e_<kind>``): the few dead on ``as_of`` are subtracted, exactly, instead
+    of every living member being added up. The item tables stay in the snapshot for rules that
+    need items.
     """
     del incomes, expenses  # summed per member and household in the snapshot
     day = ibis.literal(as_of, type="date")
-    living = members.filter(members.death_date.isnull() | (members.death_date > day))
-    per_hh = living.group_by("hh_id").aggregate(
-        n=living.count().cast("!int64"),
-        own_income=living.own_fen.sum().cast("!int64"),
-        **{f"own_e_{k}": living[f"e_{k}"].sum().cast("!int64") for k in EXPENSE_KINDS},
+    dead = members.filter(members.death_date.notnull() & (members.death_date <= day))
+    gone = dead.group_by("hh_id").aggregate(
+        d_n=dead.count().cast("!int64"),
+        d_income=dead.own_fen.sum().cast("!int64"),
+        **{f"d_e_{k}": dead[f"e_{k}"].sum().cast("!int64") for k in EXPENSE_KINDS},
     )
-    t = households.select(
-        "hh_id",
-        "county",
-        "area",
-        "property_ok",
-        "hh_income_fen",
-        *[f"hh_e_{k}" for k in EXPENSE_KINDS],
-    )
-    t = _drop_right(t.left_join(per_hh, "hh_id"))
+    t = _drop_right(households.left_join(gone, "hh_id"))
     t = t.select(
         "hh_id",
         "county",
         "area",
         "property_ok",
-        n=t.n.fill_null(0),
-        income_fen=t.hh_income_fen + t.own_income.fill_null(0),
+        n=t.members - t.d_n.fill_null(0),
+        income_fen=t.hh_income_fen + t.m_income_fen - t.d_income.fill_null(0),
         shared_fen=t.hh_income_fen,
-        **{f"e_{k}": t[f"hh_e_{k}"] + t[f"own_e_{k}"].fill_null(0) for k in EXPENSE_KINDS},
+        **{
+            f"e_{k}": t[f"hh_e_{k}"] + t[f"m_e_{k}"] - t[f"d_e_{k}"].fill_null(0)
+            for k in EXPENSE_KINDS
+        },
     )
+    living = members.filter(members.death_date.isnull() | (members.death_date > day))
     return t, living.mutate(age=age_on(living.birth_date, as_of))
 
 

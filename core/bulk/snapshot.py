@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 
 from core.errors import DoudiError, InvalidInput
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Rigid spending kinds (core.households.model.ExpenseKind), summed per member and household.
 EXPENSE_KINDS = ("medical", "disability_rehabilitation", "education", "employment_cost")
 FILES = ("households", "members", "incomes", "expenses", "cases", "documents")
@@ -121,6 +121,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             # The household's own items (no member), summed: income and rigid spending by kind.
             ("hh_income_fen", pa.int64()),
             *[(f"hh_e_{k}", pa.int64()) for k in EXPENSE_KINDS],
+            # Its members' items, summed over every member, dead or alive: a job subtracts the
+            # few dead on its date instead of adding up every living member.
+            ("m_income_fen", pa.int64()),
+            *[(f"m_e_{k}", pa.int64()) for k in EXPENSE_KINDS],
         ]
     ),
     "members": pa.schema(
@@ -314,6 +318,8 @@ class Flattener:
                 pc.cast(n_members, pa.int64()),
                 hh_income,
                 *[hh_e[k] for k in EXPENSE_KINDS],
+                _per_household(own, m_parent, size),
+                *[_per_household(own_e[k], m_parent, size) for k in EXPENSE_KINDS],
             ],
             schema=SCHEMAS["households"],
         )
@@ -348,6 +354,17 @@ class Flattener:
         if name == "incomes":
             cols += [_with_default(values.field("regular"), True), values.field("excludedAs")]
         return pa.record_batch(cols, schema=SCHEMAS[name])
+
+
+def _per_household(values: pa.Array, parent: pa.Array, size: int) -> pa.Array:
+    """Exact int64 sums of per-member ``values`` by the member's household (batch row)."""
+    import numpy as np
+
+    out = np.zeros(size, dtype=np.int64)
+    if len(values):
+        g = pa.table({"i": parent, "a": values}).group_by("i").aggregate([("a", "sum")])
+        out[g.column("i").to_numpy()] = g.column("a_sum").to_numpy()
+    return pa.array(out, pa.int64())
 
 
 def _sums(

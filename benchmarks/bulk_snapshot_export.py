@@ -63,6 +63,8 @@ def load_postgres(url: str, n: int) -> None:
                      json.dumps(doc, ensure_ascii=False), 1, "2024-01-01", "2024-01-01")
                 )  # fmt: skip
         conn.execute("SELECT setval('households_id_seq', %s)", (n,))
+        conn.commit()
+        conn.autocommit = True
         conn.execute("VACUUM ANALYZE households")
 
 

@@ -35,6 +35,7 @@ import re
 import secrets
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -260,7 +261,7 @@ class Flattener:
             ),
         )
         ids = m.field("idNumber")
-        key = pa.table({"hh_id": m_hh, "id_number": ids, "pid": pid})
+        key = pa.record_batch({"hh_id": m_hh, "id_number": ids, "pid": pid})
         incomes = self._items(batch, "income", key, "incomes")
         expenses = self._items(batch, "expenses", key, "expenses")
         first = pid[0].as_py() if count else 0
@@ -334,7 +335,7 @@ class Flattener:
     _exp_parents: pa.Array = field(default_factory=lambda: pa.array([], pa.int64()))
 
     def _items(
-        self, batch: pa.RecordBatch, column: str, key: pa.Table, name: str
+        self, batch: pa.RecordBatch, column: str, key: pa.RecordBatch, name: str
     ) -> pa.RecordBatch:
         items = batch.column(column)
         parent = pc.list_parent_indices(items)
@@ -344,16 +345,19 @@ class Flattener:
             self._exp_parents = parent
         values = pc.list_flatten(items)
         hh = pc.take(batch.column("_id"), parent)
-        order = pa.array(range(len(values)), pa.int64())
-        t = pa.table({"hh_id": hh, "id_number": values.field("member"), "_i": order})
-        # The member an item belongs to, as the snapshot's pid (a join on the household and the
-        # ID number; NULL stays NULL: the household's own item).
-        t = t.join(key, ["hh_id", "id_number"], join_type="left outer").sort_by("_i")
-        pid = t.column("pid").combine_chunks()
+        # The member an item belongs to, as the snapshot's pid: looked up by household and ID
+        # number (NULL stays NULL: the household's own item).
+        wanted = _member_key(hh, values.field("member"))
+        have = _member_key(key.column("hh_id"), key.column("id_number"))
+        pid = pc.take(key.column("pid"), pc.index_in(wanted, value_set=have))
         cols = [hh, pid, values.field("kind"), _fen(values.field("monthlyAmount"))]
         if name == "incomes":
             cols += [_with_default(values.field("regular"), True), values.field("excludedAs")]
         return pa.record_batch(cols, schema=SCHEMAS[name])
+
+
+def _member_key(hh: pa.Array, id_number: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise(pc.cast(hh, pa.string()), id_number, "|")
 
 
 def _per_household(values: pa.Array, parent: pa.Array, size: int) -> pa.Array:
@@ -396,50 +400,6 @@ def _sums(
 # -- reading NDJSON ------------------------------------------------------------------------------
 
 
-class LineStream(io.RawIOBase):
-    """A readable byte stream over an iterator of NDJSON lines (each ending in a newline), that
-    keeps the lines the reader has not been given back yet (:meth:`take`) so that every parsed
-    row can be paired with its exact text."""
-
-    def __init__(self, lines: Iterator[bytes | memoryview]) -> None:
-        self._lines = lines
-        self._pending = b""
-        self._kept: deque[bytes] = deque()
-        self.rows = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        want = len(buffer)
-        parts = [self._pending] if self._pending else []
-        have = len(self._pending)
-        while have < want:
-            chunk = next(self._lines, None)
-            if chunk is None:
-                break
-            line = bytes(chunk)
-            if not line.endswith(b"\n"):
-                line += b"\n"
-            self._kept.append(line)
-            self.rows += 1
-            parts.append(line)
-            have += len(line)
-        data = b"".join(parts)
-        n = min(want, len(data))
-        buffer[:n] = data[:n]
-        self._pending = data[n:]
-        return n
-
-    def pending(self) -> list[bytes]:
-        """The lines given to the reader and not yet returned as rows."""
-        return list(self._kept)
-
-    def take(self, n: int) -> list[bytes]:
-        """The text of the next ``n`` rows the reader returned, in order."""
-        return [self._kept.popleft() for _ in range(n)]
-
-
 BLOCK_SIZE = 8 << 20  # bytes of NDJSON parsed at a time: bounds the export's memory
 
 
@@ -467,26 +427,44 @@ def read_documents(
     lines: Iterator[bytes | memoryview], block_size: int = BLOCK_SIZE
 ) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
     """Parse NDJSON household documents (with the database's ``_id``… keys) into record batches
-    of :data:`DOCUMENT`, each with the lines it was parsed from."""
-    stream = LineStream(lines)
+    of :data:`DOCUMENT`, each with the lines it was parsed from.
+
+    Lines are gathered up to ``block_size`` bytes and each block parsed on its own (pyarrow's
+    JSON reader, its threads within the block): memory stays at a few blocks whatever the
+    export's size. (pyarrow's streaming reader reads ahead of its consumer without bound.)"""
+    block: list[bytes] = []
+    size = 0
+    for chunk in lines:
+        line = bytes(chunk)
+        if not line.endswith(b"\n"):
+            line += b"\n"
+        block.append(line)
+        size += len(line)
+        if size >= block_size:
+            yield from _parse_block(block)
+            block, size = [], 0
+    if block:
+        yield from _parse_block(block)
+
+
+def _parse_block(block: list[bytes]) -> Iterator[tuple[pa.RecordBatch, list[bytes]]]:
+    data = b"".join(block)
     try:
-        reader = pj.open_json(
-            io.BufferedReader(stream, buffer_size=1 << 20),
-            read_options=pj.ReadOptions(block_size=block_size),
+        table = pj.read_json(
+            io.BytesIO(data),
+            # Blocks of 1 MiB: parsed on every core, in order.
+            read_options=pj.ReadOptions(block_size=1 << 20),
             parse_options=_PARSE,
         )
     except pa.ArrowInvalid as exc:
-        if stream.rows == 0:  # nothing stored there: an empty snapshot
-            return
-        raise _bad_document(stream.pending(), exc) from None
-    while True:
-        try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            return
-        except pa.ArrowInvalid as exc:
-            raise _bad_document(stream.pending(), exc) from None
-        yield batch, stream.take(batch.num_rows)
+        raise _bad_document(block, exc) from None
+    if table.num_rows != len(block):  # pragma: no cover - one document per line
+        raise SnapshotError(f"{len(block)} documents read as {table.num_rows} rows")
+    batch = table.combine_chunks().to_batches()
+    start = 0
+    for b in batch:
+        yield b, block[start : start + b.num_rows]
+        start += b.num_rows
 
 
 # -- writing -------------------------------------------------------------------------------------
@@ -569,32 +547,58 @@ class SnapshotWriter:
         self.work = root / code / as_of.isoformat() / f".{snapshot_id}.partial"
         self.work.mkdir(parents=True, exist_ok=False)
         self._writers = {
-            n: pq.ParquetWriter(self.work / f"{n}.parquet", SCHEMAS[n], compression="zstd")
+            n: pq.ParquetWriter(
+                self.work / f"{n}.parquet", SCHEMAS[n], compression="zstd", compression_level=1
+            )
             for n in FILES
         }
         self.rows = dict.fromkeys(FILES, 0)
         self.flattener = Flattener()
         self.counties: set[str] = set()
+        # Compressing and writing (pyarrow, without the GIL) overlaps with parsing the next
+        # block; at most two blocks wait, so memory stays bounded.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
+        self._pending: deque[Future[None]] = deque()
+
+    def _write_now(self, parts: list[tuple[str, pa.RecordBatch]]) -> None:
+        for name, batch in parts:
+            self._writers[name].write_batch(batch)
+
+    def _submit(self, parts: list[tuple[str, pa.RecordBatch]]) -> None:
+        parts = [(n, b) for n, b in parts if b.num_rows]
+        for name, batch in parts:
+            self.rows[name] += batch.num_rows
+        while len(self._pending) >= 2:
+            self._pending.popleft().result()
+        self._pending.append(self._pool.submit(self._write_now, parts))
 
     def write(self, name: str, batch: pa.RecordBatch) -> None:
-        if batch.num_rows:
-            self._writers[name].write_batch(batch)
-            self.rows[name] += batch.num_rows
+        self._submit([(name, batch)])
 
     def write_documents(self, batch: pa.RecordBatch, lines: list[bytes]) -> None:
-        for name, out in self.flattener.flatten(batch).items():
-            self.write(name, out)
+        parts = list(self.flattener.flatten(batch).items())
         self.counties.update(pc.unique(batch.column("county")).to_pylist())
-        docs = pa.array([ln.rstrip(b"\n").decode("utf-8") for ln in lines], pa.string())
-        self.write(
-            "documents",
-            pa.record_batch(
-                [batch.column("_id"), batch.column("_version"), docs],
-                schema=SCHEMAS["documents"],
-            ),
+        docs = pc.utf8_rtrim(pc.cast(pa.array(lines, pa.binary()), pa.string()), "\n")
+        parts.append(
+            (
+                "documents",
+                pa.record_batch(
+                    [batch.column("_id"), batch.column("_version"), docs],
+                    schema=SCHEMAS["documents"],
+                ),
+            )
         )
+        self._submit(parts)
+
+    def _drain(self) -> None:
+        try:
+            while self._pending:
+                self._pending.popleft().result()
+        finally:
+            self._pool.shutdown(wait=True)
 
     def finish(self, manifest: Manifest) -> Snapshot:
+        self._drain()
         for w in self._writers.values():
             w.close()
         manifest.rows = dict(self.rows)
@@ -607,6 +611,8 @@ class SnapshotWriter:
         return Snapshot(self.final, manifest)
 
     def abort(self) -> None:
+        with contextlib.suppress(Exception):
+            self._drain()
         for w in self._writers.values():
             with contextlib.suppress(Exception):  # cleaning up after the real error
                 w.close()

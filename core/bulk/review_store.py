@@ -171,6 +171,13 @@ def _load_run(session: Session, run_id: int) -> tuple[ReviewRunRow, str]:
     return found[0], found[1]
 
 
+def _may_read_run(user: User, run_jurisdiction: str, registry: JurisdictionRegistry) -> None:
+    """A run is read at its jurisdiction or by officials under it (who see their part of it)."""
+    if user.may(Action.READ_HOUSEHOLDS) and registry.is_within(user.jurisdiction, run_jurisdiction):
+        return
+    authorize(user, Action.READ_HOUSEHOLDS, run_jurisdiction, registry)
+
+
 def run_by_id(session: Session, run_id: int) -> ReviewRun:
     """A run, for the service that already checked who asks."""
     with reading(session):
@@ -182,17 +189,17 @@ def get_run(
     session: Session, user: User | None, run_id: int, registry: JurisdictionRegistry
 ) -> ReviewRun:
     """A run, for a user who may read households at its jurisdiction."""
-    require(user, Action.READ_HOUSEHOLDS)
+    user = require(user, Action.READ_HOUSEHOLDS)
     with reading(session):
         row, name = _load_run(session, run_id)
-        authorize(user, Action.READ_HOUSEHOLDS, row.jurisdiction, registry)
+        _may_read_run(user, row.jurisdiction, registry)
         return _run(row, name)
 
 
 def list_runs(
     session: Session, user: User | None, code: str, registry: JurisdictionRegistry
 ) -> list[ReviewRun]:
-    """Runs at ``code`` and under it, newest first."""
+    """Runs at ``code`` and under it, and those above it that cover it, newest first."""
     authorize(user, Action.READ_HOUSEHOLDS, code, registry)
     with reading(session):
         rows = session.execute(
@@ -200,10 +207,12 @@ def list_runs(
             .join(UserRow, UserRow.id == ReviewRunRow.created_by)
             .order_by(ReviewRunRow.id.desc())
         ).all()
+        here = registry.get(code).code
+        # Runs at CODE and under it, and the runs above it that cover it.
         return [
             _run(r, n)
             for r, n in rows
-            if registry.is_within(r.jurisdiction, registry.get(code).code)
+            if registry.is_within(r.jurisdiction, here) or registry.is_within(here, r.jurisdiction)
         ]
 
 
@@ -372,8 +381,9 @@ def list_tasks(
         raise InvalidInput(f"first must be between 1 and {MAX_PAGE}")
     with reading(session):
         run, _name = _load_run(session, run_id)
-        code = county or run.jurisdiction
-        authorize(user, Action.READ_HOUSEHOLDS, code, registry)
+        _may_read_run(user, run.jurisdiction, registry)
+        if county is not None:
+            authorize(user, Action.READ_HOUSEHOLDS, county, registry)
         q = _tasks_query(run_id).where(within(ReviewTaskRow, user.jurisdiction, registry))
         if county is not None:
             q = q.where(within(ReviewTaskRow, county, registry))
@@ -473,7 +483,9 @@ def confirm_unchanged(
     registry = policies.registry
     with reading(session):
         run, _name = _load_run(session, run_id)
-        authorize(user, Action.READ_HOUSEHOLDS, county or run.jurisdiction, registry)
+        _may_read_run(user, run.jurisdiction, registry)
+        if county is not None:
+            authorize(user, Action.READ_HOUSEHOLDS, county, registry)
         q = _tasks_query(run_id).where(
             ReviewTaskRow.proposal == "continue",
             ReviewTaskRow.status == "open",

@@ -254,3 +254,20 @@ def test_the_shanxi_household_is_not_in_a_yunnan_run_and_phase_out_needs_a_polic
     run = _run(w, tmp_path, programs=("dibao",))
     assert ids["shanxi"] not in {t.household_id for t in _tasks(w, run.id)}
     assert AFTER < AS_OF
+
+
+def test_officials_under_a_run_see_and_confirm_their_part(w, tmp_path):
+    """A run at the prefecture (530100, by the province administrator): Wuhua's officials list
+    their county's tasks and confirm its "no change" batch; Shanxi's see nothing of it."""
+    ids = _scene(w)
+    run = _run(w, tmp_path, who="admin", code="530100")
+    with w.db.sessions() as s:
+        mine = list_tasks(s, w.users["officer"], run.id, w.registry)
+        runs = list_runs(s, w.users["officer"], YUNNAN, w.registry)
+    assert {t.county for t in mine} == {YUNNAN} and len(mine) == 8
+    assert [r.id for r in runs] == [run.id]
+    with w.db.sessions() as s:
+        done = confirm_unchanged(s, w.base, w.users["officer"], run.id, dt.date(2024, 6, 3))
+    assert len(done.confirmed) == 1 and w.case(ids["cont_case"]).version == 6
+    with w.db.sessions() as s, pytest.raises(Forbidden):
+        list_tasks(s, w.users["outsider"], run.id, w.registry)

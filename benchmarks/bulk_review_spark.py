@@ -69,7 +69,7 @@ def with_cases(n: int) -> object:
             "exit_on": bulk_data.AS_OF.replace(year=2023) if state == "exited" else None,
             "exit_reason": "moved_away" if state == "exited" else None,
             "phase_out_last_month": "2024-09" if state == "phasing_out" else None,
-            "members_covered": ",",
+            "members_covered": ",", "mode": None,
         })  # fmt: skip
     pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS["cases"]), tmp / "cases.parquet")
     manifest = json.loads((snap.path / "manifest.json").read_text())

@@ -20,7 +20,7 @@ import pyarrow as pa
 from core.bulk import rules
 from core.bulk.engines import BulkEngine
 from core.bulk.policy_table import policy_table
-from core.bulk.review import ReviewScope, in_scope, proposals
+from core.bulk.review import IN_PAYMENT, ReviewScope, in_scope, proposals
 from core.bulk.snapshot import Snapshot
 from core.policy.service import PolicyBase
 
@@ -76,14 +76,27 @@ def review(
     loaded = load(engine, snapshot, [("baseline", base)], as_of)
     t = loaded.tables
     targets = in_scope(t["households"], t["members"], t["cases"], scope)
-    # Only the households under review are decided.
+    # Only the households under review are decided. A tekun case in payment keeps on the minors
+    # it supports (特困人员认定办法 art. 24): its members covered are the continuing ones.
     hh = t["households"].semi_join(targets, "hh_id")
+    c = t["cases"]
+    supported = c.filter((c.program == "tekun") & c.state.isin(IN_PAYMENT)).select(
+        "hh_id", id_number=c.members_covered.split(",").unnest()
+    )
+    supported = supported.filter(supported.id_number != "")
     decisions, _covered = rules.decide(
-        hh, t["members"], t["incomes"], t["expenses"], loaded.policy, as_of, scope.programs
+        hh,
+        t["members"],
+        t["incomes"],
+        t["expenses"],
+        loaded.policy,
+        as_of,
+        scope.programs,
+        continuing=supported,
     )
-    return proposals(targets, decisions, t["households"], loaded.policy, as_of).order_by(
-        ["county", "hh_id", "program"]
-    )
+    return proposals(
+        targets, decisions, t["households"], loaded.policy, as_of, t["members"]
+    ).order_by(["county", "hh_id", "program"])
 
 
 SUMMARY_COLUMNS = (

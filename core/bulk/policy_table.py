@@ -24,7 +24,8 @@ import pyarrow as pa
 
 from core.eligibility import prepare
 from core.errors import InvalidInput
-from core.households.model import Area, IncomeClass
+from core.households.model import Area, IncomeClass, SchoolLevel
+from core.policy.catalog import INCOME_EXCLUSIONS
 from core.policy.service import PolicyBase
 
 PPM = 1_000_000
@@ -38,6 +39,7 @@ SP_CONDITIONS = {
     "clergy_living_apart": "sp_clergy",
     "jobless_adult_severe_disability": "sp_jobless_severe",
 }
+SCHOOL_LEVELS = tuple(level.value for level in SchoolLevel)
 # Paths whose values the rows hold (for the fingerprint).
 PATHS = (
     "dibao.standard.urban",
@@ -52,6 +54,13 @@ PATHS = (
     "tekun.standard.basic",
     "tekun.minor_age_limit",
     "dibao.phase_out.max_months",
+    "dibao.phase_out.allowed",
+    "dibao.income.deductions_scope",
+    "dibao.income.excluded",
+    "dibao.single_person.additional_requirements",
+    "tekun.income.excluded",
+    "tekun.minor_continuation_age",
+    "tekun.minor_continuation_in_school",
 )
 
 SCHEMA = pa.schema(
@@ -63,14 +72,27 @@ SCHEMA = pa.schema(
         ("standard_fen", pa.int64()),
         ("gap", pa.bool_()),
         *[(f"ded_{k}", pa.bool_()) for k in EXPENSE_KINDS],
+        # Deducted only for households the scope names (dibao.income.deductions_scope).
+        *[(f"scoped_{k}", pa.bool_()) for k in EXPENSE_KINDS],
+        # Income left out: for dibao and low income (ex_), for tekun (tx_).
+        *[(f"ex_{k}", pa.bool_()) for k in INCOME_EXCLUSIONS],
+        *[(f"tx_{k}", pa.bool_()) for k in INCOME_EXCLUSIONS],
         ("sp_enabled", pa.bool_()),
+        # Per single-person condition: allowed; granted with the marginal-household test; with
+        # the requirements of lost labour capacity and of family support.
         *[(c, pa.bool_()) for c in SP_CONDITIONS.values()],
+        *[(f"{c}_mt", pa.bool_()) for c in SP_CONDITIONS.values()],
+        *[(f"{c}_lab", pa.bool_()) for c in SP_CONDITIONS.values()],
+        *[(f"{c}_fam", pa.bool_()) for c in SP_CONDITIONS.values()],
         ("marginal_ppm", pa.int64()),
         ("li_max_ppm", pa.int64()),
         ("li_dibao", pa.bool_()),
         ("tk_basic_fen", pa.int64()),
         ("tk_minor_limit", pa.int64()),
+        ("tk_cont_age", pa.int64()),
+        *[(f"tkc_{level}", pa.bool_()) for level in SCHOOL_LEVELS],
         ("phase_out_max_months", pa.int64()),
+        ("phase_out_allowed", pa.bool_()),
         ("fingerprint", pa.string()),
     ]
 )
@@ -117,7 +139,7 @@ def policy_rows(base: PolicyBase, code: str, as_of: dt.date, scenario: str) -> l
     """The two rows (urban, rural) of county ``code`` on ``as_of``."""
     policy = base.resolve(code, as_of)
     prep = prepare(policy)
-    conditions = set(prep.sp_conditions)
+    grants = {g.item: g for g in prep.sp_grants}
     marginal = _ppm(prep.marginal_multiple, "low_income.marginal_multiple", code)
     li_max = _ppm(prep.li_max, "low_income.income_multiple_max", code)
     phase_out = policy.parameters.get("dibao.phase_out.max_months")
@@ -133,14 +155,33 @@ def policy_rows(base: PolicyBase, code: str, as_of: dt.date, scenario: str) -> l
             "standard_fen": _fen(plan.standard),
             "gap": prep.method == "gap",
             **{f"ded_{k}": k in prep.deductions_allowed for k in EXPENSE_KINDS},
+            **{f"scoped_{k}": k in prep.scoped_kinds for k in EXPENSE_KINDS},
+            **{f"ex_{k}": k in prep.excluded for k in INCOME_EXCLUSIONS},
+            **{f"tx_{k}": k in prep.tk_excluded for k in INCOME_EXCLUSIONS},
             "sp_enabled": prep.sp_enabled is True,
-            **{col: c in conditions for c, col in SP_CONDITIONS.items()},
+            **{col: c in grants for c, col in SP_CONDITIONS.items()},
+            **{
+                f"{col}_mt": c in grants and grants[c].marginal_test()
+                for c, col in SP_CONDITIONS.items()
+            },
+            **{
+                f"{col}_lab": c in grants
+                and "labour_capacity_lost_all_or_part" in grants[c].requirements
+                for c, col in SP_CONDITIONS.items()
+            },
+            **{
+                f"{col}_fam": c in grants and "depends_on_family_support" in grants[c].requirements
+                for c, col in SP_CONDITIONS.items()
+            },
             "marginal_ppm": marginal,
             "li_max_ppm": li_max,
             "li_dibao": prep.li_dibao is True,
             "tk_basic_fen": _fen(prep.tk_basic),
             "tk_minor_limit": _int(prep.tk_minor),
+            "tk_cont_age": _int(prep.tk_cont_age),
+            **{f"tkc_{level}": level in prep.tk_cont_school for level in SCHOOL_LEVELS},
             "phase_out_max_months": _int(None if phase_out is None else phase_out.value),
+            "phase_out_allowed": policy.value("dibao.phase_out.allowed") is True,
             "fingerprint": finger,
         }
         rows.append(row)

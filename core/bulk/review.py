@@ -19,8 +19,9 @@ case of several.
 Proposals, as :func:`core.cases.machine.record_review` would decide on the same facts:
 
 - a case in payment: ``continue`` (eligible, amount unchanged), ``raise``, ``lower`` (eligible,
-  another amount from the next month), ``phase_out`` (dibao, income at or over the standard where
-  the policy sets a phase-out; a case already phasing out stays in it until its last month),
+  another amount from the next month), ``phase_out`` (dibao, income over the standard where the
+  policy allows a phase-out: the official chooses between it and the exit; a case already
+  phasing out stays in it until its last month),
   ``exit``, ``cannot_decide`` (a parameter not set, property not assessed);
 - an applicant, an exited case or a tagged household: ``eligible`` / ``not_eligible`` /
   ``cannot_decide``.
@@ -122,6 +123,8 @@ def in_scope(
         case_version=c.version,
         current_amount_fen=c.amount_fen,
         phase_out_last_month=c.phase_out_last_month,
+        case_mode=c.mode,
+        members_covered=c.members_covered,
     )
     if scope.tags and "dibao" in scope.programs:
         hit: Any = ibis.literal(False)
@@ -146,6 +149,8 @@ def in_scope(
             case_version=ibis.null("int64"),
             current_amount_fen=ibis.null("int64"),
             phase_out_last_month=ibis.null("string"),
+            case_mode=ibis.null("string"),
+            members_covered=ibis.null("string"),
         )
         rows = rows.union(extra)
     if scope.counties:
@@ -184,21 +189,50 @@ def proposals(
     households: ir.Table,
     policy: ir.Table,
     as_of: dt.date,
+    members: ir.Table | None = None,
 ) -> ir.Table:
-    """Each target joined with its decision (``scenario`` baseline) and the proposal."""
+    """Each target joined with its decision (``scenario`` baseline) and the proposal.
+
+    A phase-out is proposed, as :func:`core.cases.machine.record_review` offers it, for an active
+    dibao case where ``dibao.phase_out.allowed`` and the income is over (超过: strictly above) the
+    standard: the per-capita income for a whole household; for a single-person case (单人户), the
+    own income of everyone it covers who is alive (``members``: the snapshot's)."""
     d = decisions.filter(decisions.scenario == "baseline").drop("scenario", "county")
     t = targets.join(d, ["hh_id", "program"])
     h = households.select("hh_id", "version", "county", "prefecture", "province", "area")
     t = _drop_right(t.join(h, "hh_id"))
     po = policy.filter(policy.scenario == "baseline").select(
-        "county", "area", "phase_out_max_months"
+        "county", "area", "phase_out_max_months", "phase_out_allowed"
     )
     t = _drop_right(t.left_join(po, ["county", "area"]))
+    single_over: Any = ibis.literal(False)
+    if members is not None:
+        day = ibis.literal(as_of, type="date")
+        cov = targets.filter(targets.case_mode == "single_person").select(
+            "hh_id", "program", id_number=targets.members_covered.split(",").unnest()
+        )
+        cov = cov.filter(cov.id_number != "")
+        alive = members.filter(members.death_date.isnull() | (members.death_date > day))
+        own = _drop_right(
+            cov.join(alive.select("hh_id", "id_number", "own_fen"), ["hh_id", "id_number"])
+        )
+        std = t.select("hh_id", "program", std=t.standard_fen)
+        own = _drop_right(own.join(std, ["hh_id", "program"]))
+        per = own.group_by(["hh_id", "program"]).aggregate(
+            cov_n=own.count().cast("!int64"),
+            cov_over=(own.std.notnull() & (own.own_fen > own.std))
+            .cast("int64")
+            .sum()
+            .cast("!int64"),
+        )
+        t = _drop_right(t.left_join(per, ["hh_id", "program"]))
+        single_over = (t.cov_n.fill_null(0) > 0) & (t.cov_over.fill_null(0) == t.cov_n)
     paying = t.case_state.isin(IN_PAYMENT)
     eligible = t.status == "eligible"
     new, old = t.amount_fen, t.current_amount_fen
     same = new.isnull() | old.isnull() | (new == old)
-    over = t.pci_fen.notnull() & t.standard_fen.notnull() & (t.pci_fen >= t.standard_fen)
+    whole_over = t.pci_fen.notnull() & t.standard_fen.notnull() & (t.pci_fen > t.standard_fen)
+    over = ibis.ifelse(t.case_mode == "single_person", single_over, whole_over).fill_null(False)
     month = f"{as_of.year:04d}-{as_of.month:02d}"
     still_phasing = (
         (t.case_state == "phasing_out")
@@ -212,10 +246,7 @@ def proposals(
         (paying & eligible, "lower"),
         (still_phasing, "phase_out"),
         (
-            (t.case_state == "active")
-            & (t.program == "dibao")
-            & over
-            & t.phase_out_max_months.notnull(),
+            (t.case_state == "active") & (t.program == "dibao") & over & t.phase_out_allowed,
             "phase_out",
         ),
         (paying, "exit"),

@@ -32,7 +32,8 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 
-from core.bulk.policy_table import EXPENSE_KINDS, PPM
+from core.bulk.policy_table import EXPENSE_KINDS, PPM, SCHOOL_LEVELS, SP_CONDITIONS
+from core.bulk.snapshot import EXCLUSIONS
 
 PROGRAMS = ("dibao", "low_income", "tekun")
 P_MARGINAL = "low_income.marginal_multiple"
@@ -57,6 +58,7 @@ DECISION_COLUMNS = (
     "missing",
 )
 
+_T, _F, _U = 1, 0, 2  # qualifies / does not / cannot be known (three-valued, as integers)
 _NULL_STR = ibis.null("string")
 _NULL_INT = ibis.null("int64")
 
@@ -112,10 +114,17 @@ def household_facts(
     del incomes, expenses  # summed per member and household in the snapshot
     day = ibis.literal(as_of, type="date")
     dead = members.filter(members.death_date.notnull() & (members.death_date <= day))
+    hardship = (
+        dead.serious_illness
+        | (dead.disability_grade.notnull() & (dead.disability_grade <= 2))
+        | (dead.school_level == "higher_education").fill_null(False)
+    )
     gone = dead.group_by("hh_id").aggregate(
         d_n=dead.count().cast("!int64"),
         d_income=dead.own_fen.sum().cast("!int64"),
+        d_hardship=hardship.cast("int64").sum().cast("!int64"),
         **{f"d_e_{k}": dead[f"e_{k}"].sum().cast("!int64") for k in EXPENSE_KINDS},
+        **{f"d_x_{k}": dead[f"ox_{k}"].sum().cast("!int64") for k in EXCLUSIONS},
     )
     t = _drop_right(households.left_join(gone, "hh_id"))
     t = t.select(
@@ -123,13 +132,18 @@ def household_facts(
         "county",
         "area",
         "property_ok",
+        "tags",
         n=t.members - t.d_n.fill_null(0),
         income_fen=t.hh_income_fen + t.m_income_fen - t.d_income.fill_null(0),
         shared_fen=t.hh_income_fen,
+        hardship_n=t.m_hardship - t.d_hardship.fill_null(0),
         **{
             f"e_{k}": t[f"hh_e_{k}"] + t[f"m_e_{k}"] - t[f"d_e_{k}"].fill_null(0)
             for k in EXPENSE_KINDS
         },
+        # Income of each kind the rules may leave out: of the living members and the household.
+        **{f"x_{k}": t[f"hx_{k}"] + t[f"mx_{k}"] - t[f"d_x_{k}"].fill_null(0) for k in EXCLUSIONS},
+        **{f"hx_{k}": t[f"hx_{k}"] for k in EXCLUSIONS},
     )
     living = members.filter(members.death_date.isnull() | (members.death_date > day))
     return t, living.mutate(age=age_on(living.birth_date, as_of))
@@ -142,82 +156,151 @@ def with_own_income(members: ir.Table, incomes: ir.Table) -> ir.Table:
     return members
 
 
+def _left_out(t: ir.Table, prefix: str, flag: str) -> Any:
+    """What the income left out (kinds flagged ``flag_<kind>``) adds up to in ``prefix_<kind>``."""
+    total: Any = 0
+    for k in EXCLUSIONS:
+        total = total + ibis.ifelse(t[f"{flag}_{k}"], t[f"{prefix}_{k}"], 0)
+    return total
+
+
 def with_policy(facts: ir.Table, policy: ir.Table) -> ir.Table:
-    """Each household once per scenario, with its county's policy and its per-capita income
-    after the deductions the policy allows."""
+    """Each household once per scenario, with its county's policy and its per-capita income:
+    ``pci_fen`` for the whole-household dibao test, after the deductions the policy allows —
+    those a scope limits (``dibao.income.deductions_scope``) only for the households it names —
+    and ``pci_other_fen`` for the other tests (single person, low income), where scoped
+    deductions do not apply. Income the policy leaves out (``dibao.income.excluded``) is not
+    counted."""
     t = facts.join(policy, ["county", "area"])
-    deducted: Any = 0
+    counted = t.income_fen - _left_out(t, "x", "ex")
+    t = t.mutate(counted_fen=counted.cast("int64"))
+    plain: Any = 0
+    scoped: Any = 0
     for k in EXPENSE_KINDS:
-        deducted = deducted + ibis.ifelse(t[f"ded_{k}"], t[f"e_{k}"], 0)
-    net = ibis.greatest(t.income_fen - deducted, 0)
-    t = t.mutate(net_fen=net.cast("int64"))
+        plain = plain + ibis.ifelse(t[f"ded_{k}"] & ~t[f"scoped_{k}"], t[f"e_{k}"], 0)
+        scoped = scoped + ibis.ifelse(t[f"ded_{k}"] & t[f"scoped_{k}"], t[f"e_{k}"], 0)
     t = t.mutate(
-        pci_fen=ibis.ifelse(t.n > 0, half_up(t.net_fen, t.n), 0).cast("int64"),
-    )
-    return t.mutate(
+        plain_ded=plain,
+        scoped_ded=scoped,
         marginal_limit=half_up(t.marginal_ppm * t.standard_fen, PPM),
         li_limit=half_up(t.li_max_ppm * t.standard_fen, PPM),
+        pc_before=ibis.ifelse(t.n > 0, half_up(t.counted_fen, t.n), 0).cast("int64"),
+    )
+    # The households a scope names (Yongfu 003 二(二)): monitored for relapse, or income before
+    # deducting below the marginal standard; and a member seriously ill, severely disabled or
+    # at college.
+    low = t.tags.contains(",relapse_monitoring,") | ibis.ifelse(
+        t.standard_fen.isnull() | t.marginal_ppm.isnull(), False, t.pc_before < t.marginal_limit
+    )
+    hardship = low & (t.hardship_n > 0)
+    whole = t.plain_ded + ibis.ifelse(hardship, t.scoped_ded, 0)
+    net = ibis.greatest(t.counted_fen - whole, 0)
+    other = ibis.greatest(t.counted_fen - t.plain_ded, 0)
+    return t.mutate(
+        pci_fen=ibis.ifelse(t.n > 0, half_up(net, t.n), 0).cast("int64"),
+        pci_other_fen=ibis.ifelse(t.n > 0, half_up(other, t.n), 0).cast("int64"),
     )
 
 
 # -- dibao ---------------------------------------------------------------------------------------
 
 
-def _single_person_members(t: ir.Table, living: ir.Table, incomes: ir.Table) -> ir.Table:
-    """Living members of households above the standard where single-person enrolment is
-    provided for, with the conditions they meet (among those allowed) and whether they qualify
-    (``q``) or cannot be decided (``u``, the marginal multiple not set)."""
+CLERGY_MONTHS = 36  # 三年以上（含三年）: 审核确认办法 art. 8(三)
+
+
+def _single_person_members(
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+) -> ir.Table:
+    """Living members of households not below the standard (whole-household test) where
+    single-person enrolment is provided for: whether they qualify alone (``q``) or cannot be
+    decided (``u``).
+
+    A member qualifies through any condition allowed here (national groups included) that they
+    meet, whose granting layer's requirements they meet (lost labour capacity, family support:
+    ``dibao.single_person.additional_requirements``) and whose marginal-household test — if the
+    grant has one — the household passes on its income without scoped deductions; and their own
+    income (income left out not counted) must be below the standard. Clergy count after three
+    years apart, included; a start not recorded leaves them undecided."""
     need = t.filter(t.standard_fen.notnull() & (t.pci_fen >= t.standard_fen) & t.sp_enabled)
     # A member meets no condition without a disability, an illness or a tag.
     cand = living.filter(
         living.disability_grade.notnull() | living.serious_illness | (living.tags != ",")
     )
-    cand = with_own_income(cand, incomes)
+    cols = [
+        c for col in SP_CONDITIONS.values() for c in (col, f"{col}_mt", f"{col}_lab", f"{col}_fam")
+    ]
     m = cand.join(
         need.select(
             "scenario",
             "hh_id",
             "standard_fen",
-            "pci_fen",
+            "pci_other_fen",
             "marginal_limit",
-            "sp_severe_disability",
-            "sp_intellectual_or_mental_3",
-            "sp_serious_illness",
-            "sp_serious_illness_aid",
-            "sp_clergy",
-            "sp_jobless_severe",
+            *cols,
+            *[f"ex_{k}" for k in EXCLUSIONS],
         ),
         "hh_id",
     )
     m = _drop_right(m)
     grade = m.disability_grade
     severe = grade.notnull() & (grade <= 2)
-    jobless = m.sp_jobless_severe & severe & ~m.employed & (m.age >= 18)
-    met = (
-        (m.sp_severe_disability & severe)
-        | (
-            m.sp_intellectual_or_mental_3
-            & grade.notnull()
-            & (grade == 3)
-            & m.disability_kind.isin(("intellectual", "mental"))
+    clergy = m.tags.contains(",clergy_living_apart,")
+    since = m.living_apart_since
+    long_enough = ibis.ifelse(
+        since.isnull(), False, (since + ibis.interval(months=CLERGY_MONTHS)) <= as_of
+    )
+    facts = {
+        "sp_severe_disability": severe,
+        "sp_intellectual_or_mental_3": grade.notnull()
+        & (grade == 3)
+        & m.disability_kind.isin(("intellectual", "mental")),
+        "sp_serious_illness": m.serious_illness,
+        "sp_serious_illness_aid": m.serious_illness & m.major_illness_aid,
+        "sp_clergy": clergy & long_enough,
+        "sp_jobless_severe": severe & ~m.employed & (m.age >= 18),
+    }
+    marginal = ibis.ifelse(
+        m.marginal_limit.isnull(), _U, ibis.ifelse(m.pci_other_fen < m.marginal_limit, _T, _F)
+    )
+    lost = m.labour_capacity.isin(("partial", "none"))
+    dep = m.depends_on_family_support
+    states = []
+    for col, fact in facts.items():
+        req = ibis.cases(
+            (m[f"{col}_lab"] & ~lost, _F),
+            (m[f"{col}_fam"] & (dep == False), _F),  # noqa: E712 (SQL)
+            (m[f"{col}_fam"] & dep.isnull(), _U),
+            else_=_T,
         )
-        | (m.sp_serious_illness & m.serious_illness)
-        | (m.sp_serious_illness_aid & m.serious_illness & m.major_illness_aid)
-        | (m.sp_clergy & m.tags.contains(",clergy_living_apart,"))
-        | jobless
-    )
-    met = met.fill_null(False)
-    jobless = jobless.fill_null(False)
-    marginal = ibis.ifelse(m.marginal_limit.isnull(), False, m.pci_fen < m.marginal_limit)
+        state = ibis.cases(
+            (~(m[col] & fact).fill_null(False), _F),
+            (req == _F, _F),
+            (~m[f"{col}_mt"], req),
+            (marginal == _U, _U),
+            (marginal == _T, req),
+            else_=_F,
+        )
+        states.append(state)
+    any_t: Any = ibis.literal(False)
+    any_u: Any = m.sp_clergy & clergy & since.isnull()
+    for state in states:
+        any_t = any_t | (state == _T)
+        any_u = any_u | (state == _U)
+    own = m.own_fen
+    for k in EXCLUSIONS:
+        own = own - ibis.ifelse(m[f"ex_{k}"], m[f"ox_{k}"], 0)
+    m = m.mutate(own_fen=own.cast("int64"))
     return m.mutate(
-        q=met & (jobless | marginal) & (m.own_fen < m.standard_fen),
-        u=met & ~jobless & m.marginal_limit.isnull(),
+        q=any_t & (m.own_fen < m.standard_fen),
+        u=~any_t & any_u,
     )
 
 
-def dibao(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
+def dibao(
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+) -> tuple[ir.Table, ir.Table]:
     """dibao decisions (whole household, then single person) and the members they cover."""
-    sp_members = _single_person_members(t, living, incomes)
+    sp_members = _single_person_members(t, living, incomes, as_of)
     sp = sp_members.group_by(["scenario", "hh_id"]).aggregate(
         sp_n=sp_members.q.cast("int64").sum().cast("!int64"),
         sp_amount=ibis.ifelse(sp_members.q, sp_members.standard_fen - sp_members.own_fen, 0)
@@ -260,7 +343,9 @@ def dibao(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, i
         category=_NULL_STR,
         living=t.n,
         covered=ibis.cases((whole, t.n), (eligible, sp_n), else_=0).cast("!int64"),
-        pci_fen=pci,
+        # The income the deciding test used: without scoped deductions once past the
+        # whole-household test.
+        pci_fen=ibis.ifelse(below, pci, t.pci_other_fen),
         standard_fen=std,
         amount_fen=ibis.cases(
             (whole & t.gap, ((std - pci) * t.n).cast("int64")),
@@ -290,10 +375,12 @@ def _covered(t: ir.Table, program: str) -> ir.Table:
 # -- low income ----------------------------------------------------------------------------------
 
 
-def low_income(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
+def low_income(
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+) -> tuple[ir.Table, ir.Table]:
     """Low-income recognition (低收入家庭认定): dibao households where they count directly,
     marginal households (低保边缘), and the band up to ``income_multiple_max`` × the standard."""
-    std, pci, prop = t.standard_fen, t.pci_fen, t.property_ok
+    std, pci, prop = t.standard_fen, t.pci_other_fen, t.property_ok
     ml, ll = t.marginal_limit, t.li_limit
 
     def by_property(category: str) -> list[tuple[Any, str]]:
@@ -355,28 +442,45 @@ def eligible_col(t: ir.Table) -> ir.BooleanValue:
 
 # -- tekun ---------------------------------------------------------------------------------------
 
-_T, _F, _U = 1, 0, 2  # qualifies / does not / cannot be known
 
-
-def tekun(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, ir.Table]:
+def tekun(
+    t: ir.Table,
+    living: ir.Table,
+    incomes: ir.Table,
+    as_of: dt.date,
+    continuing: ir.Table | None = None,
+) -> tuple[ir.Table, ir.Table]:
     """Tekun support (特困人员), member by member: unable to work (60 or over, a minor under
     ``tekun.minor_age_limit``, intellectual/mental disability 1–3, physical 1–2, visual 1), no
     able legal supporter, own income (own items and an equal share of the household's) below the
     local dibao standard, property within the rules; the amount is ``tekun.standard.basic`` per
-    person covered."""
+    person covered. Income ``tekun.income.excluded`` leaves out is not counted. A minor the case
+    already supports (``continuing``: hh_id, id_number) is kept on to
+    ``tekun.minor_continuation_age`` and in school after it (特困人员认定办法 art. 24)."""
     hh = t.select(
         "scenario",
         "hh_id",
         "n",
-        "shared_fen",
         "standard_fen",
         "property_ok",
         "tk_basic_fen",
         "tk_minor_limit",
+        "tk_cont_age",
+        *[f"tkc_{level}" for level in SCHOOL_LEVELS],
+        *[f"tx_{k}" for k in EXCLUSIONS],
+        shared_fen=t.shared_fen - _left_out(t, "hx", "tx"),
     )
     m = _drop_right(with_own_income(living, incomes).join(hh, "hh_id"))
+    if continuing is not None:
+        kept = continuing.select("hh_id", "id_number", cont=ibis.literal(True))
+        m = _drop_right(m.left_join(kept, ["hh_id", "id_number"]))
+        m = m.mutate(cont=m.cont.fill_null(False))
+    else:
+        m = m.mutate(cont=ibis.literal(False))
     share = ibis.ifelse(m.n > 0, half_up(m.shared_fen, m.n), 0)
     own = m.own_fen + share
+    for k in EXCLUSIONS:
+        own = own - ibis.ifelse(m[f"tx_{k}"], m[f"ox_{k}"], 0)
     kind, grade = m.disability_kind, m.disability_grade
     disabled = (
         (kind.isin(("intellectual", "mental")) & (grade <= 3))
@@ -386,7 +490,14 @@ def tekun(t: ir.Table, living: ir.Table, incomes: ir.Table) -> tuple[ir.Table, i
     minor = ibis.ifelse(m.tk_minor_limit.isnull(), False, m.age < m.tk_minor_limit)
     unable = (m.age >= 60) | minor | disabled
     unknown = m.tk_minor_limit.isnull() & (m.age < 18) & ~unable
-    s0 = ibis.cases((unknown, _U), (unable, _T), else_=_F)
+    # Kept on (art. 24): a supported minor under the continuation age, or in school after it.
+    school: Any = ibis.literal(False)
+    for level in SCHOOL_LEVELS:
+        school = school | (m[f"tkc_{level}"] & (m.school_level == level).fill_null(False))
+    considered = m.cont & ~unable & m.tk_cont_age.notnull()
+    kept = considered & ((m.age < m.tk_cont_age) | (m.school_level.notnull() & school))
+    not_known = considered & ~(m.age < m.tk_cont_age) & m.school_level.isnull() & m.in_school
+    s0 = ibis.cases((kept, _T), (not_known, _U), (unknown, _U), (unable, _T), else_=_F)
     m = m.mutate(s0=s0, own_total=own)
     s1 = ibis.ifelse((m.s0 != _F) & m.has_able_supporter, _F, m.s0)
     m = m.mutate(s1=s1)
@@ -456,6 +567,7 @@ def decide(
     policy: ir.Table,
     as_of: dt.date,
     programs: tuple[str, ...] = PROGRAMS,
+    continuing: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:
     """Every household of the snapshot decided for ``programs`` on ``as_of``, once per scenario
     of ``policy``: (decisions, covered members). Decisions: one row per scenario, program and
@@ -465,7 +577,12 @@ def decide(
         raise ValueError(f"bulk programs are {', '.join(PROGRAMS)}, not {unknown or 'none'}")
     facts, living = household_facts(households, members, incomes, expenses, as_of)
     t = with_policy(facts, policy)
-    decided = [_PROGRAM_RULES[p](t, living, incomes) for p in programs]
+    decided = [
+        tekun(t, living, incomes, as_of, continuing)
+        if p == "tekun"
+        else _PROGRAM_RULES[p](t, living, incomes, as_of)
+        for p in programs
+    ]
     decisions = decided[0][0]
     covered = decided[0][1]
     for d, c in decided[1:]:

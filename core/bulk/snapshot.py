@@ -46,10 +46,13 @@ import pyarrow.json as pj
 import pyarrow.parquet as pq
 
 from core.errors import DoudiError, InvalidInput
+from core.policy.catalog import INCOME_EXCLUSIONS
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Rigid spending kinds (core.households.model.ExpenseKind), summed per member and household.
 EXPENSE_KINDS = ("medical", "disability_rehabilitation", "education", "employment_cost")
+# Income the rules may leave out (core.policy.catalog.INCOME_EXCLUSIONS), summed apart.
+EXCLUSIONS = INCOME_EXCLUSIONS
 FILES = ("households", "members", "incomes", "expenses", "cases", "documents")
 # The keys a database adds to each stored document on its way out (never document fields).
 META_KEYS = ("_id", "_version", "_prefecture", "_province")
@@ -126,6 +129,13 @@ SCHEMAS: dict[str, pa.Schema] = {
             # few dead on its date instead of adding up every living member.
             ("m_income_fen", pa.int64()),
             *[(f"m_e_{k}", pa.int64()) for k in EXPENSE_KINDS],
+            # Of those incomes, what each kind of income the rules may leave out adds up to:
+            # the household's own items (hx_) and its members' (mx_).
+            *[(f"hx_{k}", pa.int64()) for k in INCOME_EXCLUSIONS],
+            *[(f"mx_{k}", pa.int64()) for k in INCOME_EXCLUSIONS],
+            # Members seriously ill, severely disabled (grade 1–2) or at college: the hardship of
+            # a deduction scope (Yongfu 003 二(二)), counted over every member.
+            ("m_hardship", pa.int64()),
         ]
     ),
     "members": pa.schema(
@@ -154,6 +164,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             # these (one pass over the members) rather than joining the item tables.
             ("own_fen", pa.int64()),
             *[(f"e_{k}", pa.int64()) for k in EXPENSE_KINDS],
+            *[(f"ox_{k}", pa.int64()) for k in INCOME_EXCLUSIONS],
         ]
     ),
     "incomes": pa.schema(
@@ -190,6 +201,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("exit_reason", pa.string()),
             ("phase_out_last_month", pa.string()),
             ("members_covered", pa.string()),  # ",id1,id2,"
+            ("mode", pa.string()),  # whole_household / single_person (as confirmed)
         ]
     ),
     "documents": pa.schema(
@@ -272,6 +284,13 @@ class Flattener:
         hh_income = _sums(incomes, None, None, size, parent=self._parents)
         own_e = {k: _sums(expenses, k, first, count) for k in EXPENSE_KINDS}
         hh_e = {k: _sums(expenses, k, None, size, parent=self._exp_parents) for k in EXPENSE_KINDS}
+        own_x = {
+            k: _sums(incomes, k, first, count, column="excluded_as") for k in INCOME_EXCLUSIONS
+        }
+        hh_x = {
+            k: _sums(incomes, k, None, size, parent=self._parents, column="excluded_as")
+            for k in INCOME_EXCLUSIONS
+        }
 
         member_tags = m.field("tags")
         disability = m.field("disability")
@@ -301,6 +320,7 @@ class Flattener:
                 _tag_text(member_tags),
                 own,
                 *[own_e[k] for k in EXPENSE_KINDS],
+                *[own_x[k] for k in INCOME_EXCLUSIONS],
             ],
             schema=SCHEMAS["members"],
         )
@@ -321,6 +341,11 @@ class Flattener:
                 *[hh_e[k] for k in EXPENSE_KINDS],
                 _per_household(own, m_parent, size),
                 *[_per_household(own_e[k], m_parent, size) for k in EXPENSE_KINDS],
+                *[hh_x[k] for k in INCOME_EXCLUSIONS],
+                *[_per_household(own_x[k], m_parent, size) for k in INCOME_EXCLUSIONS],
+                _per_household(
+                    pc.cast(_hardship(m, disability.field("grade")), pa.int64()), m_parent, size
+                ),
             ],
             schema=SCHEMAS["households"],
         )
@@ -371,12 +396,21 @@ def _per_household(values: pa.Array, parent: pa.Array, size: int) -> pa.Array:
     return pa.array(out, pa.int64())
 
 
+def _hardship(m: pa.Array, grade: pa.Array) -> pa.Array:
+    """Seriously ill, severely disabled (grade 1–2) or at college (高校就读生)."""
+    ill = pc.fill_null(m.field("seriousIllness"), False)
+    severe = pc.fill_null(pc.less_equal(grade, 2), False)
+    college = pc.fill_null(pc.equal(m.field("schoolLevel"), "higher_education"), False)
+    return pc.or_(pc.or_(ill, severe), college)
+
+
 def _sums(
     items: pa.RecordBatch,
     kind: str | None,
     first: int | None,
     size: int,
     parent: pa.Array | None = None,
+    column: str = "kind",
 ) -> pa.Array:
     """Exact int64 sums of ``items``' amounts (of ``kind`` only, if given): per member (index
     ``pid - first``, items with a member) or, with ``parent``, per household (index: the batch
@@ -387,7 +421,7 @@ def _sums(
     pid = items.column("pid")
     mask = pc.is_valid(pid) if parent is None else pc.is_null(pid)
     if kind is not None:
-        mask = pc.and_(mask, pc.equal(items.column("kind"), kind))
+        mask = pc.and_(mask, pc.fill_null(pc.equal(items.column(column), kind), False))
     index = pc.subtract(pid, first) if parent is None else parent
     t = pa.table({"i": pc.filter(index, mask), "a": pc.filter(amount, mask)})
     out = np.zeros(size, dtype=np.int64)

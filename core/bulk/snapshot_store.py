@@ -223,6 +223,7 @@ def _cases(conn: Connection, registry: JurisdictionRegistry, code: str) -> Itera
         data[("exit", "reason")].as_string(),
         data[("phaseOut", "lastMonth")].as_string(),
         data["membersCovered"],
+        data["mode"].as_string(),
     ).order_by(CaseRow.id)
     if j.level is not Level.NATIONAL:
         q = q.where(getattr(CaseRow, _LEVEL_COLUMN[j.level]) == j.code)
@@ -250,6 +251,7 @@ def _cases(conn: Connection, registry: JurisdictionRegistry, code: str) -> Itera
                 r[11],
                 r[12],
                 "," + ",".join(str(c) for c in covered) + "," if covered else ",",
+                r[14],
             )
             for c, v in zip(cols, values, strict=True):
                 c.append(v)

@@ -25,6 +25,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -82,8 +83,22 @@ def test_documents_read_back_as_the_same_households(world, registry) -> None:
         assert again == h
 
 
+def _continuing(households) -> dict[int, frozenset[str]]:
+    """Every third household's minors and young adults: supported by a tekun case already, so
+    the continuation rule (特困人员认定办法 art. 24) is decided on both sides."""
+    out = {}
+    for i, h in enumerate(households, start=1):
+        if i % 3 == 0:
+            young = frozenset(m.id_number for m in h.members if m.age_on(AS_OF) < 22)
+            if young:
+                out[i] = young
+    return out
+
+
 def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
     policy, counties, households, snap = world
+    continuing = _continuing(households)
+    continuing_pairs = [(i, n) for i, ids in continuing.items() for n in sorted(ids)]
     engine = DuckDBEngine()
     try:
         tables = {
@@ -91,8 +106,17 @@ def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
             for n in ("households", "members", "incomes", "expenses")
         }
         table = policy_table([("baseline", policy)], counties, AS_OF)
+        kept = engine.register(
+            pa.table(
+                {
+                    "hh_id": [i for i, _n in continuing_pairs],
+                    "id_number": [n for _i, n in continuing_pairs],
+                }
+            ),
+            "continuing",
+        )
         decisions, covered = rules.decide(
-            **tables, policy=engine.register(table, "policy"), as_of=AS_OF
+            **tables, policy=engine.register(table, "policy"), as_of=AS_OF, continuing=kept
         )
         d = engine.to_arrow(decisions).to_pydict()
         c = engine.to_arrow(covered).to_pydict()
@@ -112,12 +136,18 @@ def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
     assert len(bulk) == 3 * len(households)
 
     seen: Counter[tuple[str, str, str | None]] = Counter()
+    grounds: Counter[str] = Counter()
     reasons: Counter[tuple[str, str]] = Counter(zip(d["program"], d["reason"], strict=True))
     mismatches = []
     for i, h in enumerate(households, start=1):
         resolved = policy.resolve(h.county, AS_OF)
         for program in rules.PROGRAMS:
-            x = evaluate(h, program, resolved, AS_OF)
+            if program == "tekun":
+                x = evaluate(h, program, resolved, AS_OF, continuing=continuing.get(i, frozenset()))
+            else:
+                x = evaluate(h, program, resolved, AS_OF)
+            grounds.update(g.applies for g in x.grounds)
+            grounds.update(f"rule:{g.rule}" for g in x.grounds)
             amount = None if x.monthly_amount is None else int(x.monthly_amount * 100)
             traced = (x.status, x.mode, amount, frozenset(x.members_covered))
             s, m, a = bulk[(program, i)]
@@ -126,6 +156,20 @@ def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
             if mine != traced:
                 mismatches.append((program, i, mine, traced, x.reasons[:2]))
     assert not mismatches, f"{len(mismatches)} differ, first: {mismatches[:5]}"
+
+    # Every rule with its condition was applied somewhere: scoped and unscoped deductions,
+    # income left out, single-person grants, minors kept on.
+    for kind in (
+        "deduction",
+        "income_not_counted",
+        "single_person",
+        "minor_continuation",
+        "rule:dibao.income.deductions_scope",
+        "rule:dibao.single_person.additional_requirements",
+        "rule:tekun.income.excluded",
+        "rule:tekun.minor_continuation_in_school",
+    ):
+        assert grounds[kind] > 0, (kind, grounds)
 
     # Every program, status and mode, and every reason of the rules, occurred.
     for key in (

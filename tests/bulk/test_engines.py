@@ -68,6 +68,12 @@ def world(base, tmp_path_factory):
             if rng.random() < 0.5:
                 continue
             state = rng.choice(STATES)
+            single = program == "dibao" and rng.random() < 0.3
+            covered = (
+                "," + ",".join(m.id_number for m in h.members[:2]) + ","
+                if single or program == "tekun"
+                else ","
+            )
             rows.append(
                 {
                     "case_id": len(rows) + 1,
@@ -87,7 +93,8 @@ def world(base, tmp_path_factory):
                     "phase_out_last_month": rng.choice(["2024-03", "2024-06", "2025-01"])
                     if state == "phasing_out"
                     else None,
-                    "members_covered": ",",
+                    "members_covered": covered,
+                    "mode": "single_person" if single else "whole_household",
                 }
             )
     writer.write("cases", pa.RecordBatch.from_pylist(rows, schema=SCHEMAS["cases"]))

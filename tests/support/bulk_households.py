@@ -23,6 +23,7 @@ from typing import Any
 from stdnum.cn import ric
 
 from core.households.model import (
+    RELAPSE_MONITORING,
     Area,
     Disability,
     DisabilityKind,
@@ -35,9 +36,16 @@ from core.households.model import (
     Member,
     Relation,
     RigidExpense,
+    SchoolLevel,
 )
 from core.plugin.types import Document, Source
-from core.policy.catalog import INCOME_DEDUCTIONS, SINGLE_PERSON_CONDITIONS
+from core.policy.catalog import (
+    INCOME_DEDUCTIONS,
+    INCOME_EXCLUSIONS,
+    SCHOOL_LEVELS_IN_SCHOOL,
+    SINGLE_PERSON_CONDITIONS,
+    SINGLE_PERSON_REQUIREMENTS,
+)
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 from core.policy.model import DatedValue, Layer, LayerKind, LayerRef
 from core.policy.resolution import PolicyIndex
@@ -123,6 +131,33 @@ def county_layers(
         elif r < 0.6:
             values["tekun.minor_age_limit"] = None
         r = rng.random()
+        if r < 0.35:
+            values["dibao.income.deductions_scope"] = "low_income_with_hardship_member"
+        elif r < 0.45:
+            values["dibao.income.deductions_scope"] = "all_households"
+        if rng.random() < 0.5:
+            values["dibao.income.excluded"] = rng.sample(
+                list(INCOME_EXCLUSIONS), rng.randrange(0, len(INCOME_EXCLUSIONS) + 1)
+            )
+        if rng.random() < 0.5:
+            values["tekun.income.excluded"] = rng.sample(
+                list(INCOME_EXCLUSIONS), rng.randrange(0, len(INCOME_EXCLUSIONS) + 1)
+            )
+        if rng.random() < 0.4:
+            values["dibao.single_person.additional_requirements"] = rng.sample(
+                list(SINGLE_PERSON_REQUIREMENTS),
+                rng.randrange(0, len(SINGLE_PERSON_REQUIREMENTS) + 1),
+            )
+        r = rng.random()
+        if r < 0.4:
+            values["tekun.minor_continuation_age"] = rng.choice([18, 20])
+        elif r < 0.5:
+            values["tekun.minor_continuation_age"] = None
+        if rng.random() < 0.4:
+            values["tekun.minor_continuation_in_school"] = rng.sample(
+                list(SCHOOL_LEVELS_IN_SCHOOL), rng.randrange(0, len(SCHOOL_LEVELS_IN_SCHOOL) + 1)
+            )
+        r = rng.random()
         if r < 0.8:
             values["dibao.benefit.method"] = "gap"
         elif r < 0.9:
@@ -169,6 +204,10 @@ def without_national(base: PolicyBase, paths: tuple[str, ...] = NATIONAL_GAPS) -
 def _id_number(rng: random.Random, region: str, birth: dt.date) -> str:
     body = f"{region}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
     return body + ric.calc_check_digit(body + "0")
+
+
+def _excluded(rng: random.Random) -> str | None:
+    return rng.choice(INCOME_EXCLUSIONS) if rng.random() < 0.15 else None
 
 
 def _amount(rng: random.Random, low: int, high: int) -> Decimal:
@@ -218,10 +257,17 @@ def generate_households(
             if rng.random() < 0.14:
                 disability = Disability(rng.choice(kinds), rng.randrange(1, 5))
             tags: tuple[str, ...] = ()
-            if rng.random() < 0.02:
+            since = None
+            if rng.random() < 0.03:
                 tags = ("clergy_living_apart",)
+                if rng.random() < 0.8:  # three years apart, included, falls around the date
+                    since = as_of - dt.timedelta(
+                        days=rng.choice((1094, 1095, 1096, 1097, 400, 2000))
+                    )
             elif rng.random() < 0.01:
                 tags = ("retrenched_1960s_worker",)
+            level = rng.choice([None, None, *list(SchoolLevel)])
+            in_school = level is not SchoolLevel.NONE if level is not None else rng.random() < 0.1
             members.append(
                 Member(
                     id_number=number,
@@ -233,23 +279,38 @@ def generate_households(
                     serious_illness=rng.random() < 0.07,
                     major_illness_medical_aid=rng.random() < 0.5,
                     labour_capacity=rng.choice(list(LabourCapacity)),
-                    in_school=rng.random() < 0.1,
+                    in_school=in_school,
+                    school_level=level,
                     employed=rng.random() < 0.4,
                     date_of_death=death,
                     self_care_failed=(),
                     has_able_supporter=rng.random() < 0.55,
                     tags=tags,
+                    depends_on_family_support=rng.choice((True, False, None)),
+                    living_apart_since=since,
                 )
             )
         income: list[IncomeItem] = []
-        level = rng.choice((20000, 60000, 100000, 160000))
+        wage_level = rng.choice((20000, 60000, 100000, 160000))
         for m in members:
             for _ in range(rng.choice((0, 0, 1, 1, 2))):
                 income.append(
-                    IncomeItem(rng.choice(income_kinds), _amount(rng, 1, level), m.id_number)
+                    IncomeItem(
+                        rng.choice(income_kinds),
+                        _amount(rng, 1, wage_level),
+                        m.id_number,
+                        excluded_as=_excluded(rng),
+                    )
                 )
         for _ in range(rng.choice((0, 0, 0, 0, 1, 2))):
-            income.append(IncomeItem(rng.choice(income_kinds), _amount(rng, 1, level), None))
+            income.append(
+                IncomeItem(
+                    rng.choice(income_kinds),
+                    _amount(rng, 1, wage_level),
+                    None,
+                    excluded_as=_excluded(rng),
+                )
+            )
         expenses: list[RigidExpense] = []
         for _ in range(rng.choice((0, 0, 0, 1, 2, 3))):
             who = rng.choice([None, *[m.id_number for m in members]])
@@ -263,4 +324,5 @@ def generate_households(
             income=tuple(income),
             expenses=tuple(expenses),
             property_within_local_rules=prop,
+            tags=(RELAPSE_MONITORING,) if rng.random() < 0.1 else (),
         )

@@ -73,6 +73,8 @@ class BulkWorld:
         doc["_seq"] = seq
         if tags:
             doc["members"][1]["tags"] = list(tags)
+            if "clergy_living_apart" in tags:  # three years apart: decided (art. 8(三))
+                doc["members"][1]["livingApartSince"] = "2015-01-01"
         return doc
 
     def household(self, doc: dict[str, Any], who: str = "clerk") -> int:

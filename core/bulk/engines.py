@@ -12,11 +12,28 @@ Two things the adapters do on purpose:
   come back all NULL (the standards of every county vanish) and NULL strings into ``'NaN'``.
 - Spark's Python workers are started with this interpreter (``PYSPARK_PYTHON``), not the first
   ``python3`` on the PATH, and Spark runs offline (no packages fetched, no UI).
+
+The public API, for any job written in Ibis (the bulk jobs here; data exchange's matching)::
+
+    engine = open_engine("duckdb")            # or "spark" (session=..., master="local[2]")
+    try:
+        people = engine.read_parquet(path, "people")      # an Ibis table over the file
+        policy = engine.register(arrow_table, "policy")  # a small in-memory table
+        result = job(people, policy)                      # one Ibis expression, any engine
+        engine.to_parquet(result, out)                    # large results
+        rows = engine.to_arrow(result)                    # small results
+    finally:
+        engine.close()
+    read_result(out)                                      # what either engine wrote
+
+Tables from one engine combine only with tables of the same engine. Names given are prefixes:
+each table gets a unique name, so one engine can read the same file twice.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import threading
 import uuid
@@ -28,21 +45,46 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+__all__ = [
+    "ENGINES",
+    "BulkEngine",
+    "DuckDBEngine",
+    "SparkEngine",
+    "open_engine",
+    "read_result",
+    "spark_session",
+]
+
 ENGINES = ("duckdb", "spark")
 
 
 class BulkEngine(Protocol):
-    name: str
+    """What a bulk job needs from an engine; DuckDBEngine and SparkEngine implement it."""
 
-    def read_parquet(self, path: Path, name: str) -> ir.Table: ...
+    name: str  # "duckdb" or "spark" (recorded with a run)
 
-    def register(self, table: pa.Table, name: str) -> ir.Table: ...
+    def read_parquet(self, path: Path, name: str) -> ir.Table:
+        """An Ibis table over a Parquet file (or Spark's directory of parts), read lazily."""
+        ...
 
-    def to_parquet(self, expr: ir.Table, path: Path) -> None: ...
+    def register(self, table: pa.Table, name: str) -> ir.Table:
+        """An Ibis table over a small Arrow table, exact (int64 with NULLs stays int64), kept
+        alive until :meth:`close`."""
+        ...
 
-    def to_arrow(self, expr: ir.Table) -> pa.Table: ...
+    def to_parquet(self, expr: ir.Table, path: Path) -> None:
+        """Run ``expr`` and write its rows to ``path`` (DuckDB: one file; Spark: a directory of
+        parts, replaced if it exists). Parent folders are made."""
+        ...
 
-    def close(self) -> None: ...
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        """Run ``expr`` and bring its rows back, typed by the expression's schema."""
+        ...
+
+    def close(self) -> None:
+        """Drop what this engine registered (DuckDB: the connection; Spark: its temporary views,
+        never a session it was given)."""
+        ...
 
 
 def _unique(name: str) -> str:
@@ -61,6 +103,8 @@ class DuckDBEngine:
         self.con = ibis.duckdb.connect(**kwargs)
         self.con.raw_sql("SET enable_progress_bar = false")
         if memory_limit:
+            if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", memory_limit, re.IGNORECASE):
+                raise ValueError(f"memory_limit: a size such as '8GB', not {memory_limit!r}")
             self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
         self._keep: list[pa.Table] = []
 
@@ -153,6 +197,8 @@ class SparkEngine:
 
 
 def open_engine(name: str = "duckdb", **options: Any) -> BulkEngine:
+    """The engine called ``name`` (one of :data:`ENGINES`), with its own options: DuckDB
+    ``threads``, ``memory_limit`` (e.g. "8GB"); Spark ``session`` or ``master``."""
     if name == "duckdb":
         return DuckDBEngine(**options)
     if name == "spark":

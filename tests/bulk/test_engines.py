@@ -17,7 +17,7 @@ import pyarrow as pa
 import pytest
 
 from core.bulk import jobs
-from core.bulk.engines import DuckDBEngine, SparkEngine
+from core.bulk.engines import DuckDBEngine, SparkEngine, open_engine
 from core.bulk.reform import Override, Reform, reform_base
 from core.bulk.review import ReviewScope
 from core.bulk.snapshot import (
@@ -169,3 +169,17 @@ def test_every_job_gives_the_same_result_on_duckdb_and_spark(world, spark, tmp_p
     for e in on_disk:
         on_disk[e] = on_disk[e].cast(duck["review"].schema)
     _same(on_disk["duckdb"], on_disk["spark"], ["hh_id", "program"])
+
+
+def test_an_engine_is_named_and_its_options_checked() -> None:
+    with pytest.raises(ValueError, match="one of duckdb, spark, not 'hive'"):
+        open_engine("hive")
+    with pytest.raises(ValueError, match="a size such as '8GB'"):
+        open_engine("duckdb", memory_limit="1GB'; SET threads = 1; --")
+    engine = open_engine("duckdb", memory_limit="1GB", threads=1)
+    try:
+        assert engine.name == "duckdb"
+        t = engine.register(pa.table({"a": pa.array([1, None], pa.int64())}), "t")
+        assert engine.to_arrow(t).column("a").to_pylist() == [1, None]
+    finally:
+        engine.close()

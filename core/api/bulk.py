@@ -520,7 +520,7 @@ def _id(raw: str, what: str) -> int:
 
 
 async def _trace(context: Context, task_id: int) -> ReviewTrace:
-    from core.bulk.explain import explain
+    from core.bulk.explain import explain, task_continuing
     from core.bulk.snapshot import open_snapshot
 
     base = context.base
@@ -531,9 +531,10 @@ async def _trace(context: Context, task_id: int) -> ReviewTrace:
         d = task.decision
         bulk = {"status": d["status"], "mode": d["mode"], "covered": d["covered"],
                 "amount_fen": d["amountFen"]}  # fmt: skip
+        snap = open_snapshot(Path(run.snapshot_path))
         x = explain(
-            open_snapshot(Path(run.snapshot_path)), task.household_id, task.program, run.as_of,
-            base, bulk,
+            snap, task.household_id, task.program, run.as_of, base, bulk,
+            continuing=task_continuing(snap, task.household_id),
         )  # fmt: skip
         note = (
             None

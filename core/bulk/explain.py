@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from core.bulk.review import IN_PAYMENT
 from core.bulk.snapshot import META_KEYS, Snapshot, SnapshotNotFound
 from core.eligibility import Decision, evaluate
 from core.households.model import Household, parse_household
@@ -44,6 +45,24 @@ def stored_document(snapshot: Snapshot, hh_id: int) -> tuple[dict[str, Any], int
     row = table.slice(0, 1).to_pylist()[0]
     doc = json.loads(row["document"])
     return {k: v for k, v in doc.items() if k not in META_KEYS}, int(row["version"])
+
+
+def task_continuing(snapshot: Snapshot, hh_id: int) -> frozenset[str]:
+    """The members the household's tekun cases in payment support, as the snapshot holds them:
+    what an annual review keeps on (特困人员认定办法 art. 24), as :func:`core.bulk.jobs.review`
+    and :func:`core.cases.machine.record_review` do."""
+    table = ds.dataset(str(snapshot.file("cases"))).to_table(
+        columns=["members_covered"],
+        filter=(pc.field("hh_id") == hh_id)
+        & (pc.field("program") == "tekun")
+        & pc.field("state").isin(IN_PAYMENT),
+    )
+    return frozenset(
+        n
+        for covered in table.column("members_covered").to_pylist()
+        for n in (covered or "").split(",")
+        if n
+    )
 
 
 def _fen(value: Any) -> int | None:
@@ -75,10 +94,18 @@ def explain(
     as_of: dt.date,
     base: PolicyBase,
     bulk_row: dict[str, Any] | None = None,
+    continuing: frozenset[str] = frozenset(),
 ) -> Explanation:
+    """The traced decision of household ``hh_id`` of ``snapshot``, checked against ``bulk_row``.
+    ``continuing``: the members a tekun case already supports (an annual review's task:
+    :func:`task_continuing`); empty for a household decided as if it applied."""
     document, version = stored_document(snapshot, hh_id)
     household = parse_household(document, base.registry, dt.date.max)
-    decision = evaluate(household, program, base.resolve(household.county, as_of), as_of)
+    policy = base.resolve(household.county, as_of)
+    if program == "tekun":
+        decision = evaluate(household, program, policy, as_of, continuing=continuing)
+    else:
+        decision = evaluate(household, program, policy, as_of)
     diffs = compare(decision, bulk_row) if bulk_row is not None else []
     return Explanation(
         household_id=hh_id,

@@ -537,7 +537,19 @@ def confirm_unchanged(
                 )
                 continue
             household = parse_household(stored[1], registry, dt.date.max)
-            decision = evaluate(household, case.program, policies.resolve(case.county, on), on)
+            # A tekun case keeps on the minors it supports, as record_review decides.
+            continuing = (
+                frozenset(case.data.get("membersCovered") or ())
+                if case.program == "tekun"
+                else frozenset()
+            )
+            decision = evaluate(
+                household,
+                case.program,
+                policies.resolve(case.county, on),
+                on,
+                continuing=continuing,
+            )
             amount = None if decision.monthly_amount is None else int(decision.monthly_amount * 100)
             if decision.status != "eligible" or amount != task.new_amount_fen:
                 skipped.append(

@@ -384,7 +384,7 @@ def review_explain(
 ) -> None:
     """The full trace of one household of a run: the traced engine on the document the run's
     snapshot holds, checked against what the run decided."""
-    from core.bulk.explain import explain
+    from core.bulk.explain import explain, task_continuing
     from core.bulk.review_store import get_run, task_for_household
     from core.bulk.snapshot import open_snapshot
     from core.eligibility import decision_to_json
@@ -401,8 +401,15 @@ def review_explain(
         "covered": d["covered"],
         "amount_fen": d["amountFen"],
     }
+    snap = open_snapshot(Path(run.snapshot_path))
     x = explain(
-        open_snapshot(Path(run.snapshot_path)), household_id, program, run.as_of, base, bulk
+        snap,
+        household_id,
+        program,
+        run.as_of,
+        base,
+        bulk,
+        continuing=task_continuing(snap, household_id),
     )
     policy_note = (
         None

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 import core.bulk.service as service
 from core.access.roles import Forbidden
-from core.bulk.explain import explain
+from core.bulk.explain import explain, task_continuing
 from core.bulk.review import ReviewScope
 from core.bulk.review_store import confirm_unchanged, list_runs, list_tasks, progress
 from core.bulk.snapshot import open_snapshot
@@ -143,7 +143,8 @@ def test_every_task_is_one_call_from_its_full_trace_and_they_agree(w, tmp_path):
         d = t.decision
         bulk = {"status": d["status"], "mode": d["mode"], "covered": d["covered"],
                 "amount_fen": d["amountFen"]}  # fmt: skip
-        x = explain(snap, t.household_id, t.program, run.as_of, w.base, bulk)
+        x = explain(snap, t.household_id, t.program, run.as_of, w.base, bulk,
+                    continuing=task_continuing(snap, t.household_id))  # fmt: skip
         assert x.agrees, (t, x.differences)
         assert x.decision.reasons and x.decision.trace  # the engine's full account
 
@@ -273,3 +274,38 @@ def test_officials_under_a_run_see_and_confirm_their_part(w, tmp_path):
     assert len(done.confirmed) == 1 and w.case(ids["cont_case"]).version == 6
     with w.db.sessions() as s, pytest.raises(Forbidden):
         list_tasks(s, w.users["outsider"], run.id, w.registry)
+
+
+def test_a_tekun_minor_kept_on_is_continued_explained_and_confirmed_alike(w, tmp_path):
+    """特困人员认定办法 art. 24: "特困人员中的未成年人，可继续享有救助供养待遇至18周岁" — 甲,
+    supported since 15, is 16 on the review's date (past tekun.minor_age_limit 16): the run, the
+    task's trace and the batch confirmation all keep them on, as record_review does."""
+    from tests.support.households import id_number
+
+    minor = id_number(YUNNAN, 901, birth="20080115")
+    doc = w.doc(wages=0, size=1, seq=900)
+    doc["members"] = [{"idNumber": minor, "name": "甲", "relation": "head",
+                       "hasAbleSupporter": False}]  # fmt: skip
+    doc["income"] = []
+    hid = w.household(doc)
+    cid = w.active(hid, "tekun")
+    assert w.case(cid).data["membersCovered"] == [minor]
+    run = _run(w, tmp_path, programs=("tekun",))
+    (task,) = [t for t in _tasks(w, run.id) if t.household_id == hid]
+    assert task.proposal == "continue", task.reason
+    d = task.decision
+    bulk = {"status": d["status"], "mode": d["mode"], "covered": d["covered"],
+            "amount_fen": d["amountFen"]}  # fmt: skip
+    snap = open_snapshot(Path(run.snapshot_path))
+    x = explain(snap, hid, "tekun", run.as_of, w.base, bulk, continuing=task_continuing(snap, hid))
+    assert x.agrees, x.differences
+    assert any(g.applies == "minor_continuation" for g in x.decision.grounds)
+    # Without the case's support the same person is not kept on: the continuation is the case's.
+    alone = explain(snap, hid, "tekun", run.as_of, w.base, bulk)
+    assert not alone.agrees
+    with w.db.sessions() as s:
+        done = confirm_unchanged(s, w.base, w.users["approver"], run.id, dt.date(2024, 6, 3))
+    assert done.confirmed == (task.id,) and done.skipped == ()
+    assert w.case(cid).data["lastReview"]["status"] == "eligible"
+    with w.db.sessions() as s:
+        assert verify_audit_chain(s) == []

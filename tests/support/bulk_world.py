@@ -109,9 +109,13 @@ class BulkWorld:
         cid = self.opened(hid, program)
         self.step(cid, "record_investigation", "officer", DAY0, investigators=["甲", "乙"])
         if program == "tekun":
-            self.step(cid, "record_self_care", "officer", DAY0, failed=[])
+            self.step(cid, "record_self_care", "officer", DAY0, failed_indicators=0)
         self.step(cid, "record_first_review", "officer", DAY0)
         self.step(cid, "start_publicity", "officer", DAY0)
+        spot = self.case(cid).data.get("spotCheck") or {}
+        if program == "tekun" and spot.get("selected") and not spot.get("done"):
+            # The county's spot-check of a selected tekun file comes before its confirmation.
+            self.step(cid, "record_spot_check", "approver", DAY0, upheld=True)
         who = "officer" if program == "dibao" else "approver"
         self.step(cid, "confirm_case", who, AFTER)
         return cid

@@ -152,6 +152,61 @@ def test_downgrade_to_empty_and_up_again(db_url):
         engine.dispose()
 
 
+def test_the_analyst_role_migration_keeps_users_other_rows_refer_to(db_url):
+    """Migration 0010 adds the analyst role to the users' CHECK constraint on a database in
+    use: users that households refer to stay (SQLite cannot rebuild ``users`` under their
+    foreign keys inside the migration's transaction), the new role is accepted, others are
+    still refused, and the downgrade refuses while an analyst exists."""
+    from sqlalchemy import text
+
+    upgrade(db_url, "0009")
+    engine = make_engine(db_url)
+    now = "2024-06-01 00:00:00"
+    insert_user = text(
+        "INSERT INTO users (name, role, jurisdiction, active, created_at, failed_signins) "
+        "VALUES (:n, :r, '530102', true, :t, 0)"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert_user, {"n": "clerk", "r": "village_clerk", "t": now})
+            uid = conn.execute(text("SELECT id FROM users WHERE name = 'clerk'")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO households (county, prefecture, province, document, version, "
+                    "created_at, updated_at, created_by, updated_by) VALUES ('530102', "
+                    "'530100', '530000', '{}', 1, :t, :t, :u, :u)"
+                ),
+                {"t": now, "u": uid},
+            )
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+        with engine.begin() as conn:
+            conn.execute(insert_user, {"n": "wang", "r": "analyst", "t": now})
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert_user, {"n": "root", "r": "superuser", "t": now})
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM users")).scalar_one() == 2
+            assert conn.execute(text("SELECT created_by FROM households")).scalar_one() == uid
+
+        def downgrade() -> None:
+            with engine.begin() as conn:
+                cfg = alembic_config()
+                cfg.attributes["connection"] = conn
+                command.downgrade(cfg, "0009")
+
+        with pytest.raises(RuntimeError, match="1 user\\(s\\) have the analyst role"):
+            downgrade()
+        assert current_revision(engine) == head_revision()
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM users WHERE role = 'analyst'"))
+        downgrade()
+        assert current_revision(engine) == "0009"
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert_user, {"n": "wang", "r": "analyst", "t": now})
+    finally:
+        engine.dispose()
+
+
 # -- households --------------------------------------------------------------------------------
 
 

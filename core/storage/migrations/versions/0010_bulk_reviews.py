@@ -30,10 +30,45 @@ def _in(column: str, values: Sequence[str]) -> str:
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
+def _set_roles(old: Sequence[str], new: Sequence[str]) -> None:
+    """The users' role CHECK from ``old`` to ``new``.
+
+    PostgreSQL: drop and add the constraint. SQLite cannot alter a constraint, and rebuilding
+    ``users`` (batch mode: copy, drop, rename) fails once other tables refer to its rows (the
+    implicit DELETE of DROP TABLE breaks their foreign keys, and ``PRAGMA foreign_keys`` cannot
+    be switched off inside the migration's transaction). So on SQLite the constraint's text is
+    changed in place in the schema, the procedure SQLite documents for changing a CHECK
+    constraint without touching stored rows (https://sqlite.org/lang_altertable.html, "making
+    other kinds of table schema changes", the simpler procedure), in the same transaction."""
+    bind = op.get_bind()
+    if bind.dialect.name != "sqlite":
+        with op.batch_alter_table("users") as batch:
+            batch.drop_constraint(op.f("ck_users_role"), type_="check")
+            batch.create_check_constraint(op.f("ck_users_role"), _in("role", new))
+        return
+    sql = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'"
+    ).scalar_one()
+    before = f"CONSTRAINT ck_users_role CHECK ({_in('role', old)})"
+    if sql.count(before) != 1:
+        raise RuntimeError(f"users: the role constraint is not {before!r} as expected")
+    version = bind.exec_driver_sql("PRAGMA schema_version").scalar_one()
+    bind.exec_driver_sql("PRAGMA writable_schema = ON")
+    try:
+        bind.exec_driver_sql(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'users'",
+            (sql.replace(before, f"CONSTRAINT ck_users_role CHECK ({_in('role', new)})"),),
+        )
+        bind.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        bind.exec_driver_sql("PRAGMA writable_schema = OFF")
+    problems = bind.exec_driver_sql("PRAGMA integrity_check").scalars().all()
+    if problems != ["ok"]:
+        raise RuntimeError(f"users: the schema change left problems: {problems}")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch.create_check_constraint(op.f("ck_users_role"), _in("role", _NEW_ROLES))
+    _set_roles(_OLD_ROLES, _NEW_ROLES)
 
     op.create_table(
         "review_runs",
@@ -137,6 +172,14 @@ def downgrade() -> None:
     op.drop_table("review_progress")
     op.drop_index(op.f("ix_review_runs_jurisdiction_id"), table_name="review_runs")
     op.drop_table("review_runs")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_constraint(op.f("ck_users_role"), type_="check")
-        batch.create_check_constraint(op.f("ck_users_role"), _in("role", _OLD_ROLES))
+    analysts = (
+        op.get_bind()
+        .exec_driver_sql("SELECT count(*) FROM users WHERE role = 'analyst'")
+        .scalar_one()
+    )
+    if analysts:
+        raise RuntimeError(
+            f"{analysts} user(s) have the analyst role, which this downgrade removes: "
+            "give them another role or remove them first"
+        )
+    _set_roles(_NEW_ROLES, _OLD_ROLES)

@@ -65,7 +65,8 @@ LIMITS = (
     "tables outside the chain: users and tokens, eligibility decisions, holiday tables, the "
     "household_members index (derived from the household document, which is covered), a "
     "payment's document (how it was computed; its amount, status, payee and account are "
-    "covered) and the payment_runs summary rows",
+    "covered), the payment_runs summary rows, and the bulk engine's annual-review runs and "
+    "tasks (proposals; confirming one is a case event, which is covered)",
 )
 
 

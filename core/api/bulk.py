@@ -22,7 +22,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.access.roles import Action, User
+from core.access.roles import Action, User, require
 from core.api.common import Info, PageInfo, UserError, database_id, user_errors
 from core.api.context import Context
 from core.api.eligibility import Decision
@@ -552,6 +552,27 @@ async def _trace(context: Context, task_id: int) -> ReviewTrace:
     return await _read(context, work)  # type: ignore[no-any-return]
 
 
+class _SnapshotRefused(Exception):
+    """A snapshot argument refused: its userError names the field ``snapshot``."""
+
+    def __init__(self, error: DoudiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _snapshot_by_id(root: Path, ref: str, user: User | None, context: Context) -> Snapshot:
+    """A stored snapshot by its id only (never a directory of the server's disk), for a user who
+    may read households where it was taken."""
+    from core.bulk.snapshot import SNAPSHOT_ID
+
+    try:
+        if not SNAPSHOT_ID.match(ref):
+            raise InvalidInput(f"snapshot: {ref!r} is not a snapshot id")
+        return service.snapshot_for(root, ref, user, context.base, Action.READ_HOUSEHOLDS)
+    except DoudiError as exc:
+        raise _SnapshotRefused(exc) from None
+
+
 def _reforms(reforms: list[ReformInput]) -> list[Reform]:
     out = []
     for k, r in enumerate(reforms):
@@ -580,7 +601,7 @@ def _simulate(
     as_of: dt.date,
     programs: tuple[str, ...],
 ) -> SimulationType:
-    from core.access.roles import authorize, require
+    from core.access.roles import authorize
     from core.bulk import export
     from core.bulk.snapshot_store import export_snapshot
 
@@ -728,9 +749,11 @@ class BulkMutation:
 
     @strawberry.mutation(
         description="Run the annual review (年度核查) at a jurisdiction on asOf (default today): "
-        "snapshot the registers, re-decide every case in scope in bulk, open one review task "
-        "per case (county approvers and province administrators). Runs to the end before it "
-        "answers; an interrupted run is resumed with resumeAnnualReview."
+        "snapshot the registers (or decide the snapshot given by id, one that covers the "
+        "jurisdiction), re-decide every case in scope in bulk, open one review task per case "
+        "(county approvers and province administrators). Runs to the end before it answers "
+        "(annualReviews shows it running, with its progress); an interrupted run is resumed "
+        "with resumeAnnualReview."
     )
     async def run_annual_review(
         self,
@@ -738,6 +761,7 @@ class BulkMutation:
         jurisdiction: str,
         as_of: dt.date | None = None,
         scope: ReviewScopeInput | None = None,
+        snapshot: strawberry.ID | None = None,
     ) -> AnnualReviewPayload:
         context = info.context
         context.mark_private()
@@ -745,12 +769,21 @@ class BulkMutation:
             user = await context.user()
             runtime = context.require_runtime()
             chosen = (scope or ReviewScopeInput()).scope()
-            run = await context.in_thread(
-                lambda: service.run_review(
+            root = _root(context)
+
+            def work() -> review_store.ReviewRun:
+                snap = None
+                if snapshot is not None:
+                    require(user, Action.RUN_REVIEWS)  # who asks, before any snapshot is read
+                    snap = _snapshot_by_id(root, str(snapshot), user, context)
+                return service.run_review(
                     runtime.engine, runtime.sessions, context.base, user, jurisdiction,
-                    as_of or today(), chosen, snapshots=_root(context), work=_work(context),
-                )
-            )  # fmt: skip
+                    as_of or today(), chosen, snapshots=root, work=_work(context), snapshot=snap,
+                )  # fmt: skip
+
+            run = await context.in_thread(work)
+        except _SnapshotRefused as exc:
+            return AnnualReviewPayload(review=None, user_errors=user_errors(exc.error, "snapshot"))
         except DoudiError as exc:
             return AnnualReviewPayload(review=None, user_errors=user_errors(exc, "jurisdiction"))
         return AnnualReviewPayload(review=AnnualReviewType.of(run), user_errors=[])

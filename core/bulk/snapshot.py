@@ -666,6 +666,7 @@ def _sha256(path: Path) -> str:
 # -- finding snapshots ---------------------------------------------------------------------------
 
 _ID = re.compile(r"^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$")
+SNAPSHOT_ID = _ID  # what a snapshot id looks like (an API takes ids only, never a directory)
 
 
 def open_snapshot(path: Path) -> Snapshot:

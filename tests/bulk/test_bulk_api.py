@@ -115,6 +115,42 @@ def test_refusals_are_user_errors_or_coded_errors_and_write_nothing(api, w):
                   token=w.tokens["approver"]) == {"annualReviews": []}  # fmt: skip
 
 
+def test_a_review_decides_a_snapshot_taken_before_by_its_id(api, w):
+    # The CLI's --snapshot over GraphQL: take a snapshot, then review it (ids only, never a
+    # directory of the server's disk; refusals name the field `snapshot` and write nothing).
+    h = w.household(w.doc(wages=1500))
+    w.active(h)
+    approver = w.tokens["approver"]
+    taken, errors = api.mutate(
+        "mutation($j: String!, $d: Date) { takeSnapshot(jurisdiction: $j, asOf: $d) { "
+        "snapshot { id households } userErrors { field code } } }", {"j": YUNNAN, "d": AS_OF},
+        approver,
+    )  # fmt: skip
+    assert errors == [] and taken["snapshot"]["households"] == 1
+    snap = taken["snapshot"]["id"]
+    w.household(w.doc(wages=1600))  # after the snapshot: not in the run
+    run = RUN.replace("$scope: ReviewScopeInput)", "$scope: ReviewScopeInput, $s: ID)").replace(
+        "scope: $scope)", "scope: $scope, snapshot: $s)"
+    )
+    for bad, code in (("/tmp", "INVALID_INPUT"), ("20200101T000000-abcdef", "NOT_FOUND")):
+        payload, errors = api.mutate(run, {"j": YUNNAN, "asOf": AS_OF, "s": bad}, approver)
+        assert payload["review"] is None
+        assert [(e["field"], e["code"]) for e in errors] == [("snapshot", code)]
+    payload, errors = api.mutate(run, {"j": YUNNAN, "s": snap}, w.tokens["officer"])
+    assert [(e["field"], e["code"]) for e in errors] == [("jurisdiction", "FORBIDDEN")]
+    payload, errors = api.mutate(run, {"j": "140302", "s": snap}, w.tokens["outsider"])
+    assert [(e["field"], e["code"]) for e in errors] == [("snapshot", "FORBIDDEN")]
+    assert api.ok('query { annualReviews(jurisdiction: "530102") { id } }', token=approver) == {
+        "annualReviews": []
+    }
+    payload, errors = api.mutate(run, {"j": YUNNAN, "asOf": AS_OF, "s": snap}, approver)
+    assert errors == [] and payload["review"]["tasksCount"] == 1
+    listed = api.ok(
+        'query { annualReviews(jurisdiction: "530102") { snapshotId } }', token=approver
+    )["annualReviews"]
+    assert listed == [{"snapshotId": snap}]
+
+
 def test_an_analyst_simulates_a_reform_and_sees_aggregates_only(api, w):
     for wages in (1500, 2100, 2550, 2850):
         w.household(w.doc(wages=wages))

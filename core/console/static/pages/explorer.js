@@ -6,6 +6,7 @@ import {
 } from "../lib/core.js";
 import { t, levelName, lang } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, fmtValue, Source, unitName } from "../lib/ui.js";
+import { loadECharts } from "../lib/charts.js";
 
 export const FIVE = ["522700", "140300", "530000", "450326", "640121"];
 
@@ -201,21 +202,6 @@ function historyQuery(n) {
     jurisdiction { code name } parameter(path: $p) { history { effectiveFrom effectiveUntil value
       isSet layer { code level } } } }`).join("\n");
   return `query History($d: Date, $p: String!, ${vars}) { ${fields} }`;
-}
-
-let echartsLoading = null;
-function loadECharts() {
-  if (window.echarts) return Promise.resolve(window.echarts);
-  if (!echartsLoading) {
-    echartsLoading = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = new URL("../vendor/echarts/echarts.common.min.js", import.meta.url).href;
-      s.onload = () => resolve(window.echarts);
-      s.onerror = () => reject(new Error("ECharts could not load"));
-      document.head.appendChild(s);
-    });
-  }
-  return echartsLoading;
 }
 
 function History({ path, unit, codes, date }) {

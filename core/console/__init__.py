@@ -50,6 +50,9 @@ PAGES = (
     "/payments",
     "/calendar",
     "/admin",
+    "/reviews",
+    "/reviews/{id:int}",
+    "/simulate",
 )
 CSP = "; ".join(
     (

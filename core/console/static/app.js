@@ -20,6 +20,9 @@ const ROUTES = [
   [/^\/payments$/, "payments", true],
   [/^\/calendar$/, "calendar", true],
   [/^\/admin$/, "admin", true],
+  [/^\/reviews$/, "reviews", true],
+  [/^\/reviews\/(\d+)$/, "review", true],
+  [/^\/simulate$/, "simulate", true],
 ];
 
 function match(path) {
@@ -56,6 +59,10 @@ function Nav({ session }) {
     items.push(["/households", "nav_households", "read_households"]);
     items.push(["/payments", "nav_payments", "read_payments"]);
     items.push(["/calendar", "nav_calendar", "read_households"]);
+    // Officials read review runs where they work (county approvers and province
+    // administrators start them); analysts see only the simulation: aggregates, no person.
+    items.push(["/reviews", "nav_reviews", "read_households"]);
+    items.push(["/simulate", "nav_simulate", "run_simulations"]);
     items.push(["/admin", "nav_admin", "manage_users"]);
   }
   const current = (href) => path === href || (href !== "/explorer" && path.startsWith(href))

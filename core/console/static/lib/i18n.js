@@ -82,7 +82,7 @@ const ZH = {
   tokens: "令牌", issue_token: "发放脚本令牌", revoke_all: "吊销全部令牌", has_password: "已设密码",
   token_once: "令牌只显示这一次，请妥善保存：", failed_signins: "连续失败次数",
   role_village_clerk: "村（社区）经办人", role_township_officer: "乡镇（街道）经办人",
-  role_county_approver: "县级审批人", role_province_admin: "省级管理员", role_auditor: "审计人员",
+  role_county_approver: "县级审批人", role_province_admin: "省级管理员", role_auditor: "审计人员", role_analyst: "政策分析人员",
   labour: "劳动能力", date_of_death: "死亡日期", employed: "就业", in_school: "在校",
   serious_illness: "重病", asset_value: "价值（元）", whole_household: "全户", not_recorded: "未登记",
   not_assessed: "未评估", situation: "情况", deceased: "已故", disability: "残疾", grade: "级",
@@ -91,6 +91,43 @@ const ZH = {
   next_review: "下次复核", publicity: "公示", days: "天", actions: "操作", payments_unit: "笔",
   record_account_of: "补录住户 #N 的一卡通账户", then_run: "然后", repay_by: "重发期限",
   plugin_places: "插件覆盖的行政区划", step: "步骤",
+  // annual review (年度复核)
+  nav_reviews: "年度复核", reviews_title: "年度复核", reviews_intro:
+    "对辖区内在保对象、新申请对象等按现行政策和现有资料批量重新认定，每个案件得到一条建议（继续、提高、降低、渐退、退出或无法认定）及一句理由。建议本身不改变任何案件，由经办人员决定；“无变化”的可按层级批量确认，每案留痕。",
+  snapshots: "快照", snapshot: "快照", take_snapshot: "生成快照", snapshot_help:
+    "把辖区的住户、成员、案件登记导出为快照（含个人信息），作为批量复核和模拟的输入。",
+  snapshot_taken: "已生成快照", taken_at: "生成时间", households_n: "户数", members_n: "人数",
+  cases_n: "案件数", new_snapshot: "复核时新生成快照", no_snapshots: "还没有快照。",
+  start_review: "发起年度复核", run_review: "开始复核", review_running: "正在复核…",
+  review_scope: "复核范围", in_payment: "在保对象（原保障对象）", applicants: "尚未认定的新申请对象",
+  exited_since: "自该日起退出保障的对象", tags: "重点人群标签（逗号分隔）", programs: "项目",
+  runs: "复核批次", no_runs: "还没有复核批次。", run: "批次", proposals: "建议", tasks_n: "任务数",
+  created_by: "发起人", finished: "完成时间", engine: "引擎", progress: "进度（按乡镇；数据未记录乡镇时按县）",
+  unit: "单位", progress_bar: "进度", stored: "已完成", total_n: "总数", done: "完成", resume: "继续未完成的复核",
+  review_title: "年度复核批次", tasks: "复核任务", proposal: "建议", reason: "理由",
+  current: "现月补助", proposed: "建议月补助", task_status: "任务状态", scope_kind: "类别",
+  show_trace: "查看完整依据", hide_trace: "收起依据", trace_agrees: "逐户引擎与批量结果一致",
+  trace_differs: "逐户引擎与批量结果不一致", all: "全部", filter: "筛选",
+  confirm_title: "批量确认“无变化”", confirm_help:
+    "确认本批次中建议为“继续保障”且仍待处理的任务：每个案件按案件流程记录一次复核（审计留痕）。由确认低保的层级办理；案件或住户在快照后有变化、或按当天政策重新认定结果已变的，会被跳过，留给经办人员逐案处理。",
+  confirm_level: "此地低保由以下层级审核确认", confirm_button: "确认“无变化”的任务",
+  confirmed_n: "已确认", skipped: "已跳过（留给经办人员）", review_on: "复核日期",
+  may_not_run: "您的角色不能发起年度复核（县级审批人和省级管理员可以）。",
+  open_case_page: "打开案件",
+  // reform simulation (政策模拟)
+  nav_simulate: "政策模拟", simulate_title: "政策模拟", simulate_intro:
+    "假设修改一个或多个政策参数（任意层级、自某日起），对一个地区的在册住户（或一个快照）同时按现行政策和改革方案认定，比较符合条件的户数和人数、月度和年度支出、各县情况及增减户数。只显示汇总数字，不显示任何住户或个人。",
+  population: "模拟对象", by_jurisdiction: "行政区划内的在册住户", by_snapshot: "已有快照",
+  reform: "改革方案", reform_name: "方案名称", add_reform: "添加方案", add_override: "添加参数修改",
+  override: "参数修改", path: "参数路径", at: "设定层级（区划代码）", change_kind: "修改方式",
+  set_value: "设为", scale_by: "乘以", value_json: "新值（数字、true/false 或 JSON）", factor: "倍数（如 1.1）",
+  from_date: "生效日期", until_date: "失效日期（可空）", run_simulation: "开始模拟", simulating: "正在模拟…",
+  baseline: "现行", reformed: "改革后", change: "变化", eligible_households: "符合条件户数",
+  persons: "保障人数", monthly_cost: "月支出（元）", yearly_cost: "年支出（元）",
+  winners: "补助增加户数", losers: "补助减少户数", newly_eligible: "新纳入", no_longer: "不再符合",
+  cannot_decide_n: "无法认定", by_county: "各县（区）", chart_title: "各县月支出：现行与改革后",
+  download_csv: "下载结果（CSV）", notes_title: "说明", totals: "合计",
+  aggregates_only: "只显示汇总：不含任何住户或个人信息。", low_income: "低收入", weighted: "加权样本",
   // sign-in
   signin_title: "登录", signin_intro: "请输入管理员为您设置的用户名和密码。连续 5 次错误将锁定 15 分钟。",
   forbidden_page: "您没有权限查看此页。", need_signin: "请先登录。",
@@ -177,6 +214,42 @@ const EN = {
   actions: "Actions", payments_unit: "payments", record_account_of: "Record the payment account of household #N",
   then_run: "then", repay_by: "repay by", plugin_places: "Jurisdictions with plugins",
   step: "Step",
+  nav_reviews: "Annual review", reviews_title: "Annual review", reviews_intro:
+    "Re-decide, in bulk, the cases in payment, the applicants and the other groups of a jurisdiction on current facts and standards: each case gets a proposal (continue, raise, lower, phase out, exit or cannot decide) and a one-line reason. A proposal changes no case; officials decide. The 'no change' ones can be confirmed in a batch by the right level, each case audited.",
+  snapshots: "Snapshots", snapshot: "Snapshot", take_snapshot: "Take a snapshot", snapshot_help:
+    "Exports the jurisdiction's households, members and cases (personal data) as the input of bulk reviews and simulations.",
+  snapshot_taken: "Snapshot taken", taken_at: "Taken at", households_n: "Households", members_n: "Members",
+  cases_n: "Cases", new_snapshot: "A new snapshot for the review", no_snapshots: "No snapshot yet.",
+  start_review: "Start an annual review", run_review: "Run the review", review_running: "Reviewing…",
+  review_scope: "Scope", in_payment: "Cases in payment", applicants: "Applications not yet decided",
+  exited_since: "Cases exited since", tags: "Tagged groups (comma-separated)", programs: "Programs",
+  runs: "Review runs", no_runs: "No review run yet.", run: "Run", proposals: "Proposals", tasks_n: "Tasks",
+  created_by: "Started by", finished: "Finished", engine: "Engine", progress: "Progress (per township; per county where no township is recorded)",
+  unit: "Unit", progress_bar: "Progress", stored: "Stored", total_n: "Total", done: "Done", resume: "Resume the run",
+  review_title: "Annual review run", tasks: "Review tasks", proposal: "Proposal", reason: "Reason",
+  current: "Current amount", proposed: "Proposed amount", task_status: "Task status", scope_kind: "Group",
+  show_trace: "Full trace", hide_trace: "Hide trace", trace_agrees: "The traced engine agrees with the run",
+  trace_differs: "The traced engine differs from the run", all: "All", filter: "Filter",
+  confirm_title: "Confirm the 'no change' batch", confirm_help:
+    "Confirms the open 'continue' tasks of this run: each case gets a periodic review through the case workflow (audited), by the level that confirms dibao there. A task whose case or household changed since the snapshot, or that decided again on the day is no longer unchanged, is skipped and left to the officials.",
+  confirm_level: "Dibao is confirmed here by", confirm_button: "Confirm the 'no change' tasks",
+  confirmed_n: "Confirmed", skipped: "Skipped (left to the officials)", review_on: "Review date",
+  may_not_run: "Your role may not start an annual review (county approvers and province administrators may).",
+  open_case_page: "Open case",
+  nav_simulate: "Reform simulation", simulate_title: "Reform simulation", simulate_intro:
+    "Change one or more policy parameters (at any layer, from a date) and decide the registered households of a jurisdiction (or a snapshot) under the policy as it is and under the reform: eligible households and persons, monthly and yearly cost, per county, winners and losers. Aggregates only: never a household or a person.",
+  population: "Population", by_jurisdiction: "Registered households of a jurisdiction", by_snapshot: "A snapshot",
+  reform: "Reform", reform_name: "Reform name", add_reform: "Add a reform", add_override: "Add an override",
+  override: "Override", path: "Parameter path", at: "Layer (jurisdiction code)", change_kind: "Change",
+  set_value: "Set to", scale_by: "Multiply by", value_json: "New value (number, true/false or JSON)", factor: "Factor (e.g. 1.1)",
+  from_date: "From", until_date: "Until (optional)", run_simulation: "Simulate", simulating: "Simulating…",
+  baseline: "Baseline", reformed: "Reform", change: "Change", eligible_households: "Eligible households",
+  persons: "Persons", monthly_cost: "Monthly cost (yuan)", yearly_cost: "Yearly cost (yuan)",
+  winners: "Winners", losers: "Losers", newly_eligible: "Newly eligible", no_longer: "No longer eligible",
+  cannot_decide_n: "Cannot decide", by_county: "By county", chart_title: "Monthly cost by county: baseline and reform",
+  download_csv: "Download the result (CSV)", notes_title: "Notes", totals: "Totals",
+  aggregates_only: "Aggregates only: no household or person.", low_income: "low income", weighted: "weighted sample",
+  role_analyst: "analyst",
   signin_title: "Sign in", signin_intro: "Your user name and the password your administrator set. 5 failures in a row lock the account for 15 minutes.",
   forbidden_page: "You may not see this page.", need_signin: "Please sign in first.",
 };
@@ -237,7 +310,8 @@ const ERRORS_ZH = {
   DATABASE_UNAVAILABLE: "数据库暂时不可用，请稍后再试。", QUERY_TOO_COMPLEX: "查询过大，请缩小范围。",
   BAD_USER_INPUT: "输入格式有误。", NOT_LOCALLY_SETTABLE: "该参数不能由地方设定。",
   CONFIRMATION_REQUIRED: "需要确认。", NETWORK: "无法连接服务器。",
-  INTERNAL_SERVER_ERROR: "服务器内部错误。",
+  INTERNAL_SERVER_ERROR: "服务器内部错误。", SNAPSHOT_FAILED: "快照生成失败，未保存任何内容。",
+  CHANGED: "按当天政策重新认定，结果已不是“无变化”，请逐案复核。", VALIDATION_FAILED: "查询无效。",
   CHOICE_REQUIRED: "须由经办人选择：给予渐退期或退出。", PHASE_OUT_NOT_ALLOWED: "不符合给予渐退期的条件。",
   HOME_VISIT_REQUIRED: "须先完成入户调查。",
 };
@@ -250,6 +324,8 @@ const FIELDS_ZH = {
   institution: "供养机构", kind: "类型", amount: "金额（元）", program: "项目",
   householdId: "住户", nearRelatives: "近亲属（工作人员）", role: "角色", jurisdiction: "行政区划",
   scope: "令牌范围", tokenId: "令牌", month: "月份", status: "状态", expectedVersion: "版本",
+  snapshot: "快照", review: "复核批次", county: "县（区）", taskIds: "任务", asOf: "日期", id: "批次",
+  population: "模拟对象", path: "参数路径", at: "设定层级", value: "新值", from: "生效日期", until: "失效日期",
   method: "调查方式", outcome: "处理结果", cause: "收入增加的原因", causeMember: "就业或创业的成员（身份证号）",
   selfReported: "是否本人主动申报", member: "成员（身份证号）", goodReason: "是否有正当理由",
   stop: "停发本人低保金（否：减发）", willing: "是否愿意集中供养", reportedBy: "报告人",
@@ -291,3 +367,18 @@ export function relationName(r) { return named(RELATIONS_ZH, r); }
 
 export const STATES = Object.keys(STATES_ZH);
 export const PROGRAMS = Object.keys(PROGRAMS_ZH);
+
+// The annual review's words: proposals, task statuses, groups in scope, run statuses.
+const PROPOSALS_ZH = {
+  continue: "继续保障（无变化）", raise: "提高补助", lower: "降低补助", phase_out: "渐退",
+  exit: "退出", cannot_decide: "无法认定", eligible: "符合条件", not_eligible: "不符合条件",
+};
+const TASK_STATUS_ZH = { open: "待处理", confirmed: "已确认", superseded: "已由后续步骤处理" };
+const SCOPE_ZH = { in_payment: "在保对象", applicant: "新申请", exited: "已退出", tagged: "重点人群" };
+const RUN_STATUS_ZH = { running: "进行中", done: "已完成", failed: "失败（可继续）" };
+export function proposalName(p) { return named(PROPOSALS_ZH, p); }
+export function taskStatusName(s) { return named(TASK_STATUS_ZH, s); }
+export function scopeName(s) { return named(SCOPE_ZH, s); }
+export function runStatusName(s) { return named(RUN_STATUS_ZH, s); }
+export const PROPOSALS = Object.keys(PROPOSALS_ZH);
+export const TASK_STATUSES = Object.keys(TASK_STATUS_ZH);

@@ -26,7 +26,9 @@ export default function SignIn() {
       if (signIn.token) {
         setSession({ token: signIn.token, expiresAt: signIn.expiresAt, me: signIn.me });
         const next = params().get("next");
-        navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : "/inbox");
+        // An analyst has no inbox (no case, no person): their page is the simulation.
+        const home = signIn.me.permissions.includes("read_households") ? "/inbox" : "/simulate";
+        navigate(next && next.startsWith("/") && !next.startsWith("//") ? next : home);
       }
     } catch (e) {
       setFailure(e);

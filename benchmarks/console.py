@@ -20,8 +20,13 @@ and drives the distribution's Chromium with Playwright:
 Interactions: compare five provinces (one prefix, then every parameter), open a value (source,
 overrides, history of five jurisdictions), violations; the inbox; a case (its household,
 history, steps open today, the form spec); a household search; a decision preview; a
-payment month's summary and list; the calendar month; the users list. Sign-in is reported on
-its own: Argon2id makes it deliberately slow (a password check costs tens of milliseconds).
+payment month's summary and list; the calendar month; the users list; the annual review's
+runs and snapshots, a run (progress, tasks) and a task's full trace; a reform simulation of
+Yangquan (阳泉, 140300) by an analyst, with its chart (the page's weight is also measured with
+the result and chart shown). Sign-in is reported on its own: Argon2id makes it deliberately
+slow (a password check costs tens of milliseconds). So is ``simulateReform``: a bulk job (a
+snapshot of the registers, every household decided twice by DuckDB), not an interaction; its
+time is reported beside the same job run by the CLI (``doudi simulate``) in the same run.
 """
 
 from __future__ import annotations
@@ -53,11 +58,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> None:
-    subprocess.run(
+def cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
+    done = subprocess.run(
         [sys.executable, "-c", "from core.cli import main; main()", *args],
         env=env, input=stdin, text=True, check=True, capture_output=True,
     )  # fmt: skip
+    return done.stdout
+
+
+def judge(op: str, worst: float) -> str:
+    return "bulk job" if op in BULK else "ok" if worst <= BUDGET_MS else "OVER"
+
+
+# Bulk jobs the pages start: reported apart from the interactions' budget (see the docstring).
+BULK = ("query SimulateReform",)
+SIMULATE_CLI = ("simulate", "140300", "--scale", "dibao.standard.urban=1.1", "--at", "140300",
+                "--from", "2024-01-01")  # fmt: skip
 
 
 def cpu_seconds(pid: int) -> float:
@@ -115,8 +131,20 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "DOUDI_DATABASE_URL"}
     env.update(DOUDI_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
     cli(env, "demo", "load")
-    for name in ("yq-county", "yq-clerk", "sx-admin"):
+    cli(env, "users", "add", "sx-analyst", "--role", "analyst", "--jurisdiction", "140000")
+    for name in ("yq-county", "yq-clerk", "sx-admin", "sx-analyst"):
         cli(env, "users", "passwd", name, "--password-stdin", stdin=PASSWORD + "\n")
+    # a review run of 城区 for the run's page (run 1)
+    county = cli(env, "users", "token", "yq-county").strip().splitlines()[-1]
+    cli(env, "annual-review", "run", "140302", "--quiet", "--token", county)
+    analyst = cli(env, "users", "token", "sx-analyst").strip().splitlines()[-1]
+    # the same simulation as the page's, by the CLI (wall time of the whole command)
+    cli_times = []
+    for _ in range(args.rounds):
+        t0 = time.perf_counter()
+        cli(env, *SIMULATE_CLI, "--token", analyst)
+        cli_times.append((time.perf_counter() - t0) * 1000)
+    args.cli_simulate = cli_times
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -164,6 +192,9 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
         ("payments", "yq-county", "/payments?j=140302"),
         ("calendar", "yq-county", "/calendar"),
         ("users", "sx-admin", "/admin"),
+        ("annual review", "yq-county", "/reviews"),
+        ("review run", "yq-county", "/reviews/1"),
+        ("simulation", "sx-analyst", "/simulate"),
         ("GraphiQL (reference)", None, "/graphql"),
     ]  # fmt: skip
     sessions = {who: session(who) for who in {p[1] for p in pages if p[1]}}
@@ -207,6 +238,19 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
                 if label == "household":
                     page.get_by_role("button", name="认定预览").click()
                     page.wait_for_load_state("networkidle")
+                if label == "review run":  # a task's full trace
+                    page.get_by_role("button", name="查看完整依据").first.click()
+                    page.locator("div.trace").wait_for(timeout=30000)
+                    page.wait_for_load_state("networkidle")
+                if label == "simulation":  # Yangquan's urban standard × 1.1, with the chart
+                    page.fill("#sim-j", "140300")
+                    page.fill("#sim-r0-o0-at", "140300")
+                    page.fill("#sim-r0-o0-from", "2024-01-01")
+                    page.get_by_role("button", name="开始模拟").click()
+                    page.locator("#sim-chart svg").wait_for(timeout=60000)
+                    page.wait_for_load_state("networkidle")
+                    if round_ == 0:
+                        weights["simulation + result + chart"] = (rec.bytes, rec.requests)
                 for op, ms in rec.timings.items():
                     (graphiql_ops if "reference" in label else timings)[op].extend(ms)
                     if round_ and "reference" not in label:
@@ -260,6 +304,7 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
     print(f"Server time per GraphQL operation in the pages, {args.rounds} rounds (Server-Timing; "
           f"budget {BUDGET_MS:.0f} ms; a page's requests run at once on one worker):")  # fmt: skip
     slow = 0
+    bulk = {op: timings.pop(op) for op in BULK if op in timings}
     for op, values in sorted(timings.items(), key=lambda kv: -max(kv[1])):
         worst = max(values)
         slow += worst > BUDGET_MS
@@ -282,6 +327,14 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
             f"  sign-in (Argon2id, apart): median {statistics.median(sign_in):.1f} ms, "
             f"max {max(sign_in):.1f} ms"
         )
+    for op, values in bulk.items():
+        print(f"  {op + ' (bulk job, apart)':34s} n={len(values):3d}  median "
+              f"{statistics.median(values):7.1f} ms  max {max(values):7.1f} ms")  # fmt: skip
+    if bulk and args.cli_simulate:
+        c = args.cli_simulate
+        print(f"  {'the same by `doudi simulate` (CLI)':34s} n={len(c):3d}  median "
+              f"{statistics.median(c):7.1f} ms  max {max(c):7.1f} ms "
+              "(wall, with its start-up)")  # fmt: skip
     print()
     print("The same reads, each alone (5 times, after the pages; those with a token are never")
     print("answered from a cache; public policy reads may be), with the server's CPU time")
@@ -289,10 +342,10 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
     slow_alone = 0
     for op, values in sorted(alone.items(), key=lambda kv: -statistics.median(kv[1])):
         worst = max(values)
-        slow_alone += worst > BUDGET_MS
+        slow_alone += worst > BUDGET_MS and op not in BULK
         print(f"  {op:34s} median {statistics.median(values):7.1f} ms  max {worst:7.1f} ms  "
               f"CPU median {statistics.median(alone_cpu[op]):5.0f} ms  "
-              f"{'ok' if worst <= BUDGET_MS else 'OVER'}")  # fmt: skip
+              f"{judge(op, worst)}")  # fmt: skip
     print()
     print(f"Server process: {cpu:.2f} s CPU over {wall:.2f} s wall for the whole run")
     return 1 if over or slow_alone else 0

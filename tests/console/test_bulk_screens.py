@@ -15,6 +15,8 @@ by the county in Yangquan (dibao.approval.confirming_level = county).
 from __future__ import annotations
 
 import re
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -121,6 +123,61 @@ def test_an_annual_review_of_a_county_and_its_no_change_batch(tab: Tab) -> None:
     tab.settle()
     history = page.locator("#history-title + *").inner_text()
     assert "复核" in history and "yq-county" in history
+
+
+def interrupted(served: Served, run: str, status: str) -> None:
+    """Put run ``run`` back in the state a run is left in when its server stops while it stores
+    the units (``running``), or when storing failed (``failed``): no unit stored, no task."""
+    with closing(sqlite3.connect(served.data_dir / "doudi.sqlite3")) as db, db:
+        db.execute(
+            "UPDATE review_runs SET status = ?, finished_at = NULL, error = ? WHERE id = ?",
+            (status, "the database went away (test)" if status == "failed" else None, run),
+        )
+        db.execute("UPDATE review_progress SET stored = 0, done = 0 WHERE run_id = ?", (run,))
+        db.execute("DELETE FROM review_tasks WHERE run_id = ?", (run,))  # fmt: skip
+
+
+def test_a_running_review_is_followed_until_done_and_a_failed_one_resumed(
+    tab: Tab, served: Served
+) -> None:
+    token = served.sign_in("yq-county")["token"]
+    run_review = 'mutation { runAnnualReview(jurisdiction: "140302") { review { id } } }'
+    run = served.graphql(run_review, token=token)["data"]["runAnnualReview"]["review"]["id"]
+    interrupted(served, run, "running")
+    tab.sign_in_as("yq-county")
+    asked: list[str] = []
+    tab.page.on("request", lambda r: r.post_data and "query Review(" in r.post_data
+                and asked.append(r.url))  # fmt: skip
+    page = tab.go(f"/reviews/{run}")
+    assert "进行中" in page.locator("h1").inner_text()
+    assert "0 / " in page.locator("#progress-title + table").inner_text()
+    assert page.locator("#tasks").count() == 0
+    tab.shot("review-running")
+    before = len(asked)
+    page.wait_for_timeout(2500)  # (the events reach the test only while it waits on the page)
+    assert len(asked) >= before + 2  # polled while it runs
+    # it goes on elsewhere (here: resumed over the API); the page follows it to the end
+    resume = f'mutation {{ resumeAnnualReview(id: "{run}") {{ review {{ status }} }} }}'
+    assert served.graphql(resume, token=token)["data"]["resumeAnnualReview"]["review"] == {
+        "status": "done"
+    }
+    page.locator("h1", has_text="已完成").wait_for()
+    page.locator("#tasks").wait_for()
+    tab.settle()
+    assert "0 / " not in page.locator("#progress-title + table").inner_text()
+    asked.clear()
+    page.wait_for_timeout(1500)
+    assert asked == []  # no more polling once done
+
+    # a failed run says why, and the county approver resumes it from the page
+    interrupted(served, run, "failed")
+    page = tab.go(f"/reviews/{run}")
+    assert "失败" in page.locator("h1").inner_text()
+    assert "the database went away" in page.locator("dl.facts").inner_text()
+    page.get_by_role("button", name="继续未完成的复核").click()
+    page.locator("h1", has_text="已完成").wait_for()
+    page.locator("#tasks tbody.task").first.wait_for()
+    tab.shot("review-resumed")
 
 
 def test_review_refusals_are_shown_next_to_the_field_in_chinese(tab: Tab) -> None:

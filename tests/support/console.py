@@ -33,13 +33,13 @@ class Served:
         return done.stdout
 
     def graphql(self, query: str, variables: dict[str, Any] | None = None,
-                token: str | None = None) -> dict[str, Any]:  # fmt: skip
+                token: str | None = None, timeout: float = 30) -> dict[str, Any]:  # fmt: skip
         body = json.dumps({"query": query, "variables": variables or {}}).encode()
         request = urllib.request.Request(f"{self.url}/graphql", data=body, method="POST")
         request.add_header("Content-Type", "application/json")
         if token:
             request.add_header("Authorization", f"Bearer {token}")
-        with urllib.request.urlopen(request, timeout=30) as r:
+        with urllib.request.urlopen(request, timeout=timeout) as r:
             result: dict[str, Any] = json.loads(r.read())
         return result
 

@@ -603,6 +603,7 @@ def _simulate(
 ) -> SimulationType:
     from core.access.roles import authorize
     from core.bulk import export
+    from core.bulk.snapshot import SNAPSHOT_ID
     from core.bulk.snapshot_store import export_snapshot
 
     base = context.base
@@ -628,6 +629,10 @@ def _simulate(
             snap, weights = service.sample_snapshot(items, base, as_of, scratch, "sample")
             label = f"sample of {len(population.sample)} households, weighted"
         elif population.snapshot is not None:
+            if not SNAPSHOT_ID.match(str(population.snapshot)):  # an id, never a directory
+                raise InvalidInput(
+                    f"population.snapshot: {population.snapshot!r} is not a snapshot id"
+                )
             snap = service.snapshot_for(
                 _root(context), str(population.snapshot), user, base, Action.RUN_SIMULATIONS
             )

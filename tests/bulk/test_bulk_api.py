@@ -180,6 +180,9 @@ def test_an_analyst_simulates_a_reform_and_sees_aggregates_only(api, w):
         SIMULATE, {"p": {"jurisdiction": YUNNAN}, "r": REFORM}, w.tokens["outsider"]
     )
     assert codes(errors) == ["FORBIDDEN"]
+    # A snapshot is named by its id, never by a directory of the server's disk.
+    data, errors = api.gql(SIMULATE, {"p": {"snapshot": "/tmp"}, "r": REFORM}, analyst)
+    assert data is None and codes(errors) == ["INVALID_INPUT"]
     # No snapshot was kept for the analyst, and the analyst may not take one.
     payload, errors = api.mutate(
         "mutation { takeSnapshot(jurisdiction: \"530102\") { snapshot { id } "

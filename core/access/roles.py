@@ -59,6 +59,14 @@ class Action(StrEnum):
     RECORD_PAYMENT_RESULTS = "record_payment_results"  # the bank's results (paid, failed ...)
     RUN_SIMULATIONS = "run_simulations"  # reform simulations: aggregates, never a person
     RUN_REVIEWS = "run_reviews"  # annual reviews (年度核查): decide in bulk, open review tasks
+    # Knowing the people (core.registers, core.exchange, core.verification, core.lowincome).
+    EXPORT_ROSTERS = "export_rosters"  # 花名册 for other departments, 公示名单
+    READ_DEPARTMENT_DATA = "read_department_data"  # batches, findings, verification reports
+    IMPORT_DEPARTMENT_DATA = "import_department_data"
+    RUN_COMPARISONS = "run_comparisons"  # 比对
+    RESOLVE_FINDINGS = "resolve_findings"  # a finding's task: a case step or a dismissal
+    REQUEST_VERIFICATION = "request_verification"  # 核对
+    WRITE_LOW_INCOME = "write_low_income"  # recognise, tag, re-assess, exit (低收入人口)
 
 
 _READ = frozenset(
@@ -70,6 +78,17 @@ _READ = frozenset(
     }
 )
 _WRITE = _READ | {Action.WRITE_HOUSEHOLDS, Action.RECORD_DECISIONS}
+# Department data is personal data of people who never applied: village clerks do not see it;
+# townships verify the findings assigned to them (and record low-income recognition); counties
+# import batches, run comparisons, request verification and export rosters.
+_SEE_DATA = frozenset({Action.READ_DEPARTMENT_DATA})
+_TOWNSHIP_DATA = _SEE_DATA | {Action.RESOLVE_FINDINGS, Action.WRITE_LOW_INCOME}
+_COUNTY_DATA = _TOWNSHIP_DATA | {
+    Action.EXPORT_ROSTERS,
+    Action.IMPORT_DEPARTMENT_DATA,
+    Action.RUN_COMPARISONS,
+    Action.REQUEST_VERIFICATION,
+}
 # Payments: county civil-affairs approvers and above run a month; township officers and above
 # record what the bank reports (village clerks and auditors only read).
 _APPROVE = {Action.SET_LOCAL_PARAMETERS, Action.RUN_PAYMENTS, Action.RECORD_PAYMENT_RESULTS}
@@ -77,12 +96,17 @@ _APPROVE = {Action.SET_LOCAL_PARAMETERS, Action.RUN_PAYMENTS, Action.RECORD_PAYM
 _SIMULATE = {Action.RUN_SIMULATIONS}
 
 PERMISSIONS: dict[Role, frozenset[Action]] = {
-    Role.AUDITOR: _READ | _SIMULATE,
+    Role.AUDITOR: _READ | _SIMULATE | _SEE_DATA,
     Role.VILLAGE_CLERK: _WRITE | _SIMULATE,
-    Role.TOWNSHIP_OFFICER: _WRITE | _SIMULATE | {Action.RECORD_PAYMENT_RESULTS},
-    Role.COUNTY_APPROVER: _WRITE | _APPROVE | _SIMULATE | {Action.RUN_REVIEWS},
-    Role.PROVINCE_ADMIN: _WRITE | _APPROVE | _SIMULATE | {Action.RUN_REVIEWS},
-    # Analysts compare policies: aggregates of simulations only, no household, case or person.
+    Role.TOWNSHIP_OFFICER: _WRITE | _SIMULATE | {Action.RECORD_PAYMENT_RESULTS} | _TOWNSHIP_DATA,
+    Role.COUNTY_APPROVER: _WRITE | _APPROVE | _SIMULATE | {Action.RUN_REVIEWS} | _COUNTY_DATA,
+    Role.PROVINCE_ADMIN: _WRITE
+    | _APPROVE
+    | _SIMULATE
+    | {Action.RUN_REVIEWS}
+    | (_COUNTY_DATA - {Action.RESOLVE_FINDINGS}),
+    # Analysts compare policies: aggregates of simulations only, no household, case or person
+    # (and no department data).
     Role.ANALYST: frozenset(_SIMULATE),
 }
 
@@ -98,6 +122,13 @@ _ACTION_TEXT = {
     Action.RECORD_PAYMENT_RESULTS: "record payment results",
     Action.RUN_SIMULATIONS: "run reform simulations",
     Action.RUN_REVIEWS: "run annual reviews",
+    Action.EXPORT_ROSTERS: "export rosters or publicity lists",
+    Action.READ_DEPARTMENT_DATA: "read department data, findings or verification reports",
+    Action.IMPORT_DEPARTMENT_DATA: "import department data",
+    Action.RUN_COMPARISONS: "run data comparisons",
+    Action.RESOLVE_FINDINGS: "resolve findings",
+    Action.REQUEST_VERIFICATION: "request verification of a household",
+    Action.WRITE_LOW_INCOME: "change the low-income register",
 }
 
 MAX_NAME = 100

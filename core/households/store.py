@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -271,41 +271,49 @@ def create_household(
     user = require(user, Action.WRITE_HOUSEHOLDS)
     h = _parse(data, registry, today)
     authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
-    prefecture, province = registry.prefecture_and_province(h.county)
     try:
         with write_unit(session):
             _check_duplicates(session, h, None)
-            now = utcnow()
-            row = HouseholdRow(
-                county=h.county,
-                prefecture=prefecture,
-                province=province,
-                document=household_to_json(h),
-                created_at=now,
-                updated_at=now,
-                created_by=user.id,
-                updated_by=user.id,
-            )
-            session.add(row)
-            session.flush()
-            members = [
-                MemberRow(
-                    household_id=row.id,
-                    id_number=m.id_number,
-                    name=m.name,
-                    relation=m.relation.value,
-                    active=True,
-                    added_at=now,
-                )
-                for m in h.members
-            ]
-            session.add_all(members)
-            session.flush()
-            _audit(session, row, user, "household.created", None)
+            row, members = _insert(session, user, h, registry, utcnow())
             record = _record(row, members)
     except IntegrityError as exc:
         raise _duplicate_after_race(session, exc, h, None) from exc
     return record
+
+
+def _insert(
+    session: Session, user: User, h: Household, registry: JurisdictionRegistry, now: dt.datetime
+) -> tuple[HouseholdRow, list[MemberRow]]:
+    """Write a new household and its members (in the caller's write transaction), with its
+    entry in the county's audit chain."""
+    prefecture, province = registry.prefecture_and_province(h.county)
+    row = HouseholdRow(
+        county=h.county,
+        prefecture=prefecture,
+        province=province,
+        document=household_to_json(h),
+        created_at=now,
+        updated_at=now,
+        created_by=user.id,
+        updated_by=user.id,
+    )
+    session.add(row)
+    session.flush()
+    members = [
+        MemberRow(
+            household_id=row.id,
+            id_number=m.id_number,
+            name=m.name,
+            relation=m.relation.value,
+            active=True,
+            added_at=now,
+        )
+        for m in h.members
+    ]
+    session.add_all(members)
+    session.flush()
+    _audit(session, row, user, "household.created", None)
+    return row, members
 
 
 def update_household(
@@ -323,50 +331,13 @@ def update_household(
     user = require(user, Action.WRITE_HOUSEHOLDS)
     h = _parse(data, registry, today)
     authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
-    prefecture, province = registry.prefecture_and_province(h.county)
-    assert province is not None  # a household's county always lies in a province
     try:
         with write_unit(session):
             row = _load(session, household_id)
             authorize(user, Action.WRITE_HOUSEHOLDS, row.county, registry)
             _check_version(row, expected_version)
             _check_duplicates(session, h, household_id)
-            before = household_row_digest(row)
-            now = utcnow()
-            current = {
-                m.id_number: m
-                for m in session.scalars(
-                    select(MemberRow).where(
-                        MemberRow.household_id == household_id, MemberRow.active
-                    )
-                )
-            }
-            wanted = {m.id_number: m for m in h.members}
-            for number, m in current.items():
-                if number not in wanted:
-                    m.active, m.removed_at, m.removed_by = False, now, user.id
-                else:
-                    m.name, m.relation = wanted[number].name, wanted[number].relation.value
-            session.flush()  # deactivate before inserting (the index sees one active row)
-            for number, new in wanted.items():
-                if number not in current:
-                    session.add(
-                        MemberRow(
-                            household_id=household_id,
-                            id_number=number,
-                            name=new.name,
-                            relation=new.relation.value,
-                            active=True,
-                            added_at=now,
-                        )
-                    )
-            row.county = h.county
-            row.prefecture = prefecture
-            row.province = province
-            row.document = household_to_json(h)
-            row.updated_at, row.updated_by = now, user.id
-            session.flush()
-            _audit(session, row, user, "household.updated", before)
+            _replace(session, user, row, h, registry, utcnow())
             record = _record(row, _members(session, [row.id])[row.id])
     except IntegrityError as exc:
         raise _duplicate_after_race(session, exc, h, household_id) from exc
@@ -376,6 +347,138 @@ def update_household(
             "load it again and re-apply the change"
         ) from None
     return record
+
+
+def _replace(
+    session: Session,
+    user: User,
+    row: HouseholdRow,
+    h: Household,
+    registry: JurisdictionRegistry,
+    now: dt.datetime,
+) -> None:
+    """Replace a stored household's document and members (in the caller's write transaction):
+    members no longer listed are marked removed, new ones added; an entry in the county's
+    audit chain."""
+    prefecture, province = registry.prefecture_and_province(h.county)
+    assert province is not None  # a household's county always lies in a province
+    before = household_row_digest(row)
+    current = {
+        m.id_number: m
+        for m in session.scalars(
+            select(MemberRow).where(MemberRow.household_id == row.id, MemberRow.active)
+        )
+    }
+    wanted = {m.id_number: m for m in h.members}
+    for number, m in current.items():
+        if number not in wanted:
+            m.active, m.removed_at, m.removed_by = False, now, user.id
+        else:
+            m.name, m.relation = wanted[number].name, wanted[number].relation.value
+    session.flush()  # deactivate before inserting (the index sees one active row)
+    for number, new in wanted.items():
+        if number not in current:
+            session.add(
+                MemberRow(
+                    household_id=row.id,
+                    id_number=number,
+                    name=new.name,
+                    relation=new.relation.value,
+                    active=True,
+                    added_at=now,
+                )
+            )
+    row.county = h.county
+    row.prefecture = prefecture
+    row.province = province
+    row.document = household_to_json(h)
+    row.updated_at, row.updated_by = now, user.id
+    session.flush()
+    _audit(session, row, user, "household.updated", before)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    created: tuple[int, ...]  # ids of the households created, in the order given
+    updated: tuple[int, ...]
+
+
+def import_households(
+    session: Session,
+    user: User | None,
+    creates: Sequence[Household],
+    updates: Sequence[tuple[int, int, Household]],
+    registry: JurisdictionRegistry,
+    *,
+    also: Callable[[Session, ImportResult], None] | None = None,
+) -> ImportResult:
+    """Create ``creates`` and replace ``updates`` ((household id, the version read, household))
+    in ONE transaction: all of them or, on any error, none. The same checks as
+    :func:`create_household` and :func:`update_household` (scope of every household, versions,
+    DUPLICATE_PERSON); ``also`` runs in the same transaction at the end (e.g. the import's
+    provenance)."""
+    user = require(user, Action.WRITE_HOUSEHOLDS)
+    for h in [*creates, *(u[2] for u in updates)]:
+        authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
+    try:
+        with write_unit(session):
+            now = utcnow()
+            updated: list[int] = []
+            rows = {
+                r.id: r
+                for r in session.scalars(
+                    select(HouseholdRow).where(HouseholdRow.id.in_([u[0] for u in updates]))
+                )
+            }
+            for household_id, version, h in updates:
+                row = rows.get(household_id)
+                if row is None:
+                    raise NotFound(f"no household with id {household_id}")
+                authorize(user, Action.WRITE_HOUSEHOLDS, row.county, registry)
+                _check_version(row, version)
+                _replace(session, user, row, h, registry, now)
+                updated.append(row.id)
+            created = [_insert(session, user, h, registry, now)[0].id for h in creates]
+            result = ImportResult(tuple(created), tuple(updated))
+            if also is not None:
+                also(session, result)
+    except IntegrityError as exc:
+        if _is_active_member_clash(exc):
+            raise DuplicatePerson(
+                [
+                    FieldError(
+                        "members",
+                        "a member was saved in another household at the same moment; "
+                        "import again",
+                        "DUPLICATE_PERSON",
+                    )
+                ]
+            ) from exc
+        raise
+    except StaleDataError:
+        raise VersionConflict(
+            "a household was changed by someone else at the same time; import again"
+        ) from None
+    return result
+
+
+def active_households_of(
+    session: Session, id_numbers: Sequence[str]
+) -> dict[str, tuple[int, int, dict[str, Any]]]:
+    """ID number → (household id, version, document) of the household each person is an active
+    member of (people in none are left out)."""
+    out: dict[str, tuple[int, int, dict[str, Any]]] = {}
+    with reading(session):
+        for chunk in (id_numbers[i : i + 500] for i in range(0, len(id_numbers), 500)):
+            q = (
+                select(MemberRow.id_number, HouseholdRow.id, HouseholdRow.version,
+                       HouseholdRow.document)
+                .join(HouseholdRow, HouseholdRow.id == MemberRow.household_id)
+                .where(MemberRow.id_number.in_(chunk), MemberRow.active)
+            )  # fmt: skip
+            for number, hid, version, document in session.execute(q):
+                out[number] = (hid, version, document)
+    return out
 
 
 def remove_member(
@@ -636,11 +739,14 @@ __all__ = [
     "DuplicatePerson",
     "HouseholdPage",
     "HouseholdRecord",
+    "ImportResult",
     "MemberRecord",
     "NotFound",
     "VersionConflict",
+    "active_households_of",
     "create_household",
     "get_household",
+    "import_households",
     "list_decisions",
     "list_households",
     "read_households",

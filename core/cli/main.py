@@ -88,6 +88,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "holidays",
         ("Chinese working days: holiday tables (法定节假日 and 调休) and working-day arithmetic."),
     ),
+    "households": (
+        "households",
+        "households",
+        (
+            "Households and their members: the register template, imports and "
+            "exports, rosters and publicity lists, and single households (add, show,"
+            " list, members, payment account)."
+        ),
+    ),
     "jurisdictions": (
         "jurisdictions",
         "jurisdictions",

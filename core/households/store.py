@@ -448,8 +448,7 @@ def import_households(
                 [
                     FieldError(
                         "members",
-                        "a member was saved in another household at the same moment; "
-                        "import again",
+                        "a member was saved in another household at the same moment; import again",
                         "DUPLICATE_PERSON",
                     )
                 ]

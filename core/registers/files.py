@@ -270,9 +270,7 @@ def read_sheet(
     for n, record in enumerate(it, start=header_line + 1):
         if all(c is None or (isinstance(c, str) and not c.strip()) for c in record):
             continue
-        cells = {
-            name: (record[i] if i < len(record) else None) for name, i in positions.items()
-        }
+        cells = {name: (record[i] if i < len(record) else None) for name, i in positions.items()}
         out.append(Row(n, cells))
     notes = []
     if used_encoding and used_encoding != "utf-8":
@@ -331,6 +329,25 @@ def id_cell(value: Cell) -> str:
     if not text:
         raise CellError("empty (必填)")
     return text
+
+
+def digits_cell(value: Cell, what: str = "number") -> str | None:
+    """A long number kept as text (an account number): a cell Excel stored as a number is
+    refused when it may have lost digits (more than 15 significant digits)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise CellError(f"{value!r} is not a {what}")
+    if isinstance(value, float | int):
+        digits = f"{int(value)}" if float(value).is_integer() else str(value)
+        if isinstance(value, float) and len(digits.lstrip("-")) > 15:
+            raise CellError(
+                f"Excel stored the {what} as a number ({value:.6g}); its last digits are lost. "
+                "Format the column as text (文本) and type it again"
+            )
+        return digits
+    text = str(value).strip()
+    return text or None
 
 
 _TRUE = {"是", "有", "y", "yes", "true", "1", "√"}
@@ -428,6 +445,7 @@ __all__ = [
     "clean_header",
     "date_cell",
     "decode_csv",
+    "digits_cell",
     "file_format",
     "file_hash",
     "id_cell",

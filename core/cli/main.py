@@ -83,6 +83,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "eligibility",
         ("Decide a household's eligibility for a program, with every rule traced to its source."),
     ),
+    "exchange": (
+        "exchange",
+        "exchange",
+        (
+            "Department data and comparisons (比对): data kinds, batches, comparison "
+            "runs, findings (疑点) and their tasks, supervision."
+        ),
+    ),
     "holidays": (
         "holidays",
         "holidays",

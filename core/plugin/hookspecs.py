@@ -73,9 +73,12 @@ from core.plugin.types import (
 )
 
 if TYPE_CHECKING:  # only for annotations: importing them here would be an import cycle
+    from core.exchange.kinds import DataKind
     from core.households.model import Household
+    from core.lowincome.model import Category
     from core.policy.resolution import ResolvedPolicy
     from core.reports.tables import ReportTable
+    from core.verification.adapters import VerificationAdapter
 
 PROJECT = "doudi"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -209,6 +212,33 @@ def doudi_report_tables() -> Iterable[ReportTable]:
 
     Example (Guangxi): ``return [yongfu_statistics.table(document)]`` (``plugins/guangxi``).
     """
+    raise NotImplementedError
+
+
+# -- knowing the people (core.exchange, core.verification, core.lowincome) ----------------------
+
+
+@hookspec
+def doudi_data_kinds() -> Iterable[DataKind]:
+    """Return department data kinds the core does not know (``core.exchange.kinds.DataKind``):
+    the record's columns, the departments that send it, and what a match means for each
+    program, with the document behind it (or what no document sets)."""
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_verification_adapters() -> Iterable[VerificationAdapter]:
+    """Return verification adapters (核对平台): objects with a ``name`` and a
+    ``verify(request) -> PlatformReport`` (``core.verification.adapters``), e.g. a province's
+    economic-status verification platform. The built-in adapter answers from imported
+    department data."""
+    raise NotImplementedError
+
+
+@hookspec
+def doudi_low_income_categories() -> Iterable[Category]:
+    """Return low-income recognition categories the core does not know
+    (``core.lowincome.model.Category``), e.g. Guangxi's 脱贫人口."""
     raise NotImplementedError
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -242,6 +242,25 @@ class DoudiPluginManager:
                 f"program {result.program!r}",
             )
         return result
+
+    def data_kinds(self) -> list[tuple[str, Any]]:
+        """Department data kinds plugins add (``doudi_data_kinds``), with their plugin."""
+        from core.exchange.kinds import DataKind
+
+        return [(n, replace(k, plugin=n)) for n, k in self._collect("doudi_data_kinds", DataKind)]
+
+    def verification_adapters(self) -> list[tuple[str, Any]]:
+        """Verification adapters plugins add (``doudi_verification_adapters``)."""
+        return self._collect("doudi_verification_adapters", object)
+
+    def low_income_categories(self) -> list[tuple[str, Any]]:
+        """Low-income categories plugins add (``doudi_low_income_categories``)."""
+        from core.lowincome.model import Category
+
+        return [
+            (n, replace(c, plugin=n))
+            for n, c in self._collect("doudi_low_income_categories", Category)
+        ]
 
     def _collect(self, hook_name: str, kind: type[T]) -> list[tuple[str, T]]:
         if hook_name in self._cache:

@@ -1,0 +1,1066 @@
+"""Department data, comparisons (比对), findings (疑点) and their tasks, in the database.
+
+- **Batches**: a department's file of one data kind, validated row by row (nothing is imported
+  while one row is wrong); its records are written as a Parquet file in the data directory
+  (``exchange/``, sorted by ID number, readable by the owner only) and its provenance —
+  department, batch date, file hash, who imported it, when — as a ``department_batches`` row.
+  The same file (hash) of the same kind at the same jurisdiction is refused the second time.
+- **Who**: county approvers and province administrators import and compare; township officers
+  and above (and auditors) read, within their jurisdiction; every read of records (a batch, a
+  finding list) is logged in ``data_access_log``.
+- **Comparison**: the people in payment and on the low-income register at a jurisdiction
+  (:func:`recipients_table`) are matched with the batches that concern it on the bulk engine
+  (:mod:`core.exchange.matching`, DuckDB by default); the run, its new findings, their tasks
+  and the register's monitoring flags are written in ONE transaction; a finding already raised
+  (same key, any earlier batch or run, open or closed) is counted as known, never raised again.
+- **Tasks**: due a number of working days after the run (:func:`core.exchange.rules.
+  task_deadline`), assigned to the level that verifies; closed by a case step (taken through the
+  cases store with all its checks), a register change, or a dismissal with reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Table, case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from core.access.roles import Action, Forbidden, User, authorize, require
+from core.calendars.workdays import WorkCalendar
+from core.errors import DoudiError, InvalidInput
+from core.exchange import rules as fr
+from core.exchange.engines import BatchFile, DuckEngine
+from core.exchange.kinds import DEPARTMENTS, Catalog
+from core.exchange.matching import rule_rows
+from core.exchange.records import headers, normalise
+from core.lowincome import model as li
+from core.lowincome.store import exit_in, flag_in, tag_in
+from core.policy.jurisdictions import JurisdictionRegistry, Level
+from core.policy.resolution import ResolvedPolicy
+from core.registers.files import InvalidFile, read_sheet
+from core.registers.store import log_access
+from core.storage.engine import read_unit, reading, write_unit
+from core.storage.scope import within
+from core.storage.tables import (
+    CaseRow,
+    ComparisonRunRow,
+    DepartmentBatchRow,
+    FindingRow,
+    FindingTaskRow,
+    HouseholdRow,
+    LowIncomePersonRow,
+    MemberRow,
+    utcnow,
+)
+
+STORAGE_DIR = "exchange"
+IN_PAYMENT = ("active", "phasing_out")
+
+
+class NotFound(DoudiError):
+    code = "NOT_FOUND"
+
+
+class AlreadyImported(DoudiError):
+    code = "ALREADY_IMPORTED"
+
+
+class TaskClosed(DoudiError):
+    code = "TASK_CLOSED"
+
+
+class VersionConflict(DoudiError):
+    code = "VERSION_CONFLICT"
+
+
+class PolicySource(Protocol):
+    registry: JurisdictionRegistry
+
+    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
+
+
+# -- batches -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BatchRecord:
+    id: int
+    kind: str
+    department: str
+    jurisdiction: str
+    batch_date: dt.date
+    file_name: str
+    file_hash: str
+    records: int
+    user_id: int
+    at: dt.datetime
+    storage: str
+
+
+@dataclass(frozen=True, slots=True)
+class BatchReport:
+    committed: bool
+    kind: str
+    department: str
+    jurisdiction: str
+    batch_date: dt.date
+    file_name: str
+    file_hash: str
+    records: int
+    notes: tuple[str, ...]
+    batch: BatchRecord | None = None
+
+
+def _batch(row: DepartmentBatchRow) -> BatchRecord:
+    return BatchRecord(
+        row.id,
+        row.kind,
+        row.department,
+        row.jurisdiction,
+        row.batch_date,
+        row.file_name,
+        row.file_hash,
+        row.records,
+        row.user_id,
+        row.at,
+        row.storage,
+    )
+
+
+def _place(registry: JurisdictionRegistry, code: str) -> dict[str, str | None]:
+    j = registry.get(code)
+    if j.level is Level.NATIONAL:
+        return {"county": None, "prefecture": None, "province": None}
+    chain = {x.level: x.code for x in registry.chain(j.code)}
+    return {
+        "county": chain.get(Level.COUNTY),
+        "prefecture": chain.get(Level.PREFECTURE),
+        "province": chain.get(Level.PROVINCE),
+    }
+
+
+def import_batch(
+    session: Session,
+    user: User | None,
+    catalog: Catalog,
+    registry: JurisdictionRegistry,
+    data_dir: Path,
+    *,
+    kind: str,
+    department: str,
+    jurisdiction: str,
+    batch_date: dt.date,
+    file_name: str,
+    content: bytes,
+    today: dt.date,
+    commit: bool = False,
+    encoding: str | None = None,
+) -> BatchReport:
+    """Validate (and with ``commit`` store) a department batch."""
+    user = authorize(user, Action.IMPORT_DEPARTMENT_DATA, jurisdiction, registry)
+    spec = catalog.get(kind)
+    dept = catalog.department(spec, department)
+    if batch_date > today:
+        raise InvalidInput(f"batch date {batch_date.isoformat()} is in the future")
+    code = registry.get(jurisdiction).code
+    known, required = headers(spec)
+    sheet = read_sheet(file_name, content, known=known, required=required, encoding=encoding)
+    table, problems = normalise(sheet, spec, today)
+    if problems:
+        raise InvalidFile(file_name, problems)
+    notes = [*sheet.notes]
+    if sheet.ignored_columns:
+        notes.append("columns not read: " + ", ".join(sheet.ignored_columns))
+    report = BatchReport(
+        False,
+        spec.id,
+        dept,
+        code,
+        batch_date,
+        file_name,
+        sheet.file_hash,
+        table.num_rows,
+        tuple(notes),
+    )
+    with reading(session):
+        existing = session.scalar(
+            select(DepartmentBatchRow.id).where(
+                DepartmentBatchRow.kind == spec.id,
+                DepartmentBatchRow.jurisdiction == code,
+                DepartmentBatchRow.file_hash == sheet.file_hash,
+            )
+        )
+    if existing is not None:
+        raise AlreadyImported(f"{file_name}: this file was imported already (batch {existing})")
+    if not commit:
+        return report
+    folder = data_dir / STORAGE_DIR
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    relative = f"{STORAGE_DIR}/{spec.id}-{code}-{sheet.file_hash[:24]}.parquet"
+    target = data_dir / relative
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd", row_group_size=100_000)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, target)
+        with write_unit(session):
+            row = DepartmentBatchRow(
+                kind=spec.id,
+                department=dept,
+                jurisdiction=code,
+                batch_date=batch_date,
+                file_name=file_name[:255],
+                file_hash=sheet.file_hash,
+                records=table.num_rows,
+                storage=relative,
+                user_id=user.id,
+                at=utcnow(),
+                document={"encoding": sheet.encoding, "format": sheet.format, "notes": notes},
+                **_place(registry, code),
+            )
+            session.add(row)
+            session.flush()
+            batch = _batch(row)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        if target.exists() and not _referenced(session, relative):
+            target.unlink(missing_ok=True)
+        raise
+    return BatchReport(
+        True,
+        spec.id,
+        dept,
+        code,
+        batch_date,
+        file_name,
+        sheet.file_hash,
+        table.num_rows,
+        tuple(notes),
+        batch,
+    )
+
+
+def _referenced(session: Session, relative: str) -> bool:
+    try:
+        with reading(session):
+            return (
+                session.scalar(
+                    select(DepartmentBatchRow.id).where(DepartmentBatchRow.storage == relative)
+                )
+                is not None
+            )
+    except Exception:  # the database is gone: keep the file rather than lose data
+        return True
+
+
+def _batches_for(registry: JurisdictionRegistry, jurisdiction: str) -> Any:  # a SQL condition
+    """Batches that concern ``jurisdiction``: at it or under it, or at one of its ancestors."""
+    j = registry.get(jurisdiction)
+    ancestors = [x.code for x in registry.chain(j.code)]
+    return within(DepartmentBatchRow, j.code, registry) | DepartmentBatchRow.jurisdiction.in_(
+        ancestors
+    )
+
+
+def list_batches(
+    session: Session,
+    user: User | None,
+    registry: JurisdictionRegistry,
+    jurisdiction: str,
+    *,
+    kind: str | None = None,
+) -> list[BatchRecord]:
+    authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
+    q = select(DepartmentBatchRow).where(_batches_for(registry, jurisdiction))
+    if kind:
+        q = q.where(DepartmentBatchRow.kind == kind)
+    with reading(session):
+        return [_batch(r) for r in session.scalars(q.order_by(DepartmentBatchRow.id))]
+
+
+def current_batches(batches: Sequence[BatchRecord], catalog: Catalog) -> list[BatchRecord]:
+    """Every batch of an "events" kind; of a "state" kind only the newest batch (date, then id)
+    of each department at each jurisdiction."""
+    newest: dict[tuple[str, str, str], BatchRecord] = {}
+    out = []
+    for b in batches:
+        spec = catalog.kinds.get(b.kind)
+        if spec is None:
+            continue
+        if spec.mode == "events":
+            out.append(b)
+            continue
+        k = (b.kind, b.department, b.jurisdiction)
+        if k not in newest or (b.batch_date, b.id) > (newest[k].batch_date, newest[k].id):
+            newest[k] = b
+    return sorted([*out, *newest.values()], key=lambda b: b.id)
+
+
+def read_batch(
+    session: Session,
+    user: User | None,
+    registry: JurisdictionRegistry,
+    data_dir: Path,
+    batch_id: int,
+    *,
+    id_number: str | None = None,
+    limit: int = 100,
+) -> tuple[BatchRecord, list[dict[str, Any]]]:
+    """A batch's records (of one person, or the first ``limit``); the read is logged."""
+    require(user, Action.READ_DEPARTMENT_DATA)
+    with reading(session):
+        row = session.get(DepartmentBatchRow, batch_id)
+        if row is None:
+            raise NotFound(f"no batch {batch_id}")
+        batch = _batch(row)
+    user = authorize(user, Action.READ_DEPARTMENT_DATA, batch.jurisdiction, registry)
+    table = pq.read_table(data_dir / batch.storage)
+    if id_number is not None:
+        import pyarrow.compute as pc
+
+        table = table.filter(pc.equal(table["id_number"], id_number))
+    rows = [
+        {
+            "idNumber": r["id_number"],
+            "name": r["name"],
+            "key": r["key"],
+            "record": json.loads(r["record"]),
+        }
+        for r in table.slice(0, limit).to_pylist()
+    ]
+    log_access(
+        session,
+        user,
+        "read_batch",
+        batch.jurisdiction,
+        len(rows),
+        {"batch": batch.id, "kind": batch.kind, "onePerson": id_number is not None},
+    )
+    return batch, rows
+
+
+# -- recipients --------------------------------------------------------------------------------
+
+RECIPIENT_ARROW = pa.schema(
+    [
+        ("subject", pa.string()),
+        ("subject_id", pa.int64()),
+        ("case_id", pa.int64()),
+        ("person_id", pa.int64()),
+        ("household_id", pa.int64()),
+        ("county", pa.string()),
+        ("prefecture", pa.string()),
+        ("province", pa.string()),
+        ("program", pa.string()),
+        ("id_number", pa.string()),
+        ("name", pa.string()),
+        ("dead_on", pa.date32()),
+        ("disability_grade", pa.int64()),
+        ("in_school", pa.bool_()),
+        ("tags", pa.string()),
+    ]
+)
+
+
+def recipients_table(
+    session: Session, registry: JurisdictionRegistry, jurisdiction: str
+) -> pa.Table:
+    """Every active member of the households with a dibao or tekun case in payment at
+    ``jurisdiction`` (and under it), and every person on the low-income register there, with
+    what their household already records."""
+    cols: dict[str, list[Any]] = {n: [] for n in RECIPIENT_ARROW.names}
+
+    def add(**values: Any) -> None:
+        for n in RECIPIENT_ARROW.names:
+            cols[n].append(values.get(n))
+
+    with reading(session):
+        cases = session.execute(
+            select(CaseRow.id, CaseRow.household_id, CaseRow.program, CaseRow.county,
+                   CaseRow.prefecture, CaseRow.province, HouseholdRow.document)
+            .join(HouseholdRow, HouseholdRow.id == CaseRow.household_id)
+            .where(
+                within(CaseRow, jurisdiction, registry),
+                CaseRow.state.in_(IN_PAYMENT),
+                CaseRow.program.in_(("dibao", "tekun")),
+            )
+        ).all()  # fmt: skip
+        active: dict[int, set[str]] = {}
+        ids = sorted({c.household_id for c in cases})
+        for i in range(0, len(ids), 500):
+            for hid, number in session.execute(
+                select(MemberRow.household_id, MemberRow.id_number).where(
+                    MemberRow.household_id.in_(ids[i : i + 500]), MemberRow.active
+                )
+            ):
+                active.setdefault(hid, set()).add(number)
+        people = (
+            session.execute(
+                select(LowIncomePersonRow).where(
+                    within(LowIncomePersonRow, jurisdiction, registry),
+                    LowIncomePersonRow.status == "active",
+                )
+            )
+            .scalars()
+            .all()
+        )
+    for c in cases:
+        for m in c.document["members"]:
+            if m["idNumber"] not in active.get(c.household_id, ()):
+                continue
+            dis = m.get("disability") or {}
+            add(
+                subject="case",
+                subject_id=c.id,
+                case_id=c.id,
+                household_id=c.household_id,
+                county=c.county,
+                prefecture=c.prefecture,
+                province=c.province,
+                program=c.program,
+                id_number=m["idNumber"],
+                name=m["name"],
+                dead_on=dt.date.fromisoformat(m["dateOfDeath"]) if m.get("dateOfDeath") else None,
+                disability_grade=dis.get("grade"),
+                in_school=bool(m.get("inSchool")),
+            )
+    for p in people:
+        add(
+            subject="person",
+            subject_id=p.id,
+            person_id=p.id,
+            household_id=p.household_id,
+            county=p.county,
+            prefecture=p.prefecture,
+            province=p.province,
+            program="low_income",
+            id_number=p.id_number,
+            name=p.name,
+            tags="|" + "|".join(p.document.get("tags", {})) + "|",
+        )
+    return pa.table(cols, schema=RECIPIENT_ARROW)
+
+
+# -- comparison runs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    run_id: int
+    jurisdiction: str
+    as_of: dt.date
+    batches: tuple[int, ...]
+    recipients: int
+    matches: int
+    raised: int
+    known: int
+    by_rule: Mapping[str, int]
+    seconds: Mapping[str, float]
+
+
+def _insert_ignore(session: Session, table: Table) -> Any:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
+
+
+def run_comparison(
+    session: Session,
+    user: User | None,
+    policies: PolicySource,
+    calendar: WorkCalendar,
+    catalog: Catalog,
+    data_dir: Path,
+    jurisdiction: str,
+    as_of: dt.date,
+    *,
+    batch_ids: Sequence[int] | None = None,
+    recipients: pa.Table | None = None,
+    engine: DuckEngine | None = None,
+    known_categories: Mapping[str, li.Category] | None = None,
+) -> RunReport:
+    """Compare the current batches (or ``batch_ids``) concerning ``jurisdiction`` with its
+    people on ``as_of``; write the run, the new findings and their tasks at once."""
+    registry = policies.registry
+    user = authorize(user, Action.RUN_COMPARISONS, jurisdiction, registry)
+    code = registry.get(jurisdiction).code
+    clock: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with read_unit(session):
+        rows = session.scalars(select(DepartmentBatchRow).where(_batches_for(registry, code))).all()
+        batches = [_batch(r) for r in rows]
+    if batch_ids is not None:
+        wanted = set(batch_ids)
+        chosen = [b for b in batches if b.id in wanted]
+        missing = wanted - {b.id for b in chosen}
+        if missing:
+            raise NotFound(f"no batch {', '.join(map(str, sorted(missing)))} concerning {code}")
+    else:
+        chosen = current_batches(batches, catalog)
+    people = recipients if recipients is not None else recipients_table(session, registry, code)
+    clock["recipients"] = time.perf_counter() - t0
+    rules_table = pa.Table.from_pylist(
+        rule_rows(catalog.kinds.values()),
+        schema=pa.schema(
+            [(n, pa.string()) for n in ("kind", "program", "rule", "condition", "tag")]
+        ),
+    )
+    t1 = time.perf_counter()
+    own_engine = engine is None
+    duck = engine or DuckEngine()
+    try:
+        found = duck.compare(
+            people,
+            [BatchFile(b.id, data_dir / b.storage) for b in chosen],
+            rules_table,
+            as_of,
+        )
+    finally:
+        if own_engine:
+            duck.close()
+    clock["match"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    report = _write_run(
+        session,
+        user,
+        policies,
+        calendar,
+        catalog,
+        code,
+        as_of,
+        chosen,
+        people.num_rows,
+        found,
+        known_categories or li.categories(),
+    )
+    clock["write"] = time.perf_counter() - t2
+    return RunReport(**{**report, "seconds": clock})
+
+
+def _write_run(
+    session: Session,
+    user: User,
+    policies: PolicySource,
+    calendar: WorkCalendar,
+    catalog: Catalog,
+    code: str,
+    as_of: dt.date,
+    chosen: Sequence[BatchRecord],
+    recipients: int,
+    found: pa.Table | None,
+    known_categories: Mapping[str, li.Category],
+) -> dict[str, Any]:
+    matches = [] if found is None else found.to_pylist()
+    meanings = {(k.id, m.program): (k, m) for k in catalog.kinds.values() for m in k.meanings}
+    rule_by = {(k, m.rule): m for (k, _p), (_kk, m) in meanings.items()}
+    _ = rule_by
+    policy_cache: dict[str, ResolvedPolicy | None] = {}
+
+    def policy(county: str) -> ResolvedPolicy | None:
+        if county not in policy_cache:
+            policy_cache[county] = policies.resolve(county, as_of)
+        return policy_cache[county]
+
+    now = utcnow()
+    by_rule: dict[str, int] = {}
+    with write_unit(session):
+        run = ComparisonRunRow(
+            jurisdiction=code,
+            as_of=as_of,
+            user_id=user.id,
+            at=now,
+            recipients=recipients,
+            matches=len(matches),
+            raised=0,
+            known=0,
+            document={"batches": [b.id for b in chosen]},
+        )
+        session.add(run)
+        session.flush()
+        values = []
+        for m in matches:
+            kind, meaning = meanings[(m["kind"], m["program"])]
+            key = fr.finding_key(m["rule"], m["subject"], m["subject_id"], m["id_number"], m["key"])
+            values.append(
+                {
+                    "key": key,
+                    "run_id": run.id,
+                    "batch_id": m["batch_id"],
+                    "kind": m["kind"],
+                    "rule": m["rule"],
+                    "severity": meaning.severity,
+                    "county": m["county"],
+                    "prefecture": m["prefecture"],
+                    "province": m["province"],
+                    "case_id": m["case_id"],
+                    "person_id": m["person_id"],
+                    "household_id": m["household_id"],
+                    "id_number": m["id_number"],
+                    "name": m["name"],
+                    "status": "open",
+                    "created_at": now,
+                    "document": {
+                        "subject": m["subject"],
+                        "program": m["program"],
+                        "recordName": m["record_name"],
+                        "recordKey": m["key"],
+                        "record": json.loads(m["record"]),
+                        "meaning": fr.meaning_json(kind, meaning),
+                        "asOf": as_of.isoformat(),
+                    },
+                }
+            )
+        inserted: list[tuple[int, str]] = []
+        stmt = _insert_ignore(session, FindingRow.__table__).returning(
+            FindingRow.__table__.c.id, FindingRow.__table__.c.key
+        )
+        for i in range(0, len(values), 5000):
+            chunk = values[i : i + 5000]
+            if chunk:
+                inserted.extend((int(r[0]), str(r[1])) for r in session.execute(stmt, chunk).all())
+        new = {k: i for i, k in inserted}
+        tasks = []
+        flagged_people: dict[int, list[dict[str, Any]]] = {}
+        for v in values:
+            fid = new.get(v["key"])
+            if fid is None:
+                continue
+            new.pop(v["key"])  # a key twice in one run (two batches): one finding
+            by_rule[v["rule"]] = by_rule.get(v["rule"], 0) + 1
+            kind, meaning = meanings[(v["kind"], v["document"]["program"])]
+            deadline = fr.task_deadline(
+                meaning,
+                policy(v["county"]) if meaning.deadline_path else None,
+                calendar,
+                as_of,
+            )
+            tasks.append(
+                {
+                    "finding_id": fid,
+                    "case_id": v["case_id"],
+                    "county": v["county"],
+                    "prefecture": v["prefecture"],
+                    "province": v["province"],
+                    "level": meaning.level,
+                    "opened_on": as_of,
+                    "due_date": deadline.due,
+                    "status": "open",
+                    "version": 1,
+                    "document": {"deadline": deadline.to_json()},
+                }
+            )
+            if v["person_id"] is not None:
+                flagged_people.setdefault(v["person_id"], []).append({"finding": fid, **v})
+        if tasks:
+            session.execute(FindingTaskRow.__table__.insert(), tasks)
+        for person_id, items in flagged_people.items():
+            row = session.get(LowIncomePersonRow, person_id)
+            if row is None:
+                continue
+            for item in items:
+                flag_in(
+                    session,
+                    row,
+                    as_of,
+                    f"finding {item['finding']}: {item['rule']}",
+                    known_categories,
+                    finding_id=item["finding"],
+                )
+        raised = len(tasks)
+        run.raised, run.known = raised, len(values) - raised
+        run.document = {**run.document, "byRule": by_rule}
+        session.flush()
+        run_id = run.id
+    return {
+        "run_id": run_id,
+        "jurisdiction": code,
+        "as_of": as_of,
+        "batches": tuple(b.id for b in chosen),
+        "recipients": recipients,
+        "matches": len(matches),
+        "raised": raised,
+        "known": len(values) - raised,
+        "by_rule": by_rule,
+    }
+
+
+# -- findings and tasks ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FindingRecord:
+    id: int
+    run_id: int
+    batch_id: int
+    kind: str
+    rule: str
+    severity: str
+    county: str
+    case_id: int | None
+    person_id: int | None
+    household_id: int | None
+    id_number: str
+    name: str
+    status: str
+    created_at: dt.datetime
+    document: Mapping[str, Any]
+    task_id: int
+    task_status: str
+    task_level: str
+    task_version: int
+    opened_on: dt.date
+    due_date: dt.date | None
+    task_document: Mapping[str, Any]
+
+    def overdue(self, as_of: dt.date) -> bool:
+        return fr.is_overdue(self.task_status, self.due_date, as_of)
+
+
+def _finding(f: FindingRow, t: FindingTaskRow) -> FindingRecord:
+    return FindingRecord(
+        f.id,
+        f.run_id,
+        f.batch_id,
+        f.kind,
+        f.rule,
+        f.severity,
+        f.county,
+        f.case_id,
+        f.person_id,
+        f.household_id,
+        f.id_number,
+        f.name,
+        f.status,
+        f.created_at,
+        dict(f.document),
+        t.id,
+        t.status,
+        t.level,
+        t.version,
+        t.opened_on,
+        t.due_date,
+        dict(t.document),
+    )
+
+
+def list_findings(
+    session: Session,
+    user: User | None,
+    registry: JurisdictionRegistry,
+    jurisdiction: str,
+    *,
+    status: str | None = None,
+    overdue_on: dt.date | None = None,
+    case_id: int | None = None,
+    kind: str | None = None,
+    limit: int = 200,
+    after: int | None = None,
+) -> list[FindingRecord]:
+    """Findings at ``jurisdiction`` and under it (newest first); the read is logged."""
+    user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
+    q = (
+        select(FindingRow, FindingTaskRow)
+        .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+        .where(within(FindingRow, jurisdiction, registry))
+        .order_by(FindingRow.id.desc())
+        .limit(limit)
+    )
+    if status:
+        q = q.where(FindingRow.status == status)
+    if overdue_on is not None:
+        q = q.where(
+            FindingTaskRow.status == "open",
+            FindingTaskRow.due_date.is_not(None),
+            FindingTaskRow.due_date < overdue_on,
+        )
+    if case_id is not None:
+        q = q.where(FindingRow.case_id == case_id)
+    if kind:
+        q = q.where(FindingRow.kind == kind)
+    if after is not None:
+        q = q.where(FindingRow.id < after)
+    with reading(session):
+        out = [_finding(f, t) for f, t in session.execute(q)]
+    log_access(
+        session,
+        user,
+        "read_findings",
+        registry.get(jurisdiction).code,
+        len(out),
+        {"status": status, "caseId": case_id, "kind": kind},
+    )
+    return out
+
+
+def get_finding(
+    session: Session, user: User | None, registry: JurisdictionRegistry, finding_id: int
+) -> FindingRecord:
+    require(user, Action.READ_DEPARTMENT_DATA)
+    with reading(session):
+        found = session.execute(
+            select(FindingRow, FindingTaskRow)
+            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .where(FindingRow.id == finding_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFound(f"no finding {finding_id}")
+        record = _finding(*found)
+    user = authorize(user, Action.READ_DEPARTMENT_DATA, record.county, registry)
+    log_access(session, user, "read_finding", record.county, 1, {"finding": finding_id})
+    return record
+
+
+def resolve_finding(
+    session: Session,
+    user: User | None,
+    policies: PolicySource,
+    finding_id: int,
+    outcome: str,
+    on: dt.date,
+    *,
+    reasons: str = "",
+    action: str | None = None,
+    inputs: Mapping[str, Any] | None = None,
+    case_version: int | None = None,
+    expected_version: int | None = None,
+    tag: str | None = None,
+    not_after: dt.date | None = None,
+) -> FindingRecord:
+    """Close a finding's task with ``outcome`` (:data:`core.exchange.rules.OUTCOMES`).
+
+    ``case_step``: the case step ``action`` is taken on the finding's case through the cases
+    store (its own checks: roles, state, version ``case_version``, the eligibility engine);
+    a death takes the finding's person and the record's date of death unless ``inputs`` say
+    otherwise. ``household_updated``: the household must now record what the department's record
+    says. ``tag`` / ``exit_register`` / ``reassessed``: the register entry changes in the same
+    transaction. ``dismissed``: with the reasons found on verification.
+    """
+    registry = policies.registry
+    user = require(user, Action.RESOLVE_FINDINGS)
+    if not_after is not None and on > not_after:
+        raise InvalidInput(f"on: {on.isoformat()} is in the future")
+    with reading(session):
+        found = session.execute(
+            select(FindingRow, FindingTaskRow)
+            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .where(FindingRow.id == finding_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFound(f"no finding {finding_id}")
+        record = _finding(*found)
+    authorize(user, Action.RESOLVE_FINDINGS, record.county, registry)
+    if record.task_level == "county" and user.role.value != "county_approver":
+        raise Forbidden("this finding is verified by the county")
+    if record.task_status != "open":
+        raise TaskClosed(f"the task of finding {finding_id} is closed already")
+    if expected_version is not None and expected_version != record.task_version:
+        raise VersionConflict(
+            f"the task of finding {finding_id} has changed (version {expected_version}, now "
+            f"{record.task_version})"
+        )
+    meaning = record.document["meaning"]
+    fr.check_outcome(meaning, outcome, reasons=reasons, action=action)
+    detail: dict[str, Any] = {"outcome": outcome, "on": on.isoformat(), "reasons": reasons}
+    if outcome == "case_step":
+        detail.update(_take_case_step(session, user, policies, record, action or "", on,
+                                      inputs or {}, case_version, not_after))  # fmt: skip
+    elif outcome == "household_updated":
+        _check_household_records(session, record)
+    with write_unit(session):
+        task = session.get(FindingTaskRow, record.task_id)
+        finding = session.get(FindingRow, record.id)
+        assert task is not None and finding is not None
+        if task.version != record.task_version:
+            raise VersionConflict(f"the task of finding {finding_id} changed meanwhile")
+        if outcome in ("tag", "exit_register", "reassessed"):
+            person = session.get(LowIncomePersonRow, record.person_id or 0)
+            if person is None:
+                raise InvalidInput("this finding has no register entry")
+            if outcome == "tag":
+                wanted = tag or meaning.get("tag")
+                if not wanted:
+                    raise InvalidInput("tag: which tag")
+                tag_in(session, person, user, wanted, on, {"finding": record.id})
+                detail["tag"] = wanted
+            elif outcome == "exit_register":
+                exit_in(session, person, user, on, reasons or meaning["summary"])
+            else:
+                doc = dict(person.document)
+                doc["assessments"] = [
+                    *doc.get("assessments", ()),
+                    {"on": on.isoformat(), "finding": record.id, "homeVisit": True},
+                ]
+                person.document, person.flagged = doc, False
+                person.version += 1
+                person.next_assessment = li.next_assessment(on)
+        finding.status = "dismissed" if outcome == "dismissed" else "resolved"
+        task.status = "done"
+        task.version += 1
+        task.resolved_by = user.id
+        task.resolved_at = utcnow()
+        task.document = {**task.document, "outcome": detail}
+        session.flush()
+        return _finding(finding, task)
+
+
+def _take_case_step(
+    session: Session,
+    user: User,
+    policies: PolicySource,
+    record: FindingRecord,
+    action: str,
+    on: dt.date,
+    inputs: Mapping[str, Any],
+    case_version: int | None,
+    not_after: dt.date | None,
+) -> dict[str, Any]:
+    from core.cases.store import apply_transition, get_case
+
+    if record.case_id is None:
+        raise InvalidInput("this finding has no case")
+    case = get_case(session, record.case_id)
+    step_inputs = dict(inputs)
+    if action == "record_death":
+        step_inputs.setdefault("id_number", record.id_number)
+        died = record.document["record"].get("死亡日期")
+        if died and "date_of_death" not in step_inputs:
+            step_inputs["date_of_death"] = dt.date.fromisoformat(died)
+    new_case, event = apply_transition(
+        session,
+        policies,
+        record.case_id,
+        case_version if case_version is not None else case.version,
+        action,
+        user,
+        on,
+        not_after=not_after,
+        **step_inputs,
+    )
+    return {
+        "action": action,
+        "caseId": new_case.id,
+        "event": {"seq": event.seq, "hash": event.hash},
+        "caseState": new_case.state.value,
+    }
+
+
+def _check_household_records(session: Session, record: FindingRecord) -> None:
+    with reading(session):
+        doc = session.scalar(
+            select(HouseholdRow.document).where(HouseholdRow.id == record.household_id)
+        )
+    member = next(
+        (m for m in (doc or {}).get("members", ()) if m["idNumber"] == record.id_number), None
+    )
+    if member is None:
+        raise InvalidInput("the person is no longer a member of the household")
+    rec = record.document["record"]
+    if record.kind == "disability":
+        grade = int(rec.get("残疾等级") or 0)
+        if (member.get("disability") or {}).get("grade") != grade:
+            raise InvalidInput(
+                f"the household still does not record the disability (grade {grade}): update "
+                "the household first (doudi households ...), then close the finding"
+            )
+    if record.kind == "students" and not member.get("inSchool"):
+        raise InvalidInput(
+            "the household still does not record the person in school: update it first"
+        )
+
+
+# -- supervision -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Supervision:
+    jurisdiction: str
+    as_of: dt.date
+    open: int
+    overdue: int
+    no_due_date: int
+    by_kind: Mapping[str, Mapping[str, int]]  # kind → {open, overdue}
+    overdue_tasks: tuple[FindingRecord, ...]
+
+
+def supervision(
+    session: Session,
+    user: User | None,
+    registry: JurisdictionRegistry,
+    jurisdiction: str,
+    as_of: dt.date,
+    *,
+    limit: int = 100,
+) -> Supervision:
+    """Open and overdue findings at ``jurisdiction`` and under it (数字监督)."""
+    user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
+    inside = within(FindingTaskRow, jurisdiction, registry)
+    overdue_cond = FindingTaskRow.due_date.is_not(None) & (FindingTaskRow.due_date < as_of)
+    with reading(session):
+        counts = session.execute(
+            select(
+                FindingRow.kind,
+                func.count(),
+                func.sum(case((overdue_cond, 1), else_=0)),
+                func.sum(case((FindingTaskRow.due_date.is_(None), 1), else_=0)),
+            )
+            .join(FindingRow, FindingRow.id == FindingTaskRow.finding_id)
+            .where(inside, FindingTaskRow.status == "open")
+            .group_by(FindingRow.kind)
+        ).all()
+        late = session.execute(
+            select(FindingRow, FindingTaskRow)
+            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .where(inside, FindingTaskRow.status == "open", overdue_cond)
+            .order_by(FindingTaskRow.due_date, FindingRow.id)
+            .limit(limit)
+        ).all()
+    by_kind = {k: {"open": int(n), "overdue": int(o or 0)} for k, n, o, _nd in counts}
+    report = Supervision(
+        registry.get(jurisdiction).code,
+        as_of,
+        sum(v["open"] for v in by_kind.values()),
+        sum(v["overdue"] for v in by_kind.values()),
+        sum(int(nd or 0) for *_r, nd in counts),
+        by_kind,
+        tuple(_finding(f, t) for f, t in late),
+    )
+    log_access(
+        session, user, "supervise_findings", report.jurisdiction, len(report.overdue_tasks), {}
+    )
+    return report
+
+
+__all__ = [
+    "DEPARTMENTS",
+    "AlreadyImported",
+    "BatchRecord",
+    "BatchReport",
+    "FindingRecord",
+    "NotFound",
+    "RunReport",
+    "Supervision",
+    "TaskClosed",
+    "current_batches",
+    "get_finding",
+    "import_batch",
+    "list_batches",
+    "list_findings",
+    "read_batch",
+    "recipients_table",
+    "resolve_finding",
+    "run_comparison",
+    "supervision",
+]

@@ -110,6 +110,14 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "jurisdictions",
         ("Children of CODE (default: the provinces), or with --chain, CODE's chain of ancestors."),
     ),
+    "lowincome": (
+        "lowincome",
+        "lowincome",
+        (
+            "The low-income register (低收入人口): recognition, tags, monitoring flags,"
+            " re-assessment, exits."
+        ),
+    ),
     "payments": (
         "payments",
         "payments",
@@ -185,6 +193,15 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
             "Supervision (数字监督) of the cases at CODE and under it: people in two "
             "dibao cases, in dibao and tekun at once, the dead still covered, near-"
             "relative cases without the county's visit, spot-checks not done."
+        ),
+    ),
+    "verification": (
+        "verification",
+        "verification",
+        (
+            "Verification (核对) of a household's economic status: request it through"
+            " an adapter, record a manual report, list reports, run the periodic re-"
+            "verification that is due."
         ),
     ),
     "users": (

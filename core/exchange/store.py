@@ -122,7 +122,7 @@ class BatchReport:
     batch: BatchRecord | None = None
 
 
-def _batch(row: DepartmentBatchRow) -> BatchRecord:
+def batch_record(row: DepartmentBatchRow) -> BatchRecord:
     return BatchRecord(
         row.id,
         row.kind,
@@ -232,7 +232,7 @@ def import_batch(
             )
             session.add(row)
             session.flush()
-            batch = _batch(row)
+            batch = batch_record(row)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         if target.exists() and not _referenced(session, relative):
@@ -265,7 +265,7 @@ def _referenced(session: Session, relative: str) -> bool:
         return True
 
 
-def _batches_for(registry: JurisdictionRegistry, jurisdiction: str) -> Any:  # a SQL condition
+def batches_concerning(registry: JurisdictionRegistry, jurisdiction: str) -> Any:  # a SQL condition
     """Batches that concern ``jurisdiction``: at it or under it, or at one of its ancestors."""
     j = registry.get(jurisdiction)
     ancestors = [x.code for x in registry.chain(j.code)]
@@ -283,11 +283,11 @@ def list_batches(
     kind: str | None = None,
 ) -> list[BatchRecord]:
     authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
-    q = select(DepartmentBatchRow).where(_batches_for(registry, jurisdiction))
+    q = select(DepartmentBatchRow).where(batches_concerning(registry, jurisdiction))
     if kind:
         q = q.where(DepartmentBatchRow.kind == kind)
     with reading(session):
-        return [_batch(r) for r in session.scalars(q.order_by(DepartmentBatchRow.id))]
+        return [batch_record(r) for r in session.scalars(q.order_by(DepartmentBatchRow.id))]
 
 
 def current_batches(batches: Sequence[BatchRecord], catalog: Catalog) -> list[BatchRecord]:
@@ -324,7 +324,7 @@ def read_batch(
         row = session.get(DepartmentBatchRow, batch_id)
         if row is None:
             raise NotFound(f"no batch {batch_id}")
-        batch = _batch(row)
+        batch = batch_record(row)
     user = authorize(user, Action.READ_DEPARTMENT_DATA, batch.jurisdiction, registry)
     table = pq.read_table(data_dir / batch.storage)
     if id_number is not None:
@@ -500,8 +500,10 @@ def run_comparison(
     clock: dict[str, float] = {}
     t0 = time.perf_counter()
     with read_unit(session):
-        rows = session.scalars(select(DepartmentBatchRow).where(_batches_for(registry, code))).all()
-        batches = [_batch(r) for r in rows]
+        rows = session.scalars(
+            select(DepartmentBatchRow).where(batches_concerning(registry, code))
+        ).all()
+        batches = [batch_record(r) for r in rows]
     if batch_ids is not None:
         wanted = set(batch_ids)
         chosen = [b for b in batches if b.id in wanted]
@@ -1053,6 +1055,8 @@ __all__ = [
     "RunReport",
     "Supervision",
     "TaskClosed",
+    "batch_record",
+    "batches_concerning",
     "current_batches",
     "get_finding",
     "import_batch",

@@ -22,7 +22,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.eligibility import add_months
 from core.errors import InvalidInput
 
 
@@ -85,7 +84,12 @@ def check_tag(tag: str) -> str:
 
 
 def next_assessment(on: dt.date) -> dt.date:
-    return add_months(on, REASSESS_EVERY_MONTHS)
+    """A year after ``on`` (29 February → 28 February)."""
+    assert REASSESS_EVERY_MONTHS == 12
+    try:
+        return on.replace(year=on.year + 1)
+    except ValueError:
+        return on.replace(year=on.year + 1, day=28)
 
 
 def mark_for(categories_: Sequence[str], known: Mapping[str, Category]) -> list[str]:

@@ -27,33 +27,61 @@ class BatchFile:
     path: Path
 
 
-def _records(con: Any, batches: Sequence[BatchFile]) -> Any:
-    tables = []
-    for b in batches:
-        t = con.read_parquet(str(b.path), table_name=f"batch_{b.batch_id}")
-        tables.append(t.mutate(batch_id=ibis.literal(b.batch_id, type="int64")))
-    if not tables:
-        return None
-    out = tables[0]
-    for t in tables[1:]:
-        out = out.union(t)
-    return out
-
-
 class DuckEngine:
-    """DuckDB in this process, with its own connection (threads: all cores by default)."""
+    """DuckDB in this process, with its own connection (threads: all cores by default).
+
+    Inputs are registered on DuckDB itself (Arrow tables, ``read_parquet`` views) and the Ibis
+    expressions are built on unbound tables of the known schemas, compiled to DuckDB's SQL and
+    run with DuckDB's own Arrow fetch: nothing is asked of the backend to learn a schema.
+    """
 
     name = "duckdb"
 
     def __init__(self, threads: int | None = None) -> None:
-        self.con = ibis.duckdb.connect(**({"threads": threads} if threads else {}))
+        import duckdb
+
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
         self._n = 0
 
-    def register(self, table: pa.Table, prefix: str) -> Any:
+    def _name(self, prefix: str) -> str:
         self._n += 1
-        name = f"{prefix}_{self._n}"
-        self.con.con.register(name, table)
-        return self.con.table(name)
+        return f"{prefix}_{self._n}"
+
+    def register(self, table: pa.Table, prefix: str, schema: Any) -> Any:
+        name = self._name(prefix)
+        self.con.register(name, table)
+        return ibis.table(schema, name=name)
+
+    def parquet(self, path: str | Path, prefix: str, schema: Any) -> Any:
+        name = self._name(prefix)
+        quoted = str(path).replace("'", "''")
+        self.con.execute(f"CREATE TEMP VIEW {name} AS SELECT * FROM read_parquet('{quoted}')")
+        return ibis.table(schema, name=name)
+
+    def _people(self, recipients: pa.Table | str | Path) -> Any:
+        if isinstance(recipients, str | Path):
+            return self.parquet(recipients, "recipients", matching.RECIPIENT_SCHEMA)
+        return self.register(recipients, "recipients", matching.RECIPIENT_SCHEMA)
+
+    def _records(self, batches: Sequence[BatchFile]) -> Any:
+        tables = [
+            self.parquet(b.path, "batch", matching.RECORD_SCHEMA).mutate(
+                batch_id=ibis.literal(b.batch_id, type="int64")
+            )
+            for b in batches
+        ]
+        if not tables:
+            return None
+        out = tables[0]
+        for t in tables[1:]:
+            out = out.union(t)
+        return out
+
+    def arrow(self, expr: Any) -> pa.Table:
+        """Run ``expr`` and fetch Arrow."""
+        return self.con.sql(ibis.to_sql(expr, dialect="duckdb")).to_arrow_table()
 
     def compare(
         self,
@@ -64,30 +92,24 @@ class DuckEngine:
     ) -> pa.Table | None:
         """The matches as Arrow (:data:`core.exchange.matching.OUTPUT_COLUMNS`); None without
         batches."""
-        if isinstance(recipients, str | Path):
-            people = self.con.read_parquet(str(recipients))
-        else:
-            people = self.register(recipients, "recipients")
-        records = _records(self.con, batches)
+        records = self._records(batches)
         if records is None:
             return None
-        expr = matching.matches(people, records, self.register(rules, "rules"), as_of)
-        return expr.to_pyarrow()
+        people = self._people(recipients)
+        rule_table = self.register(rules, "rules", matching.RULE_SCHEMA)
+        return self.arrow(matching.matches(people, records, rule_table, as_of))
 
-    def bare_join_count(
-        self, recipients: pa.Table | str | Path, batches: Sequence[BatchFile]
-    ) -> int:
-        if isinstance(recipients, str | Path):
-            people = self.con.read_parquet(str(recipients))
-        else:
-            people = self.register(recipients, "recipients")
-        records = _records(self.con, batches)
+    def bare_join_count(self, recipients: pa.Table | str | Path, batches: Sequence[BatchFile]
+                        ) -> int:  # fmt: skip
+        records = self._records(batches)
         if records is None:
             return 0
-        return int(matching.bare_join(people, records).count().execute())
+        count = matching.bare_join(self._people(recipients), records).count()
+        row = self.con.execute(ibis.to_sql(count, dialect="duckdb")).fetchone()
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
-        self.con.disconnect()
+        self.con.close()
 
 
 __all__ = ["BatchFile", "DuckEngine"]

@@ -1,0 +1,231 @@
+"""Comparisons on SQLite and PostgreSQL: batches with provenance, findings raised once, tasks
+due in working days from each province's policy, outcomes through the case machine or the
+register, dismissals, supervision, who may see what, and the reads logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from core.access.roles import Forbidden
+from core.calendars.workdays import default_calendar
+from core.errors import InvalidInput
+from core.exchange.kinds import catalog
+from core.exchange.store import (
+    AlreadyImported,
+    TaskClosed,
+    import_batch,
+    list_findings,
+    read_batch,
+    resolve_finding,
+    run_comparison,
+    supervision,
+)
+from core.cases.store import get_case
+from core.lowincome.model import categories
+from core.lowincome.store import get_entry, recognise
+from core.policy.service import build_policy_base
+from core.registers.files import InvalidFile
+from core.storage.tables import DataAccessRow, DepartmentBatchRow
+from tests.support.households import id_number
+from tests.support.payments import insert_case
+from tests.support.people import deaths_file, sheet, user
+from tests.support.standards import with_example_standards
+
+D = dt.date
+TODAY = D(2025, 3, 10)  # a Monday
+
+
+@pytest.fixture(scope="module")
+def policies():
+    return with_example_standards(build_policy_base())
+
+
+@pytest.fixture
+def scene(db, policies, tmp_path):
+    reg = policies.registry
+    return {
+        "db": db,
+        "reg": reg,
+        "dir": tmp_path / "data",
+        "county": {c: user(db, reg, "county_approver", c, f"county{c}") for c in COUNTIES},
+        "town": {c: user(db, reg, "township_officer", c, f"town{c}") for c in COUNTIES},
+    }
+
+
+COUNTIES = ("450326", "140302", "522701", "530102", "640121")
+
+
+def _import(scene, county, content, kind="deaths", dept="公安", name="d.csv", day=D(2025, 3, 5)):
+    with scene["db"].sessions() as s:
+        return import_batch(
+            s, scene["county"][county], catalog(), scene["reg"], scene["dir"], kind=kind,
+            department=dept, jurisdiction=county, batch_date=day, file_name=name,
+            content=content, today=TODAY, commit=True,
+        )  # fmt: skip
+
+
+def _compare(scene, policies, county, on=TODAY):
+    with scene["db"].sessions() as s:
+        return run_comparison(
+            s, scene["county"][county], policies, default_calendar(), catalog(), scene["dir"],
+            county, on, known_categories=categories(),
+        )  # fmt: skip
+
+
+def _case(scene, county, seq, members=None):
+    return insert_case(scene["db"].engine, scene["reg"], county, seq, members=members)
+
+
+def _head(county, seq):
+    return id_number(county, seq % 1000, f"19{50 + seq // 1000:02d}0101")
+
+
+@pytest.mark.parametrize("county", COUNTIES)
+def test_a_death_becomes_a_finding_a_task_due_in_working_days_and_a_recorded_death(
+    scene, policies, county
+):
+    """Yongfu 003 二(六): “死亡人员未按规定及时退出社会救助”. The task is due
+    dibao.investigation.start_within_working_days (3, 审核确认办法 第十五条) working days later."""
+    spouse = id_number(county, 500, "19800101")
+    cid = _case(scene, county, 1, [{"idNumber": spouse, "name": "配偶", "relation": "spouse"}])
+    batch = _import(scene, county, deaths_file([(spouse, "配偶", "2025-02-10"),
+                                                (id_number(county, 9), "外人", "2025-02-11")]))
+    assert batch.records == 2 and batch.batch.department == "gongan"
+    run = _compare(scene, policies, county)
+    assert (run.recipients, run.matches, run.raised) == (2, 1, 1)
+    [f] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
+    assert (f.rule, f.severity, f.case_id, f.name) == ("deaths.recipient_died", "high", cid, "配偶")
+    assert f.document["record"]["死亡日期"] == "2025-02-10"
+    assert f.due_date == D(2025, 3, 13) and f.task_level == "township"
+    assert "民发〔2021〕57号" in f.task_document["deadline"]["why"]
+    assert f.document["meaning"]["sources"][0]["quote"] == "死亡人员未按规定及时退出社会救助"
+    # the township verifies it and records the death through the case machine
+    done = resolve_finding(
+        scene["db"].sessions(), scene["town"][county], policies, f.id, "case_step", D(2025, 3, 11),
+        action="record_death",
+    )  # fmt: skip
+    assert done.status == "resolved" and done.task_status == "done"
+    case = get_case(scene["db"].sessions(), cid)
+    assert [d["idNumber"] for d in case.data["deaths"]] == [spouse]
+    assert case.data["deaths"][0]["on"] == "2025-02-10"
+    with pytest.raises(TaskClosed):
+        resolve_finding(scene["db"].sessions(), scene["town"][county], policies, f.id,
+                        "dismissed", D(2025, 3, 11), reasons="again")  # fmt: skip
+
+
+def test_the_same_finding_is_not_raised_twice_by_a_later_batch(scene, policies):
+    county = "450326"
+    _case(scene, county, 2)
+    head = _head(county, 2)
+    _import(scene, county, deaths_file([(head, "户主2", "2025-03-01")]))
+    assert _compare(scene, policies, county).raised == 1
+    assert _compare(scene, policies, county).raised == 0  # the same run again
+    later = deaths_file([(head, "户主2", "2025-03-01"), (id_number(county, 8), "某", "2025-03-02")])
+    _import(scene, county, later, name="d2.csv", day=D(2025, 3, 8))
+    run = _compare(scene, policies, county)
+    assert (run.matches, run.raised, run.known) == (2, 0, 2)  # in both batches, raised before
+    with pytest.raises(AlreadyImported):
+        _import(scene, county, later, name="again.csv", day=D(2025, 3, 8))
+
+
+def test_dismissal_needs_reasons_and_stays_dismissed(scene, policies):
+    county = "140302"
+    _case(scene, county, 3)
+    head = _head(county, 3)
+    _import(scene, county, sheet([["身份证号", "姓名", "号牌号码"], [head, "户主3", "晋C12345"]]),
+            kind="vehicles", name="v.csv")  # fmt: skip
+    _compare(scene, policies, county)
+    [f] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
+    assert f.rule == "vehicles.vehicle_registered"
+    assert "local rules" in f.document["meaning"]["notSet"]
+    town = scene["town"][county]
+    with pytest.raises(InvalidInput, match="reasons"):
+        resolve_finding(scene["db"].sessions(), town, policies, f.id, "dismissed", TODAY)
+    with pytest.raises(InvalidInput, match="closed by"):
+        resolve_finding(scene["db"].sessions(), town, policies, f.id, "case_step", TODAY,
+                        action="record_death")  # fmt: skip
+    done = resolve_finding(scene["db"].sessions(), town, policies, f.id, "dismissed", TODAY,
+                           reasons="入户核实: 车辆已于2024年转让, 登记未注销")  # fmt: skip
+    assert done.status == "dismissed"
+    assert _compare(scene, policies, county).raised == 0
+
+
+def test_supervision_lists_open_and_overdue_findings(scene, policies):
+    county = "522701"
+    for seq in (4, 5):
+        _case(scene, county, seq)
+    _import(scene, county, sheet([["身份证号", "姓名", "单位名称"],
+                                  [_head(county, 4), "户主4", "都匀市某局"],
+                                  [_head(county, 5), "户主5", "都匀市某局"]]),
+            kind="public_payroll", dept="财政", name="p.csv")  # fmt: skip
+    _compare(scene, policies, county)
+    s = supervision(scene["db"].sessions(), scene["county"][county], scene["reg"], county,
+                    D(2025, 3, 20))  # fmt: skip
+    assert (s.open, s.overdue) == (2, 2)
+    assert s.by_kind == {"public_payroll": {"open": 2, "overdue": 2}}
+    assert {f.name for f in s.overdue_tasks} == {"户主4", "户主5"}
+    s = supervision(scene["db"].sessions(), scene["county"][county], scene["reg"], county,
+                    D(2025, 3, 12))  # fmt: skip
+    assert (s.open, s.overdue) == (2, 0)
+
+
+def test_register_people_are_flagged_and_tagged(scene, policies):
+    county = "530102"
+    person = id_number(county, 77, "19900101")
+    with scene["db"].sessions() as s:
+        entry = recognise(s, scene["county"][county], scene["reg"], categories(),
+                          id_number=person, name="低收入", county=county, categories=["marginal"],
+                          on=D(2025, 1, 1), decision="五华区民政局认定决定(示例)")  # fmt: skip
+    _import(scene, county, sheet([["身份证号", "姓名", "结算日期", "医疗总费用"],
+                                  [person, "低收入", "2025-02-01", "60000"]]),
+            kind="large_medical", dept="医保", name="m.csv")  # fmt: skip
+    run = _compare(scene, policies, county)
+    assert run.by_rule == {"large_medical.tag": 1}
+    e, events = get_entry(scene["db"].sessions(), scene["county"][county], scene["reg"], entry.id)
+    assert e.flagged and e.document["marks"][0]["mark"] == "低保边缘户"
+    [f] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
+    assert f.person_id == entry.id and f.due_date is None
+    assert "no document sets a time limit" in f.task_document["deadline"]["why"]
+    resolve_finding(scene["db"].sessions(), scene["town"][county], policies, f.id, "tag", TODAY)
+    e, events = get_entry(scene["db"].sessions(), scene["county"][county], scene["reg"], entry.id)
+    assert "大额医疗支出对象" in e.tags
+    assert [ev["action"] for ev in events] == ["recognised", "flagged", "tagged"]
+
+
+def test_who_may_see_department_data_and_every_read_is_logged(scene, policies):
+    county = "640121"
+    reg = scene["reg"]
+    batch = _import(scene, county, deaths_file([(id_number(county, 3), "某", "2025-01-01")]))
+    clerk = user(scene["db"], reg, "village_clerk", county)
+    with pytest.raises(Forbidden):
+        read_batch(scene["db"].sessions(), clerk, reg, scene["dir"], batch.batch.id)
+    outsider = user(scene["db"], reg, "county_approver", "450326", "outsider")
+    with pytest.raises(Forbidden):
+        read_batch(scene["db"].sessions(), outsider, reg, scene["dir"], batch.batch.id)
+    auditor = user(scene["db"], reg, "auditor", county)
+    _, rows = read_batch(scene["db"].sessions(), auditor, reg, scene["dir"], batch.batch.id)
+    assert rows[0]["record"]["死亡日期"] == "2025-01-01"
+    with scene["db"].engine.connect() as c:
+        log = c.execute(select(DataAccessRow).where(DataAccessRow.action == "read_batch")).one()
+    assert log.user_id == auditor.id and log.document["batch"] == batch.batch.id
+    with pytest.raises(Forbidden):
+        run_comparison(scene["db"].sessions(), scene["town"][county], policies,
+                       default_calendar(), catalog(), scene["dir"], county, TODAY)  # fmt: skip
+
+
+def test_an_unknown_department_or_a_department_that_does_not_send_the_kind(scene):
+    content = deaths_file([(id_number("450326", 1), "某", "2025-01-01")])
+    with pytest.raises(InvalidInput, match="unknown department '气象局'"):
+        _import(scene, "450326", content, dept="气象局")
+    with pytest.raises(InvalidInput, match="医保 does not send"):
+        _import(scene, "450326", content, dept="医保")
+    bad = sheet([["身份证号", "姓名", "死亡日期"], ["123", "某", "2025-01-01"]], encoding="gbk")
+    with pytest.raises(InvalidFile, match="第 2 行 身份证号"):
+        _import(scene, "450326", bad)
+    with scene["db"].engine.connect() as c:
+        assert c.execute(select(DepartmentBatchRow)).all() == []
+    assert not list((scene["dir"] / "exchange").glob("*.parquet")) if (
+        scene["dir"] / "exchange").exists() else True  # fmt: skip

@@ -38,3 +38,17 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 D = dt.date
+
+
+def assess_property(engine: Any, case_id: int) -> None:
+    """The investigators found the case's household's property within local rules (written
+    into the stored household, as a household update would)."""
+    from sqlalchemy import select, update
+
+    from core.storage.tables import CaseRow, HouseholdRow
+
+    with engine.begin() as c:
+        hid = c.scalar(select(CaseRow.household_id).where(CaseRow.id == case_id))
+        doc = dict(c.scalar(select(HouseholdRow.document).where(HouseholdRow.id == hid)))
+        doc["propertyWithinLocalRules"] = True
+        c.execute(update(HouseholdRow).where(HouseholdRow.id == hid).values(document=doc))

@@ -317,4 +317,3 @@ def _check_data(path: Path, covers: tuple[str, ...], day: dt.date) -> None:
 def _print_issues(issues: Iterable[DataIssue]) -> None:
     for issue in issues:
         click.echo(str(issue))
-

@@ -68,12 +68,20 @@ from core.reports.tables import (
 )
 
 if TYPE_CHECKING:
+    from core.exchange.kinds import Cite, DataKind, FieldSpec, Meaning
     from core.households.model import Household, Member
+    from core.lowincome.model import Category
     from core.policy.resolution import ResolvedParameter, ResolvedPolicy
 
 # Loaded on first use: a plugin is imported whenever the policy is built (every CLI command), and
 # most never touch the household model.
 _LAZY = {
+    # doudi_data_kinds and doudi_low_income_categories return these
+    "Category": "core.lowincome.model",
+    "Cite": "core.exchange.kinds",
+    "DataKind": "core.exchange.kinds",
+    "FieldSpec": "core.exchange.kinds",
+    "Meaning": "core.exchange.kinds",
     "Household": "core.households.model",
     "Member": "core.households.model",
     "ResolvedParameter": "core.policy.resolution",
@@ -142,11 +150,14 @@ __all__ = [
     "Campaign",
     "CampaignPhase",
     "CaseFacts",
+    "Category",
+    "Cite",
     "Constraint",
     "ConstraintKind",
     "Count",
     "CountRule",
     "Coverage",
+    "DataKind",
     "Decision",
     "DecisionMode",
     "DecisionStatus",
@@ -154,10 +165,12 @@ __all__ = [
     "EventFact",
     "EventPick",
     "Excluded",
+    "FieldSpec",
     "Ground",
     "HolidayTable",
     "Household",
     "IncomeComputation",
+    "Meaning",
     "Member",
     "MemberFinding",
     "MonthFacts",

@@ -412,9 +412,7 @@ def compare(expect: Mapping[str, Any], d: Decision) -> list[tuple[str, str]]:
     for key, attr in _PLAIN_FIELDS.items():
         if key in expect and expect[key] != getattr(d, attr):
             miss(key, expect[key], getattr(d, attr))
-    if "membersCovered" in expect and sorted(expect["membersCovered"]) != sorted(
-        d.members_covered
-    ):
+    if "membersCovered" in expect and sorted(expect["membersCovered"]) != sorted(d.members_covered):
         miss("membersCovered", sorted(expect["membersCovered"]), sorted(d.members_covered))
     if "nextReview" in expect:
         got_review = None if d.next_review is None else d.next_review.isoformat()

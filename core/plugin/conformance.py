@@ -477,9 +477,7 @@ def _quotes(p: PluginUnderTest) -> list[DataIssue]:
         if not squash(quote):
             issues.append(p.issue(file, where, "empty: cite the document's own words"))
         elif squash(quote) not in text:
-            issues.append(
-                p.issue(file, where, f"not found verbatim in {SOURCE_TEXT}: {quote!r}")
-            )
+            issues.append(p.issue(file, where, f"not found verbatim in {SOURCE_TEXT}: {quote!r}"))
     return issues
 
 

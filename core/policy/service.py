@@ -212,8 +212,10 @@ class PolicyBase:
                 f"doudi_report_tables (installed: {known or 'none'})"
             )
         kept.sort(key=lambda pt: depth[pt[1].jurisdiction])
-        if table_id is None and len(kept) > 1 and (
-            depth[kept[0][1].jurisdiction] == depth[kept[1][1].jurisdiction]
+        if (
+            table_id is None
+            and len(kept) > 1
+            and (depth[kept[0][1].jurisdiction] == depth[kept[1][1].jurisdiction])
         ):
             names = ", ".join(t.id for _, t in kept)
             raise InvalidInput(f"several statistics tables are kept at {j.code}: {names}")

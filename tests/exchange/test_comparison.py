@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from core.access.roles import Forbidden
 from core.calendars.workdays import default_calendar
+from core.cases.store import get_case
 from core.errors import InvalidInput
 from core.exchange.kinds import catalog
 from core.exchange.store import (
@@ -23,7 +24,6 @@ from core.exchange.store import (
     run_comparison,
     supervision,
 )
-from core.cases.store import get_case
 from core.lowincome.model import categories
 from core.lowincome.store import get_entry, recognise
 from core.policy.service import build_policy_base
@@ -36,6 +36,7 @@ from tests.support.standards import with_example_standards
 
 D = dt.date
 TODAY = D(2025, 3, 10)  # a Monday
+BATCH_DAY = D(2025, 3, 5)
 
 
 @pytest.fixture(scope="module")
@@ -58,21 +59,38 @@ def scene(db, policies, tmp_path):
 COUNTIES = ("450326", "140302", "522701", "530102", "640121")
 
 
-def _import(scene, county, content, kind="deaths", dept="公安", name="d.csv", day=D(2025, 3, 5)):
+def _import(scene, county, content, kind="deaths", dept="公安", name="d.csv", day=BATCH_DAY):
     with scene["db"].sessions() as s:
         return import_batch(
-            s, scene["county"][county], catalog(), scene["reg"], scene["dir"], kind=kind,
-            department=dept, jurisdiction=county, batch_date=day, file_name=name,
-            content=content, today=TODAY, commit=True,
-        )  # fmt: skip
+            s,
+            scene["county"][county],
+            catalog(),
+            scene["reg"],
+            scene["dir"],
+            kind=kind,
+            department=dept,
+            jurisdiction=county,
+            batch_date=day,
+            file_name=name,
+            content=content,
+            today=TODAY,
+            commit=True,
+        )
 
 
 def _compare(scene, policies, county, on=TODAY):
     with scene["db"].sessions() as s:
         return run_comparison(
-            s, scene["county"][county], policies, default_calendar(), catalog(), scene["dir"],
-            county, on, known_categories=categories(),
-        )  # fmt: skip
+            s,
+            scene["county"][county],
+            policies,
+            default_calendar(),
+            catalog(),
+            scene["dir"],
+            county,
+            on,
+            known_categories=categories(),
+        )
 
 
 def _case(scene, county, seq, members=None):
@@ -91,8 +109,11 @@ def test_a_death_becomes_a_finding_a_task_due_in_working_days_and_a_recorded_dea
     dibao.investigation.start_within_working_days (3, 审核确认办法 第十五条) working days later."""
     spouse = id_number(county, 500, "19800101")
     cid = _case(scene, county, 1, [{"idNumber": spouse, "name": "配偶", "relation": "spouse"}])
-    batch = _import(scene, county, deaths_file([(spouse, "配偶", "2025-02-10"),
-                                                (id_number(county, 9), "外人", "2025-02-11")]))
+    batch = _import(
+        scene,
+        county,
+        deaths_file([(spouse, "配偶", "2025-02-10"), (id_number(county, 9), "外人", "2025-02-11")]),
+    )
     assert batch.records == 2 and batch.batch.department == "gongan"
     run = _compare(scene, policies, county)
     assert (run.recipients, run.matches, run.raised) == (2, 1, 1)
@@ -104,16 +125,28 @@ def test_a_death_becomes_a_finding_a_task_due_in_working_days_and_a_recorded_dea
     assert f.document["meaning"]["sources"][0]["quote"] == "死亡人员未按规定及时退出社会救助"
     # the township verifies it and records the death through the case machine
     done = resolve_finding(
-        scene["db"].sessions(), scene["town"][county], policies, f.id, "case_step", D(2025, 3, 11),
+        scene["db"].sessions(),
+        scene["town"][county],
+        policies,
+        f.id,
+        "case_step",
+        D(2025, 3, 11),
         action="record_death",
-    )  # fmt: skip
+    )
     assert done.status == "resolved" and done.task_status == "done"
     case = get_case(scene["db"].sessions(), cid)
     assert [d["idNumber"] for d in case.data["deaths"]] == [spouse]
     assert case.data["deaths"][0]["on"] == "2025-02-10"
     with pytest.raises(TaskClosed):
-        resolve_finding(scene["db"].sessions(), scene["town"][county], policies, f.id,
-                        "dismissed", D(2025, 3, 11), reasons="again")  # fmt: skip
+        resolve_finding(
+            scene["db"].sessions(),
+            scene["town"][county],
+            policies,
+            f.id,
+            "dismissed",
+            D(2025, 3, 11),
+            reasons="again",
+        )
 
 
 def test_the_same_finding_is_not_raised_twice_by_a_later_batch(scene, policies):
@@ -135,8 +168,13 @@ def test_dismissal_needs_reasons_and_stays_dismissed(scene, policies):
     county = "140302"
     _case(scene, county, 3)
     head = _head(county, 3)
-    _import(scene, county, sheet([["身份证号", "姓名", "号牌号码"], [head, "户主3", "晋C12345"]]),
-            kind="vehicles", name="v.csv")  # fmt: skip
+    _import(
+        scene,
+        county,
+        sheet([["身份证号", "姓名", "号牌号码"], [head, "户主3", "晋C12345"]]),
+        kind="vehicles",
+        name="v.csv",
+    )
     _compare(scene, policies, county)
     [f] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
     assert f.rule == "vehicles.vehicle_registered"
@@ -145,10 +183,18 @@ def test_dismissal_needs_reasons_and_stays_dismissed(scene, policies):
     with pytest.raises(InvalidInput, match="reasons"):
         resolve_finding(scene["db"].sessions(), town, policies, f.id, "dismissed", TODAY)
     with pytest.raises(InvalidInput, match="closed by"):
-        resolve_finding(scene["db"].sessions(), town, policies, f.id, "case_step", TODAY,
-                        action="record_death")  # fmt: skip
-    done = resolve_finding(scene["db"].sessions(), town, policies, f.id, "dismissed", TODAY,
-                           reasons="入户核实: 车辆已于2024年转让, 登记未注销")  # fmt: skip
+        resolve_finding(
+            scene["db"].sessions(), town, policies, f.id, "case_step", TODAY, action="record_death"
+        )
+    done = resolve_finding(
+        scene["db"].sessions(),
+        town,
+        policies,
+        f.id,
+        "dismissed",
+        TODAY,
+        reasons="入户核实: 车辆已于2024年转让, 登记未注销",
+    )
     assert done.status == "dismissed"
     assert _compare(scene, policies, county).raised == 0
 
@@ -157,18 +203,30 @@ def test_supervision_lists_open_and_overdue_findings(scene, policies):
     county = "522701"
     for seq in (4, 5):
         _case(scene, county, seq)
-    _import(scene, county, sheet([["身份证号", "姓名", "单位名称"],
-                                  [_head(county, 4), "户主4", "都匀市某局"],
-                                  [_head(county, 5), "户主5", "都匀市某局"]]),
-            kind="public_payroll", dept="财政", name="p.csv")  # fmt: skip
+    _import(
+        scene,
+        county,
+        sheet(
+            [
+                ["身份证号", "姓名", "单位名称"],
+                [_head(county, 4), "户主4", "都匀市某局"],
+                [_head(county, 5), "户主5", "都匀市某局"],
+            ]
+        ),
+        kind="public_payroll",
+        dept="财政",
+        name="p.csv",
+    )
     _compare(scene, policies, county)
-    s = supervision(scene["db"].sessions(), scene["county"][county], scene["reg"], county,
-                    D(2025, 3, 20))  # fmt: skip
+    s = supervision(
+        scene["db"].sessions(), scene["county"][county], scene["reg"], county, D(2025, 3, 20)
+    )
     assert (s.open, s.overdue) == (2, 2)
     assert s.by_kind == {"public_payroll": {"open": 2, "overdue": 2}}
     assert {f.name for f in s.overdue_tasks} == {"户主4", "户主5"}
-    s = supervision(scene["db"].sessions(), scene["county"][county], scene["reg"], county,
-                    D(2025, 3, 12))  # fmt: skip
+    s = supervision(
+        scene["db"].sessions(), scene["county"][county], scene["reg"], county, D(2025, 3, 12)
+    )
     assert (s.open, s.overdue) == (2, 0)
 
 
@@ -176,12 +234,31 @@ def test_register_people_are_flagged_and_tagged(scene, policies):
     county = "530102"
     person = id_number(county, 77, "19900101")
     with scene["db"].sessions() as s:
-        entry = recognise(s, scene["county"][county], scene["reg"], categories(),
-                          id_number=person, name="低收入", county=county, categories=["marginal"],
-                          on=D(2025, 1, 1), decision="五华区民政局认定决定(示例)")  # fmt: skip
-    _import(scene, county, sheet([["身份证号", "姓名", "结算日期", "医疗总费用"],
-                                  [person, "低收入", "2025-02-01", "60000"]]),
-            kind="large_medical", dept="医保", name="m.csv")  # fmt: skip
+        entry = recognise(
+            s,
+            scene["county"][county],
+            scene["reg"],
+            categories(),
+            id_number=person,
+            name="低收入",
+            county=county,
+            categories=["marginal"],
+            on=D(2025, 1, 1),
+            decision="五华区民政局认定决定(示例)",
+        )
+    _import(
+        scene,
+        county,
+        sheet(
+            [
+                ["身份证号", "姓名", "结算日期", "医疗总费用"],
+                [person, "低收入", "2025-02-01", "60000"],
+            ]
+        ),
+        kind="large_medical",
+        dept="医保",
+        name="m.csv",
+    )
     run = _compare(scene, policies, county)
     assert run.by_rule == {"large_medical.tag": 1}
     e, events = get_entry(scene["db"].sessions(), scene["county"][county], scene["reg"], entry.id)
@@ -212,8 +289,16 @@ def test_who_may_see_department_data_and_every_read_is_logged(scene, policies):
         log = c.execute(select(DataAccessRow).where(DataAccessRow.action == "read_batch")).one()
     assert log.user_id == auditor.id and log.document["batch"] == batch.batch.id
     with pytest.raises(Forbidden):
-        run_comparison(scene["db"].sessions(), scene["town"][county], policies,
-                       default_calendar(), catalog(), scene["dir"], county, TODAY)  # fmt: skip
+        run_comparison(
+            scene["db"].sessions(),
+            scene["town"][county],
+            policies,
+            default_calendar(),
+            catalog(),
+            scene["dir"],
+            county,
+            TODAY,
+        )
 
 
 def test_an_unknown_department_or_a_department_that_does_not_send_the_kind(scene):
@@ -227,5 +312,8 @@ def test_an_unknown_department_or_a_department_that_does_not_send_the_kind(scene
         _import(scene, "450326", bad)
     with scene["db"].engine.connect() as c:
         assert c.execute(select(DepartmentBatchRow)).all() == []
-    assert not list((scene["dir"] / "exchange").glob("*.parquet")) if (
-        scene["dir"] / "exchange").exists() else True  # fmt: skip
+    assert (
+        not list((scene["dir"] / "exchange").glob("*.parquet"))
+        if (scene["dir"] / "exchange").exists()
+        else True
+    )

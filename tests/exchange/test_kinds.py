@@ -27,24 +27,32 @@ PERSON = id_number("450326", 7, "19700101")
 # kind → (a row that matches a dibao recipient with nothing recorded, a row that does not)
 ROWS = {
     "deaths": ({"死亡日期": "2025-06-01"}, {"死亡日期": "2025-07-15"}),
-    "moves": ({"迁移日期": "2025-05-01", "迁入地区代码": "450102"},
-              {"迁移日期": "2025-05-01", "迁入地区代码": "450326"}),
+    "moves": (
+        {"迁移日期": "2025-05-01", "迁入地区代码": "450102"},
+        {"迁移日期": "2025-05-01", "迁入地区代码": "450326"},
+    ),
     "vehicles": ({"号牌号码": "桂C12345"}, None),
-    "business": ({"统一社会信用代码": "91450326MA5KXXXX1X", "登记状态": "存续"},
-                 {"统一社会信用代码": "91450326MA5KXXXX2X", "登记状态": "注销"}),
+    "business": (
+        {"统一社会信用代码": "91450326MA5KXXXX1X", "登记状态": "存续"},
+        {"统一社会信用代码": "91450326MA5KXXXX2X", "登记状态": "注销"},
+    ),
     "real_estate": ({"不动产权证号": "桂(2024)永福县不动产权第0001号"}, None),
     "social_insurance": ({"险种": "企业职工基本养老保险", "月领取金额": "2100"}, None),
     "housing_fund": ({"缴存单位": "永福县某公司", "月缴存额": "300"}, None),
     "public_payroll": ({"单位名称": "永福县某局", "月工资": "4500"}, None),
     "large_medical": ({"结算日期": "2025-03-01", "医疗总费用": "52000"}, None),
-    "disability": ({"残疾人证号": "45032619700101007742", "残疾类别": "肢体", "残疾等级": "2"},
-                   None),
-    "students": ({"学校": "广西大学", "学段": "本科", "在校状态": "在读"},
-                 {"学校": "永福中学", "学段": "高中", "在校状态": "毕业"}),
+    "disability": (
+        {"残疾人证号": "45032619700101007742", "残疾类别": "肢体", "残疾等级": "2"},
+        None,
+    ),
+    "students": (
+        {"学校": "广西大学", "学段": "本科", "在校状态": "在读"},
+        {"学校": "永福中学", "学段": "高中", "在校状态": "毕业"},
+    ),
     "housing_assistance": ({"救助项目": "农村危房改造"}, None),
     "relapse_monitoring": ({"监测类型": "突发严重困难户"}, None),
     "relocation": ({"安置点": "永福县城安置区"}, None),
-}  # fmt: skip
+}
 
 
 def _recipients(program: str, **facts) -> pa.Table:
@@ -86,9 +94,10 @@ def _batch(tmp_path: Path, kind_id: str, cells: dict) -> list[BatchFile]:
 def _rules() -> pa.Table:
     return pa.Table.from_pylist(
         rule_rows(CORE_KINDS),
-        schema=pa.schema([(n, pa.string()) for n in ("kind", "program", "rule", "condition",
-                                                     "tag")]),
-    )  # fmt: skip
+        schema=pa.schema(
+            [(n, pa.string()) for n in ("kind", "program", "rule", "condition", "tag")]
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -119,18 +128,34 @@ def test_each_kind_matches_what_its_rule_says_and_nothing_else(kind_id, engine, 
 
 def test_what_the_household_already_records_is_not_a_finding(engine, tmp_path):
     died = _recipients("dibao", dead_on=dt.date(2025, 6, 1))
-    assert engine.compare(died, _batch(tmp_path, "deaths", ROWS["deaths"][0]), _rules(),
-                          AS_OF).num_rows == 0  # fmt: skip
+    assert (
+        engine.compare(
+            died, _batch(tmp_path, "deaths", ROWS["deaths"][0]), _rules(), AS_OF
+        ).num_rows
+        == 0
+    )
     graded = _recipients("dibao", disability_grade=2)
-    assert engine.compare(graded, _batch(tmp_path, "disability", ROWS["disability"][0]),
-                          _rules(), AS_OF).num_rows == 0  # fmt: skip
+    assert (
+        engine.compare(
+            graded, _batch(tmp_path, "disability", ROWS["disability"][0]), _rules(), AS_OF
+        ).num_rows
+        == 0
+    )
     tagged = _recipients("low_income", tags="|住房救助|")
-    assert engine.compare(tagged, _batch(tmp_path, "housing_assistance",
-                          ROWS["housing_assistance"][0]), _rules(), AS_OF).num_rows == 0  # fmt: skip
+    assert (
+        engine.compare(
+            tagged,
+            _batch(tmp_path, "housing_assistance", ROWS["housing_assistance"][0]),
+            _rules(),
+            AS_OF,
+        ).num_rows
+        == 0
+    )
     # grade 3 is not 重残: no tag
     light = dict(ROWS["disability"][0], 残疾等级="3")
-    found = engine.compare(_recipients("low_income"), _batch(tmp_path, "disability", light),
-                           _rules(), AS_OF)  # fmt: skip
+    found = engine.compare(
+        _recipients("low_income"), _batch(tmp_path, "disability", light), _rules(), AS_OF
+    )
     assert found.num_rows == 0
 
 

@@ -64,9 +64,10 @@ def test_each_built_in_plugin_carries_cases_from_its_document(name):
         assert c["clause"]["quote"] and c["clause"]["section"]
         if "exampleStandards" in c:  # never an official figure dressed up as one
             assert "示例" in c["exampleStandards"]["note"]
-            assert "not" in c["exampleStandards"]["note"] and "official" in c[
-                "exampleStandards"
-            ]["note"]
+            assert (
+                "not" in c["exampleStandards"]["note"]
+                and "official" in c["exampleStandards"]["note"]
+            )
 
 
 def test_the_suite_is_inert_unless_a_project_names_its_plugins(tmp_path):
@@ -81,7 +82,7 @@ def test_the_suite_is_inert_unless_a_project_names_its_plugins(tmp_path):
 
 DOC = "conf-doc"
 SOURCE = "测试用示例文件(非政策文件)\n一、渐退期最长12个月。\n二、每人每月发放测试补贴50元。\n"
-PLUGIN_HEAD = '''
+PLUGIN_HEAD = """
 from __future__ import annotations
 
 from decimal import Decimal
@@ -110,8 +111,8 @@ def doudi_programs():
                     parameters=(ParameterSpec(AMOUNT, "number", "yuan_per_month", "test"),),
                     source=Source(policy_document(__name__, "policy.yaml", "conf-doc"), "二",
                                   PROGRAM_QUOTE))]
-'''
-EVALUATOR = '''
+"""
+EVALUATOR = """
 
 @hookimpl
 def doudi_evaluate_program(program_id, household, policy, as_of):
@@ -125,7 +126,7 @@ def doudi_evaluate_program(program_id, household, policy, as_of):
     return Decision(program=program_id, status="eligible", eligible=True,
                     county=policy.jurisdiction.code, as_of=as_of,
                     monthly_amount=Decimal(str(param.value)), trace=(trace_entry(param),))
-'''
+"""
 POLICY = {
     "jurisdiction": "640122",  # 贺兰县: no built-in plugin sets values there
     "documents": {DOC: {"title": "测试用示例文件(非政策文件)", "note": "test fixture"}},
@@ -261,13 +262,13 @@ def test_a_plugin_must_answer_nothing_for_programs_it_does_not_add(make):
 
 
 def test_a_rule_the_plugin_declares_must_hold_on_its_own_data(make):
-    rule = '''
+    rule = """
     @hookimpl
     def doudi_constraints():
         return [Constraint("conf.phase_out_ceiling", "at most 6 months",
                            "dibao.phase_out.max_months", "ceiling", bound_value=6,
                            scope="640000")]
-    '''
+    """
     found = problems(make(extra=rule))
     assert set(found) == {"constraints"}
     (issue,) = found["constraints"]

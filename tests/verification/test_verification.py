@@ -39,10 +39,16 @@ def policies():
 
 def _in_publicity(db, reg, county, seq):
     cid = insert_case(
-        db.engine, reg, county, seq, state="in_publicity",
-        data={"publicity": {"start": "2025-03-01", "days": 7, "ends": "2025-03-08"},
-              "firstReview": {"on": "2025-02-28", "opinion": ""}},
-    )  # fmt: skip
+        db.engine,
+        reg,
+        county,
+        seq,
+        state="in_publicity",
+        data={
+            "publicity": {"start": "2025-03-01", "days": 7, "ends": "2025-03-08"},
+            "firstReview": {"on": "2025-02-28", "opinion": ""},
+        },
+    )
     assess_property(db.engine, cid)
     return cid
 
@@ -53,8 +59,9 @@ def _head(county, seq):
 
 def _confirm(db, policies, approver, cid):
     case = get_case(db.sessions(), cid)
-    return apply_transition(db.sessions(), policies, cid, case.version, "confirm_case",
-                            approver, ON)  # fmt: skip
+    return apply_transition(
+        db.sessions(), policies, cid, case.version, "confirm_case", approver, ON
+    )
 
 
 def test_confirmation_waits_for_a_passed_report_from_the_department_data(db, policies, tmp_path):
@@ -65,16 +72,34 @@ def test_confirmation_waits_for_a_passed_report_from_the_department_data(db, pol
     with pytest.raises(VerificationRequired):
         _confirm(db, policies, approver, clean)
     with db.sessions() as s:
-        import_batch(s, approver, catalog(), reg, data, kind="vehicles", department="公安",
-                     jurisdiction=YANGQUAN, batch_date=D(2025, 3, 1), file_name="v.csv",
-                     content=sheet([["身份证号", "姓名", "号牌号码"],
-                                    [_head(YANGQUAN, 2), "户主2", "晋C99999"]]),
-                     today=ON, commit=True)  # fmt: skip
+        import_batch(
+            s,
+            approver,
+            catalog(),
+            reg,
+            data,
+            kind="vehicles",
+            department="公安",
+            jurisdiction=YANGQUAN,
+            batch_date=D(2025, 3, 1),
+            file_name="v.csv",
+            content=sheet(
+                [["身份证号", "姓名", "号牌号码"], [_head(YANGQUAN, 2), "户主2", "晋C99999"]]
+            ),
+            today=ON,
+            commit=True,
+        )
     supporter = id_number("140302", 900, "19450101")
     record, report = request_verification(
-        db.sessions(), approver, policies, catalog(), data, clean, ON,
+        db.sessions(),
+        approver,
+        policies,
+        catalog(),
+        data,
+        clean,
+        ON,
         supporters=[(supporter, "赡养人", "child")],
-    )  # fmt: skip
+    )
     assert record.passed and record.source == "platform" and record.case_id == clean
     people = {p.role: p for p in report.people}
     assert set(people) == {"member", "supporter"}
@@ -88,8 +113,9 @@ def test_confirmation_waits_for_a_passed_report_from_the_department_data(db, pol
     assert confirmed.state.value == "active"
 
     car = _in_publicity(db, reg, YANGQUAN, 2)
-    record, report = request_verification(db.sessions(), approver, policies, catalog(), data,
-                                          car, ON)  # fmt: skip
+    record, report = request_verification(
+        db.sessions(), approver, policies, catalog(), data, car, ON
+    )
     assert not record.passed
     assert any("车辆登记" in w and "第十七条" in w and "local rules" in w for w in report.warnings)
     [answer] = [k for p in report.people for k in p.kinds if k.kind == "vehicles" and k.found]
@@ -105,8 +131,16 @@ def test_a_manual_report_with_its_number(db, policies):
     reg = policies.registry
     approver = user(db, reg, "county_approver", YANGQUAN)
     cid = _in_publicity(db, reg, YANGQUAN, 3)
-    record = record_manual_report(db.sessions(), approver, policies, cid, ON,
-                                  number="阳核〔2025〕0312号", passed=True, notes="核对平台纸质报告")  # fmt: skip
+    record = record_manual_report(
+        db.sessions(),
+        approver,
+        policies,
+        cid,
+        ON,
+        number="阳核〔2025〕0312号",
+        passed=True,
+        notes="核对平台纸质报告",
+    )
     assert (record.source, record.number) == ("manual", "阳核〔2025〕0312号")
     assert _confirm(db, policies, approver, cid)[0].state.value == "active"
 
@@ -124,17 +158,31 @@ def test_a_plugged_adapter_and_periodic_reverification(db, policies, tmp_path):
     reg = policies.registry
     county = "450326"  # Guangxi: dibao.verification.interval_months = 6
     approver = user(db, reg, "county_approver", county)
-    cid = insert_case(db.engine, reg, county, 4,
-                      data={"decision": {"on": "2024-06-01", "level": "township", "by": 1}})  # fmt: skip
+    cid = insert_case(
+        db.engine,
+        reg,
+        county,
+        4,
+        data={"decision": {"on": "2024-06-01", "level": "township", "by": 1}},
+    )
     due = due_verifications(db.sessions(), approver, policies, county, D(2025, 3, 1))
     assert [(d.case_id, d.due, d.interval_months) for d in due] == [(cid, D(2024, 12, 1), 6)]
-    record, _ = request_verification(db.sessions(), approver, policies, catalog(),
-                                     tmp_path, cid, D(2025, 3, 1), adapter="gx_platform",
-                                     adapters={"gx_platform": Platform()})  # fmt: skip
+    record, _ = request_verification(
+        db.sessions(),
+        approver,
+        policies,
+        catalog(),
+        tmp_path,
+        cid,
+        D(2025, 3, 1),
+        adapter="gx_platform",
+        adapters={"gx_platform": Platform()},
+    )
     assert (record.adapter, record.number) == ("gx_platform", "GX-0001")
     case = get_case(db.sessions(), cid)
     assert case.data["lastPeriodicVerification"] == {"on": "2025-03-01", "passed": True}
     assert due_verifications(db.sessions(), approver, policies, county, D(2025, 8, 31)) == []
-    [(d, r, err)] = verify_due(db.sessions(), approver, policies, catalog(), tmp_path, county,
-                               D(2025, 9, 1))  # fmt: skip
+    [(_due, r, err)] = verify_due(
+        db.sessions(), approver, policies, catalog(), tmp_path, county, D(2025, 9, 1)
+    )
     assert err is None and r is not None and r.adapter == "department_data"

@@ -45,7 +45,7 @@ from core.exchange.kinds import DEPARTMENTS, Catalog
 from core.exchange.matching import rule_rows
 from core.exchange.records import headers, normalise
 from core.lowincome import model as li
-from core.lowincome.store import exit_in, flag_in, tag_in
+from core.lowincome.store import exit_in, flag_in, reassess_in, tag_in
 from core.policy.jurisdictions import JurisdictionRegistry, Level
 from core.policy.resolution import ResolvedPolicy
 from core.registers.files import InvalidFile, read_sheet
@@ -900,14 +900,7 @@ def resolve_finding(
             elif outcome == "exit_register":
                 exit_in(session, person, user, on, reasons or meaning["summary"])
             else:
-                doc = dict(person.document)
-                doc["assessments"] = [
-                    *doc.get("assessments", ()),
-                    {"on": on.isoformat(), "finding": record.id, "homeVisit": True},
-                ]
-                person.document, person.flagged = doc, False
-                person.version += 1
-                person.next_assessment = li.next_assessment(on)
+                reassess_in(session, person, user, on, finding_id=record.id, note=reasons)
         finding.status = "dismissed" if outcome == "dismissed" else "resolved"
         task.status = "done"
         task.version += 1

@@ -281,33 +281,62 @@ def reassess(
     with write_unit(session):
         row = _load(session, person_id)
         authorize(user, Action.WRITE_LOW_INCOME, row.county, registry)
-        if row.status != "active":
-            raise InvalidInput(f"register entry {row.id} has exited")
-        doc = dict(row.document)
-        before = list(doc.get("categories", ()))
-        if categories is not None:
-            doc["categories"] = li.check_categories(categories, known)
-        was_flagged = row.flagged
-        doc["assessments"] = [
-            *doc.get("assessments", ()),
-            {"on": on.isoformat(), "homeVisit": home_visit, "flagged": was_flagged},
-        ]
-        row.flagged = False
-        row.next_assessment = li.next_assessment(on)
-        _changed(row, doc, expected_version)
-        _event(
+        reassess_in(
             session,
             row,
-            "reassessed",
-            on,
             user,
-            note or None,
-            before=before,
-            categories=doc["categories"],
-            homeVisit=home_visit,
-            wasFlagged=was_flagged,
+            on,
+            categories=categories,
+            known=known,
+            home_visit=home_visit,
+            note=note,
+            expected_version=expected_version,
         )
         return _entry(row)
+
+
+def reassess_in(
+    session: Session,
+    row: LowIncomePersonRow,
+    user: User | None,
+    on: dt.date,
+    *,
+    categories: Sequence[str] | None = None,
+    known: Mapping[str, li.Category] | None = None,
+    home_visit: bool = True,
+    note: str = "",
+    finding_id: int | None = None,
+    expected_version: int | None = None,
+) -> None:
+    """A re-assessment in the caller's transaction (see :func:`reassess`)."""
+    if row.status != "active":
+        raise InvalidInput(f"register entry {row.id} has exited")
+    doc = dict(row.document)
+    before = list(doc.get("categories", ()))
+    if categories is not None:
+        doc["categories"] = li.check_categories(categories, known or li.categories())
+    was_flagged = row.flagged
+    doc["assessments"] = [
+        *doc.get("assessments", ()),
+        {"on": on.isoformat(), "homeVisit": home_visit, "flagged": was_flagged,
+         "finding": finding_id},
+    ]  # fmt: skip
+    row.flagged = False
+    row.next_assessment = li.next_assessment(on)
+    _changed(row, doc, expected_version)
+    _event(
+        session,
+        row,
+        "reassessed",
+        on,
+        user,
+        note or None,
+        before=before,
+        categories=doc["categories"],
+        homeVisit=home_visit,
+        wasFlagged=was_flagged,
+        finding=finding_id,
+    )
 
 
 def exit_register(
@@ -419,6 +448,7 @@ __all__ = [
     "get_entry",
     "list_entries",
     "reassess",
+    "reassess_in",
     "recognise",
     "tag",
     "tag_in",

@@ -48,7 +48,14 @@ from core.eligibility import add_months, trace_entry
 from core.errors import InvalidInput
 from core.plugin.types import Campaign, CampaignPhase, TraceEntry
 from core.policy.resolution import ResolvedParameter, ResolvedPolicy
-from core.reports.tables import REPORT_KINDS, CaseFacts, EventFact, MonthFacts, ReportTable
+from core.reports.tables import (
+    REPORT_KINDS,
+    CaseFacts,
+    EventFact,
+    MonthFacts,
+    PersonFacts,
+    ReportTable,
+)
 
 PolicyAt = Callable[[dt.date], ResolvedPolicy]
 """The merged policy at one jurisdiction on a date, e.g. ``lambda d: base.resolve(code, d)``."""
@@ -355,12 +362,13 @@ def compute_table(
     month: dt.date,
     cases: Iterable[CaseFacts],
     due: ReportDeadline | None = None,
+    people: Iterable[PersonFacts] = (),
 ) -> MonthlyStatistics:
     """Every line of ``table`` for the month of ``month`` from ``cases`` (each with all its
     events: only events dated in that month are counted, never earlier ones — the table is not
     cumulative). A line the data cannot support has no value and says why."""
     start, end = month.replace(day=1), month_end(month)
-    facts = MonthFacts(jurisdiction, start, end, tuple(cases))
+    facts = MonthFacts(jurisdiction, start, end, tuple(cases), tuple(people))
     sections = {s.key: s for s in table.sections}
     rows: list[StatisticsRow] = []
     for r in table.rows:

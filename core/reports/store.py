@@ -31,10 +31,17 @@ from core.reports.rules import (
     month_end,
     statistics_due,
 )
-from core.reports.tables import CaseFacts, EventFact, ReportTable
+from core.reports.tables import CaseFacts, EventFact, PersonEvent, PersonFacts, ReportTable
 from core.storage.engine import reading
 from core.storage.scope import within
-from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow
+from core.storage.tables import (
+    CaseEventRow,
+    CaseRow,
+    FindingRow,
+    HouseholdRow,
+    LowIncomeEventRow,
+    LowIncomePersonRow,
+)
 
 _CHUNK = 500  # case ids per IN (...) list
 
@@ -143,6 +150,83 @@ def case_facts(
     ]
 
 
+# The warning mark a finding on a case puts on its person (Yongfu 003 附件: 低保标记, 特困标记).
+CASE_MARKS = {"dibao": "低保标记", "tekun": "特困标记"}
+
+
+def people_facts(
+    session: Session, registry: JurisdictionRegistry, code: str, month: dt.date
+) -> list[PersonFacts]:
+    """The low-income register at ``code`` (and under it) with its entries' events up to the end
+    of ``month``, and the people a comparison raised findings on in the month (a ``marked``
+    event: the case's program mark, or the marks the register entry's flag recorded)."""
+    start, end = month.replace(day=1), month_end(month)
+    people: dict[str, dict[str, Any]] = {}
+    with reading(session):
+        rows = session.execute(
+            select(
+                LowIncomePersonRow.id,
+                LowIncomePersonRow.id_number,
+                LowIncomePersonRow.county,
+                LowIncomePersonRow.document,
+            ).where(
+                within(LowIncomePersonRow, code, registry),
+                LowIncomePersonRow.recognised_on <= end,
+            )
+        ).all()
+        by_id = {r.id: r for r in rows}
+        for r in rows:
+            people[r.id_number] = {
+                "county": r.county,
+                "categories": tuple(r.document.get("categories", ())),
+                "events": [],
+            }
+        ids = sorted(by_id)
+        for chunk in _chunks(ids):
+            for pid, action, on, doc in session.execute(
+                select(
+                    LowIncomeEventRow.person_id,
+                    LowIncomeEventRow.action,
+                    LowIncomeEventRow.on_date,
+                    LowIncomeEventRow.document,
+                )
+                .where(LowIncomeEventRow.person_id.in_(chunk), LowIncomeEventRow.on_date <= end)
+                .order_by(LowIncomeEventRow.person_id, LowIncomeEventRow.on_date,
+                          LowIncomeEventRow.id)
+            ):  # fmt: skip
+                detail = dict(doc or {})
+                if action == "flagged":
+                    action, detail = "marked", {"marks": list(detail.get("marks", ()))}
+                people[by_id[pid].id_number]["events"].append(PersonEvent(action, on, detail))
+        found = session.execute(
+            select(FindingRow.id_number, FindingRow.county, FindingRow.document)
+            .where(
+                within(FindingRow, code, registry),
+                FindingRow.case_id.is_not(None),
+                FindingRow.document["asOf"].as_string() >= start.isoformat(),
+                FindingRow.document["asOf"].as_string() <= end.isoformat(),
+            )
+            .order_by(FindingRow.id)
+        ).all()
+    for number, county, doc in found:
+        mark = CASE_MARKS.get(doc.get("program", ""))
+        if mark is None:
+            continue
+        p = people.setdefault(number, {"county": county, "categories": (), "events": []})
+        p["events"].append(
+            PersonEvent("marked", dt.date.fromisoformat(doc["asOf"]), {"marks": [mark]})
+        )
+    return [
+        PersonFacts(
+            number,
+            p["county"],
+            p["categories"],
+            tuple(sorted(p["events"], key=lambda e: e.on)),
+        )
+        for number, p in people.items()
+    ]
+
+
 def monthly_statistics(
     session: Session,
     policies: TablePolicySource,
@@ -166,7 +250,15 @@ def monthly_statistics(
     due = None
     if table.due_report is not None:
         due = statistics_due(lambda d: policies.resolve(j.code, d), month, table.due_report)
-    return compute_table(table, j.code, j.name, month, facts, due)
+    people = people_facts(session, registry, j.code, month)
+    return compute_table(table, j.code, j.name, month, facts, due, people)
 
 
-__all__ = ["TablePolicySource", "case_facts", "in_scope", "monthly_statistics"]
+__all__ = [
+    "CASE_MARKS",
+    "TablePolicySource",
+    "case_facts",
+    "in_scope",
+    "monthly_statistics",
+    "people_facts",
+]

@@ -110,14 +110,101 @@ class _Covered:
 
 
 @dataclass(frozen=True, slots=True)
+class PersonEvent:
+    """One change to a person's low-income register entry, or a data warning about them.
+
+    ``action``: recognised (``categories``), tagged (``tag``), marked (``marks``: the warning
+    marks of a finding raised on them — 低保标记, 特困标记, or their register groups'),
+    reassessed (``homeVisit``, ``wasFlagged``), exited."""
+
+    action: str
+    on: dt.date
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFacts:
+    """A person of the low-income register (or warned about by the data) with the events of
+    their entry, oldest first; ``categories`` as they stand at the end of the month."""
+
+    id_number: str
+    county: str
+    categories: tuple[str, ...]
+    events: tuple[PersonEvent, ...]
+
+    def category_on(self, category: str, day: dt.date) -> bool:
+        """On the register in ``category`` on ``day`` (recognised or re-assessed into it on or
+        before ``day``, and not exited since)."""
+        held = False
+        for e in self.events:
+            if e.on > day:
+                break
+            if e.action in ("recognised", "reassessed") and "categories" in e.detail:
+                held = category in e.detail["categories"]
+            elif e.action == "exited":
+                held = False
+        return held
+
+
+@dataclass(frozen=True, slots=True)
 class MonthFacts:
     """What a line's counting function sees: the month and its cases (each with all its events;
-    only events dated in the month count — a table is not cumulative)."""
+    only events dated in the month count — a table is not cumulative), and the people of the
+    low-income register with their entries' events (``people``)."""
 
     jurisdiction: str
     start: dt.date
     end: dt.date
     cases: tuple[CaseFacts, ...]
+    people: tuple[PersonFacts, ...] = ()
+
+    def people_with(self, action: str, test: Callable[[PersonEvent], bool] = lambda e: True
+                    ) -> Count:  # fmt: skip
+        """Distinct people with an ``action`` event dated in the month that passes ``test``."""
+        return Count(
+            sum(
+                1
+                for p in self.people
+                if any(e.action == action and self.in_month(e.on) and test(e) for e in p.events)
+            )
+        )
+
+    def persons_in_category(
+        self, cases: Iterable[CaseFacts], pick: EventPick, category: str
+    ) -> Count:
+        """Like :meth:`persons`, counting only people who were on the register in ``category``
+        on the day of the event ``pick`` finds."""
+        register = {p.id_number: p for p in self.people}
+        covered = _Covered()
+        people: set[str] = set()
+        for case in cases:
+            event = pick(case)
+            if event is None:
+                continue
+            for number in covered(case, event.seq):
+                p = register.get(number)
+                if p is not None and p.category_on(category, event.on):
+                    people.add(number)
+        return Count(len(people), frozenset(covered.approximate))
+
+    def cases_in_category(
+        self, cases: Iterable[CaseFacts], pick: EventPick, category: str
+    ) -> Count:
+        """One per case (人次) for which ``pick`` finds an event and a person it covers was on
+        the register in ``category`` that day."""
+        register = {p.id_number: p for p in self.people}
+        covered = _Covered()
+        n = 0
+        for case in cases:
+            event = pick(case)
+            if event is None:
+                continue
+            if any(
+                (p := register.get(number)) is not None and p.category_on(category, event.on)
+                for number in covered(case, event.seq)
+            ):
+                n += 1
+        return Count(n, frozenset(covered.approximate))
 
     def in_month(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
@@ -274,6 +361,8 @@ __all__ = [
     "EventFact",
     "EventPick",
     "MonthFacts",
+    "PersonEvent",
+    "PersonFacts",
     "ReportTable",
     "TableRow",
     "TableSection",

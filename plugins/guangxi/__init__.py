@@ -36,6 +36,7 @@ import datetime as dt
 from core.plugin.api import (
     Campaign,
     CampaignPhase,
+    Category,
     Coverage,
     Document,
     PolicyFile,
@@ -101,3 +102,18 @@ def doudi_campaigns() -> list[Campaign]:
 @hookimpl
 def doudi_report_tables() -> list[ReportTable]:
     return [statistics.table(_document(YONGFU_FILE, YONGFU_DOCUMENT))]
+
+
+@hookimpl
+def doudi_low_income_categories() -> list[Category]:
+    """Yongfu 003 二(二) names 脱贫人口 beside the monitored: "及时将符合条件的脱贫人口和防止返贫
+    监测对象纳入低保、特困救助供养或临时救助范围"; its table counts both (附件)."""
+    return [
+        Category(
+            "poverty_alleviated",
+            "Person lifted out of poverty",
+            "脱贫人口",
+            None,
+            "永福 003 二(二): 及时将符合条件的脱贫人口和防止返贫监测对象纳入低保",
+        )
+    ]

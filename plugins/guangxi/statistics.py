@@ -2,9 +2,10 @@
 
 Every line of the table in its own wording, counted from what happened in the month only (case
 events by their ``on`` date: "每个月的统计数据不要累计，只要填报当月发生的数据", 四(四)). A line the
-platform's data cannot support (meetings, poverty and relapse-monitoring status, tags in the
-social-assistance information system, data warnings, disciplinary measures, online applications)
-has no value and says why — never a 0 that pretends.
+platform's data cannot support (meetings, disciplinary measures, online applications) has no
+value and says why — never a 0 that pretends. The lines on 脱贫人口 and 防止返贫监测对象,
+the six tags, the data-warning marks and the risk-warning visits are counted from the low-income
+register and the data comparisons (core.lowincome, core.exchange; ``MonthFacts.people``).
 
 The table is declared through ``doudi_report_tables``; the core reads the month's case facts
 from storage and computes the lines (GraphQL ``monthlyStatistics``, ``doudi reports
@@ -70,22 +71,6 @@ SECTIONS = (
 
 # Why a line cannot be computed (the platform records none of it).
 _NO_MEETINGS = "meetings held to deploy the work are not recorded in doudi"
-_NO_POVERTY = (
-    "doudi's household records do not say who is a person lifted out of poverty (脱贫人口)"
-)
-_NO_MONITORED = (
-    "doudi's household records do not say who is monitored against relapse into poverty "
-    "(防止返贫监测对象)"
-)
-_NO_TAGS = (
-    "tags set in the social-assistance information system (社会救助信息管理系统) are not recorded "
-    "in doudi"
-)
-_NO_WARNINGS = (
-    "data warnings of the verification system (核对数据预警) and their tags are not recorded in "
-    "doudi"
-)
-_NO_RISK = "dynamic-monitoring risk warnings (动态监测风险预警对象) are not recorded in doudi"
 _NO_ONLINE = (
     "not recorded: an application records neither whether it was made online (网上自助申请) nor "
     "through a window"
@@ -200,6 +185,67 @@ def _near_relative_filings(m: MonthFacts) -> Count:
     return m.cases_where(m.cases, filed_in_month)
 
 
+# -- the low-income register (core.lowincome): categories, tags, warning marks ------------------
+
+POVERTY = "poverty_alleviated"  # 脱贫人口, the category this plugin adds
+MONITORED = "relapse_monitoring"  # 防止返贫监测对象
+
+
+def _confirmed_to(program: str, category: str) -> CountRule:
+    def count(m: MonthFacts) -> Count:
+        return m.persons_in_category(m.of_program(program), m.confirmed_in_month, category)
+
+    return count
+
+
+def _temporary_to(category: str) -> CountRule:
+    def count(m: MonthFacts) -> Count:
+        def given(case: CaseFacts) -> EventFact | None:
+            e = _first_assistance(case)
+            return e if e is not None and m.in_month(e.on) else None
+
+        return m.cases_in_category(m.of_program("temporary"), given, category)
+
+    return count
+
+
+def _tagged(tag: str | None = None) -> CountRule:
+    def count(m: MonthFacts) -> Count:
+        return m.people_with("tagged", lambda e: tag is None or e.detail.get("tag") == tag)
+
+    return count
+
+
+def _marked(mark: str | None = None) -> CountRule:
+    def count(m: MonthFacts) -> Count:
+        return m.people_with(
+            "marked",
+            lambda e: bool(e.detail.get("marks")) and (mark is None or mark in e.detail["marks"]),
+        )
+
+    return count
+
+
+def _risk_visits(m: MonthFacts) -> Count:
+    return m.people_with(
+        "reassessed",
+        lambda e: bool(e.detail.get("homeVisit")) and bool(e.detail.get("wasFlagged")),
+    )
+
+
+_REGISTER = (
+    "people on the low-income register (doudi lowincome) in that category on the day of the event: "
+)
+_TAG_NOTE = (
+    "people whose register entry got the tag in the month (doudi lowincome tag, or a "
+    "comparison finding closed with the tag)"
+)
+_MARK_NOTE = (
+    "people a data comparison (doudi exchange compare) raised a finding on in the month: 低保标记 "
+    "and 特困标记 for members of dibao and tekun cases, the register groups' marks (低保边缘户, "
+    "支出型困难家庭) for people on the low-income register"
+)
+
 _NEW_DIBAO = (
     "persons covered by dibao confirmations (审核确认) dated in the month, households whose area "
     "is "
@@ -285,7 +331,8 @@ ROWS: tuple[TableRow, ...] = (
         "People lifted out of poverty enrolled in dibao",
         "将符合条件的脱贫人口纳入城乡低保",
         "人",
-        why=_NO_POVERTY,
+        count=_confirmed_to("dibao", POVERTY),
+        note=_REGISTER + "dibao confirmations in the month",
     ),
     TableRow(
         "poverty_to_tekun",
@@ -293,7 +340,8 @@ ROWS: tuple[TableRow, ...] = (
         "People lifted out of poverty enrolled in tekun",
         "将符合条件的脱贫人口…纳入特困供养",
         "人",
-        why=_NO_POVERTY,
+        count=_confirmed_to("tekun", POVERTY),
+        note=_REGISTER + "tekun confirmations in the month",
     ),
     TableRow(
         "poverty_temporary",
@@ -301,7 +349,8 @@ ROWS: tuple[TableRow, ...] = (
         "People lifted out of poverty given temporary assistance",
         "将符合条件的脱贫人口…实施临时救助",
         "人次",
-        why=_NO_POVERTY,
+        count=_temporary_to(POVERTY),
+        note=_REGISTER + "temporary assistance first given in the month, one per assistance",
     ),
     TableRow(
         "monitored_to_dibao",
@@ -309,7 +358,8 @@ ROWS: tuple[TableRow, ...] = (
         "People monitored against relapse enrolled in dibao",
         "将符合条件的防止返贫监测对象纳入城乡低保",
         "人",
-        why=_NO_MONITORED,
+        count=_confirmed_to("dibao", MONITORED),
+        note=_REGISTER + "dibao confirmations in the month",
     ),
     TableRow(
         "monitored_to_tekun",
@@ -317,7 +367,8 @@ ROWS: tuple[TableRow, ...] = (
         "People monitored against relapse enrolled in tekun",
         "将符合条件的防止返贫监测对象…纳入特困供养",
         "人",
-        why=_NO_MONITORED,
+        count=_confirmed_to("tekun", MONITORED),
+        note=_REGISTER + "tekun confirmations in the month",
     ),
     TableRow(
         "monitored_temporary",
@@ -325,7 +376,8 @@ ROWS: tuple[TableRow, ...] = (
         "People monitored against relapse given temporary assistance",
         "将符合条件的防止返贫监测对象…实施临时救助",
         "人次",
-        why=_NO_MONITORED,
+        count=_temporary_to(MONITORED),
+        note=_REGISTER + "temporary assistance first given in the month, one per assistance",
     ),
     TableRow(
         "temporary_given",
@@ -343,7 +395,8 @@ ROWS: tuple[TableRow, ...] = (
         "Low-income people tagged in the information system",
         "当月底在社会救助信息管理系统对低收入人口共计…进行标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged(),
+        note=_TAG_NOTE + " (any of the six)",
     ),
     TableRow(
         "tag_rural_revitalisation",
@@ -351,7 +404,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: rural-revitalisation monitoring",
         "乡村振兴防贫监测对象标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("乡村振兴防贫监测对象"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "tag_medical",
@@ -359,7 +413,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: large medical spending",
         "大额医疗支出对象标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("大额医疗支出对象"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "tag_graduates",
@@ -367,7 +422,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: graduates in difficulty",
         "困难毕业生对象标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("困难毕业生对象"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "tag_housing",
@@ -375,7 +431,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: housing assistance",
         "住房救助标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("住房救助"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "tag_severe_disability",
@@ -383,7 +440,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: severe disability (disabled persons' federation)",
         "残联重残对象标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("残联重残对象"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "tag_relocated",
@@ -391,7 +449,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: relocated households",
         "易地搬迁对象标记",
         "人",
-        why=_NO_TAGS,
+        count=_tagged("易地搬迁对象"),
+        note=_TAG_NOTE,
     ),
     TableRow(
         "verifications",
@@ -417,7 +476,11 @@ ROWS: tuple[TableRow, ...] = (
         "Risk-warning monitored people visited at home",
         "当月对动态监测风险预警对象…开展精准入户排查",
         "人",
-        why=_NO_RISK,
+        count=_risk_visits,
+        note=(
+            "people flagged by dynamic monitoring (a finding or a changed fact) whose "
+            "re-assessment with a home visit is recorded in the month"
+        ),
     ),
     TableRow(
         "township_visits_new",
@@ -491,17 +554,35 @@ ROWS: tuple[TableRow, ...] = (
         "People tagged on verification data warnings",
         "当月在社会救助信息管理系统对核对数据预警…进行标记",
         "人",
-        why=_NO_WARNINGS,
+        count=_marked(),
+        note=_MARK_NOTE,
     ),
-    TableRow("warning_dibao", "warnings", "of whom: dibao", "低保标记", "人", why=_NO_WARNINGS),
-    TableRow("warning_tekun", "warnings", "of whom: tekun", "特困标记", "人", why=_NO_WARNINGS),
+    TableRow(
+        "warning_dibao",
+        "warnings",
+        "of whom: dibao",
+        "低保标记",
+        "人",
+        count=_marked("低保标记"),
+        note=_MARK_NOTE,
+    ),
+    TableRow(
+        "warning_tekun",
+        "warnings",
+        "of whom: tekun",
+        "特困标记",
+        "人",
+        count=_marked("特困标记"),
+        note=_MARK_NOTE,
+    ),
     TableRow(
         "warning_marginal",
         "warnings",
         "of whom: households on the margin of dibao",
         "低保边缘户",
         "人",
-        why=_NO_WARNINGS,
+        count=_marked("低保边缘户"),
+        note=_MARK_NOTE,
     ),
     TableRow(
         "warning_expenditure",
@@ -509,7 +590,8 @@ ROWS: tuple[TableRow, ...] = (
         "of whom: households in expenditure hardship",
         "支出型困难家庭",
         "人",
-        why=_NO_WARNINGS,
+        count=_marked("支出型困难家庭"),
+        note=_MARK_NOTE,
     ),
 )
 

@@ -183,7 +183,9 @@ def test_monthly_statistics_count_the_month_only(any_api: Api) -> None:
     assert (value(aug, "new_urban_dibao"), value(sep, "new_urban_dibao")) == (3, 2)
     assert (value(aug, "township_visits_new"), value(sep, "township_visits_new")) == (3, 2)
     tags = next(r for r in aug["rows"] if r["key"] == "tags_total")
-    assert tags["value"] is None and tags["why"] and tags["unitZh"] == "人"
+    assert tags["value"] == 0 and tags["why"] is None and tags["unitZh"] == "人"
+    meeting = next(r for r in aug["rows"] if r["key"] == "meeting")
+    assert meeting["value"] is None and meeting["why"]
     lines = list(csv.reader(io.StringIO(aug["csv"])))
     assert lines[0] == ["项目", "item", "value", "note"]
     assert lines[3][:3] == ["报送截止", "due by", "2023-09-04"]

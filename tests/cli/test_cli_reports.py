@@ -162,7 +162,8 @@ def test_statistics_table_json_and_csv(stored, tmp_path: Path):
     )
     values = {r["key"]: r["value"] for r in data["rows"]}
     assert (values["temporary_given"], values["near_relative_filings"]) == (1, 0)
-    assert values["warnings_total"] is None and data["due"]["due"] == "2023-10-04"
+    assert values["warnings_total"] == 0 and values["meeting"] is None
+    assert data["due"]["due"] == "2023-10-04"
 
     target = tmp_path / "yongfu-2023-08.csv"
     ok(invoke("reports", "statistics", YONGFU, "--month", "2023-08", "--csv", str(target),

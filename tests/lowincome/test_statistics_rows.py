@@ -1,6 +1,7 @@
 """Guangxi's lines on 脱贫人口 and 防止返贫监测对象 (Yongfu 003 附件:
-“将符合条件的防止返贫监测对象纳入城乡低保…人，纳入特困供养…人，实施临时救助…人次”): people of the register in that category on
-the day of the confirmation or assistance, counted from the month's facts (pure)."""
+“将符合条件的防止返贫监测对象纳入城乡低保…人，纳入特困供养…人，实施临时救助…人次”):
+people of the register in that category on the day of the confirmation or assistance, counted
+from the month's facts (pure)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from plugins.guangxi import statistics
 
 D = dt.date
 YONGFU = "450326"
-TABLE = statistics.table(guangxi._document(guangxi.YONGFU_FILE, guangxi.YONGFU_DOCUMENT))  # fmt: skip
+TABLE = statistics.table(guangxi._document(guangxi.YONGFU_FILE, guangxi.YONGFU_DOCUMENT))
 
 
 def ev(seq, action, on, frm, to, **inputs):

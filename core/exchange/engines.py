@@ -87,7 +87,7 @@ class DuckEngine:
         self,
         recipients: pa.Table | str | Path,
         batches: Sequence[BatchFile],
-        rules: pa.Table,
+        rules: Sequence[matching.Rule],
         as_of: dt.date,
     ) -> pa.Table | None:
         """The matches as Arrow (:data:`core.exchange.matching.OUTPUT_COLUMNS`); None without
@@ -96,8 +96,7 @@ class DuckEngine:
         if records is None:
             return None
         people = self._people(recipients)
-        rule_table = self.register(rules, "rules", matching.RULE_SCHEMA)
-        return self.arrow(matching.matches(people, records, rule_table, as_of))
+        return self.arrow(matching.matches(people, records, rules, as_of))
 
     def bare_join_count(self, recipients: pa.Table | str | Path, batches: Sequence[BatchFile]
                         ) -> int:  # fmt: skip

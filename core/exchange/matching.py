@@ -11,18 +11,20 @@ Inputs (Ibis tables; see :data:`RECIPIENT_SCHEMA`, :data:`RECORD_SCHEMA`, :data:
   (``dead_on``, ``disability_grade``, ``in_school``, ``tags`` as ``|tag|tag|``);
 - ``records``: the batches' records, normalised (:data:`core.exchange.kinds.RECORD_COLUMNS`)
   with their ``batch_id``;
-- ``rules``: one row per (kind, program) meaning: its rule id, condition and tag.
+- ``rules``: one :class:`Rule` per (kind, program) meaning: its rule id, condition and tag,
+  written into the expression as literals (no table to register: Ibis memtables lose typed
+  NULLs on Spark, and a joined rules table let DuckDB join 10M records with it before the ID
+  join).
 
 Conditions (:data:`CONDITIONS`) are portable expressions: no UDFs, dates compared as dates,
-strings compared as strings. Rules are passed as a table (registered by the engine adapter,
-never an Ibis memtable: Spark's memtable path loses typed NULLs).
+strings compared as strings.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 import ibis
 import ibis.expr.types as ir
@@ -61,67 +63,61 @@ RECORD_SCHEMA = ibis.schema(
         "record": "string",
     }
 )
-RULE_SCHEMA = ibis.schema(
-    {
-        "kind": "string",
-        "program": "string",
-        "rule": "string",
-        "condition": "string",
-        "tag": "string",
-    }
-)
 
 _ENDED = ("注销", "吊销")
 
-Condition = Callable[[ir.Table, dt.date], ir.BooleanValue]
+Condition = Callable[[ir.Table, ir.DateValue, str | None], ir.BooleanValue]
 
 
-def _no_tag(t: ir.Table) -> ir.BooleanValue:
-    """The person does not carry the rule's tag yet (tags stored as ``|a|b|``)."""
-    return t.tags.isnull() | ~t.tags.contains(ibis.literal("|").concat(t.tag, "|"))
+def _no_tag(t: ir.Table, tag: str | None) -> ir.BooleanValue:
+    """The person does not carry ``tag`` yet (tags stored as ``|a|b|``)."""
+    return t.tags.isnull() | ~t.tags.contains(f"|{tag}|")
 
 
 CONDITIONS: dict[str, Condition] = {
     # A death on or before the comparison date that the household does not record yet.
-    "death": lambda t, d: t.on.notnull() & (t.on <= d) & t.dead_on.isnull(),
+    "death": lambda t, d, tag: t.on.notnull() & (t.on <= d) & t.dead_on.isnull(),
     # Registration moved out of the recipient's county (or to a place not given), by then.
-    "moved_away": lambda t, d: (
+    "moved_away": lambda t, d, tag: (
         t.on.notnull() & (t.on <= d) & (t.place.isnull() | (t.place != t.county))
     ),
-    "any": lambda t, d: ibis.literal(True),
-    "business_active": lambda t, d: t.status.isnull() | ~t.status.isin(_ENDED),
-    "disability_differs": lambda t, d: (
+    "any": lambda t, d, tag: ibis.literal(True),
+    "business_active": lambda t, d, tag: t.status.isnull() | ~t.status.isin(_ENDED),
+    "disability_differs": lambda t, d, tag: (
         t.grade.notnull() & (t.disability_grade.isnull() | (t.disability_grade != t.grade))
     ),
-    "student_differs": lambda t, d: (
+    "student_differs": lambda t, d, tag: (
         (t.status.isnull() | (t.status != "毕业")) & (t.in_school.isnull() | ~t.in_school)
     ),
     # Tags: only what the tag means, once per person.
-    "tag": lambda t, d: _no_tag(t),
-    "tag_severe_disability": lambda t, d: t.grade.notnull() & (t.grade <= 2) & _no_tag(t),
-    "tag_graduate": lambda t, d: (t.status == "毕业") & _no_tag(t),
+    "tag": lambda t, d, tag: _no_tag(t, tag),
+    "tag_severe_disability": lambda t, d, tag: t.grade.notnull() & (t.grade <= 2) & _no_tag(t, tag),
+    "tag_graduate": lambda t, d, tag: (t.status == "毕业") & _no_tag(t, tag),
 }
 _TAG_CONDITIONS = {"disability": "tag_severe_disability", "students": "tag_graduate"}
 
 
-def rule_rows(kinds: Iterable[DataKind]) -> list[dict[str, Any]]:
-    """The ``rules`` table's rows: one per kind and meaning."""
-    rows = []
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """What a (kind, program) match is checked for: the rule it raises, the condition, the tag."""
+
+    kind: str
+    program: str
+    rule: str
+    condition: str
+    tag: str | None
+
+
+def rules_of(kinds: Iterable[DataKind]) -> list[Rule]:
+    """One rule per kind and meaning."""
+    out = []
     for k in kinds:
         for m in k.meanings:
             condition = _TAG_CONDITIONS.get(k.id, "tag") if m.action == "tag" else k.condition
             if condition not in CONDITIONS:
                 raise ValueError(f"kind {k.id}: unknown condition {condition!r}")
-            rows.append(
-                {
-                    "kind": k.id,
-                    "program": m.program,
-                    "rule": m.rule,
-                    "condition": condition,
-                    "tag": m.tag,
-                }
-            )
-    return rows
+            out.append(Rule(k.id, m.program, m.rule, condition, m.tag))
+    return out
 
 
 OUTPUT_COLUMNS = (
@@ -145,18 +141,27 @@ OUTPUT_COLUMNS = (
 )
 
 
-def matches(recipients: ir.Table, records: ir.Table, rules: ir.Table, as_of: dt.date) -> ir.Table:
-    """Every (person, subject, record, rule) whose condition holds on ``as_of``."""
+def matches(
+    recipients: ir.Table, records: ir.Table, rules: Sequence[Rule], as_of: dt.date
+) -> ir.Table:
+    """Every (person, subject, record, rule) whose condition holds on ``as_of``.
+
+    The rules are literals in the expression (one CASE over kind and program), not a joined
+    table: the only join is on the ID number, so the engine joins the people with the records
+    first and evaluates the rules on the matches alone.
+    """
     r = records.rename(record_name="name")
-    joined = recipients.join(r, "id_number").join(
-        rules, [r.kind == rules.kind, recipients.program == rules.program]
-    )
+    t = recipients.join(r, "id_number")
     day = ibis.literal(as_of, type="date")
-    condition = ibis.cases(
-        *[(joined.condition == name, test(joined, day)) for name, test in CONDITIONS.items()],
+    applies = [((t.kind == x.kind) & (t.program == x.program), x) for x in rules]
+    if not applies:
+        return t.filter(ibis.literal(False)).mutate(rule=ibis.literal("")).select(*OUTPUT_COLUMNS)
+    holds = ibis.cases(
+        *[(hit, CONDITIONS[x.condition](t, day, x.tag)) for hit, x in applies],
         else_=ibis.literal(False),
     )
-    return joined.filter(condition).select(*OUTPUT_COLUMNS)
+    rule = ibis.cases(*[(hit, ibis.literal(x.rule)) for hit, x in applies])
+    return t.filter(holds).mutate(rule=rule).select(*OUTPUT_COLUMNS)
 
 
 def bare_join(recipients: ir.Table, records: ir.Table) -> ir.Table:
@@ -170,8 +175,8 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "RECIPIENT_SCHEMA",
     "RECORD_SCHEMA",
-    "RULE_SCHEMA",
+    "Rule",
     "bare_join",
     "matches",
-    "rule_rows",
+    "rules_of",
 ]

@@ -42,7 +42,7 @@ from core.errors import DoudiError, InvalidInput
 from core.exchange import rules as fr
 from core.exchange.engines import BatchFile, DuckEngine
 from core.exchange.kinds import DEPARTMENTS, Catalog
-from core.exchange.matching import rule_rows
+from core.exchange.matching import rules_of
 from core.exchange.records import headers, normalise
 from core.lowincome import model as li
 from core.lowincome.store import exit_in, flag_in, reassess_in, tag_in
@@ -488,7 +488,7 @@ def run_comparison(
     as_of: dt.date,
     *,
     batch_ids: Sequence[int] | None = None,
-    recipients: pa.Table | None = None,
+    recipients: pa.Table | Path | None = None,
     engine: DuckEngine | None = None,
     known_categories: Mapping[str, li.Category] | None = None,
 ) -> RunReport:
@@ -512,14 +512,12 @@ def run_comparison(
             raise NotFound(f"no batch {', '.join(map(str, sorted(missing)))} concerning {code}")
     else:
         chosen = current_batches(batches, catalog)
+    # ``recipients``: given as a snapshot (a Parquet file, as the bulk engine's snapshots are),
+    # or read from the database now.
     people = recipients if recipients is not None else recipients_table(session, registry, code)
+    count = pq.read_metadata(people).num_rows if isinstance(people, Path) else people.num_rows
     clock["recipients"] = time.perf_counter() - t0
-    rules_table = pa.Table.from_pylist(
-        rule_rows(catalog.kinds.values()),
-        schema=pa.schema(
-            [(n, pa.string()) for n in ("kind", "program", "rule", "condition", "tag")]
-        ),
-    )
+    rules = rules_of(catalog.kinds.values())
     t1 = time.perf_counter()
     own_engine = engine is None
     duck = engine or DuckEngine()
@@ -527,7 +525,7 @@ def run_comparison(
         found = duck.compare(
             people,
             [BatchFile(b.id, data_dir / b.storage) for b in chosen],
-            rules_table,
+            rules,
             as_of,
         )
     finally:
@@ -544,7 +542,7 @@ def run_comparison(
         code,
         as_of,
         chosen,
-        people.num_rows,
+        count,
         found,
         known_categories or li.categories(),
     )
@@ -565,19 +563,28 @@ def _write_run(
     found: pa.Table | None,
     known_categories: Mapping[str, li.Category],
 ) -> dict[str, Any]:
-    matches = [] if found is None else found.to_pylist()
+    """The run, its new findings and their tasks, in one transaction.
+
+    Written in bulk: the findings with INSERT … ON CONFLICT (key) DO NOTHING (a finding raised
+    before, by any run, stays as it is), then read back by run id (those are the new ones);
+    what a rule means and each task's due date are worked out once per rule and per county,
+    and the meanings are stored once on the run (a finding names its rule)."""
     meanings = {(k.id, m.program): (k, m) for k in catalog.kinds.values() for m in k.meanings}
-    rule_by = {(k, m.rule): m for (k, _p), (_kk, m) in meanings.items()}
-    _ = rule_by
-    policy_cache: dict[str, ResolvedPolicy | None] = {}
-
-    def policy(county: str) -> ResolvedPolicy | None:
-        if county not in policy_cache:
-            policy_cache[county] = policies.resolve(county, as_of)
-        return policy_cache[county]
-
+    columns = {} if found is None else found.to_pydict()
+    n = found.num_rows if found is not None else 0
     now = utcnow()
     by_rule: dict[str, int] = {}
+    deadlines: dict[tuple[str, str, str], fr.Deadline] = {}
+    used: dict[str, dict[str, Any]] = {}
+
+    def deadline(kind: str, program: str, county: str) -> fr.Deadline:
+        k = (kind, program, county)
+        if k not in deadlines:
+            meaning = meanings[(kind, program)][1]
+            policy = policies.resolve(county, as_of) if meaning.deadline_path else None
+            deadlines[k] = fr.task_deadline(meaning, policy, calendar, as_of)
+        return deadlines[k]
+
     with write_unit(session):
         run = ComparisonRunRow(
             jurisdiction=code,
@@ -585,116 +592,109 @@ def _write_run(
             user_id=user.id,
             at=now,
             recipients=recipients,
-            matches=len(matches),
+            matches=n,
             raised=0,
             known=0,
             document={"batches": [b.id for b in chosen]},
         )
         session.add(run)
         session.flush()
+        run_id = run.id
         values = []
-        for m in matches:
-            kind, meaning = meanings[(m["kind"], m["program"])]
-            key = fr.finding_key(m["rule"], m["subject"], m["subject_id"], m["id_number"], m["key"])
+        c = columns
+        for i in range(n):
+            kind, program, rule = c["kind"][i], c["program"][i], c["rule"][i]
+            if rule not in used:
+                used[rule] = fr.meaning_json(*meanings[(kind, program)])
             values.append(
                 {
-                    "key": key,
-                    "run_id": run.id,
-                    "batch_id": m["batch_id"],
-                    "kind": m["kind"],
-                    "rule": m["rule"],
-                    "severity": meaning.severity,
-                    "county": m["county"],
-                    "prefecture": m["prefecture"],
-                    "province": m["province"],
-                    "case_id": m["case_id"],
-                    "person_id": m["person_id"],
-                    "household_id": m["household_id"],
-                    "id_number": m["id_number"],
-                    "name": m["name"],
+                    "key": fr.finding_key(
+                        rule, c["subject"][i], c["subject_id"][i], c["id_number"][i], c["key"][i]
+                    ),
+                    "run_id": run_id,
+                    "batch_id": c["batch_id"][i],
+                    "kind": kind,
+                    "rule": rule,
+                    "severity": meanings[(kind, program)][1].severity,
+                    "county": c["county"][i],
+                    "prefecture": c["prefecture"][i],
+                    "province": c["province"][i],
+                    "case_id": c["case_id"][i],
+                    "person_id": c["person_id"][i],
+                    "household_id": c["household_id"][i],
+                    "id_number": c["id_number"][i],
+                    "name": c["name"][i],
                     "status": "open",
                     "created_at": now,
                     "document": {
-                        "subject": m["subject"],
-                        "program": m["program"],
-                        "recordName": m["record_name"],
-                        "recordKey": m["key"],
-                        "record": json.loads(m["record"]),
-                        "meaning": fr.meaning_json(kind, meaning),
+                        "subject": c["subject"][i],
+                        "program": program,
+                        "recordName": c["record_name"][i],
+                        "recordKey": c["key"][i],
+                        "record": json.loads(c["record"][i]),
                         "asOf": as_of.isoformat(),
                     },
                 }
             )
-        inserted: list[tuple[int, str]] = []
-        stmt = _insert_ignore(session, FindingRow.__table__).returning(
-            FindingRow.__table__.c.id, FindingRow.__table__.c.key
-        )
-        for i in range(0, len(values), 5000):
-            chunk = values[i : i + 5000]
-            if chunk:
-                inserted.extend((int(r[0]), str(r[1])) for r in session.execute(stmt, chunk).all())
-        new = {k: i for i, k in inserted}
+        if values:
+            session.execute(_insert_ignore(session, FindingRow.__table__), values)
+        new = session.execute(
+            select(
+                FindingRow.id,
+                FindingRow.kind,
+                FindingRow.rule,
+                FindingRow.county,
+                FindingRow.prefecture,
+                FindingRow.province,
+                FindingRow.case_id,
+                FindingRow.person_id,
+                FindingRow.document["program"].as_string(),
+            ).where(FindingRow.run_id == run_id)
+        ).all()
         tasks = []
-        flagged_people: dict[int, list[dict[str, Any]]] = {}
-        for v in values:
-            fid = new.get(v["key"])
-            if fid is None:
-                continue
-            new.pop(v["key"])  # a key twice in one run (two batches): one finding
-            by_rule[v["rule"]] = by_rule.get(v["rule"], 0) + 1
-            kind, meaning = meanings[(v["kind"], v["document"]["program"])]
-            deadline = fr.task_deadline(
-                meaning,
-                policy(v["county"]) if meaning.deadline_path else None,
-                calendar,
-                as_of,
-            )
+        flagged: dict[int, list[tuple[int, str]]] = {}
+        for fid, kind, rule, county, pref, prov, case_id, person_id, program in new:
+            by_rule[rule] = by_rule.get(rule, 0) + 1
+            d = deadline(kind, program, county)
             tasks.append(
                 {
                     "finding_id": fid,
-                    "case_id": v["case_id"],
-                    "county": v["county"],
-                    "prefecture": v["prefecture"],
-                    "province": v["province"],
-                    "level": meaning.level,
+                    "case_id": case_id,
+                    "county": county,
+                    "prefecture": pref,
+                    "province": prov,
+                    "level": meanings[(kind, program)][1].level,
                     "opened_on": as_of,
-                    "due_date": deadline.due,
+                    "due_date": d.due,
                     "status": "open",
                     "version": 1,
-                    "document": {"deadline": deadline.to_json()},
+                    "document": {"deadline": d.to_json()},
                 }
             )
-            if v["person_id"] is not None:
-                flagged_people.setdefault(v["person_id"], []).append({"finding": fid, **v})
+            if person_id is not None:
+                flagged.setdefault(person_id, []).append((fid, rule))
         if tasks:
             session.execute(FindingTaskRow.__table__.insert(), tasks)
-        for person_id, items in flagged_people.items():
+        for person_id, items in flagged.items():
             row = session.get(LowIncomePersonRow, person_id)
             if row is None:
                 continue
-            for item in items:
-                flag_in(
-                    session,
-                    row,
-                    as_of,
-                    f"finding {item['finding']}: {item['rule']}",
-                    known_categories,
-                    finding_id=item["finding"],
-                )
+            for fid, rule in items:
+                flag_in(session, row, as_of, f"finding {fid}: {rule}", known_categories,
+                        finding_id=fid)  # fmt: skip
         raised = len(tasks)
-        run.raised, run.known = raised, len(values) - raised
-        run.document = {**run.document, "byRule": by_rule}
+        run.raised, run.known = raised, n - raised
+        run.document = {**run.document, "byRule": by_rule, "meanings": used}
         session.flush()
-        run_id = run.id
     return {
         "run_id": run_id,
         "jurisdiction": code,
         "as_of": as_of,
         "batches": tuple(b.id for b in chosen),
         "recipients": recipients,
-        "matches": len(matches),
+        "matches": n,
         "raised": raised,
-        "known": len(values) - raised,
+        "known": n - raised,
         "by_rule": by_rule,
     }
 
@@ -731,7 +731,14 @@ class FindingRecord:
         return fr.is_overdue(self.task_status, self.due_date, as_of)
 
 
-def _finding(f: FindingRow, t: FindingTaskRow) -> FindingRecord:
+def _finding(
+    f: FindingRow, t: FindingTaskRow, run: Mapping[str, Any] | None = None
+) -> FindingRecord:
+    """The record of a finding; its rule's meaning comes from the run that raised it (stored
+    once per run: what the rule meant then, even if the catalog changed since)."""
+    document = dict(f.document)
+    if "meaning" not in document:
+        document["meaning"] = ((run or {}).get("meanings") or {}).get(f.rule)
     return FindingRecord(
         f.id,
         f.run_id,
@@ -747,7 +754,7 @@ def _finding(f: FindingRow, t: FindingTaskRow) -> FindingRecord:
         f.name,
         f.status,
         f.created_at,
-        dict(f.document),
+        document,
         t.id,
         t.status,
         t.level,
@@ -774,8 +781,9 @@ def list_findings(
     """Findings at ``jurisdiction`` and under it (newest first); the read is logged."""
     user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
     q = (
-        select(FindingRow, FindingTaskRow)
+        select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
         .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+        .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
         .where(within(FindingRow, jurisdiction, registry))
         .order_by(FindingRow.id.desc())
         .limit(limit)
@@ -795,7 +803,7 @@ def list_findings(
     if after is not None:
         q = q.where(FindingRow.id < after)
     with reading(session):
-        out = [_finding(f, t) for f, t in session.execute(q)]
+        out = [_finding(f, t, run) for f, t, run in session.execute(q)]
     log_access(
         session,
         user,
@@ -813,8 +821,9 @@ def get_finding(
     require(user, Action.READ_DEPARTMENT_DATA)
     with reading(session):
         found = session.execute(
-            select(FindingRow, FindingTaskRow)
+            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
             .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
             .where(FindingRow.id == finding_id)
         ).one_or_none()
         if found is None:
@@ -856,8 +865,9 @@ def resolve_finding(
         raise InvalidInput(f"on: {on.isoformat()} is in the future")
     with reading(session):
         found = session.execute(
-            select(FindingRow, FindingTaskRow)
+            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
             .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
             .where(FindingRow.id == finding_id)
         ).one_or_none()
         if found is None:
@@ -908,7 +918,7 @@ def resolve_finding(
         task.resolved_at = utcnow()
         task.document = {**task.document, "outcome": detail}
         session.flush()
-        return _finding(finding, task)
+        return _finding(finding, task, {"meanings": {record.rule: meaning}})
 
 
 def _take_case_step(
@@ -1016,8 +1026,9 @@ def supervision(
             .group_by(FindingRow.kind)
         ).all()
         late = session.execute(
-            select(FindingRow, FindingTaskRow)
+            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
             .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
+            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
             .where(inside, FindingTaskRow.status == "open", overdue_cond)
             .order_by(FindingTaskRow.due_date, FindingRow.id)
             .limit(limit)
@@ -1030,7 +1041,7 @@ def supervision(
         sum(v["overdue"] for v in by_kind.values()),
         sum(int(nd or 0) for *_r, nd in counts),
         by_kind,
-        tuple(_finding(f, t) for f, t in late),
+        tuple(_finding(f, t, run) for f, t, run in late),
     )
     log_access(
         session, user, "supervise_findings", report.jurisdiction, len(report.overdue_tasks), {}

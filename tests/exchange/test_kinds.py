@@ -14,7 +14,7 @@ import pytest
 
 from core.exchange.engines import BatchFile, DuckEngine
 from core.exchange.kinds import CORE_KINDS, DEPARTMENTS, catalog
-from core.exchange.matching import rule_rows
+from core.exchange.matching import rules_of
 from core.exchange.records import headers, normalise
 from core.registers.files import InvalidFile, read_sheet
 from core.registers.writers import csv_bytes
@@ -91,13 +91,8 @@ def _batch(tmp_path: Path, kind_id: str, cells: dict) -> list[BatchFile]:
     return [BatchFile(1, path)]
 
 
-def _rules() -> pa.Table:
-    return pa.Table.from_pylist(
-        rule_rows(CORE_KINDS),
-        schema=pa.schema(
-            [(n, pa.string()) for n in ("kind", "program", "rule", "condition", "tag")]
-        ),
-    )
+def _rules():
+    return rules_of(CORE_KINDS)
 
 
 @pytest.fixture(scope="module")

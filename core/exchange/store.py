@@ -32,8 +32,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Table, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, Forbidden, User, authorize, require
@@ -470,13 +469,6 @@ class RunReport:
     seconds: Mapping[str, float]
 
 
-def _insert_ignore(session: Session, table: Table) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["key"])
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
-
-
 def run_comparison(
     session: Session,
     user: User | None,
@@ -550,6 +542,49 @@ def run_comparison(
     return RunReport(**{**report, "seconds": clock})
 
 
+_FINDING_COLUMNS = (
+    "key", "run_id", "batch_id", "kind", "rule", "severity", "county", "prefecture", "province",
+    "case_id", "person_id", "household_id", "id_number", "name", "status", "created_at",
+    "document",
+)  # fmt: skip
+_TASK_COLUMNS = (
+    "finding_id", "case_id", "county", "prefecture", "province", "level", "opened_on",
+    "due_date", "status", "version", "document",
+)  # fmt: skip
+
+
+def _bound(column: Any, dialect: Any, value: Any) -> Any:
+    """``value`` as the driver receives it for ``column`` (dates and times in SQLite's text)."""
+    if value is None:
+        return None
+    process = column.type.bind_processor(dialect)
+    return process(value) if process else value
+
+
+def _insert_rows(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    ignore_key: bool = False,
+) -> None:
+    """Many rows through the driver's executemany in the session's transaction: no per-row
+    SQLAlchemy processing (the values are given as the driver takes them; ``document`` as JSON
+    text, cast to JSONB on PostgreSQL). A comparison writes tens of thousands of rows at once."""
+    if not rows:
+        return
+    conn = session.connection()
+    pg = conn.dialect.name == "postgresql"
+    mark = "%s" if pg else "?"
+    places = ", ".join(f"{mark}::jsonb" if pg and col == "document" else mark for col in columns)
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({places})"
+    if ignore_key:
+        sql += " ON CONFLICT (key) DO NOTHING"
+    for i in range(0, len(rows), 10_000):
+        conn.exec_driver_sql(sql, list(rows[i : i + 10_000]))
+
+
 def _write_run(
     session: Session,
     user: User,
@@ -600,81 +635,58 @@ def _write_run(
         session.add(run)
         session.flush()
         run_id = run.id
-        values = []
+        dialect = session.get_bind().dialect
+        created = _bound(FindingRow.__table__.c.created_at, dialect, now)
+        values: list[tuple[Any, ...]] = []
+        about: dict[str, tuple[str, str, str, str, str | None, str, int | None, int | None]] = {}
         c = columns
+        dump = json.dumps
+        as_of_text = dump(as_of.isoformat())
         for i in range(n):
             kind, program, rule = c["kind"][i], c["program"][i], c["rule"][i]
+            meaning = meanings[(kind, program)][1]
             if rule not in used:
                 used[rule] = fr.meaning_json(*meanings[(kind, program)])
+            key = fr.finding_key(
+                rule, c["subject"][i], c["subject_id"][i], c["id_number"][i], c["key"][i]
+            )
+            county, pref, prov = c["county"][i], c["prefecture"][i], c["province"][i]
+            case_id, person_id = c["case_id"][i], c["person_id"][i]
+            about.setdefault(key, (kind, program, rule, county, pref, prov, case_id, person_id))
+            # The record is JSON text already (as the batch stored it): written as it is.
+            document = (
+                f'{{"subject": {dump(c["subject"][i])}, "program": {dump(program)}, '
+                f'"recordName": {dump(c["record_name"][i], ensure_ascii=False)}, '
+                f'"recordKey": {dump(c["key"][i], ensure_ascii=False)}, '
+                f'"record": {c["record"][i]}, "asOf": {as_of_text}}}'
+            )
             values.append(
-                {
-                    "key": fr.finding_key(
-                        rule, c["subject"][i], c["subject_id"][i], c["id_number"][i], c["key"][i]
-                    ),
-                    "run_id": run_id,
-                    "batch_id": c["batch_id"][i],
-                    "kind": kind,
-                    "rule": rule,
-                    "severity": meanings[(kind, program)][1].severity,
-                    "county": c["county"][i],
-                    "prefecture": c["prefecture"][i],
-                    "province": c["province"][i],
-                    "case_id": c["case_id"][i],
-                    "person_id": c["person_id"][i],
-                    "household_id": c["household_id"][i],
-                    "id_number": c["id_number"][i],
-                    "name": c["name"][i],
-                    "status": "open",
-                    "created_at": now,
-                    "document": {
-                        "subject": c["subject"][i],
-                        "program": program,
-                        "recordName": c["record_name"][i],
-                        "recordKey": c["key"][i],
-                        "record": json.loads(c["record"][i]),
-                        "asOf": as_of.isoformat(),
-                    },
-                }
-            )
-        if values:
-            session.execute(_insert_ignore(session, FindingRow.__table__), values)
+                (key, run_id, c["batch_id"][i], kind, rule, meaning.severity, county, pref,
+                 prov, case_id, person_id, c["household_id"][i], c["id_number"][i],
+                 c["name"][i], "open", created, document)
+            )  # fmt: skip
+        _insert_rows(session, "findings", _FINDING_COLUMNS, values, ignore_key=True)
         new = session.execute(
-            select(
-                FindingRow.id,
-                FindingRow.kind,
-                FindingRow.rule,
-                FindingRow.county,
-                FindingRow.prefecture,
-                FindingRow.province,
-                FindingRow.case_id,
-                FindingRow.person_id,
-                FindingRow.document["program"].as_string(),
-            ).where(FindingRow.run_id == run_id)
+            select(FindingRow.id, FindingRow.key).where(FindingRow.run_id == run_id)
         ).all()
-        tasks = []
+        tasks: list[tuple[Any, ...]] = []
         flagged: dict[int, list[tuple[int, str]]] = {}
-        for fid, kind, rule, county, pref, prov, case_id, person_id, program in new:
+        opened = _bound(FindingTaskRow.__table__.c.opened_on, dialect, as_of)
+        texts: dict[tuple[str, str, str], tuple[Any, str]] = {}
+        for fid, key in new:
+            kind, program, rule, county, pref, prov, case_id, person_id = about[key]
             by_rule[rule] = by_rule.get(rule, 0) + 1
-            d = deadline(kind, program, county)
-            tasks.append(
-                {
-                    "finding_id": fid,
-                    "case_id": case_id,
-                    "county": county,
-                    "prefecture": pref,
-                    "province": prov,
-                    "level": meanings[(kind, program)][1].level,
-                    "opened_on": as_of,
-                    "due_date": d.due,
-                    "status": "open",
-                    "version": 1,
-                    "document": {"deadline": d.to_json()},
-                }
-            )
+            k = (kind, program, county)
+            if k not in texts:
+                d = deadline(kind, program, county)
+                due = _bound(FindingTaskRow.__table__.c.due_date, dialect, d.due)
+                texts[k] = (due, json.dumps({"deadline": d.to_json()}, ensure_ascii=False))
+            due, text_ = texts[k]
+            level = meanings[(kind, program)][1].level
+            tasks.append((fid, case_id, county, pref, prov, level, opened, due, "open", 1, text_))
             if person_id is not None:
                 flagged.setdefault(person_id, []).append((fid, rule))
-        if tasks:
-            session.execute(FindingTaskRow.__table__.insert(), tasks)
+        _insert_rows(session, "finding_tasks", _TASK_COLUMNS, tasks)
         for person_id, items in flagged.items():
             row = session.get(LowIncomePersonRow, person_id)
             if row is None:

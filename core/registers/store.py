@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -178,18 +178,20 @@ def import_register(
     creates = [i for i in plan.items if i.action == "create"]
     updates = [i for i in plan.items if i.action == "update"]
     unchanged = plan.count("unchanged")
-    base = {
-        "file_name": plan.file_name,
-        "file_hash": plan.file_hash,
-        "created": len(creates),
-        "updated": len(updates),
-        "unchanged": unchanged,
-        "members": plan.members,
-        "items": plan.items,
-        "notes": plan.notes,
-    }
+    report = ImportReport(
+        file_name=plan.file_name,
+        file_hash=plan.file_hash,
+        committed=False,
+        created=len(creates),
+        updated=len(updates),
+        unchanged=unchanged,
+        members=plan.members,
+        items=plan.items,
+        household_ids=(),
+        notes=plan.notes,
+    )
     if not commit:
-        return ImportReport(committed=False, household_ids=(), **base)
+        return report
     import_id: list[int] = []
 
     def provenance(s: Session, result: ImportResult) -> None:
@@ -226,11 +228,11 @@ def import_register(
         registry,
         also=provenance,
     )
-    return ImportReport(
+    return replace(
+        report,
         committed=True,
         household_ids=(*result.created, *result.updated),
         import_id=import_id[0] if import_id else None,
-        **base,
     )
 
 

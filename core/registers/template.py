@@ -476,7 +476,7 @@ def plan_import(
             numbers.append(number)
         targets = sorted({stored[n][0] for n in numbers if n is not None and n in stored})
         if len(targets) > 1:
-            lines = ", ".join(
+            clash = ", ".join(
                 f"第 {row.line} 行 → household {stored[n][0]}"
                 for row, n in zip(group.rows, numbers, strict=True)
                 if n is not None and n in stored
@@ -486,11 +486,12 @@ def plan_import(
                     group.rows[0].line,
                     "身份证号",
                     f"the members of 户编号 {group.key} are active in different stored "
-                    f"households ({lines}); move them into one household first",
+                    f"households ({clash}); move them into one household first",
                 )
             )
             continue
-        target = stored[next(n for n in numbers if n in stored)] if targets else None
+        known = [n for n in numbers if n is not None and n in stored]
+        target = stored[known[0]] if known else None
         old_doc: Mapping[str, Any] = target[2] if target else {}
         old_members = {m["idNumber"]: m for m in old_doc.get("members", ())}
         members: list[dict[str, Any]] = []
@@ -593,14 +594,14 @@ def plan_import(
             household = parse_household(doc, registry, today)
         except InvalidHousehold as exc:
             for e in exc.errors:
-                index, header = _field_column(e.field)
+                index, column = _field_column(e.field)
                 line = (
                     group.rows[index].line
                     if index is not None and index < len(group.rows)
                     else group.rows[0].line
                 )
                 message = id_message(e.message) if e.code == "INVALID_ID_NUMBER" else e.message
-                problems.append(Problem(line, header, message))
+                problems.append(Problem(line, column, message))
             continue
         denied = may_write(household.county)
         if denied:

@@ -73,10 +73,11 @@ def measure(
     upgrade(engine)
     sessions = make_session_factory(engine)
     with sessions() as s:
-        clerk, _ = create_user(s, "clerk", "county_approver", COUNTY, reg)
+        clerk, _ = create_user(s, "clerk", "county_approver", "450300", reg)
     out = []
     for fmt in ("xlsx", "csv"):
-        rows = example_rows(COUNTY, households, seed=7 if fmt == "xlsx" else 8)
+        # two counties: the two files are different people
+        rows = example_rows(COUNTY if fmt == "xlsx" else "450321", households, seed=7)
         content = xlsx_bytes(rows) if fmt == "xlsx" else csv_bytes(rows)
         n = len(rows) - 1
         name = f"register.{fmt}"

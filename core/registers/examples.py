@@ -18,6 +18,16 @@ def example_id(county: str, birth: str, seq: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def _unique(county: str, birth: str, serial: int, used: set[str]) -> str:
+    """A generated ID number not given yet in this file (1,000 sequence numbers a birth date)."""
+    for step in range(1000):
+        number = example_id(county, birth, serial + step)
+        if number not in used:
+            used.add(number)
+            return number
+    raise ValueError(f"more than 1000 example people born on {birth}")
+
+
 def example_rows(county: str, households: int, *, seed: int = 1) -> list[list[str]]:
     """A register of ``households`` example households in ``county`` (1 to 5 members each),
     in the template's columns; the same seed gives the same file."""
@@ -25,6 +35,7 @@ def example_rows(county: str, households: int, *, seed: int = 1) -> list[list[st
     header = [c.header for c in COLUMNS]
     rows = [header]
     serial = 0
+    used: set[str] = set()
     for h in range(1, households + 1):
         size = rng.choice((1, 2, 2, 3, 3, 3, 4, 4, 5))
         area = rng.choice(("城市", "农村"))
@@ -43,7 +54,7 @@ def example_rows(county: str, households: int, *, seed: int = 1) -> list[list[st
                 "收入类型": klass,
                 "财产符合当地规定": "是",
                 "姓名": surname + rng.choice(GIVEN) + rng.choice(GIVEN) + "(示例)",
-                "身份证号": example_id(county, birth, serial),
+                "身份证号": _unique(county, birth, serial, used),
                 "与户主关系": relation,
                 "劳动能力": "有劳动能力" if relation in ("户主", "配偶") else "完全丧失劳动能力",
                 "备注": "示例数据",

@@ -612,8 +612,8 @@ def plan_import(
         if target is None:
             items.append(Planned("create", group.key, lines, household, document))
             continue
-        stored_doc = household_to_json(parse_household(target[2], registry, dt.date.max))
-        changes = describe_changes(stored_doc, document)
+        # Stored documents are what household_to_json wrote: compared as they are.
+        changes = describe_changes(target[2], document)
         items.append(
             Planned(
                 "update" if changes else "unchanged",

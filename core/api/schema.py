@@ -42,14 +42,17 @@ from core.api import (
     calendars,
     cases,
     eligibility,
+    exchange,
     holidays,
     households,
     limits,
     local_settings,
     payments,
     policy,
+    registers,
     reports,
     schedules,
+    verification,
 )
 from core.api.common import DATE_SCALAR
 from core.api.context import Context
@@ -57,6 +60,7 @@ from core.api.errors import ErrorCodes, log_errors
 from core.api.limits import MAX_COST, MAX_DEPTH, MAX_TOKENS
 from core.cases.actions import CASE_ACTIONS, ActionSpec
 from core.policy.service import PolicyBase
+
 
 
 def queries(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any], ...]:
@@ -75,6 +79,9 @@ def queries(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any
         local_settings.LocalSettingQuery,
         access.AccessQuery,
         bulk.BulkQuery,
+        registers.RegisterQuery,
+        exchange.ExchangeQuery,
+        verification.VerificationQuery,
     )
 
 
@@ -93,6 +100,9 @@ def mutations(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[A
         eligibility.EligibilityMutation,
         access.AccessMutation,
         bulk.BulkMutation,
+        registers.RegisterMutation,
+        exchange.ExchangeMutation,
+        verification.VerificationMutation,
     )
 
 
@@ -110,6 +120,9 @@ LIST_SIZES: dict[tuple[str, str], int] = {
     **schedules.LIST_SIZES,
     **access.LIST_SIZES,
     **bulk.LIST_SIZES,
+    **registers.LIST_SIZES,
+    **exchange.LIST_SIZES,
+    **verification.LIST_SIZES,
 }
 
 # Built once: a rule class made per request would defeat the validation cache.

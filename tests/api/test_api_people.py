@@ -1,0 +1,154 @@
+"""Knowing the people through GraphQL, on SQLite and PostgreSQL: a register file as base64 (dry
+run, commit, every bad row and column as userErrors), rosters out, a department batch, a
+comparison, findings and their resolution through the case machine, verification and the
+low-income register; refusals are typed."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.policy.service import PolicyBase
+from core.registers.examples import example_rows
+from core.registers.writers import csv_bytes
+from tests.support.api import Api, open_test_runtime
+from tests.support.households import id_number
+from tests.support.payments import insert_case
+
+YONGFU = "450326"
+E = "userErrors { field message code }"
+IMPORT = f"""mutation($f: String!, $c: String!, $commit: Boolean!) {{
+  importHouseholdRegister(fileName: $f, contentBase64: $c, commit: $commit) {{
+    result {{ committed created updated unchanged members households {{ key action }} }}
+    {E} }} }}"""
+BATCH = f"""mutation($c: String!) {{
+  importDepartmentBatch(kind: "deaths", department: "公安", jurisdiction: "450326",
+    batchDate: "2025-04-10", fileName: "deaths.csv", contentBase64: $c, commit: true) {{
+    batch {{ id kind department records sha256 current }} {E} }} }}"""
+COMPARE = f"""mutation {{ runComparison(jurisdiction: "450326", asOf: "2025-04-14") {{
+    run {{ id recipients matches raised known byRule }} {E} }} }}"""
+FINDINGS = """query { findings(jurisdiction: "450326") { id rule severity caseId name record
+    meaning task { status level due deadline } } }"""
+RESOLVE = f"""mutation($id: ID!) {{ resolveFinding(id: $id, outcome: "case_step",
+    action: "record_death", on: "2025-04-15") {{ finding {{ status task {{ status outcome }} }}
+    {E} }} }}"""
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+@pytest.fixture
+def api(migrated_db_url: str, tmp_path: Path, base: PolicyBase) -> Iterator[Api]:
+    rt = open_test_runtime(migrated_db_url, tmp_path, base)
+    a = Api(rt)
+    yield a
+    a.close()
+    rt.close()
+
+
+def test_register_import_and_exports(api: Api):
+    county = api.token("county_approver", YONGFU)
+    content = b64(csv_bytes(example_rows(YONGFU, 5)))
+    dry = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": False}, county)
+    assert dry["importHouseholdRegister"]["result"]["created"] == 5
+    assert not dry["importHouseholdRegister"]["result"]["committed"]
+    done = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": True}, county)
+    assert done["importHouseholdRegister"]["result"]["committed"]
+    again = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": True}, county)
+    assert again["importHouseholdRegister"]["result"]["unchanged"] == 5
+
+    rows = [list(r) for r in example_rows(YONGFU, 2)]
+    rows[1][6] = rows[1][6][:-1] + ("0" if rows[1][6][-1] != "0" else "1")
+    rows[2][6] = "4.50326E+17"
+    bad = api.ok(IMPORT, {"f": "bad.csv", "c": b64(csv_bytes(rows)), "commit": True}, county)
+    payload = bad["importHouseholdRegister"]
+    assert payload["result"] is None
+    assert [(e["field"], e["code"]) for e in payload["userErrors"]] == [
+        ("第 2 行 身份证号", "INVALID_FILE"),
+        ("第 3 行 身份证号", "INVALID_FILE"),
+    ]
+    assert "校验码不符" in payload["userErrors"][0]["message"]
+    not_b64 = api.ok(IMPORT, {"f": "x.csv", "c": "***", "commit": False}, county)
+    assert not_b64["importHouseholdRegister"]["userErrors"][0]["code"] == "INVALID_INPUT"
+    no_token = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": False})
+    assert no_token["importHouseholdRegister"]["userErrors"][0]["code"] == "UNAUTHENTICATED"
+
+    data = api.ok(
+        "{ householdRegisterTemplate(format: CSV) { fileName contentType contentBase64 } }"
+    )["householdRegisterTemplate"]
+    assert base64.b64decode(data["contentBase64"]).decode("utf-8-sig").startswith("户编号")
+    town = api.token("township_officer", YONGFU)
+    _, errors = api.gql(
+        '{ householdRoster(jurisdiction: "450326", program: "dibao") { fileName } }', None, town
+    )
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_batch_comparison_finding_verification_and_register(api: Api):
+    assert api.runtime is not None
+    reg = api.runtime.policy.registry
+    spouse = id_number(YONGFU, 500, "19800101")
+    cid = insert_case(
+        api.runtime.engine,
+        reg,
+        YONGFU,
+        1,
+        members=[{"idNumber": spouse, "name": "配偶", "relation": "spouse"}],
+    )
+    county = api.token("county_approver", YONGFU)
+    town = api.token("township_officer", YONGFU)
+    deaths = csv_bytes([["身份证号", "姓名", "死亡日期"], [spouse, "配偶", "2025-04-02"]])
+    batch = api.ok(BATCH, {"c": b64(deaths)}, county)["importDepartmentBatch"]
+    assert batch["batch"]["records"] == 1 and batch["batch"]["department"] == "公安"
+    assert (
+        api.ok(BATCH, {"c": b64(deaths)}, county)["importDepartmentBatch"]["userErrors"][0]["code"]
+        == "ALREADY_IMPORTED"
+    )
+    run = api.ok(COMPARE, None, county)["runComparison"]["run"]
+    assert (run["matches"], run["raised"]) == (1, 1)
+    [f] = api.ok(FINDINGS, None, town)["findings"]
+    assert f["rule"] == "deaths.recipient_died" and f["caseId"] == str(cid)
+    assert f["task"]["level"] == "township" and f["task"]["due"] == "2025-04-17"
+    assert f["meaning"]["sources"][0]["section"] == "二(六)"
+    clerk = api.token("village_clerk", YONGFU)
+    _, errors = api.gql(FINDINGS, None, clerk)
+    assert errors[0]["extensions"]["code"] == "FORBIDDEN"
+    done = api.ok(RESOLVE, {"id": f["id"]}, town)["resolveFinding"]
+    assert done["finding"]["status"] == "resolved" and done["userErrors"] == []
+    again = api.ok(RESOLVE, {"id": f["id"]}, town)["resolveFinding"]
+    assert again["userErrors"][0]["code"] == "TASK_CLOSED"
+
+    report = api.ok(
+        f"""mutation {{ recordManualVerification(caseId: "{cid}", number: "永核〔2025〕1号",
+            passed: true, on: "2025-04-16") {{ report {{ number source passed }} {E} }} }}""",
+        None,
+        county,
+    )["recordManualVerification"]
+    assert report["report"] == {"number": "永核〔2025〕1号", "source": "manual", "passed": True}
+    reports = api.ok(f'{{ verificationReports(caseId: "{cid}") {{ number }} }}', None, county)
+    assert reports["verificationReports"] == [{"number": "永核〔2025〕1号"}]
+
+    person = id_number(YONGFU, 600, "19700101")
+    made = api.ok(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人", county: "450326",
+            categories: ["marginal"], decision: "认定决定(示例)", tags: ["住房救助"],
+            on: "2025-01-01") {{ person {{ id categories tags }} {E} }} }}""",
+        None,
+        town,
+    )["recogniseLowIncome"]
+    assert made["person"]["tags"] == ["住房救助"]
+    flagged = api.ok(
+        f"""mutation {{ changeLowIncome(id: "{made["person"]["id"]}", change: "flag",
+            reason: "重病住院") {{ person {{ flagged }} {E} }} }}""",
+        None,
+        town,
+    )["changeLowIncome"]
+    assert flagged["person"]["flagged"] is True
+    listed = api.ok(
+        '{ lowIncomePeople(jurisdiction: "450326", flagged: true) { name } }', None, town
+    )
+    assert listed["lowIncomePeople"] == [{"name": "人"}]

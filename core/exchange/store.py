@@ -569,16 +569,38 @@ def _insert_rows(
     *,
     ignore_key: bool = False,
 ) -> None:
-    """Many rows through the driver's executemany in the session's transaction: no per-row
-    SQLAlchemy processing (the values are given as the driver takes them; ``document`` as JSON
-    text, cast to JSONB on PostgreSQL). A comparison writes tens of thousands of rows at once."""
+    """Many rows in the session's transaction without per-row SQLAlchemy processing (the values
+    are given as the driver takes them; ``document`` as JSON text). A comparison writes tens of
+    thousands of rows at once.
+
+    PostgreSQL: ``COPY`` (into a temporary table first where a conflicting key must be skipped:
+    ``INSERT … SELECT … ON CONFLICT (key) DO NOTHING``); SQLite: the driver's executemany."""
     if not rows:
         return
     conn = session.connection()
-    pg = conn.dialect.name == "postgresql"
-    mark = "%s" if pg else "?"
-    places = ", ".join(f"{mark}::jsonb" if pg and col == "document" else mark for col in columns)
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({places})"
+    names = ", ".join(columns)
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            target = table
+            if ignore_key:
+                target = f"doudi_copy_{table}"
+                cur.execute(
+                    f"CREATE TEMP TABLE {target} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                )
+            with cur.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            if ignore_key:
+                cur.execute(
+                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} "
+                    "ON CONFLICT (key) DO NOTHING"
+                )
+                cur.execute(f"DROP TABLE {target}")
+        return
+    places = ", ".join("?" for _ in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES ({places})"
     if ignore_key:
         sql += " ON CONFLICT (key) DO NOTHING"
     for i in range(0, len(rows), 10_000):

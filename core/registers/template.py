@@ -461,19 +461,20 @@ def plan_import(
     for group in groups:
         fields = _household_fields(group, problems, columns)
         # The stored household this file household is (by its members' ID numbers).
+        # Here only the form and check digit (cheap): the model's full validation runs once,
+        # in parse_household, or below for a household with other problems.
         numbers: list[str | None] = []
+        typed_numbers: list[str | None] = []
         for row in group.rows:
-            raw = row.cells.get("身份证号")
-            number = None
+            number = typed = None
             try:
-                typed = id_cell(raw)
+                typed = id_cell(row.cells.get("身份证号"))
             except CellError:
                 pass  # reported with the member's other cells
             else:
-                number, why = validate_id_number(typed, today)
-                if number is None:
-                    problems.append(Problem(row.line, "身份证号", id_message(why)))
+                number = _well_formed(typed)
             numbers.append(number)
+            typed_numbers.append(typed)
         targets = sorted({stored[n][0] for n in numbers if n is not None and n in stored})
         if len(targets) > 1:
             clash = ", ".join(
@@ -584,11 +585,21 @@ def plan_import(
             m["idNumber"] for m in members
         }:
             doc["paymentAccount"] = dict(old_doc["paymentAccount"])
-        if any(p.row in {r.line for r in group.rows} for p in problems) or None in (
+        lines_of_group = {r.line for r in group.rows}
+        if any(p.row in lines_of_group for p in problems) or None in (
             fields["county"],
             fields["area"],
             fields["incomeClass"],
         ):
+            # parse_household will not run: say what is wrong with the ID numbers here
+            for row, typed in zip(group.rows, typed_numbers, strict=True):
+                if typed is None:
+                    continue
+                valid, why = validate_id_number(typed, today)
+                if valid is None and not any(
+                    p.row == row.line and p.column == "身份证号" for p in problems
+                ):
+                    problems.append(Problem(row.line, "身份证号", id_message(why)))
             continue
         try:
             household = parse_household(doc, registry, today)
@@ -630,6 +641,17 @@ def plan_import(
     if sheet.ignored_columns:
         notes.append("columns not read: " + ", ".join(sheet.ignored_columns))
     return Plan(sheet.file_name, sheet.file_hash, tuple(items), tuple(notes)), problems
+
+
+def _well_formed(typed: str) -> str | None:
+    """The normalised number when it has the form of an ID number and its check digit matches
+    (enough to find the stored household; the model validates it fully)."""
+    from stdnum.cn import ric
+
+    number = ric.compact(typed)
+    if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
+        return None
+    return number if ric.calc_check_digit(number) == number[17] else None
 
 
 def describe_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:

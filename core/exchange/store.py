@@ -586,8 +586,11 @@ def _insert_rows(
             target = table
             if ignore_key:
                 target = f"doudi_copy_{table}"
+                # Only the columns given, no defaults: the id comes from the real table's
+                # sequence once, on the INSERT below.
                 cur.execute(
-                    f"CREATE TEMP TABLE {target} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP"
+                    f"CREATE TEMP TABLE {target} ON COMMIT DROP AS "
+                    f"SELECT {names} FROM {table} WITH NO DATA"
                 )
             with cur.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 for row in rows:

@@ -62,7 +62,6 @@ from core.cases.actions import CASE_ACTIONS, ActionSpec
 from core.policy.service import PolicyBase
 
 
-
 def queries(case_actions: Iterable[ActionSpec] = CASE_ACTIONS) -> tuple[type[Any], ...]:
     """The query types, one context a line, in the order the SDL lists their fields (the case
     workflow's with the specs of ``case_actions``)."""

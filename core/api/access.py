@@ -105,9 +105,10 @@ class Me:
     name: str
     role: str
     permissions: list[str] = strawberry.field(
-        description="read_households, write_households, read_decisions, record_decisions, "
-        "read_local_settings, set_local_parameters, read_payments, run_payments, "
-        "record_payment_results, act_on_cases, manage_users, see_id_numbers."
+        description=", ".join(
+            [*(a.value for a in Action), ACT_ON_CASES, MANAGE_USERS, SEE_ID_NUMBERS]
+        )
+        + "."
     )
     session_expires_at: dt.datetime | None = strawberry.field(
         description="When the token of this request expires (null: a script token issued without "

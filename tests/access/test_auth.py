@@ -84,6 +84,28 @@ def test_permission_table():
         )
 
 
+def test_department_data_by_role():
+    """Department data is personal data of people who never applied: village clerks never see
+    it; auditors only read; townships verify the findings assigned to them; counties (and the
+    province, which assigns no township work) import, compare, verify and export."""
+    data = {
+        Action.READ_DEPARTMENT_DATA,
+        Action.RESOLVE_FINDINGS,
+        Action.WRITE_LOW_INCOME,
+        Action.EXPORT_ROSTERS,
+        Action.IMPORT_DEPARTMENT_DATA,
+        Action.RUN_COMPARISONS,
+        Action.REQUEST_VERIFICATION,
+    }
+    county_only = data - {Action.READ_DEPARTMENT_DATA, Action.RESOLVE_FINDINGS,
+                          Action.WRITE_LOW_INCOME}  # fmt: skip
+    assert PERMISSIONS[Role.VILLAGE_CLERK] & data == set()
+    assert PERMISSIONS[Role.AUDITOR] & data == {Action.READ_DEPARTMENT_DATA}
+    assert PERMISSIONS[Role.TOWNSHIP_OFFICER] & data == data - county_only
+    assert PERMISSIONS[Role.COUNTY_APPROVER] & data == data
+    assert PERMISSIONS[Role.PROVINCE_ADMIN] & data == data - {Action.RESOLVE_FINDINGS}
+
+
 def test_authorize_by_role_and_jurisdiction(registry):
     clerk = User(1, "c", Role.VILLAGE_CLERK, WUHUA)
     admin = User(2, "a", Role.PROVINCE_ADMIN, YUNNAN)

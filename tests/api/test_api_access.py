@@ -102,6 +102,10 @@ def test_sign_in_me_and_sign_out(world: World) -> None:
     assert (me["name"], me["jurisdiction"]["code"]) == ("li", SHANXI)
     assert me["sessionExpiresAt"] == ok["expiresAt"]
     assert "see_id_numbers" in me["permissions"] and "manage_users" not in me["permissions"]
+    # The console shows the steps of knowing the people by these names (a township resolves
+    # findings; only a county runs comparisons).
+    assert {"read_department_data", "resolve_findings"} <= set(me["permissions"])
+    assert "run_comparisons" not in me["permissions"]
     payload, errors = w.api.mutate(SIGN_OUT, {}, ok["token"])
     assert errors == [] and payload == {"signedOut": True, "userErrors": []}
     _, errors = w.api.gql(ME, token=ok["token"])

@@ -22,8 +22,6 @@ from core.registers.files import read_sheet
 from core.registers.writers import csv_bytes
 from tests.support.households import id_number
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed (test extras)")
-
 # py4j leaves its gateway sockets to the garbage collector (a ResourceWarning, not ours).
 pytestmark = [
     pytest.mark.filterwarnings("ignore::ResourceWarning"),

@@ -36,7 +36,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -621,10 +621,13 @@ def apply_transition(
     on: dt.date,
     *,
     not_after: dt.date | None = None,
+    then: Callable[[Session, Case, EventRecord], None] | None = None,
     **inputs: Any,
 ) -> tuple[Case, EventRecord]:
     """Take step ``action`` (a name in :data:`core.cases.ACTIONS`) on the case as of version
-    ``expected_version``; returns (case, event). The steps of :data:`NEEDS_HOUSEHOLD`
+    ``expected_version``; returns (case, event). ``then`` runs in the step's write
+    transaction after the event (a caller's own writes that stand or fall with the step: an
+    exception from it rolls the step back too). The steps of :data:`NEEDS_HOUSEHOLD`
     (confirmation and review re-evaluate the household, a death is checked against it and
     re-evaluated, a head change checks its new head and account) get the stored household
     unless ``household`` is given.
@@ -686,6 +689,8 @@ def apply_transition(
         if t.selection is not None:  # the tally first: lock order tally, case row, chain head
             t = _decide_selection(session, t)
         event = _write_transition(session, case, expected_version, t, actor.id, prev_hash)
+        if then is not None:
+            then(session, t.case, event)
     return t.case, event
 
 

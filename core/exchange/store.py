@@ -25,7 +25,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -923,39 +923,73 @@ def resolve_finding(
     meaning = record.document["meaning"]
     fr.check_outcome(meaning, outcome, reasons=reasons, action=action)
     detail: dict[str, Any] = {"outcome": outcome, "on": on.isoformat(), "reasons": reasons}
+    written: list[FindingRecord] = []
+
+    def close(session: Session) -> None:
+        written.append(_close_task(session, user, record, outcome, on, detail, reasons, tag))
+
+    # One transaction: the case step (with its audit event) and the task's closing stand or
+    # fall together; a task changed meanwhile (VERSION_CONFLICT) leaves the case as it was.
     if outcome == "case_step":
-        detail.update(_take_case_step(session, user, policies, record, action or "", on,
-                                      inputs or {}, case_version, not_after))  # fmt: skip
-    elif outcome == "household_updated":
-        _check_household_records(session, record)
-    with write_unit(session):
-        task = session.get(FindingTaskRow, record.task_id)
-        finding = session.get(FindingRow, record.id)
-        assert task is not None and finding is not None
-        if task.version != record.task_version:
-            raise VersionConflict(f"the task of finding {finding_id} changed meanwhile")
-        if outcome in ("tag", "exit_register", "reassessed"):
-            person = session.get(LowIncomePersonRow, record.person_id or 0)
-            if person is None:
-                raise InvalidInput("this finding has no register entry")
-            if outcome == "tag":
-                wanted = tag or meaning.get("tag")
-                if not wanted:
-                    raise InvalidInput("tag: which tag")
-                tag_in(session, person, user, wanted, on, {"finding": record.id})
-                detail["tag"] = wanted
-            elif outcome == "exit_register":
-                exit_in(session, person, user, on, reasons or meaning["summary"])
-            else:
-                reassess_in(session, person, user, on, finding_id=record.id, note=reasons)
-        finding.status = "dismissed" if outcome == "dismissed" else "resolved"
-        task.status = "done"
-        task.version += 1
-        task.resolved_by = user.id
-        task.resolved_at = utcnow()
-        task.document = {**task.document, "outcome": detail}
-        session.flush()
-        return _finding(finding, task, {"meanings": {record.rule: meaning}})
+        _take_case_step(session, user, policies, record, action or "", on, inputs or {},
+                        case_version, not_after, detail, close)  # fmt: skip
+    else:
+        if outcome == "household_updated":
+            _check_household_records(session, record)
+        with write_unit(session):
+            close(session)
+    return written[0]
+
+
+def _close_task(
+    session: Session,
+    user: User,
+    record: FindingRecord,
+    outcome: str,
+    on: dt.date,
+    detail: dict[str, Any],
+    reasons: str,
+    tag: str | None,
+) -> FindingRecord:
+    """The task done and the finding resolved or dismissed, and the register entry changed for
+    ``tag`` / ``exit_register`` / ``reassessed``, in the caller's write transaction."""
+    meaning = record.document["meaning"]
+    # Locked (PostgreSQL): of two officials closing one task, the second waits, then finds the
+    # version moved.
+    # populate_existing: the session kept the rows it read before the step (expire_on_commit is
+    # off); what counts is the row as it is now.
+    task = session.scalars(
+        select(FindingTaskRow)
+        .where(FindingTaskRow.id == record.task_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    finding = session.get(FindingRow, record.id, populate_existing=True)
+    assert finding is not None
+    if task.version != record.task_version or task.status != "open":
+        raise VersionConflict(f"the task of finding {record.id} changed meanwhile")
+    if outcome in ("tag", "exit_register", "reassessed"):
+        person = session.get(LowIncomePersonRow, record.person_id or 0, populate_existing=True)
+        if person is None:
+            raise InvalidInput("this finding has no register entry")
+        if outcome == "tag":
+            wanted = tag or meaning.get("tag")
+            if not wanted:
+                raise InvalidInput("tag: which tag")
+            tag_in(session, person, user, wanted, on, {"finding": record.id})
+            detail["tag"] = wanted
+        elif outcome == "exit_register":
+            exit_in(session, person, user, on, reasons or meaning["summary"])
+        else:
+            reassess_in(session, person, user, on, finding_id=record.id, note=reasons)
+    finding.status = "dismissed" if outcome == "dismissed" else "resolved"
+    task.status = "done"
+    task.version += 1
+    task.resolved_by = user.id
+    task.resolved_at = utcnow()
+    task.document = {**task.document, "outcome": detail}
+    session.flush()
+    return _finding(finding, task, {"meanings": {record.rule: meaning}})
 
 
 def _take_case_step(
@@ -968,8 +1002,13 @@ def _take_case_step(
     inputs: Mapping[str, Any],
     case_version: int | None,
     not_after: dt.date | None,
-) -> dict[str, Any]:
-    from core.cases.store import apply_transition, get_case
+    detail: dict[str, Any],
+    close: Callable[[Session], None],
+) -> None:
+    """The case step, with the task closed (``close``) in the step's write transaction; what
+    the step wrote goes into ``detail`` before."""
+    from core.cases import Case
+    from core.cases.store import EventRecord, apply_transition, get_case
 
     if record.case_id is None:
         raise InvalidInput("this finding has no case")
@@ -980,7 +1019,19 @@ def _take_case_step(
         died = record.document["record"].get("死亡日期")
         if died and "date_of_death" not in step_inputs:
             step_inputs["date_of_death"] = dt.date.fromisoformat(died)
-    new_case, event = apply_transition(
+
+    def then(session: Session, new_case: Case, event: EventRecord) -> None:
+        detail.update(
+            {
+                "action": action,
+                "caseId": new_case.id,
+                "event": {"seq": event.seq, "hash": event.hash},
+                "caseState": new_case.state.value,
+            }
+        )
+        close(session)
+
+    apply_transition(
         session,
         policies,
         record.case_id,
@@ -989,14 +1040,9 @@ def _take_case_step(
         user,
         on,
         not_after=not_after,
+        then=then,
         **step_inputs,
     )
-    return {
-        "action": action,
-        "caseId": new_case.id,
-        "event": {"seq": event.seq, "hash": event.hash},
-        "caseState": new_case.state.value,
-    }
 
 
 def _check_household_records(session: Session, record: FindingRecord) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.access.roles import Forbidden
 from core.calendars.workdays import default_calendar
@@ -17,6 +17,7 @@ from core.exchange.kinds import catalog
 from core.exchange.store import (
     AlreadyImported,
     TaskClosed,
+    VersionConflict,
     import_batch,
     list_findings,
     read_batch,
@@ -28,7 +29,7 @@ from core.lowincome.model import categories
 from core.lowincome.store import get_entry, recognise
 from core.policy.service import build_policy_base
 from core.registers.files import InvalidFile
-from core.storage.tables import DataAccessRow, DepartmentBatchRow
+from core.storage.tables import CaseEventRow, DataAccessRow, DepartmentBatchRow
 from tests.support.households import id_number
 from tests.support.payments import insert_case
 from tests.support.people import deaths_file, sheet, user
@@ -147,6 +148,68 @@ def test_a_death_becomes_a_finding_a_task_due_in_working_days_and_a_recorded_dea
             D(2025, 3, 11),
             reasons="again",
         )
+
+
+class _DismissWhileDeciding:
+    """The policy source of a resolution that, while the case step is decided (after its reads,
+    before its write), lets another official dismiss the same finding through the store: two
+    officials closing one task at once, in that order."""
+
+    def __init__(self, policies, dismiss):
+        self.registry = policies.registry
+        self._policies, self._dismiss = policies, dismiss
+
+    def resolve(self, code, as_of):
+        dismiss, self._dismiss = self._dismiss, None
+        if dismiss is not None:
+            dismiss()
+        return self._policies.resolve(code, as_of)
+
+
+def test_a_failed_resolution_leaves_the_database_as_it_was(scene, policies):
+    """The case step and the task's closing are one transaction: when the task was closed by
+    someone else between the step's decision and its write, the death is not recorded, the
+    case keeps its version and audit trail, and the other official's dismissal stands."""
+    county = "450326"
+    cid = _case(scene, county, 6)
+    head = _head(county, 6)
+    _import(scene, county, deaths_file([(head, "户主6", "2025-02-20")]))
+    _compare(scene, policies, county)
+    [f] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
+    before = get_case(scene["db"].sessions(), cid)
+    with scene["db"].engine.connect() as c:
+        events = c.scalar(select(func.count()).select_from(CaseEventRow))
+
+    def other_official():
+        resolve_finding(
+            scene["db"].sessions(),
+            scene["county"][county],
+            policies,
+            f.id,
+            "dismissed",
+            TODAY,
+            reasons="入户核实: 户籍信息有误, 本人健在",
+        )
+
+    with pytest.raises(VersionConflict):
+        resolve_finding(
+            scene["db"].sessions(),
+            scene["town"][county],
+            _DismissWhileDeciding(policies, other_official),
+            f.id,
+            "case_step",
+            TODAY,
+            action="record_death",
+        )
+    after = get_case(scene["db"].sessions(), cid)
+    assert (after.version, after.state, after.data) == (before.version, before.state, before.data)
+    assert not after.data.get("deaths")
+    with scene["db"].engine.connect() as c:
+        assert c.scalar(select(func.count()).select_from(CaseEventRow)) == events
+    [g] = list_findings(scene["db"].sessions(), scene["county"][county], scene["reg"], county)
+    assert (g.status, g.task_status) == ("dismissed", "done")
+    assert g.task_document["outcome"]["outcome"] == "dismissed"
+    assert g.task_version == f.task_version + 1
 
 
 def test_the_same_finding_is_not_raised_twice_by_a_later_batch(scene, policies):

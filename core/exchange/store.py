@@ -713,7 +713,9 @@ def _write_run(
                 flagged.setdefault(person_id, []).append((fid, rule))
         _insert_rows(session, "finding_tasks", _TASK_COLUMNS, tasks)
         for person_id, items in flagged.items():
-            row = session.get(LowIncomePersonRow, person_id)
+            row = session.get(
+                LowIncomePersonRow, person_id, populate_existing=True, with_for_update=True
+            )
             if row is None:
                 continue
             for fid, rule in items:
@@ -969,7 +971,9 @@ def _close_task(
     if task.version != record.task_version or task.status != "open":
         raise VersionConflict(f"the task of finding {record.id} changed meanwhile")
     if outcome in ("tag", "exit_register", "reassessed"):
-        person = session.get(LowIncomePersonRow, record.person_id or 0, populate_existing=True)
+        person = session.get(
+            LowIncomePersonRow, record.person_id or 0, populate_existing=True, with_for_update=True
+        )
         if person is None:
             raise InvalidInput("this finding has no register entry")
         if outcome == "tag":

@@ -77,7 +77,8 @@ def _event(
 
 
 def _load(session: Session, person_id: int) -> LowIncomePersonRow:
-    row = session.get(LowIncomePersonRow, person_id)
+    # As it is now, locked (the session may hold an older copy: expire_on_commit is off).
+    row = session.get(LowIncomePersonRow, person_id, populate_existing=True, with_for_update=True)
     if row is None:
         raise NotOnRegister(f"no low-income register entry {person_id}")
     return row

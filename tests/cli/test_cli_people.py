@@ -79,7 +79,10 @@ def test_from_template_to_a_resolved_finding(run, tmp_path: Path):
             token=county,
         )
     )
-    ok(run("cases", "open", str(hh["id"]), "dibao", "--on", "2025-03-03", token=town))
+    opened = ok(
+        run("cases", "open", str(hh["id"]), "dibao", "--on", "2025-03-03", "--json", token=town)
+    )
+    case_id = str(json.loads(opened)["id"])  # after the demo's own cases
     steps = [
         (
             "record_investigation",
@@ -95,7 +98,7 @@ def test_from_template_to_a_resolved_finding(run, tmp_path: Path):
             run(
                 "cases",
                 "act",
-                "1",
+                case_id,
                 action,
                 "--expected-version",
                 str(version),
@@ -162,7 +165,7 @@ def test_from_template_to_a_resolved_finding(run, tmp_path: Path):
         )
     )
     assert "resolved" in resolved
-    case = json.loads(ok(run("cases", "show", "1", "--json", token=town)))
+    case = json.loads(ok(run("cases", "show", case_id, "--json", token=town)))
     assert case["data"]["deaths"][0]["on"] == "2025-04-02"
     sup = json.loads(ok(run("exchange", "supervise", YONGFU, "--json", token=county)))
     assert sup["open"] == 0

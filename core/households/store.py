@@ -322,9 +322,13 @@ def _insert_many(
     households: Sequence[Household],
     registry: JurisdictionRegistry,
     now: dt.datetime,
+    **body: Any,
 ) -> list[HouseholdRow]:
     """Write many new households and their members with two flushes in all (an import of
-    thousands pays one round of INSERTs per table, not two per household)."""
+    thousands pays one round of INSERTs per table, not two per household), and one entry per
+    county in its audit chain listing every household created there (each with its digest,
+    as :func:`core.audit.verify` checks it), so an import appends a few entries, not
+    thousands. ``body``: what the entries say of the source (the file)."""
     rows = []
     for h in households:
         prefecture, province = registry.prefecture_and_province(h.county)
@@ -357,6 +361,19 @@ def _insert_many(
         ]
     )
     session.flush()
+    by_county: dict[str, list[HouseholdRow]] = {}
+    for row in rows:
+        by_county.setdefault(row.county, []).append(row)
+    for county, created in sorted(by_county.items()):
+        append_entry(
+            session,
+            ch.chain_name(ch.HOUSEHOLDS, county),
+            "household.imported",
+            user.id,
+            [(ch.ref("household", r.id), None, household_row_digest(r)) for r in created],
+            householdIds=[r.id for r in created],
+            **body,
+        )
     return rows
 
 
@@ -400,6 +417,7 @@ def _replace(
     h: Household,
     registry: JurisdictionRegistry,
     now: dt.datetime,
+    **body: Any,
 ) -> None:
     """Replace a stored household's document and members (in the caller's write transaction):
     members no longer listed are marked removed, new ones added; an entry in the county's
@@ -438,7 +456,7 @@ def _replace(
     row.document = household_to_json(h)
     row.updated_at, row.updated_by = now, user.id
     session.flush()
-    _audit(session, row, user, "household.updated", before)
+    _audit(session, row, user, "household.updated", before, **body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,15 +473,18 @@ def import_households(
     registry: JurisdictionRegistry,
     *,
     also: Callable[[Session, ImportResult], None] | None = None,
+    source: Mapping[str, Any] | None = None,
 ) -> ImportResult:
     """Create ``creates`` and replace ``updates`` ((household id, the version read, household))
     in ONE transaction: all of them or, on any error, none. The same checks as
     :func:`create_household` and :func:`update_household` (scope of every household, versions,
     DUPLICATE_PERSON); ``also`` runs in the same transaction at the end (e.g. the import's
-    provenance)."""
+    provenance). Every household written is in its county's audit chain; ``source`` (the
+    file's name and hash) goes into those entries."""
     user = require(user, Action.WRITE_HOUSEHOLDS)
     for h in [*creates, *(u[2] for u in updates)]:
         authorize(user, Action.WRITE_HOUSEHOLDS, h.county, registry)
+    body = {"source": dict(source)} if source else {}
     try:
         with write_unit(session):
             now = utcnow()
@@ -480,9 +501,11 @@ def import_households(
                     raise NotFound(f"no household with id {household_id}")
                 authorize(user, Action.WRITE_HOUSEHOLDS, row.county, registry)
                 _check_version(row, version)
-                _replace(session, user, row, h, registry, now)
+                _replace(session, user, row, h, registry, now, **body)
                 updated.append(row.id)
-            created = [row.id for row in _insert_many(session, user, creates, registry, now)]
+            created = [
+                row.id for row in _insert_many(session, user, creates, registry, now, **body)
+            ]
             result = ImportResult(tuple(created), tuple(updated))
             if also is not None:
                 also(session, result)

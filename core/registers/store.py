@@ -227,6 +227,7 @@ def import_register(
         [(i.household_id or 0, i.version or 0, i.household) for i in updates],
         registry,
         also=provenance,
+        source={"registerImport": plan.file_name[:255], "fileHash": plan.file_hash},
     )
     return replace(
         report,

@@ -169,6 +169,11 @@ def test_from_template_to_a_resolved_finding(run, tmp_path: Path):
     assert case["data"]["deaths"][0]["on"] == "2025-04-02"
     sup = json.loads(ok(run("exchange", "supervise", YONGFU, "--json", token=county)))
     assert sup["open"] == 0
+    # the imported households, the case's steps and the death the finding recorded are all in
+    # their county's keyed audit chain
+    audit = json.loads(ok(run("audit", "verify", "--json")))
+    assert audit["ok"] and audit["problems"] == []
+    assert audit["chains"] >= 2 and audit["events"] >= 6
 
     roster = ok(
         run(

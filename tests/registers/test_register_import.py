@@ -6,15 +6,22 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from core.access.roles import Forbidden
+from core.audit.verify import verify
 from core.households.store import get_household
 from core.registers.examples import example_rows
 from core.registers.files import InvalidFile, read_sheet
 from core.registers.store import export_register, import_register
 from core.registers.template import COLUMNS, REQUIRED
-from core.storage.tables import DataAccessRow, HouseholdRow, MemberRow, RegisterImportRow
+from core.storage.tables import (
+    AuditEntryRow,
+    DataAccessRow,
+    HouseholdRow,
+    MemberRow,
+    RegisterImportRow,
+)
 from tests.support.people import sheet, user
 
 TODAY = dt.date(2026, 6, 1)
@@ -69,6 +76,47 @@ def test_a_changed_row_updates_its_household_and_says_what_changed(db, registry)
     head = h.document["members"][0]
     assert head["disability"] == {"kind": "visual", "grade": 1}
     assert h.version == 2
+
+
+def test_imported_and_updated_households_are_in_the_keyed_audit_chain(db, registry):
+    """Households an import writes go through the households store's audit: one entry per
+    county for the households created (each with its digest), one per household updated, the
+    file named; `doudi audit verify` finds everything intact, and a household changed behind
+    doudi's back afterwards is caught."""
+    clerk = user(db, registry, "village_clerk", YONGFU)
+    rows = example_rows(YONGFU, 6)
+    first = _import(db, registry, clerk, sheet(rows), "a.csv", commit=True)
+    col = {h: i for i, h in enumerate(rows[0])}
+    changed = [list(r) for r in rows]
+    changed[1][col["工资性收入(元/月)"]] = "1234"
+    second = _import(db, registry, clerk, sheet(changed), "b.csv", commit=True)
+    assert (second.created, second.updated) == (0, 1)
+    with db.engine.connect() as c:
+        entries = c.execute(
+            select(AuditEntryRow.chain, AuditEntryRow.kind, AuditEntryRow.document).order_by(
+                AuditEntryRow.id
+            )
+        ).all()
+    mine = [(k, d) for chain, k, d in entries if chain == f"households:{YONGFU}"]
+    assert [k for k, _ in mine] == ["household.imported", "household.updated"]
+    imported, updated = mine[0][1], mine[1][1]
+    assert sorted(imported["householdIds"]) == sorted(first.household_ids)
+    assert len(imported["records"]) == 6 and all(r[1] is None for r in imported["records"])
+    assert imported["source"] == {"registerImport": "a.csv", "fileHash": first.file_hash}
+    assert updated["source"]["fileHash"] == second.file_hash
+    assert updated["records"][0][1] is not None  # the digest before the change
+    with db.sessions() as s:
+        assert verify(s, registry=registry).problems == []
+    victim = first.household_ids[2]
+    with db.engine.begin() as c:
+        c.execute(
+            update(HouseholdRow).where(HouseholdRow.id == victim).values(
+                document={"county": YONGFU, "members": []}
+            )
+        )
+    with db.sessions() as s:
+        found = verify(s, registry=registry).problems
+    assert any(f"household {victim}: changed outside doudi" in p for p in found), found
 
 
 def test_every_bad_row_and_column_is_reported_at_once_and_nothing_written(db, registry):

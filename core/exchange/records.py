@@ -26,7 +26,8 @@ from core.registers.files import (
     id_cell,
     int_cell,
     money_cell,
-    text_cell,
+    name_cell,
+    short_text_cell,
 )
 from core.registers.template import id_message
 
@@ -47,7 +48,7 @@ ARROW_SCHEMA = pa.schema(
 )
 
 _CONVERT: dict[str, Callable[[Any], Any]] = {
-    "text": text_cell,
+    "text": short_text_cell,
     "date": date_cell,
     "money": money_cell,
     "int": int_cell,
@@ -92,9 +93,13 @@ def normalise(sheet: Sheet, kind: DataKind, today: dt.date) -> tuple[pa.Table, l
                 problems.append(Problem(row.line, "身份证号", id_message(why)))
         except CellError as exc:
             problems.append(Problem(row.line, "身份证号", str(exc)))
-        name = text_cell(row.cells.get("姓名"))
-        if name is None:
-            problems.append(Problem(row.line, "姓名", "empty (必填)"))
+        name = None
+        try:
+            name = name_cell(row.cells.get("姓名"))
+            if name is None:
+                problems.append(Problem(row.line, "姓名", "empty (必填)"))
+        except CellError as exc:
+            problems.append(Problem(row.line, "姓名", str(exc)))
         values: dict[str, Any] = {}
         for f in fields:
             try:

@@ -27,9 +27,17 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 
-from core.errors import DoudiError
+from core.errors import DoudiError, InvalidInput
+from core.validation import (
+    MAX_MONTHLY_YUAN,
+    MAX_SHORT_TEXT,
+    check_date,
+    check_name,
+    check_number,
+    check_text,
+)
 
 HEADER_SEARCH_ROWS = 10
 MAX_PROBLEMS_SHOWN = 50
@@ -295,6 +303,18 @@ class CellError(ValueError):
     """A cell that cannot be read as what its column holds (the message is for the user)."""
 
 
+_FIELD = "value"
+
+
+def _platform_rule(check: Any, value: Any, *args: Any, **kwargs: Any) -> Any:
+    """``value`` through one of :mod:`core.validation`'s rules (the same at every entry), its
+    refusal as a :class:`CellError` (the row and column say where)."""
+    try:
+        return check(value, _FIELD, *args, **kwargs)
+    except InvalidInput as exc:
+        raise CellError(str(exc).removeprefix(f"{_FIELD}: ")) from None
+
+
 def text_cell(value: Cell) -> str | None:
     """A text cell: stripped, None when empty; numbers are refused elsewhere where they matter."""
     if value is None:
@@ -373,9 +393,9 @@ def date_cell(value: Cell) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.date()
+        return _checked_date(value.date())
     if isinstance(value, dt.date):
-        return value
+        return _checked_date(value)
     text = str(value).strip()
     if not text:
         return None
@@ -384,15 +404,20 @@ def date_cell(value: Cell) -> dt.date | None:
         if len(parts) == 3 and all(p.strip().isdigit() for p in parts):
             try:
                 y, m, d = (int(p) for p in parts)
-                return dt.date(y, m, d)
+                day = dt.date(y, m, d)
             except ValueError:
                 break
+            return _checked_date(day)
     if len(text) == 8 and text.isdigit():
         try:
-            return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+            return _checked_date(dt.date(int(text[:4]), int(text[4:6]), int(text[6:])))
         except ValueError:
             pass
     raise CellError(f"'{text}' is not a date (YYYY-MM-DD)")
+
+
+def _checked_date(day: dt.date) -> dt.date:
+    return cast(dt.date, _platform_rule(check_date, day))
 
 
 def money_cell(value: Cell) -> str | None:
@@ -407,8 +432,7 @@ def money_cell(value: Cell) -> str | None:
         amount = Decimal(str(value).strip().replace(",", ""))
     except InvalidOperation:
         raise CellError(f"'{value}' is not an amount in yuan") from None
-    if not amount.is_finite() or amount < 0:
-        raise CellError(f"'{value}' is not an amount in yuan")
+    _platform_rule(check_number, amount, maximum=MAX_MONTHLY_YUAN)
     q = amount.quantize(Decimal("0.01"))
     if q != amount and isinstance(value, str):
         raise CellError(f"'{value}': at most 2 decimals (分)")
@@ -421,17 +445,34 @@ def int_cell(value: Cell) -> int | None:
     if isinstance(value, bool):
         raise CellError(f"{value!r} is not a whole number")
     if isinstance(value, float):
+        _platform_rule(check_number, value, maximum=MAX_MONTHLY_YUAN)
         if not value.is_integer():
             raise CellError(f"{value} is not a whole number")
         return int(value)
     if isinstance(value, int):
-        return value
+        return cast(int, _platform_rule(check_number, value, maximum=MAX_MONTHLY_YUAN))
     text = str(value).strip()
     if not text:
         return None
-    if not text.isdigit():
+    if not text.isdigit() or not text.isascii():
         raise CellError(f"'{text}' is not a whole number")
-    return int(text)
+    return cast(int, _platform_rule(check_number, int(text), maximum=MAX_MONTHLY_YUAN))
+
+
+def name_cell(value: Cell) -> str | None:
+    """A person's name: :func:`core.validation.check_name` (one line, showing something, at
+    most MAX_NAME characters); None when empty."""
+    text = text_cell(value)
+    return None if text is None else cast(str, _platform_rule(check_name, text))
+
+
+def short_text_cell(value: Cell) -> str | None:
+    """A one-line text field (a plate, a school, a status): at most MAX_SHORT_TEXT characters,
+    no control characters; None when empty."""
+    text = text_cell(value)
+    if text is None:
+        return None
+    return cast(str, _platform_rule(check_text, text, MAX_SHORT_TEXT, multiline=False))
 
 
 __all__ = [
@@ -451,6 +492,8 @@ __all__ = [
     "id_cell",
     "int_cell",
     "money_cell",
+    "name_cell",
     "read_sheet",
+    "short_text_cell",
     "text_cell",
 ]

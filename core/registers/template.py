@@ -419,6 +419,7 @@ def _field_column(field: str) -> tuple[int | None, str | None]:
         index = int(field[len("members[") : field.index("]")])
         rest = field[field.index("]") + 2 :] if "]." in field else ""
     names = {
+        **{c.key: c.header for c in COLUMNS if "." not in c.key},
         "idNumber": "身份证号",
         "name": "姓名",
         "relation": "与户主关系",
@@ -612,7 +613,9 @@ def plan_import(
                     else group.rows[0].line
                 )
                 message = id_message(e.message) if e.code == "INVALID_ID_NUMBER" else e.message
-                problems.append(Problem(line, column, message))
+                problem = Problem(line, column, message)
+                if problem not in problems:  # the model may say one thing twice (schema, rule)
+                    problems.append(problem)
             continue
         denied = may_write(household.county)
         if denied:

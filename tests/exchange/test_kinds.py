@@ -208,3 +208,22 @@ def test_a_batch_with_bad_rows_reports_them_all(tmp_path):
     assert "第 6 行 身份证号: duplicated row: the same record as 第 5 行 (重复行)" in text
     with pytest.raises(InvalidFile):
         read_sheet("d.csv", csv_bytes([["姓名"]]), known=known, required=required)
+
+
+def test_department_values_are_held_to_the_platforms_rules():
+    """Dates, amounts and text of department records by core.validation's rules, per row and
+    column (1e308 is refused, not a crash; a name with a control character is refused)."""
+    spec = catalog().get("large_medical")
+    known, required = headers(spec)
+    rows = [
+        ["身份证号", "姓名", "结算日期", "医疗总费用", "病种"],
+        [PERSON, "甲\x01", "1899-12-31", "1e308", "肺癌"],
+        [PERSON, "乙", "2025-01-01", "52000", "x" * 201],
+    ]
+    sheet = read_sheet("m.csv", csv_bytes(rows), known=known, required=required)
+    _table, problems = normalise(sheet, spec, AS_OF)
+    text = [str(p) for p in problems]
+    assert "第 2 行 姓名: holds the control character U+0001" in text
+    assert any(t.startswith("第 2 行 结算日期: 1899-12-31 is outside the dates") for t in text)
+    assert "第 2 行 医疗总费用: 1e+308 is above 10,000,000 (the most doudi accepts)" in text
+    assert "第 3 行 病种: at most 200 characters, not 201" in text

@@ -141,6 +141,35 @@ def test_every_bad_row_and_column_is_reported_at_once_and_nothing_written(db, re
     assert _count(db, HouseholdRow) == 0
 
 
+def test_values_are_held_to_the_platforms_rules_in_the_files_terms(db, registry):
+    """The rules of core.validation, the same at every entry (dates 1900-01-01..2199-12-31,
+    finite amounts up to 10,000,000 yuan a month, names of at most 50 characters, no control
+    characters), reported per row and column; a number like 1e308 is refused, not a crash."""
+    clerk = user(db, registry, "village_clerk", YONGFU)
+    rows = [list(r) for r in example_rows(YONGFU, 6)]
+    col = {h: i for i, h in enumerate(rows[0])}
+    last = rows[-1][col["户编号"]]
+    assert all(r[col["户编号"]] != last for r in rows[1:5])  # its own household, unlike rows 2-5
+    rows[1][col["死亡日期"]] = "1899-12-31"
+    rows[2][col["工资性收入(元/月)"]] = "1e308"
+    rows[3][col["其他收入(元/月)"]] = "10000000.01"
+    rows[4][col["死亡日期"]] = "2200-01-01"
+    for r in rows[1:]:
+        if r[col["户编号"]] == last:
+            r[col["备注"]] = "见\x07附件"
+    rows[-1][col["姓名"]] = "张" * 51
+    with pytest.raises(InvalidFile) as exc:
+        _import(db, registry, clerk, sheet(rows), commit=True)
+    text = str(exc.value)
+    assert "第 2 行 死亡日期: 1899-12-31 is outside the dates doudi accepts" in text
+    assert "第 3 行 工资性收入(元/月): 1e+308 is above 10,000,000" in text
+    assert "第 4 行 其他收入(元/月): 10000000.01 is above 10,000,000" in text
+    assert "第 5 行 死亡日期: 2200-01-01 is outside the dates doudi accepts" in text
+    assert f"第 {len(rows)} 行 姓名: at most 50 characters, not 51" in text
+    assert "备注: holds the control character U+0007" in text
+    assert _count(db, HouseholdRow) == 0
+
+
 def test_a_member_in_two_households(db, registry):
     clerk = user(db, registry, "village_clerk", YONGFU)
     rows = [list(r) for r in example_rows(YONGFU, 2)]

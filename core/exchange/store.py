@@ -62,6 +62,7 @@ from core.storage.tables import (
     MemberRow,
     utcnow,
 )
+from core.validation import check_text
 
 STORAGE_DIR = "exchange"
 IN_PAYMENT = ("active", "phasing_out")
@@ -922,6 +923,7 @@ def resolve_finding(
             f"the task of finding {finding_id} has changed (version {expected_version}, now "
             f"{record.task_version})"
         )
+    check_text(reasons, "reasons")
     meaning = record.document["meaning"]
     fr.check_outcome(meaning, outcome, reasons=reasons, action=action)
     detail: dict[str, Any] = {"outcome": outcome, "on": on.isoformat(), "reasons": reasons}

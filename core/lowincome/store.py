@@ -24,6 +24,7 @@ from core.policy.jurisdictions import JurisdictionRegistry
 from core.storage.engine import reading, write_unit
 from core.storage.scope import within
 from core.storage.tables import LowIncomeEventRow, LowIncomePersonRow, MemberRow, utcnow
+from core.validation import MAX_SHORT_TEXT, check_count, check_name, check_text
 
 
 class NotOnRegister(DoudiError):
@@ -116,9 +117,14 @@ def recognise(
     number, why = validate_id_number(id_number, on)
     if number is None:
         raise InvalidInput(f"idNumber: {why}")
+    check_name(name, "name")
+    check_count(categories, "categories")
+    check_count(tags, "tags")
     cats = li.check_categories(categories, known)
     if not decision.strip():
         raise InvalidInput("decision: the recognition decision (认定决定) it rests on")
+    check_text(decision, "decision", MAX_SHORT_TEXT, multiline=False)
+    check_text(decision_number, "decisionNumber", MAX_SHORT_TEXT, multiline=False)
     for t in tags:
         li.check_tag(t)
     prefecture, province = registry.prefecture_and_province(registry.get(county).code)
@@ -256,6 +262,7 @@ def flag(
     user = require(user, Action.WRITE_LOW_INCOME)
     if not reason.strip():
         raise InvalidInput("reason: what changed")
+    check_text(reason, "reason")
     with write_unit(session):
         row = _load(session, person_id)
         authorize(user, Action.WRITE_LOW_INCOME, row.county, registry)
@@ -279,6 +286,9 @@ def reassess(
     """A re-assessment (annual, or after a flag): categories confirmed or changed, the flag
     cleared, the next one due a year later."""
     user = require(user, Action.WRITE_LOW_INCOME)
+    check_text(note, "note")
+    if categories is not None:
+        check_count(categories, "categories")
     with write_unit(session):
         row = _load(session, person_id)
         authorize(user, Action.WRITE_LOW_INCOME, row.county, registry)
@@ -353,6 +363,7 @@ def exit_register(
     user = require(user, Action.WRITE_LOW_INCOME)
     if not reason.strip():
         raise InvalidInput("reason: why the person leaves the register")
+    check_text(reason, "reason")
     with write_unit(session):
         row = _load(session, person_id)
         authorize(user, Action.WRITE_LOW_INCOME, row.county, registry)

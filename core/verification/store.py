@@ -52,6 +52,7 @@ from core.storage.tables import (
     VerificationReportRow,
     utcnow,
 )
+from core.validation import MAX_SHORT_TEXT, check_count, check_name, check_text
 from core.verification.adapters import (
     DepartmentDataAdapter,
     Person,
@@ -182,7 +183,10 @@ def request_verification(
         ).all()
         batches = current_batches([batch_record(r) for r in rows], catalog)
     people.extend(Person(n, name, "member", rel) for n, name, rel in members)
+    check_count(supporters, "supporters")
     for number, name, relation in supporters:
+        check_name(name, "supporter name")
+        check_text(relation, "supporter relation", MAX_SHORT_TEXT, multiline=False)
         valid, why = validate_id_number(number, on)
         if valid is None:
             raise InvalidInput(f"supporter {name}: idNumber: {why}")
@@ -255,6 +259,8 @@ def record_manual_report(
     user = require(user, Action.REQUEST_VERIFICATION)
     if not number.strip():
         raise InvalidInput("number: the report's number (核对报告编号)")
+    check_text(number, "number", MAX_SHORT_TEXT, multiline=False)
+    check_text(notes, "notes")
     return _store(
         session,
         user,

@@ -152,3 +152,39 @@ def test_batch_comparison_finding_verification_and_register(api: Api):
         '{ lowIncomePeople(jurisdiction: "450326", flagged: true) { name } }', None, town
     )
     assert listed["lowIncomePeople"] == [{"name": "人"}]
+
+
+def test_free_text_and_lists_by_the_platforms_rules(api: Api):
+    """The texts and lists of knowing the people are held to core.validation's rules and
+    refused as typed userErrors (never a 500), nothing written."""
+    town = api.token("township_officer", YONGFU)
+    person = id_number(YONGFU, 601, "19700101")
+    long_name = "张" * 51
+    refused = api.ok(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "{long_name}",
+            county: "450326", categories: ["marginal"], decision: "认定决定(示例)",
+            on: "2025-01-01") {{ person {{ id }} {E} }} }}""",
+        None,
+        town,
+    )["recogniseLowIncome"]
+    assert refused["person"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["TEXT_TOO_LONG"]
+    bell = api.ok(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人",
+            county: "450326", categories: ["marginal"], decision: "认定\\u0007决定",
+            on: "2025-01-01") {{ person {{ id }} {E} }} }}""",
+        None,
+        town,
+    )["recogniseLowIncome"]
+    assert [e["code"] for e in bell["userErrors"]] == ["CONTROL_CHARACTER"]
+    many = ", ".join(['"marginal"'] * 101)
+    too_many = api.ok(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人",
+            county: "450326", categories: [{many}], decision: "认定决定(示例)",
+            on: "2025-01-01") {{ person {{ id }} {E} }} }}""",
+        None,
+        town,
+    )["recogniseLowIncome"]
+    assert [e["code"] for e in too_many["userErrors"]] == ["TOO_MANY_ITEMS"]
+    listed = api.ok('{ lowIncomePeople(jurisdiction: "450326") { name } }', None, town)
+    assert listed["lowIncomePeople"] == []

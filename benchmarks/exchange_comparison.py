@@ -30,6 +30,7 @@ Goal: the comparison within 3× of the baseline.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
 import resource
 import statistics
@@ -185,7 +186,13 @@ def seed(engine: Any, recipients: int, counties: list[str], registry: Any) -> No
 
 
 def measure(
-    url: str, recipients: int, records: int, match_rate: float, runs: int, folder: Path
+    url: str,
+    recipients: int,
+    records: int,
+    match_rate: float,
+    runs: int,
+    folder: Path,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     base = build_policy_base()
     registry = base.registry
@@ -236,6 +243,7 @@ def measure(
     cat = catalog()
     calendar = default_calendar(base.holiday_tables)
     base_times, run_times, results = [], [], []
+    profiler = cProfile.Profile()
     for _ in range(runs):
         duck = DuckEngine()
         w, c = time.perf_counter(), cpu()
@@ -247,12 +255,18 @@ def measure(
             conn.execute(delete(FindingRow))
             conn.execute(delete(ComparisonRunRow))
         w, c = time.perf_counter(), cpu()
+        if profile is not None:
+            profiler.enable()
         with sessions() as s:
             report = run_comparison(
                 s, user, base, calendar, cat, folder, PREFECTURE, AS_OF, recipients=people
             )
+        if profile is not None:
+            profiler.disable()
         run_times.append((time.perf_counter() - w, cpu() - c))
         results.append(report)
+    if profile is not None:
+        profiler.dump_stats(profile)
     with engine.connect() as conn:
         tasks = conn.scalar(select(func.count()).select_from(FindingTaskRow))
     last = results[-1]
@@ -285,6 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--records", type=int, default=10_000_000)
     ap.add_argument("--match-rate", type=float, default=0.02)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument(
+        "--profile", default=None, help="cProfile the comparisons (all runs) into this file"
+    )
     where = ap.add_mutually_exclusive_group()
     where.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL cluster")
     where.add_argument("--database-url", default=None)
@@ -293,7 +310,13 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(tmp)
         if args.database_url:
             r = measure(
-                args.database_url, args.recipients, args.records, args.match_rate, args.runs, folder
+                args.database_url,
+                args.recipients,
+                args.records,
+                args.match_rate,
+                args.runs,
+                folder,
+                args.profile,
             )
         elif args.postgres:
             from tests.support.db_backends import PgCluster, PgServer, find_pg_bin
@@ -305,7 +328,15 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 cluster.start()
                 url = PgServer(cluster.admin_url).create_database()
-                r = measure(url, args.recipients, args.records, args.match_rate, args.runs, folder)
+                r = measure(
+                    url,
+                    args.recipients,
+                    args.records,
+                    args.match_rate,
+                    args.runs,
+                    folder,
+                    args.profile,
+                )
             finally:
                 cluster.stop()
         else:
@@ -316,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.match_rate,
                 args.runs,
                 folder,
+                args.profile,
             )
     b_wall, b_cpu, r_wall, r_cpu = r["medians"]
     print(

@@ -80,8 +80,9 @@ class DuckEngine:
         return out
 
     def arrow(self, expr: Any) -> pa.Table:
-        """Run ``expr`` and fetch Arrow."""
-        return self.con.sql(ibis.to_sql(expr, dialect="duckdb")).to_arrow_table()
+        """Run ``expr`` and fetch Arrow, typed by the expression's schema."""
+        out = self.con.sql(ibis.to_sql(expr, dialect="duckdb")).to_arrow_table()
+        return out.cast(expr.schema().to_pyarrow())
 
     def compare(
         self,
@@ -96,7 +97,9 @@ class DuckEngine:
         if records is None:
             return None
         people = self._people(recipients)
-        return self.arrow(matching.matches(people, records, rules, as_of))
+        return matching.name_rules(
+            self.arrow(matching.matches(people, records, rules, as_of)), rules
+        )
 
     def bare_join_count(self, recipients: pa.Table | str | Path, batches: Sequence[BatchFile]
                         ) -> int:  # fmt: skip
@@ -170,7 +173,7 @@ class SparkEngine:
             return None
         expr = matching.matches(self._people(recipients), records, rules, as_of)
         result = self.spark.sql(ibis.to_sql(expr, dialect="pyspark")).toArrow()
-        return result.cast(expr.schema().to_pyarrow())
+        return matching.name_rules(result.cast(expr.schema().to_pyarrow()), rules)
 
     def close(self) -> None:
         """The session belongs to the caller: nothing to close here."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import json.encoder as json_encoder
 import os
 import tempfile
 import time
@@ -666,8 +667,13 @@ def _write_run(
         values: list[tuple[Any, ...]] = []
         about: dict[str, tuple[str, str, str, str, str | None, str, int | None, int | None]] = {}
         c = columns
+        # JSON strings by the encoder's own function (what json.dumps calls for a str, without
+        # building an encoder per call: 80,000 calls for 20,000 findings); the few subjects
+        # and programs once each.
         dump = json.dumps
+        text_json = json_encoder.encode_basestring
         as_of_text = dump(as_of.isoformat())
+        known_json: dict[str, str] = {}
         for i in range(n):
             kind, program, rule = c["kind"][i], c["program"][i], c["rule"][i]
             meaning = meanings[(kind, program)][1]
@@ -680,10 +686,14 @@ def _write_run(
             case_id, person_id = c["case_id"][i], c["person_id"][i]
             about.setdefault(key, (kind, program, rule, county, pref, prov, case_id, person_id))
             # The record is JSON text already (as the batch stored it): written as it is.
+            subject = c["subject"][i]
+            subject_json = known_json.get(subject) or known_json.setdefault(subject, dump(subject))
+            program_json = known_json.get(program) or known_json.setdefault(program, dump(program))
+            record_name = c["record_name"][i]
             document = (
-                f'{{"subject": {dump(c["subject"][i])}, "program": {dump(program)}, '
-                f'"recordName": {dump(c["record_name"][i], ensure_ascii=False)}, '
-                f'"recordKey": {dump(c["key"][i], ensure_ascii=False)}, '
+                f'{{"subject": {subject_json}, "program": {program_json}, '
+                f'"recordName": {"null" if record_name is None else text_json(record_name)}, '
+                f'"recordKey": {text_json(c["key"][i])}, '
                 f'"record": {c["record"][i]}, "asOf": {as_of_text}}}'
             )
             values.append(

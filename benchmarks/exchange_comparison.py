@@ -48,8 +48,9 @@ import duckdb  # noqa: E402
 from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 
 from core.access.tokens import create_user  # noqa: E402
+from core.bulk.engines import DuckDBEngine  # noqa: E402
 from core.calendars.workdays import default_calendar  # noqa: E402
-from core.exchange.engines import BatchFile, DuckEngine  # noqa: E402
+from core.exchange.engines import BatchFile, bare_join_count  # noqa: E402
 from core.exchange.kinds import catalog  # noqa: E402
 from core.exchange.store import run_comparison  # noqa: E402
 from core.policy.service import build_policy_base  # noqa: E402
@@ -245,9 +246,9 @@ def measure(
     base_times, run_times, results = [], [], []
     profiler = cProfile.Profile()
     for _ in range(runs):
-        duck = DuckEngine()
+        duck = DuckDBEngine()
         w, c = time.perf_counter(), cpu()
-        joined = duck.bare_join_count(people, batches)
+        joined = bare_join_count(duck, people, batches)
         base_times.append((time.perf_counter() - w, cpu() - c))
         duck.close()
         with engine.begin() as conn:

@@ -37,10 +37,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, Forbidden, User, authorize, require
+from core.bulk.engines import BulkEngine, open_engine
 from core.calendars.workdays import WorkCalendar
 from core.errors import DoudiError, InvalidInput
 from core.exchange import rules as fr
-from core.exchange.engines import BatchFile, DuckEngine
+from core.exchange.engines import BatchFile, compare
 from core.exchange.kinds import DEPARTMENTS, Catalog
 from core.exchange.matching import rules_of
 from core.exchange.records import headers, normalise
@@ -483,7 +484,7 @@ def run_comparison(
     *,
     batch_ids: Sequence[int] | None = None,
     recipients: pa.Table | Path | None = None,
-    engine: DuckEngine | None = None,
+    engine: BulkEngine | None = None,
     known_categories: Mapping[str, li.Category] | None = None,
 ) -> RunReport:
     """Compare the current batches (or ``batch_ids``) concerning ``jurisdiction`` with its
@@ -514,9 +515,10 @@ def run_comparison(
     rules = rules_of(catalog.kinds.values())
     t1 = time.perf_counter()
     own_engine = engine is None
-    duck = engine or DuckEngine()
+    bulk = engine or open_engine("duckdb")
     try:
-        found = duck.compare(
+        found = compare(
+            bulk,
             people,
             [BatchFile(b.id, data_dir / b.storage) for b in chosen],
             rules,
@@ -524,7 +526,7 @@ def run_comparison(
         )
     finally:
         if own_engine:
-            duck.close()
+            bulk.close()
     clock["match"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     report = _write_run(

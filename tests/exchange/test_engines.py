@@ -1,19 +1,19 @@
-"""One comparison, two engines: the Ibis expression of core.exchange.matching gives the same
-matches on DuckDB and on Spark in local mode, for every kind and program (the records and
-people of tests/exchange/test_kinds.py's kinds, some matching and some not)."""
+"""One comparison, two engines (the bulk engine's adapters, core.bulk.engines): the Ibis
+expression of core.exchange.matching gives the same matches on DuckDB and on Spark in local
+mode, for every kind and program (the records and people of tests/exchange/test_kinds.py's
+kinds, some matching and some not)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.exchange.engines import BatchFile, DuckEngine, SparkEngine
+from core.bulk.engines import DuckDBEngine, SparkEngine
+from core.exchange.engines import BatchFile, compare
 from core.exchange.kinds import CORE_KINDS, catalog
 from core.exchange.matching import OUTPUT_COLUMNS, rules_of
 from core.exchange.records import headers, normalise
@@ -56,17 +56,11 @@ ROWS = {
 
 @pytest.fixture(scope="module")
 def spark():
-    from pyspark.sql import SparkSession
+    # The bulk engine's session (local mode, this interpreter for the workers), as the bulk
+    # tests take it; stopped after this module.
+    from core.bulk.engines import spark_session
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("doudi-exchange-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+    session = spark_session("local[1]", shuffle_partitions="2")
     yield session
     session.stop()
 
@@ -124,12 +118,16 @@ def _sorted(t: pa.Table) -> list[dict]:
 
 def test_duckdb_and_spark_find_the_same(spark, tmp_path):
     people, batches, rules = _recipients(), _batches(tmp_path), rules_of(CORE_KINDS)
-    duck = DuckEngine(threads=1)
+    duck = DuckDBEngine(threads=1)
     try:
-        expected = duck.compare(people, batches, rules, AS_OF)
+        expected = compare(duck, people, batches, rules, AS_OF)
     finally:
         duck.close()
-    got = SparkEngine(spark).compare(people, batches, rules, AS_OF)
+    on_spark = SparkEngine(spark)
+    try:
+        got = compare(on_spark, people, batches, rules, AS_OF)
+    finally:
+        on_spark.close()
     assert expected is not None and got is not None
     assert expected.num_rows > 10  # every kind has matches and non-matches here
     assert {r for r in expected.column("rule").to_pylist()} >= {

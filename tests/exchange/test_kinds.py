@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.exchange.engines import BatchFile, DuckEngine
+from core.bulk.engines import DuckDBEngine
+from core.exchange.engines import BatchFile, compare
 from core.exchange.kinds import CORE_KINDS, DEPARTMENTS, catalog
 from core.exchange.matching import rules_of
 from core.exchange.records import headers, normalise
@@ -97,7 +98,7 @@ def _rules():
 
 @pytest.fixture(scope="module")
 def engine():
-    e = DuckEngine(threads=1)
+    e = DuckDBEngine(threads=1)
     yield e
     e.close()
 
@@ -110,35 +111,36 @@ def test_each_kind_matches_what_its_rule_says_and_nothing_else(kind_id, engine, 
         if (kind_id, meaning.program) == ("students", "low_income"):
             hit, miss = miss, hit  # the tag is for graduates (困难毕业生对象), not for students
         people = _recipients(meaning.program)
-        found = engine.compare(people, _batch(tmp_path, kind_id, hit), _rules(), AS_OF)
+        found = compare(engine, people, _batch(tmp_path, kind_id, hit), _rules(), AS_OF)
         assert found is not None
         rules = found.column("rule").to_pylist()
         assert rules == [meaning.rule], (kind_id, meaning.program, rules)
         record = json.loads(found.column("record")[0].as_py())
         assert record["姓名"] == "测试"
         if miss is not None:
-            found = engine.compare(people, _batch(tmp_path, kind_id, miss), _rules(), AS_OF)
+            found = compare(engine, people, _batch(tmp_path, kind_id, miss), _rules(), AS_OF)
             assert found.num_rows == 0, (kind_id, meaning.program)
 
 
 def test_what_the_household_already_records_is_not_a_finding(engine, tmp_path):
     died = _recipients("dibao", dead_on=dt.date(2025, 6, 1))
     assert (
-        engine.compare(
-            died, _batch(tmp_path, "deaths", ROWS["deaths"][0]), _rules(), AS_OF
+        compare(
+            engine, died, _batch(tmp_path, "deaths", ROWS["deaths"][0]), _rules(), AS_OF
         ).num_rows
         == 0
     )
     graded = _recipients("dibao", disability_grade=2)
     assert (
-        engine.compare(
-            graded, _batch(tmp_path, "disability", ROWS["disability"][0]), _rules(), AS_OF
+        compare(
+            engine, graded, _batch(tmp_path, "disability", ROWS["disability"][0]), _rules(), AS_OF
         ).num_rows
         == 0
     )
     tagged = _recipients("low_income", tags="|住房救助|")
     assert (
-        engine.compare(
+        compare(
+            engine,
             tagged,
             _batch(tmp_path, "housing_assistance", ROWS["housing_assistance"][0]),
             _rules(),
@@ -148,8 +150,8 @@ def test_what_the_household_already_records_is_not_a_finding(engine, tmp_path):
     )
     # grade 3 is not 重残: no tag
     light = dict(ROWS["disability"][0], 残疾等级="3")
-    found = engine.compare(
-        _recipients("low_income"), _batch(tmp_path, "disability", light), _rules(), AS_OF
+    found = compare(
+        engine, _recipients("low_income"), _batch(tmp_path, "disability", light), _rules(), AS_OF
     )
     assert found.num_rows == 0
 

@@ -5,6 +5,7 @@ import {
 } from "./lib/core.js";
 import { t, lang, setLang, roleName } from "./lib/i18n.js";
 import { Loading, Alert } from "./lib/ui.js";
+import "./lib/words-people.js";
 
 setLang(lang());
 
@@ -17,6 +18,11 @@ const ROUTES = [
   [/^\/households$/, "households", true],
   [/^\/households\/new$/, "household", true],
   [/^\/households\/(\d+)$/, "household", true],
+  [/^\/registers$/, "registers", true],
+  [/^\/comparison$/, "comparison", true],
+  [/^\/findings\/(\d+)$/, "finding", true],
+  [/^\/verification$/, "verification", true],
+  [/^\/lowincome$/, "lowincome", true],
   [/^\/payments$/, "payments", true],
   [/^\/calendar$/, "calendar", true],
   [/^\/admin$/, "admin", true],
@@ -57,6 +63,11 @@ function Nav({ session }) {
   if (session) {
     items.push(["/inbox", "nav_inbox", "read_households"]);
     items.push(["/households", "nav_households", "read_households"]);
+    // Knowing the people: department data is not for village clerks (read_department_data).
+    items.push(["/registers", "nav_registers", "read_households"]);
+    items.push(["/comparison", "nav_comparison", "read_department_data"]);
+    items.push(["/verification", "nav_verification", "read_department_data"]);
+    items.push(["/lowincome", "nav_lowincome", "read_households"]);
     items.push(["/payments", "nav_payments", "read_payments"]);
     items.push(["/calendar", "nav_calendar", "read_households"]);
     // Officials read review runs where they work (county approvers and province

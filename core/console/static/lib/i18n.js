@@ -266,6 +266,15 @@ export function t(key) {
   return table[key] ?? ZH[key] ?? key;
 }
 
+// Words of a group of screens kept in their own module (lib/words-*.js), added to these tables
+// when the module loads: words, error codes and field names.
+export function addWords({ zh = {}, en = {}, errorsZh = {}, fieldsZh = {} }) {
+  Object.assign(ZH, zh);
+  Object.assign(EN, en);
+  Object.assign(ERRORS_ZH, errorsZh);
+  Object.assign(FIELDS_ZH, fieldsZh);
+}
+
 // -- codes ------------------------------------------------------------------------------------
 
 const STATES_ZH = {

@@ -1,7 +1,7 @@
 // A case: its household, decision and trace, the steps open to this official on the chosen
 // day (forms generated from the actions' specs, caseActionSpecs), the others with why not,
 // and its audit trail.
-import { html, useState, useEffect, useQuery, todayInChina } from "../lib/core.js";
+import { html, useState, useEffect, useQuery, todayInChina, getSession, may } from "../lib/core.js";
 import { t, stateName, programName, stepName, errorText, roleName, relationName } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, Trace, money, when } from "../lib/ui.js";
 import { actionSpecs, ActionForm } from "../lib/forms.js";
@@ -49,6 +49,7 @@ export default function CasePage({ arg }) {
         <dt>${t("benefit_from")}</dt><dd>${kase.benefitFrom || "—"}</dd>
         <dt>${t("amount")}</dt><dd>${money(kase.amount)}${kase.amounts.length > 1 ? html` <span class="help">（${kase.amounts.map((a) => `${a.from.slice(0, 7)}: ${money(a.amount)}`).join("；")}）</span>` : ""}</dd>
         <dt>${t("version")}</dt><dd>${kase.version}</dd>
+        ${may(getSession(), "read_department_data") && html`<dt>${t("nav_verification")}</dt><dd><a href=${`/verification?case=${kase.id}`}>${t("p_reports")}</a></dd>`}
         ${kase.data.publicity && html`<dt>${t("publicity")}</dt><dd>${kase.data.publicity.start} — ${kase.data.publicity.ends}（${kase.data.publicity.days} ${t("days")}）</dd>`}
       </dl>
       <${Steps} kase=${kase} day=${day} setDay=${setDay}

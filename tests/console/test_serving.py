@@ -50,14 +50,15 @@ def client(base: PolicyBase) -> Iterator[Client]:
 def test_every_page_path_answers_the_console(client) -> None:
     paths = ("/", "/explorer", "/signin", "/inbox", "/cases/12", "/households",
              "/households/new", "/households/3", "/payments", "/calendar", "/admin", "/reviews",
-             "/reviews/2", "/simulate")  # fmt: skip
+             "/reviews/2", "/simulate", "/registers", "/comparison", "/findings/5", "/verification",
+             "/lowincome")  # fmt: skip
     for path in paths:
         r = client.get(path)
         assert r.status_code == 200, path
         assert r.headers["cache-control"] == "no-cache"
         assert f"/static/{asset_version()}/app.js" in r.text
         assert "{{static}}" not in r.text
-    assert len(PAGES) == 14
+    assert len(PAGES) == 19
     assert client.get("/cases/abc").status_code == 404
     assert client.get("/nowhere").status_code == 404
 

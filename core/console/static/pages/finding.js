@@ -152,9 +152,12 @@ function Resolve({ f, onDone }) {
     if (outcome === "case_step") {
       vars.action = action;
       vars.caseVersion = kase.data ? kase.data.case.version : null;
+      // Only what the official typed: the API fills a death's person and date from the
+      // finding itself (and takes the inputs as JSON, so a date typed here travels as text).
       const inputs = {};
       for (const a of args) {
-        const v = parse(a, value(a.name));
+        if (!(a.name in values)) continue;
+        const v = parse(a, values[a.name]);
         if (v !== null) inputs[snake(a.name)] = v;
       }
       vars.inputs = inputs;

@@ -101,10 +101,12 @@ def serious(tab: Tab) -> list[Any]:
 
 
 def unlabelled(page: Any) -> list[str]:
-    return list(page.evaluate("""() => [...document.querySelectorAll('input,select,textarea')]
+    return list(
+        page.evaluate("""() => [...document.querySelectorAll('input,select,textarea')]
         .filter(e => e.type !== 'hidden' && !(e.labels && e.labels.length)
                      && !e.getAttribute('aria-label'))
-        .map(e => e.outerHTML)"""))
+        .map(e => e.outerHTML)""")
+    )
 
 
 PAGES = [
@@ -245,7 +247,7 @@ def test_run_a_comparison_and_resolve_a_finding(
     tab.settle()
     row = page.locator("#finding-list tr", has_text="吴秀兰")
     assert "在保对象家庭成员已死亡" in row.inner_text()
-    assert f'/cases/{people["case"]}' in row.inner_html()
+    assert f"/cases/{people['case']}" in row.inner_html()
     assert re.search(r"\d{4}-\d{2}-\d{2}", row.inner_text())  # due, in working days
     assert "个工作日" in row.inner_text()
     expect(page.locator("#sup-open")).to_have_text("1")

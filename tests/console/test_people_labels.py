@@ -12,6 +12,8 @@ import core.console
 import core.exchange.store
 import core.lowincome.store
 import core.registers.files
+import core.validation.sizes
+import core.validation.text
 import core.verification.store
 from core.errors import DoudiError
 
@@ -42,6 +44,8 @@ def test_every_error_code_of_the_people_stores_has_its_chinese_text() -> None:
             core.lowincome.store,
             core.registers.files,
             core.verification.store,
+            core.validation.text,
+            core.validation.sizes,
         )
         for cls in vars(module).values()
         if isinstance(cls, type) and issubclass(cls, DoudiError) and cls is not DoudiError

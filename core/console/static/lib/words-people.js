@@ -154,6 +154,9 @@ addWords({
   errorsZh: {
     INVALID_FILE: "文件有误，未导入任何数据。", ALREADY_IMPORTED: "同一文件已经导入过。",
     TASK_CLOSED: "该疑点的核实任务已办结。",
+    // core.validation's refusals of free text and lists (names, reasons, decisions, supporters)
+    TEXT_TOO_LONG: "文字过长。", CONTROL_CHARACTER: "含有不允许的控制字符（如换行）。",
+    TOO_MANY_ITEMS: "条目过多。", BLANK_TEXT: "不能为空。",
   },
   fieldsZh: {
     contentBase64: "文件", fileName: "文件名", commit: "确认导入", batchDate: "数据日期",

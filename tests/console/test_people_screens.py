@@ -114,6 +114,7 @@ PAGES = [
     ("registers-county", "yq-county", "/registers?j=140302", "#ros-program"),
     ("comparison", "jq-county", "/comparison?j=140311", "#sup-open"),
     ("verification", "jq-county", "/verification?case={case}", "#vr-title"),
+    ("verification-household", "jq-county", "/verification?household={household}", "#vh-title"),
     ("lowincome", "yq-township", "/lowincome?j=140302", "#li-list-title"),
 ]
 
@@ -336,6 +337,14 @@ def test_verification_requested_with_a_supporter_and_a_manual_report(
     tab.settle()
     assert page.locator("article.report").count() == 2
     assert "人工登记" in page.locator("section[aria-labelledby=vr-title]").inner_text()
+    assert serious(tab) == []
+    # the household's page leads to the reports of each of its cases
+    page = tab.go(f"/households/{people['household']}")
+    page.get_by_role("link", name=re.compile("核对")).last.click()
+    page.locator("#vh-title").wait_for()
+    tab.settle()
+    assert page.locator("article.report").count() == 2
+    assert "郊核〔2026〕12号" in page.inner_text("main")
     assert serious(tab) == []
 
 

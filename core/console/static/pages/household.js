@@ -53,6 +53,7 @@ function Existing({ id }) {
     ${hh && !editing && html`
       ${hh.idNumbersMasked && html`<p class="help" role="note">${t("ids_masked")}</p>`}
       ${may(session, "write_households") && !hh.idNumbersMasked && html`<p><button type="button" onClick=${() => setEditing(true)}>${t("edit_household")}</button></p>`}
+      ${may(session, "read_department_data") && html`<p><a href=${`/verification?household=${hh.id}`}>${t("nav_verification")}：${t("p_reports")}</a></p>`}
       <${View} hh=${hh} />
       ${!hh.idNumbersMasked && html`<${Preview} hh=${hh} />`}
       ${may(session, "act_on_cases") && html`<${Apply} hh=${hh} />`}`}

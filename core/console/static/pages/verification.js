@@ -1,8 +1,8 @@
-// Verification (核对) of a case's household: its reports (verificationReports) per person and
-// data kind, with the batches each answer came from, the warnings and the kinds no batch
-// covers; a verification requested through an adapter with the legal supporters
-// (requestVerification), or a report made outside doudi recorded with its number
-// (recordManualVerification). Either records the case's verification step.
+// Verification (核对) of a case's household, or of each case of a household (?household=ID):
+// its reports (verificationReports) per person and data kind, with the batches each answer came
+// from, the warnings and the kinds no batch covers; a verification requested through an adapter
+// with the legal supporters (requestVerification), or a report made outside doudi recorded with
+// its number (recordManualVerification). Either records the case's verification step.
 import { html, useState, useEffect, useQuery, gql, getSession, may, params, navigate, todayInChina } from "../lib/core.js";
 import { t, programName, stateName, relationName } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors } from "../lib/ui.js";
@@ -15,6 +15,8 @@ const CASE = `query CaseToVerify($id: ID!) { case(id: $id) { id version state pr
   household { id members { name relation idNumber } } } }`;
 const REPORTS = `query Reports($id: ID!) { verificationReports(caseId: $id) {
   id number source adapter caseId householdId county on passed report } }`;
+const HOUSEHOLD = `query HouseholdToVerify($id: ID!) { household(id: $id) { id
+  members { name relation } cases { id program state county { code name } } } }`;
 const REQUEST = `mutation RequestVerification($id: ID!, $s: [SupporterInput!], $on: Date, $v: Int) {
   requestVerification(caseId: $id, supporters: $s, on: $on, expectedVersion: $v) {
     report { id number passed } ${ERRORS} } }`;
@@ -26,6 +28,7 @@ export default function Verification() {
   const p = params();
   const [draft, setDraft] = useState(p.get("case") || "");
   const caseId = p.get("case") || "";
+  const householdId = p.get("household") || "";
   const [kinds, setKinds] = useState([]);
   useEffect(() => { dataKinds().then(setKinds, () => {}); }, []);
   return html`<${Page} title=${w("verification_title")} wide>
@@ -37,6 +40,7 @@ export default function Verification() {
       <button type="submit" class="primary">${w("open")}</button>
     </form>
     ${caseId && html`<${OfCase} key=${caseId} id=${caseId} kinds=${kinds} />`}
+    ${!caseId && householdId && html`<${OfHousehold} key=${householdId} id=${householdId} kinds=${kinds} />`}
   </${Page}>`;
 }
 
@@ -63,14 +67,40 @@ function OfCase({ id, kinds }) {
       <${Manual} kase=${kase} onDone=${done} />`}`;
 }
 
-function Reports({ reports, kinds }) {
-  return html`<section aria-labelledby="vr-title"><h2 id="vr-title">${w("reports")}（${reports.length}）</h2>
+// A household's reports: those of each of its cases (reports are stored on cases).
+function OfHousehold({ id, kinds }) {
+  const h = useQuery(HOUSEHOLD, { id }, [id]);
+  const hh = h.data && h.data.household;
+  return html`<${Alert} error=${h.error} />
+    ${h.loading && html`<${Loading} />`}
+    ${hh && html`<section aria-labelledby="vh-title"><h2 id="vh-title">${t("household")}
+        <a href=${`/households/${hh.id}`}>#${hh.id}</a></h2>
+      <p>${hh.members.map((m) => `${m.name}（${relationName(m.relation)}）`).join("、")}</p>
+      ${!hh.cases.length && html`<p>${t("no_cases")}</p>`}</section>
+      ${hh.cases.map((c) => html`<${CaseReports} key=${c.id} c=${c} kinds=${kinds} />`)}`}`;
+}
+
+function CaseReports({ c, kinds }) {
+  const r = useQuery(REPORTS, { id: c.id }, [c.id]);
+  return html`<section aria-labelledby=${`vhc-${c.id}`}>
+    <h3 id=${`vhc-${c.id}`}><a href=${`/verification?case=${c.id}`}>${t("case")} #${c.id}</a>
+      ${programName(c.program)} · ${stateName(c.state)} · ${c.county.name}</h3>
+    <${Alert} error=${r.error} />
+    ${r.data && html`<${Reports} reports=${r.data.verificationReports} kinds=${kinds} level="h4" scope=${c.id} />`}
+  </section>`;
+}
+
+function Reports({ reports, kinds, level = "h2", scope = null }) {
+  const H = level;
+  const sub = level === "h2" ? "h3" : "h5";
+  const id = scope ? `vr-title-${scope}` : "vr-title";
+  return html`<section aria-labelledby=${id}><${H} id=${id}>${w("reports")}（${reports.length}）</${H}>
     ${!reports.length && html`<p>${w("no_reports")}</p>`}
     ${reports.map((r) => {
       const doc = r.report || {};
       return html`<article class="card report" aria-labelledby=${`vr-${r.id}`}>
-        <h3 id=${`vr-${r.id}`}>${w("report_no")} ${r.number}
-          <span class=${`badge ${r.passed ? "ok" : "bad"}`}>${r.passed ? w("passed") : w("failed")}</span></h3>
+        <${sub} id=${`vr-${r.id}`}>${w("report_no")} ${r.number}
+          <span class=${`badge ${r.passed ? "ok" : "bad"}`}>${r.passed ? w("passed") : w("failed")}</span></${sub}>
         <p>${r.on} · ${w("source_kind")}：${codeName(r.source)}${r.source === "platform" ? `（${r.adapter}）` : ""}</p>
         ${Array.isArray(doc.notes) && doc.notes.length > 0 && html`<ul class="help">${doc.notes.map((n) => html`<li>${n}</li>`)}</ul>`}
         ${typeof doc.notes === "string" && doc.notes && html`<p>${doc.notes}</p>`}

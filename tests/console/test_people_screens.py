@@ -287,6 +287,8 @@ def test_run_a_comparison_and_resolve_a_finding(
     tab.shot("finding-resolved")
     page = tab.go(f"/cases/{people['case']}")
     assert "登记死亡" in page.locator("#history-title + *").inner_text()
+    on_case = page.locator("section[aria-labelledby=case-findings-title]").inner_text()
+    assert "在保对象家庭成员已死亡" in on_case and "已办结" in on_case  # the case lists it
 
     # supervision: nothing open any more; the finding is listed among the resolved
     page = tab.go("/comparison?j=140311&status=resolved")

@@ -5,6 +5,7 @@ import { html, useState, useEffect, useQuery, todayInChina, getSession, may } fr
 import { t, stateName, programName, stepName, errorText, roleName, relationName } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, Trace, money, when } from "../lib/ui.js";
 import { actionSpecs, ActionForm } from "../lib/forms.js";
+import { codeName } from "../lib/words-people.js";
 
 const CASE = `query Case($id: ID!) { case(id: $id) {
   id version program state openedOn benefitFrom amount exitReason spotCheckSelected
@@ -54,6 +55,7 @@ export default function CasePage({ arg }) {
       </dl>
       <${Steps} kase=${kase} day=${day} setDay=${setDay}
         onDone=${(step) => { setDone(step); setTick((n) => n + 1); }} tick=${tick} />
+      ${may(getSession(), "read_department_data") && html`<${Findings} kase=${kase} tick=${tick} />`}
       <${Household} kase=${kase} />
       <${DecisionView} kase=${kase} history=${h.data && h.data.caseHistory} />
       <${History} q=${h} />`}
@@ -105,6 +107,24 @@ function Steps({ kase, day, setDay, onDone, tick }) {
       </li>`)}</ul></details>`}
     ${closed.filter((x) => x.waitUntil).map((x) => html`<p class="wait" role="note">
       <strong>${stepName(x.action)}</strong>：${t("wait_until")} <strong>${x.waitUntil}</strong>。${t("wait_explain")}</p>`)}
+  </section>`;
+}
+
+// The findings (疑点) raised on this case by data comparisons, with their tasks' due dates.
+const FINDINGS = `query CaseFindings($j: String!, $c: ID!) { findings(jurisdiction: $j, caseId: $c) {
+  id name status meaning task { status level due overdue } } }`;
+
+function Findings({ kase, tick }) {
+  const q = useQuery(FINDINGS, { j: kase.county.code, c: kase.id }, [kase.id, tick]);
+  const list = q.data ? q.data.findings : [];
+  if (!q.error && !list.length) return null;
+  const zh = document.documentElement.lang !== "en";
+  return html`<section aria-labelledby="case-findings-title">
+    <h2 id="case-findings-title">${t("p_findings")}（${list.length}）</h2>
+    <${Alert} error=${q.error} />
+    <ul>${list.map((f) => html`<li><a href=${`/findings/${f.id}`}>#${f.id}</a>
+      ${zh ? f.meaning.summaryZh : f.meaning.summary} · ${f.name} · ${codeName(f.status)}
+      ${f.task.status === "open" && f.task.due ? html` · ${t("p_due_by")} <span class=${f.task.overdue ? "overdue" : ""}>${f.task.due}</span>` : ""}</li>`)}</ul>
   </section>`;
 }
 

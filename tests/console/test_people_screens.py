@@ -213,6 +213,10 @@ def test_the_publicity_list_shows_id_numbers_masked(tab: Tab) -> None:
     assert not re.search(r"\d{17}[\dX]", text)
     assert "身份证号(隐去)" in text
     tab.shot("publicity-list")
+    with page.expect_download() as register:  # the register out, in the template's columns
+        page.click("#exp-csv")
+    text = Path(register.value.path()).read_text(encoding="utf-8-sig")
+    assert text.startswith("户编号,县区代码") and "张志刚" in text and "导出人: yq-county" in text
     with page.expect_download() as roster:  # the roster for 医保 (full IDs: county only)
         page.fill("#ros-dept", "医保")
         page.click("#ros-xlsx")
@@ -239,7 +243,7 @@ def test_run_a_comparison_and_resolve_a_finding(
     page.get_by_role("button", name="确认导入").click()
     page.locator(".notice", has_text="已导入批次").wait_for()
     tab.settle()
-    assert "死亡人员" in page.locator("#bt-title + *").inner_text()
+    expect(page.locator("#bt-title + *")).to_contain_text("死亡人员")  # the list read again
 
     page.get_by_role("button", name=re.compile("开始比对")).click()
     result = page.locator("#run-result")
@@ -293,7 +297,7 @@ def test_run_a_comparison_and_resolve_a_finding(
     # supervision: nothing open any more; the finding is listed among the resolved
     page = tab.go("/comparison?j=140311&status=resolved")
     expect(page.locator("#sup-open")).to_have_text("0")
-    assert "吴秀兰" in page.locator("#finding-list").inner_text()
+    expect(page.locator("#finding-list")).to_contain_text("吴秀兰")
 
     # a township official of 城区 sees neither 郊区's findings nor this one
     tab.sign_in_as("yq-township")
@@ -336,16 +340,14 @@ def test_verification_requested_with_a_supporter_and_a_manual_report(
     page.fill("#mn-notes", "县级核对平台纸质报告")
     page.get_by_role("button", name="登记人工核对报告").click()
     expect(page.locator("#vf-notice")).to_contain_text("郊核〔2026〕12号")
-    tab.settle()
-    assert page.locator("article.report").count() == 2
-    assert "人工登记" in page.locator("section[aria-labelledby=vr-title]").inner_text()
+    expect(page.locator("article.report")).to_have_count(2)  # the reports read again
+    expect(page.locator("section[aria-labelledby=vr-title]")).to_contain_text("人工登记")
     assert serious(tab) == []
     # the household's page leads to the reports of each of its cases
     page = tab.go(f"/households/{people['household']}")
     page.get_by_role("link", name=re.compile("核对")).last.click()
     page.locator("#vh-title").wait_for()
-    tab.settle()
-    assert page.locator("article.report").count() == 2
+    expect(page.locator("article.report")).to_have_count(2)
     assert "郊核〔2026〕12号" in page.inner_text("main")
     assert serious(tab) == []
 
@@ -365,9 +367,9 @@ def test_low_income_recognised_tagged_and_flagged(tab: Tab) -> None:
     page.check("#rc-tag-3")  # 住房救助
     page.get_by_role("button", name="认定", exact=True).click()
     page.locator(".notice", has_text="钱桂英").wait_for()
-    tab.settle()
     row = page.locator("tr", has_text=person)
-    assert "低保边缘家庭" in row.inner_text() and "住房救助" in row.inner_text()
+    expect(row).to_contain_text("低保边缘家庭")
+    expect(row).to_contain_text("住房救助")
 
     row.get_by_role("button", name="变更 钱桂英").click()
     form = page.locator("form.change")
@@ -377,9 +379,7 @@ def test_low_income_recognised_tagged_and_flagged(tab: Tab) -> None:
     form.locator("input[id$='-reason']").fill("家庭成员新增重病")
     form.get_by_role("button", name="办理").click()
     page.locator("form.change").wait_for(state="detached")
-    tab.settle()
-    row = page.locator("tr", has_text=person)
-    assert "待重新评估" in row.inner_text()
+    expect(page.locator("tr", has_text=person)).to_contain_text("待重新评估")  # read again
     tab.shot("lowincome")
     page = tab.go("/lowincome?j=140302&flagged=1")
     assert person in page.locator("table.lowincome").inner_text()

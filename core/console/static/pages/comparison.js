@@ -9,7 +9,7 @@ import {
 import { t } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, when } from "../lib/ui.js";
 import { w, codeName } from "../lib/words-people.js";
-import { readBase64, FileProblems, MAX_UPLOAD_BYTES } from "../lib/files.js";
+import { readBase64, FileProblems, MAX_UPLOAD_BYTES, placed } from "../lib/files.js";
 
 const ERRORS = "userErrors { field message code }";
 const KINDS = "query DataKinds { dataKinds { id titleZh title departments mode columns required meanings } }";
@@ -124,7 +124,7 @@ function Run({ code, onDone }) {
     setBusy(true); setFailure(null); setRun(null);
     try {
       const { runComparison: r } = await gql(RUN, { j: code, d: day || null });
-      setErrors(r.userErrors);
+      setErrors(placed(r.userErrors, ["asOf"]));
       if (r.run) { setRun(r.run); onDone(); }
     } catch (x) { setFailure(x); } finally { setBusy(false); }
   }
@@ -185,6 +185,7 @@ function Batches({ code, tick, kinds }) {
   if (!q.data) return html`<${Loading} />`;
   const list = q.data.departmentBatches;
   return html`<section aria-labelledby="bt-title"><h2 id="bt-title">${w("batches")}</h2>
+    ${q.loading && html`<${Loading} />`}
     ${!list.length ? html`<p>${w("no_batches")}</p>` : html`<div class="table-wrap"><table class="data"><caption class="sr-only">${w("batches")}</caption>
       <thead><tr><th scope="col">#</th><th scope="col">${w("data_kind")}</th><th scope="col">${w("department")}</th>
         <th scope="col">${t("jurisdiction")}</th><th scope="col">${w("batch_date")}</th><th scope="col">${w("records")}</th>
@@ -223,7 +224,7 @@ function ImportBatch({ code, kinds, onDone }) {
       const { importDepartmentBatch: r } = await gql(IMPORT, {
         kind, dept: department, j: code, date: day, name: file.name, b64, commit, enc: encoding || null,
       });
-      setErrors(r.userErrors);
+      setErrors(placed(r.userErrors, ["kind", "department", "batchDate", "jurisdiction"]));
       if (r.userErrors.length) { setChecked(null); return; }
       if (commit) { setDone(r); setChecked(null); onDone(); } else setChecked(r);
     } catch (x) { setFailure(x); } finally { setBusy(false); }

@@ -94,7 +94,7 @@ function Meaning({ m }) {
       <dt>${w("for_program")}</dt><dd>${codeName(m.program)}</dd>
       <dt>${w("resolved_by")}</dt><dd>${codeName(m.action)}${m.tag ? `：${m.tag}` : ""}</dd>
       <dt>${w("level")}</dt><dd>${codeName(m.level)}</dd>
-      <dt>${w("data_kind")}</dt><dd>${m.kindTitleZh}（${(m.departments || []).join("、")}）</dd>
+      <dt>${w("data_kind")}</dt><dd>${document.documentElement.lang === "en" ? m.kindTitle : m.kindTitleZh}（${(m.departments || []).join("、")}）</dd>
     </dl>
     ${m.notSet && html`<p class="wait" role="note"><strong>${w("meaning_not_set")}</strong> ${m.notSet}</p>`}
     ${(m.sources || []).map((s) => html`<div class="source"><p><strong>${s.document}</strong>${s.section ? ` ${s.section}` : ""}</p>

@@ -120,9 +120,9 @@ class Recorder:
         if request.url.endswith("/graphql") and request.method == "POST":
             try:
                 response = request.response()
+                header = response.header_value("server-timing") if response else None
             except Exception:  # the page was closed meanwhile: not counted
                 return
-            header = response.header_value("server-timing") if response else None
             if header and "dur=" in header:
                 ms = float(header.split("dur=")[1].split(",")[0])
                 op = operation(request.post_data)
@@ -313,9 +313,11 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
                     page.locator(".notice").wait_for(timeout=60000)
                     page.get_by_role("button", name="在页面上查看").click()
                     page.locator("table.publicity").wait_for()
+                    page.wait_for_load_state("networkidle")
                 if label == "comparison":  # a run: every match raised before, none again
                     page.get_by_role("button", name=re.compile("开始比对")).click()
                     page.locator("#run-result").wait_for(timeout=60000)
+                    page.locator(".loading").first.wait_for(state="detached", timeout=30000)
                     page.wait_for_load_state("networkidle")
                 for op, ms in rec.timings.items():
                     (graphiql_ops if "reference" in label else timings)[op].extend(ms)

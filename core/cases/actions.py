@@ -291,6 +291,10 @@ class Input:
         return f"{self.key}={shown}"
 
 
+# The kinds whose text form differs from the value a step takes.
+_FROM_TEXT = frozenset({Kind.LIST, Kind.BOOL, Kind.INT, Kind.DATE, Kind.RECORDS})
+
+
 def _id(where: str, value: Any, *, inside: bool = False) -> int:
     """``value`` as a database id. A malformed id finds nothing (NOT_FOUND), as in the API's
     other ids; inside a record it is a malformed input (INVALID_INPUT)."""
@@ -382,6 +386,23 @@ class ActionSpec:
             if i.programs and i.name in out and program not in i.programs:
                 raise InvalidInput(f"{i.key}: only for {' and '.join(i.programs)} applications")
         return out
+
+    def prepare_loose(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """:meth:`prepare` for inputs that arrive untyped — a JSON object (a finding's
+        ``resolveFinding(inputs:)``) or command-line text: keys in camelCase or snake_case, a
+        date, flag, whole number, list or record written as text is read as the command line
+        reads it (:meth:`Input.from_text`); anything else is checked as given."""
+        typed: dict[str, Any] = {}
+        for key, value in given.items():
+            i = self.input(key)
+            if i is None:
+                raise self.unknown(snake(key))
+            if isinstance(value, str) and i.kind in _FROM_TEXT:
+                value = i.from_text(value)
+            if i.name in typed:
+                raise InvalidInput(f"{i.key}: given twice")
+            typed[i.name] = value
+        return self.prepare(typed)
 
     def field_of(self, exc: DoudiError) -> str | None:
         """The argument a refusal points at (None when it is not about one)."""

@@ -1026,17 +1026,24 @@ def _take_case_step(
     """The case step, with the task closed (``close``) in the step's write transaction; what
     the step wrote goes into ``detail`` before."""
     from core.cases import Case
+    from core.cases.actions import SPECS, snake
     from core.cases.store import EventRecord, apply_transition, get_case
 
     if record.case_id is None:
         raise InvalidInput("this finding has no case")
-    case = get_case(session, record.case_id)
-    step_inputs = dict(inputs)
+    spec = SPECS.get(action)
+    if spec is None or spec.opens:
+        raise InvalidInput(f"action: not a step on a case: {action!r}")
+    # The inputs come as JSON or command-line text: typed by the step's spec, as the case
+    # mutations and `doudi cases` type them (a date of death written "2024-05-01" is a date).
+    given = {snake(k): v for k, v in inputs.items()}
     if action == "record_death":
-        step_inputs.setdefault("id_number", record.id_number)
+        given.setdefault("id_number", record.id_number)
         died = record.document["record"].get("死亡日期")
-        if died and "date_of_death" not in step_inputs:
-            step_inputs["date_of_death"] = dt.date.fromisoformat(died)
+        if died and given.get("date_of_death") is None:
+            given["date_of_death"] = dt.date.fromisoformat(died)
+    step_inputs = spec.prepare_loose(given)
+    case = get_case(session, record.case_id)
 
     def then(session: Session, new_case: Case, event: EventRecord) -> None:
         detail.update(

@@ -154,6 +154,45 @@ def test_batch_comparison_finding_verification_and_register(api: Api):
     assert listed["lowIncomePeople"] == [{"name": "人"}]
 
 
+RESOLVE_WITH = f"""mutation($id: ID!, $inputs: JSON) {{ resolveFinding(id: $id,
+    outcome: "case_step", action: "record_death", on: "2025-04-15", inputs: $inputs) {{
+    finding {{ status }} {E} }} }}"""
+
+
+def test_a_case_steps_inputs_as_json_are_typed_by_its_spec(api: Api):
+    """resolveFinding's inputs arrive as JSON: a date of death written as text is a date (it
+    was a 500: the step compared text with a date), a malformed one or an input the step does
+    not take is a typed userError, and nothing is written."""
+    assert api.runtime is not None
+    reg = api.runtime.policy.registry
+    spouse = id_number(YONGFU, 501, "19800101")
+    insert_case(
+        api.runtime.engine,
+        reg,
+        YONGFU,
+        1,
+        members=[{"idNumber": spouse, "name": "配偶", "relation": "spouse"}],
+    )
+    county = api.token("county_approver", YONGFU)
+    town = api.token("township_officer", YONGFU)
+    deaths = csv_bytes([["身份证号", "姓名", "死亡日期"], [spouse, "配偶", "2025-04-02"]])
+    api.ok(BATCH, {"c": b64(deaths)}, county)
+    api.ok(COMPARE, None, county)
+    [f] = api.ok(FINDINGS, None, town)["findings"]
+    for inputs, code in (
+        ({"dateOfDeath": "2025-02-30"}, "INVALID_INPUT"),
+        ({"dateOfDeath": 20250401}, "INVALID_INPUT"),
+        ({"colour": "red"}, "INVALID_INPUT"),
+    ):
+        refused = api.ok(RESOLVE_WITH, {"id": f["id"], "inputs": inputs}, town)["resolveFinding"]
+        assert [e["code"] for e in refused["userErrors"]] == [code], (inputs, refused)
+    [still] = api.ok(FINDINGS, None, town)["findings"]
+    assert still["task"]["status"] == "open"
+    done = api.ok(RESOLVE_WITH, {"id": f["id"], "inputs": {"dateOfDeath": "2025-04-01"}}, town)
+    assert done["resolveFinding"]["userErrors"] == []
+    assert done["resolveFinding"]["finding"]["status"] == "resolved"
+
+
 def test_free_text_and_lists_by_the_platforms_rules(api: Api):
     """The texts and lists of knowing the people are held to core.validation's rules and
     refused as typed userErrors (never a 500), nothing written."""

@@ -23,6 +23,14 @@ compute (the tax-benefit system load and input generation excluded, in its favou
 Rounds alternate OpenFisca and doudi, each preceded by the load average (the machine is shared);
 the summary gives medians and the rate ratios (OpenFisca time / doudi time: above 1, doudi
 decides more households per second), by wall clock and by CPU. Goal: ≥ 2×.
+
+Where doudi's seconds go: each round reports the job in phases, wall and CPU — the policy table
+(``policy_*``), reading the snapshot's schemas and registering the policy table (``read_*``),
+building the rules' Ibis expression (``rules_*``), compiling it to SQL (``compile_*``), and
+DuckDB running it and writing Parquet (``query_*``). ``--profile DIR`` adds DuckDB's own profile
+of the query (JSON, per operator: time and rows) to DIR/duckdb-profile-<round>.json, the SQL to
+DIR/query.sql, and the ten costliest operators to the round's record (profiling adds overhead:
+compare profiled rounds with profiled rounds).
 """
 
 from __future__ import annotations
@@ -76,7 +84,24 @@ def run_openfisca(py: Path, n: int) -> dict:
     }  # fmt: skip
 
 
-def child(n: int, programs: str, out: str) -> None:
+def top_operators(profile: Path, k: int = 10) -> list[dict]:
+    """The ``k`` operators of a DuckDB JSON profile with the most time (summed over threads)."""
+    ops: list[dict] = []
+
+    def walk(node: dict) -> None:
+        info = node.get("extra_info", {})
+        what = info.get("Filename(s)") or info.get("Conditions") or info.get("Groups") or ""
+        ops.append({"operator": node.get("name"), "s": round(node.get("timing", 0.0), 3),
+                    "rows": node.get("operator_cardinality"), "on": str(what)[-60:]})  # fmt: skip
+        for c in node.get("children", []):
+            walk(c)
+
+    for node in json.loads(profile.read_text()).get("operator", []):
+        walk(node)
+    return sorted(ops, key=lambda o: -o["s"])[:k]
+
+
+def child(n: int, programs: str, out: str, profile: str | None, round_no: int) -> None:
     """One doudi round, in its own process: imports and the policy base first (like loading
     OpenFisca's tax-benefit system, not part of the job), then the job timed in phases."""
     w0, c0 = time.perf_counter(), time.process_time()
@@ -92,19 +117,32 @@ def child(n: int, programs: str, out: str) -> None:
     progs = tuple(programs.split(","))
     w1, c1 = time.perf_counter(), time.process_time()
     table = policy_table([("baseline", base)], snap.manifest.counties, bulk_data.AS_OF)
-    w2 = time.perf_counter()
+    w2, c2 = time.perf_counter(), time.process_time()
     engine = DuckDBEngine()
     tables = {
         name: engine.read_parquet(snap.file(name), name)
         for name in ("households", "members", "incomes", "expenses")
     }
+    policy = engine.register(table, "policy")
+    w2a, c2a = time.perf_counter(), time.process_time()
     decisions, _covered = rules.decide(
-        **tables, policy=engine.register(table, "policy"), as_of=bulk_data.AS_OF, programs=progs
+        **tables, policy=policy, as_of=bulk_data.AS_OF, programs=progs
     )
+    w2b, c2b = time.perf_counter(), time.process_time()
     sql = engine.con.compile(decisions)
     w3, c3 = time.perf_counter(), time.process_time()
+    prof_file = None
+    if profile:
+        prof_dir = Path(profile)
+        prof_dir.mkdir(parents=True, exist_ok=True)
+        (prof_dir / "query.sql").write_text(sql)
+        prof_file = prof_dir / f"duckdb-profile-{round_no}.json"
+        engine.con.raw_sql("PRAGMA enable_profiling = 'json'")
+        engine.con.raw_sql(f"PRAGMA profiling_output = '{prof_file}'")
     engine.con.raw_sql(f"COPY ({sql}) TO '{out}' (FORMAT parquet)")
     w4, c4 = time.perf_counter(), time.process_time()
+    if profile:
+        engine.con.raw_sql("PRAGMA disable_profiling")
     counts = engine.to_arrow(
         engine.read_parquet(Path(out), "d").group_by("status").aggregate(n=lambda t: t.count())
     ).to_pylist()
@@ -112,7 +150,15 @@ def child(n: int, programs: str, out: str) -> None:
     bulk_data.emit(
         {
             "policy_wall_s": round(w2 - w1, 3),
+            "policy_cpu_s": round(c2 - c1, 3),
+            "read_wall_s": round(w2a - w2, 3),
+            "read_cpu_s": round(c2a - c2, 3),
+            "rules_wall_s": round(w2b - w2a, 3),
+            "rules_cpu_s": round(c2b - c2a, 3),
+            "compile_wall_s": round(w3 - w2b, 3),
+            "compile_cpu_s": round(c3 - c2b, 3),
             "setup_wall_s": round(w3 - w2, 3),
+            "setup_cpu_s": round(c3 - c2, 3),
             "query_wall_s": round(w4 - w3, 3),
             "query_cpu_s": round(c4 - c3, 3),
             "job_wall_s": round(w4 - w1, 3),
@@ -121,17 +167,19 @@ def child(n: int, programs: str, out: str) -> None:
             "process_cpu_s": round(c4 - c0, 3),
             "decisions": {r["status"]: r["n"] for r in counts},
             "peak_rss_mib": bulk_data.peak_rss_mib(),
+            **({"top_operators": top_operators(prof_file)} if prof_file else {}),
         }
     )
 
 
-def run_doudi(n: int, programs: str) -> dict:
+def run_doudi(n: int, programs: str, profile: str | None = None, round_no: int = 1) -> dict:
     out = bulk_data.cache_dir() / "decisions.parquet"
     if out.exists():
         out.unlink()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", "-n", str(n), "--programs", programs,
-         "--out", str(out)],
+         "--out", str(out), "--round", str(round_no),
+         *(["--profile", profile] if profile else [])],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -145,9 +193,11 @@ def main() -> int:
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     ap.add_argument("--skip-openfisca", action="store_true")
+    ap.add_argument("--profile", metavar="DIR", help="write DuckDB's profile of each round here")
+    ap.add_argument("--round", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.n, args.programs, args.out)
+        child(args.n, args.programs, args.out, args.profile, args.round)
         return 0
     snap = bulk_data.snapshot(args.n)  # generate (or find) it before timing anything
     bulk_data.emit({"snapshot": str(snap.path), "rows": snap.manifest.rows,
@@ -161,7 +211,7 @@ def main() -> int:
             of_runs.append(r)
             bulk_data.emit({"round": k + 1, "openfisca": r, "load_before": load})
         load = bulk_data.loadavg()
-        d = run_doudi(args.n, args.programs)
+        d = run_doudi(args.n, args.programs, args.profile, k + 1)
         doudi_runs.append(d)
         bulk_data.emit({"round": k + 1, "doudi": d, "load_before": load})
 
@@ -169,7 +219,8 @@ def main() -> int:
         return round(statistics.median(r[key] for r in runs), 3)
 
     summary: dict = {"households": args.n, "programs": args.programs}
-    for key in ("policy_wall_s", "setup_wall_s", "query_wall_s", "query_cpu_s", "job_wall_s",
+    for key in ("policy_wall_s", "policy_cpu_s", "read_cpu_s", "rules_cpu_s", "compile_cpu_s",
+                "setup_wall_s", "setup_cpu_s", "query_wall_s", "query_cpu_s", "job_wall_s",
                 "job_cpu_s", "process_wall_s", "process_cpu_s"):  # fmt: skip
         summary[f"doudi_{key}"] = med(doudi_runs, key)
     summary["doudi_households_per_s_wall"] = round(args.n / summary["doudi_job_wall_s"])

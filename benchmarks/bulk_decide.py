@@ -92,7 +92,7 @@ def top_operators(profile: Path, k: int = 10) -> list[dict]:
         info = node.get("extra_info", {})
         what = info.get("Filename(s)") or info.get("Conditions") or info.get("Groups") or ""
         ops.append({"operator": node.get("name"), "s": round(node.get("timing", 0.0), 3),
-                    "rows": node.get("operator_cardinality"), "on": str(what)[-60:]})  # fmt: skip
+                    "rows": node.get("intermediate_rows"), "on": str(what)[-60:]})  # fmt: skip
         for c in node.get("children", []):
             walk(c)
 

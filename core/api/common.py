@@ -105,6 +105,17 @@ def user_errors(exc: DoudiError, field: str | None = None) -> list[UserError]:
     ]
 
 
+def file_errors(exc: DoudiError) -> list[UserError]:
+    """``exc`` as userErrors for an uploaded file: one per problem, at its row and column
+    (``problems`` of a refused spreadsheet or department batch), else as :func:`user_errors`."""
+    problems = getattr(exc, "problems", None)
+    if problems:
+        return [
+            UserError(field=p.where() or None, message=p.message, code=exc.code) for p in problems
+        ]
+    return user_errors(exc)
+
+
 def database_id(raw: str) -> int | None:
     """The database id an ID stands for, or None for anything that cannot be one."""
     if raw.isascii() and raw.isdigit() and len(raw) < 19:

@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from core.api.common import Info, UserError, database_id, user_errors
+from core.api.common import Info, UserError, database_id, file_errors, user_errors
 from core.api.registers import decode_file
 from core.errors import DoudiError, InvalidInput
 from core.exchange import store
@@ -191,15 +191,6 @@ class FindingPayload:
     user_errors: list[UserError]
 
 
-def _file_errors(exc: DoudiError) -> list[UserError]:
-    problems = getattr(exc, "problems", None)
-    if problems:
-        return [
-            UserError(field=p.where() or None, message=p.message, code=exc.code) for p in problems
-        ]
-    return user_errors(exc)
-
-
 @strawberry.type
 class ExchangeQuery:
     @strawberry.field(description="The department data kinds (core and plugins).")
@@ -339,7 +330,7 @@ class ExchangeMutation:
             )
         except DoudiError as exc:
             return DepartmentBatchPayload(
-                batch=None, committed=False, records=0, notes=[], user_errors=_file_errors(exc)
+                batch=None, committed=False, records=0, notes=[], user_errors=file_errors(exc)
             )
         return DepartmentBatchPayload(
             batch=DepartmentBatch.of(r.batch, True) if r.batch else None,

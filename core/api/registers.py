@@ -20,7 +20,7 @@ from enum import Enum
 
 import strawberry
 
-from core.api.common import Info, UserError, user_errors
+from core.api.common import Info, UserError, file_errors
 from core.errors import DoudiError, InvalidInput
 from core.policy.service import today
 from core.registers import store
@@ -89,15 +89,6 @@ class RegisterImport:
 class RegisterImportPayload:
     result: RegisterImport | None
     user_errors: list[UserError]
-
-
-def _file_errors(exc: DoudiError) -> list[UserError]:
-    problems = getattr(exc, "problems", None)
-    if problems:
-        return [
-            UserError(field=p.where() or None, message=p.message, code=exc.code) for p in problems
-        ]
-    return user_errors(exc)
 
 
 @strawberry.type
@@ -202,7 +193,7 @@ class RegisterMutation:
                 )
             )
         except DoudiError as exc:
-            return RegisterImportPayload(result=None, user_errors=_file_errors(exc))
+            return RegisterImportPayload(result=None, user_errors=file_errors(exc))
         context.loaders.clear()
         return RegisterImportPayload(
             result=RegisterImport(

@@ -229,9 +229,16 @@ def import_register(
         also=provenance,
         source={"registerImport": plan.file_name[:255], "fileHash": plan.file_hash},
     )
+    # the households the import created, by their file's 户编号 (import_households keeps the
+    # order it was given), so each line of the report leads to its stored household
+    made = {i.key: hid for i, hid in zip(creates, result.created, strict=True)}
     return replace(
         report,
         committed=True,
+        items=tuple(
+            replace(i, household_id=made[i.key]) if i.action == "create" else i
+            for i in report.items
+        ),
         household_ids=(*result.created, *result.updated),
         import_id=import_id[0] if import_id else None,
     )

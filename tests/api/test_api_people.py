@@ -22,7 +22,8 @@ YONGFU = "450326"
 E = "userErrors { field message code }"
 IMPORT = f"""mutation($f: String!, $c: String!, $commit: Boolean!) {{
   importHouseholdRegister(fileName: $f, contentBase64: $c, commit: $commit) {{
-    result {{ committed created updated unchanged members households {{ key action }} }}
+    result {{ committed created updated unchanged members
+      households {{ key action householdId }} }}
     {E} }} }}"""
 BATCH = f"""mutation($c: String!) {{
   importDepartmentBatch(kind: "deaths", department: "公安", jurisdiction: "450326",
@@ -56,8 +57,16 @@ def test_register_import_and_exports(api: Api):
     dry = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": False}, county)
     assert dry["importHouseholdRegister"]["result"]["created"] == 5
     assert not dry["importHouseholdRegister"]["result"]["committed"]
+    assert {h["householdId"] for h in dry["importHouseholdRegister"]["result"]["households"]} == {
+        None
+    }  # a dry run stores nothing
     done = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": True}, county)
     assert done["importHouseholdRegister"]["result"]["committed"]
+    # each created household leads to the household stored for it
+    for h in done["importHouseholdRegister"]["result"]["households"]:
+        assert h["action"] == "create" and h["householdId"] is not None
+        stored = api.ok(f'{{ household(id: "{h["householdId"]}") {{ id }} }}', None, county)
+        assert stored["household"]["id"] == h["householdId"]
     again = api.ok(IMPORT, {"f": "r.csv", "c": content, "commit": True}, county)
     assert again["importHouseholdRegister"]["result"]["unchanged"] == 5
 

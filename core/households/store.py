@@ -281,13 +281,12 @@ def create_household(
     return record
 
 
-def _insert(
-    session: Session, user: User, h: Household, registry: JurisdictionRegistry, now: dt.datetime
-) -> tuple[HouseholdRow, list[MemberRow]]:
-    """Write a new household and its members (in the caller's write transaction), with its
-    entry in the county's audit chain."""
+def _new_row(
+    user: User, h: Household, registry: JurisdictionRegistry, now: dt.datetime
+) -> HouseholdRow:
+    """The row of a new household (not yet added to the session)."""
     prefecture, province = registry.prefecture_and_province(h.county)
-    row = HouseholdRow(
+    return HouseholdRow(
         county=h.county,
         prefecture=prefecture,
         province=province,
@@ -297,11 +296,13 @@ def _insert(
         created_by=user.id,
         updated_by=user.id,
     )
-    session.add(row)
-    session.flush()
-    members = [
+
+
+def _member_rows(household_id: int, h: Household, now: dt.datetime) -> list[MemberRow]:
+    """The member index rows of a new household."""
+    return [
         MemberRow(
-            household_id=row.id,
+            household_id=household_id,
             id_number=m.id_number,
             name=m.name,
             relation=m.relation.value,
@@ -310,6 +311,17 @@ def _insert(
         )
         for m in h.members
     ]
+
+
+def _insert(
+    session: Session, user: User, h: Household, registry: JurisdictionRegistry, now: dt.datetime
+) -> tuple[HouseholdRow, list[MemberRow]]:
+    """Write a new household and its members (in the caller's write transaction), with its
+    entry in the county's audit chain."""
+    row = _new_row(user, h, registry, now)
+    session.add(row)
+    session.flush()
+    members = _member_rows(row.id, h, now)
     session.add_all(members)
     session.flush()
     _audit(session, row, user, "household.created", None)
@@ -329,36 +341,11 @@ def _insert_many(
     county in its audit chain listing every household created there (each with its digest,
     as :func:`core.audit.verify` checks it), so an import appends a few entries, not
     thousands. ``body``: what the entries say of the source (the file)."""
-    rows = []
-    for h in households:
-        prefecture, province = registry.prefecture_and_province(h.county)
-        rows.append(
-            HouseholdRow(
-                county=h.county,
-                prefecture=prefecture,
-                province=province,
-                document=household_to_json(h),
-                created_at=now,
-                updated_at=now,
-                created_by=user.id,
-                updated_by=user.id,
-            )
-        )
+    rows = [_new_row(user, h, registry, now) for h in households]
     session.add_all(rows)
     session.flush()
     session.add_all(
-        [
-            MemberRow(
-                household_id=row.id,
-                id_number=m.id_number,
-                name=m.name,
-                relation=m.relation.value,
-                active=True,
-                added_at=now,
-            )
-            for row, h in zip(rows, households, strict=True)
-            for m in h.members
-        ]
+        [m for row, h in zip(rows, households, strict=True) for m in _member_rows(row.id, h, now)]
     )
     session.flush()
     by_county: dict[str, list[HouseholdRow]] = {}

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,7 +48,7 @@ from core.exchange.records import headers, normalise
 from core.lowincome import model as li
 from core.lowincome.store import exit_in, flag_in, reassess_in, tag_in
 from core.policy.jurisdictions import JurisdictionRegistry, Level
-from core.policy.resolution import ResolvedPolicy
+from core.policy.resolution import PolicySource
 from core.registers.files import InvalidFile, read_sheet
 from core.registers.store import log_access
 from core.storage.engine import read_unit, reading, write_unit
@@ -84,12 +84,6 @@ class TaskClosed(DoudiError):
 
 class VersionConflict(DoudiError):
     code = "VERSION_CONFLICT"
-
-
-class PolicySource(Protocol):
-    registry: JurisdictionRegistry
-
-    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
 
 
 # -- batches -----------------------------------------------------------------------------------
@@ -867,10 +861,8 @@ def list_findings(
     return out
 
 
-def get_finding(
-    session: Session, user: User | None, registry: JurisdictionRegistry, finding_id: int
-) -> FindingRecord:
-    require(user, Action.READ_DEPARTMENT_DATA)
+def _read_finding(session: Session, finding_id: int) -> FindingRecord:
+    """A finding with its task and its run's document, or NOT_FOUND."""
     with reading(session):
         found = session.execute(
             select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
@@ -878,9 +870,16 @@ def get_finding(
             .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
             .where(FindingRow.id == finding_id)
         ).one_or_none()
-        if found is None:
-            raise NotFound(f"no finding {finding_id}")
-        record = _finding(*found)
+    if found is None:
+        raise NotFound(f"no finding {finding_id}")
+    return _finding(*found)
+
+
+def get_finding(
+    session: Session, user: User | None, registry: JurisdictionRegistry, finding_id: int
+) -> FindingRecord:
+    require(user, Action.READ_DEPARTMENT_DATA)
+    record = _read_finding(session, finding_id)
     user = authorize(user, Action.READ_DEPARTMENT_DATA, record.county, registry)
     log_access(session, user, "read_finding", record.county, 1, {"finding": finding_id})
     return record
@@ -915,16 +914,7 @@ def resolve_finding(
     user = require(user, Action.RESOLVE_FINDINGS)
     if not_after is not None and on > not_after:
         raise InvalidInput(f"on: {on.isoformat()} is in the future")
-    with reading(session):
-        found = session.execute(
-            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
-            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
-            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-            .where(FindingRow.id == finding_id)
-        ).one_or_none()
-        if found is None:
-            raise NotFound(f"no finding {finding_id}")
-        record = _finding(*found)
+    record = _read_finding(session, finding_id)
     authorize(user, Action.RESOLVE_FINDINGS, record.county, registry)
     if record.task_level == "county" and user.role.value != "county_approver":
         raise Forbidden("this finding is verified by the county")

@@ -26,11 +26,12 @@ from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize, require
 from core.bulk.review import ReviewScope
-from core.cases.store import PolicySource, apply_transition, get_case
+from core.cases.store import apply_transition, get_case
 from core.eligibility import evaluate
 from core.errors import DoudiError, InvalidInput
 from core.households.model import parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
+from core.policy.resolution import PolicySource
 from core.storage.engine import reading, write_unit
 from core.storage.scope import within
 from core.storage.tables import (

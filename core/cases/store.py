@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Engine, Row, Table, bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -71,7 +71,7 @@ from core.cases.selection import select as select_next
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.jurisdictions import JurisdictionRegistry
-from core.policy.resolution import ResolvedPolicy
+from core.policy.resolution import PolicySource
 from core.storage.engine import quick_read, reading, write_unit
 from core.storage.scope import within
 from core.storage.tables import CaseEventRow, CaseRow, HouseholdRow, SpotCheckTallyRow, utcnow
@@ -85,14 +85,6 @@ from core.validation import (
 )
 
 GENESIS = ""  # prev_hash of a case's first event
-
-
-class PolicySource(Protocol):
-    """What the store needs of a policy base (``PolicyBase`` or one with local layers)."""
-
-    registry: JurisdictionRegistry
-
-    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -67,7 +67,7 @@ from core.eligibility.json import trace_to_json
 from core.errors import InvalidInput
 from core.payments import rules as pay
 from core.policy.jurisdictions import JurisdictionRegistry
-from core.policy.resolution import ResolvedPolicy
+from core.policy.resolution import PolicySource
 from core.policy.service import today
 from core.storage.engine import reading, write_unit
 from core.storage.scope import within
@@ -92,12 +92,6 @@ _runs: Table = PaymentRunRow.__table__  # type: ignore[assignment]
 _results: Table = PaymentResultRow.__table__  # type: ignore[assignment]
 _cases: Table = CaseRow.__table__  # type: ignore[assignment]
 _households: Table = HouseholdRow.__table__  # type: ignore[assignment]
-
-
-class PolicySource(Protocol):
-    registry: JurisdictionRegistry
-
-    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
 
 
 # -- records -------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from core.plugin.hookspecs import ParameterSpec, Source
 from core.policy.catalog import Catalog
@@ -206,3 +206,12 @@ def compare(policies: Sequence[ResolvedPolicy], paths: Iterable[str]) -> list[Co
         keys = {canonical(c.value) if c.is_set else "\x00unset" for c in cells}
         rows.append(ComparisonRow(path, len(keys) > 1, cells))
     return rows
+
+
+class PolicySource(Protocol):
+    """What a store needs of a policy base (``PolicyBase``, or one with local layers): the
+    jurisdictions and the merged policy of a place on a day."""
+
+    registry: JurisdictionRegistry
+
+    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...

@@ -23,8 +23,8 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from core.access.roles import Action, User, authorize
-from core.cases.store import PolicySource
 from core.policy.jurisdictions import JurisdictionRegistry
+from core.policy.resolution import PolicySource
 from core.reports.rules import (
     MonthlyStatistics,
     compute_table,

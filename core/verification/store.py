@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,7 +41,7 @@ from core.exchange.store import (
 )
 from core.households.model import validate_id_number
 from core.policy.jurisdictions import JurisdictionRegistry
-from core.policy.resolution import ResolvedPolicy
+from core.policy.resolution import PolicySource
 from core.registers.store import log_access
 from core.storage.engine import reading, write_unit
 from core.storage.scope import within
@@ -68,12 +68,6 @@ IN_PAYMENT = ("active", "phasing_out")
 
 class NotFound(DoudiError):
     code = "NOT_FOUND"
-
-
-class PolicySource(Protocol):
-    registry: JurisdictionRegistry
-
-    def resolve(self, code: str, as_of: dt.date) -> ResolvedPolicy: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,6 +70,7 @@ from core.cases.selection import as_fraction
 from core.cases.selection import select as select_next
 from core.errors import DoudiError, InvalidInput
 from core.households.model import Household, parse_household
+from core.households.store import note_member_death
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.policy.resolution import PolicySource
 from core.storage.engine import quick_read, reading, write_unit
@@ -681,9 +682,30 @@ def apply_transition(
         if t.selection is not None:  # the tally first: lock order tally, case row, chain head
             t = _decide_selection(session, t)
         event = _write_transition(session, case, expected_version, t, actor.id, prev_hash)
+        if action == "record_death":
+            _death_into_household(session, actor, t, event, registry)
         if then is not None:
             then(session, t.case, event)
     return t.case, event
+
+
+def _death_into_household(
+    session: Session, actor: User, t: Transition, event: EventRecord, registry: JurisdictionRegistry
+) -> None:
+    """The household of a case that recorded a death shows it too (the member's
+    ``dateOfDeath``), in the step's transaction: the household, not the case, is what every
+    later decision on it reads."""
+    died = t.event.inputs["dateOfDeath"]
+    note_member_death(
+        session,
+        actor,
+        t.case.household_id,
+        t.event.inputs["idNumber"],
+        died if isinstance(died, dt.date) else dt.date.fromisoformat(str(died)),
+        registry,
+        caseId=t.case.id,
+        caseEvent=event.seq,
+    )
 
 
 def case_actions(

@@ -595,6 +595,43 @@ def remove_member(
     return record
 
 
+def note_member_death(
+    session: Session,
+    user: User,
+    household_id: int,
+    id_number: str,
+    died: dt.date,
+    registry: JurisdictionRegistry,
+    **body: Any,
+) -> bool:
+    """Write a death recorded on a case (``record_death``) into the household: the member's
+    ``dateOfDeath`` becomes ``died``, with an entry in the county's household chain. Runs in
+    the caller's write transaction, so the case step and the household stand or fall together;
+    the caller has already checked that ``user`` may record the death. Returns False when the
+    household already showed that date (nothing written).
+
+    Without this the household kept the member alive: every later decision made from the
+    household (an annual review, another program's case, a verification) counted the dead."""
+    row = _load(session, household_id)
+    number = ric.compact(id_number)
+    doc = dict(row.document)
+    members = [dict(m) for m in doc["members"]]
+    found = [m for m in members if ric.compact(m["idNumber"]) == number]
+    if not found:
+        raise NotFound(f"{number} is not a member of household {household_id}")
+    if found[0].get("dateOfDeath") == died.isoformat():
+        return False
+    found[0]["dateOfDeath"] = died.isoformat()
+    doc["members"] = members
+    h = parse_household(doc, registry, dt.date.max)  # still a valid household (death ≥ birth)
+    before = household_row_digest(row)
+    row.document = household_to_json(h)
+    row.updated_at, row.updated_by = utcnow(), user.id
+    session.flush()
+    _audit(session, row, user, "household.member_died", before, member=number, **body)
+    return True
+
+
 def get_household(
     session: Session, user: User | None, household_id: int, registry: JurisdictionRegistry
 ) -> HouseholdRecord:

@@ -19,10 +19,17 @@ from sqlalchemy import func, select
 import core.cases.store as store
 from core.access.roles import Forbidden, User
 from core.access.tokens import create_user
-from core.cases import CaseState, HeadNotChanged, PaymentAccountRequired, VersionConflict
+from core.audit.verify import verify
+from core.cases import (
+    CaseState,
+    HeadNotChanged,
+    InvalidTransition,
+    PaymentAccountRequired,
+    VersionConflict,
+)
 from core.errors import InvalidInput
-from core.households.store import create_household, update_household
-from core.storage.tables import CaseEventRow
+from core.households.store import create_household, get_household, update_household
+from core.storage.tables import AuditEntryRow, CaseEventRow
 from tests.support.households import household_doc, id_number
 from tests.support.standards import with_example_standards
 
@@ -171,6 +178,48 @@ def test_death_and_head_change_read_the_stored_household(w: World) -> None:
             "approver"
         )
         assert store.verify_audit_chain(s) == []
+
+
+def test_a_recorded_death_is_written_into_the_household(w: World) -> None:
+    """The household, not the case, is what later decisions read (an annual review, another
+    program's case, a verification): a death recorded on a case shows there too, in the same
+    transaction and in the household's audit chain."""
+    hid, seq = w.household()
+    cid = w.active(hid)
+
+    def household() -> Any:
+        with w.db.sessions() as s:
+            return get_household(s, w.users["auditor"], hid, w.registry)
+
+    before = household()
+    dead = id_number(YUNNAN, seq + 2)
+
+    def fail(*_: Any) -> None:
+        raise RuntimeError("the caller's own write failed")
+
+    with w.db.sessions() as s, pytest.raises(RuntimeError):
+        store.apply_transition(
+            s, w.base, cid, 5, "record_death", w.users["clerk"], dt.date(2024, 3, 5),
+            id_number=dead, date_of_death=dt.date(2024, 2, 28), then=fail,
+        )  # fmt: skip
+    assert household().version == before.version  # the step rolled back with the household
+
+    w.step(cid, "record_death", "clerk", dt.date(2024, 3, 5), id_number=dead,
+           date_of_death=dt.date(2024, 2, 28))  # fmt: skip
+    after = household()
+    assert after.version == before.version + 1
+    assert [m.get("dateOfDeath") for m in after.document["members"]] == [None, None, "2024-02-28"]
+    with w.db.sessions() as s:
+        assert verify(s).problems == []
+        [entry] = [
+            e for e in s.scalars(select(AuditEntryRow).order_by(AuditEntryRow.id))
+            if e.kind == "household.member_died"
+        ]  # fmt: skip
+        assert entry.document["householdId"] == hid and entry.document["caseId"] == cid
+    # a second tekun/dibao step on the same person is refused before anything is written
+    with pytest.raises(InvalidTransition):
+        w.step(cid, "record_death", "clerk", dt.date(2024, 3, 6), id_number=dead)
+    assert household().version == after.version
 
 
 def test_read_and_list_cases_within_a_jurisdiction(w: World) -> None:

@@ -278,7 +278,26 @@ def test_a_death_recorded_on_one_case_flags_the_other(world):
     )
     found = world.findings(YUNNAN, dt.date(2023, 12, 1), DECEASED_ACTIVE)
     assert [(f.case_ids, f.person_id_number) for f in found] == [((dibao,), P(YUNNAN, 3))]
-    assert found[0].detail["source"] == f"case {tekun}"
+    # the step wrote the death into its household too: that is where it is found
+    assert found[0].detail["source"] == f"household {other}"
+
+
+def test_a_death_only_a_case_knows_still_flags_the_other(world):
+    """Deaths recorded before record_death wrote them into the household (or a case's data
+    imported as it was) are read from the case."""
+    h = world.household(YUNNAN, (1, "吴九", "head"), (2, "郑十", "spouse"))
+    dibao = world.active(h, YUNNAN)
+    other = world.household(YUNNAN, (3, "冯一", "head"))
+    tekun = world.active(other, YUNNAN, "tekun")
+    world.set_data(dibao, membersCovered=[P(YUNNAN, 1), P(YUNNAN, 2), P(YUNNAN, 3)])
+    world.set_data(tekun, deaths=[{"on": "2023-11-02", "idNumber": P(YUNNAN, 3)}])
+    found = world.findings(YUNNAN, dt.date(2023, 12, 1), DECEASED_ACTIVE)
+    # the tekun case too: its data carries the death, but it never took the exit step
+    assert sorted((f.case_ids, f.person_id_number) for f in found) == [
+        ((dibao,), P(YUNNAN, 3)),
+        ((tekun,), P(YUNNAN, 3)),
+    ]
+    assert {f.detail["source"] for f in found} == {f"case {tekun}"}
 
 
 # -- near_relative_without_county_visit ----------------------------------------------------------

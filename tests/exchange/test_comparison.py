@@ -29,7 +29,7 @@ from core.lowincome.model import categories
 from core.lowincome.store import get_entry, recognise
 from core.policy.service import build_policy_base
 from core.registers.files import InvalidFile
-from core.storage.tables import CaseEventRow, DataAccessRow, DepartmentBatchRow
+from core.storage.tables import CaseEventRow, DataAccessRow, DepartmentBatchRow, HouseholdRow
 from tests.support.households import id_number
 from tests.support.payments import insert_case
 from tests.support.people import deaths_file, sheet, user
@@ -138,6 +138,12 @@ def test_a_death_becomes_a_finding_a_task_due_in_working_days_and_a_recorded_dea
     case = get_case(scene["db"].sessions(), cid)
     assert [d["idNumber"] for d in case.data["deaths"]] == [spouse]
     assert case.data["deaths"][0]["on"] == "2025-02-10"
+    # and the household shows it, for every later decision made from it
+    with scene["db"].sessions() as s:
+        document = s.get(HouseholdRow, case.household_id).document
+    assert {m["idNumber"]: m.get("dateOfDeath") for m in document["members"]}[spouse] == (
+        "2025-02-10"
+    )
     with pytest.raises(TaskClosed):
         resolve_finding(
             scene["db"].sessions(),

@@ -813,8 +813,8 @@ class BulkMutation:
     @strawberry.mutation(
         description="Confirm at once the 'continue' (no change) tasks of a run, within a county "
         "or these tasks: each case gets its own review event through the case workflow, which "
-        "checks that you confirm at the case's level (dibao.approval.confirming_level) and "
-        "audits it. Tasks whose case or household changed since the run, or that the traced "
+        "checks that you confirm at the case's level (dibao. or tekun.approval.confirming_level) "
+        "and audits it. Tasks whose case or household changed since the run, or that the traced "
         "engine no longer finds unchanged on the day, are left to the officials (skipped). "
         "on: the review date (default today in China)."
     )

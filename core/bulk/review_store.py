@@ -472,7 +472,8 @@ def confirm_unchanged(
     """Confirm at once the ``continue`` tasks of a run (within ``county``, or these
     ``task_ids``): each case gets a periodic review (``record_review``) on ``on`` through the case
     workflow, which checks that ``user`` confirms at the case's level (the township officer or the
-    county approver, as ``dibao.approval.confirming_level`` says; tekun: the county) and appends
+    county approver, as ``dibao.approval.confirming_level`` and ``tekun.approval.confirming_level``
+    say) and appends
     the audited event.
 
     A task is skipped, with the reason, and its case left alone when: it is not ``continue`` or

@@ -31,8 +31,9 @@ its clock starts; the figure; when it is done:
   ``dibao.approval.refusal_notice_working_days``; the notice recorded (4);
 - ``tekun_investigation``: acceptance; ``tekun.investigation.time_limit_working_days``; the first
   review recorded (5);
-- ``county_decision`` (tekun): the publicity's end; ``tekun.approval.county_decision_working_days``;
-  the decision recorded;
+- ``county_decision`` (tekun, only where the county confirms: ``tekun.approval.confirming_level``
+  on the publicity end; Yunnan delegates it to the township and sets no limit for that): the
+  publicity's end; ``tekun.approval.county_decision_working_days``; the decision recorded;
 - ``paperwork`` (temporary, assisted first): the assistance;
   ``temporary.paperwork_within_working_days`` (6); the paperwork recorded;
 - ``death_recheck`` (dibao, tekun): each death; ``dibao.death.recheck_within_months`` (months); a
@@ -126,6 +127,7 @@ P_REFUSAL = "dibao.approval.refusal_notice_working_days"
 P_TK_INV = "tekun.investigation.time_limit_working_days"
 P_TK_PUBLICITY = "tekun.approval.publicity_days"
 P_TK_DECISION = "tekun.approval.county_decision_working_days"
+P_TK_LEVEL = "tekun.approval.confirming_level"
 # Not in the catalog (no source sets it): proposed to the core; read when it exists.
 P_TMP_PAPERWORK = "temporary.paperwork_within_working_days"
 P_DEATH = "dibao.death.recheck_within_months"
@@ -155,6 +157,7 @@ PATHS: tuple[str, ...] = (
     P_TK_INV,
     P_TK_PUBLICITY,
     P_TK_DECISION,
+    P_TK_LEVEL,
     P_TMP_PAPERWORK,
     P_DEATH,
     P_HEAD,
@@ -517,7 +520,7 @@ class Rules:
         }
         self.program_infos = {
             "tekun_investigation": self.info("tekun_investigation", "tekun", P_TK_INV),
-            "county_decision": self.info("county_decision", "tekun", P_TK_DECISION),
+            "county_decision": self.info("county_decision", "tekun", P_TK_DECISION, (P_TK_LEVEL,)),
             "county_review": self.info("county_review", "dibao", P_COUNTY_REVIEW, (P_LEVEL,)),
         }
         by_class = [
@@ -725,15 +728,17 @@ class Planner:
         self, r: Rules, county: str, program: str, start: int
     ) -> tuple[int | None, int | None, DueInfo | None]:
         """(publicity end, the county's due date, its info): the county's clock starts when the
-        publicity is over (dibao: only where the county confirms then)."""
+        publicity is over, only where the county confirms then (``dibao.approval.confirming_
+        level``, ``tekun.approval.confirming_level``)."""
         days = r.values[P_TK_PUBLICITY if program == "tekun" else P_PUBLICITY]
         ends = None if days is None else start + int(days)
         due, info = None, None
         if ends is not None:
             e = self.rules(county, ends)
             if program == "tekun":
-                info = e.program_infos["county_decision"]
-                due = self._wd(ends, e.values[P_TK_DECISION])
+                if e.values[P_TK_LEVEL] != "township":
+                    info = e.program_infos["county_decision"]
+                    due = self._wd(ends, e.values[P_TK_DECISION])
             elif e.values[P_LEVEL] != "township":
                 info = e.program_infos["county_review"]
                 due = self._wd(ends, e.values[P_COUNTY_REVIEW])

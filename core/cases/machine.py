@@ -28,9 +28,9 @@ the monthly amount payable from that first of the month, appended by confirmatio
 that changes the amount (from the next month); ``data.amount`` is the newest amount
 (:func:`amount_on` reads the history for a month).
 
-Policy, never per-province code: who confirms (``dibao.approval.confirming_level``: the
-township officer or the county approver), verification before confirmation
-(``dibao.verification.required_before_approval``), investigators per visit
+Policy, never per-province code: who confirms (``dibao.approval.confirming_level`` and
+``tekun.approval.confirming_level``: the township officer or the county approver), verification
+before confirmation (``dibao.verification.required_before_approval``), investigators per visit
 (``dibao.investigation.min_investigators``), publicity days, the county spot-check ratio of
 township confirmations (selection: a running count per county and month that keeps the minimum,
 :mod:`core.cases.selection`, decided by the store against its tally), near-relative filing and
@@ -124,6 +124,7 @@ CARE_MODES = ("centralised", "dispersed")  # 集中供养 / 分散供养
 CARE_VISIT_KINDS = {"visit": "lastCareVisit", "carer_assessment": "lastCareAssessment"}
 
 P_LEVEL = "dibao.approval.confirming_level"
+P_TK_LEVEL = "tekun.approval.confirming_level"
 P_SPOT = "dibao.approval.county_spot_check_ratio"
 P_PUBLICITY = "dibao.approval.publicity_days"
 P_INVESTIGATORS = "dibao.investigation.min_investigators"
@@ -368,8 +369,15 @@ def _confirming_level(step: _Step, amount: Decimal | None = None) -> str:
         step.reasons.append(f"dibao is confirmed at the {level} level")
         return str(level)
     if program == "tekun":
-        step.reasons.append("tekun is confirmed by the county")
-        return "county"
+        level = step.value(P_TK_LEVEL)
+        if level is None:  # before the 2021 measures (their art. 16): the county, as always
+            step.reasons.append(
+                f"`{P_TK_LEVEL}` is not set for {step.case.county} on {step.on.isoformat()}: "
+                "tekun is confirmed by the county"
+            )
+            return "county"
+        step.reasons.append(f"tekun is confirmed at the {level} level")
+        return str(level)
     # temporary: graded by amount
     graded = step.value(P_TMP_GRADED)
     if not graded:
@@ -1790,7 +1798,14 @@ def exit_case(
     """Stop the benefit from the month after ``on`` for ``reason`` (an :class:`ExitReason`)."""
     step = _Step(case, actor, policy, on)
     step.expect("exit_case", (S.ACTIVE, S.PHASING_OUT), ("dibao", "tekun"))
-    level = _confirming_level(step)
+    if case.program == "tekun":
+        # Ending tekun support stays with the county wherever confirmation was delegated (as in
+        # Yunnan): 特困人员认定办法 art. 26 names the county for the termination's publicity and
+        # decision, and Yunnan's delegation speaks of 审核确认 only.
+        level = "county"
+        step.reasons.append("tekun support is ended by the county (特困人员认定办法 art. 26)")
+    else:
+        level = _confirming_level(step)
     step.check_actor((LEVEL_ROLE[level],), "an exit decision")
     try:
         why = ExitReason(reason)

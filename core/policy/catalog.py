@@ -444,6 +444,13 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "特困公示期",
     ),
     _p(
+        "tekun.approval.confirming_level",
+        "enum",
+        "Who confirms (审核确认) tekun support",
+        "特困人员审核确认层级",
+        choices=("township", "county"),
+    ),
+    _p(
         "tekun.approval.county_decision_working_days",
         "working_days",
         "The county checks and decides within this",

@@ -303,8 +303,11 @@ def test_a_tekun_minor_kept_on_is_continued_explained_and_confirmed_alike(w, tmp
     # Without the case's support the same person is not kept on: the continuation is the case's.
     alone = explain(snap, hid, "tekun", run.as_of, w.base, bulk)
     assert not alone.agrees
+    with w.db.sessions() as s:  # Yunnan's townships confirm tekun (002 二(一))
+        refused = confirm_unchanged(s, w.base, w.users["approver"], run.id, dt.date(2024, 6, 3))
+    assert refused.confirmed == () and refused.skipped[0].code == "WRONG_LEVEL"
     with w.db.sessions() as s:
-        done = confirm_unchanged(s, w.base, w.users["approver"], run.id, dt.date(2024, 6, 3))
+        done = confirm_unchanged(s, w.base, w.users["officer"], run.id, dt.date(2024, 6, 3))
     assert done.confirmed == (task.id,) and done.skipped == ()
     assert w.case(cid).data["lastReview"]["status"] == "eligible"
     with w.db.sessions() as s:

@@ -243,6 +243,19 @@ def test_tekun_steps(base, calendar):
     assert decision.started_on == D(2024, 10, 28)
     assert decision.due_date == walk_working_days(D(2024, 10, 28), 15)
     assert not decision.overdue
+    # Yunnan 002 二(一): 「低保、特困供养审核确认权限下放至乡镇(街道)」: no county decision to wait
+    # for, and no document sets the township a limit for it
+    yunnan = make_case(
+        YUNNAN,
+        program="tekun",
+        state="in_publicity",
+        openedOn=D(2024, 9, 23),
+        selfCare={"on": D(2024, 9, 26)},
+        firstReview={"on": D(2024, 10, 18)},
+        publicity={"start": D(2024, 10, 21), "days": 7},
+    )
+    found = deadlines(base, calendar, yunnan, D(2024, 10, 29))
+    assert set(found) == {"tekun_investigation", "publicity_end"}
 
 
 def test_temporary_paperwork_has_no_figure_and_says_so(base, calendar):

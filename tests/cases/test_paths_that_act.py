@@ -6,6 +6,7 @@ relatives (national, Yangquan), when payment starts (national), the wish for cen
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,12 @@ def test_a_filed_near_relative_case_needs_the_county_visit_the_ratio_names(base)
 
 
 def tekun_active(base: PolicyBase, county: str, failed: int) -> Runner:
+    r = tekun_in_publicity(base, county, failed)
+    r(cs.confirm_case, tekun_confirmer(base, county), AFTER)
+    return r
+
+
+def tekun_in_publicity(base: PolicyBase, county: str, failed: int) -> Runner:
     r = opened(base, county, program="tekun", case_id=3)
     r.household = tekun_household(base, county)
     r(cs.record_investigation, officer(county), DAY0, investigators=["甲", "乙"])
@@ -86,8 +93,37 @@ def tekun_active(base: PolicyBase, county: str, failed: int) -> Runner:
     if r.case.data["spotCheck"]["selected"]:
         r(cs.record_spot_check, approver(county), DAY0, upheld=True)
     r(cs.start_publicity, officer(county), DAY0)
-    r(cs.confirm_case, approver(county), AFTER)
     return r
+
+
+def tekun_confirmer(base: PolicyBase, county: str) -> Any:
+    """The official at the level that confirms tekun in ``county``."""
+    level = base.resolve(county, AFTER).value("tekun.approval.confirming_level")
+    return officer(county) if level == "township" else approver(county)
+
+
+def test_yunnan_townships_confirm_tekun_and_counties_elsewhere(base):
+    # Yunnan 002 二(一): 「低保、特困供养审核确认权限下放至乡镇(街道)」; elsewhere 特困人员认定办法
+    # art. 16: the county 「并在15个工作日内提出确认意见」
+    r = tekun_in_publicity(base, YUNNAN, failed=2)
+    with pytest.raises(cs.WrongLevel):
+        r(cs.confirm_case, approver(YUNNAN), AFTER)
+    case = r(cs.confirm_case, officer(YUNNAN), AFTER)
+    assert case.state is CaseState.ACTIVE
+    assert traced(r.events[-1], "tekun.approval.confirming_level").origin == "yunnan"
+    # ending support stays with the county (art. 26: 「县级人民政府民政部门应当作出终止决定」);
+    # the delegation speaks of 审核确认 only
+    with pytest.raises(cs.WrongLevel):
+        r(cs.exit_case, officer(YUNNAN), LATER, reason="found_ineligible", reasons=["复核"])
+    r(cs.exit_case, approver(YUNNAN), LATER, reason="found_ineligible", reasons=["复核"])
+    assert r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7)).state is (
+        CaseState.EXITED
+    )
+    r = tekun_in_publicity(base, NINGXIA, failed=2)
+    with pytest.raises(cs.WrongLevel):
+        r(cs.confirm_case, officer(NINGXIA), AFTER)
+    assert r(cs.confirm_case, approver(NINGXIA), AFTER).state is CaseState.ACTIVE
+    assert traced(r.events[-1], "tekun.approval.confirming_level").origin == "national"
 
 
 def test_willing_persons_are_placed_in_yunnan_and_those_who_need_care_in_ningxia(
@@ -141,29 +177,30 @@ def test_a_complaint_during_the_decision_needs_the_countys_home_visit(base):
 
 def test_a_tekun_termination_is_published_for_7_days_first(base):
     # 特困人员认定办法 art. 26: 「对拟终止救助供养的特困人员…公示。公示期为7天。公示期满无异议的，
-    # 县级人民政府民政部门应当作出终止决定并从下月起终止救助供养」
-    r = tekun_active(base, YUNNAN, failed=2)
-    case = r(cs.exit_case, approver(YUNNAN), LATER, reason="found_ineligible",
+    # 县级人民政府民政部门应当作出终止决定并从下月起终止救助供养」 (Ningxia: the county confirms
+    # tekun; Yunnan delegates it to the township, see above)
+    r = tekun_active(base, NINGXIA, failed=2)
+    case = r(cs.exit_case, approver(NINGXIA), LATER, reason="found_ineligible",
              reasons=["有了赡养能力的子女"])  # fmt: skip
     assert case.state is CaseState.ACTIVE  # still supported while published
     assert case.data["terminationPublicity"]["ends"] == "2024-03-12"
     assert r.events[-1].inputs["outcome"] == "termination_publicity"
     with pytest.raises(cs.PublicityNotOver):
-        r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=3))
+        r(cs.confirm_termination, approver(NINGXIA), LATER + dt.timedelta(days=3))
     with pytest.raises(cs.WrongLevel):
-        r(cs.confirm_termination, officer(YUNNAN), LATER + dt.timedelta(days=7))
-    case = r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7))
+        r(cs.confirm_termination, officer(NINGXIA), LATER + dt.timedelta(days=7))
+    case = r(cs.confirm_termination, approver(NINGXIA), LATER + dt.timedelta(days=7))
     assert case.state is CaseState.EXITED
     assert case.data["exit"]["lastMonth"] == "2024-03"  # from the next month
     assert case.data["exit"]["rule"]["publicity"]["ends"] == "2024-03-12"
     # an objection that holds: the termination is withdrawn, with reasons
-    r = tekun_active(base, YUNNAN, failed=2)
-    r(cs.exit_case, approver(YUNNAN), LATER, reason="found_ineligible", reasons=["复核"])
+    r = tekun_active(base, NINGXIA, failed=2)
+    r(cs.exit_case, approver(NINGXIA), LATER, reason="found_ineligible", reasons=["复核"])
     with pytest.raises(cs.ReasonsRequired):
-        r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7), upheld=False)
-    case = r(cs.confirm_termination, approver(YUNNAN), LATER + dt.timedelta(days=7),
+        r(cs.confirm_termination, approver(NINGXIA), LATER + dt.timedelta(days=7), upheld=False)
+    case = r(cs.confirm_termination, approver(NINGXIA), LATER + dt.timedelta(days=7),
              upheld=False, reasons=["公示期间有异议，调查核实仍符合条件"])  # fmt: skip
     assert case.state is CaseState.ACTIVE and "terminationPublicity" not in case.data
     # a death ends support directly (art. 24(一))
-    assert r(cs.record_death, approver(YUNNAN), LATER + dt.timedelta(days=8),
+    assert r(cs.record_death, approver(NINGXIA), LATER + dt.timedelta(days=8),
              id_number=r.household.members[0].id_number).state is CaseState.EXITED  # fmt: skip

@@ -127,7 +127,8 @@ class World:
     def active(self, household_id: int, county: str, program: str = "dibao") -> int:
         cid = self.open(household_id, county, program)
         self.to_publicity(cid, county, program)
-        confirmer = self.approver(county) if program == "tekun" else self.officer(county)
+        level = self.pol.resolve(county, AFTER).value(f"{program}.approval.confirming_level")
+        confirmer = self.officer(county) if level == "township" else self.approver(county)
         case = self.step(cid, "confirm_case", confirmer, AFTER)  # always evaluated
         assert case.state.value == "active"
         return cid

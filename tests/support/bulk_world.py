@@ -116,8 +116,9 @@ class BulkWorld:
         if program == "tekun" and spot.get("selected") and not spot.get("done"):
             # The county's spot-check of a selected tekun file comes before its confirmation.
             self.step(cid, "record_spot_check", "approver", DAY0, upheld=True)
-        who = "officer" if program == "dibao" else "approver"
-        self.step(cid, "confirm_case", who, AFTER)
+        case = self.case(cid)
+        level = self.base.resolve(case.county, AFTER).value(f"{program}.approval.confirming_level")
+        self.step(cid, "confirm_case", "officer" if level == "township" else "approver", AFTER)
         return cid
 
     def case(self, cid: int) -> Any:

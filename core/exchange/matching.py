@@ -184,6 +184,13 @@ def name_rules(found: pa.Table, rules: Sequence[Rule]) -> pa.Table:
     return found.add_column(at, "rule", named).select(list(OUTPUT_COLUMNS))
 
 
+def on_file(recipients: ir.Table, records: ir.Table) -> ir.Table:
+    """The records whose ID number is a recipient's (a semi-join: each record once, however
+    many subjects the person is on), with the records' columns only: the first step of a
+    comparison, before :func:`matches` joins them with the recipients' other columns."""
+    return records.semi_join(recipients.select("id_number"), "id_number")
+
+
 def bare_join(recipients: ir.Table, records: ir.Table) -> ir.Table:
     """The baseline a comparison is measured against: the same ID columns joined, nothing
     else."""
@@ -200,5 +207,6 @@ __all__ = [
     "bare_join",
     "matches",
     "name_rules",
+    "on_file",
     "rules_of",
 ]

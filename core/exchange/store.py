@@ -552,11 +552,17 @@ _TASK_COLUMNS = (
 
 
 def _bound(column: Any, dialect: Any, value: Any) -> Any:
-    """``value`` as the driver receives it for ``column`` (dates and times in SQLite's text)."""
+    """``value`` as the database receives it for ``column``: SQLAlchemy's processing, then on
+    SQLite the driver's own adapter (a date or time becomes the ISO text the driver would write).
+    A run's rows share a few such values (the run's time, the day it opened, a county's due
+    date): adapted once here instead of by the driver for every row (60,000 calls for 20,000
+    findings and their tasks)."""
     if value is None:
         return None
     process = column.type.bind_processor(dialect)
-    return process(value) if process else value
+    value = process(value) if process else value
+    adapt = getattr(dialect.dbapi, "adapt", None) if dialect.name == "sqlite" else None
+    return adapt(value, dialect.dbapi.PrepareProtocol, value) if adapt else value
 
 
 def _insert_rows(

@@ -27,10 +27,19 @@ from core.exchange.store import (
 )
 from core.lowincome.model import categories
 from core.lowincome.store import get_entry, recognise
+from core.policy.loader import PolicyLoader
 from core.policy.service import build_policy_base
 from core.registers.files import InvalidFile
-from core.storage.tables import CaseEventRow, DataAccessRow, DepartmentBatchRow, HouseholdRow
+from core.storage.tables import (
+    CaseEventRow,
+    DataAccessRow,
+    DepartmentBatchRow,
+    FindingRow,
+    FindingTaskRow,
+    HouseholdRow,
+)
 from tests.support.households import id_number
+from tests.support.layers import doc, entry
 from tests.support.payments import insert_case
 from tests.support.people import deaths_file, sheet, user
 from tests.support.standards import with_example_standards
@@ -386,3 +395,141 @@ def test_an_unknown_department_or_a_department_that_does_not_send_the_kind(scene
         if (scene["dir"] / "exchange").exists()
         else True
     )
+
+
+@pytest.fixture(scope="module")
+def yongfu_limit():
+    """The policies with a county's own time limit (a test layer, not a document): 永福县 450326
+    starts an investigation within 5 working days; the rest of Guilin keeps the 3 of
+    审核确认办法 第十五条."""
+    base = build_policy_base()
+    loader = PolicyLoader(base.registry, base.catalog, {"fixture": ["450326"]})
+    layer, issues = loader.validate(
+        "fixture",
+        "inline.yaml",
+        doc("450326", {"dibao.investigation.start_within_working_days": [entry(5, "2020-01-01")]}),
+    )
+    assert not issues and layer is not None
+    return build_policy_base(extra_layers=[layer])
+
+
+def test_a_run_writes_each_new_finding_once_with_its_task_due_by_its_county_and_program(
+    scene, yongfu_limit
+):
+    """What a comparison writes in bulk, at a prefecture (Guilin 450300) over two counties:
+    one finding per (rule, subject, person, record) however many batches report it, one task
+    per finding, each due by its own county's and program's time limit (dibao: 5 working days
+    in 永福县 by its own setting, 3 in 秀峰区; tekun: 15, under the same rule; a register entry:
+    none), opened on the run's day at the finding's place; the register entry flagged. A second
+    run writes nothing; a later batch raises only what is new."""
+    db, reg, policies = scene["db"], scene["reg"], yongfu_limit
+    path = "dibao.investigation.start_within_working_days"
+    assert policies.resolve("450326", TODAY).get(path).value == 5
+    assert policies.resolve("450302", TODAY).get(path).value == 3
+    pref = user(db, reg, "county_approver", "450300", "guilin")
+    dibao_yf = _case(scene, "450326", 11)
+    spouse = id_number("450302", 512, "19800101")
+    dibao_xf = _case(
+        scene, "450302", 12, [{"idNumber": spouse, "name": "配偶", "relation": "spouse"}]
+    )
+    tekun_xf = insert_case(db.engine, reg, "450302", 13, program="tekun")
+    person = id_number("450326", 78, "19900101")
+    with db.sessions() as s:
+        entry_ = recognise(
+            s,
+            scene["county"]["450326"],
+            reg,
+            categories(),
+            id_number=person,
+            name="低收入",
+            county="450326",
+            categories=["marginal"],
+            on=D(2025, 1, 1),
+            decision="永福县民政局认定决定(示例)",
+        )
+    deaths = [
+        (_head("450326", 11), "户主11", "2025-02-03"),
+        (spouse, "配偶", "2025-02-04"),
+        (_head("450302", 13), "户主13", "2025-02-05"),
+        (person, "低收入", "2025-02-06"),
+        (id_number("450302", 900), "外人", "2025-02-07"),
+    ]
+
+    def batch(kind, dept, content, name, day=BATCH_DAY):
+        with db.sessions() as s:
+            import_batch(
+                s, pref, catalog(), reg, scene["dir"], kind=kind, department=dept,
+                jurisdiction="450300", batch_date=day, file_name=name, content=content,
+                today=TODAY, commit=True,
+            )  # fmt: skip
+
+    def compare():
+        with db.sessions() as s:
+            return run_comparison(
+                s, pref, policies, default_calendar(), catalog(), scene["dir"], "450300", TODAY,
+                known_categories=categories(),
+            )  # fmt: skip
+
+    def written():
+        with db.engine.connect() as c:
+            findings = c.execute(select(FindingRow.id, FindingRow.key)).all()
+            tasks = c.execute(select(FindingTaskRow.finding_id)).scalars().all()
+        return findings, tasks
+
+    batch("deaths", "公安", deaths_file(deaths), "d1.csv")
+    # the head of 永福县's case reported again by 殡葬 (same death, same key)
+    batch("deaths", "殡葬", deaths_file(deaths[:1]), "d2.csv", D(2025, 3, 6))
+    batch(
+        "vehicles",
+        "公安",
+        sheet([["身份证号", "姓名", "号牌号码"], [_head("450302", 12), "户主12", "桂C12345"]]),
+        "v.csv",
+    )
+    run = compare()
+    assert (run.matches, run.raised, run.known) == (6, 5, 1)
+    assert run.by_rule == {
+        "deaths.recipient_died": 3,
+        "deaths.registered_person_died": 1,
+        "vehicles.vehicle_registered": 1,
+    }
+    findings, tasks = written()
+    assert len(findings) == len({k for _, k in findings}) == 5
+    assert sorted(tasks) == sorted(i for i, _ in findings)  # one task each
+    got = {
+        (f.case_id, f.person_id, f.rule): (
+            f.county, f.document["program"], f.due_date, f.task_level, f.opened_on,
+            f.task_document["deadline"]["value"], f.run_id,
+        )
+        for f in list_findings(db.sessions(), pref, reg, "450300")
+    }  # fmt: skip
+    r = run.run_id
+    assert got == {
+        (dibao_yf, None, "deaths.recipient_died"): (
+            "450326", "dibao", D(2025, 3, 17), "township", TODAY, 5, r,
+        ),
+        (dibao_xf, None, "deaths.recipient_died"): (
+            "450302", "dibao", D(2025, 3, 13), "township", TODAY, 3, r,
+        ),
+        (dibao_xf, None, "vehicles.vehicle_registered"): (
+            "450302", "dibao", D(2025, 3, 13), "township", TODAY, 3, r,
+        ),
+        (tekun_xf, None, "deaths.recipient_died"): (
+            "450302", "tekun", D(2025, 3, 31), "township", TODAY, 15, r,
+        ),
+        (None, entry_.id, "deaths.registered_person_died"): (
+            "450326", "low_income", None, "township", TODAY, None, r,
+        ),
+    }  # fmt: skip
+    e, events = get_entry(db.sessions(), scene["county"]["450326"], reg, entry_.id)
+    assert e.flagged and [ev["action"] for ev in events] == ["recognised", "flagged"]
+    # the same run again: everything known, nothing written
+    again = compare()
+    assert (again.matches, again.raised, again.known, again.by_rule) == (6, 0, 6, {})
+    assert written() == (findings, tasks)
+    # a later batch: only the new death is raised
+    batch("deaths", "公安", deaths_file([*deaths, (_head("450302", 12), "户主12", "2025-03-01")]),
+          "d3.csv", D(2025, 3, 7))  # fmt: skip
+    later = compare()
+    assert (later.raised, later.by_rule) == (1, {"deaths.recipient_died": 1})
+    findings, tasks = written()
+    assert len(findings) == len({k for _, k in findings}) == len(tasks) == 6

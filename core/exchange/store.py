@@ -26,7 +26,8 @@ import json.encoder as json_encoder
 import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -565,6 +566,35 @@ def _bound(column: Any, dialect: Any, value: Any) -> Any:
     return adapt(value, dialect.dbapi.PrepareProtocol, value) if adapt else value
 
 
+# A comparison's write transaction touches more pages than SQLite's default page cache holds
+# (2 MiB): 20,000 findings, their tasks, the index pages they go into and the cases and
+# households their foreign keys read. Each page that no longer fits is read from the file again
+# (80,000 reads instead of 27,000 for 20,000 findings).
+_BULK_CACHE_KIB = 64 * 1024
+
+
+@contextmanager
+def _page_cache_for_bulk(session: Session) -> Iterator[None]:
+    """On SQLite, a page cache of :data:`_BULK_CACHE_KIB` on the session's connection while a
+    run is written (unless it has a larger one), and its own size again before the commit: a
+    pooled connection does not keep 64 MiB of pages for the requests it serves next."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = int(conn.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    page = int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+    kib = -before if before < 0 else before * page // 1024
+    if kib >= _BULK_CACHE_KIB:
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size = {before}")
+
+
 def _insert_rows(
     session: Session,
     table: str,
@@ -649,7 +679,7 @@ def _write_run(
             deadlines[k] = fr.task_deadline(meaning, policy, calendar, as_of)
         return deadlines[k]
 
-    with write_unit(session):
+    with write_unit(session), _page_cache_for_bulk(session):
         run = ComparisonRunRow(
             jurisdiction=code,
             as_of=as_of,

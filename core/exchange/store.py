@@ -45,7 +45,7 @@ from core.errors import DoudiError, InvalidInput
 from core.exchange import rules as fr
 from core.exchange.engines import BatchFile, compare
 from core.exchange.kinds import DEPARTMENTS, Catalog
-from core.exchange.matching import rules_of
+from core.exchange.matching import OUTPUT_COLUMNS, rules_of
 from core.exchange.records import headers, normalise
 from core.lowincome import model as li
 from core.lowincome.store import exit_in, flag_in, reassess_in, tag_in
@@ -715,59 +715,61 @@ def _write_run(
         created = _bound(FindingRow.__table__.c.created_at, dialect, now)
         values: list[tuple[Any, ...]] = []
         about: dict[str, tuple[str, str, str, str, str | None, str, int | None, int | None]] = {}
-        c = columns
         # JSON strings by the encoder's own function (what json.dumps calls for a str, without
-        # building an encoder per call: 80,000 calls for 20,000 findings); the few subjects
-        # and programs once each.
+        # building an encoder per call: 80,000 calls for 20,000 findings); what many rows share
+        # (a subject's and a program's JSON, a meaning's severity) once each.
         dump = json.dumps
         text_json = json_encoder.encode_basestring
         as_of_text = dump(as_of.isoformat())
         known_json: dict[str, str] = {}
-        for i in range(n):
-            kind, program, rule = c["kind"][i], c["program"][i], c["rule"][i]
-            meaning = meanings[(kind, program)][1]
-            if rule not in used:
-                used[rule] = fr.meaning_json(*meanings[(kind, program)])
-            key = fr.finding_key(
-                rule, c["subject"][i], c["subject_id"][i], c["id_number"][i], c["key"][i]
-            )
-            county, pref, prov = c["county"][i], c["prefecture"][i], c["province"][i]
-            case_id, person_id = c["case_id"][i], c["person_id"][i]
+        severity: dict[tuple[str, str], str] = {}
+        finding_key = fr.finding_key
+        rows = zip(*(columns[c] for c in OUTPUT_COLUMNS), strict=True) if n else iter(())
+        for (subject, subject_id, case_id, person_id, household_id, county, pref, prov,
+             program, id_number, name, record_name, batch_id, kind, record_key, rule,
+             record) in rows:  # fmt: skip
+            sev = severity.get((kind, program))
+            if sev is None:
+                sev = severity[(kind, program)] = meanings[(kind, program)][1].severity
+                if rule not in used:
+                    used[rule] = fr.meaning_json(*meanings[(kind, program)])
+            key = finding_key(rule, subject, subject_id, id_number, record_key)
             about.setdefault(key, (kind, program, rule, county, pref, prov, case_id, person_id))
-            # The record is JSON text already (as the batch stored it): written as it is.
-            subject = c["subject"][i]
             subject_json = known_json.get(subject) or known_json.setdefault(subject, dump(subject))
             program_json = known_json.get(program) or known_json.setdefault(program, dump(program))
-            record_name = c["record_name"][i]
+            # The record is JSON text already (as the batch stored it): written as it is.
             document = (
                 f'{{"subject": {subject_json}, "program": {program_json}, '
                 f'"recordName": {"null" if record_name is None else text_json(record_name)}, '
-                f'"recordKey": {text_json(c["key"][i])}, '
-                f'"record": {c["record"][i]}, "asOf": {as_of_text}}}'
+                f'"recordKey": {text_json(record_key)}, '
+                f'"record": {record}, "asOf": {as_of_text}}}'
             )
             values.append(
-                (key, run_id, c["batch_id"][i], kind, rule, meaning.severity, county, pref,
-                 prov, case_id, person_id, c["household_id"][i], c["id_number"][i],
-                 c["name"][i], "open", created, document)
+                (key, run_id, batch_id, kind, rule, sev, county, pref, prov, case_id, person_id,
+                 household_id, id_number, name, "open", created, document)
             )  # fmt: skip
         _insert_rows(session, "findings", _FINDING_COLUMNS, values, ignore_key=True)
+        del values
         new = session.execute(
             select(FindingRow.id, FindingRow.key).where(FindingRow.run_id == run_id)
         ).all()
         tasks: list[tuple[Any, ...]] = []
         flagged: dict[int, list[tuple[int, str]]] = {}
         opened = _bound(FindingTaskRow.__table__.c.opened_on, dialect, as_of)
-        texts: dict[tuple[str, str, str], tuple[Any, str]] = {}
+        # A task's level, due date and deadline document: once per (kind, program, county).
+        texts: dict[tuple[str, str, str], tuple[str, Any, str]] = {}
         for fid, key in new:
             kind, program, rule, county, pref, prov, case_id, person_id = about[key]
             by_rule[rule] = by_rule.get(rule, 0) + 1
             k = (kind, program, county)
             if k not in texts:
                 d = deadline(kind, program, county)
-                due = _bound(FindingTaskRow.__table__.c.due_date, dialect, d.due)
-                texts[k] = (due, json.dumps({"deadline": d.to_json()}, ensure_ascii=False))
-            due, text_ = texts[k]
-            level = meanings[(kind, program)][1].level
+                texts[k] = (
+                    meanings[(kind, program)][1].level,
+                    _bound(FindingTaskRow.__table__.c.due_date, dialect, d.due),
+                    json.dumps({"deadline": d.to_json()}, ensure_ascii=False),
+                )
+            level, due, text_ = texts[k]
             tasks.append((fid, case_id, county, pref, prov, level, opened, due, "open", 1, text_))
             if person_id is not None:
                 flagged.setdefault(person_id, []).append((fid, rule))

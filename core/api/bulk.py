@@ -749,7 +749,9 @@ class BulkMutation:
                 )
             )  # fmt: skip
         except DoudiError as exc:
-            return SnapshotPayload(snapshot=None, user_errors=user_errors(exc, "jurisdiction"))
+            return SnapshotPayload(
+                snapshot=None, user_errors=user_errors(exc, "jurisdiction", info=info)
+            )
         return SnapshotPayload(snapshot=SnapshotType.of(snap), user_errors=[])
 
     @strawberry.mutation(
@@ -788,9 +790,13 @@ class BulkMutation:
 
             run = await context.in_thread(work)
         except _SnapshotRefused as exc:
-            return AnnualReviewPayload(review=None, user_errors=user_errors(exc.error, "snapshot"))
+            return AnnualReviewPayload(
+                review=None, user_errors=user_errors(exc.error, "snapshot", info=info)
+            )
         except DoudiError as exc:
-            return AnnualReviewPayload(review=None, user_errors=user_errors(exc, "jurisdiction"))
+            return AnnualReviewPayload(
+                review=None, user_errors=user_errors(exc, "jurisdiction", info=info)
+            )
         return AnnualReviewPayload(review=AnnualReviewType.of(run), user_errors=[])
 
     @strawberry.mutation(description="Go on with an interrupted or failed annual review run.")
@@ -807,7 +813,7 @@ class BulkMutation:
                 )
             )
         except DoudiError as exc:
-            return AnnualReviewPayload(review=None, user_errors=user_errors(exc, "id"))
+            return AnnualReviewPayload(review=None, user_errors=user_errors(exc, "id", info=info))
         return AnnualReviewPayload(review=AnnualReviewType.of(run), user_errors=[])
 
     @strawberry.mutation(
@@ -841,7 +847,10 @@ class BulkMutation:
             )
         except DoudiError as exc:
             return ConfirmReviewsPayload(
-                confirmed=[], events=[], skipped=[], user_errors=user_errors(exc, "review")
+                confirmed=[],
+                events=[],
+                skipped=[],
+                user_errors=user_errors(exc, "review", info=info),
             )
         return ConfirmReviewsPayload(
             confirmed=[strawberry.ID(str(i)) for i in result.confirmed],

@@ -256,7 +256,7 @@ class CalendarMutation:
             user = await context.user()
             token = await context.in_session(lambda s: issue_token(s, user.name, CALENDAR))
         except DoudiError as exc:
-            return CalendarTokenPayload(token=None, user_errors=user_errors(exc))
+            return CalendarTokenPayload(token=None, user_errors=user_errors(exc, info=info))
         return CalendarTokenPayload(token=token, user_errors=[])
 
 

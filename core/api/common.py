@@ -17,6 +17,7 @@ Rules every resolver over stored data follows (see the context modules):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
@@ -85,9 +86,31 @@ class _FieldError(Protocol):
     code: str
 
 
-def user_errors(exc: DoudiError, field: str | None = None) -> list[UserError]:
+# "decision: the recognition decision it rests on", "members[2].idNumber: ...": the stores'
+# messages begin with the input they are about.
+_NAMED = re.compile(r"([A-Za-z][A-Za-z0-9]*)[:\[.]")
+
+
+def _argument_named(message: str, info: Info | None) -> str | None:
+    """The argument of the mutation ``info`` belongs to that ``message`` begins with, if any."""
+    if info is None:
+        return None
+    named = _NAMED.match(message)
+    if named is None:
+        return None
+    raw = info._raw_info
+    definition = getattr(raw.parent_type, "fields", {}).get(raw.field_name)
+    arguments = getattr(definition, "args", None) or {}
+    return named.group(1) if named.group(1) in arguments else None
+
+
+def user_errors(
+    exc: DoudiError, field: str | None = None, *, info: Info | None = None
+) -> list[UserError]:
     """``exc`` as userErrors: one per field error when it carries several (an invalid household,
-    a duplicate person), else one at ``field`` (or the field the error names itself)."""
+    a duplicate person), else one at the field the error names itself, else at the argument of
+    the mutation (``info``) its message begins with, else at ``field``. A console shows each next
+    to its field; null leaves it nowhere to go."""
     several = getattr(exc, "errors", None)
     if (
         isinstance(several, Sequence)
@@ -96,16 +119,17 @@ def user_errors(exc: DoudiError, field: str | None = None) -> list[UserError]:
     ):
         return [UserError(field=e.field, message=e.message, code=e.code) for e in several]
     named = getattr(exc, "field", None)
+    at = named if isinstance(named, str) and named else None
     return [
         UserError(
-            field=named if isinstance(named, str) and named else field,
+            field=at or _argument_named(exc.message, info) or field,
             message=exc.message,
             code=exc.code,
         )
     ]
 
 
-def file_errors(exc: DoudiError) -> list[UserError]:
+def file_errors(exc: DoudiError, *, info: Info | None = None) -> list[UserError]:
     """``exc`` as userErrors for an uploaded file: one per problem, at its row and column
     (``problems`` of a refused spreadsheet or department batch), else as :func:`user_errors`."""
     problems = getattr(exc, "problems", None)
@@ -113,7 +137,7 @@ def file_errors(exc: DoudiError) -> list[UserError]:
         return [
             UserError(field=p.where() or None, message=p.message, code=exc.code) for p in problems
         ]
-    return user_errors(exc)
+    return user_errors(exc, info=info)
 
 
 def database_id(raw: str) -> int | None:

@@ -330,7 +330,11 @@ class ExchangeMutation:
             )
         except DoudiError as exc:
             return DepartmentBatchPayload(
-                batch=None, committed=False, records=0, notes=[], user_errors=file_errors(exc)
+                batch=None,
+                committed=False,
+                records=0,
+                notes=[],
+                user_errors=file_errors(exc, info=info),
             )
         return DepartmentBatchPayload(
             batch=DepartmentBatch.of(r.batch, True) if r.batch else None,
@@ -376,7 +380,9 @@ class ExchangeMutation:
                 )
             )
         except DoudiError as exc:
-            return ComparisonPayload(run=None, user_errors=user_errors(exc, "jurisdiction"))
+            return ComparisonPayload(
+                run=None, user_errors=user_errors(exc, "jurisdiction", info=info)
+            )
         return ComparisonPayload(
             run=ComparisonRun(
                 id=strawberry.ID(str(r.run_id)),
@@ -436,7 +442,7 @@ class ExchangeMutation:
                 )
             )
         except DoudiError as exc:
-            return FindingPayload(finding=None, user_errors=user_errors(exc, "id"))
+            return FindingPayload(finding=None, user_errors=user_errors(exc, "id", info=info))
         context.loaders.clear()
         return FindingPayload(finding=Finding.of(f, today()), user_errors=[])
 

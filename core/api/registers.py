@@ -193,7 +193,7 @@ class RegisterMutation:
                 )
             )
         except DoudiError as exc:
-            return RegisterImportPayload(result=None, user_errors=file_errors(exc))
+            return RegisterImportPayload(result=None, user_errors=file_errors(exc, info=info))
         context.loaders.clear()
         return RegisterImportPayload(
             result=RegisterImport(

@@ -198,7 +198,9 @@ class VerificationMutation:
                 )
             )
         except DoudiError as exc:
-            return VerificationPayload(report=None, user_errors=user_errors(exc, "caseId"))
+            return VerificationPayload(
+                report=None, user_errors=user_errors(exc, "caseId", info=info)
+            )
         context.loaders.clear()
         return VerificationPayload(report=VerificationReport.of(record), user_errors=[])
 
@@ -234,7 +236,9 @@ class VerificationMutation:
                 )
             )
         except DoudiError as exc:
-            return VerificationPayload(report=None, user_errors=user_errors(exc, "caseId"))
+            return VerificationPayload(
+                report=None, user_errors=user_errors(exc, "caseId", info=info)
+            )
         context.loaders.clear()
         return VerificationPayload(report=VerificationReport.of(record), user_errors=[])
 
@@ -273,7 +277,7 @@ class VerificationMutation:
                 )
             )
         except DoudiError as exc:
-            return LowIncomePayload(person=None, user_errors=user_errors(exc))
+            return LowIncomePayload(person=None, user_errors=user_errors(exc, info=info))
         return LowIncomePayload(person=LowIncomePerson.of(e), user_errors=[])
 
     @strawberry.mutation(
@@ -322,7 +326,7 @@ class VerificationMutation:
 
             e = await context.in_session(work)
         except DoudiError as exc:
-            return LowIncomePayload(person=None, user_errors=user_errors(exc))
+            return LowIncomePayload(person=None, user_errors=user_errors(exc, info=info))
         return LowIncomePayload(person=LowIncomePerson.of(e), user_errors=[])
 
 

@@ -236,3 +236,49 @@ def test_free_text_and_lists_by_the_platforms_rules(api: Api):
     assert [e["code"] for e in too_many["userErrors"]] == ["TOO_MANY_ITEMS"]
     listed = api.ok('{ lowIncomePeople(jurisdiction: "450326") { name } }', None, town)
     assert listed["lowIncomePeople"] == []
+
+
+def test_refusals_point_at_the_argument_they_are_about(api: Api):
+    """A console shows a userError next to the field it names: a refusal whose message begins
+    with one of the mutation's arguments names it (it used to come with field null)."""
+    town = api.token("township_officer", YONGFU)
+    person = id_number(YONGFU, 602, "19700101")
+
+    def errors(query: str, name: str) -> list[tuple[str | None, str]]:
+        payload = api.ok(query, None, town)[name]
+        return [(e["field"], e["code"]) for e in payload["userErrors"]]
+
+    assert errors(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人", county: "450326",
+            categories: ["nobody"], decision: "认定决定(示例)", on: "2025-01-01")
+            {{ person {{ id }} {E} }} }}""",
+        "recogniseLowIncome",
+    ) == [("categories", "INVALID_INPUT")]
+    assert errors(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人", county: "450326",
+            categories: ["marginal"], decision: "", on: "2025-01-01")
+            {{ person {{ id }} {E} }} }}""",
+        "recogniseLowIncome",
+    ) == [("decision", "INVALID_INPUT")]
+    made = api.ok(
+        f"""mutation {{ recogniseLowIncome(idNumber: "{person}", name: "人", county: "450326",
+            categories: ["marginal"], decision: "认定决定(示例)", on: "2025-01-01")
+            {{ person {{ id }} {E} }} }}""",
+        None,
+        town,
+    )["recogniseLowIncome"]["person"]["id"]
+    assert errors(
+        f"""mutation {{ changeLowIncome(id: "{made}", change: "renumber") {{ person {{ id }}
+            {E} }} }}""",
+        "changeLowIncome",
+    ) == [("change", "INVALID_INPUT")]
+    assert errors(
+        f"""mutation {{ changeLowIncome(id: "{made}", change: "flag") {{ person {{ id }} {E} }}
+            }}""",
+        "changeLowIncome",
+    ) == [("reason", "INVALID_INPUT")]
+    assert errors(
+        f"""mutation {{ changeLowIncome(id: "{made}", change: "tag", tag: "无此标签")
+            {{ person {{ id }} {E} }} }}""",
+        "changeLowIncome",
+    ) == [("tag", "INVALID_INPUT")]

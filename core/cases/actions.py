@@ -65,6 +65,7 @@ from core.cases.machine import (
     record_work_refusal,
     reduce_for_refused_work,
     reject_case,
+    report_change,
     report_self_care_change,
     start_phase_out,
     start_publicity,
@@ -752,8 +753,11 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         "while eligible. Income over (超过) the standard where the policy allows a phase-out: "
         "the official chooses outcome phase_out (phaseOutMonths, the cause the document names "
         "with causeMember, selfReported where required) or exit (with reasons); without a "
-        "choice CHOICE_REQUIRED. Otherwise exit. The rule that allowed the outcome is recorded "
-        "on the event (inputs.rule).",
+        "choice CHOICE_REQUIRED. Otherwise exit. After a change reported (reportChange) or found "
+        "by a verification that did not pass, where dibao.review.home_visit_after_change holds, "
+        "a raise, a reduction, a phase-out or an exit waits for a home visit made after it "
+        "(HOME_VISIT_REQUIRED). The rule that allowed the outcome is recorded on the event "
+        "(inputs.rule).",
         roles=BY_LEVEL,
         by_level=True,
         household=True,
@@ -1054,6 +1058,25 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
             ),
             NOTE,
         ),
+    ),
+    ActionSpec(
+        "report_change",
+        report_change,
+        "dibao in payment: the household reports a change of its members or finances (经个人报告); "
+        "the review decides on it, after a home visit where "
+        "dibao.review.home_visit_after_change holds (Shanxi): changeReported.",
+        roles=STAFF,
+        states=_in(("dibao",), (S.ACTIVE,)),
+        inputs=(
+            Input(
+                "what",
+                Kind.TEXT,
+                "What changed (家庭人口或经济状况的变动), as the household reported it.",
+                required=True,
+            ),
+            NOTE,
+        ),
+        errors={"INVALID_INPUT": "what"},
     ),
     ActionSpec(
         "report_self_care_change",

@@ -49,7 +49,9 @@ class CountyVisitRequired(CaseError):
 
 
 class HomeVisitRequired(CaseError):
-    """The policy requires a home visit (入户调查) of every new applicant; none is recorded."""
+    """The policy requires a home visit (入户调查) first: of every new applicant, or after a
+    reported or verified change before a review stops, reduces or raises the benefit
+    (``dibao.review.home_visit_after_change``); none is recorded."""
 
     code = "HOME_VISIT_REQUIRED"
 

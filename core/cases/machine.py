@@ -135,6 +135,7 @@ P_PO_MIN = "dibao.phase_out.min_months"
 P_PO_MAX = "dibao.phase_out.max_months"
 P_PO_STABLE = "dibao.phase_out.exit_next_month_when_stable"
 P_PO_ALLOWED = "dibao.phase_out.allowed"
+P_VISIT_AFTER_CHANGE = "dibao.review.home_visit_after_change"
 P_PO_CAUSES = "dibao.phase_out.causes"
 P_PO_SELF_REPORT = "dibao.phase_out.requires_self_report"
 REVIEW_OUTCOMES = ("phase_out", "exit")
@@ -1188,6 +1189,75 @@ def record_spot_check(
 # -- in payment: review, phase-out, exit -------------------------------------------------------
 
 
+def report_change(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    what: str,
+    note: str = "",
+) -> Transition:
+    """dibao in payment: the household reports a change of its members or finances (经个人报告,
+    ``changeReported``); the review decides on it. Where ``dibao.review.home_visit_after_change``
+    holds, that review may stop, reduce or raise the benefit only after a home visit."""
+    step = _Step(case, actor, policy, on)
+    step.expect("report_change", (S.ACTIVE,), ("dibao",))
+    step.check_actor(STAFF, "recording a reported change")
+    said = what.strip()
+    if not said:
+        raise InvalidInput("what: what changed (家庭人口或经济状况的变动)")
+    step.reasons.append(f"change reported by the household: {said}; the review decides on it")
+    if step.value(P_VISIT_AFTER_CHANGE) is True:
+        step.reasons.append(
+            "a home visit (recordHomeVisit) comes first if the review stops, reduces or raises "
+            f"the benefit (`{P_VISIT_AFTER_CHANGE}`{_quote(step, P_VISIT_AFTER_CHANGE)})"
+        )
+    data = _data(case, changeReported={"on": on, "what": said})
+    return step.done("report_change", case.state, data, {"what": said, "note": note})
+
+
+def _change_to_visit(case: Case) -> tuple[dt.date, str] | None:
+    """The change no review has decided on yet: reported by the household, or found by a
+    periodic verification that did not pass (the later of the two), with how it came."""
+    found: list[tuple[dt.date, str]] = []
+    reported = case.data.get("changeReported")
+    if reported:
+        found.append((_as_date(reported["on"]), "reported by the household (经个人报告)"))
+    verified = case.data.get("lastPeriodicVerification")
+    if verified and not verified.get("passed"):
+        found.append((_as_date(verified["on"]), "found by verification (信息核对发现)"))
+    if not found:
+        return None
+    day, how = max(found)
+    last = case.data.get("lastReview")
+    if last and _as_date(last["on"]) > day:
+        return None  # a later review has decided on it
+    return day, how
+
+
+def _visit_before_changing(step: _Step, what: str) -> None:
+    """Shanxi 001 二(一): a change, then the township's home visit, then the county stops,
+    reduces or raises (``dibao.review.home_visit_after_change``)."""
+    if step.case.program != "dibao" or step.value(P_VISIT_AFTER_CHANGE) is not True:
+        return
+    change = _change_to_visit(step.case)
+    if change is None:
+        return
+    day, how = change
+    visit = step.case.data.get("lastHomeVisit")
+    if visit and _as_date(visit["on"]) >= day:
+        step.reasons.append(
+            f"home visit on {visit['on']} after the change {how} on {day.isoformat()}"
+        )
+        return
+    raise HomeVisitRequired(
+        f"a change {how} on {day.isoformat()}: the township visits the household "
+        f"(recordHomeVisit) before the benefit is {what} (`{P_VISIT_AFTER_CHANGE}`"
+        f"{_quote(step, P_VISIT_AFTER_CHANGE)})"
+    )
+
+
 def record_review(
     case: Case,
     actor: User,
@@ -1248,6 +1318,7 @@ def record_review(
         result = "continue"
         if new is not None and old is not None and new != old:
             result = "raise" if new > old else "lower"
+            _visit_before_changing(step, "raised" if new > old else "reduced")
         start = first_of_next_month(on)
         data.update(amount=new, amountFrom=start)
         if new is not None and new != old:  # an unchanged amount adds no history entry
@@ -1258,6 +1329,7 @@ def record_review(
         if decision.grounds:
             inputs["grounds"] = [_ground_json(g) for g in decision.grounds]
         return step.done("record_review", S.ACTIVE, data, inputs)
+    _visit_before_changing(step, "stopped or phased out")
     over, over_words = _income_over(case, household, decision, on)
     allowed = case.program == "dibao" and step.value(P_PO_ALLOWED) is True
     if over and allowed:
@@ -2343,6 +2415,7 @@ __all__ = [
     "record_work_refusal",
     "reduce_for_refused_work",
     "reject_case",
+    "report_change",
     "report_self_care_change",
     "start_phase_out",
     "start_publicity",

@@ -156,6 +156,13 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "收入不固定且有劳动能力家庭复核周期",
     ),
     _p(
+        "dibao.review.home_visit_after_change",
+        "bool",
+        "A change reported by the household or found by verification needs the township's home "
+        "visit before the benefit is stopped, reduced or raised",
+        "变动家庭先入户核查再停发、减发或增发",
+    ),
+    _p(
         "dibao.review.annual_review",
         "bool",
         "A yearly review (年度核查) of every beneficiary",

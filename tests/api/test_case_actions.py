@@ -349,6 +349,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "record_care_visit": {"kind": "carer_assessment", "note": "照料良好"},
     "record_care_wish": {"willing": True, "note": "愿意入住供养服务机构"},
     "report_self_care_change": {"reportedBy": "村委会", "note": "卧床不起"},
+    "report_change": {"what": "户主工资上涨", "note": "本人到村委会报告"},
     "assist_first": {"note": "急难先行救助"},
     "record_paperwork": {"note": "手续补齐"},
 }
@@ -368,6 +369,7 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("record_investigation", {"investigators": ["甲", "乙"], "method": "phone"}),
     ("record_review", {"outcome": "stay"}),
     ("report_self_care_change", {"reportedBy": " "}),
+    ("report_change", {"what": " "}),
     ("record_work_refusal", {"member": id_number(YUNNAN, 999)}),
     ("record_work_accepted", {"member": id_number(YUNNAN, 999)}),
     ("record_complaint", {"reason": " "}),

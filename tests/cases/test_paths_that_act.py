@@ -13,6 +13,7 @@ import pytest
 import core.cases as cs
 from core.cases import CaseState
 from core.errors import InvalidInput
+from core.households.model import Household, household_to_json, parse_household
 from core.policy.service import PolicyBase
 from tests.support.cases import (
     AFTER,
@@ -20,8 +21,10 @@ from tests.support.cases import (
     GUANGXI,
     LATER,
     NINGXIA,
+    SHANXI,
     YUNNAN,
     Runner,
+    active,
     approver,
     officer,
     opened,
@@ -204,3 +207,47 @@ def test_a_tekun_termination_is_published_for_7_days_first(base):
     # a death ends support directly (art. 24(一))
     assert r(cs.record_death, approver(NINGXIA), LATER + dt.timedelta(days=8),
              id_number=r.household.members[0].id_number).state is CaseState.EXITED  # fmt: skip
+
+
+def _earning(base: PolicyBase, h: Household, wages: float) -> Household:
+    """The same household with the head earning ``wages``."""
+    doc = household_to_json(h)
+    doc["income"] = [{**doc["income"][0], "monthlyAmount": wages}]
+    return parse_household(doc, base.registry, LATER)
+
+
+def test_shanxi_visits_a_changed_household_before_its_benefit_moves(base):
+    # Yangquan 001 二(一): 「对于经个人报告或信息核对发现的家庭人口或经济状况有变动的低保家庭,由乡镇
+    # (街道办事处)组织人员入户核查,依复核情况及时报请县级民政部门停发、减发或增发补助金」
+    r = active(base, SHANXI)
+    h = r.household
+    assert h is not None
+    case = r(cs.report_change, officer(SHANXI), LATER, what="户主工资上涨")
+    assert case.data["changeReported"] == {"on": "2024-03-05", "what": "户主工资上涨"}
+    # facts unchanged: a review that continues moves nothing and needs no visit
+    assert r(cs.record_review, approver(SHANXI), LATER, household=h).data["amount"] == "900.00"
+    richer = _earning(base, h, 2100)  # per capita 700: (800 − 700) × 3 = 300
+    with pytest.raises(cs.HomeVisitRequired) as e:
+        r(cs.record_review, approver(SHANXI), LATER, household=richer)
+    assert "reported by the household" in e.value.message and "入户核查" in e.value.message
+    r(cs.record_home_visit, officer(SHANXI), LATER, investigators=["甲", "乙"])
+    case = r(cs.record_review, approver(SHANXI), LATER, household=richer)
+    assert case.data["amount"] == "300.00"
+    assert traced(r.events[-1], "dibao.review.home_visit_after_change").origin == "shanxi"
+    # a periodic verification that does not pass (信息核对发现) is a change too
+    later = LATER + dt.timedelta(days=30)
+    r(cs.record_verification, approver(SHANXI), later, passed=False)
+    poorer = _earning(base, h, 900)  # per capita 300: 1500
+    with pytest.raises(cs.HomeVisitRequired) as e:
+        r(cs.record_review, approver(SHANXI), later, household=poorer)
+    assert "found by verification" in e.value.message
+    r(cs.record_home_visit, officer(SHANXI), later, investigators=["甲", "乙"])
+    assert r(cs.record_review, approver(SHANXI), later, household=poorer).data["amount"] == (
+        "1500.00"
+    )
+    # Yunnan's document sets no such rule: its review lowers the benefit without a visit
+    r = active(base, YUNNAN)
+    r(cs.report_change, officer(YUNNAN), LATER, what="户主工资上涨")
+    assert r.household is not None
+    case = r(cs.record_review, officer(YUNNAN), LATER, household=_earning(base, r.household, 2100))
+    assert case.data["amount"] == "300.00"

@@ -131,6 +131,7 @@ def test_compare_five_provinces(base):
         "dibao.review.interval_months.slow_change",
         "dibao.review.interval_months.irregular_with_labour",
         "dibao.review.annual_review",
+        "dibao.review.home_visit_after_change",
     }
 
 

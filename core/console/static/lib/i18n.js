@@ -296,6 +296,7 @@ const STEPS_ZH = {
   record_complaint: "登记投诉举报", record_work_accepted: "登记接受就业",
   reduce_for_refused_work: "减发或停发本人低保金", confirm_termination: "终止供养决定（公示后）",
   record_care_wish: "登记集中供养意愿", report_self_care_change: "报告生活自理能力变化",
+  report_change: "登记家庭变动（本人报告）",
 };
 const ERRORS_ZH = {
   UNAUTHENTICATED: "需要登录，或登录已过期。", FORBIDDEN: "您没有权限，或超出您的管辖范围。",
@@ -338,6 +339,7 @@ const FIELDS_ZH = {
   method: "调查方式", outcome: "处理结果", cause: "收入增加的原因", causeMember: "就业或创业的成员（身份证号）",
   selfReported: "是否本人主动申报", member: "成员（身份证号）", goodReason: "是否有正当理由",
   stop: "停发本人低保金（否：减发）", willing: "是否愿意集中供养", reportedBy: "报告人",
+  what: "变动情况",
   exceptionReasons: "例外理由", category: "救助类别", monthsWithoutIncome: "连续无收入月数",
   unemploymentInsured: "是否参加失业保险", atCounty: "急难发生地（县级代码）", ground: "在急难发生地申请的依据",
 };

@@ -441,11 +441,15 @@ def served_app() -> Starlette:
     ``doudi serve`` has already migrated the database, read the audit key and sealed older data
     in its own process before the workers start, so a worker only opens the database (refusing
     one that is not up to date), writes audit checkpoints on its own timer (the checkpoint log
-    is appended under a file lock, so workers never interleave lines) and closes the runtime
-    when uvicorn stops it. Each worker keeps its own caches; a local setting or holiday table
-    stored through one worker is seen by the others within a second (the provider asks the
-    database for its revision at most once a second)."""
+    is appended under a file lock, so workers never interleave lines), compiles the console's
+    default simulation in the background (:func:`core.bulk.jobs.compile_ahead`) and closes the
+    runtime when uvicorn stops it. Each worker keeps its own caches; a local setting or holiday
+    table stored through one worker is seen by the others within a second (the provider asks
+    the database for its revision at most once a second)."""
+
+    from core.bulk.jobs import compile_ahead
 
     runtime = open_runtime(migrate=False, plugin_base=get_policy_base())
     runtime.start_checkpoints()
+    compile_ahead()
     return create_app(runtime=runtime, on_shutdown=runtime.close)

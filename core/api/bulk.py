@@ -30,7 +30,7 @@ from core.api.households import HouseholdInput
 from core.bulk import review_store, service
 from core.bulk.reform import Override, Reform
 from core.bulk.review import ReviewScope
-from core.bulk.snapshot import Snapshot
+from core.bulk.snapshot import MemorySnapshot, Snapshot
 from core.eligibility import decision_to_json
 from core.errors import DoudiError, InvalidInput
 from core.policy.service import today
@@ -604,7 +604,6 @@ def _simulate(
     from core.access.roles import authorize
     from core.bulk import export
     from core.bulk.snapshot import SNAPSHOT_ID
-    from core.bulk.snapshot_store import export_snapshot
 
     base = context.base
     runtime = context.require_runtime()
@@ -616,6 +615,7 @@ def _simulate(
     try:
         weights = None
         label = ""
+        snap: Snapshot | MemorySnapshot
         if population.sample is not None:
             if len(population.sample) > MAX_SAMPLE:
                 raise InvalidInput(f"population.sample: at most {MAX_SAMPLE} households")
@@ -639,8 +639,8 @@ def _simulate(
         else:
             assert population.jurisdiction is not None
             authorize(user, Action.RUN_SIMULATIONS, population.jurisdiction, base.registry)
-            snap = export_snapshot(
-                runtime.engine, base.registry, population.jurisdiction, as_of, scratch
+            snap = service.registers_now(
+                runtime.engine, base, population.jurisdiction, as_of, scratch
             )
         sim = service.simulate(
             base, user, _reforms(reforms), as_of, snapshot=snap, programs=programs,

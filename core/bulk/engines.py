@@ -28,17 +28,31 @@ The public API, for any job written in Ibis (the bulk jobs here; data exchange's
 
 Tables from one engine combine only with tables of the same engine. Names given are prefixes:
 each table gets a unique name, so one engine can read the same file twice.
+
+A job that runs often on small data (a reform simulation from the console) is better given as a
+:class:`Plan`: a function of named input tables of known schemas. ``engine.run(plan, inputs)``
+binds the inputs (Parquet files or Arrow tables) and runs it. DuckDB compiles a plan to SQL once
+per process (:func:`compiled`; building and compiling the expression takes far longer than
+deciding a county's households) and keeps one in-memory database per process, each engine a
+connection of its own (``cursor()``: its views and registered tables are its own). Spark builds
+the expression over its views at each run, as before. The SQL depends on nothing but the plan's
+key and the code: the data and the policy enter as tables, never into the text, so a compiled
+plan cannot answer for a policy or for data that changed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
 import threading
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import ibis
 import ibis.expr.types as ir
@@ -49,13 +63,32 @@ __all__ = [
     "ENGINES",
     "BulkEngine",
     "DuckDBEngine",
+    "Input",
+    "Plan",
     "SparkEngine",
+    "compiled",
     "open_engine",
     "read_result",
     "spark_session",
 ]
 
 ENGINES = ("duckdb", "spark")
+
+# What a plan's input is bound to: a Parquet file (Spark: or its directory of parts) or an Arrow
+# table in memory.
+Input: TypeAlias = Path | pa.Table
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A bulk job as a function of named tables: ``build`` returns the job's expression over
+    tables of ``schemas`` (one per input name). ``key`` names the plan, with every argument
+    ``build`` was made from (programs, options): plans with equal keys must build the same
+    expression, since DuckDB compiles a key once per process."""
+
+    key: tuple[Hashable, ...]
+    schemas: Mapping[str, pa.Schema] = field(hash=False, compare=False)
+    build: Callable[[Mapping[str, ir.Table]], ir.Table] = field(hash=False, compare=False)
 
 
 class BulkEngine(Protocol):
@@ -81,6 +114,12 @@ class BulkEngine(Protocol):
         """Run ``expr`` and bring its rows back, typed by the expression's schema."""
         ...
 
+    def run(self, plan: Plan, inputs: Mapping[str, Input]) -> pa.Table:
+        """Run ``plan`` over ``inputs`` (by the plan's input names; each Parquet file or Arrow
+        table with the schema the plan names) and bring its rows back, typed by its schema: for
+        small results (aggregates); write large ones with :meth:`to_parquet`."""
+        ...
+
     def close(self) -> None:
         """Drop what this engine registered (DuckDB: the connection; Spark: its temporary views,
         never a session it was given)."""
@@ -91,22 +130,100 @@ def _unique(name: str) -> str:
     return f"{name}_{uuid.uuid4().hex[:8]}"
 
 
+_duckdb_lock = threading.Lock()
+_duckdb: Any = None  # the process's in-memory DuckDB database (made on first use)
+
+
+def _shared_duckdb() -> Any:
+    global _duckdb
+    import duckdb
+
+    with _duckdb_lock:
+        if _duckdb is None:
+            _duckdb = duckdb.connect(":memory:")
+        return _duckdb
+
+
+def _cursor(con: Any) -> Any:
+    cur = con.cursor()
+    # A name the SQL does not find is an error, never a Python variable of the caller's that
+    # happens to be called so (DuckDB's replacement scans).
+    cur.execute("SET python_enable_replacements = false")
+    cur.execute("SET enable_progress_bar = false")
+    return cur
+
+
+class _Compiled(OrderedDict[tuple[Hashable, ...], tuple[str, pa.Schema]]):
+    """Compiled plans by key, the most recently used last (a few dozen at most: a key is a job
+    with its programs and options, never data)."""
+
+    size = 64
+
+
+_compiled = _Compiled()
+_compile_lock = threading.Lock()
+
+
+def compiled(plan: Plan) -> tuple[str, pa.Schema]:
+    """``plan``'s DuckDB SQL over tables named as its inputs, and its result's schema: compiled
+    on first use in this process, then kept (one compilation at a time: a plan asked for twice
+    at once is compiled once)."""
+    key = ("duckdb", *plan.key)
+    with _compile_lock:
+        hit = _compiled.get(key)
+        if hit is not None:
+            _compiled.move_to_end(key)
+            return hit
+        tables = {n: ibis.table(ibis.schema(s), name=n) for n, s in plan.schemas.items()}
+        expr = plan.build(tables)
+        out = (ibis.duckdb.compile(expr), expr.schema().to_pyarrow())
+        _compiled[key] = out
+        while len(_compiled) > _Compiled.size:
+            _compiled.popitem(last=False)
+        return out
+
+
+def _check_inputs(plan: Plan, inputs: Mapping[str, Input]) -> None:
+    if set(inputs) != set(plan.schemas):
+        raise ValueError(
+            f"plan {plan.key[0]!r} reads {sorted(plan.schemas)}, given {sorted(inputs)}"
+        )
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 class DuckDBEngine:
-    """DuckDB in this process (in memory; spills to a temporary directory when it must)."""
+    """DuckDB in this process (in memory; spills to a temporary directory when it must).
+
+    Without options, a connection of the process's one database (opening a database costs tens
+    of milliseconds; a connection, nothing); with ``threads`` or ``memory_limit``, a database of
+    its own (both are settings of a whole database)."""
 
     name = "duckdb"
 
     def __init__(self, threads: int | None = None, memory_limit: str | None = None) -> None:
-        kwargs: dict[str, Any] = {}
+        import duckdb
+
+        config: dict[str, Any] = {}
         if threads:
-            kwargs["threads"] = threads
-        self.con = ibis.duckdb.connect(**kwargs)
-        self.con.raw_sql("SET enable_progress_bar = false")
+            config["threads"] = threads
         if memory_limit:
             if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]?i?B", memory_limit, re.IGNORECASE):
                 raise ValueError(f"memory_limit: a size such as '8GB', not {memory_limit!r}")
-            self.con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+            config["memory_limit"] = memory_limit
+        self._own = duckdb.connect(":memory:", config=config) if config else None
+        self.raw = _cursor(self._own if self._own is not None else _shared_duckdb())
+        self._ibis: Any = None
         self._keep: list[pa.Table] = []
+
+    @property
+    def con(self) -> Any:
+        """The Ibis backend over this engine's connection (made on first use)."""
+        if self._ibis is None:
+            self._ibis = ibis.duckdb.from_connection(self.raw)
+        return self._ibis
 
     def read_parquet(self, path: Path, name: str) -> ir.Table:
         return self.con.read_parquet(str(path), table_name=_unique(name))
@@ -114,7 +231,7 @@ class DuckDBEngine:
     def register(self, table: pa.Table, name: str) -> ir.Table:
         view = _unique(name)
         self._keep.append(table)  # DuckDB scans the Arrow table in place: keep it alive
-        self.con.con.register(view, table)
+        self.raw.register(view, table)
         return self.con.table(view)
 
     def to_parquet(self, expr: ir.Table, path: Path) -> None:
@@ -123,11 +240,48 @@ class DuckDBEngine:
 
     def to_arrow(self, expr: ir.Table) -> pa.Table:
         # DuckDB's own Arrow export (Ibis 12 calls a method DuckDB 2 deprecates).
-        out = self.con.con.sql(self.con.compile(expr)).to_arrow_table()
+        out = self.raw.sql(self.con.compile(expr)).to_arrow_table()
         return out.cast(expr.schema().to_pyarrow())
 
+    def run(self, plan: Plan, inputs: Mapping[str, Input]) -> pa.Table:
+        _check_inputs(plan, inputs)
+        sql, schema = compiled(plan)
+        bound: list[str] = []
+        try:
+            for name, data in inputs.items():
+                if isinstance(data, pa.Table):
+                    self.raw.register(name, data)
+                else:
+                    self.raw.execute(
+                        f'CREATE OR REPLACE TEMP VIEW "{name}" AS '
+                        f"SELECT * FROM read_parquet({_quoted(data)})"
+                    )
+                bound.append(name)
+            # execute() and rows, not sql() and Arrow: a relation made by sql() binds the
+            # statement once to learn its columns and again to run it, and Arrow from execute()
+            # runs a second statement over the rows (each costs a third of a simulation of a
+            # county). A plan's result is small: aggregates.
+            cur = self.raw.execute(sql)
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        finally:
+            with contextlib.suppress(Exception):  # a failed statement leaves its result open
+                self.raw.abort()
+            for name in bound:
+                if isinstance(inputs[name], pa.Table):
+                    self.raw.unregister(name)
+                else:
+                    self.raw.execute(f'DROP VIEW IF EXISTS temp.main."{name}"')
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        by_name = dict(zip(names, columns, strict=True))
+        return pa.table({f.name: pa.array(by_name[f.name], f.type) for f in schema}, schema=schema)
+
     def close(self) -> None:
-        self.con.disconnect()
+        if self._ibis is not None:
+            self._ibis.disconnect()
+        self.raw.close()
+        if self._own is not None:
+            self._own.close()
         self._keep.clear()
 
 
@@ -189,6 +343,20 @@ class SparkEngine:
         df = self.session.sql(self.con.compile(expr))
         out = df.toArrow()
         return out.cast(expr.schema().to_pyarrow())
+
+    def run(self, plan: Plan, inputs: Mapping[str, Input]) -> pa.Table:
+        # Spark plans the expression itself at each run (its planning is small beside its
+        # start-up): the plan is built over views of this run's inputs.
+        _check_inputs(plan, inputs)
+        tables = {
+            name: (
+                self.register(data, name)
+                if isinstance(data, pa.Table)
+                else self.read_parquet(data, name)
+            )
+            for name, data in inputs.items()
+        }
+        return self.to_arrow(plan.build(tables))
 
     def close(self) -> None:
         for v in self._views:

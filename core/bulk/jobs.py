@@ -2,15 +2,19 @@
 snapshot, the annual review, the reform simulation.
 
 A job reads a snapshot's Parquet files, registers the policy table it built from the merged
-policy (once per county and date), and returns Ibis expressions; the caller writes them to
-Parquet (large results) or brings them back as Arrow (aggregates). Nothing here knows which
-engine runs it.
+policy (once per county and date) and the date it decides on (a one-row table, :data:`PARAMS`),
+and returns Ibis expressions; the caller writes them to Parquet (large results) or brings them
+back as Arrow (aggregates). The simulation is a :class:`~core.bulk.engines.Plan` over named
+tables: DuckDB compiles it once per process and programs, whatever the date, the policy or the
+households (they are all data). Nothing here knows which engine runs it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import logging
+import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import ibis
@@ -18,22 +22,41 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from core.bulk import rules
-from core.bulk.engines import BulkEngine
+from core.bulk.engines import BulkEngine, Input, Plan, compiled
+from core.bulk.policy_table import SCHEMA as POLICY_SCHEMA
 from core.bulk.policy_table import policy_table
 from core.bulk.review import IN_PAYMENT, ReviewScope, in_scope, proposals
-from core.bulk.snapshot import Snapshot
+from core.bulk.snapshot import SCHEMAS, MemorySnapshot, Snapshot
 from core.policy.service import PolicyBase
 
+logger = logging.getLogger("doudi.bulk")
+
 INPUTS = ("households", "members", "incomes", "expenses", "cases")
+# What the decision rules read of a snapshot.
+DECIDE_INPUTS = ("households", "members", "incomes", "expenses")
+# The date a job decides on, as data: one row.
+PARAMS = pa.schema([("as_of", pa.date32())])
+# A sample's weights: thousandths of a household per household.
+WEIGHTS = pa.schema([("hh_id", pa.int64()), ("weight_milli", pa.int64())])
+
+
+def params_table(as_of: dt.date) -> pa.Table:
+    return pa.table({"as_of": pa.array([as_of], pa.date32())})
+
+
+def as_of_of(params: ir.Table) -> ir.DateValue:
+    """The date of a :data:`PARAMS` table, as a value any expression can use."""
+    return params.as_of.as_scalar()
 
 
 @dataclass
 class Loaded:
-    """A snapshot's tables on an engine, and the policy table registered beside them."""
+    """A snapshot's tables on an engine, the policy table registered beside them and the date."""
 
     tables: dict[str, ir.Table]
     policy: ir.Table
     policy_arrow: pa.Table
+    as_of: ir.DateValue
 
 
 def load(
@@ -44,7 +67,8 @@ def load(
 ) -> Loaded:
     tables = {n: engine.read_parquet(snapshot.file(n), n) for n in INPUTS}
     arrow = policy_table(scenarios, snapshot.manifest.counties, as_of)
-    return Loaded(tables, engine.register(arrow, "policy"), arrow)
+    day = as_of_of(engine.register(params_table(as_of), "params"))
+    return Loaded(tables, engine.register(arrow, "policy"), arrow, day)
 
 
 def decide(
@@ -59,7 +83,13 @@ def decide(
     loaded = load(engine, snapshot, scenarios, as_of)
     t = loaded.tables
     decisions, covered = rules.decide(
-        t["households"], t["members"], t["incomes"], t["expenses"], loaded.policy, as_of, programs
+        t["households"],
+        t["members"],
+        t["incomes"],
+        t["expenses"],
+        loaded.policy,
+        loaded.as_of,
+        programs,
     )
     return decisions, covered, loaded
 
@@ -90,7 +120,7 @@ def review(
         t["incomes"],
         t["expenses"],
         loaded.policy,
-        as_of,
+        loaded.as_of,
         scope.programs,
         continuing=supported,
     )
@@ -119,26 +149,44 @@ SUMMARY_COLUMNS = (
 )
 
 
-def simulate(
-    engine: BulkEngine,
-    snapshot: Snapshot,
-    scenarios: Sequence[tuple[str, PolicyBase]],
-    as_of: dt.date,
-    programs: tuple[str, ...],
-    weights: pa.Table | None = None,
+def simulate_plan(
+    programs: tuple[str, ...], weighted: bool, baseline: str = "baseline"
+) -> Plan:
+    """The simulation over tables named ``households``, ``members``, ``incomes``, ``expenses``
+    (a snapshot's), ``policy`` (:func:`core.bulk.policy_table.policy_table`, ``baseline`` its
+    first scenario), ``params`` (the date) and, if ``weighted``, ``weights``."""
+    schemas = {n: SCHEMAS[n] for n in DECIDE_INPUTS}
+    schemas.update(policy=POLICY_SCHEMA, params=PARAMS)
+    if weighted:
+        schemas["weights"] = WEIGHTS
+
+    def build(t: Mapping[str, ir.Table]) -> ir.Table:
+        decisions, _covered = rules.decide(
+            t["households"],
+            t["members"],
+            t["incomes"],
+            t["expenses"],
+            t["policy"],
+            as_of_of(t["params"]),
+            programs,
+        )
+        return summary(decisions, t["households"], t.get("weights"), baseline)
+
+    return Plan(("simulate", programs, weighted, baseline), schemas, build)
+
+
+def summary(
+    decisions: ir.Table, households: ir.Table, weights: ir.Table | None, baseline: str
 ) -> ir.Table:
-    """Per county, program and reform scenario (the first scenario is the baseline): eligible
-    households and persons and the monthly cost, baseline beside reform, winners and losers
-    (amount up / down), households newly eligible or no longer eligible. Counts and money are
-    weighted by ``weights`` (hh_id, weight_milli: thousandths; none: every household 1) and
-    summed as integers (thousandths × fen), so every engine gives the same figures."""
-    decisions, _covered, loaded = decide(engine, snapshot, scenarios, as_of, programs)
-    households = loaded.tables["households"]
+    """Per county, program and reform scenario: eligible households and persons and the monthly
+    cost, baseline beside reform, winners and losers (amount up / down), households newly
+    eligible or no longer eligible. Counts and money are weighted by ``weights`` (hh_id,
+    weight_milli: thousandths; none: every household 1) and summed as integers (thousandths ×
+    fen), so every engine gives the same figures."""
     if weights is None:
         w = households.select("hh_id", weight_milli=ibis.literal(1000, "int64"))
     else:
-        w = engine.register(weights, "weights")
-    baseline = scenarios[0][0]
+        w = weights
     b = decisions.filter(decisions.scenario == baseline)
     r = decisions.filter(decisions.scenario != baseline)
     b = b.select(
@@ -185,3 +233,38 @@ def simulate(
         .select(*SUMMARY_COLUMNS)
         .order_by(["scenario", "program", "county"])
     )
+
+
+def simulate(
+    engine: BulkEngine,
+    snapshot: Snapshot | MemorySnapshot,
+    scenarios: Sequence[tuple[str, PolicyBase]],
+    as_of: dt.date,
+    programs: tuple[str, ...],
+    weights: pa.Table | None = None,
+) -> pa.Table:
+    """The simulation (:func:`simulate_plan`, :data:`SUMMARY_COLUMNS`) of ``snapshot``'s
+    households, on disk or in memory, the first scenario the baseline."""
+    inputs: dict[str, Input] = {n: snapshot.input(n) for n in DECIDE_INPUTS}
+    inputs["policy"] = policy_table(scenarios, snapshot.manifest.counties, as_of)
+    inputs["params"] = params_table(as_of)
+    if weights is not None:
+        inputs["weights"] = weights
+    plan = simulate_plan(tuple(programs), weights is not None, scenarios[0][0])
+    return engine.run(plan, inputs)
+
+
+def compile_ahead() -> threading.Thread:
+    """Compile the simulation the console asks for by default (dibao, registered households) on
+    a background thread: a server started with it answers the first simulation as fast as the
+    next (importing the engine and compiling take a second or two, once per process)."""
+
+    def work() -> None:
+        try:
+            compiled(simulate_plan(("dibao",), weighted=False))
+        except Exception:  # pragma: no cover - compiled again, with its error, when asked
+            logger.exception("compiling the simulation ahead failed")
+
+    thread = threading.Thread(target=work, name="doudi-compile-ahead", daemon=True)
+    thread.start()
+    return thread

@@ -5,6 +5,10 @@ policy table, :mod:`core.bulk.policy_table`) and return Ibis tables; DuckDB and 
 the same expression (:mod:`core.bulk.engines` only reads, registers and writes). Pure: no I/O,
 the date is an argument.
 
+The date they decide on is an Ibis date value too (the jobs pass a one-row table's column as a
+scalar: :func:`core.bulk.jobs.as_of_of`), so that a job's expression, and the SQL compiled from
+it, is the same on every date.
+
 They are the rules of the per-household engine (:mod:`core.eligibility.engine`), restated over
 columns, and held identical to it by a differential test (``tests/bulk/test_differential.py``:
 status, mode, covered members and amount, household by household). Where the engine's order of
@@ -26,7 +30,6 @@ Written for exactness on every engine (each point reproduced on DuckDB and Spark
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import ibis
@@ -84,10 +87,10 @@ def _drop_right(t: ir.Table) -> ir.Table:
     return t.select(~ibis.selectors.endswith("_right"))
 
 
-def age_on(birth: ir.DateValue, as_of: dt.date) -> ir.IntegerValue:
+def age_on(birth: ir.DateValue, as_of: ir.DateValue) -> ir.IntegerValue:
     """Whole years on ``as_of`` (as :meth:`core.households.model.Member.age_on`)."""
-    before = (birth.month() * 100 + birth.day()) > (as_of.month * 100 + as_of.day)
-    return (as_of.year - birth.year() - before.cast("int64")).cast("int64")
+    before = (birth.month() * 100 + birth.day()) > (as_of.month() * 100 + as_of.day())
+    return (as_of.year() - birth.year() - before.cast("int64")).cast("int64")
 
 
 # -- the facts every program reads --------------------------------------------------------------
@@ -98,7 +101,7 @@ def household_facts(
     members: ir.Table,
     incomes: ir.Table,
     expenses: ir.Table,
-    as_of: dt.date,
+    as_of: ir.DateValue,
 ) -> tuple[ir.Table, ir.Table]:
     """(household facts, living members): living members counted, income of the household
     (items of the living and the household's own), rigid spending by kind, household-level
@@ -112,8 +115,7 @@ def household_facts(
     need items.
     """
     del incomes, expenses  # summed per member and household in the snapshot
-    day = ibis.literal(as_of, type="date")
-    dead = members.filter(members.death_date.notnull() & (members.death_date <= day))
+    dead = members.filter(members.death_date.notnull() & (members.death_date <= as_of))
     hardship = (
         dead.serious_illness
         | (dead.disability_grade.notnull() & (dead.disability_grade <= 2))
@@ -145,7 +147,7 @@ def household_facts(
         **{f"x_{k}": t[f"hx_{k}"] + t[f"mx_{k}"] - t[f"d_x_{k}"].fill_null(0) for k in EXCLUSIONS},
         **{f"hx_{k}": t[f"hx_{k}"] for k in EXCLUSIONS},
     )
-    living = members.filter(members.death_date.isnull() | (members.death_date > day))
+    living = members.filter(members.death_date.isnull() | (members.death_date > as_of))
     return t, living.mutate(age=age_on(living.birth_date, as_of))
 
 
@@ -209,7 +211,7 @@ CLERGY_MONTHS = 36  # 三年以上（含三年）: 审核确认办法 art. 8(三
 
 
 def _single_person_members(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
 ) -> ir.Table:
     """Living members of households not below the standard (whole-household test) where
     single-person enrolment is provided for: whether they qualify alone (``q``) or cannot be
@@ -259,37 +261,51 @@ def _single_person_members(
         "sp_clergy": clergy & long_enough,
         "sp_jobless_severe": severe & ~m.employed & (m.age >= 18),
     }
-    marginal = ibis.ifelse(
-        m.marginal_limit.isnull(), _U, ibis.ifelse(m.pci_other_fen < m.marginal_limit, _T, _F)
-    )
     lost = m.labour_capacity.isin(("partial", "none"))
     dep = m.depends_on_family_support
-    states = []
-    for col, fact in facts.items():
-        req = ibis.cases(
-            (m[f"{col}_lab"] & ~lost, _F),
-            (m[f"{col}_fam"] & (dep == False), _F),  # noqa: E712 (SQL)
-            (m[f"{col}_fam"] & dep.isnull(), _U),
-            else_=_T,
-        )
-        state = ibis.cases(
-            (~(m[col] & fact).fill_null(False), _F),
-            (req == _F, _F),
-            (~m[f"{col}_mt"], req),
-            (marginal == _U, _U),
-            (marginal == _T, req),
-            else_=_F,
-        )
-        states.append(state)
-    any_t: Any = ibis.literal(False)
-    any_u: Any = m.sp_clergy & clergy & since.isnull()
-    for state in states:
-        any_t = any_t | (state == _T)
-        any_u = any_u | (state == _U)
     own = m.own_fen
     for k in EXCLUSIONS:
         own = own - ibis.ifelse(m[f"ex_{k}"], m[f"ox_{k}"], 0)
-    m = m.mutate(own_fen=own.cast("int64"))
+    # Each step's result is a column of its own, referred to by name in the next step: written
+    # as one expression, every condition would repeat the ones before it (the SQL grows to tens
+    # of kilobytes, and every engine spends its planning time on it).
+    m = m.mutate(
+        own_fen=own.cast("int64"),
+        marginal=ibis.ifelse(
+            m.marginal_limit.isnull(),
+            _U,
+            ibis.ifelse(m.pci_other_fen < m.marginal_limit, _T, _F),
+        ),
+        **{f"met_{col}": (m[col] & fact).fill_null(False) for col, fact in facts.items()},
+        **{
+            f"req_{col}": ibis.cases(
+                (m[f"{col}_lab"] & ~lost, _F),
+                (m[f"{col}_fam"] & (dep == False), _F),  # noqa: E712 (SQL)
+                (m[f"{col}_fam"] & dep.isnull(), _U),
+                else_=_T,
+            )
+            for col in facts
+        },
+        undecided_clergy=m.sp_clergy & clergy & since.isnull(),
+    )
+    m = m.mutate(
+        **{
+            f"state_{col}": ibis.cases(
+                (~m[f"met_{col}"], _F),
+                (m[f"req_{col}"] == _F, _F),
+                (~m[f"{col}_mt"], m[f"req_{col}"]),
+                (m.marginal == _U, _U),
+                (m.marginal == _T, m[f"req_{col}"]),
+                else_=_F,
+            )
+            for col in facts
+        }
+    )
+    any_t: Any = ibis.literal(False)
+    any_u: Any = m.undecided_clergy
+    for col in facts:
+        any_t = any_t | (m[f"state_{col}"] == _T)
+        any_u = any_u | (m[f"state_{col}"] == _U)
     return m.mutate(
         q=any_t & (m.own_fen < m.standard_fen),
         u=~any_t & any_u,
@@ -297,7 +313,7 @@ def _single_person_members(
 
 
 def dibao(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
 ) -> tuple[ir.Table, ir.Table]:
     """dibao decisions (whole household, then single person) and the members they cover."""
     sp_members = _single_person_members(t, living, incomes, as_of)
@@ -376,7 +392,7 @@ def _covered(t: ir.Table, program: str) -> ir.Table:
 
 
 def low_income(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: dt.date
+    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
 ) -> tuple[ir.Table, ir.Table]:
     """Low-income recognition (低收入家庭认定): dibao households where they count directly,
     marginal households (低保边缘), and the band up to ``income_multiple_max`` × the standard."""
@@ -447,7 +463,7 @@ def tekun(
     t: ir.Table,
     living: ir.Table,
     incomes: ir.Table,
-    as_of: dt.date,
+    as_of: ir.DateValue,
     continuing: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:
     """Tekun support (特困人员), member by member: unable to work (60 or over, a minor under
@@ -565,7 +581,7 @@ def decide(
     incomes: ir.Table,
     expenses: ir.Table,
     policy: ir.Table,
-    as_of: dt.date,
+    as_of: ir.DateValue,
     programs: tuple[str, ...] = PROGRAMS,
     continuing: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:

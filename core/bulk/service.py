@@ -41,6 +41,7 @@ from core.bulk.review_store import (
 from core.bulk.rules import PROGRAMS
 from core.bulk.snapshot import (
     Manifest,
+    MemorySnapshot,
     Snapshot,
     SnapshotError,
     SnapshotWriter,
@@ -50,7 +51,7 @@ from core.bulk.snapshot import (
     open_snapshot,
     read_documents,
 )
-from core.bulk.snapshot_store import export_snapshot
+from core.bulk.snapshot_store import count_households, export_snapshot, read_registers
 from core.errors import InvalidInput
 from core.households.model import InvalidHousehold, household_to_json, parse_household
 from core.policy.service import PolicyBase
@@ -85,6 +86,22 @@ def take_snapshot(
         root,
         progress=lambda done, total: progress("snapshot", done, total),
     )
+
+
+# Up to this many households, a job on the registers reads them into memory (tens of megabytes at
+# most); beyond, they are exported to Parquet, with bounded memory.
+MEMORY_HOUSEHOLDS = 20_000
+
+
+def registers_now(
+    engine: Engine, base: PolicyBase, code: str, as_of: dt.date, root: Path
+) -> Snapshot | MemorySnapshot:
+    """The registers at ``code`` as they are now, for one job run at once and forgotten (the
+    caller authorizes): in memory for a small population, else a snapshot under ``root`` (a
+    scratch directory the caller removes)."""
+    if count_households(engine, base.registry, code) <= MEMORY_HOUSEHOLDS:
+        return read_registers(engine, base.registry, code, as_of)
+    return export_snapshot(engine, base.registry, code, as_of, root)
 
 
 def snapshot_for(
@@ -433,15 +450,16 @@ def simulate(
     reforms: Sequence[Reform],
     as_of: dt.date,
     *,
-    snapshot: Snapshot,
+    snapshot: Snapshot | MemorySnapshot,
     programs: tuple[str, ...] = ("dibao",),
     weights: pa.Table | None = None,
     population: str = "",
     engine: str = "duckdb",
     engine_options: dict[str, Any] | None = None,
 ) -> Simulation:
-    """Baseline against each reform over ``snapshot``'s households (weighted by ``weights`` for
-    a sample). Returns aggregates only: never a household or a person."""
+    """Baseline against each reform over ``snapshot``'s households (on disk or in memory;
+    weighted by ``weights`` for a sample). Returns aggregates only: never a household or a
+    person."""
     require(user, Action.RUN_SIMULATIONS)
     if snapshot.manifest.source != "sample":
         authorize(user, Action.RUN_SIMULATIONS, snapshot.manifest.jurisdiction, base.registry)
@@ -468,15 +486,20 @@ def simulate(
         )
     bulk = open_engine(engine, **(engine_options or {}))
     try:
-        table = bulk.to_arrow(jobs.simulate(bulk, snapshot, scenarios, as_of, programs, weights))
+        table = jobs.simulate(bulk, snapshot, scenarios, as_of, programs, weights)
     finally:
         bulk.close()
     rows = _rows(table, base, weights is not None)
     totals = _rows(_totals(table), base, weights is not None)
     m = snapshot.manifest
+    read = (
+        f"snapshot {m.id}"
+        if isinstance(snapshot, Snapshot)
+        else f"as stored at {m.taken_at:%Y-%m-%d %H:%M:%S} UTC"
+    )
     return Simulation(
         population=population
-        or f"registered households of {m.jurisdiction} {m.jurisdiction_name} (snapshot {m.id})",
+        or f"registered households of {m.jurisdiction} {m.jurisdiction_name} ({read})",
         as_of=as_of,
         weighted=weights is not None,
         programs=programs,

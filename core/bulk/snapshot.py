@@ -19,6 +19,10 @@ This module is the pure part: the schemas, the flattening of a batch of househol
 and the writer that streams batches into the files with bounded memory. Reading the database is
 :mod:`core.bulk.snapshot_store`.
 
+A small population decided at once and forgotten (a simulation of a county's registers from
+the console) needs no files: :class:`MemoryWriter` keeps the same tables, flattened the same
+way, in memory (:class:`MemorySnapshot`), without the documents.
+
 Money: a document's amounts are JSON numbers in yuan with at most two decimals; they are parsed
 as ``decimal128(16, 2)`` and multiplied by 100 into int64 fen, exactly (never through a float).
 """
@@ -563,6 +567,10 @@ class Snapshot:
     def file(self, name: str) -> Path:
         return self.path / f"{name}.parquet"
 
+    def input(self, name: str) -> Path:
+        """A table of the snapshot, as a job reads it (:class:`MemorySnapshot` alike)."""
+        return self.file(name)
+
     @property
     def id(self) -> str:
         return self.manifest.id
@@ -572,11 +580,52 @@ def new_snapshot_id(taken_at: dt.datetime) -> str:
     return f"{taken_at:%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-class SnapshotWriter:
+class _Tables:
+    """What both writers share: the flattening of document batches into the snapshot's tables,
+    members numbered on, the counties seen and the rows counted."""
+
+    names: tuple[str, ...] = FILES
+
+    def __init__(self) -> None:
+        self.rows = dict.fromkeys(self.names, 0)
+        self.flattener = Flattener()
+        self.counties: set[str] = set()
+
+    def _submit(self, parts: list[tuple[str, pa.RecordBatch]]) -> None:
+        raise NotImplementedError
+
+    def _count(self, parts: list[tuple[str, pa.RecordBatch]]) -> list[tuple[str, pa.RecordBatch]]:
+        parts = [(n, b) for n, b in parts if b.num_rows and n in self.names]
+        for name, batch in parts:
+            self.rows[name] += batch.num_rows
+        return parts
+
+    def write(self, name: str, batch: pa.RecordBatch) -> None:
+        self._submit([(name, batch)])
+
+    def write_documents(self, batch: pa.RecordBatch, lines: list[bytes]) -> None:
+        parts = list(self.flattener.flatten(batch).items())
+        self.counties.update(pc.unique(batch.column("county")).to_pylist())
+        if "documents" in self.names:
+            docs = pc.utf8_rtrim(pc.cast(pa.array(lines, pa.binary()), pa.string()), "\n")
+            parts.append(
+                (
+                    "documents",
+                    pa.record_batch(
+                        [batch.column("_id"), batch.column("_version"), docs],
+                        schema=SCHEMAS["documents"],
+                    ),
+                )
+            )
+        self._submit(parts)
+
+
+class SnapshotWriter(_Tables):
     """Streams batches into the snapshot's Parquet files in a work directory, then moves it into
     place with its manifest (a failed export leaves nothing that looks like a snapshot)."""
 
     def __init__(self, root: Path, code: str, as_of: dt.date, snapshot_id: str) -> None:
+        super().__init__()
         self.final = root / code / as_of.isoformat() / snapshot_id
         self.work = root / code / as_of.isoformat() / f".{snapshot_id}.partial"
         self.work.mkdir(parents=True, exist_ok=False)
@@ -586,9 +635,6 @@ class SnapshotWriter:
             )
             for n in FILES
         }
-        self.rows = dict.fromkeys(FILES, 0)
-        self.flattener = Flattener()
-        self.counties: set[str] = set()
         # Compressing and writing (pyarrow, without the GIL) overlaps with parsing the next
         # block; at most two blocks wait, so memory stays bounded.
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-writer")
@@ -599,30 +645,10 @@ class SnapshotWriter:
             self._writers[name].write_batch(batch)
 
     def _submit(self, parts: list[tuple[str, pa.RecordBatch]]) -> None:
-        parts = [(n, b) for n, b in parts if b.num_rows]
-        for name, batch in parts:
-            self.rows[name] += batch.num_rows
+        parts = self._count(parts)
         while len(self._pending) >= 2:
             self._pending.popleft().result()
         self._pending.append(self._pool.submit(self._write_now, parts))
-
-    def write(self, name: str, batch: pa.RecordBatch) -> None:
-        self._submit([(name, batch)])
-
-    def write_documents(self, batch: pa.RecordBatch, lines: list[bytes]) -> None:
-        parts = list(self.flattener.flatten(batch).items())
-        self.counties.update(pc.unique(batch.column("county")).to_pylist())
-        docs = pc.utf8_rtrim(pc.cast(pa.array(lines, pa.binary()), pa.string()), "\n")
-        parts.append(
-            (
-                "documents",
-                pa.record_batch(
-                    [batch.column("_id"), batch.column("_version"), docs],
-                    schema=SCHEMAS["documents"],
-                ),
-            )
-        )
-        self._submit(parts)
 
     def _drain(self) -> None:
         try:
@@ -653,6 +679,51 @@ class SnapshotWriter:
         for p in self.work.glob("*"):
             p.unlink()
         self.work.rmdir()
+
+
+# The tables the decision rules read (a memory snapshot holds no documents and no cases).
+MEMORY_FILES = ("households", "members", "incomes", "expenses")
+
+
+@dataclass(frozen=True)
+class MemorySnapshot:
+    """A snapshot's tables in memory (Arrow), for a small population decided at once: never
+    written, never listed, gone with the job. ``manifest.sha256`` is empty (no files)."""
+
+    manifest: Manifest
+    tables: dict[str, pa.Table]
+
+    @property
+    def id(self) -> str:
+        return self.manifest.id
+
+    def input(self, name: str) -> pa.Table:
+        return self.tables[name]
+
+
+class MemoryWriter(_Tables):
+    """Keeps the flattened tables in memory (the decision rules' tables only)."""
+
+    names = MEMORY_FILES
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._batches: dict[str, list[pa.RecordBatch]] = {n: [] for n in self.names}
+
+    def _submit(self, parts: list[tuple[str, pa.RecordBatch]]) -> None:
+        for name, batch in self._count(parts):
+            self._batches[name].append(batch)
+
+    def finish(self, manifest: Manifest) -> MemorySnapshot:
+        manifest.rows = dict(self.rows)
+        manifest.counties = sorted(c for c in self.counties if c)
+        tables = {
+            n: pa.Table.from_batches(b, schema=SCHEMAS[n]) for n, b in self._batches.items()
+        }
+        return MemorySnapshot(manifest, tables)
+
+    def abort(self) -> None:
+        self._batches.clear()
 
 
 def _sha256(path: Path) -> str:

@@ -14,6 +14,10 @@ Streaming with bounded memory:
 - SQLite: the documents are fetched a few thousand at a time and fed to the same reader.
 
 Nothing is downloaded at run time (no DuckDB extension): the export works offline.
+
+:func:`read_registers` reads the same way into memory (:class:`~core.bulk.snapshot.MemoryWriter`)
+for a small population a job decides at once — a simulation from the console reads the registers
+as they are at that moment, and writes, hashes and deletes no files to do so.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from core.bulk.snapshot import (
     BLOCK_SIZE,
     SCHEMAS,
     Manifest,
+    MemorySnapshot,
+    MemoryWriter,
     Snapshot,
     SnapshotError,
     SnapshotWriter,
@@ -89,6 +95,51 @@ def export_snapshot(
     snapshot_id = new_snapshot_id(taken_at)
     total = count_households(engine, registry, j.code)
     writer = SnapshotWriter(root, j.code, as_of, snapshot_id)
+    manifest = _read(engine, registry, j.code, as_of, writer, snapshot_id, taken_at, block_size,
+                     progress, total, cases=True)  # fmt: skip
+    try:
+        return writer.finish(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def read_registers(
+    engine: Engine,
+    registry: JurisdictionRegistry,
+    code: str,
+    as_of: dt.date,
+    *,
+    block_size: int = BLOCK_SIZE,
+) -> MemorySnapshot:
+    """The households at ``code`` and under it as a snapshot in memory (the decision rules'
+    tables: no documents, no cases), read in one transaction like :func:`export_snapshot`. For
+    small populations: memory grows with the households (check :func:`count_households`)."""
+    j = registry.get(code)
+    taken_at = dt.datetime.now(dt.UTC)
+    writer = MemoryWriter()
+    manifest = _read(engine, registry, j.code, as_of, writer, "", taken_at, block_size, None, 0,
+                     cases=False)  # fmt: skip
+    return writer.finish(manifest)
+
+
+def _read(
+    engine: Engine,
+    registry: JurisdictionRegistry,
+    code: str,
+    as_of: dt.date,
+    writer: SnapshotWriter | MemoryWriter,
+    snapshot_id: str,
+    taken_at: dt.datetime,
+    block_size: int,
+    progress: Progress | None,
+    total: int,
+    *,
+    cases: bool,
+) -> Manifest:
+    """Read the registers at ``code`` into ``writer`` in one read-only transaction (the writer is
+    aborted on any failure) and describe them."""
+    j = registry.get(code)
     dialect = engine.dialect.name
     if dialect == "postgresql":
         isolation = "REPEATABLE READ, READ ONLY"
@@ -112,10 +163,11 @@ def export_snapshot(
             done += batch.num_rows
             if progress is not None:
                 progress(done, max(total, done))
-        for cases in _cases(conn, registry, j.code):
-            writer.write("cases", cases)
+        if cases:
+            for rows in _cases(conn, registry, j.code):
+                writer.write("cases", rows)
         trans.rollback()  # read only: nothing to keep
-        manifest = Manifest(
+        return Manifest(
             id=snapshot_id,
             jurisdiction=j.code,
             jurisdiction_name=j.name,
@@ -126,7 +178,6 @@ def export_snapshot(
             note="households as stored when the snapshot was taken (the database keeps no "
             "history of households); decided as of asOf",
         )
-        return writer.finish(manifest)
     except BaseException:
         writer.abort()
         if dialect == "postgresql":

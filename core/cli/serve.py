@@ -41,6 +41,7 @@ def serve(host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from core.api.app import create_app
+    from core.bulk.jobs import compile_ahead
     from core.runtime import open_runtime
     from core.storage.engine import current_revision
 
@@ -68,6 +69,7 @@ def serve(host: str, port: int, workers: int) -> None:
             err=True,
         )
         if workers == 1:
+            compile_ahead()
             uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
             return
     finally:

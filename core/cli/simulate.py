@@ -194,6 +194,7 @@ def simulate(
     from core.bulk.service import (
         simulate as run_simulation,
     )
+    from core.bulk.snapshot import MemorySnapshot, Snapshot
     from core.errors import InvalidInput
 
     if (code is None) == (sample is None):
@@ -222,6 +223,7 @@ def simulate(
             weights = None
             population = ""
             require(user, Action.RUN_SIMULATIONS)
+            snap: Snapshot | MemorySnapshot
             if sample is not None:
                 snap, weights = import_sample(sample, base, day, scratch)
                 n = snap.manifest.rows["households"]
@@ -234,10 +236,16 @@ def simulate(
                 assert code is not None
                 authorize(user, Action.RUN_SIMULATIONS, code, base.registry)
                 # The analyst may not read households: the snapshot is internal to the run and
-                # deleted with it; only aggregates leave.
+                # deleted with it; only aggregates leave. Spark reads files; DuckDB reads a
+                # small population from memory.
+                from core.bulk.service import registers_now
                 from core.bulk.snapshot_store import export_snapshot
 
-                snap = export_snapshot(runtime.engine, base.registry, code, day, scratch)
+                snap = (
+                    registers_now(runtime.engine, base, code, day, scratch)
+                    if engine == "duckdb"
+                    else export_snapshot(runtime.engine, base.registry, code, day, scratch)
+                )
             sim = run_simulation(
                 base, user, reforms, day, snapshot=snap, programs=tuple(programs) or ("dibao",),
                 weights=weights, population=population, engine=engine,

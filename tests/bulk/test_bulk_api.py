@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.api import Api, codes, open_test_runtime
+from tests.support.api_households import SET, set_input
 from tests.support.bulk_world import YUNNAN, BulkWorld
 from tests.support.standards import with_example_standards
 
@@ -191,3 +192,33 @@ def test_an_analyst_simulates_a_reform_and_sees_aggregates_only(api, w):
     assert payload["snapshot"] is None and codes(errors) == ["FORBIDDEN"]
     assert api.ok("query { snapshots { id } }", token=w.tokens["approver"]) == {"snapshots": []}
     assert dt.date.fromisoformat(AS_OF)
+
+
+def test_a_simulation_answers_for_the_registers_and_the_policy_as_they_are_now(api, w):
+    """Nothing a simulation depends on is kept from one to the next but the compiled job (the
+    date, the policy and the households are its data): after a household changes and after a
+    local setting, the same question gets the new answer."""
+    hids = [w.household(w.doc(wages=wages)) for wages in (1500, 2100, 2550, 2850)]
+    analyst = w.tokens["analyst"]
+    ask = {"p": {"jurisdiction": YUNNAN}, "r": REFORM, "asOf": AS_OF}
+
+    def total() -> tuple[float, float, float]:
+        (t,) = api.ok(SIMULATE, ask, analyst)["simulateReform"]["totals"]
+        return t["eligibleBaseline"], t["eligibleReform"], t["monthlyCostChange"]
+
+    assert total() == (2, 3, 750.0)
+    # A household's income falls (2550 → 2100: per capita 850 → 700, under 800). Baseline
+    # 300 + 100 + 100 yuan per member, reform (900) 400 + 200 + 200: 900 yuan a month more.
+    w.change(hids[2], w.doc(wages=2100, seq=30))
+    assert total() == (3, 3, 900.0)
+    # The county sets its own standard, 780 (a local setting): the baseline falls to 280 + 80 +
+    # 80 per member; the reform's override at the county still wins there.
+    payload, errors = api.mutate(
+        SET, set_input(YUNNAN, "dibao.standard.urban", 780), w.tokens["approver"]
+    )
+    assert errors == [] and payload["setting"]
+    assert total() == (3, 3, 1080.0)
+    # Another date, the same compiled job: before 2024 neither the setting nor the reform is in
+    # force (the same three households under 800, no change).
+    ask["asOf"] = "2023-12-31"
+    assert total() == (3, 3, 0.0)

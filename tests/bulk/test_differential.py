@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.bulk import rules
+from core.bulk import jobs, rules
 from core.bulk.engines import DuckDBEngine
 from core.bulk.policy_table import policy_table
 from core.bulk.snapshot import Manifest, SnapshotWriter, document_lines, read_documents
@@ -115,8 +115,10 @@ def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
             ),
             "continuing",
         )
+        # The date as the jobs give it: a one-row table's value (the same SQL on every date).
+        day = jobs.as_of_of(engine.register(jobs.params_table(AS_OF), "params"))
         decisions, covered = rules.decide(
-            **tables, policy=engine.register(table, "policy"), as_of=AS_OF, continuing=kept
+            **tables, policy=engine.register(table, "policy"), as_of=day, continuing=kept
         )
         d = engine.to_arrow(decisions).to_pydict()
         c = engine.to_arrow(covered).to_pydict()

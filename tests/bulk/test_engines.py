@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pyarrow as pa
 import pytest
 
 from core.bulk import jobs
-from core.bulk.engines import DuckDBEngine, SparkEngine, open_engine
+from core.bulk.engines import DuckDBEngine, SparkEngine, compiled, open_engine
+from core.bulk.policy_table import policy_table
 from core.bulk.reform import Override, Reform, reform_base
 from core.bulk.review import ReviewScope
 from core.bulk.snapshot import (
@@ -136,15 +138,15 @@ def test_every_job_gives_the_same_result_on_duckdb_and_spark(world, spark, tmp_p
             review = jobs.review(engine, snap, policy, AS_OF, scope)
             # The review as the service runs it: written to Parquet by the engine.
             engine.to_parquet(review, tmp_path / engine.name / "review.parquet")
-            simulate = jobs.simulate(
-                engine, snap, scenarios, AS_OF, ("dibao", "low_income", "tekun")
-            )
             t0 = time.perf_counter()
             results[engine.name] = {
                 "decisions": engine.to_arrow(decisions),
                 "covered": engine.to_arrow(covered),
                 "review": engine.to_arrow(review),
-                "simulate": engine.to_arrow(simulate),
+                # A plan: compiled once by DuckDB, built over views at each run by Spark.
+                "simulate": jobs.simulate(
+                    engine, snap, scenarios, AS_OF, ("dibao", "low_income", "tekun")
+                ),
             }
             print(engine.name, round(time.perf_counter() - t0, 1), "s")
         finally:
@@ -183,3 +185,67 @@ def test_an_engine_is_named_and_its_options_checked() -> None:
         assert engine.to_arrow(t).column("a").to_pylist() == [1, None]
     finally:
         engine.close()
+
+
+def _simulate_fresh(engine, snap, scenarios, as_of, programs) -> pa.Table:
+    """The simulation as an expression built over this run's tables and compiled now: what the
+    cached plan must answer."""
+    plan = jobs.simulate_plan(programs, False)
+    tables = {n: engine.read_parquet(snap.file(n), n) for n in jobs.DECIDE_INPUTS}
+    policy = policy_table(scenarios, snap.manifest.counties, as_of)
+    tables["policy"] = engine.register(policy, "policy")
+    tables["params"] = engine.register(jobs.params_table(as_of), "params")
+    return engine.to_arrow(plan.build(tables))
+
+
+def test_a_simulation_is_compiled_once_whatever_the_date_or_the_policy(world):
+    """DuckDB compiles a plan once per process: the date and the policy enter as tables, never
+    into the SQL, so the one compilation answers every date and every policy exactly as an
+    expression built for them would."""
+    policy, snap, reformed = world
+    programs = ("dibao", "low_income", "tekun")
+    first = compiled(jobs.simulate_plan(programs, False))
+    assert compiled(jobs.simulate_plan(programs, False)) is first  # kept, not compiled again
+    sql, _schema = first
+    assert "MAKE_DATE" not in sql and "2024" not in sql and "baseline" in sql
+    later = AS_OF + dt.timedelta(days=3 * 365)  # members turn 18 and 60, minors age out
+    engine = DuckDBEngine()
+    try:
+        for day, scenarios in (
+            (AS_OF, [("baseline", policy), ("richer", reformed)]),
+            (later, [("baseline", policy), ("richer", reformed)]),
+            (AS_OF, [("baseline", reformed), ("poorer", policy)]),
+        ):
+            cached = jobs.simulate(engine, snap, scenarios, day, programs)
+            _same(cached, _simulate_fresh(engine, snap, scenarios, day, programs),
+                  ["scenario", "program", "county"])  # fmt: skip
+        assert compiled(jobs.simulate_plan(programs, False)) is first
+        on = {d: jobs.simulate(engine, snap, [("baseline", policy), ("richer", reformed)], d,
+                               programs) for d in (AS_OF, later)}  # fmt: skip
+        assert on[AS_OF].to_pylist() != on[later].to_pylist()  # the date is read, not fixed
+    finally:
+        engine.close()
+
+
+def test_engines_on_the_process_database_keep_their_tables_apart(world):
+    """Every DuckDB engine is a connection of one in-memory database: engines running at once
+    bind their own tables under the same names and see only theirs."""
+    policy, snap, reformed = world
+    runs = [
+        [("baseline", policy), ("richer", reformed)],
+        [("baseline", reformed), ("poorer", policy)],
+    ] * 3
+
+    def one(scenarios):
+        engine = DuckDBEngine()
+        try:
+            return jobs.simulate(engine, snap, scenarios, AS_OF, ("dibao", "tekun"))
+        finally:
+            engine.close()
+
+    alone = [one(s) for s in runs[:2]]
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        together = list(pool.map(one, runs))
+    for k, table in enumerate(together):
+        assert table.equals(alone[k % 2])
+    assert not alone[0].equals(alone[1])

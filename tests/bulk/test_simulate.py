@@ -21,6 +21,7 @@ from core.access.roles import Forbidden
 from core.bulk import export
 from core.bulk.reform import Override, Reform
 from core.bulk.review_store import list_runs
+from core.bulk.snapshot import MemorySnapshot, Snapshot
 from core.errors import InvalidInput
 from core.plugin.types import Document, Source
 from core.policy.model import DatedValue, Layer, LayerKind, LayerRef
@@ -30,6 +31,7 @@ from tests.support.standards import with_example_standards
 AS_OF = dt.date(2024, 6, 1)
 FROM = dt.date(2024, 1, 1)
 PANLONG = "530103"
+PROGRAMS = ("dibao", "low_income", "tekun")
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +212,28 @@ def test_the_analyst_sees_aggregates_only(sw):
     assert "<svg" in svg and 'href="http' not in svg and "@import" not in svg
     with pytest.raises(InvalidInput):
         export.write(sim, sw.tmp / "r.pdf")
+
+
+def test_the_registers_now_in_memory_answer_as_a_snapshot_on_disk(sw, monkeypatch):
+    """A small population is read into memory for the simulation (no files written, hashed or
+    deleted), a large one exported to Parquet: the same figures either way."""
+    reforms = [
+        Reform("900", (Override("dibao.standard.urban", YUNNAN, FROM, value=900),)),
+        Reform("plus10", (Override("dibao.standard.urban", "530000", FROM, scale=Decimal("1.1")),)),
+    ]
+    engine, admin = sw.db.engine, sw.users["admin"]
+    on_disk = service.take_snapshot(engine, sw.base, admin, "530000", AS_OF, sw.tmp / "disk")
+    now = service.registers_now(engine, sw.base, "530000", AS_OF, sw.tmp / "scratch")
+    assert isinstance(now, MemorySnapshot) and not (sw.tmp / "scratch").exists()
+    assert now.manifest.rows["households"] == on_disk.manifest.rows["households"] == 4
+    assert now.manifest.counties == on_disk.manifest.counties
+    analyst = sw.users["analyst"]
+    a = service.simulate(sw.base, analyst, reforms, AS_OF, snapshot=on_disk, programs=PROGRAMS)
+    b = service.simulate(sw.base, analyst, reforms, AS_OF, snapshot=now, programs=PROGRAMS)
+    assert (a.rows, a.totals) == (b.rows, b.totals) and a.totals[0].winners == 3
+    assert "snapshot" in a.population and "as stored at" in b.population
+    monkeypatch.setattr(service, "MEMORY_HOUSEHOLDS", 3)  # more: exported, with bounded memory
+    big = service.registers_now(engine, sw.base, "530000", AS_OF, sw.tmp / "scratch")
+    assert isinstance(big, Snapshot) and big.path.is_relative_to(sw.tmp / "scratch")
+    c = service.simulate(sw.base, analyst, reforms, AS_OF, snapshot=big, programs=PROGRAMS)
+    assert (c.rows, c.totals) == (a.rows, a.totals)

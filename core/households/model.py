@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -23,7 +24,6 @@ from enum import StrEnum
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
-from stdnum import exceptions as stdnum_errors
 from stdnum import numdb
 from stdnum.cn import ric
 
@@ -472,7 +472,7 @@ def region_code_known(code: str, birth: dt.date) -> tuple[bool, str]:
     later cannot have been given it.
     """
     ours = region_codes().get(code)
-    theirs = _stdnum_periods(numdb.get("cn/loc").info(code)[-1][1])
+    theirs = _stdnum_code_periods(code)
     if (ours is not None and ours.in_use) or None in theirs:
         return True, ""
     untils = [y for y in theirs if y is not None]
@@ -496,6 +496,14 @@ def region_code_known(code: str, birth: dt.date) -> tuple[bool, str]:
 _STDNUM_SEGMENT = re.compile(r"^\[(\d{4})?-(\d{4})?\]")
 
 
+# python-stdnum's table is read by walking a tree for each lookup (about a millisecond); a
+# register of a county repeats a few codes thousands of times. The table ships with the package:
+# it cannot change while the process runs.
+@functools.lru_cache(maxsize=8192)
+def _stdnum_code_periods(code: str) -> tuple[int | None, ...]:
+    return tuple(_stdnum_periods(numdb.get("cn/loc").info(code)[-1][1]))
+
+
 def _stdnum_periods(info: Mapping[str, Any]) -> list[int | None]:
     """The end year of each period python-stdnum gives a code (None: still in use); empty when
     it does not know the code."""
@@ -507,6 +515,22 @@ def _stdnum_periods(info: Mapping[str, Any]) -> list[int | None]:
         m = _STDNUM_SEGMENT.match(segment.strip())
         out.append(int(m.group(2)) if m and m.group(2) else None)
     return out
+
+
+def compact_id_number(raw: str) -> str:
+    """``stdnum.cn.ric.compact`` (spaces around, fullwidth digits, a lower-case x normalised),
+    at once for a number already written as 17 ASCII digits and a digit or X (the compact form
+    of itself): stdnum's cleaning goes character by character through a table of look-alikes,
+    and an import compacts every number several times."""
+    if len(raw) == 18 and _ID_FORM.fullmatch(raw):
+        return raw
+    return str(ric.compact(raw))
+
+
+def birth_date_of(number: str) -> dt.date:
+    """The birth date of a compact ID number (characters 7–14, YYYYMMDD), as
+    ``stdnum.cn.ric.get_birth_date`` reads it; ValueError when it is not a date."""
+    return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
 
 
 def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
@@ -523,7 +547,7 @@ def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
     got their number years later, under the codes of that time), so that check would reject the
     real numbers of many older residents. A code abolished before the birth year is refused.
     """
-    number = ric.compact(raw)
+    number = compact_id_number(raw)
     if not number.isascii():
         return None, (
             "must be written with the digits 0-9 (and X as the check character); "
@@ -536,8 +560,8 @@ def validate_id_number(raw: str, today: dt.date) -> tuple[str | None, str]:
     if ric.calc_check_digit(number) != number[17]:
         return None, "check digit does not match (mistyped?)"
     try:
-        birth = ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+        birth = birth_date_of(number)
+    except ValueError:
         return None, "birth date in the number is not a valid date"
     if birth > today:
         return None, "birth date in the number is in the future"
@@ -660,7 +684,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
             continue
         seen[number] = i
         death = dt.date.fromisoformat(m["dateOfDeath"]) if m.get("dateOfDeath") else None
-        birth = ric.get_birth_date(number)
+        birth = birth_date_of(number)
         if death is not None and death < birth:
             errors.append(FieldError(f"members[{i}].dateOfDeath", "is before the birth date"))
         if death is not None and death > today:
@@ -717,7 +741,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
     def member_ref(path: str, ref: Any) -> str | None:
         if ref is None:
             return None
-        number = ric.compact(str(ref))
+        number = compact_id_number(str(ref))
         if number not in seen:
             errors.append(FieldError(path, f"{ref} is not a member of this household", "NOT_FOUND"))
         return number

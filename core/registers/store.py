@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.access.roles import Action, Forbidden, User, authorize, in_scope, require
 from core.errors import InvalidInput
+from core.households.model import compact_id_number
 from core.households.store import ImportResult, active_households_of, import_households
 from core.policy.jurisdictions import JurisdictionRegistry
 from core.registers import rosters
@@ -136,9 +137,7 @@ def plan_register_import(
     for row in sheet.rows:
         value = row.cells.get("身份证号")
         if isinstance(value, str):
-            from stdnum.cn import ric
-
-            numbers.append(ric.compact(value))
+            numbers.append(compact_id_number(value))
     stored = active_households_of(session, sorted(set(numbers)))
 
     def may_write(county: str) -> str | None:

@@ -31,6 +31,7 @@ from core.households.model import (
     InvalidHousehold,
     LabourCapacity,
     Relation,
+    compact_id_number,
     household_to_json,
     parse_household,
     validate_id_number,
@@ -651,7 +652,7 @@ def _well_formed(typed: str) -> str | None:
     (enough to find the stored household; the model validates it fully)."""
     from stdnum.cn import ric
 
-    number = ric.compact(typed)
+    number = compact_id_number(typed)
     if len(number) != 18 or not number[:17].isdigit() or not number.isascii():
         return None
     return number if ric.calc_check_digit(number) == number[17] else None

@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator, FormatChecker, ValidationError
 from stdnum import numdb
 from stdnum.cn import ric
@@ -435,6 +436,43 @@ HOUSEHOLD_SCHEMA: dict[str, Any] = {
 }
 
 _VALIDATOR = Draft202012Validator(HOUSEHOLD_SCHEMA, format_checker=FormatChecker())
+# The same schema in jsonschema-rs (Rust, the same draft, formats checked): a few microseconds
+# to say whether a document is valid, where jsonschema takes a third of a millisecond (a
+# register of a county is thousands of documents). Only its "valid" is taken: an invalid
+# document is described by jsonschema, every error at its path in the words users know.
+_FAST = jsonschema_rs.validator_for(HOUSEHOLD_SCHEMA, validate_formats=True)
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` is made of JSON's own types only (dict with str keys, list, str, int,
+    float, bool, None; no subclass, no Decimal, no tuple), where both validators read the same
+    document. jsonschema-rs reads a Decimal or a tuple as JSON would write it, jsonschema does not
+    (a Decimal is no integer to it, a tuple no array): those go to jsonschema alone."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is dict:
+            if not all(type(k) is str for k in v):
+                return False
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+        elif t not in _JSON_SCALARS:
+            return False
+    return True
+
+
+def _schema_errors(data: Any) -> list[ValidationError]:
+    """Every schema error of ``data``, by path (none for a valid document, found fast)."""
+    if _plain_json(data):
+        try:
+            if _FAST.is_valid(data):
+                return []
+        except ValueError:  # a string jsonschema-rs cannot encode (a lone surrogate): below
+            pass
+    return sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
 
 
 def dumps_household_schema() -> str:
@@ -650,7 +688,7 @@ def parse_household(data: Any, registry: JurisdictionRegistry, today: dt.date) -
     said = {e.field for e in text}
     errors = text + [
         FieldError(_field(e.absolute_path), _schema_message(e), "INVALID_INPUT")
-        for e in sorted(_VALIDATOR.iter_errors(data), key=lambda e: list(e.absolute_path))
+        for e in _schema_errors(data)
         if _field(e.absolute_path) not in said
     ]
     if errors or not isinstance(data, Mapping):

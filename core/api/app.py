@@ -34,6 +34,7 @@ import gc
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -442,14 +443,33 @@ def served_app() -> Starlette:
     in its own process before the workers start, so a worker only opens the database (refusing
     one that is not up to date), writes audit checkpoints on its own timer (the checkpoint log
     is appended under a file lock, so workers never interleave lines), compiles the console's
-    default simulation in the background (:func:`core.bulk.jobs.compile_ahead`) and closes the
+    default simulation in the background (:func:`warm_up`) and closes the
     runtime when uvicorn stops it. Each worker keeps its own caches; a local setting or holiday
     table stored through one worker is seen by the others within a second (the provider asks
     the database for its revision at most once a second)."""
 
-    from core.bulk.jobs import compile_ahead
-
     runtime = open_runtime(migrate=False, plugin_base=get_policy_base())
     runtime.start_checkpoints()
-    compile_ahead()
+    warm_up()
     return create_app(runtime=runtime, on_shutdown=runtime.close)
+
+
+def warm_up() -> threading.Thread:
+    """Load, on a background thread, what the first requests of a fresh server would otherwise
+    wait for: the region tables of ID numbers (:func:`core.households.model.load_id_tables`)
+    and the console's default simulation, compiled (:func:`core.bulk.jobs.compile_default`).
+    A failure here is logged; the request that needs the part that failed meets it again."""
+
+    def work() -> None:
+        from core.bulk.jobs import compile_default
+        from core.households.model import load_id_tables
+
+        for step in (load_id_tables, compile_default):
+            try:
+                step()
+            except Exception:
+                logger.exception("warming up: %s failed", step.__name__)
+
+    thread = threading.Thread(target=work, name="doudi-warm-up", daemon=True)
+    thread.start()
+    return thread

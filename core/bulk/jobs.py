@@ -12,8 +12,6 @@ households (they are all data). Nothing here knows which engine runs it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,8 +26,6 @@ from core.bulk.policy_table import policy_table
 from core.bulk.review import IN_PAYMENT, ReviewScope, in_scope, proposals
 from core.bulk.snapshot import SCHEMAS, MemorySnapshot, Snapshot
 from core.policy.service import PolicyBase
-
-logger = logging.getLogger("doudi.bulk")
 
 INPUTS = ("households", "members", "incomes", "expenses", "cases")
 # What the decision rules read of a snapshot.
@@ -254,17 +250,8 @@ def simulate(
     return engine.run(plan, inputs)
 
 
-def compile_ahead() -> threading.Thread:
-    """Compile the simulation the console asks for by default (dibao, registered households) on
-    a background thread: a server started with it answers the first simulation as fast as the
-    next (importing the engine and compiling take a second or two, once per process)."""
-
-    def work() -> None:
-        try:
-            compiled(simulate_plan(("dibao",), weighted=False))
-        except Exception:  # pragma: no cover - compiled again, with its error, when asked
-            logger.exception("compiling the simulation ahead failed")
-
-    thread = threading.Thread(target=work, name="doudi-compile-ahead", daemon=True)
-    thread.start()
-    return thread
+def compile_default() -> None:
+    """Compile the simulation the console asks for by default (dibao, registered households):
+    a server that does it at start answers the first simulation as fast as the next (importing
+    the engine and compiling take a second or two, once per process)."""
+    compiled(simulate_plan(("dibao",), weighted=False))

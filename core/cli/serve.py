@@ -40,8 +40,7 @@ def serve(host: str, port: int, workers: int) -> None:
     base = plugin_policy()  # load and validate everything first: a data error is one clear message
     import uvicorn
 
-    from core.api.app import create_app
-    from core.bulk.jobs import compile_ahead
+    from core.api.app import create_app, warm_up
     from core.runtime import open_runtime
     from core.storage.engine import current_revision
 
@@ -69,7 +68,7 @@ def serve(host: str, port: int, workers: int) -> None:
             err=True,
         )
         if workers == 1:
-            compile_ahead()
+            warm_up()
             uvicorn.run(app, host=host, port=port, workers=1, log_config=_log_config())
             return
     finally:

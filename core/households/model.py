@@ -555,6 +555,13 @@ def _stdnum_periods(info: Mapping[str, Any]) -> list[int | None]:
     return out
 
 
+def load_id_tables() -> None:
+    """Read the region tables ID numbers are checked against now (python-stdnum's is parsed
+    from its data file on first use: a quarter of a second), not on a user's first request."""
+    region_codes()
+    numdb.get("cn/loc")
+
+
 def compact_id_number(raw: str) -> str:
     """``stdnum.cn.ric.compact`` (spaces around, fullwidth digits, a lower-case x normalised),
     at once for a number already written as 17 ASCII digits and a digit or X (the compact form

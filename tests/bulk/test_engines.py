@@ -249,3 +249,16 @@ def test_engines_on_the_process_database_keep_their_tables_apart(world):
     for k, table in enumerate(together):
         assert table.equals(alone[k % 2])
     assert not alone[0].equals(alone[1])
+
+
+def test_a_server_compiles_the_default_simulation_before_it_is_asked(monkeypatch):
+    """`doudi serve` warms up on a background thread: the ID-number region tables read and the
+    console's default simulation (dibao, registered households) compiled."""
+    from core.api.app import warm_up
+    from core.bulk import engines
+
+    plan = jobs.simulate_plan(("dibao",), False)
+    monkeypatch.setattr(engines, "_compiled", engines._Compiled())  # as in a fresh process
+    warm_up().join(timeout=300)
+    assert ("duckdb", *plan.key) in engines._compiled
+    assert compiled(plan) is engines._compiled[("duckdb", *plan.key)]

@@ -71,7 +71,7 @@ def test_security_headers_everywhere(client) -> None:
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["x-frame-options"] == "DENY"
         assert r.headers["referrer-policy"] == "no-referrer"
-        assert re.fullmatch(r"app;dur=\d+\.\d", r.headers["server-timing"])
+        assert re.fullmatch(r"app;dur=\d+\.\d, cpu;dur=\d+\.\d", r.headers["server-timing"])
     csp = client.get("/").headers["content-security-policy"]
     assert csp == CSP and "script-src 'self'" in csp and "unsafe" not in csp
     assert "http" not in csp  # no other origin

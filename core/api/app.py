@@ -454,11 +454,17 @@ def served_app() -> Starlette:
     return create_app(runtime=runtime, on_shutdown=runtime.close)
 
 
-def warm_up() -> threading.Thread:
+def warm_up(*, freeze: bool = True) -> threading.Thread:
     """Load, on a background thread, what the first requests of a fresh server would otherwise
     wait for: the region tables of ID numbers (:func:`core.households.model.load_id_tables`)
     and the console's default simulation, compiled (:func:`core.bulk.jobs.compile_default`).
-    A failure here is logged; the request that needs the part that failed meets it again."""
+    A failure here is logged; the request that needs the part that failed meets it again.
+
+    Then (``freeze``) what it loaded is frozen out of the cyclic collector's walks too, as the
+    app's start-up froze what was loaded before it (:func:`_lifespan`): the engine's libraries
+    (Ibis, sqlglot, DuckDB, python-stdnum's table) are some 55,000 objects more that live as long
+    as the server. Unfrozen, a full collection walked them on whichever request started one.
+    """
 
     def work() -> None:
         from core.bulk.jobs import compile_default
@@ -469,6 +475,9 @@ def warm_up() -> threading.Thread:
                 step()
             except Exception:
                 logger.exception("warming up: %s failed", step.__name__)
+        if freeze:
+            gc.collect()  # what is garbage now is not kept for ever
+            gc.freeze()
 
     thread = threading.Thread(target=work, name="doudi-warm-up", daemon=True)
     thread.start()

@@ -259,6 +259,6 @@ def test_a_server_compiles_the_default_simulation_before_it_is_asked(monkeypatch
 
     plan = jobs.simulate_plan(("dibao",), False)
     monkeypatch.setattr(engines, "_compiled", engines._Compiled())  # as in a fresh process
-    warm_up().join(timeout=300)
+    warm_up(freeze=False).join(timeout=300)  # a server freezes what it loaded; not a test
     assert ("duckdb", *plan.key) in engines._compiled
     assert compiled(plan) is engines._compiled[("duckdb", *plan.key)]

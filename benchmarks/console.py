@@ -1,6 +1,6 @@
 """The console's page weight and the server time of its interactions, on the demo data.
 
-    .venv/bin/python benchmarks/console.py [--rounds 3] [--chromium /usr/bin/chromium]
+    .venv/bin/python benchmarks/console.py [--rounds 3] [--chromium /usr/bin/chromium] [--requests FILE]
 
 Serves a fresh SQLite database loaded with `doudi demo load` (`doudi serve` in a subprocess)
 and drives the distribution's Chromium with Playwright:
@@ -199,9 +199,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument(
+        "--requests",
+        type=Path,
+        default=None,
+        help="write the reads and dry runs the pages made (operation, body, user) to this JSON "
+        "file, with the data directory, for profiling them one by one",
+    )
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="doudi-console-bench-"))
+    args.data = data
     env = {k: v for k, v in os.environ.items() if k != "DOUDI_DATABASE_URL"}
     env.update(DOUDI_DATA_DIR=str(data), PYTHONPATH=str(ROOT))
     cli(env, "demo", "load")
@@ -370,6 +378,14 @@ def run(url: str, pid: int, args: argparse.Namespace) -> int:
         context.close()
         browser.close()
     cpu, wall = cpu_seconds(pid) - cpu0, time.perf_counter() - wall0
+
+    if args.requests is not None:
+        who = {f"Bearer {json.loads(s)['token']}": name for name, s in sessions.items()}
+        saved = [{"operation": op, "body": body, "user": who.get(auth or "")}
+                 for op, (body, auth) in sorted(bodies.items())]  # fmt: skip
+        args.requests.write_text(
+            json.dumps({"dataDir": str(args.data), "requests": saved}, ensure_ascii=False)
+        )
 
     # Each read again, alone (a page sends several at once to one worker, and each one's time
     # in the page includes waiting for the others).

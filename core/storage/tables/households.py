@@ -48,7 +48,9 @@ class MemberRow(Base):
     """One person in one household. Removed members stay, inactive, as history.
 
     A person (ID number) may be an *active* member of one household only: a partial unique index
-    enforces it on both SQLite and PostgreSQL.
+    enforces it on both SQLite and PostgreSQL. Look-ups by ID number use the plain index (SQLite
+    uses a partial index only for the very expression of its WHERE, and ``MemberRow.active``
+    is written ``active = 1``).
     """
 
     __tablename__ = "household_members"
@@ -60,6 +62,7 @@ class MemberRow(Base):
             sqlite_where=text("active"),
             postgresql_where=text("active"),
         ),
+        Index("ix_household_members_id_number", "id_number"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,6 +1,6 @@
 """The console's page weight and the server time of its interactions, on the demo data.
 
-    .venv/bin/python benchmarks/console.py [--rounds 3] [--chromium /usr/bin/chromium] [--requests FILE]
+    .venv/bin/python benchmarks/console.py [--rounds 3] [--chromium PATH] [--requests FILE]
 
 Serves a fresh SQLite database loaded with `doudi demo load` (`doudi serve` in a subprocess)
 and drives the distribution's Chromium with Playwright:

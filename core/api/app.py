@@ -454,11 +454,21 @@ def served_app() -> Starlette:
     return create_app(runtime=runtime, on_shutdown=runtime.close)
 
 
+def _holidays() -> None:
+    from core.calendars.workdays import statutory_days
+
+    year = today().year
+    for y in (year, year + 1):
+        statutory_days(y)
+
+
 def warm_up(*, freeze: bool = True) -> threading.Thread:
     """Load, on a background thread, what the first requests of a fresh server would otherwise
-    wait for: the region tables of ID numbers (:func:`core.households.model.load_id_tables`)
-    and the console's default simulation, compiled (:func:`core.bulk.jobs.compile_default`).
-    A failure here is logged; the request that needs the part that failed meets it again.
+    wait for: the region tables of ID numbers (:func:`core.households.model.load_id_tables`),
+    the statutory holidays of this year and the next (the ``holidays`` library imports every
+    country it knows, some 280 modules, on first use: :func:`_holidays`) and the console's
+    default simulation, compiled (:func:`core.bulk.jobs.compile_default`). A failure here is
+    logged; the request that needs the part that failed meets it again.
 
     Then (``freeze``) what it loaded is frozen out of the cyclic collector's walks too, as the
     app's start-up froze what was loaded before it (:func:`_lifespan`): the engine's libraries
@@ -470,7 +480,7 @@ def warm_up(*, freeze: bool = True) -> threading.Thread:
         from core.bulk.jobs import compile_default
         from core.households.model import load_id_tables
 
-        for step in (load_id_tables, compile_default):
+        for step in (load_id_tables, _holidays, compile_default):
             try:
                 step()
             except Exception:

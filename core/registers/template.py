@@ -271,6 +271,12 @@ def _word(value: Any, words: Mapping[str, str], allowed: Iterable[str], what: st
     raise CellError(f"'{text}' is not a {what}: one of " + " / ".join(words))
 
 
+def _cells(row: Row) -> tuple[str | None, ...]:
+    """A row's cells as text, to tell a repeated row from another row of the same person (read
+    only then: every row of a register has some forty cells)."""
+    return tuple(text_cell(v) for v in row.cells.values())
+
+
 def _is_help_row(row: Row) -> bool:
     first = row.cells.get("户编号")
     return isinstance(first, str) and (first.startswith((HELP_ROW_PREFIX, "同一户", "#")))
@@ -458,7 +464,7 @@ def plan_import(
     problems: list[Problem] = []
     columns = set(sheet.columns)
     groups = group_rows(sheet, problems)
-    seen: dict[str, tuple[int, str, tuple[Any, ...]]] = {}
+    seen: dict[str, tuple[Row, str]] = {}  # ID number → its first row and 户编号
     items: list[Planned] = []
     for group in groups:
         fields = _household_fields(group, problems, columns)
@@ -503,22 +509,21 @@ def plan_import(
             x for x in old_doc.get("income", ()) if x.get("member") is None
         ]
         for row, number in zip(group.rows, numbers, strict=True):
-            key_cells = tuple(text_cell(v) for v in row.cells.values())
             if number is not None:
                 if number in seen:
-                    line, other_key, cells = seen[number]
+                    first, other_key = seen[number]
                     if other_key != group.key:
                         msg = (
-                            f"the same person is in 户编号 {other_key} (第 {line} 行) and "
+                            f"the same person is in 户编号 {other_key} (第 {first.line} 行) and "
                             f"户编号 {group.key}: a person belongs to one household"
                         )
-                    elif cells == key_cells:
-                        msg = f"duplicated row: the same as 第 {line} 行 (重复行)"
+                    elif _cells(first) == _cells(row):
+                        msg = f"duplicated row: the same as 第 {first.line} 行 (重复行)"
                     else:
-                        msg = f"the same person is already 第 {line} 行 of this household"
+                        msg = f"the same person is already 第 {first.line} 行 of this household"
                     problems.append(Problem(row.line, "身份证号", msg))
                     continue
-                seen[number] = (row.line, group.key, key_cells)
+                seen[number] = (row, group.key)
             m = _member(row, problems, columns, old_members.get(number or ""))
             if number is not None:
                 m["idNumber"] = number

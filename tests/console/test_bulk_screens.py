@@ -299,3 +299,49 @@ def test_a_township_officer_cannot_simulate_outside_their_county(tab: Tab) -> No
     page.locator("#counties").wait_for(timeout=BULK_JOB_MS)
     assert "郊区 140311" in page.locator("#counties").inner_text()
     assert page.locator(".field-error").count() == 0
+
+
+def test_a_simulation_link_reproduces_the_view(tab: Tab, analyst: str) -> None:
+    """The simulation keeps its settings in the address, as the explorer does: the population,
+    the date, the programs and every reform with its overrides. Opened again (a link sent to a
+    colleague, a reload), the page fills the form the same way and runs the simulation."""
+    tab.sign_in_as(analyst)
+    page = tab.go("/simulate")
+    page.fill("#sim-j", "140300")
+    page.fill("#sim-day", "2025-06-30")
+    page.check("#sim-p-tekun")
+    page.fill("#sim-r0-name", "城市标准提高10%")
+    page.fill("#sim-r0-o0-at", "140300")
+    page.fill("#sim-r0-o0-value", "1.1")
+    page.fill("#sim-r0-o0-from", "2024-01-01")
+    page.get_by_role("button", name="添加参数修改").click()
+    page.fill("#sim-r0-o1-path", "tekun.standard.basic")
+    page.fill("#sim-r0-o1-at", "140000")
+    page.select_option("#sim-r0-o1-kind", "value")
+    page.fill("#sim-r0-o1-value", "1200")
+    page.fill("#sim-r0-o1-from", "2025-01-01")
+    page.fill("#sim-r0-o1-until", "2025-12-31")
+    page.get_by_role("button", name="开始模拟").click()
+    page.locator("#result").wait_for(timeout=BULK_JOB_MS)
+    tab.settle()
+    link = page.url
+    assert "/simulate?" in link and "j=140300" in link and "date=2025-06-30" in link
+    totals = page.locator("#totals").inner_text()
+    assert "特困" in totals and "城市标准提高10%" in totals
+
+    # the link, opened anew: the same form, the same result, without pressing anything
+    page = tab.go("/")
+    page = tab.go(link.removeprefix(tab.served.url))
+    page.locator("#result").wait_for(timeout=BULK_JOB_MS)
+    tab.settle()
+    assert page.locator("#sim-j").input_value() == "140300"
+    assert page.locator("#sim-day").input_value() == "2025-06-30"
+    assert page.locator("#sim-p-tekun").is_checked() and page.locator("#sim-p-dibao").is_checked()
+    assert page.locator("#sim-r0-name").input_value() == "城市标准提高10%"
+    assert page.locator("#sim-r0-o0-path").input_value() == "dibao.standard.urban"
+    assert page.locator("#sim-r0-o0-value").input_value() == "1.1"
+    assert page.locator("#sim-r0-o1-kind").input_value() == "value"
+    assert page.locator("#sim-r0-o1-value").input_value() == "1200"
+    assert page.locator("#sim-r0-o1-until").input_value() == "2025-12-31"
+    assert page.locator("#totals").inner_text() == totals
+    checked(tab, "simulate-link")

@@ -4,7 +4,7 @@
 // baseline beside reform in total and per county, winners and losers, a chart and the CSV.
 // Aggregates only: the API answers no household or person here, and the page asks for none.
 import {
-  html, useState, useEffect, useRef, useQuery, gql, getSession, todayInChina,
+  html, useState, useEffect, useRef, useQuery, gql, getSession, todayInChina, navigate, params,
 } from "../lib/core.js";
 import { t, programName, lang } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, errorsOf } from "../lib/ui.js";
@@ -75,14 +75,58 @@ function reformsInput(form) {
   }));
 }
 
+// The settings of a simulation in the page's address, as the explorer keeps its view there: a
+// link (or a reload) fills the form the same way and runs the simulation again. j or snapshot,
+// date, programs, and the reforms as JSON (names, overrides: path, at, kind, value, from, until).
+function readForm(me) {
+  const p = params();
+  const form = {
+    kind: p.get("snapshot") ? "snapshot" : "jurisdiction",
+    jurisdiction: p.get("j") || me.jurisdiction.code,
+    snapshot: p.get("snapshot") || "",
+    day: p.get("date") || todayInChina(),
+    programs: (p.get("programs") || "dibao").split(",").filter((x) => PROGRAMS.includes(x)),
+    reforms: [{ name: "reform", overrides: [newOverride(me.jurisdiction.code)] }],
+  };
+  let given = null;
+  try { given = JSON.parse(p.get("reforms") || "null"); } catch (e) { given = null; }
+  const text = (v) => (v === undefined || v === null ? "" : String(v));
+  if (Array.isArray(given) && given.length && given.every((r) => r && Array.isArray(r.overrides) && r.overrides.length)) {
+    form.reforms = given.map((r) => ({
+      name: text(r.name),
+      overrides: r.overrides.map((o) => ({
+        path: text(o.path), at: text(o.at), kind: o.kind === "value" ? "value" : "scale",
+        value: text(o.value), from: text(o.from), until: text(o.until),
+      })),
+    }));
+    return { form, run: true };
+  }
+  return { form, run: false };
+}
+
+function formUrl(form) {
+  const q = new URLSearchParams();
+  if (form.kind === "snapshot") q.set("snapshot", form.snapshot);
+  else q.set("j", form.jurisdiction.trim());
+  if (form.day) q.set("date", form.day);
+  q.set("programs", form.programs.join(","));
+  q.set("reforms", JSON.stringify(form.reforms.map((r) => ({
+    name: r.name,
+    overrides: r.overrides.map((o) => {
+      const out = { path: o.path, at: o.at, kind: o.kind, value: o.value, from: o.from };
+      if (o.until) out.until = o.until;
+      return out;
+    }),
+  }))));
+  return `/simulate?${q.toString()}`;
+}
+
 export default function Simulate() {
   const me = getSession().me;
   const meta = useQuery(META, {}, []);
   const snaps = useQuery(SNAPSHOTS, {}, []);
-  const [form, setForm] = useState({
-    kind: "jurisdiction", jurisdiction: me.jurisdiction.code, snapshot: "", day: todayInChina(),
-    programs: ["dibao"], reforms: [{ name: "reform", overrides: [newOverride(me.jurisdiction.code)] }],
-  });
+  const [start] = useState(() => readForm(me));
+  const [form, setForm] = useState(start.form);
   const [errors, setErrors] = useState([]);
   const [failure, setFailure] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -97,6 +141,14 @@ export default function Simulate() {
 
   async function submit(e) {
     e.preventDefault();
+    navigate(formUrl(form), { replace: true });
+    await simulate(form);
+  }
+
+  // A link with the settings runs them at once, as the explorer shows its comparison.
+  useEffect(() => { if (start.run) simulate(start.form); }, []);
+
+  async function simulate(form) {
     setBusy(true); setFailure(null); setErrors([]); setResult(null);
     const p = form.kind === "snapshot" ? { snapshot: form.snapshot } : { jurisdiction: form.jurisdiction.trim() };
     try {

@@ -29,7 +29,7 @@ from core.api.eligibility import Decision
 from core.api.households import HouseholdInput
 from core.bulk import review_store, service
 from core.bulk.reform import Override, Reform
-from core.bulk.review import ReviewScope
+from core.bulk.review import ReviewScope, reason_line_zh, task_row
 from core.bulk.snapshot import MemorySnapshot, Snapshot
 from core.eligibility import decision_to_json
 from core.errors import DoudiError, InvalidInput
@@ -189,6 +189,7 @@ class ReviewTaskType:
     case_version: int | None
     proposal: str
     reason: str
+    reason_zh: str = strawberry.field(description="The reason in Chinese, as the console shows it.")
     current_amount: float | None
     new_amount: float | None
     decision_status: str
@@ -222,6 +223,11 @@ class ReviewTaskType:
             case_version=t.case_version,
             proposal=t.proposal,
             reason=t.reason,
+            reason_zh=reason_line_zh(
+                task_row(d, t.proposal, t.case_state, t.current_amount_fen),
+                dt.date.fromisoformat(d["asOf"]),
+                t.county,
+            ),
             current_amount=_yuan(t.current_amount_fen),
             new_amount=_yuan(t.new_amount_fen),
             decision_status=d["status"],

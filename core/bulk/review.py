@@ -30,6 +30,7 @@ Proposals, as :func:`core.cases.machine.record_review` would decide on the same 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -284,7 +285,85 @@ _REASONS = {
 }
 
 
-def reason_line(row: dict[str, Any], as_of: dt.date, code: str) -> str:
+_REASONS_ZH = {
+    "nobody_alive": "{as_of} 家庭成员均已不在世",
+    "property_unknown": "无法认定：尚未按当地规定核定家庭财产",
+    "property_over": "家庭财产超出当地规定",
+    "single_person_not_provided": "家庭人均收入 {pci} 元不低于保障标准 {std} 元，当地未规定单人户",
+    "not_below_standard": "家庭人均收入 {pci} 元不低于保障标准 {std} 元，且无成员可按单人户纳入",
+    "dibao_itself": "家庭人均收入 {pci} 元低于低保标准 {std} 元：属低保家庭",
+    "above_limits": "家庭人均收入 {pci} 元高于按保障标准 {std} 元计算的低收入认定上限",
+    "no_member_qualifies": "无成员符合特困供养条件",
+    "members_undecided": "部分成员无法认定（参数未设定或财产未核定）",
+}
+_LOW_INCOME_ZH = {
+    "dibao_household": "低保家庭",
+    "marginal": "低保边缘家庭",
+    "low_income_band": "低收入区间",
+}
+
+
+def reason_line_zh(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
+    """:func:`reason_line` in Chinese, for the console (the same row, the same facts)."""
+    p, reason = row["proposal"], row["reason"]
+    pci, std = yuan(row["pci_fen"]), yuan(row["standard_fen"])
+    new, old = row["amount_fen"], row["current_amount_fen"]
+    if reason in ("standard_not_set", "marginal_not_set") or (
+        row["status"] == "cannot_decide" and row["missing"]
+    ):
+        found = f"无法认定：{code} 在 {as_of.isoformat()} 未设定 `{row['missing']}`"
+    elif reason == "below_standard":
+        found = f"家庭人均收入 {pci} 元低于保障标准 {std} 元：整户纳入"
+    elif reason == "single_person":
+        found = (
+            f"家庭人均收入 {pci} 元不低于保障标准 {std} 元；{row['covered']} 人可按单人户纳入"
+        )
+    elif reason == "members_qualify":
+        found = f"{row['covered']} 人符合特困供养条件，每人 {std} 元"
+    elif reason in _LOW_INCOME_ZH:
+        found = f"低收入（{_LOW_INCOME_ZH[reason]}）：家庭人均收入 {pci} 元，保障标准 {std} 元"
+    else:
+        found = _REASONS_ZH.get(reason, reason).format(pci=pci, std=std, as_of=as_of.isoformat())
+    if p == "continue":
+        tail = f"；金额 {yuan(new)} 元不变" if new is not None else ""
+        return f"继续保障：{found}{tail}"
+    if p in ("raise", "lower"):
+        what = "提高补助" if p == "raise" else "降低补助"
+        return f"{what}：{found}；金额 {yuan(old)} → {yuan(new)} 元/月"
+    if p == "phase_out":
+        if row["case_state"] == "phasing_out":
+            return f"渐退：{found}；渐退期照常进行"
+        return f"可给予渐退期：{found}"
+    if p == "exit":
+        return f"退出：{found}"
+    if p == "eligible":
+        amount = f"；每月 {yuan(new)} 元" if new is not None else ""
+        return f"符合条件：{found}{amount}"
+    if p == "not_eligible":
+        return f"不符合条件：{found}"
+    return found
+
+
+def task_row(
+    d: Mapping[str, Any], proposal: str, case_state: str | None, current_amount_fen: int | None
+) -> dict[str, Any]:
+    """The result row :func:`reason_line` reads, from what a stored review task keeps (its
+    decision ``d`` as stored, its proposal, the case's state and amount)."""
+    return {
+        "proposal": proposal,
+        "reason": d["reason"],
+        "status": d["status"],
+        "missing": d.get("missing"),
+        "covered": d.get("covered") or 0,
+        "pci_fen": d.get("pciFen"),
+        "standard_fen": d.get("standardFen"),
+        "amount_fen": d.get("amountFen"),
+        "current_amount_fen": current_amount_fen,
+        "case_state": case_state,
+    }
+
+
+def reason_line(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
     """What the run found for one result row, in one line (the full reasons come from the
     traced engine: :mod:`core.bulk.explain`)."""
     p, reason = row["proposal"], row["reason"]

@@ -28,8 +28,8 @@ RUN = """mutation($j: String!, $asOf: Date, $scope: ReviewScopeInput) {
     userErrors { field message code } } }"""
 REVIEW = """query($id: ID!) { annualReview(id: $id) {
   status progress { unit level total stored done }
-  tasks(first: 50) { edges { cursor node { id caseId householdId proposal reason status scope
-    currentAmount newAmount membersCovered trace { agrees differences decision { status
+  tasks(first: 50) { edges { cursor node { id caseId householdId proposal reason reasonZh status
+    scope currentAmount newAmount membersCovered trace { agrees differences decision { status
     monthlyAmount reasons trace { path isSet } } } } } pageInfo { hasNextPage } } } }"""
 CONFIRM = """mutation($r: ID!, $on: Date) { confirmUnchangedReviews(review: $r, on: $on) {
   confirmed events skipped { taskId code message } userErrors { field message code } } }"""
@@ -84,6 +84,9 @@ def test_run_read_trace_and_confirm_an_annual_review(api, w):
     ]
     tasks = {t["node"]["caseId"]: t["node"] for t in data["tasks"]["edges"]}
     assert tasks[str(cids[0])]["proposal"] == "continue"
+    assert tasks[str(cids[0])]["reasonZh"] == (
+        "继续保障：家庭人均收入 500.00 元低于保障标准 800.00 元：整户纳入；金额 900.00 元不变"
+    )
     assert tasks[str(cids[0])]["trace"]["agrees"] is True
     assert tasks[str(cids[0])]["trace"]["decision"]["monthlyAmount"] == 900.0
     assert tasks[str(cids[1])]["proposal"] in ("raise", "lower")

@@ -13,6 +13,7 @@ Standards are the EXAMPLE values of tests.support.standards (urban 800 yuan/mont
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 import core.bulk.service as service
 from core.access.roles import Forbidden
 from core.bulk.explain import explain, task_continuing
-from core.bulk.review import ReviewScope
+from core.bulk.review import PROPOSALS, ReviewScope, reason_line, reason_line_zh, task_row
 from core.bulk.review_store import confirm_unchanged, list_runs, list_tasks, progress
 from core.bulk.snapshot import open_snapshot
 from core.cases.store import verify_audit_chain
@@ -87,6 +88,13 @@ def _tasks(w: BulkWorld, run_id: int, who: str = "approver"):
         return list_tasks(s, w.users[who], run_id, w.registry, first=500)
 
 
+def _zh(t) -> str:
+    as_of = dt.date.fromisoformat(t.decision["asOf"])
+    return reason_line_zh(
+        task_row(t.decision, t.proposal, t.case_state, t.current_amount_fen), as_of, t.county
+    )
+
+
 def test_a_run_proposes_per_case_with_the_reason_in_one_line(w, tmp_path):
     ids = _scene(w)
     run = _run(w, tmp_path)
@@ -124,6 +132,23 @@ def test_a_run_proposes_per_case_with_the_reason_in_one_line(w, tmp_path):
         "800.00; no member qualifies alone"
     )
     assert by["unknown"].reason.startswith("cannot decide: property not yet assessed")
+    # The same reasons in Chinese, for the console: from what each task keeps.
+    zh = {n: _zh(t) for n, t in by.items()}
+    assert zh["raise"] == (
+        "提高补助：家庭人均收入 400.00 元低于保障标准 800.00 元：整户纳入；"
+        "金额 900.00 → 1200.00 元/月"
+    )
+    assert zh["cont"] == (
+        "继续保障：家庭人均收入 500.00 元低于保障标准 800.00 元：整户纳入；金额 900.00 元不变"
+    )
+    assert zh["phase"] == (
+        "可给予渐退期：家庭人均收入 1000.00 元不低于保障标准 800.00 元，且无成员可按单人户纳入"
+    )
+    assert zh["unknown"] == "无法认定：尚未按当地规定核定家庭财产"
+    assert zh["tagged"] == (
+        "符合条件：家庭人均收入 2000.00 元不低于保障标准 800.00 元；1 人可按单人户纳入；"
+        "每月 800.00 元"
+    )
     assert by["tagged"].case_id is None
     assert all(t.case_id == ids[f"{n}_case"] for n, t in by.items() if n != "tagged")
     assert all("\n" not in t.reason for t in by.values())
@@ -312,3 +337,28 @@ def test_a_tekun_minor_kept_on_is_continued_explained_and_confirmed_alike(w, tmp
     assert w.case(cid).data["lastReview"]["status"] == "eligible"
     with w.db.sessions() as s:
         assert verify_audit_chain(s) == []
+
+
+@pytest.mark.parametrize("proposal", PROPOSALS)
+def test_every_reason_reads_in_chinese_with_the_same_figures(proposal):
+    """Each reason the rules give, under each proposal, in Chinese: the same figures as the
+    English line, no English word (the parameter not set is named by its path)."""
+    from core.bulk.review import _LOW_INCOME_ZH, _REASONS_ZH
+
+    reasons = [*_REASONS_ZH, *_LOW_INCOME_ZH, "below_standard", "single_person",
+               "members_qualify", "standard_not_set"]  # fmt: skip
+    for reason in reasons:
+        for state in ("active", "phasing_out"):
+            row = {
+                "proposal": proposal, "reason": reason, "case_state": state, "covered": 2,
+                "status": "cannot_decide" if reason.endswith("not_set") else "eligible",
+                "missing": "dibao.standard.rural" if reason.endswith("not_set") else None,
+                "pci_fen": 43210, "standard_fen": 80000, "amount_fen": 120000,
+                "current_amount_fen": 90000,
+            }  # fmt: skip
+            en = reason_line(row, dt.date(2024, 6, 1), "530102")
+            zh = reason_line_zh(row, dt.date(2024, 6, 1), "530102")
+            words = re.sub(r"`[a-z_.]+`", "", zh)
+            assert not re.search(r"[A-Za-z]{2,}", words), (proposal, reason, zh)
+            for figure in re.findall(r"\d+\.\d\d|\d{4}-\d\d-\d\d|5301\d\d", en):
+                assert figure in zh, (proposal, reason, figure, en, zh)

@@ -97,9 +97,11 @@ def test_an_annual_review_of_a_county_and_its_no_change_batch(tab: Tab) -> None:
     progress = page.locator("#progress-title + table").inner_text()
     assert "140302" in progress and "完成" in progress
 
-    # case 1's proposal: continue, with its reason; its full trace on demand; its case page
+    # case 1's proposal: continue, with its reason in Chinese; its full trace on demand
     row = page.locator("#tasks tr", has=page.locator('a[href="/cases/1"]'))
-    assert "继续保障" in row.inner_text() and "below the standard" in row.inner_text()
+    reason = row.locator(".reason").inner_text()
+    assert re.fullmatch(r"继续保障：家庭人均收入 [\d.]+ 元低于保障标准 [\d.]+ 元：整户纳入；"
+                        r"金额 [\d.]+ 元不变", reason), reason  # fmt: skip
     row.get_by_role("button", name="查看完整依据").click()
     trace = page.locator("#tasks div.trace")
     trace.wait_for()

@@ -6,7 +6,7 @@ import {
   html, useState, useEffect, useQuery, gql, getSession, may, params, navigate, todayInChina,
 } from "../lib/core.js";
 import {
-  t, programName, proposalName, taskStatusName, scopeName, runStatusName, errorText, stateName,
+  t, lang, programName, proposalName, taskStatusName, scopeName, runStatusName, errorText, stateName,
   PROPOSALS, TASK_STATUSES,
 } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, Source, fmtValue, money, when } from "../lib/ui.js";
@@ -20,7 +20,7 @@ const RUN = `query Review($id: ID!) { annualReview(id: $id) {
   progress { unit level total stored done } } }`;
 const TASKS = `query ReviewTasks($id: ID!, $county: String, $proposal: String, $status: String, $after: String) {
   annualReview(id: $id) { tasks(county: $county, proposal: $proposal, status: $status, first: 100, after: $after) {
-    edges { node { id caseId householdId program county unit scope caseState proposal reason
+    edges { node { id caseId householdId program county unit scope caseState proposal reason reasonZh
       currentAmount newAmount decisionStatus status confirmedBy confirmedAt } }
     pageInfo { hasNextPage endCursor } } } }`;
 const TRACE = `query ReviewTrace($id: ID!) { reviewTask(id: $id) { id trace { agrees differences policyNote
@@ -222,7 +222,7 @@ function TaskRows({ task: k }) {
       <td>${k.county}</td><td>${scopeName(k.scope)}</td>
       <td><span class=${`badge ${BADGE[k.proposal] || ""}`}>${proposalName(k.proposal)}</span></td>
       <td>${money(k.currentAmount)}</td><td>${money(k.newAmount)}</td>
-      <td><span class="reason">${k.reason}</span>
+      <td><span class="reason">${lang() === "en" ? k.reason : k.reasonZh}</span>
         <br/><button type="button" class="link" aria-expanded=${open ? "true" : "false"}
           aria-controls=${`trace-${k.id}`} onClick=${() => setOpen(!open)}>${open ? t("hide_trace") : t("show_trace")}</button></td>
       <td>${taskStatusName(k.status)}${k.confirmedBy ? html`<br/><span class="help">${k.confirmedBy} ${when(k.confirmedAt)}</span>` : ""}</td>

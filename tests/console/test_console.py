@@ -374,3 +374,24 @@ def test_refused_work_and_the_review_s_choice_in_chinese_on_a_case_in_payment(ta
     refusal.wait_for()
     assert "refused 1 time in a row" in form.inner_text()  # the API's own words beside it
     tab.shot("reduce-refused")
+
+
+@pytest.mark.parametrize("who", ["sx-admin", "yq-county", "yq-clerk"])
+def test_the_header_keeps_to_one_line_at_1366_pixels(tab: Tab, who: str) -> None:
+    """At 1366 px wide (the tests' window: a common office screen) the header keeps the name,
+    every page the role opens (a province administrator's thirteen), the language switch and
+    the user — with role and jurisdiction — on one line."""
+    tab.sign_in_as(who)
+    page = tab.go("/explorer")
+    assert page.viewport_size == {"width": 1366, "height": 900}
+    boxes = page.evaluate("""() => [...document.querySelectorAll(
+        'header.top > .brand, header nav li, header .who > *')].map(e => {
+          const r = e.getBoundingClientRect(); return [e.innerText, r.top + r.height / 2, r.right];
+        })""")
+    centres = [centre for _text, centre, _right in boxes]
+    assert max(centres) - min(centres) < 8, boxes  # one row: every item centred alike
+    assert max(right for *_x, right in boxes) <= 1366, boxes
+    assert page.locator("header.top").bounding_box()["height"] < 70
+    me = page.locator(".me").inner_text()
+    assert who in me and "·" in me  # role · jurisdiction under the name
+    tab.shot(f"header-{who}")

@@ -110,8 +110,9 @@ function App() {
       <div class="who">
         <button type="button" class="link" onClick=${switchLang} aria-label=${t("languageLabel")}
           lang=${lang() === "en" ? "zh-CN" : "en"}>${t("language")}</button>
-        ${session ? html`<span class="me">${t("signed_in_as")}: <strong>${session.me.name}</strong>
-            （${roleName(session.me.role)}，${session.me.jurisdiction.name}）</span>
+        ${session ? html`<span class="me"><span class="sr-only">${t("signed_in_as")}: </span>
+            <strong>${session.me.name}</strong>
+            <small>${roleName(session.me.role)} · ${session.me.jurisdiction.name}</small></span>
             <button type="button" onClick=${signOut}>${t("signout")}</button>`
           : html`<a class="button" href="/signin">${t("signin")}</a>`}
       </div>

@@ -13,7 +13,6 @@ so a long annual review holds one request open for its duration.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import shutil
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -652,9 +651,7 @@ def _simulate(
             base, user, _reforms(reforms), as_of, snapshot=snap, programs=programs,
             weights=weights, population=label,
         )  # fmt: skip
-        csv_path = scratch / "result.csv"
-        export.write_csv(sim, csv_path)
-        text = csv_path.read_text(encoding="utf-8-sig")
+        text = export.csv_text(sim)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return SimulationType(
@@ -666,7 +663,7 @@ def _simulate(
         notes=list(sim.notes),
         totals=[SimulationRowType.of(r) for r in sim.totals],
         counties=[SimulationRowType.of(r) for r in sim.rows],
-        csv=io.StringIO(text).getvalue(),
+        csv=text,
     )
 
 

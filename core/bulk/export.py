@@ -7,6 +7,7 @@ only — a simulation holds no household and no person.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -60,12 +61,19 @@ def _formula_safe(text: Any) -> Any:
     return text
 
 
+def csv_text(sim: Simulation) -> str:
+    """The table as CSV text (without the byte-order mark :func:`write_csv` puts first)."""
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
+    w.writerow([h for _k, h in HEADERS])
+    for r in rows_of(sim):
+        w.writerow([_formula_safe(_value(r, k)) for k, _h in HEADERS])
+    return out.getvalue()
+
+
 def write_csv(sim: Simulation, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
-        w.writerow([h for _k, h in HEADERS])
-        for r in rows_of(sim):
-            w.writerow([_formula_safe(_value(r, k)) for k, _h in HEADERS])
+        f.write(csv_text(sim))
 
 
 def write_xlsx(sim: Simulation, path: Path) -> None:

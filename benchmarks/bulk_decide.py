@@ -108,9 +108,10 @@ def child(n: int, programs: str, out: str, profile: str | None, round_no: int) -
     import ibis.backends.duckdb  # noqa: F401 - imported before the clock starts
     import pandas  # noqa: F401 - pyarrow imports it on first use where it is installed
 
-    from core.bulk import rules
+    from core.bulk import jobs, rules
     from core.bulk.engines import DuckDBEngine
     from core.bulk.policy_table import policy_table
+    from core.bulk.snapshot import SCHEMAS
 
     snap = bulk_data.snapshot(n)
     base = bulk_data.policy()
@@ -120,16 +121,16 @@ def child(n: int, programs: str, out: str, profile: str | None, round_no: int) -
     w2, c2 = time.perf_counter(), time.process_time()
     engine = DuckDBEngine()
     tables = {
-        name: engine.read_parquet(snap.file(name), name)
+        name: engine.read_parquet(snap.file(name), name, SCHEMAS[name])
         for name in ("households", "members", "incomes", "expenses")
     }
     policy = engine.register(table, "policy")
+    # The date as the jobs give it: a one-row table (core.bulk.jobs.load).
+    day = jobs.as_of_of(engine.register(jobs.params_table(bulk_data.AS_OF), "params"))
     w2a, c2a = time.perf_counter(), time.process_time()
-    decisions, _covered = rules.decide(
-        **tables, policy=policy, as_of=bulk_data.AS_OF, programs=progs
-    )
+    decisions, _covered = rules.decide(**tables, policy=policy, as_of=day, programs=progs)
     w2b, c2b = time.perf_counter(), time.process_time()
-    sql = engine.con.compile(decisions)
+    sql = engine.sql(decisions)
     w3, c3 = time.perf_counter(), time.process_time()
     prof_file = None
     if profile:

@@ -122,7 +122,7 @@ def child(n: int, programs: str, out: str, profile: str | None, round_no: int) -
     engine = DuckDBEngine()
     tables = {
         name: engine.read_parquet(snap.file(name), name, SCHEMAS[name])
-        for name in ("households", "members", "incomes", "expenses")
+        for name in ("households", "members", "deaths", "marked")
     }
     policy = engine.register(table, "policy")
     # The date as the jobs give it: a one-row table (core.bulk.jobs.load).

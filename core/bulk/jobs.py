@@ -27,9 +27,10 @@ from core.bulk.review import IN_PAYMENT, ReviewScope, in_scope, proposals
 from core.bulk.snapshot import SCHEMAS, MemorySnapshot, Snapshot
 from core.policy.service import PolicyBase
 
-INPUTS = ("households", "members", "incomes", "expenses", "cases")
-# What the decision rules read of a snapshot.
-DECIDE_INPUTS = ("households", "members", "incomes", "expenses")
+# What the decision rules read of a snapshot (its item tables are summed into these at export).
+DECIDE_INPUTS = ("households", "members", "deaths", "marked")
+# What the jobs read.
+INPUTS = (*DECIDE_INPUTS, "cases")
 # The date a job decides on, as data: one row.
 PARAMS = pa.schema([("as_of", pa.date32())])
 # A sample's weights: thousandths of a household per household.
@@ -61,7 +62,7 @@ def load(
     scenarios: Sequence[tuple[str, PolicyBase]],
     as_of: dt.date,
 ) -> Loaded:
-    tables = {n: engine.read_parquet(snapshot.file(n), n) for n in INPUTS}
+    tables = {n: engine.read_parquet(snapshot.file(n), n, SCHEMAS[n]) for n in INPUTS}
     arrow = policy_table(scenarios, snapshot.manifest.counties, as_of)
     day = as_of_of(engine.register(params_table(as_of), "params"))
     return Loaded(tables, engine.register(arrow, "policy"), arrow, day)
@@ -81,8 +82,8 @@ def decide(
     decisions, covered = rules.decide(
         t["households"],
         t["members"],
-        t["incomes"],
-        t["expenses"],
+        t["deaths"],
+        t["marked"],
         loaded.policy,
         loaded.as_of,
         programs,
@@ -113,8 +114,8 @@ def review(
     decisions, _covered = rules.decide(
         hh,
         t["members"],
-        t["incomes"],
-        t["expenses"],
+        t["deaths"],
+        t["marked"],
         loaded.policy,
         loaded.as_of,
         scope.programs,
@@ -148,8 +149,8 @@ SUMMARY_COLUMNS = (
 def simulate_plan(
     programs: tuple[str, ...], weighted: bool, baseline: str = "baseline"
 ) -> Plan:
-    """The simulation over tables named ``households``, ``members``, ``incomes``, ``expenses``
-    (a snapshot's), ``policy`` (:func:`core.bulk.policy_table.policy_table`, ``baseline`` its
+    """The simulation over tables named ``households``, ``members``, ``deaths``, ``marked`` (a
+    snapshot's), ``policy`` (:func:`core.bulk.policy_table.policy_table`, ``baseline`` its
     first scenario), ``params`` (the date) and, if ``weighted``, ``weights``."""
     schemas = {n: SCHEMAS[n] for n in DECIDE_INPUTS}
     schemas.update(policy=POLICY_SCHEMA, params=PARAMS)
@@ -160,8 +161,8 @@ def simulate_plan(
         decisions, _covered = rules.decide(
             t["households"],
             t["members"],
-            t["incomes"],
-            t["expenses"],
+            t["deaths"],
+            t["marked"],
             t["policy"],
             as_of_of(t["params"]),
             programs,

@@ -30,6 +30,7 @@ Written for exactness on every engine (each point reproduced on DuckDB and Spark
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import ibis
@@ -96,26 +97,19 @@ def age_on(birth: ir.DateValue, as_of: ir.DateValue) -> ir.IntegerValue:
 # -- the facts every program reads --------------------------------------------------------------
 
 
-def household_facts(
-    households: ir.Table,
-    members: ir.Table,
-    incomes: ir.Table,
-    expenses: ir.Table,
-    as_of: ir.DateValue,
-) -> tuple[ir.Table, ir.Table]:
-    """(household facts, living members): living members counted, income of the household
+def household_facts(households: ir.Table, deaths: ir.Table, as_of: ir.DateValue) -> ir.Table:
+    """Each household's facts on ``as_of``: living members counted, income of the household
     (items of the living and the household's own), rigid spending by kind, household-level
-    income; and each living member's age and own income.
+    income, income of each kind the rules may leave out, members in hardship.
 
     Members dead on ``as_of`` are not counted, and neither is their income or spending. The
-    snapshot carries each member's own items summed (``own_fen``, ``e_<kind>``), each household's
-    own (``hh_income_fen``, ``hh_e_<kind>``) and its members' over all of them (``members``,
-    ``m_income_fen``, ``m_e_<kind>``): the few dead on ``as_of`` are subtracted, exactly, instead
-    of every living member being added up. The item tables stay in the snapshot for rules that
-    need items.
+    snapshot carries each household's own items summed (``hh_income_fen``, ``hh_e_<kind>``) and
+    its members' over all of them (``members``, ``m_income_fen``, ``m_e_<kind>``): the few dead
+    on ``as_of`` — found in ``deaths`` (the snapshot's members with a date of death), never by
+    scanning every member — are subtracted, exactly, instead of every living member being added
+    up.
     """
-    del incomes, expenses  # summed per member and household in the snapshot
-    dead = members.filter(members.death_date.notnull() & (members.death_date <= as_of))
+    dead = deaths.filter(deaths.death_date.notnull() & (deaths.death_date <= as_of))
     hardship = (
         dead.serious_illness
         | (dead.disability_grade.notnull() & (dead.disability_grade <= 2))
@@ -129,7 +123,7 @@ def household_facts(
         **{f"d_x_{k}": dead[f"ox_{k}"].sum().cast("!int64") for k in EXCLUSIONS},
     )
     t = _drop_right(households.left_join(gone, "hh_id"))
-    t = t.select(
+    return t.select(
         "hh_id",
         "county",
         "area",
@@ -147,15 +141,12 @@ def household_facts(
         **{f"x_{k}": t[f"hx_{k}"] + t[f"mx_{k}"] - t[f"d_x_{k}"].fill_null(0) for k in EXCLUSIONS},
         **{f"hx_{k}": t[f"hx_{k}"] for k in EXCLUSIONS},
     )
+
+
+def alive(members: ir.Table, as_of: ir.DateValue) -> ir.Table:
+    """``members`` (the snapshot's, or its ``marked``) alive on ``as_of``, with their age."""
     living = members.filter(members.death_date.isnull() | (members.death_date > as_of))
-    return t, living.mutate(age=age_on(living.birth_date, as_of))
-
-
-def with_own_income(members: ir.Table, incomes: ir.Table) -> ir.Table:
-    """``members`` with ``own_fen``: the sum of their own income items (0 without any); the
-    snapshot holds it already."""
-    del incomes
-    return members
+    return living.mutate(age=age_on(living.birth_date, as_of))
 
 
 def _left_out(t: ir.Table, prefix: str, flag: str) -> Any:
@@ -166,39 +157,92 @@ def _left_out(t: ir.Table, prefix: str, flag: str) -> Any:
     return total
 
 
-def with_policy(facts: ir.Table, policy: ir.Table) -> ir.Table:
+# The policy columns each program reads at the household level (the single-person conditions
+# are joined where the few households that get that far are decided: _single_person_members).
+_HOUSEHOLD_POLICY = {
+    "dibao": ("sp_enabled",),
+    "low_income": ("li_dibao",),
+    "tekun": (
+        "tk_basic_fen",
+        "tk_minor_limit",
+        "tk_cont_age",
+        *[f"tkc_{level}" for level in SCHOOL_LEVELS],
+        *[f"tx_{k}" for k in EXCLUSIONS],
+    ),
+}
+# And the household facts tekun reads beyond the per-capita income.
+_TEKUN_FACTS = ("shared_fen", *[f"hx_{k}" for k in EXCLUSIONS])
+
+
+def with_policy(
+    facts: ir.Table, policy: ir.Table, programs: tuple[str, ...] = PROGRAMS
+) -> ir.Table:
     """Each household once per scenario, with its county's policy and its per-capita income:
     ``pci_fen`` for the whole-household dibao test, after the deductions the policy allows —
     those a scope limits (``dibao.income.deductions_scope``) only for the households it names —
     and ``pci_other_fen`` for the other tests (single person, low income), where scoped
     deductions do not apply. Income the policy leaves out (``dibao.income.excluded``) is not
-    counted."""
-    t = facts.join(policy, ["county", "area"])
-    counted = t.income_fen - _left_out(t, "x", "ex")
-    t = t.mutate(counted_fen=counted.cast("int64"))
+    counted. Only the columns ``programs`` read are kept: every column carried is work for
+    the engine and for the compiler."""
+    wanted = [c for p in programs for c in _HOUSEHOLD_POLICY[p]]
+    pol = policy.select(
+        "scenario",
+        "county",
+        "area",
+        "standard_path",
+        "standard_fen",
+        "gap",
+        "marginal_ppm",
+        "li_max_ppm",
+        *[f"{p}_{k}" for p in ("ded", "scoped") for k in EXPENSE_KINDS],
+        *[f"ex_{k}" for k in EXCLUSIONS],
+        *dict.fromkeys(wanted),
+    )
+    t = facts.join(pol, ["county", "area"])
     plain: Any = 0
     scoped: Any = 0
     for k in EXPENSE_KINDS:
         plain = plain + ibis.ifelse(t[f"ded_{k}"] & ~t[f"scoped_{k}"], t[f"e_{k}"], 0)
         scoped = scoped + ibis.ifelse(t[f"ded_{k}"] & t[f"scoped_{k}"], t[f"e_{k}"], 0)
-    t = t.mutate(
+    keep = [
+        "scenario",
+        "hh_id",
+        "county",
+        "area",
+        "property_ok",
+        "n",
+        "standard_path",
+        "standard_fen",
+        "gap",
+        *dict.fromkeys(wanted),
+        *(_TEKUN_FACTS if "tekun" in programs else ()),
+    ]
+    t = t.select(
+        *keep,
+        "tags",
+        "hardship_n",
+        "marginal_ppm",
+        counted_fen=(t.income_fen - _left_out(t, "x", "ex")).cast("int64"),
         plain_ded=plain,
         scoped_ded=scoped,
         marginal_limit=half_up(t.marginal_ppm * t.standard_fen, PPM),
         li_limit=half_up(t.li_max_ppm * t.standard_fen, PPM),
-        pc_before=ibis.ifelse(t.n > 0, half_up(t.counted_fen, t.n), 0).cast("int64"),
     )
+    pc_before = ibis.ifelse(t.n > 0, half_up(t.counted_fen, t.n), 0)
     # The households a scope names (Yongfu 003 二(二)): monitored for relapse, or income before
     # deducting below the marginal standard; and a member seriously ill, severely disabled or
     # at college.
     low = t.tags.contains(",relapse_monitoring,") | ibis.ifelse(
-        t.standard_fen.isnull() | t.marginal_ppm.isnull(), False, t.pc_before < t.marginal_limit
+        t.standard_fen.isnull() | t.marginal_ppm.isnull(), False, pc_before < t.marginal_limit
     )
     hardship = low & (t.hardship_n > 0)
     whole = t.plain_ded + ibis.ifelse(hardship, t.scoped_ded, 0)
     net = ibis.greatest(t.counted_fen - whole, 0)
     other = ibis.greatest(t.counted_fen - t.plain_ded, 0)
-    return t.mutate(
+    return t.select(
+        *keep,
+        "marginal_limit",
+        "li_limit",
         pci_fen=ibis.ifelse(t.n > 0, half_up(net, t.n), 0).cast("int64"),
         pci_other_fen=ibis.ifelse(t.n > 0, half_up(other, t.n), 0).cast("int64"),
     )
@@ -211,7 +255,7 @@ CLERGY_MONTHS = 36  # 三年以上（含三年）: 审核确认办法 art. 8(三
 
 
 def _single_person_members(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
+    t: ir.Table, policy: ir.Table, marked: ir.Table, as_of: ir.DateValue
 ) -> ir.Table:
     """Living members of households not below the standard (whole-household test) where
     single-person enrolment is provided for: whether they qualify alone (``q``) or cannot be
@@ -224,26 +268,37 @@ def _single_person_members(
     income (income left out not counted) must be below the standard. Clergy count after three
     years apart, included; a start not recorded leaves them undecided."""
     need = t.filter(t.standard_fen.notnull() & (t.pci_fen >= t.standard_fen) & t.sp_enabled)
-    # A member meets no condition without a disability, an illness or a tag.
-    cand = living.filter(
-        living.disability_grade.notnull() | living.serious_illness | (living.tags != ",")
-    )
     cols = [
         c for col in SP_CONDITIONS.values() for c in (col, f"{col}_mt", f"{col}_lab", f"{col}_fam")
     ]
-    m = cand.join(
-        need.select(
-            "scenario",
-            "hh_id",
-            "standard_fen",
-            "pci_other_fen",
-            "marginal_limit",
-            *cols,
-            *[f"ex_{k}" for k in EXCLUSIONS],
-        ),
-        "hh_id",
+    need = need.select(
+        "scenario", "hh_id", "county", "area", "standard_fen", "pci_other_fen", "marginal_limit"
+    ).join(
+        policy.select("scenario", "county", "area", *cols, *[f"ex_{k}" for k in EXCLUSIONS]),
+        ["scenario", "county", "area"],
     )
-    m = _drop_right(m)
+    # A member meets no condition without a disability, an illness or a tag (all of them are in
+    # the snapshot's ``marked``).
+    living = alive(marked, as_of)
+    cand = living.filter(
+        living.disability_grade.notnull() | living.serious_illness | (living.tags != ",")
+    ).select(
+        "hh_id",
+        "pid",
+        "age",
+        "disability_kind",
+        "disability_grade",
+        "serious_illness",
+        "major_illness_aid",
+        "labour_capacity",
+        "employed",
+        "depends_on_family_support",
+        "living_apart_since",
+        "tags",
+        "own_fen",
+        *[f"ox_{k}" for k in EXCLUSIONS],
+    )
+    m = cand.join(need.drop("county", "area"), "hh_id")
     grade = m.disability_grade
     severe = grade.notnull() & (grade <= 2)
     clergy = m.tags.contains(",clergy_living_apart,")
@@ -313,10 +368,11 @@ def _single_person_members(
 
 
 def dibao(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
+    t: ir.Table, policy: ir.Table, living: ir.Table, marked: ir.Table, as_of: ir.DateValue
 ) -> tuple[ir.Table, ir.Table]:
-    """dibao decisions (whole household, then single person) and the members they cover."""
-    sp_members = _single_person_members(t, living, incomes, as_of)
+    """dibao decisions (whole household, then single person) and the members they cover
+    (``living``: every member alive on ``as_of``; ``marked``: the snapshot's marked members)."""
+    sp_members = _single_person_members(t, policy, marked, as_of)
     sp = sp_members.group_by(["scenario", "hh_id"]).aggregate(
         sp_n=sp_members.q.cast("int64").sum().cast("!int64"),
         sp_amount=ibis.ifelse(sp_members.q, sp_members.standard_fen - sp_members.own_fen, 0)
@@ -392,7 +448,7 @@ def _covered(t: ir.Table, program: str) -> ir.Table:
 
 
 def low_income(
-    t: ir.Table, living: ir.Table, incomes: ir.Table, as_of: ir.DateValue
+    t: ir.Table, policy: ir.Table, living: ir.Table, marked: ir.Table, as_of: ir.DateValue
 ) -> tuple[ir.Table, ir.Table]:
     """Low-income recognition (低收入家庭认定): dibao households where they count directly,
     marginal households (低保边缘), and the band up to ``income_multiple_max`` × the standard."""
@@ -462,7 +518,6 @@ def eligible_col(t: ir.Table) -> ir.BooleanValue:
 def tekun(
     t: ir.Table,
     living: ir.Table,
-    incomes: ir.Table,
     as_of: ir.DateValue,
     continuing: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:
@@ -486,7 +541,7 @@ def tekun(
         *[f"tx_{k}" for k in EXCLUSIONS],
         shared_fen=t.shared_fen - _left_out(t, "hx", "tx"),
     )
-    m = _drop_right(with_own_income(living, incomes).join(hh, "hh_id"))
+    m = _drop_right(living.join(hh, "hh_id"))
     if continuing is not None:
         kept = continuing.select("hh_id", "id_number", cont=ibis.literal(True))
         m = _drop_right(m.left_join(kept, ["hh_id", "id_number"]))
@@ -572,31 +627,37 @@ def tekun(
     return decisions, covered
 
 
-_PROGRAM_RULES = {"dibao": dibao, "low_income": low_income, "tekun": tekun}
+_HouseholdRule = Callable[
+    [ir.Table, ir.Table, ir.Table, ir.Table, ir.DateValue], tuple[ir.Table, ir.Table]
+]
+# The programs decided household by household (tekun, member by member, is called apart).
+_PROGRAM_RULES: dict[str, _HouseholdRule] = {"dibao": dibao, "low_income": low_income}
 
 
 def decide(
     households: ir.Table,
     members: ir.Table,
-    incomes: ir.Table,
-    expenses: ir.Table,
+    deaths: ir.Table,
+    marked: ir.Table,
     policy: ir.Table,
     as_of: ir.DateValue,
     programs: tuple[str, ...] = PROGRAMS,
     continuing: ir.Table | None = None,
 ) -> tuple[ir.Table, ir.Table]:
     """Every household of the snapshot decided for ``programs`` on ``as_of``, once per scenario
-    of ``policy``: (decisions, covered members). Decisions: one row per scenario, program and
-    household (:data:`DECISION_COLUMNS`); covered members: (scenario, program, hh_id, pid)."""
-    unknown = [p for p in programs if p not in _PROGRAM_RULES]
+    of ``policy``: (decisions, covered members). ``households``, ``members``, ``deaths`` and
+    ``marked`` are the snapshot's tables (:mod:`core.bulk.snapshot`). Decisions: one row per
+    scenario, program and household (:data:`DECISION_COLUMNS`); covered members: (scenario,
+    program, hh_id, pid)."""
+    unknown = [p for p in programs if p not in PROGRAMS]
     if unknown or not programs:
         raise ValueError(f"bulk programs are {', '.join(PROGRAMS)}, not {unknown or 'none'}")
-    facts, living = household_facts(households, members, incomes, expenses, as_of)
-    t = with_policy(facts, policy)
+    t = with_policy(household_facts(households, deaths, as_of), policy, programs)
+    living = alive(members, as_of)
     decided = [
-        tekun(t, living, incomes, as_of, continuing)
+        tekun(t, living, as_of, continuing)
         if p == "tekun"
-        else _PROGRAM_RULES[p](t, living, incomes, as_of)
+        else _PROGRAM_RULES[p](t, policy, living, marked, as_of)
         for p in programs
     ]
     decisions = decided[0][0]

@@ -103,7 +103,7 @@ def test_bulk_and_traced_decide_every_household_the_same(world) -> None:
     try:
         tables = {
             n: engine.read_parquet(snap.file(n), n)
-            for n in ("households", "members", "incomes", "expenses")
+            for n in ("households", "members", "deaths", "marked")
         }
         table = policy_table([("baseline", policy)], counties, AS_OF)
         kept = engine.register(
@@ -232,3 +232,28 @@ def test_the_generated_edges_occur(world) -> None:
 def test_a_snapshot_directory_has_its_files(world) -> None:
     *_rest, snap = world
     assert all(Path(snap.file(n)).is_file() for n in snap.manifest.sha256)
+
+
+def test_deaths_and_marked_hold_the_members_the_rules_look_at_one_by_one(world) -> None:
+    """deaths.parquet: every member with a date of death (the dead the rules subtract);
+    marked.parquet: every member with a disability, a serious illness or a tag (the candidates
+    for single-person enrolment); in order, and no one else."""
+    *_rest, snap = world
+    members = pq.read_table(snap.file("members")).to_pylist()
+    deaths = pq.read_table(snap.file("deaths")).to_pylist()
+    marked = pq.read_table(snap.file("marked")).to_pylist()
+    assert deaths == [m for m in members if m["death_date"] is not None]
+    assert marked == [
+        m
+        for m in members
+        if m["disability_kind"] is not None
+        or m["disability_grade"] is not None
+        or m["serious_illness"]
+        or m["tags"] != ","
+    ]
+    for part in (deaths, marked):
+        assert 0 < len(part) < len(members)
+    assert (snap.manifest.rows["deaths"], snap.manifest.rows["marked"]) == (
+        len(deaths),
+        len(marked),
+    )

@@ -220,9 +220,9 @@ def test_refusal_notice_after_a_rejection(base, calendar):
     assert notice.done and notice.done_on == D(2024, 5, 21) and not notice.overdue
 
 
-def test_tekun_steps(base, calendar):
-    case = make_case(
-        NINGXIA,
+def _tekun_in_publicity(county):
+    return make_case(
+        county,
         program="tekun",
         state="in_publicity",
         openedOn=D(2024, 9, 23),
@@ -230,7 +230,10 @@ def test_tekun_steps(base, calendar):
         firstReview={"on": D(2024, 10, 18)},
         publicity={"start": D(2024, 10, 21), "days": 7},
     )
-    found = deadlines(base, calendar, case, D(2024, 10, 29))
+
+
+def test_tekun_steps(base, calendar):
+    found = deadlines(base, calendar, _tekun_in_publicity(NINGXIA), D(2024, 10, 29))
     assert set(found) == {"tekun_investigation", "publicity_end", "county_decision"}
     inv = found["tekun_investigation"]
     # 2024: National Day 10-01..10-07, make-up Sunday 09-29 and Saturday 10-12
@@ -245,16 +248,7 @@ def test_tekun_steps(base, calendar):
     assert not decision.overdue
     # Yunnan 002 二(一): 「低保、特困供养审核确认权限下放至乡镇(街道)」: no county decision to wait
     # for, and no document sets the township a limit for it
-    yunnan = make_case(
-        YUNNAN,
-        program="tekun",
-        state="in_publicity",
-        openedOn=D(2024, 9, 23),
-        selfCare={"on": D(2024, 9, 26)},
-        firstReview={"on": D(2024, 10, 18)},
-        publicity={"start": D(2024, 10, 21), "days": 7},
-    )
-    found = deadlines(base, calendar, yunnan, D(2024, 10, 29))
+    found = deadlines(base, calendar, _tekun_in_publicity(YUNNAN), D(2024, 10, 29))
     assert set(found) == {"tekun_investigation", "publicity_end"}
 
 

@@ -5,10 +5,12 @@ country template deciding a means test for 1,000,000 households — ratios from 
     python benchmarks/bulk_decide.py -n 100000 --rounds 1
 
 doudi (each round a fresh process, DuckDB embedded, the machine's 2 cores): read the snapshot's
-Parquet files (households, members, income, expenses), build the policy table from the merged
-policy (148 counties × 2 areas, resolved once each), decide dibao (whole household and single
-person, with deductions, deaths, the marginal test; the rules held identical to the traced
-engine by tests/bulk/test_differential.py) and write every decision to Parquet. Timed: the job
+Parquet files (households with their members' sums, members, the dead and the marked members:
+core.bulk.snapshot; the item tables are summed into these at export), build the policy table
+from the merged policy (148 counties × 2 areas, resolved once each), decide dibao (whole
+household and single person, with deductions, deaths, the marginal test; the rules held
+identical to the traced engine by tests/bulk/test_differential.py) and write every decision
+(every column of core.bulk.rules.DECISION_COLUMNS) to Parquet. Timed: the job
 (policy table + decide + write, wall and CPU of every thread) and the whole process (with Python
 imports). The snapshot is generated once and cached (benchmarks/bulk_data.py); exporting it from
 PostgreSQL is benchmarks/bulk_snapshot_export.py.

@@ -10,6 +10,15 @@ import { w } from "./words-people.js";
 // third, and the query and the other variables need a little room.
 export const MAX_UPLOAD_BYTES = 760 * 1024;
 
+// Why the chosen file cannot be sent (as userErrors at the upload field), or [] when it can.
+export function unsendable(file) {
+  if (!file) return [{ field: "contentBase64", code: "INVALID_INPUT", message: w("choose_file") }];
+  if (file.size > MAX_UPLOAD_BYTES) {
+    return [{ field: "contentBase64", code: "INVALID_FILE", message: w("file_too_big") }];
+  }
+  return [];
+}
+
 export function readBase64(file) {
   return new Promise((resolve, reject) => {
     const reader = new FileReader();

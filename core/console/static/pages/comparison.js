@@ -9,7 +9,7 @@ import {
 import { t } from "../lib/i18n.js";
 import { Page, Loading, Alert, Field, FormErrors, when } from "../lib/ui.js";
 import { w, codeName } from "../lib/words-people.js";
-import { readBase64, FileProblems, MAX_UPLOAD_BYTES, placed } from "../lib/files.js";
+import { readBase64, FileProblems, unsendable, placed } from "../lib/files.js";
 
 const ERRORS = "userErrors { field message code }";
 const KINDS = "query DataKinds { dataKinds { id titleZh title departments mode columns required meanings } }";
@@ -214,10 +214,8 @@ function ImportBatch({ code, kinds, onDone }) {
 
   async function send(commit) {
     setFailure(null); setDone(null);
-    if (!file) { setErrors([{ field: "contentBase64", code: "INVALID_INPUT", message: w("choose_file") }]); return; }
-    if (file.size > MAX_UPLOAD_BYTES) {
-      setErrors([{ field: "contentBase64", code: "INVALID_FILE", message: w("file_too_big") }]); return;
-    }
+    const refused = unsendable(file);
+    if (refused.length) { setErrors(refused); return; }
     setBusy(true);
     try {
       const b64 = await readBase64(file);

@@ -7,7 +7,7 @@ import { t, programName } from "../lib/i18n.js";
 import { Page, Alert, Field } from "../lib/ui.js";
 import { w, codeName } from "../lib/words-people.js";
 import {
-  readBase64, download, csvText, parseCsv, FileProblems, MAX_UPLOAD_BYTES,
+  readBase64, download, csvText, parseCsv, FileProblems, unsendable,
 } from "../lib/files.js";
 
 const FILE = "fileName contentType contentBase64";
@@ -81,10 +81,8 @@ function Import() {
 
   async function send(commit) {
     setFailure(null); setDone(null);
-    if (!file) { setErrors([{ field: "contentBase64", code: "INVALID_INPUT", message: w("choose_file") }]); return; }
-    if (file.size > MAX_UPLOAD_BYTES) {
-      setErrors([{ field: "contentBase64", code: "INVALID_FILE", message: w("file_too_big") }]); return;
-    }
+    const refused = unsendable(file);
+    if (refused.length) { setErrors(refused); return; }
     setBusy(true);
     try {
       const b64 = await readBase64(file);

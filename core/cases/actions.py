@@ -55,6 +55,7 @@ from core.cases.machine import (
     record_income_stable,
     record_investigation,
     record_objection,
+    record_own_application,
     record_paperwork,
     record_refusal_notice,
     record_review,
@@ -660,6 +661,27 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         errors={"REASONS_REQUIRED": "reason"},
     ),
     ActionSpec(
+        "record_own_application",
+        record_own_application,
+        "dibao: a living member applies on their own (经本人申请) to be enrolled as a "
+        "single-person household (单人户) should the household not qualify as a whole; where "
+        "dibao.single_person.own_application_required holds (Yunnan, Yongning) a single-person "
+        "decision covers no member without it (OWN_APPLICATION_REQUIRED): ownApplications.",
+        roles=(Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER),
+        household=True,
+        states=_in(("dibao",), (*BEFORE_DECISION, *IN_PAYMENT)),
+        inputs=(
+            Input(
+                "member",
+                Kind.TEXT,
+                "The ID number of the member who applies on their own.",
+                required=True,
+            ),
+            NOTE,
+        ),
+        errors={"NOT_FOUND": "member"},
+    ),
+    ActionSpec(
         "record_complaint",
         record_complaint,
         "dibao: a complaint or report (投诉、举报) received while the application is decided: the "
@@ -676,7 +698,8 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         "where required); the benefit starts the month after. The eligibility engine always "
         "decides the stored household again and sets the amount and the members covered; "
         "monthlyAmount sets a lower amount (never above the engine's: AMOUNT_TOO_HIGH) with "
-        "reasons (REASONS_REQUIRED).",
+        "reasons (REASONS_REQUIRED). A single-person decision covers only members who applied on "
+        "their own where the policy requires it (OWN_APPLICATION_REQUIRED).",
         roles=BY_LEVEL,
         by_level=True,
         household=True,

@@ -56,6 +56,13 @@ class HomeVisitRequired(CaseError):
     code = "HOME_VISIT_REQUIRED"
 
 
+class OwnApplicationRequired(CaseError):
+    """Single-person enrolment (单人户) of a member who has not applied on their own (经本人申请)
+    where ``dibao.single_person.own_application_required`` holds."""
+
+    code = "OWN_APPLICATION_REQUIRED"
+
+
 class SpotCheckRequired(CaseError):
     """The county selected this case for its spot-check; it must be done first."""
 

@@ -73,6 +73,7 @@ from core.cases.errors import (
     InvalidTransition,
     MemberNotFound,
     NotEligible,
+    OwnApplicationRequired,
     PaymentAccountRequired,
     PhaseOutNotAllowed,
     PhaseOutRefused,
@@ -129,6 +130,7 @@ P_SPOT = "dibao.approval.county_spot_check_ratio"
 P_PUBLICITY = "dibao.approval.publicity_days"
 P_INVESTIGATORS = "dibao.investigation.min_investigators"
 P_VERIFY = "dibao.verification.required_before_approval"
+P_OWN_APPLICATION = "dibao.single_person.own_application_required"
 P_NR_FILING = "dibao.near_relative.filing_required"
 P_NR_RELATIONS = "dibao.near_relative.relations"
 P_PO_MIN = "dibao.phase_out.min_months"
@@ -940,6 +942,73 @@ def record_objection(
     return step.done("record_objection", S.ACCEPTED, data, {"reason": why[0]})
 
 
+def record_own_application(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    household: Household,
+    member: str,
+    note: str = "",
+) -> Transition:
+    """A member of the case's ``household`` applies on their own (经本人申请) to be enrolled as a
+    single-person household (单人户), should the household as a whole not qualify. Where
+    ``dibao.single_person.own_application_required`` holds, a single-person decision covers only
+    members who applied so (see :func:`confirm_case`); elsewhere it is recorded all the same."""
+    step = _Step(case, actor, policy, on)
+    step.expect(
+        "record_own_application",
+        (*BEFORE_DECISION, *IN_PAYMENT),
+        ("dibao",),
+    )
+    step.check_actor((Role.VILLAGE_CLERK, Role.TOWNSHIP_OFFICER), "recording an application")
+    if household.county != case.county:
+        raise InvalidInput(f"the household is in {household.county}, the case in {case.county}")
+    who = ric.compact(str(member))
+    living = {
+        ric.compact(m.id_number): m
+        for m in household.members
+        if m.date_of_death is None or m.date_of_death > on
+    }
+    if who not in living:
+        raise MemberNotFound(f"member: {who} is not a living member of the case's household")
+    applied = dict(case.data.get("ownApplications") or {})
+    if who in applied:
+        raise InvalidTransition(f"{who}'s own application is already recorded ({applied[who]})")
+    applied[who] = on
+    step.reasons.append(
+        f"{living[who].name} ({who}) applies on their own (经本人申请) for single-person enrolment"
+    )
+    data = _data(case, ownApplications=applied)
+    return step.done("record_own_application", case.state, data, {"member": who, "note": note})
+
+
+def _own_applications(step: _Step, decision: Decision, already: Iterable[str] | None = ()) -> None:
+    """审核确认办法 art. 8 「可以单独提出申请」, Yunnan 002 二(一) and Yongning 二(一)1 「经本人
+    申请」: members a single-person ``decision`` newly covers (not in ``already``, those a
+    single-person decision covered before — confirmed before the rule, they keep their benefit)
+    must have applied on their own (``ownApplications``) where
+    ``dibao.single_person.own_application_required`` holds."""
+    if decision.mode != "single_person" or step.value(P_OWN_APPLICATION) is not True:
+        return
+    applied = {ric.compact(m) for m in step.case.data.get("ownApplications") or {}}
+    kept = {ric.compact(m) for m in already or ()}
+    names = {f.id_number: f.name for f in decision.members}
+    lacking = [m for m in decision.members_covered if ric.compact(m) not in applied | kept]
+    if lacking:
+        who = ", ".join(f"{names.get(m, m)} ({m})" for m in lacking)
+        raise OwnApplicationRequired(
+            f"single-person enrolment (单人户) of {who} needs their own application (经本人申请): "
+            f"record it first (recordOwnApplication) (`{P_OWN_APPLICATION}`"
+            f"{_quote(step, P_OWN_APPLICATION)})"
+        )
+    step.reasons.append(
+        "single-person enrolment on the member's own application (经本人申请): "
+        + ", ".join(decision.members_covered)
+    )
+
+
 # -- decision ---------------------------------------------------------------------------------
 
 
@@ -1035,6 +1104,7 @@ def confirm_case(
     if exceptions and case.data.get("kind") != "expenditure":
         raise InvalidInput("exceptionReasons: for expenditure-type temporary assistance only")
     decision = _decide(step, household, exceptions)
+    _own_applications(step, decision)
     inputs: dict[str, Any] = {"level": level}
     if exceptions:
         inputs["exceptionReasons"] = exceptions
@@ -1314,6 +1384,8 @@ def record_review(
                 f"outcome: the household is still eligible; {outcome} is not an outcome of "
                 "this review"
             )
+        single = case.data.get("mode") == "single_person"
+        _own_applications(step, decision, case.data.get("membersCovered") if single else ())
         new = decision.monthly_amount
         result = "continue"
         if new is not None and old is not None and new != old:
@@ -1325,6 +1397,8 @@ def record_review(
             data["amounts"] = with_amount(_history(case), start, new)
             step.reasons.append(f"{new} yuan/month from {start.isoformat()}")
         data["membersCovered"] = list(decision.members_covered)
+        if decision.mode is not None:
+            data["mode"] = decision.mode
         inputs.update(outcome=result, amount=new)
         if decision.grounds:
             inputs["grounds"] = [_ground_json(g) for g in decision.grounds]
@@ -2405,6 +2479,7 @@ __all__ = [
     "record_income_stable",
     "record_investigation",
     "record_objection",
+    "record_own_application",
     "record_paperwork",
     "record_refusal_notice",
     "record_review",

@@ -299,6 +299,14 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         choices=SINGLE_PERSON_REQUIREMENTS,
     ),
     _p(
+        "dibao.single_person.own_application_required",
+        "bool",
+        "Single-person enrolment (单人户) only on the member's own application (经本人申请), "
+        "recorded on the case (recordOwnApplication) before a decision covers them (审核确认办法 "
+        "art. 8: 可以单独提出申请). Not set or false: a single-person decision needs none",
+        "单人保须经本人申请",
+    ),
+    _p(
         "dibao.income.deductions",
         "list",
         "Rigid spending deducted before the income test; the national employment cost is a "

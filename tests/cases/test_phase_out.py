@@ -166,6 +166,7 @@ def test_a_single_person_case_failing_for_another_reason_is_not_income_over_the_
     disabled = pid("19700101")
     h = eh({"kind": "physical", "grade": 1})
     r = to_publicity(base, YUNNAN)
+    r(cs.record_own_application, officer(YUNNAN), AFTER, household=h, member=disabled)
     case = r(cs.confirm_case, officer(YUNNAN), AFTER, household=h)
     assert case.data["mode"] == "single_person"
     regraded = eh({"kind": "physical", "grade": 3})

@@ -7,25 +7,32 @@ township limit (1000 yuan; no document read for the project sets one). None is o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from core.errors import PolicyDataError
 from core.policy.loader import PolicyLoader
 from core.policy.service import PolicyBase, build_policy_base
 from tests.support.layers import doc, entry
 
 
-def with_example_standards(base: PolicyBase) -> PolicyBase:
-    """``base`` + example dibao/tekun standards and a temporary township limit (test values)."""
+def with_example_standards(
+    base: PolicyBase, extra: Mapping[str, Mapping[str, Any]] | None = None
+) -> PolicyBase:
+    """``base`` + example dibao/tekun standards and a temporary township limit (test values),
+    and the test layers ``extra`` gives (jurisdiction code → parameters)."""
     layers = []
-    for code in ("530000", "450000", "520000", "140000", "640000"):
-        data = doc(
-            code,
-            {
-                "dibao.standard.urban": [entry(800, "2020-01-01")],
-                "dibao.standard.rural": [entry(600, "2020-01-01")],
-                "tekun.standard.basic": [entry(1040, "2020-01-01")],
-                "temporary.approval.township_limit": [entry(1000, "2020-01-01")],
-            },
-        )
+    standards = {
+        code: {
+            "dibao.standard.urban": [entry(800, "2020-01-01")],
+            "dibao.standard.rural": [entry(600, "2020-01-01")],
+            "tekun.standard.basic": [entry(1040, "2020-01-01")],
+            "temporary.approval.township_limit": [entry(1000, "2020-01-01")],
+        }
+        for code in ("530000", "450000", "520000", "140000", "640000")
+    }
+    for code, parameters in {**standards, **(extra or {})}.items():
+        data = doc(code, dict(parameters))
         loader = PolicyLoader(base.registry, base.catalog, {"fixture": [code]})
         layer, issues = loader.validate("fixture", "inline.yaml", data)
         if issues:

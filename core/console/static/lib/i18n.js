@@ -296,7 +296,7 @@ const STEPS_ZH = {
   record_complaint: "登记投诉举报", record_work_accepted: "登记接受就业",
   reduce_for_refused_work: "减发或停发本人低保金", confirm_termination: "终止供养决定（公示后）",
   record_care_wish: "登记集中供养意愿", report_self_care_change: "报告生活自理能力变化",
-  report_change: "登记家庭变动（本人报告）",
+  report_change: "登记家庭变动（本人报告）", record_own_application: "登记本人申请（单人保）",
 };
 const ERRORS_ZH = {
   UNAUTHENTICATED: "需要登录，或登录已过期。", FORBIDDEN: "您没有权限，或超出您的管辖范围。",
@@ -324,6 +324,7 @@ const ERRORS_ZH = {
   CHANGED: "按当天政策重新认定，结果已不是“无变化”，请逐案复核。", VALIDATION_FAILED: "查询无效。",
   CHOICE_REQUIRED: "须由经办人选择：给予渐退期或退出。", PHASE_OUT_NOT_ALLOWED: "不符合给予渐退期的条件。",
   HOME_VISIT_REQUIRED: "须先完成入户调查。",
+  OWN_APPLICATION_REQUIRED: "按“单人户”纳入须经本人申请，请先登记本人申请。",
 };
 const FIELDS_ZH = {
   name: "用户名", password: "密码", newPassword: "新密码", currentPassword: "当前密码",

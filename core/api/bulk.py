@@ -684,12 +684,24 @@ class BulkQuery:
         return [SnapshotType.of(x) for x in found]
 
     @strawberry.field(
-        description="Annual review runs at a jurisdiction and under it, newest first."
+        description="Annual review runs at a jurisdiction and under it (and those above it that "
+        "cover it), newest first: at most `first` (1 to 100), older than run `before` when "
+        "given (the next page: the last id shown)."
     )
-    async def annual_reviews(self, info: Info, jurisdiction: str) -> list[AnnualReviewType]:
+    async def annual_reviews(
+        self,
+        info: Info,
+        jurisdiction: str,
+        first: int = review_store.DEFAULT_RUNS,
+        before: strawberry.ID | None = None,
+    ) -> list[AnnualReviewType]:
         registry = info.context.base.registry
+        older = None if before is None else _id(before, "review run")
         runs = await _read(
-            info.context, lambda s, u: review_store.list_runs(s, u, jurisdiction, registry)
+            info.context,
+            lambda s, u: review_store.list_runs(
+                s, u, jurisdiction, registry, first=first, before=older
+            ),
         )
         return [AnnualReviewType.of(r) for r in runs]
 

@@ -45,6 +45,8 @@ from core.storage.tables import (
 )
 
 MAX_PAGE = 500
+DEFAULT_RUNS = 50  # runs a listing shows unless asked for more
+MAX_RUNS = 100
 _INSERT_CHUNK = 5000
 
 
@@ -198,23 +200,43 @@ def get_run(
 
 
 def list_runs(
-    session: Session, user: User | None, code: str, registry: JurisdictionRegistry
+    session: Session,
+    user: User | None,
+    code: str,
+    registry: JurisdictionRegistry,
+    *,
+    first: int = DEFAULT_RUNS,
+    before: int | None = None,
 ) -> list[ReviewRun]:
-    """Runs at ``code`` and under it, and those above it that cover it, newest first."""
+    """Runs at ``code`` and under it, and those above it that cover it, newest first: at most
+    ``first`` (1 to :data:`MAX_RUNS`), older than run ``before`` when given (the next page)."""
     authorize(user, Action.READ_HOUSEHOLDS, code, registry)
+    if not 1 <= first <= MAX_RUNS:
+        raise InvalidInput(f"first: between 1 and {MAX_RUNS}, not {first}")
+    here = registry.get(code).code
+    out: list[ReviewRun] = []
     with reading(session):
-        rows = session.execute(
+        q = (
             select(ReviewRunRow, UserRow.name)
             .join(UserRow, UserRow.id == ReviewRunRow.created_by)
             .order_by(ReviewRunRow.id.desc())
-        ).all()
-        here = registry.get(code).code
-        # Runs at CODE and under it, and the runs above it that cover it.
-        return [
-            _run(r, n)
-            for r, n in rows
-            if registry.is_within(r.jurisdiction, here) or registry.is_within(here, r.jurisdiction)
-        ]
+        )
+        if before is not None:
+            q = q.where(ReviewRunRow.id < before)
+        # A province holds every county's runs of every year: read newest first, in chunks,
+        # and stop at a full page instead of loading them all.
+        result = session.execute(q.execution_options(yield_per=200))
+        try:
+            for r, n in result:
+                if registry.is_within(r.jurisdiction, here) or registry.is_within(
+                    here, r.jurisdiction
+                ):
+                    out.append(_run(r, n))
+                    if len(out) == first:
+                        break
+        finally:
+            result.close()
+    return out
 
 
 def set_units(session: Session, run_id: int, totals: dict[str, int], level: str) -> None:

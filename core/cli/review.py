@@ -255,15 +255,21 @@ def review_resume(
 
 @annual_review.command("list")
 @click.argument("code")
+@click.option(
+    "--limit", type=int, default=50, show_default=True, help="At most this many runs (1-100)."
+)
+@click.option("--before", type=int, help="Only runs older than this run (the next page).")
 @token_option
 @json_option
-def review_list(code: str, token: str | None, as_json: bool) -> None:
+def review_list(
+    code: str, limit: int, before: int | None, token: str | None, as_json: bool
+) -> None:
     """Annual review runs at CODE and under it, newest first."""
     from core.bulk.review_store import list_runs
 
     with open_database(create=False, policy=True) as runtime, runtime.sessions() as session:
         user = acting_user(session, token)
-        runs = list_runs(session, user, code, runtime.policy.registry)
+        runs = list_runs(session, user, code, runtime.policy.registry, first=limit, before=before)
     if as_json:
         emit_json([run_json(r) for r in runs])
         return

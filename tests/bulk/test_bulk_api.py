@@ -117,6 +117,9 @@ def test_refusals_are_user_errors_or_coded_errors_and_write_nothing(api, w):
     assert codes(errors) == ["NOT_FOUND"]
     assert api.ok("query { annualReviews(jurisdiction: \"530102\") { id } }",
                   token=w.tokens["approver"]) == {"annualReviews": []}  # fmt: skip
+    data, errors = api.gql("query { annualReviews(jurisdiction: \"530102\", first: 0) { id } }",
+                           token=w.tokens["approver"])  # fmt: skip
+    assert data is None and codes(errors) == ["INVALID_INPUT"]
 
 
 def test_a_review_decides_a_snapshot_taken_before_by_its_id(api, w):

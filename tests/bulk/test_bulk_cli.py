@@ -84,6 +84,13 @@ def test_snapshot_review_confirm_and_simulate_from_the_command_line(w, run, tmp_
     tasks = json.loads(ok(run("annual-review", "tasks", "1", "--json", token=approver)))
     assert [(t["caseId"], t["proposal"]) for t in tasks] == [(cid, "continue")]
     assert tasks[0]["reason"].startswith("continue: per-capita income 500.00")
+    listed = json.loads(ok(run("annual-review", "list", YUNNAN, "--json", token=approver)))
+    assert [r["id"] for r in listed] == [1]
+    older = ok(run("annual-review", "list", YUNNAN, "--before", "1", "--json", token=approver))
+    assert json.loads(older) == []
+    assert "first: between 1 and 100" in one_error(
+        run("annual-review", "list", YUNNAN, "--limit", "0", token=approver)
+    )
     status = ok(run("annual-review", "status", "1", token=approver))
     assert "530102" in status and "五华区" in status and "yes" in status
     explained = ok(run("annual-review", "explain", "1", str(hids[0]), token=approver))

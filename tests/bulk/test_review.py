@@ -26,6 +26,7 @@ from core.bulk.review import PROPOSALS, ReviewScope, reason_line, reason_line_zh
 from core.bulk.review_store import confirm_unchanged, list_runs, list_tasks, progress
 from core.bulk.snapshot import open_snapshot
 from core.cases.store import verify_audit_chain
+from core.errors import InvalidInput
 from core.storage.tables import ReviewRunRow, ReviewTaskRow
 from tests.support.bulk_world import AFTER, YUNNAN, BulkWorld
 from tests.support.standards import with_example_standards
@@ -362,3 +363,17 @@ def test_every_reason_reads_in_chinese_with_the_same_figures(proposal):
             assert not re.search(r"[A-Za-z]{2,}", words), (proposal, reason, zh)
             for figure in re.findall(r"\d+\.\d\d|\d{4}-\d\d-\d\d|5301\d\d", en):
                 assert figure in zh, (proposal, reason, figure, en, zh)
+
+
+def test_runs_are_listed_newest_first_a_page_at_a_time(w, tmp_path):
+    # Every county's runs of every year accumulate: a listing reads one page, not them all.
+    _scene(w)
+    ids = [_run(w, tmp_path).id for _ in range(3)]
+    with w.db.sessions() as s:
+        page = list_runs(s, w.users["officer"], YUNNAN, w.registry, first=2)
+        rest = list_runs(s, w.users["officer"], YUNNAN, w.registry, first=2, before=page[-1].id)
+        assert [r.id for r in list_runs(s, w.users["officer"], YUNNAN, w.registry)] == ids[::-1]
+        for bad in (0, 101):
+            with pytest.raises(InvalidInput, match="first: between 1 and 100"):
+                list_runs(s, w.users["officer"], YUNNAN, w.registry, first=bad)
+    assert [r.id for r in page] == [ids[2], ids[1]] and [r.id for r in rest] == [ids[0]]

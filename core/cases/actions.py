@@ -452,7 +452,8 @@ INVESTIGATORS = Input(
     "investigators",
     Kind.LIST,
     "The names of the investigators who made the visit (at least the policy's "
-    "dibao.investigation.min_investigators; one for temporary assistance).",
+    "dibao.investigation.min_investigators, tekun.investigation.min_investigators for tekun; "
+    "one where no rule sets a number).",
     required=True,
 )
 FINDINGS = Input("findings", Kind.TEXT, "What the visit found.", default="")

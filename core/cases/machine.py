@@ -152,6 +152,12 @@ P_TK_REASSESS = "tekun.self_care.reassess_within_working_days"
 P_TK_ADMIT = "tekun.centralised_care.admit_all_willing"
 P_TK_ADMIT_LEVELS = "tekun.centralised_care.self_care_levels"
 P_NR_VISIT = "dibao.near_relative.county_home_visit_ratio"
+# The national rules on investigators and near relatives (审核确认办法 art. 11, 16, 20) are
+# dibao's; tekun reads its own paths, set only where a document covers it (特困人员认定办法
+# art. 13 names no number of investigators).
+P_TK_INVESTIGATORS = "tekun.investigation.min_investigators"
+P_TK_NR_FILING = "tekun.near_relative.filing_required"
+P_TK_NR_VISIT = "tekun.near_relative.county_home_visit_ratio"
 P_NEW_VISIT = "dibao.home_visit.new_applicant_ratio"
 P_BENEFIT_START = {"dibao": "dibao.benefit.start", "tekun": "tekun.benefit.start"}
 # How the household's situation was investigated (审核确认办法 art. 15, 16: 入户调查、邻里访问、
@@ -309,7 +315,7 @@ class _Step:
 
     def filed(self) -> bool:
         """A near-relative case registered separately (备案), needing the county's visit."""
-        if not self.value(P_NR_FILING):
+        if not self.value(P_TK_NR_FILING if self.case.program == "tekun" else P_NR_FILING):
             return False
         relations = self.value(P_NR_RELATIONS)
         return any(
@@ -657,13 +663,17 @@ def _emergency_location(step: _Step, program: str, kind: str, ground: str | None
 
 
 def _investigators(step: _Step, investigators: Sequence[str]) -> list[str]:
-    """The distinct names, at least ``dibao.investigation.min_investigators`` of them (one for
-    temporary assistance)."""
+    """The distinct names, at least ``dibao.investigation.min_investigators`` of them for dibao,
+    ``tekun.investigation.min_investigators`` for tekun, one where no rule sets a number
+    (temporary assistance; tekun where no document does)."""
     names = sorted({n.strip() for n in _strings(investigators, "investigators") if n.strip()})
-    minimum = step.value(P_INVESTIGATORS) if step.case.program != "temporary" else None
+    program = step.case.program
+    path = {"dibao": P_INVESTIGATORS, "tekun": P_TK_INVESTIGATORS}.get(program)
+    minimum = None if path is None else step.value(path)
     if len(names) < (minimum or 1):
         raise TooFewInvestigators(
             f"a home visit needs at least {minimum or 1} investigators, {len(names)} given"
+            + (f" (`{path}`{_quote(step, path)})" if path and minimum else "")
         )
     return names
 
@@ -1092,9 +1102,10 @@ def confirm_case(
                 "县级人民政府民政部门应当入户调查)"
             )
         if needed and not case.data.get("countyHomeVisit"):
+            visit = _nr_visit_path(step)
             raise CountyVisitRequired(
                 "a near-relative (filed) case needs the county's own home visit first "
-                f"(`{P_NR_VISIT}`{_quote(step, P_NR_VISIT)})"
+                f"(`{visit}`{_quote(step, visit)})"
             )
         spot = case.data.get("spotCheck")
         if case.program == "tekun" and spot and spot["selected"] and not spot["done"]:
@@ -1146,22 +1157,27 @@ def confirm_case(
     return step.done("confirm_case", S.ACTIVE, data, inputs, request)
 
 
+def _nr_visit_path(step: _Step) -> str:
+    return P_TK_NR_VISIT if step.case.program == "tekun" else P_NR_VISIT
+
+
 def _county_visit_needed(step: _Step) -> bool:
     """Whether a filed near-relative case needs the county's own home visit before confirmation
     (``dibao.near_relative.county_home_visit_ratio``: 1 nationally, 审核确认办法 art. 20, and in
-    Yangquan, 001 二(二) 「全部入户核查」)."""
-    ratio = step.value(P_NR_VISIT)
+    Yangquan, 001 二(二) 「全部入户核查」; tekun: ``tekun.near_relative.county_home_visit_ratio``,
+    Yangquan's words covering every applicant filed)."""
+    path = _nr_visit_path(step)
+    ratio = step.value(path)
     if ratio is None or ratio <= 0:
         state = "not set" if ratio is None else "0"
         step.reasons.append(
-            f"no rule requires the county's home visit of a filed case here (`{P_NR_VISIT}` is "
-            f"{state})"
+            f"no rule requires the county's home visit of a filed case here (`{path}` is {state})"
         )
         return False
     if ratio < 1:
         # No document read for doudi sets a share below 100 %: every filed case is visited.
         step.reasons.append(
-            f"`{P_NR_VISIT}` is {ratio}: doudi does not select a share per case, the county "
+            f"`{path}` is {ratio}: doudi does not select a share per case, the county "
             "visits every filed case"
         )
     return True

@@ -237,6 +237,13 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "每组调查人员最少人数",
     ),
     _p(
+        "tekun.investigation.min_investigators",
+        "count",
+        "Investigators per home visit of a tekun applicant, at least; not set: one (特困人员认定"
+        "办法 names no number; dibao's rule, 审核确认办法 art. 16, is not applied to tekun)",
+        "特困调查人员最少人数",
+    ),
+    _p(
         "dibao.verification.start_within_working_days",
         "working_days",
         "The county starts information verification within this after the township asks",
@@ -272,6 +279,20 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "Which relations count as near relatives",
         "近亲属范围",
         choices=NEAR_RELATIVE_RELATIONS,
+    ),
+    _p(
+        "tekun.near_relative.filing_required",
+        "bool",
+        "Tekun applicants who are near relatives of staff are registered separately (备案); not "
+        "set: not filed (the national filing rule, 审核确认办法 art. 11, is dibao's); the "
+        "relations are dibao.near_relative.relations",
+        "特困近亲属备案",
+    ),
+    _p(
+        "tekun.near_relative.county_home_visit_ratio",
+        "ratio",
+        "County home visits of filed tekun applicants; not set: none required",
+        "县级对备案特困申请人入户核查比例",
     ),
     _p(
         "dibao.single_person.enabled",

@@ -251,3 +251,53 @@ def test_shanxi_visits_a_changed_household_before_its_benefit_moves(base):
     assert r.household is not None
     case = r(cs.record_review, officer(YUNNAN), LATER, household=_earning(base, r.household, 2100))
     assert case.data["amount"] == "300.00"
+
+
+def _tekun_to_publicity(base: PolicyBase, county: str, investigators: list[str]) -> Runner:
+    """A tekun application by a staff member's parent, visited by ``investigators``."""
+    r = opened(base, county, program="tekun", case_id=4,
+               near_relatives=[{"userId": 77, "relation": "parent"}])  # fmt: skip
+    r.household = tekun_household(base, county)
+    r(cs.record_investigation, officer(county), DAY0, investigators=investigators)
+    r(cs.record_self_care, approver(county), DAY0, failed_indicators=2)
+    r(cs.record_first_review, officer(county), DAY0)
+    if r.case.data["spotCheck"]["selected"]:
+        r(cs.record_spot_check, approver(county), DAY0, upheld=True)
+    r(cs.start_publicity, officer(county), DAY0)
+    if county == SHANXI:
+        r(cs.record_verification, approver(county), AFTER, passed=True)
+    return r
+
+
+def test_tekun_is_held_to_dibao_procedure_only_where_a_document_says_so(base):
+    # 审核确认办法 art. 16 「每组调查人员不得少于2人」, art. 11 「有近亲属关系的，乡镇人民政府
+    # （街道办事处）应当单独登记备案」 and art. 20 (the county's visit) are the dibao 办法's;
+    # 特困人员认定办法 sets no number of investigators. Yangquan 001 二(二) files every
+    # applicant for 社会救助待遇 「近亲属已享受社会救助待遇的…报县级民政部门备案管理」 and
+    # 「县级民政部门应对实行备案的申请人全部入户核查」; Yongfu 003 二(五) 「严格落实近亲属备案
+    # 制度，防范社会救助经办过程中的“人情保”“关系保”」 files them, naming no visit.
+    d = opened(base, YUNNAN, near_relatives=[{"userId": 77, "relation": "parent"}])
+    assert d.case.data["filed"] is True
+    with pytest.raises(cs.TooFewInvestigators) as e:
+        d(cs.record_investigation, officer(YUNNAN), DAY0, investigators=["甲"])
+    assert "每组调查人员不得少于2人" in e.value.message
+
+    r = _tekun_to_publicity(base, YUNNAN, ["甲"])  # one investigator, not filed
+    assert r.case.data["filed"] is False
+    assert r(cs.confirm_case, officer(YUNNAN), AFTER).state is CaseState.ACTIVE
+
+    r = _tekun_to_publicity(base, SHANXI, ["甲"])
+    assert r.case.data["filed"] is True
+    with pytest.raises(cs.CountyVisitRequired) as e:
+        r(cs.confirm_case, approver(SHANXI), AFTER)
+    assert "tekun.near_relative.county_home_visit_ratio" in e.value.message
+    assert "全部入户核查" in e.value.message
+    r(cs.record_investigation, approver(SHANXI), AFTER, investigators=["丙"])  # the county's visit
+    assert r(cs.confirm_case, approver(SHANXI), AFTER).state is CaseState.ACTIVE
+    assert traced(r.events[-1], "tekun.near_relative.county_home_visit_ratio").origin == "shanxi"
+
+    r = _tekun_to_publicity(base, GUANGXI, ["甲"])
+    assert r.case.data["filed"] is True
+    assert traced(r.events[0], "tekun.near_relative.filing_required").origin == "guangxi"
+    assert r(cs.confirm_case, approver(GUANGXI), AFTER).state is CaseState.ACTIVE
+    assert any("no rule requires the county's home visit" in x for x in r.events[-1].reasons)

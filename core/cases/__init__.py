@@ -11,6 +11,7 @@ Storage (cases, hash-chained events, optimistic concurrency) is in :mod:`core.ca
 from core.cases.actions import ACTIONS, CASE_ACTIONS, SPECS, ActionSpec
 from core.cases.errors import (
     AmountTooHigh,
+    AppraisalRequired,
     CaseError,
     CaseForbidden,
     CaseNotFound,
@@ -54,6 +55,7 @@ from core.cases.machine import (
     record_care_wish,
     record_complaint,
     record_death,
+    record_democratic_appraisal,
     record_first_review,
     record_head_change,
     record_home_visit,
@@ -101,6 +103,7 @@ __all__ = [
     "ActionSpec",
     "ActorRef",
     "AmountTooHigh",
+    "AppraisalRequired",
     "Case",
     "CaseError",
     "CaseEvent",
@@ -150,6 +153,7 @@ __all__ = [
     "record_care_wish",
     "record_complaint",
     "record_death",
+    "record_democratic_appraisal",
     "record_first_review",
     "record_head_change",
     "record_home_visit",

@@ -49,6 +49,7 @@ from core.cases.machine import (
     record_care_wish,
     record_complaint,
     record_death,
+    record_democratic_appraisal,
     record_first_review,
     record_head_change,
     record_home_visit,
@@ -683,6 +684,25 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         errors={"NOT_FOUND": "member"},
     ),
     ActionSpec(
+        "record_democratic_appraisal",
+        record_democratic_appraisal,
+        "dibao: the democratic appraisal (民主评议) of the application, organised by the "
+        "township; where dibao.single_person.assessment_means lists it (Yongning) a "
+        "single-person decision waits for it (APPRAISAL_REQUIRED): democraticAppraisal.",
+        roles=(Role.TOWNSHIP_OFFICER,),
+        states=_in(("dibao",), BEFORE_DECISION),
+        inputs=(
+            Input(
+                "appraisal",
+                Kind.TEXT,
+                "What the appraisal found (民主评议意见).",
+                required=True,
+            ),
+            NOTE,
+        ),
+        errors={"INVALID_INPUT": "appraisal"},
+    ),
+    ActionSpec(
         "record_complaint",
         record_complaint,
         "dibao: a complaint or report (投诉、举报) received while the application is decided: the "
@@ -700,7 +720,9 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
         "decides the stored household again and sets the amount and the members covered; "
         "monthlyAmount sets a lower amount (never above the engine's: AMOUNT_TOO_HIGH) with "
         "reasons (REASONS_REQUIRED). A single-person decision covers only members who applied on "
-        "their own where the policy requires it (OWN_APPLICATION_REQUIRED).",
+        "their own where the policy requires it (OWN_APPLICATION_REQUIRED), and after the "
+        "assessment dibao.single_person.assessment_means lists (VERIFICATION_REQUIRED, "
+        "HOME_VISIT_REQUIRED, APPRAISAL_REQUIRED).",
         roles=BY_LEVEL,
         by_level=True,
         household=True,

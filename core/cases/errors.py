@@ -56,6 +56,13 @@ class HomeVisitRequired(CaseError):
     code = "HOME_VISIT_REQUIRED"
 
 
+class AppraisalRequired(CaseError):
+    """A democratic appraisal (民主评议) the policy requires before this decision is not
+    recorded (``dibao.single_person.assessment_means``)."""
+
+    code = "APPRAISAL_REQUIRED"
+
+
 class OwnApplicationRequired(CaseError):
     """Single-person enrolment (单人户) of a member who has not applied on their own (经本人申请)
     where ``dibao.single_person.own_application_required`` holds."""

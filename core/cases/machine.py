@@ -65,6 +65,7 @@ from stdnum.cn import ric
 from core.access.roles import Role, User
 from core.cases.errors import (
     AmountTooHigh,
+    AppraisalRequired,
     CaseForbidden,
     ChoiceRequired,
     CountyVisitRequired,
@@ -131,6 +132,7 @@ P_PUBLICITY = "dibao.approval.publicity_days"
 P_INVESTIGATORS = "dibao.investigation.min_investigators"
 P_VERIFY = "dibao.verification.required_before_approval"
 P_OWN_APPLICATION = "dibao.single_person.own_application_required"
+P_SP_MEANS = "dibao.single_person.assessment_means"
 P_NR_FILING = "dibao.near_relative.filing_required"
 P_NR_RELATIONS = "dibao.near_relative.relations"
 P_PO_MIN = "dibao.phase_out.min_months"
@@ -994,6 +996,62 @@ def record_own_application(
     return step.done("record_own_application", case.state, data, {"member": who, "note": note})
 
 
+def record_democratic_appraisal(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    appraisal: str,
+    note: str = "",
+) -> Transition:
+    """dibao: the democratic appraisal (民主评议) of the application, organised by the township in
+    the village or community, with what it found (``appraisal``); the state is kept. Where
+    ``dibao.single_person.assessment_means`` lists it (Yongning), a single-person decision
+    waits for it."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_democratic_appraisal", BEFORE_DECISION, ("dibao",))
+    step.check_actor((Role.TOWNSHIP_OFFICER,), "a democratic appraisal")
+    said = appraisal.strip()
+    if not said:
+        raise InvalidInput("appraisal: what the democratic appraisal found (民主评议意见)")
+    step.reasons.append(f"democratic appraisal (民主评议): {said}")
+    data = _data(case, democraticAppraisal={"on": on, "appraisal": said})
+    inputs = {"appraisal": said, "note": note}
+    return step.done("record_democratic_appraisal", case.state, data, inputs)
+
+
+def _single_person_means(step: _Step, decision: Decision) -> None:
+    """Yongning 二(一)1: single-person enrolment after 「通过家庭经济状况核对、入户调查和民主评议
+    等手段综合评估生活困难程度」: each means ``dibao.single_person.assessment_means`` lists is on
+    the case before a single-person decision."""
+    if decision.mode != "single_person":
+        return
+    means = step.value(P_SP_MEANS) or ()
+    case, rule = step.case, f"`{P_SP_MEANS}`{_quote(step, P_SP_MEANS)}"
+    verification = case.data.get("verification")
+    if "verification" in means and not (verification and verification["passed"]):
+        raise VerificationRequired(
+            "a single-person decision needs a verification that passed (核对) first: "
+            + ("none recorded" if not verification else "the one recorded did not pass")
+            + f" ({rule})"
+        )
+    visits = case.data.get("investigations", [])
+    if "home_visit" in means and not any("method" not in v for v in visits):
+        raise HomeVisitRequired(
+            f"a single-person decision needs a home visit (入户调查) first ({rule})"
+        )
+    if "democratic_appraisal" in means and not case.data.get("democraticAppraisal"):
+        raise AppraisalRequired(
+            "a single-person decision needs the democratic appraisal (民主评议) first: "
+            f"recordDemocraticAppraisal ({rule})"
+        )
+    if means:
+        step.reasons.append(
+            "single-person enrolment assessed by " + ", ".join(str(m) for m in means)
+        )
+
+
 def _own_applications(step: _Step, decision: Decision, already: Iterable[str] | None = ()) -> None:
     """审核确认办法 art. 8 「可以单独提出申请」, Yunnan 002 二(一) and Yongning 二(一)1 「经本人
     申请」: members a single-person ``decision`` newly covers (not in ``already``, those a
@@ -1116,6 +1174,7 @@ def confirm_case(
         raise InvalidInput("exceptionReasons: for expenditure-type temporary assistance only")
     decision = _decide(step, household, exceptions)
     _own_applications(step, decision)
+    _single_person_means(step, decision)
     inputs: dict[str, Any] = {"level": level}
     if exceptions:
         inputs["exceptionReasons"] = exceptions
@@ -2489,6 +2548,7 @@ __all__ = [
     "record_care_wish",
     "record_complaint",
     "record_death",
+    "record_democratic_appraisal",
     "record_first_review",
     "record_head_change",
     "record_home_visit",

@@ -51,6 +51,11 @@ DEDUCTION_SCOPES = (
     "all_households",  # every household applying
     "low_income_with_hardship_member",  # 防止返贫监测对象 / 低收入 with 重病、重残人员、高校就读生
 )
+SINGLE_PERSON_MEANS = (
+    "verification",  # 家庭经济状况核对 (a verification that passed)
+    "home_visit",  # 入户调查
+    "democratic_appraisal",  # 民主评议
+)
 SINGLE_PERSON_REQUIREMENTS = (
     "labour_capacity_lost_all_or_part",  # 完全或部分丧失劳动能力
     "depends_on_family_support",  # 靠家庭供养
@@ -318,6 +323,16 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         "conditions are not subject to another layer's requirements",
         "单人保附加条件",
         choices=SINGLE_PERSON_REQUIREMENTS,
+    ),
+    _p(
+        "dibao.single_person.assessment_means",
+        "list",
+        "How hardship is assessed before a single-person decision (单人户): each listed means must "
+        "be on the case first — a verification that passed (recordVerification), a home visit "
+        "(recordInvestigation, method home_visit), a democratic appraisal "
+        "(recordDemocraticAppraisal). Not set: none beyond the procedure every case follows",
+        "单人保评估手段",
+        choices=SINGLE_PERSON_MEANS,
     ),
     _p(
         "dibao.single_person.own_application_required",

@@ -1,4 +1,5 @@
-"""Single-person enrolment (单人户) on the member's own application (经本人申请).
+"""Single-person enrolment (单人户): on the member's own application (经本人申请), and in
+Yongning after the assessment its document names.
 
 审核确认办法 art. 8: 「符合下列情形之一的人员，可以单独提出申请」; Yunnan 002 二(一):
 「重度残疾人、重病患者,经本人申请,参照“单人户”纳入低保」; Yongning 二(一)1: 「…的人员,经本人申请,
@@ -15,17 +16,21 @@ import pytest
 
 import core.cases as cs
 from core.cases import CaseState
+from core.errors import InvalidInput
 from core.households.model import Household, parse_household
 from core.policy.service import PolicyBase
 from tests.support.cases import (
     AFTER,
+    DAY0,
     GUANGXI,
     LATER,
     NINGXIA,
     YUNNAN,
+    Runner,
     active,
     approver,
     officer,
+    opened,
     pid,
     to_publicity,
     traced,
@@ -93,10 +98,50 @@ def test_a_single_person_decision_waits_for_the_members_own_application(base, co
     with pytest.raises(cs.InvalidTransition):  # once is enough
         r(cs.record_own_application, officer(county), AFTER, household=h, member=disabled)
 
+    if county == NINGXIA:  # the assessment Yongning's sentence names (see below)
+        _assessed(r)
     case = r(cs.confirm_case, _confirmer(county), AFTER, household=h)
     assert case.state is CaseState.ACTIVE
     assert case.data["mode"] == "single_person" and case.data["membersCovered"] == [disabled]
     assert traced(r.events[-1], PATH).origin == origin
+
+
+def _assessed(r: Runner) -> None:
+    r(cs.record_verification, approver(NINGXIA), AFTER, passed=True)
+    r(cs.record_democratic_appraisal, officer(NINGXIA), AFTER, appraisal="评议通过：生活确有困难")
+
+
+def test_yongning_assesses_a_single_person_by_verification_home_visit_and_appraisal(base):
+    # Yongning 二(一)1: 「经本人申请,通过家庭经济状况核对、入户调查和民主评议等手段综合评估生活困难
+    # 程度,按照“单人户”纳入低保」: each means before the single-person decision.
+    disabled = pid("20050101")
+    h = _household(base, NINGXIA, disabled)
+    r = opened(base, NINGXIA)
+    r(cs.record_investigation, officer(NINGXIA), DAY0, investigators=["甲", "乙"],
+      method="neighbour_visit")  # fmt: skip
+    r(cs.record_first_review, officer(NINGXIA), DAY0)
+    r(cs.start_publicity, officer(NINGXIA), DAY0)
+    r(cs.record_own_application, officer(NINGXIA), AFTER, household=h, member=disabled)
+    with pytest.raises(cs.VerificationRequired) as e:
+        r(cs.confirm_case, approver(NINGXIA), AFTER, household=h)
+    assert "家庭经济状况核对、入户调查和民主评议" in e.value.message
+    r(cs.record_verification, approver(NINGXIA), AFTER, passed=True)
+    with pytest.raises(cs.HomeVisitRequired) as e:  # a neighbour visit is not 入户调查
+        r(cs.confirm_case, approver(NINGXIA), AFTER, household=h)
+    r(cs.record_investigation, approver(NINGXIA), AFTER, investigators=["丙", "丁"])
+    with pytest.raises(cs.AppraisalRequired) as e:
+        r(cs.confirm_case, approver(NINGXIA), AFTER, household=h)
+    assert e.value.code == "APPRAISAL_REQUIRED" and "recordDemocraticAppraisal" in e.value.message
+    with pytest.raises(InvalidInput):
+        r(cs.record_democratic_appraisal, officer(NINGXIA), AFTER, appraisal="  ")
+    case = r(cs.record_democratic_appraisal, officer(NINGXIA), AFTER, appraisal="评议通过")
+    assert case.data["democraticAppraisal"] == {"on": AFTER.isoformat(), "appraisal": "评议通过"}
+    case = r(cs.confirm_case, approver(NINGXIA), AFTER, household=h)
+    assert case.data["mode"] == "single_person"
+    assert traced(r.events[-1], "dibao.single_person.assessment_means").origin == "ningxia"
+    # a whole household needs none of it: Yongning's sentence is about 单人户
+    r = to_publicity(base, NINGXIA)
+    assert r(cs.confirm_case, approver(NINGXIA), AFTER).data["mode"] == "whole_household"
 
 
 def test_a_whole_household_decision_needs_no_own_application(base):

@@ -518,3 +518,75 @@ def test_sqlite_engine_has_foreign_keys_and_wal(tmp_path):
     finally:
         engine.dispose()
     assert Path(tmp_path / "x").is_dir()
+
+
+def test_the_spot_check_migration_counts_the_decisions_already_made(db_url):
+    """Migration 0008 starts each county's and month's running count from the cases already
+    decided, so the minimum (不低于30%) holds for the month the upgrade falls in: a dibao
+    confirmed by a township in the month of its decision, a tekun file in the month of its first
+    review, with the selection recorded; a county's confirmation and a case without a
+    spot-check drawn are not counted."""
+    import json
+
+    from sqlalchemy import text
+
+    upgrade(db_url, "0007")
+    engine = make_engine(db_url)
+    now = "2024-06-01 00:00:00"
+    township = {"level": "township"}
+    cases = [
+        ("dibao", WUHUA, {"decision": {**township, "on": "2024-03-04"},
+                          "spotCheck": {"selected": True, "ratio": "0.3"}}),
+        ("dibao", WUHUA, {"decision": {**township, "on": "2024-03-20"},
+                          "spotCheck": {"selected": False, "ratio": "0.3"}}),
+        ("dibao", WUHUA, {"decision": {**township, "on": "2024-04-01"},
+                          "spotCheck": {"selected": False, "ratio": "0.3"}}),
+        ("dibao", PANLONG, {"decision": {"level": "county", "on": "2024-03-04"},
+                            "spotCheck": {"selected": True, "ratio": "0.3"}}),
+        ("dibao", PANLONG, {"decision": {**township, "on": "2024-03-04"}}),
+        ("tekun", WUHUA, {"firstReview": {"on": "2024-03-11"},
+                          "spotCheck": {"selected": True, "ratio": "0.3"}}),
+    ]  # fmt: skip
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, role, jurisdiction, active, created_at, "
+                    "failed_signins) VALUES ('clerk', 'village_clerk', '530102', true, :t, 0)"
+                ),
+                {"t": now},
+            )
+            uid = conn.execute(text("SELECT id FROM users")).scalar_one()
+            conn.execute(
+                text(
+                    "INSERT INTO households (county, prefecture, province, document, version, "
+                    "created_at, updated_at, created_by, updated_by) VALUES ('530102', "
+                    "'530100', '530000', '{}', 1, :t, :t, :u, :u)"
+                ),
+                {"t": now, "u": uid},
+            )
+            hid = conn.execute(text("SELECT id FROM households")).scalar_one()
+            for program, county, data in cases:
+                conn.execute(
+                    text(
+                        "INSERT INTO cases (household_id, program, county, prefecture, province, "
+                        "state, version, data, created_at, updated_at) VALUES (:h, :p, :c, "
+                        "'530100', '530000', 'active', 1, :d, :t, :t)"
+                    ),
+                    {"h": hid, "p": program, "c": county, "d": json.dumps(data), "t": now},
+                )
+        upgrade(engine, "0008")
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT pool, county, month, decisions, selected, ratio "
+                    "FROM spot_check_tallies ORDER BY pool, county, month"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("dibao_township_confirmation", WUHUA, "2024-03", 2, 1, "0.3"),
+        ("dibao_township_confirmation", WUHUA, "2024-04", 1, 0, "0.3"),
+        ("tekun_file", WUHUA, "2024-03", 1, 1, "0.3"),
+    ]

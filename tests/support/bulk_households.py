@@ -264,6 +264,7 @@ def generate_households(
                     since = as_of - dt.timedelta(
                         days=rng.choice((1094, 1095, 1096, 1097, 400, 2000))
                     )
+                    since = max(since, birth)  # a household document refuses it earlier
             elif rng.random() < 0.01:
                 tags = ("retrenched_1960s_worker",)
             level = rng.choice([None, None, *list(SchoolLevel)])

@@ -68,7 +68,7 @@ class CaseDeadlineType:
     kind: str = strawberry.field(
         description="investigation_start, verification_start, publicity_end, county_review, "
         "time_limit, refusal_notice, tekun_investigation, county_decision, paperwork, "
-        "death_recheck or head_change."
+        "death_recheck, head_change or phase_out_notice."
     )
     program: str
     title: str
@@ -76,8 +76,8 @@ class CaseDeadlineType:
     started_on: dt.date = strawberry.field(description="The day the clock started.")
     due_date: dt.date | None
     unit: str = strawberry.field(
-        description="working_days, days (calendar), months or month_end (by the end of the "
-        "month that many months later)."
+        description="working_days, days (calendar), months, month_end (by the end of the "
+        "month that many months later) or same_day (due the day the clock started)."
     )
     amount: int | None = strawberry.field(description="The figure (null when not set).")
     provisional: bool = strawberry.field(

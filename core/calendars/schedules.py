@@ -39,7 +39,10 @@ its clock starts; the figure; when it is done:
 - ``death_recheck`` (dibao, tekun): each death; ``dibao.death.recheck_within_months`` (months); a
   review on or after the death;
 - ``head_change`` (the head died): the death; ``payments.deceased_head_update_months`` (7); the
-  head change recorded.
+  head change recorded;
+- ``phase_out_notice`` (dibao, where ``dibao.phase_out.written_notice_required`` holds on the
+  phase-out decision): the decision; due that same day (Yongning 二(一)2 「自纳入渐退名单之日起
+  以正式文书的形式告知」); the notice recorded.
 
 (1) The case data records no separate request from the township: the county's verification is
     part of the household economic investigation the township must start at acceptance
@@ -143,6 +146,7 @@ P_HOME_VISIT = "dibao.home_visit.interval_months.irregular_with_labour"
 P_TK_REVIEW = "tekun.review.interval_months"
 P_CARE = "tekun.care_assessment.interval_months"
 P_PO_MAX = "dibao.phase_out.max_months"
+P_PO_NOTICE = "dibao.phase_out.written_notice_required"
 
 PATHS: tuple[str, ...] = (
     P_INV_START,
@@ -168,6 +172,7 @@ PATHS: tuple[str, ...] = (
     P_TK_REVIEW,
     P_CARE,
     P_PO_MAX,
+    P_PO_NOTICE,
 )
 IRREGULAR = "irregular_with_labour"
 IN_PAYMENT = frozenset({"active", "phasing_out"})
@@ -194,6 +199,7 @@ DEADLINE_TITLES: dict[str, tuple[str, str]] = {
         "New head and bank account after the head's death",
         "户主变更和银行账号更换",
     ),
+    "phase_out_notice": ("Written notice of the phase-out", "渐退正式文书告知"),
 }
 REVIEW_TITLES: dict[str, tuple[str, str]] = {
     "dibao_review": ("Periodic re-check by income class", "低保分类定期核查"),
@@ -308,6 +314,7 @@ class ScheduleRow(NamedTuple):
     head_changed: int | None = None
     assisted_first: int | None = None
     paperwork_done: int | None = None
+    phase_out_noticed: int | None = None  # the written notice of the phase-out
 
 
 _ORDINALS: dict[str, int] = {}  # ISO date text → ordinal (a few thousand distinct days)
@@ -419,6 +426,7 @@ def schedule_row(
         head_changed,
         assisted,
         paperwork,
+        _on(g("phaseOutNotice")),
     )
 
 
@@ -805,7 +813,8 @@ class Planner:
         for row in rows:
             (cid, county, program, state, ic, opened, investigated, verified, first_review,
              pub_start, decided, rejected, _noticed, last_review, last_ver, last_hv, care_mode,
-             last_care, care_from, phase_out, deaths, _hc, assisted, _pw) = row  # fmt: skip
+             last_care, care_from, phase_out, deaths, _hc, assisted, _pw,
+             _po_noticed) = row  # fmt: skip
             by_day = by_days.get(county)
             if by_day is None:
                 rules(county, decided or opened or as_of_ord)
@@ -980,7 +989,8 @@ class Planner:
         self, row: ScheduleRow, append: Callable[[Item], None], limit: int, every: bool,
         deadlines: bool, reviews: bool, review_deaths: bool,
     ) -> None:  # fmt: skip
-        """The rare parts: refusal notices, temporary paperwork, deaths, phase-out ends."""
+        """The rare parts: refusal and phase-out notices, temporary paperwork, deaths,
+        phase-out ends."""
         cid, county, program, state = row.case_id, row.county, row.program, row.state
         found: list[tuple[int | None, int | None, int, DueInfo]] = []
         decided = row.decided
@@ -991,6 +1001,15 @@ class Planner:
                 found.append(
                     (self._wd(decided, r.values[P_REFUSAL]), row.refusal_noticed, decided, info)
                 )
+            if program == "dibao" and row.phase_out is not None:
+                on = row.phase_out[0]
+                r = self.rules(county, on)
+                if r.values[P_PO_NOTICE] is True:
+                    info = r.info("phase_out_notice", program, P_PO_NOTICE, unit="same_day")
+                    noticed = row.phase_out_noticed
+                    if noticed is None and state not in IN_PAYMENT:
+                        noticed = MOOT  # the case has left payment
+                    found.append((on, noticed, on, info))
             if program == "temporary" and row.assisted_first is not None:
                 on = row.assisted_first
                 r = self.rules(county, on)
@@ -1139,6 +1158,8 @@ def _note(info: DueInfo, start: dt.date, not_set: bool, years: tuple[int, ...], 
             words += f"; provisional: no holiday table for {', '.join(map(str, years))}"
     elif info.unit == "days":
         words = f"{n} days from {day}"
+    elif info.unit == "same_day":
+        words = f"on {day} itself"
     elif info.unit == "months":
         words = f"{n} months after {day}"
     elif info.kind == "head_change":

@@ -58,6 +58,7 @@ from core.cases.machine import (
     record_objection,
     record_own_application,
     record_paperwork,
+    record_phase_out_notice,
     record_refusal_notice,
     record_review,
     record_self_care,
@@ -863,6 +864,22 @@ CASE_ACTIONS: tuple[ActionSpec, ...] = (
             SELF_REPORTED,
         ),
         errors={**dict.fromkeys(PHASE_OUT_CODES, "months"), "NOT_FOUND": "causeMember"},
+    ),
+    ActionSpec(
+        "record_phase_out_notice",
+        record_phase_out_notice,
+        "The formal written notice (正式文书) telling the household it is phasing out, with its "
+        "number; due on the day of the phase-out decision where "
+        "dibao.phase_out.written_notice_required holds (Yongning): phaseOutNotice.",
+        roles=(Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER),
+        states=_in(("dibao",), (S.PHASING_OUT,)),
+        inputs=(
+            Input(
+                "number", Kind.TEXT, "The number of the written notice (文书编号).", required=True
+            ),
+            NOTE,
+        ),
+        errors={"INVALID_INPUT": "number"},
     ),
     ActionSpec(
         "record_income_stable",

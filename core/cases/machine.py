@@ -142,6 +142,7 @@ P_PO_ALLOWED = "dibao.phase_out.allowed"
 P_VISIT_AFTER_CHANGE = "dibao.review.home_visit_after_change"
 P_PO_CAUSES = "dibao.phase_out.causes"
 P_PO_SELF_REPORT = "dibao.phase_out.requires_self_report"
+P_PO_NOTICE = "dibao.phase_out.written_notice_required"
 REVIEW_OUTCOMES = ("phase_out", "exit")
 PHASE_OUT_CAUSE_INCOME = {"employment": IncomeKind.WAGES, "business_start": IncomeKind.BUSINESS}
 P_REFUSED = "dibao.refused_work.limit"
@@ -1494,6 +1495,7 @@ def record_review(
             )
             data["phaseOut"] = _phase_out(on, rule["months"])
             data["phaseOut"]["rule"] = rule
+            _notice_due(step, data["phaseOut"])
             inputs.update(outcome="phase_out", months=rule["months"], rule=rule)
             return step.done("record_review", S.PHASING_OUT, data, inputs)
         why = _reasons(reasons, "an exit instead of the phase-out the policy allows")
@@ -1779,6 +1781,47 @@ def _phase_out(on: dt.date, months: int) -> dict[str, Any]:
     return {"decidedOn": on, "months": months, "from": start, "lastMonth": month_key(last)}
 
 
+def _notice_due(step: _Step, phase: dict[str, Any]) -> None:
+    """Yongning 二(一)2: 「自纳入渐退名单之日起以正式文书的形式告知低保对象」: where
+    ``dibao.phase_out.written_notice_required`` holds, the formal written notice is due from the
+    day the phase-out is decided (recordPhaseOutNotice)."""
+    if step.value(P_PO_NOTICE) is True:
+        phase["noticeRequired"] = True
+        step.reasons.append(
+            "the household is told of the phase-out in a formal written notice from today "
+            f"(recordPhaseOutNotice; `{P_PO_NOTICE}`{_quote(step, P_PO_NOTICE)})"
+        )
+
+
+def record_phase_out_notice(
+    case: Case,
+    actor: User,
+    policy: ResolvedPolicy,
+    on: dt.date,
+    *,
+    number: str,
+    note: str = "",
+) -> Transition:
+    """The formal written notice (正式文书) telling the household it is in the phase-out (渐退
+    名单), with the document's ``number``; the case stays phasing out. Due on the day of the
+    phase-out decision where ``dibao.phase_out.written_notice_required`` holds (Yongning)."""
+    step = _Step(case, actor, policy, on)
+    step.expect("record_phase_out_notice", (S.PHASING_OUT,), ("dibao",))
+    step.check_actor((Role.TOWNSHIP_OFFICER, Role.COUNTY_APPROVER), "a phase-out notice")
+    if case.data.get("phaseOutNotice"):
+        raise InvalidTransition("the phase-out notice of this case is already recorded")
+    decided = (case.data.get("phaseOut") or {}).get("decidedOn")
+    if decided is not None and on < _as_date(decided):
+        raise InvalidInput(f"on: the notice cannot precede the phase-out decided on {decided}")
+    ref = number.strip()
+    if not ref:
+        raise InvalidInput("number: the number of the written notice (文书编号)")
+    step.reasons.append(f"written notice of the phase-out given (文书 {ref})")
+    data = _data(case, phaseOutNotice={"on": on, "number": ref})
+    inputs = {"number": ref, "note": note}
+    return step.done("record_phase_out_notice", S.PHASING_OUT, data, inputs)
+
+
 def start_phase_out(
     case: Case,
     actor: User,
@@ -1819,6 +1862,7 @@ def start_phase_out(
     rule = _phase_out_rule(step, household, over_words, months, cause, cause_member, self_reported)
     phase = _phase_out(on, rule["months"])
     phase["rule"] = rule
+    _notice_due(step, phase)
     data = _data(case, phaseOut=phase, lastReview={"on": on, "status": decision.status})
     return step.done(
         "start_phase_out", S.PHASING_OUT, data, {"months": rule["months"], "rule": rule}
@@ -2557,6 +2601,7 @@ __all__ = [
     "record_objection",
     "record_own_application",
     "record_paperwork",
+    "record_phase_out_notice",
     "record_refusal_notice",
     "record_review",
     "record_self_care",

@@ -393,6 +393,14 @@ CORE_PARAMETERS: tuple[ParameterSpec, ...] = (
         choices=PHASE_OUT_CAUSES,
     ),
     _p(
+        "dibao.phase_out.written_notice_required",
+        "bool",
+        "The household is told of its phase-out (渐退) in a formal written notice (正式文书) from "
+        "the day it enters the phase-out list: due that day (recordPhaseOutNotice), listed "
+        "among the case's deadlines until recorded",
+        "渐退正式文书告知",
+    ),
+    _p(
         "dibao.phase_out.requires_self_report",
         "bool",
         "A phase-out only after the household reported the higher income itself (经主动报告后)",

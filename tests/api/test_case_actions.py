@@ -336,6 +336,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "record_work_accepted": {"member": "SPOUSE", "note": "接受公益岗位"},
     "record_own_application": {"member": "SPOUSE", "note": "本人到村委会申请单人保"},
     "record_democratic_appraisal": {"appraisal": "评议通过", "note": "村民代表 15 人"},
+    "record_phase_out_notice": {"number": "永民渐退告〔2024〕12号", "note": "送达户主"},
     "reduce_for_refused_work": {
         "member": "SPOUSE",
         "stop": False,
@@ -376,6 +377,7 @@ REFUSED: list[tuple[str, dict[str, Any]]] = [
     ("record_work_accepted", {"member": id_number(YUNNAN, 999)}),
     ("record_own_application", {"member": id_number(YUNNAN, 999)}),
     ("record_democratic_appraisal", {"appraisal": " "}),
+    ("record_phase_out_notice", {"number": " "}),
     ("record_complaint", {"reason": " "}),
     ("confirm_case", {"monthlyAmount": -5.0, "reasons": ["x"]}),
     ("confirm_case", {"evaluate": False}),

@@ -456,6 +456,28 @@ def test_death_recheck_and_phase_out_end(base):
     assert end.parameter.path == "dibao.phase_out.max_months" and end.parameter.value == 18
 
 
+def test_yongning_phase_out_notice_is_due_the_day_the_phase_out_is_decided(base, calendar):
+    # Yongning 004 二(一)2: 「自纳入渐退名单之日起以正式文书的形式告知低保对象」
+    data = {
+        "openedOn": D(2023, 1, 1),
+        "decision": {"on": D(2023, 2, 1)},
+        "phaseOut": {"decidedOn": D(2024, 2, 15), "months": 6, "from": D(2024, 3, 1),
+                     "lastMonth": "2024-08"},
+    }  # fmt: skip
+    case = make_case(NINGXIA, state="phasing_out", **data)
+    notice = deadlines(base, calendar, case, D(2024, 3, 1))["phase_out_notice"]
+    assert notice.due_date == D(2024, 2, 15) and notice.overdue and not notice.done
+    assert notice.parameter.path == "dibao.phase_out.written_notice_required"
+    assert notice.title_zh == "渐退正式文书告知" and "on 2024-02-15 itself" in notice.note
+    case = make_case(NINGXIA, state="phasing_out", phaseOutNotice={"on": D(2024, 2, 16)}, **data)
+    notice = deadlines(base, calendar, case, D(2024, 3, 1))["phase_out_notice"]
+    assert notice.done and notice.done_on == D(2024, 2, 16) and not notice.overdue
+    assert notice.late  # a day after the decision
+    assert "phase_out_notice" not in deadlines(
+        base, calendar, make_case(YUNNAN, state="phasing_out", **data), D(2024, 3, 1)
+    )
+
+
 def test_no_reviews_unless_in_payment(base):
     for state in ("accepted", "in_publicity", "exited", "rejected"):
         case = make_case(

@@ -233,6 +233,7 @@ def test_ningxia_phase_out_up_to_18_months_and_exit_when_stable(base):
         "months": 18,
         "from": "2024-04-01",
         "lastMonth": "2025-09",
+        "noticeRequired": True,  # 以正式文书的形式告知 (tests/cases/test_phase_out.py)
     }
     assert rule["rule"] == "dibao.phase_out.allowed" and rule["selfReported"] is True
     assert rule["cause"] == "employment" and "over the standard" in rule["condition"]

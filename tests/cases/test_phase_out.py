@@ -10,6 +10,7 @@ import pytest
 
 import core.cases as cs
 from core.cases import CaseState
+from core.errors import InvalidInput
 from core.households.model import Household, parse_household
 from tests.support.cases import (
     AFTER,
@@ -95,6 +96,31 @@ def test_a_review_over_the_standard_asks_the_official_to_choose(base):
              phase_out_months=18, self_reported=True, **kw)  # fmt: skip
     assert case.state is CaseState.PHASING_OUT
     assert r.events[-1].inputs["rule"]["selfReported"] is True
+
+
+def test_yongning_tells_the_household_of_its_phase_out_in_a_written_notice(base):
+    # Yongning 004 二(一)2: 「针对渐退对象各乡镇(街道)要建立收入超标或稳定就业监测名单并做好相关
+    # 记录,自纳入渐退名单之日起以正式文书的形式告知低保对象」
+    r = active(base, NINGXIA)
+    _, kw = working(base, NINGXIA)
+    case = r(cs.record_review, approver(NINGXIA), LATER, outcome="phase_out",
+             phase_out_months=6, self_reported=True, **kw)  # fmt: skip
+    assert case.data["phaseOut"]["noticeRequired"] is True
+    assert any("formal written notice" in x and "正式文书" in x for x in r.events[-1].reasons)
+    with pytest.raises(InvalidInput, match=r"^number:"):
+        r(cs.record_phase_out_notice, officer(NINGXIA), LATER, number="  ")
+    with pytest.raises(InvalidInput, match="cannot precede"):
+        r(cs.record_phase_out_notice, officer(NINGXIA), LATER - dt.timedelta(days=1), number="1")
+    case = r(cs.record_phase_out_notice, officer(NINGXIA), LATER, number="永民渐退告〔2024〕3号")
+    assert case.state is CaseState.PHASING_OUT
+    assert case.data["phaseOutNotice"] == {"on": "2024-03-05", "number": "永民渐退告〔2024〕3号"}
+    with pytest.raises(cs.InvalidTransition):
+        r(cs.record_phase_out_notice, officer(NINGXIA), LATER, number="again")
+    # Yunnan's document says nothing of a notice: none is due
+    y = active(base, YUNNAN)
+    _, kw = working(base, YUNNAN)
+    case = y(cs.start_phase_out, officer(YUNNAN), LATER, months=6, **kw)
+    assert "noticeRequired" not in case.data["phaseOut"]
 
 
 def test_income_equal_to_the_standard_exits_found_ineligible_without_a_phase_out(base):

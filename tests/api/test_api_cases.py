@@ -252,6 +252,7 @@ def test_ningxia_phase_out_up_to_18_months_then_exit_when_income_is_stable(world
         "months": 18,
         "from": "2024-04-01",
         "lastMonth": "2025-09",
+        "noticeRequired": True,  # Yongning: 以正式文书的形式告知
     }
     assert f.refused_code("exitCase", approver, reason="INCOME_OVER_STANDARD", on="2024-06-01") == (
         "PHASE_OUT_NOT_OVER"

@@ -297,7 +297,7 @@ const STEPS_ZH = {
   reduce_for_refused_work: "减发或停发本人低保金", confirm_termination: "终止供养决定（公示后）",
   record_care_wish: "登记集中供养意愿", report_self_care_change: "报告生活自理能力变化",
   report_change: "登记家庭变动（本人报告）", record_own_application: "登记本人申请（单人保）",
-  record_democratic_appraisal: "登记民主评议",
+  record_democratic_appraisal: "登记民主评议", record_phase_out_notice: "登记渐退书面告知",
 };
 const ERRORS_ZH = {
   UNAUTHENTICATED: "需要登录，或登录已过期。", FORBIDDEN: "您没有权限，或超出您的管辖范围。",
@@ -342,7 +342,7 @@ const FIELDS_ZH = {
   method: "调查方式", outcome: "处理结果", cause: "收入增加的原因", causeMember: "就业或创业的成员（身份证号）",
   selfReported: "是否本人主动申报", member: "成员（身份证号）", goodReason: "是否有正当理由",
   stop: "停发本人低保金（否：减发）", willing: "是否愿意集中供养", reportedBy: "报告人",
-  what: "变动情况", appraisal: "民主评议意见",
+  what: "变动情况", appraisal: "民主评议意见", number: "文书编号",
   exceptionReasons: "例外理由", category: "救助类别", monthsWithoutIncome: "连续无收入月数",
   unemploymentInsured: "是否参加失业保险", atCounty: "急难发生地（县级代码）", ground: "在急难发生地申请的依据",
 };

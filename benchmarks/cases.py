@@ -61,6 +61,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from core.access.tokens import create_user  # noqa: E402
 from core.cases.store import verify_audit_chain  # noqa: E402
+from core.cli.serve import HTTP, LOOP  # noqa: E402  (doudi serve's uvicorn loop and parser)
 from core.households.store import create_household  # noqa: E402
 from core.policy.service import get_policy_base  # noqa: E402
 from core.runtime import Runtime, open_runtime  # noqa: E402
@@ -179,7 +180,7 @@ def start_server(data_dir: Path, url: str, workers: int = 1) -> tuple[subprocess
         [
             sys.executable, "-m", "uvicorn", "benchmarks.cases:bench_app", "--factory",
             "--workers", str(workers), "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--no-access-log",
+            "--log-level", "warning", "--no-access-log", "--loop", LOOP, "--http", HTTP,
         ],
         env=env,
     )  # fmt: skip
@@ -685,11 +686,18 @@ def bench_backend(
         "errors": measured.errors + warmup.errors,
         "events": events,
         "cases": cases,
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),  # others share the machine
     }
     if pg is not None:
         out["pgbench_tps"] = statistics.median(r["pgbench"]["tps"] for r in rounds_out)
         out["ratios"] = [r["http"]["tps"] / r["pgbench"]["tps"] for r in rounds_out]
     return out
+
+
+def _cpu_per(h: dict[str, Any]) -> float:
+    """The server's CPU seconds per successful transition in a round."""
+    ok = h["stats"].ok
+    return h["server_cpu_s"] / ok if ok else float("nan")
 
 
 def report(r: dict[str, Any], clients: int) -> None:
@@ -703,7 +711,8 @@ def report(r: dict[str, Any], clients: int) -> None:
         line = (
             f"  round {i}: doudi {h['tps']:7.1f} transitions/s over HTTP (CPU: server "
             f"{h['server_cpu_s']:.1f} s, database {h['db_cpu_s']:.1f} s, clients "
-            f"{h['client_cpu_s']:.1f} s in {h['wall_s']:.1f} s)"
+            f"{h['client_cpu_s']:.1f} s in {h['wall_s']:.1f} s; server "
+            f"{_cpu_per(h) * 1e3:.2f} ms per transition)"
         )
         print(line)
         if "pgbench" in rd:
@@ -716,6 +725,11 @@ def report(r: dict[str, Any], clients: int) -> None:
     print(
         f"  transitions/s:   {r['tps']:.1f} median of rounds "
         f"({', '.join(f'{x:.1f}' for x in r['rates'])})"
+    )
+    per = [_cpu_per(rd["http"]) * 1e3 for rd in r["rounds"]]
+    print(
+        f"  server CPU:      {statistics.median(per):.2f} ms per transition, median of rounds "
+        f"({', '.join(f'{x:.2f}' for x in per)}); load average {r['load']}"
     )
     if "pgbench_tps" in r:
         ratios = r["ratios"]

@@ -372,7 +372,8 @@ async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any])
     raw_id = given.pop("id", None)
     expected_version = given.pop("expected_version", None)
 
-    def work(s: Session, user: User, inputs: dict[str, Any]) -> Case:
+    def work(s: Session, user: User) -> Case:
+        inputs = spec.prepare(given)  # once the user is known: an outsider learns nothing
         now = today()
         if spec.opens:
             case, _ = store.open_case(s, base, user, on or now, not_after=now, **inputs)
@@ -384,9 +385,7 @@ async def take(context: Context, spec: ActionSpec, arguments: Mapping[str, Any])
         return case
 
     try:
-        user = await context.user()
-        inputs = spec.prepare(given)
-        case = await context.in_session(lambda s: work(s, user, inputs))
+        case = await context.as_user(work)  # the token, then the step: one thread, one session
     except DoudiError as exc:
         return CasePayload(case=None, user_errors=_refusal(spec, exc))
     context.loaders.clear()

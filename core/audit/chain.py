@@ -70,7 +70,20 @@ def chain_code(chain: str) -> str | None:
 # -- canonical forms and hashes ----------------------------------------------------------------
 
 
+_PLAIN = frozenset((str, int, bool, type(None)))
+
+
 def _normalise(value: Any) -> Any:
+    # Exact types first (what JSON from the database and the state machine is made of): an
+    # isinstance against an ABC such as Mapping costs a microsecond, and an event has hundreds
+    # of values. Subclasses (StrEnum, OrderedDict ...) take the general path below.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): _normalise(v) for k, v in value.items()}
+    if kind is list:
+        return [_normalise(v) for v in value]
     if isinstance(value, float):
         return int(value) if value.is_integer() else value
     if isinstance(value, Mapping):

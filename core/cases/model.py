@@ -97,8 +97,19 @@ class Transition:
     selection_field: str = "spotCheck"
 
 
+# Values returned as they are (exact types: a StrEnum, a subclass of str, takes the long way).
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
 def jsonable(value: Any) -> Any:
     """Make ``value`` JSON-ready: dates as ISO text, Decimal as text, tuples as lists."""
+    kind = type(value)  # exact types first: isinstance against an ABC is slow (see _PLAIN)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {k if type(k) is str else str(k): jsonable(v) for k, v in value.items()}
+    if kind is list:
+        return [jsonable(v) for v in value]
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):

@@ -686,3 +686,52 @@ def test_text_with_a_nul_character_is_refused_before_anything_runs(world: World)
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert len(w.history(f.id, officer)) == 1  # nothing written
+
+
+def test_a_token_revoked_or_expired_between_two_steps_is_refused_at_once(
+    any_world: World,
+) -> None:
+    """A step checks its token in the same worker thread and session as the step itself
+    (core.api.context.Context.as_user): nothing of the token is kept between requests, so the
+    next step after a revocation, an expiry or a deactivation is UNAUTHENTICATED and writes
+    nothing; and the token is checked before the inputs (an outsider learns nothing of them)."""
+    from core.access.tokens import deactivate_user, issue_token, revoke_tokens
+    from core.storage.tables import TokenRow, UserRow, utcnow
+
+    w = any_world
+    rt = w.api.runtime
+    assert rt is not None
+    w.standard(SHANXI)
+    clerk = w.token("village_clerk", SHANXI)
+    f = w.submit(clerk, w.household(SHANXI, clerk))
+    officer_id, officer = w.user("township_officer", SHANXI)
+    f("recordInvestigation", officer, investigators=["甲", "乙"], on=d(DAY0, 1))
+    with rt.sessions() as s, s.begin():
+        name = s.get(UserRow, officer_id).name
+    with rt.sessions() as s:
+        revoke_tokens(s, name)
+    assert f.refused_code("recordFirstReview", officer, on=d(DAY0, 2)) == "UNAUTHENTICATED"
+    # a bad input from a caller without a valid token: still UNAUTHENTICATED, not the input
+    bell = "符合\a条件"  # a control character: refused, but only to whoever may act
+    assert f.refused_code("recordFirstReview", officer, opinion=bell) == "UNAUTHENTICATED"
+
+    with rt.sessions() as s:
+        script = issue_token(s, name, expires_in=dt.timedelta(hours=1))
+    assert f.refused_code("recordFirstReview", script, opinion=bell) == "CONTROL_CHARACTER"
+    f("recordFirstReview", script, on=d(DAY0, 2))
+    with rt.sessions() as s, s.begin():  # the hour has passed
+        s.query(TokenRow).filter(TokenRow.user_id == officer_id).update(
+            {"expires_at": utcnow() - dt.timedelta(seconds=1)}
+        )
+    assert f.refused_code("startPublicity", script, on=d(DAY0, 3)) == "UNAUTHENTICATED"
+
+    with rt.sessions() as s:
+        fresh = issue_token(s, name)
+    f("startPublicity", fresh, on=d(DAY0, 3))
+    with rt.sessions() as s:
+        deactivate_user(s, name)
+    approver = w.token("county_approver", SHANXI)
+    assert f.refused_code("recordVerification", fresh, passed=True, on=d(AFTER)) == (
+        "UNAUTHENTICATED"
+    )
+    f("recordVerification", approver, passed=True, on=d(AFTER))

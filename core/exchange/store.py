@@ -508,7 +508,10 @@ def run_comparison(
     people = recipients if recipients is not None else recipients_table(session, registry, code)
     count = pq.read_metadata(people).num_rows if isinstance(people, Path) else people.num_rows
     clock["recipients"] = time.perf_counter() - t0
-    rules = rules_of(catalog.kinds.values())
+    # The rules of the kinds compared only: a smaller expression, and the recipients' columns
+    # only those rules test are read (:func:`core.exchange.matching.matches`).
+    compared = {b.kind for b in chosen}
+    rules = rules_of(k for k in catalog.kinds.values() if k.id in compared)
     t1 = time.perf_counter()
     own_engine = engine is None
     bulk = engine or open_engine("duckdb")

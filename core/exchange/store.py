@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -733,8 +733,14 @@ def _write_run(
         as_of_text = dump(as_of.isoformat())
         known_json: dict[str, str] = {}
         severity: dict[tuple[str, str], str] = {}
-        # A task's level, due date and deadline document: once per (kind, program, county).
-        tasks: dict[tuple[str, str, str], tuple[str, Any, str]] = {}
+        # A task's level and due date once per (kind, program, county); its deadline (how the
+        # due date was found, with the parameter and its source) stored once per run, not on
+        # each finding's row: the same few hundred characters for every finding of a county
+        # and rule (on PostgreSQL, parsing them as JSONB was half the server's work of a COPY).
+        tasks: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        deadline_list: list[dict[str, Any]] = []
+        deadline_at: dict[str, int] = {}  # the deadline's index by its JSON text
+        deadline_of: dict[str, int] = {}  # "kind|program|county" → the deadline's index
         finding_key = fr.finding_key
         rows = zip(*(columns[c] for c in OUTPUT_COLUMNS), strict=True) if n else iter(())
         for (subject, subject_id, case_id, person_id, household_id, county, pref, prov,
@@ -752,10 +758,14 @@ def _write_run(
             task = tasks.get((kind, program, county))
             if task is None:
                 d = deadline(kind, program, county)
+                text_ = json.dumps(d.to_json(), ensure_ascii=False, sort_keys=True)
+                if text_ not in deadline_at:
+                    deadline_at[text_] = len(deadline_list)
+                    deadline_list.append(d.to_json())
+                deadline_of[f"{kind}|{program}|{county}"] = deadline_at[text_]
                 task = tasks[(kind, program, county)] = (
                     meanings[(kind, program)][1].level,
                     _bound(table.due_date, dialect, d.due),
-                    json.dumps({"deadline": d.to_json()}, ensure_ascii=False),
                 )
             subject_json = known_json.get(subject) or known_json.setdefault(subject, dump(subject))
             program_json = known_json.get(program) or known_json.setdefault(program, dump(program))
@@ -769,7 +779,7 @@ def _write_run(
             values.append(
                 (key, run_id, batch_id, kind, rule, sev, county, pref, prov, case_id, person_id,
                  household_id, id_number, name, "open", created, document, task[0], opened,
-                 task[1], 1, task[2])
+                 task[1], 1, None)
             )  # fmt: skip
         inserted = _insert_rows(session, "findings", _FINDING_COLUMNS, values, ignore_key=True)
         del values
@@ -800,7 +810,13 @@ def _write_run(
                         finding_id=fid)  # fmt: skip
         raised = inserted
         run.raised, run.known = raised, n - raised
-        run.document = {**run.document, "byRule": by_rule, "meanings": used}
+        run.document = {
+            **run.document,
+            "byRule": by_rule,
+            "meanings": used,
+            "deadlines": deadline_list,
+            "deadlineOf": deadline_of,
+        }
         session.flush()
     return {
         "run_id": run_id,
@@ -848,12 +864,19 @@ class FindingRecord:
 
 
 def _finding(f: FindingRow, run: Mapping[str, Any] | None = None) -> FindingRecord:
-    """The record of a finding and its task; its rule's meaning comes from the run that raised
-    it (stored once per run: what the rule meant then, even if the catalog changed since). The
-    task is on the finding's row: its id is the finding's, open while the finding is."""
+    """The record of a finding and its task; its rule's meaning and its task's deadline come
+    from the run that raised it (stored once per run: what the rule meant then, even if the
+    catalog changed since; how the due date was found). The task is on the finding's row: its
+    id is the finding's, open while the finding is; its ``task`` document holds the outcome
+    (and the deadline, for tasks written before migration 0013)."""
+    r = run or {}
     document = dict(f.document)
     if "meaning" not in document:
-        document["meaning"] = ((run or {}).get("meanings") or {}).get(f.rule)
+        document["meaning"] = (r.get("meanings") or {}).get(f.rule)
+    task = dict(f.task or {})
+    if "deadline" not in task:
+        at = (r.get("deadlineOf") or {}).get(f"{f.kind}|{document.get('program')}|{f.county}")
+        task = {"deadline": None if at is None else r["deadlines"][at], **task}
     return FindingRecord(
         f.id,
         f.run_id,
@@ -876,8 +899,20 @@ def _finding(f: FindingRow, run: Mapping[str, Any] | None = None) -> FindingReco
         f.task_version,
         f.opened_on,
         f.due_date,
-        dict(f.task),
+        task,
     )
+
+
+def _records(session: Session, rows: Sequence[FindingRow]) -> list[FindingRecord]:
+    """The records of ``rows``, with the document of each run they come from read once."""
+    ids = sorted({f.run_id for f in rows})
+    runs: dict[int, Mapping[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        q = select(ComparisonRunRow.id, ComparisonRunRow.document).where(
+            ComparisonRunRow.id.in_(ids[i : i + 500])
+        )
+        runs.update((rid, doc) for rid, doc in session.execute(q))
+    return [_finding(f, runs.get(f.run_id)) for f in rows]
 
 
 def list_findings(
@@ -896,8 +931,7 @@ def list_findings(
     """Findings at ``jurisdiction`` and under it (newest first); the read is logged."""
     user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
     q = (
-        select(FindingRow, ComparisonRunRow.document)
-        .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
+        select(FindingRow)
         .where(within_by_county(FindingRow, jurisdiction, registry))
         .order_by(FindingRow.id.desc())
         .limit(limit)
@@ -917,7 +951,7 @@ def list_findings(
     if after is not None:
         q = q.where(FindingRow.id < after)
     with reading(session):
-        out = [_finding(f, run) for f, run in session.execute(q)]
+        out = _records(session, session.scalars(q).all())
     log_access(
         session,
         user,
@@ -933,13 +967,11 @@ def _read_finding(session: Session, finding_id: int) -> FindingRecord:
     """A finding with its task and its run's document, or NOT_FOUND."""
     with reading(session):
         found = session.execute(
-            select(FindingRow, ComparisonRunRow.document)
-            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-            .where(FindingRow.id == finding_id)
-        ).one_or_none()
-    if found is None:
-        raise NotFound(f"no finding {finding_id}")
-    return _finding(*found)
+            select(FindingRow).where(FindingRow.id == finding_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no finding {finding_id}")
+        return _records(session, [found])[0]
 
 
 def get_finding(
@@ -1059,9 +1091,11 @@ def _close_task(
     finding.task_version += 1
     finding.resolved_by = user.id
     finding.resolved_at = utcnow()
-    finding.task = {**finding.task, "outcome": detail}
+    finding.task = {**(finding.task or {}), "outcome": detail}
     session.flush()
-    return _finding(finding, {"meanings": {record.rule: meaning}})
+    closed = _finding(finding, {"meanings": {record.rule: meaning}})
+    deadline = record.task_document.get("deadline")
+    return replace(closed, task_document={**closed.task_document, "deadline": deadline})
 
 
 def _take_case_step(
@@ -1186,13 +1220,15 @@ def supervision(
             .where(inside, FindingRow.status == "open")
             .group_by(FindingRow.kind)
         ).all()
-        late = session.execute(
-            select(FindingRow, ComparisonRunRow.document)
-            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-            .where(inside, FindingRow.status == "open", overdue_cond)
-            .order_by(FindingRow.due_date, FindingRow.id)
-            .limit(limit)
-        ).all()
+        late = _records(
+            session,
+            session.scalars(
+                select(FindingRow)
+                .where(inside, FindingRow.status == "open", overdue_cond)
+                .order_by(FindingRow.due_date, FindingRow.id)
+                .limit(limit)
+            ).all(),
+        )
     by_kind = {k: {"open": int(n), "overdue": int(o or 0)} for k, n, o, _nd in counts}
     report = Supervision(
         registry.get(jurisdiction).code,
@@ -1201,7 +1237,7 @@ def supervision(
         sum(v["overdue"] for v in by_kind.values()),
         sum(int(nd or 0) for *_r, nd in counts),
         by_kind,
-        tuple(_finding(f, run) for f, run in late),
+        tuple(late),
     )
     log_access(
         session, user, "supervise_findings", report.jurisdiction, len(report.overdue_tasks), {}

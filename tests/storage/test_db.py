@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from importlib import resources
 from pathlib import Path
@@ -298,11 +299,33 @@ def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
         assert rows[9].resolved_by == 1 and rows[9].resolved_at is not None
         assert rows[9].task == {"outcome": {"outcome": "dismissed"}}
 
+        # a finding written after the migration: its deadline on its run, none on its row
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    'UPDATE comparison_runs SET document = \'{"deadlines": [{"value": 3}], '
+                    '"deadlineOf": {"deaths|dibao|450326": 0}}\''
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO findings (id, key, run_id, batch_id, kind, rule, severity, "
+                    "county, prefecture, province, id_number, name, status, created_at, "
+                    "document, task_level, opened_on, task_version) VALUES (11, 'k11', 1, 1, "
+                    "'deaths', 'deaths.recipient_died', 'high', '450326', '450300', '450000', "
+                    "'45032619700101002X', '某', 'open', :t, '{\"program\": \"dibao\"}', "
+                    "'township', '2025-03-10', 1)"
+                ),
+                {"t": now},
+            )
         with engine.begin() as conn:
             cfg = alembic_config()
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0012")
         with engine.connect() as conn:
+            documents = dict(
+                conn.execute(text("SELECT finding_id, document FROM finding_tasks")).all()
+            )
             tasks = conn.execute(
                 text(
                     "SELECT finding_id, county, prefecture, province, level, opened_on, "
@@ -316,7 +339,15 @@ def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
             (7, "450326", "450300", "450000", "township", "2025-03-10", "2025-03-17", "open", 1,
              None),
             (9, "450326", "450300", "450000", "county", "2025-03-10", None, "done", 2, 1),
+            (11, "450326", "450300", "450000", "township", "2025-03-10", None, "open", 1,
+             None),
         ]  # fmt: skip
+        documents = {k: json.loads(v) if isinstance(v, str) else v for k, v in documents.items()}
+        assert documents == {
+            7: {"deadline": {"value": 5}},
+            9: {"outcome": {"outcome": "dismissed"}},
+            11: {"deadline": {"value": 3}},
+        }
         assert names >= {"ix_findings_prefecture_status_id", "ix_findings_run_id"}
         assert "task_level" not in columns and "task" not in columns
         upgrade(engine)

@@ -170,7 +170,9 @@ class FindingRow(Base):
     task_version: Mapped[int] = mapped_column(Integer)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    task: Mapped[dict[str, Any]] = mapped_column(JsonDocument)  # deadline, outcome
+    # The outcome once closed (the deadline is on the run: ``deadlines``; on the task's row
+    # for tasks written before migration 0013)
+    task: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
 
 
 class VerificationReportRow(Base):

@@ -10,7 +10,10 @@ on each referenced row. Its columns move onto ``findings``:
 
 - ``task_level``, ``opened_on``, ``due_date``, ``resolved_by``, ``resolved_at`` as they were;
 - ``task_version`` (the task's version, for optimistic locking);
-- ``task``: the task's document (its deadline and, once closed, its outcome);
+- ``task``: the task's document: its outcome once closed, and for the tasks moved here their
+  deadline too. A run stores the deadlines of its tasks once (``comparison_runs.document``:
+  ``deadlines`` and ``deadlineOf``, by kind, program and county) instead of a few hundred
+  characters on every finding's row;
 - the task's status is not kept: it was ``open`` exactly while its finding's status is
   ``open`` and ``done`` once it is resolved or dismissed (both changed in one transaction).
 
@@ -37,7 +40,9 @@ Create Date: 2026-12-03
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -96,7 +101,7 @@ def upgrade() -> None:
     op.drop_index("ix_findings_province_status_id", table_name="findings")
     op.drop_index("ix_findings_run_id", table_name="findings")
     with op.batch_alter_table("findings") as batch:
-        for column in ("task_level", "opened_on", "task_version", "task"):
+        for column in ("task_level", "opened_on", "task_version"):
             batch.alter_column(column, nullable=False)
         batch.create_foreign_key("fk_findings_resolved_by_users", "users", ["resolved_by"], ["id"])
 
@@ -110,6 +115,7 @@ def downgrade() -> None:
         "CASE WHEN status = 'open' THEN 'open' ELSE 'done' END AS status, "
         "task_version AS version, resolved_by, resolved_at, task AS document FROM findings"
     )
+    _deadlines_back_on_tasks()
     with op.batch_alter_table("findings") as batch:
         batch.drop_constraint("fk_findings_resolved_by_users", type_="foreignkey")
         for column in reversed(_TASK):
@@ -172,3 +178,41 @@ def downgrade() -> None:
         "ORDER BY finding_id"
     )
     op.drop_table("finding_tasks_0013")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _deadlines_back_on_tasks() -> None:
+    """Each set-aside task's document with its deadline again, from its run's ``deadlines``
+    (the tasks moved by the upgrade kept theirs)."""
+    bind = op.get_bind()
+    runs = {
+        rid: _json(doc) or {}
+        for rid, doc in bind.execute(sa.text("SELECT id, document FROM comparison_runs"))
+    }
+    found = bind.execute(
+        sa.text(
+            "SELECT t.finding_id, t.document, f.kind, f.document AS finding, f.county, f.run_id "
+            "FROM finding_tasks_0013 t JOIN findings f ON f.id = t.finding_id"
+        )
+    ).mappings()
+    changes = []
+    for r in found:
+        task = _json(r["document"]) or {}
+        if "deadline" in task:
+            continue
+        run = runs.get(r["run_id"], {})
+        key = f"{r['kind']}|{(_json(r['finding']) or {}).get('program')}|{r['county']}"
+        at = (run.get("deadlineOf") or {}).get(key)
+        if at is None:
+            continue
+        task = {"deadline": run["deadlines"][at], **task}
+        changes.append({"id": r["finding_id"], "doc": json.dumps(task, ensure_ascii=False)})
+    if changes:
+        value = "CAST(:doc AS JSONB)" if bind.dialect.name == "postgresql" else ":doc"
+        bind.execute(
+            sa.text(f"UPDATE finding_tasks_0013 SET document = {value} WHERE finding_id = :id"),
+            changes,
+        )

@@ -286,6 +286,12 @@ def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
                 "ix_findings_county_status_id",
                 "ix_findings_case_id",
             }
+            assert {fk["name"] for fk in insp.get_foreign_keys("findings")} == {
+                "fk_findings_batch_id_department_batches",
+                "fk_findings_case_id_cases",
+                "fk_findings_person_id_low_income_people",
+                "fk_findings_resolved_by_users",
+            }
         with Session(engine) as s:
             rows = {f.id: f for f in s.scalars(select(FindingRow))}
         assert (rows[7].task_level, rows[7].opened_on, rows[7].due_date) == (
@@ -334,6 +340,7 @@ def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
                 )
             ).all()
             names = {i["name"] for i in inspect(conn).get_indexes("findings")}
+            keys = {fk["name"] for fk in inspect(conn).get_foreign_keys("findings")}
             columns = {c["name"] for c in inspect(conn).get_columns("findings")}
         assert [tuple(str(v) if isinstance(v, dt.date) else v for v in t) for t in tasks] == [
             (7, "450326", "450300", "450000", "township", "2025-03-10", "2025-03-17", "open", 1,
@@ -349,6 +356,7 @@ def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
             11: {"deadline": {"value": 3}},
         }
         assert names >= {"ix_findings_prefecture_status_id", "ix_findings_run_id"}
+        assert keys >= {"fk_findings_run_id_comparison_runs", "fk_findings_household_id_households"}
         assert "task_level" not in columns and "task" not in columns
         upgrade(engine)
         assert current_revision(engine) == head_revision()

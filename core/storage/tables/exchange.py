@@ -147,7 +147,9 @@ class FindingRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
-    run_id: Mapped[int] = mapped_column(ForeignKey("comparison_runs.id"))
+    # No foreign key (migration 0013): the run is written just before its findings, in their
+    # transaction, and runs are never deleted.
+    run_id: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int] = mapped_column(ForeignKey("department_batches.id"))
     kind: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(100))
@@ -157,7 +159,9 @@ class FindingRow(Base):
     province: Mapped[str] = mapped_column(CODE)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("low_income_people.id"))
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    # No foreign key (migration 0013): the household of the finding's case or register entry,
+    # whose own foreign key to it stands.
+    household_id: Mapped[int | None] = mapped_column(Integer)
     id_number: Mapped[str] = mapped_column(ID_NUMBER)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))

@@ -22,6 +22,19 @@ point at its finding) and ``case_id`` (a duplicate of the finding's own, which s
 task's id shown by the API and the CLI is now its finding's id (nothing takes a task id as
 input: a task is closed through its finding).
 
+Foreign keys of ``findings`` checked for nothing (on PostgreSQL each is a query and a lock on
+the row it finds, for every finding: 0.28 s and 0.38 s of the server's 2.2 s inserting 20,000
+findings, EXPLAIN ANALYZE):
+
+- ``run_id``: the run is written by the same function, in the same transaction, just before
+  its findings, and runs are never deleted; the check could not fail.
+- ``household_id``: the household of the finding's case (or register entry), which that
+  case's own foreign key (``cases.household_id``, ``low_income_people.household_id``) keeps;
+  households are never deleted. The same duplicate as the task's ``case_id``.
+
+The foreign keys to the batch, the case, the register entry and the user who closed the task
+stay.
+
 Indexes of ``findings``:
 
 - ``(county, status, id)`` stays and serves every level: GB/T 2260 codes nest (a prefecture's
@@ -104,6 +117,8 @@ def upgrade() -> None:
         for column in ("task_level", "opened_on", "task_version"):
             batch.alter_column(column, nullable=False)
         batch.create_foreign_key("fk_findings_resolved_by_users", "users", ["resolved_by"], ["id"])
+        batch.drop_constraint("fk_findings_run_id_comparison_runs", type_="foreignkey")
+        batch.drop_constraint("fk_findings_household_id_households", type_="foreignkey")
 
 
 def downgrade() -> None:
@@ -118,6 +133,12 @@ def downgrade() -> None:
     _deadlines_back_on_tasks()
     with op.batch_alter_table("findings") as batch:
         batch.drop_constraint("fk_findings_resolved_by_users", type_="foreignkey")
+        batch.create_foreign_key(
+            "fk_findings_run_id_comparison_runs", "comparison_runs", ["run_id"], ["id"]
+        )
+        batch.create_foreign_key(
+            "fk_findings_household_id_households", "households", ["household_id"], ["id"]
+        )
         for column in reversed(_TASK):
             batch.drop_column(column)
     op.create_index(

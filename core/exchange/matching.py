@@ -25,8 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import ibis
+import ibis.expr.operations as ops
 import ibis.expr.types as ir
 import pyarrow as pa
 
@@ -155,12 +157,17 @@ def matches(
     pair against their list, so the expression stays small (compiling it to SQL is part of
     every comparison's time: 34 rules as 34 CASE branches took 0.5-1 s to compile).
     """
-    r = records.rename(record_name="name")
-    t = recipients.join(r, "id_number")
-    day = ibis.literal(as_of, type="date")
     groups: dict[tuple[str, str | None], list[str]] = {}
     for x in rules:
         groups.setdefault((x.condition, x.tag), []).append(f"{x.kind}|{x.program}")
+    # The recipients' columns the result and these rules' conditions read, no others: the
+    # join reads every recipient's row of what it is given (a hash join's probe side is not
+    # filtered by the matches), and a column no rule tests is work for nothing.
+    wanted = set(MATCH_COLUMNS) | {c for condition, _tag in groups for c in _reads(condition)}
+    people = recipients.select(*(c for c in recipients.columns if c in wanted))
+    r = records.rename(record_name="name")
+    t = people.join(r, "id_number")
+    day = ibis.literal(as_of, type="date")
     if not groups:
         return t.filter(ibis.literal(False)).select(*MATCH_COLUMNS)
     pair = t.kind.concat("|", t.program)
@@ -172,6 +179,17 @@ def matches(
     for more in tests[1:]:
         holds = holds | more
     return t.filter(holds).select(*MATCH_COLUMNS)
+
+
+@cache
+def _reads(condition: str) -> frozenset[str]:
+    """The recipients' columns ``condition`` reads (found from its expression over an unbound
+    table of both schemas, so a new condition needs no list kept beside it)."""
+    record = {k: v for k, v in RECORD_SCHEMA.items() if k not in ("id_number", "name")}
+    both = ibis.table({**dict(RECIPIENT_SCHEMA.items()), **record}, name="both")
+    expr = CONDITIONS[condition](both, ibis.literal(dt.date(2000, 1, 1)), "x")
+    fields = {f.name for f in expr.op().find(ops.Field)}
+    return frozenset(fields & set(RECIPIENT_SCHEMA.names))
 
 
 def name_rules(found: pa.Table, rules: Sequence[Rule]) -> pa.Table:

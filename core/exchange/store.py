@@ -29,7 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,13 +54,12 @@ from core.policy.resolution import PolicySource
 from core.registers.files import InvalidFile, read_sheet
 from core.registers.store import log_access
 from core.storage.engine import read_unit, reading, write_unit
-from core.storage.scope import within
+from core.storage.scope import within, within_by_county
 from core.storage.tables import (
     CaseRow,
     ComparisonRunRow,
     DepartmentBatchRow,
     FindingRow,
-    FindingTaskRow,
     HouseholdRow,
     LowIncomePersonRow,
     MemberRow,
@@ -508,7 +507,10 @@ def run_comparison(
     people = recipients if recipients is not None else recipients_table(session, registry, code)
     count = pq.read_metadata(people).num_rows if isinstance(people, Path) else people.num_rows
     clock["recipients"] = time.perf_counter() - t0
-    rules = rules_of(catalog.kinds.values())
+    # The rules of the kinds compared only: a smaller expression, and the recipients' columns
+    # only those rules test are read (:func:`core.exchange.matching.matches`).
+    compared = {b.kind for b in chosen}
+    rules = rules_of(k for k in catalog.kinds.values() if k.id in compared)
     t1 = time.perf_counter()
     own_engine = engine is None
     bulk = engine or open_engine("duckdb")
@@ -545,11 +547,7 @@ def run_comparison(
 _FINDING_COLUMNS = (
     "key", "run_id", "batch_id", "kind", "rule", "severity", "county", "prefecture", "province",
     "case_id", "person_id", "household_id", "id_number", "name", "status", "created_at",
-    "document",
-)  # fmt: skip
-_TASK_COLUMNS = (
-    "finding_id", "case_id", "county", "prefecture", "province", "level", "opened_on",
-    "due_date", "status", "version", "document",
+    "document", "task_level", "opened_on", "due_date", "task_version", "task",
 )  # fmt: skip
 
 
@@ -619,15 +617,15 @@ def _insert_rows(
     rows: Sequence[tuple[Any, ...]],
     *,
     ignore_key: bool = False,
-) -> None:
+) -> int:
     """Many rows in the session's transaction without per-row SQLAlchemy processing (the values
-    are given as the driver takes them; ``document`` as JSON text). A comparison writes tens of
-    thousands of rows at once.
+    are given as the driver takes them; ``document`` as JSON text); how many were inserted. A
+    comparison writes tens of thousands of rows at once.
 
     PostgreSQL: ``COPY`` (into a temporary table first where a conflicting key must be skipped:
     ``INSERT … SELECT … ON CONFLICT (key) DO NOTHING``); SQLite: the driver's executemany."""
     if not rows:
-        return
+        return 0
     conn = session.connection()
     names = ", ".join(columns)
     if conn.dialect.name == "postgresql":
@@ -646,19 +644,24 @@ def _insert_rows(
             with cur.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            if ignore_key:
-                cur.execute(
-                    f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} "
-                    "ON CONFLICT (key) DO NOTHING"
-                )
-                cur.execute(f"DROP TABLE {target}")
-        return
+            if not ignore_key:
+                return len(rows)
+            cur.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {target} "
+                "ON CONFLICT (key) DO NOTHING"
+            )
+            inserted = cur.rowcount
+            cur.execute(f"DROP TABLE {target}")
+            return int(inserted)
     places = ", ".join("?" for _ in columns)
     sql = f"INSERT INTO {table} ({names}) VALUES ({places})"
     if ignore_key:
         sql += " ON CONFLICT (key) DO NOTHING"
+    inserted = 0
     for i in range(0, len(rows), 10_000):
-        conn.exec_driver_sql(sql, list(rows[i : i + 10_000]))
+        # The driver's rowcount of an executemany: the rows changed, a skipped conflict none.
+        inserted += conn.exec_driver_sql(sql, list(rows[i : i + 10_000])).rowcount
+    return inserted
 
 
 def _write_run(
@@ -674,12 +677,14 @@ def _write_run(
     found: pa.Table | None,
     known_categories: Mapping[str, li.Category],
 ) -> dict[str, Any]:
-    """The run, its new findings and their tasks, in one transaction.
+    """The run and its new findings, each with its task, in one transaction.
 
     Written in bulk: the findings with INSERT … ON CONFLICT (key) DO NOTHING (a finding raised
-    before, by any run, stays as it is), then read back by run id (those are the new ones);
-    what a rule means and each task's due date are worked out once per rule and per county,
-    and the meanings are stored once on the run (a finding names its rule)."""
+    before, by any run, stays as it is). When every one was new and none is about a register
+    entry, nothing is read back; otherwise the new ones are (this run's rows above the highest
+    id before it: a range of the primary key). What a rule means and each task's due date are
+    worked out once per rule and per county, and the meanings are stored once on the run (a
+    finding names its rule)."""
     meanings = {(k.id, m.program): (k, m) for k in catalog.kinds.values() for m in k.meanings}
     columns = {} if found is None else found.to_pydict()
     n = found.num_rows if found is not None else 0
@@ -711,10 +716,15 @@ def _write_run(
         session.add(run)
         session.flush()
         run_id = run.id
+        # This run's findings get ids above it (SQLite: the write lock is held; PostgreSQL:
+        # the sequence only grows, and a concurrent run's rows have another run_id).
+        before = session.scalar(select(func.max(FindingRow.id))) or 0
         dialect = session.get_bind().dialect
-        created = _bound(FindingRow.__table__.c.created_at, dialect, now)
+        table = FindingRow.__table__.c
+        created = _bound(table.created_at, dialect, now)
+        opened = _bound(table.opened_on, dialect, as_of)
         values: list[tuple[Any, ...]] = []
-        about: dict[str, tuple[str, str, str, str, str | None, str, int | None, int | None]] = {}
+        about: dict[str, tuple[str, int | None]] = {}  # key → rule, register entry
         # JSON strings by the encoder's own function (what json.dumps calls for a str, without
         # building an encoder per call: 80,000 calls for 20,000 findings); what many rows share
         # (a subject's and a program's JSON, a meaning's severity) once each.
@@ -723,18 +733,40 @@ def _write_run(
         as_of_text = dump(as_of.isoformat())
         known_json: dict[str, str] = {}
         severity: dict[tuple[str, str], str] = {}
+        # A task's level and due date once per (kind, program, county); its deadline (how the
+        # due date was found, with the parameter and its source) stored once per run, not on
+        # each finding's row: the same few hundred characters for every finding of a county
+        # and rule (on PostgreSQL, parsing them as JSONB was half the server's work of a COPY).
+        tasks: dict[tuple[str, str, str], tuple[str, Any]] = {}
+        deadline_list: list[dict[str, Any]] = []
+        deadline_at: dict[str, int] = {}  # the deadline's index by its JSON text
+        deadline_of: dict[str, int] = {}  # "kind|program|county" → the deadline's index
         finding_key = fr.finding_key
         rows = zip(*(columns[c] for c in OUTPUT_COLUMNS), strict=True) if n else iter(())
         for (subject, subject_id, case_id, person_id, household_id, county, pref, prov,
              program, id_number, name, record_name, batch_id, kind, record_key, rule,
              record) in rows:  # fmt: skip
+            key = finding_key(rule, subject, subject_id, id_number, record_key)
+            if key in about:
+                continue  # the same record from another batch: the first one stands
+            about[key] = (rule, person_id)
             sev = severity.get((kind, program))
             if sev is None:
                 sev = severity[(kind, program)] = meanings[(kind, program)][1].severity
                 if rule not in used:
                     used[rule] = fr.meaning_json(*meanings[(kind, program)])
-            key = finding_key(rule, subject, subject_id, id_number, record_key)
-            about.setdefault(key, (kind, program, rule, county, pref, prov, case_id, person_id))
+            task = tasks.get((kind, program, county))
+            if task is None:
+                d = deadline(kind, program, county)
+                text_ = json.dumps(d.to_json(), ensure_ascii=False, sort_keys=True)
+                if text_ not in deadline_at:
+                    deadline_at[text_] = len(deadline_list)
+                    deadline_list.append(d.to_json())
+                deadline_of[f"{kind}|{program}|{county}"] = deadline_at[text_]
+                task = tasks[(kind, program, county)] = (
+                    meanings[(kind, program)][1].level,
+                    _bound(table.due_date, dialect, d.due),
+                )
             subject_json = known_json.get(subject) or known_json.setdefault(subject, dump(subject))
             program_json = known_json.get(program) or known_json.setdefault(program, dump(program))
             # The record is JSON text already (as the batch stored it): written as it is.
@@ -746,34 +778,27 @@ def _write_run(
             )
             values.append(
                 (key, run_id, batch_id, kind, rule, sev, county, pref, prov, case_id, person_id,
-                 household_id, id_number, name, "open", created, document)
+                 household_id, id_number, name, "open", created, document, task[0], opened,
+                 task[1], 1, None)
             )  # fmt: skip
-        _insert_rows(session, "findings", _FINDING_COLUMNS, values, ignore_key=True)
+        inserted = _insert_rows(session, "findings", _FINDING_COLUMNS, values, ignore_key=True)
         del values
-        new = session.execute(
-            select(FindingRow.id, FindingRow.key).where(FindingRow.run_id == run_id)
-        ).all()
-        tasks: list[tuple[Any, ...]] = []
         flagged: dict[int, list[tuple[int, str]]] = {}
-        opened = _bound(FindingTaskRow.__table__.c.opened_on, dialect, as_of)
-        # A task's level, due date and deadline document: once per (kind, program, county).
-        texts: dict[tuple[str, str, str], tuple[str, Any, str]] = {}
-        for fid, key in new:
-            kind, program, rule, county, pref, prov, case_id, person_id = about[key]
-            by_rule[rule] = by_rule.get(rule, 0) + 1
-            k = (kind, program, county)
-            if k not in texts:
-                d = deadline(kind, program, county)
-                texts[k] = (
-                    meanings[(kind, program)][1].level,
-                    _bound(FindingTaskRow.__table__.c.due_date, dialect, d.due),
-                    json.dumps({"deadline": d.to_json()}, ensure_ascii=False),
-                )
-            level, due, text_ = texts[k]
-            tasks.append((fid, case_id, county, pref, prov, level, opened, due, "open", 1, text_))
-            if person_id is not None:
-                flagged.setdefault(person_id, []).append((fid, rule))
-        _insert_rows(session, "finding_tasks", _TASK_COLUMNS, tasks)
+        register = any(person_id is not None for _rule, person_id in about.values())
+        if inserted == len(about) and not register:
+            for rule, _person in about.values():
+                by_rule[rule] = by_rule.get(rule, 0) + 1
+        else:
+            new = session.execute(
+                select(FindingRow.id, FindingRow.key)
+                .where(FindingRow.id > before, FindingRow.run_id == run_id)
+                .order_by(FindingRow.id)
+            ).all()
+            for fid, key in new:
+                rule, person_id = about[key]
+                by_rule[rule] = by_rule.get(rule, 0) + 1
+                if person_id is not None:
+                    flagged.setdefault(person_id, []).append((fid, rule))
         for person_id, items in flagged.items():
             row = session.get(
                 LowIncomePersonRow, person_id, populate_existing=True, with_for_update=True
@@ -783,9 +808,15 @@ def _write_run(
             for fid, rule in items:
                 flag_in(session, row, as_of, f"finding {fid}: {rule}", known_categories,
                         finding_id=fid)  # fmt: skip
-        raised = len(tasks)
+        raised = inserted
         run.raised, run.known = raised, n - raised
-        run.document = {**run.document, "byRule": by_rule, "meanings": used}
+        run.document = {
+            **run.document,
+            "byRule": by_rule,
+            "meanings": used,
+            "deadlines": deadline_list,
+            "deadlineOf": deadline_of,
+        }
         session.flush()
     return {
         "run_id": run_id,
@@ -832,14 +863,20 @@ class FindingRecord:
         return fr.is_overdue(self.task_status, self.due_date, as_of)
 
 
-def _finding(
-    f: FindingRow, t: FindingTaskRow, run: Mapping[str, Any] | None = None
-) -> FindingRecord:
-    """The record of a finding; its rule's meaning comes from the run that raised it (stored
-    once per run: what the rule meant then, even if the catalog changed since)."""
+def _finding(f: FindingRow, run: Mapping[str, Any] | None = None) -> FindingRecord:
+    """The record of a finding and its task; its rule's meaning and its task's deadline come
+    from the run that raised it (stored once per run: what the rule meant then, even if the
+    catalog changed since; how the due date was found). The task is on the finding's row: its
+    id is the finding's, open while the finding is; its ``task`` document holds the outcome
+    (and the deadline, for tasks written before migration 0013)."""
+    r = run or {}
     document = dict(f.document)
     if "meaning" not in document:
-        document["meaning"] = ((run or {}).get("meanings") or {}).get(f.rule)
+        document["meaning"] = (r.get("meanings") or {}).get(f.rule)
+    task = dict(f.task or {})
+    if "deadline" not in task:
+        at = (r.get("deadlineOf") or {}).get(f"{f.kind}|{document.get('program')}|{f.county}")
+        task = {"deadline": None if at is None else r["deadlines"][at], **task}
     return FindingRecord(
         f.id,
         f.run_id,
@@ -856,14 +893,26 @@ def _finding(
         f.status,
         f.created_at,
         document,
-        t.id,
-        t.status,
-        t.level,
-        t.version,
-        t.opened_on,
-        t.due_date,
-        dict(t.document),
+        f.id,
+        "open" if f.status == "open" else "done",
+        f.task_level,
+        f.task_version,
+        f.opened_on,
+        f.due_date,
+        task,
     )
+
+
+def _records(session: Session, rows: Sequence[FindingRow]) -> list[FindingRecord]:
+    """The records of ``rows``, with the document of each run they come from read once."""
+    ids = sorted({f.run_id for f in rows})
+    runs: dict[int, Mapping[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        q = select(ComparisonRunRow.id, ComparisonRunRow.document).where(
+            ComparisonRunRow.id.in_(ids[i : i + 500])
+        )
+        runs.update((rid, doc) for rid, doc in session.execute(q))
+    return [_finding(f, runs.get(f.run_id)) for f in rows]
 
 
 def list_findings(
@@ -882,10 +931,8 @@ def list_findings(
     """Findings at ``jurisdiction`` and under it (newest first); the read is logged."""
     user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
     q = (
-        select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
-        .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
-        .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-        .where(within(FindingRow, jurisdiction, registry))
+        select(FindingRow)
+        .where(within_by_county(FindingRow, jurisdiction, registry))
         .order_by(FindingRow.id.desc())
         .limit(limit)
     )
@@ -893,9 +940,9 @@ def list_findings(
         q = q.where(FindingRow.status == status)
     if overdue_on is not None:
         q = q.where(
-            FindingTaskRow.status == "open",
-            FindingTaskRow.due_date.is_not(None),
-            FindingTaskRow.due_date < overdue_on,
+            FindingRow.status == "open",
+            FindingRow.due_date.is_not(None),
+            FindingRow.due_date < overdue_on,
         )
     if case_id is not None:
         q = q.where(FindingRow.case_id == case_id)
@@ -904,7 +951,7 @@ def list_findings(
     if after is not None:
         q = q.where(FindingRow.id < after)
     with reading(session):
-        out = [_finding(f, t, run) for f, t, run in session.execute(q)]
+        out = _records(session, session.scalars(q).all())
     log_access(
         session,
         user,
@@ -920,14 +967,11 @@ def _read_finding(session: Session, finding_id: int) -> FindingRecord:
     """A finding with its task and its run's document, or NOT_FOUND."""
     with reading(session):
         found = session.execute(
-            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
-            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
-            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-            .where(FindingRow.id == finding_id)
-        ).one_or_none()
-    if found is None:
-        raise NotFound(f"no finding {finding_id}")
-    return _finding(*found)
+            select(FindingRow).where(FindingRow.id == finding_id)
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"no finding {finding_id}")
+        return _records(session, [found])[0]
 
 
 def get_finding(
@@ -1019,15 +1063,13 @@ def _close_task(
     # version moved.
     # populate_existing: the session kept the rows it read before the step (expire_on_commit is
     # off); what counts is the row as it is now.
-    task = session.scalars(
-        select(FindingTaskRow)
-        .where(FindingTaskRow.id == record.task_id)
+    finding = session.scalars(
+        select(FindingRow)
+        .where(FindingRow.id == record.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()
-    finding = session.get(FindingRow, record.id, populate_existing=True)
-    assert finding is not None
-    if task.version != record.task_version or task.status != "open":
+    if finding.task_version != record.task_version or finding.status != "open":
         raise VersionConflict(f"the task of finding {record.id} changed meanwhile")
     if outcome in ("tag", "exit_register", "reassessed"):
         person = session.get(
@@ -1046,13 +1088,14 @@ def _close_task(
         else:
             reassess_in(session, person, user, on, finding_id=record.id, note=reasons)
     finding.status = "dismissed" if outcome == "dismissed" else "resolved"
-    task.status = "done"
-    task.version += 1
-    task.resolved_by = user.id
-    task.resolved_at = utcnow()
-    task.document = {**task.document, "outcome": detail}
+    finding.task_version += 1
+    finding.resolved_by = user.id
+    finding.resolved_at = utcnow()
+    finding.task = {**(finding.task or {}), "outcome": detail}
     session.flush()
-    return _finding(finding, task, {"meanings": {record.rule: meaning}})
+    closed = _finding(finding, {"meanings": {record.rule: meaning}})
+    deadline = record.task_document.get("deadline")
+    return replace(closed, task_document={**closed.task_document, "deadline": deadline})
 
 
 def _take_case_step(
@@ -1164,28 +1207,28 @@ def supervision(
 ) -> Supervision:
     """Open and overdue findings at ``jurisdiction`` and under it (数字监督)."""
     user = authorize(user, Action.READ_DEPARTMENT_DATA, jurisdiction, registry)
-    inside = within(FindingTaskRow, jurisdiction, registry)
-    overdue_cond = FindingTaskRow.due_date.is_not(None) & (FindingTaskRow.due_date < as_of)
+    inside = within_by_county(FindingRow, jurisdiction, registry)
+    overdue_cond = FindingRow.due_date.is_not(None) & (FindingRow.due_date < as_of)
     with reading(session):
         counts = session.execute(
             select(
                 FindingRow.kind,
                 func.count(),
                 func.sum(case((overdue_cond, 1), else_=0)),
-                func.sum(case((FindingTaskRow.due_date.is_(None), 1), else_=0)),
+                func.sum(case((FindingRow.due_date.is_(None), 1), else_=0)),
             )
-            .join(FindingRow, FindingRow.id == FindingTaskRow.finding_id)
-            .where(inside, FindingTaskRow.status == "open")
+            .where(inside, FindingRow.status == "open")
             .group_by(FindingRow.kind)
         ).all()
-        late = session.execute(
-            select(FindingRow, FindingTaskRow, ComparisonRunRow.document)
-            .join(FindingTaskRow, FindingTaskRow.finding_id == FindingRow.id)
-            .join(ComparisonRunRow, ComparisonRunRow.id == FindingRow.run_id)
-            .where(inside, FindingTaskRow.status == "open", overdue_cond)
-            .order_by(FindingTaskRow.due_date, FindingRow.id)
-            .limit(limit)
-        ).all()
+        late = _records(
+            session,
+            session.scalars(
+                select(FindingRow)
+                .where(inside, FindingRow.status == "open", overdue_cond)
+                .order_by(FindingRow.due_date, FindingRow.id)
+                .limit(limit)
+            ).all(),
+        )
     by_kind = {k: {"open": int(n), "overdue": int(o or 0)} for k, n, o, _nd in counts}
     report = Supervision(
         registry.get(jurisdiction).code,
@@ -1194,7 +1237,7 @@ def supervision(
         sum(v["overdue"] for v in by_kind.values()),
         sum(int(nd or 0) for *_r, nd in counts),
         by_kind,
-        tuple(_finding(f, t, run) for f, t, run in late),
+        tuple(late),
     )
     log_access(
         session, user, "supervise_findings", report.jurisdiction, len(report.overdue_tasks), {}

@@ -35,7 +35,6 @@ from core.storage.tables import (
     DataAccessRow,
     DepartmentBatchRow,
     FindingRow,
-    FindingTaskRow,
     HouseholdRow,
 )
 from tests.support.households import id_number
@@ -473,7 +472,19 @@ def test_a_run_writes_each_new_finding_once_with_its_task_due_by_its_county_and_
     def written():
         with db.engine.connect() as c:
             findings = c.execute(select(FindingRow.id, FindingRow.key)).all()
-            tasks = c.execute(select(FindingTaskRow.finding_id)).scalars().all()
+            # the task on each finding's row: open, version 1, opened on the run's day
+            tasks = (
+                c.execute(
+                    select(FindingRow.id).where(
+                        FindingRow.status == "open",
+                        FindingRow.task_version == 1,
+                        FindingRow.opened_on == TODAY,
+                        FindingRow.task_level.is_not(None),
+                    )
+                )
+                .scalars()
+                .all()
+            )
         return findings, tasks
 
     batch("deaths", "公安", deaths_file(deaths), "d1.csv")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from importlib import resources
 from pathlib import Path
@@ -13,6 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 import core.households.store as store
 from core.access.roles import User
@@ -39,7 +41,14 @@ from core.storage.engine import (
     make_engine,
     upgrade,
 )
-from core.storage.tables import Base, DecisionRow, HouseholdRow, MemberRow, RevisionRow
+from core.storage.tables import (
+    Base,
+    DecisionRow,
+    FindingRow,
+    HouseholdRow,
+    MemberRow,
+    RevisionRow,
+)
 from tests.support.households import household_doc, id_number
 
 WUHUA, PANLONG, KUNMING, YUNNAN, NANMING = "530102", "530103", "530100", "530000", "520102"
@@ -203,6 +212,154 @@ def test_the_analyst_role_migration_keeps_users_other_rows_refer_to(db_url):
         assert current_revision(engine) == "0009"
         with pytest.raises(IntegrityError), engine.begin() as conn:
             conn.execute(insert_user, {"n": "wang", "r": "analyst", "t": now})
+    finally:
+        engine.dispose()
+
+
+def test_the_task_migration_puts_each_task_on_its_finding_and_back(db_url):
+    """Migration 0013 moves each finding's task (one to one) onto the finding's row: level,
+    opened and due dates, version, who closed it and when, its document; the task's status is
+    its finding's (open, or done once resolved or dismissed). The downgrade writes the tasks
+    back as they were (new ids) with the indexes it dropped."""
+    from sqlalchemy import text
+
+    upgrade(db_url, "0012")
+    engine = make_engine(db_url)
+    now = "2025-03-10 08:00:00+00:00"
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, name, role, jurisdiction, active, created_at, "
+                    "failed_signins) VALUES (1, 'wang', 'county_approver', '450326', true, "
+                    ":t, 0)"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO department_batches (id, kind, department, jurisdiction, county, "
+                    "prefecture, province, batch_date, file_name, file_hash, records, storage, "
+                    "user_id, at, document) VALUES (1, 'deaths', '公安', '450326', '450326', "
+                    "'450300', '450000', '2025-03-01', 'd.csv', 'h', 2, 'd.parquet', 1, :t, "
+                    "'{}')"
+                ),
+                {"t": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO comparison_runs (id, jurisdiction, as_of, user_id, at, "
+                    "recipients, matches, raised, known, document) VALUES (1, '450326', "
+                    "'2025-03-10', 1, :t, 2, 2, 2, 0, '{}')"
+                ),
+                {"t": now},
+            )
+            for fid, status in ((7, "open"), (9, "dismissed")):
+                conn.execute(
+                    text(
+                        "INSERT INTO findings (id, key, run_id, batch_id, kind, rule, severity, "
+                        "county, prefecture, province, id_number, name, status, created_at, "
+                        f"document) VALUES ({fid}, 'k{fid}', 1, 1, 'deaths', "
+                        "'deaths.recipient_died', 'high', '450326', '450300', '450000', "
+                        f"'45032619700101001X', '某', '{status}', :t, '{{}}')"
+                    ),
+                    {"t": now},
+                )
+            conn.execute(
+                text(
+                    "INSERT INTO finding_tasks (id, finding_id, county, prefecture, province, "
+                    "level, opened_on, due_date, status, version, resolved_by, resolved_at, "
+                    "document) VALUES (3, 7, '450326', '450300', '450000', 'township', "
+                    "'2025-03-10', '2025-03-17', 'open', 1, NULL, NULL, "
+                    '\'{"deadline": {"value": 5}}\'), '
+                    "(4, 9, '450326', '450300', '450000', 'county', '2025-03-10', NULL, 'done', "
+                    '2, 1, :t, \'{"outcome": {"outcome": "dismissed"}}\')'
+                ),
+                {"t": now},
+            )
+        upgrade(engine)
+        with engine.connect() as conn:
+            insp = inspect(conn)
+            assert "finding_tasks" not in insp.get_table_names()
+            # (PostgreSQL lists the unique key's index too)
+            assert {i["name"] for i in insp.get_indexes("findings")} - {"uq_findings_key"} == {
+                "ix_findings_county_status_id",
+                "ix_findings_case_id",
+            }
+            assert {fk["name"] for fk in insp.get_foreign_keys("findings")} == {
+                "fk_findings_batch_id_department_batches",
+                "fk_findings_case_id_cases",
+                "fk_findings_person_id_low_income_people",
+                "fk_findings_resolved_by_users",
+            }
+        with Session(engine) as s:
+            rows = {f.id: f for f in s.scalars(select(FindingRow))}
+        assert (rows[7].task_level, rows[7].opened_on, rows[7].due_date) == (
+            "township",
+            dt.date(2025, 3, 10),
+            dt.date(2025, 3, 17),
+        )
+        assert (rows[7].task_version, rows[7].resolved_by, rows[7].resolved_at) == (1, None, None)
+        assert rows[7].task == {"deadline": {"value": 5}}
+        assert (rows[9].task_level, rows[9].due_date, rows[9].task_version) == ("county", None, 2)
+        assert rows[9].resolved_by == 1 and rows[9].resolved_at is not None
+        assert rows[9].task == {"outcome": {"outcome": "dismissed"}}
+
+        # a finding written after the migration: its deadline on its run, none on its row
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    'UPDATE comparison_runs SET document = \'{"deadlines": [{"value": 3}], '
+                    '"deadlineOf": {"deaths|dibao|450326": 0}}\''
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO findings (id, key, run_id, batch_id, kind, rule, severity, "
+                    "county, prefecture, province, id_number, name, status, created_at, "
+                    "document, task_level, opened_on, task_version) VALUES (11, 'k11', 1, 1, "
+                    "'deaths', 'deaths.recipient_died', 'high', '450326', '450300', '450000', "
+                    "'45032619700101002X', '某', 'open', :t, '{\"program\": \"dibao\"}', "
+                    "'township', '2025-03-10', 1)"
+                ),
+                {"t": now},
+            )
+        with engine.begin() as conn:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0012")
+        with engine.connect() as conn:
+            documents = dict(
+                conn.execute(text("SELECT finding_id, document FROM finding_tasks")).all()
+            )
+            tasks = conn.execute(
+                text(
+                    "SELECT finding_id, county, prefecture, province, level, opened_on, "
+                    "due_date, status, version, resolved_by FROM finding_tasks "
+                    "ORDER BY finding_id"
+                )
+            ).all()
+            names = {i["name"] for i in inspect(conn).get_indexes("findings")}
+            keys = {fk["name"] for fk in inspect(conn).get_foreign_keys("findings")}
+            columns = {c["name"] for c in inspect(conn).get_columns("findings")}
+        assert [tuple(str(v) if isinstance(v, dt.date) else v for v in t) for t in tasks] == [
+            (7, "450326", "450300", "450000", "township", "2025-03-10", "2025-03-17", "open", 1,
+             None),
+            (9, "450326", "450300", "450000", "county", "2025-03-10", None, "done", 2, 1),
+            (11, "450326", "450300", "450000", "township", "2025-03-10", None, "open", 1,
+             None),
+        ]  # fmt: skip
+        documents = {k: json.loads(v) if isinstance(v, str) else v for k, v in documents.items()}
+        assert documents == {
+            7: {"deadline": {"value": 5}},
+            9: {"outcome": {"outcome": "dismissed"}},
+            11: {"deadline": {"value": 3}},
+        }
+        assert names >= {"ix_findings_prefecture_status_id", "ix_findings_run_id"}
+        assert keys >= {"fk_findings_run_id_comparison_runs", "fk_findings_household_id_households"}
+        assert "task_level" not in columns and "task" not in columns
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
     finally:
         engine.dispose()
 

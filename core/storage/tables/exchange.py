@@ -8,10 +8,10 @@ and the low-income register (SQLAlchemy models on :class:`core.storage.tables.Ba
 - ``department_batches``: one file of one data kind from one department (its records are kept
   as a Parquet file named by its hash in the data directory, sorted by ID number); the row is
   the provenance: department, batch date, file hash, who imported it.
-- ``comparison_runs``, ``findings`` (疑点) and ``finding_tasks``: a comparison (比对) of batches
-  against the people doudi pays or registers; a finding is unique by its ``key`` (the same
-  record of the same person for the same subject is never raised twice); its task is the work
-  it opens on the case, with its due date and its outcome.
+- ``comparison_runs`` and ``findings`` (疑点): a comparison (比对) of batches against the people
+  doudi pays or registers; a finding is unique by its ``key`` (the same record of the same
+  person for the same subject is never raised twice). The task a finding opens (who verifies
+  it, by when, its outcome) is one to one with it and lives on its row (migration 0013).
 - ``verification_reports`` (核对报告): per member and data kind, with the batch each answer
   came from; platform (an adapter) or manual (with the paper report's number).
 - ``low_income_people`` and ``low_income_events``: the low-income register (低收入人口) and its
@@ -40,7 +40,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.storage.tables.base import CODE, ID_NUMBER, Base, JsonDocument, utcnow
 
 FINDING_STATUSES = ("open", "resolved", "dismissed")
-TASK_STATUSES = ("open", "done")
 LOW_INCOME_STATUSES = ("active", "exited")
 
 
@@ -129,22 +128,28 @@ class ComparisonRunRow(Base):
 
 class FindingRow(Base):
     """A finding (疑点): one department record of one person, for one case or register entry,
-    under one rule. ``key`` makes it unique across runs."""
+    under one rule, with the task it opens. ``key`` makes it unique across runs.
+
+    The task (the work the finding opens: the level that verifies it, its due date, its
+    outcome) is on the finding's row: they are one to one, written together and closed
+    together (the task is open while the finding is, done once it is resolved or dismissed).
+    Scoped by one index on ``county``: GB/T 2260 codes nest, so a prefecture or a province is
+    a range of county codes (:func:`core.storage.scope.within_by_county`); ``prefecture`` and
+    ``province`` are kept for readers, not indexed."""
 
     __tablename__ = "findings"
     __table_args__ = (
         UniqueConstraint("key"),
         CheckConstraint(_in("status", FINDING_STATUSES), name="status"),
         Index(None, "county", "status", "id"),
-        Index(None, "prefecture", "status", "id"),
-        Index(None, "province", "status", "id"),
         Index(None, "case_id"),
-        Index(None, "run_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(64))
-    run_id: Mapped[int] = mapped_column(ForeignKey("comparison_runs.id"))
+    # No foreign key (migration 0013): the run is written just before its findings, in their
+    # transaction, and runs are never deleted.
+    run_id: Mapped[int] = mapped_column(Integer)
     batch_id: Mapped[int] = mapped_column(ForeignKey("department_batches.id"))
     kind: Mapped[str] = mapped_column(String(64))
     rule: Mapped[str] = mapped_column(String(100))
@@ -154,40 +159,24 @@ class FindingRow(Base):
     province: Mapped[str] = mapped_column(CODE)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("low_income_people.id"))
-    household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"))
+    # No foreign key (migration 0013): the household of the finding's case or register entry,
+    # whose own foreign key to it stands.
+    household_id: Mapped[int | None] = mapped_column(Integer)
     id_number: Mapped[str] = mapped_column(ID_NUMBER)
     name: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)  # record, meaning, program
-
-
-class FindingTaskRow(Base):
-    """The work a finding opens: who verifies it, by when, and its outcome."""
-
-    __tablename__ = "finding_tasks"
-    __table_args__ = (
-        UniqueConstraint("finding_id"),
-        CheckConstraint(_in("status", TASK_STATUSES), name="status"),
-        Index(None, "county", "status", "due_date"),
-        Index(None, "prefecture", "status", "due_date"),
-        Index(None, "province", "status", "due_date"),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
-    county: Mapped[str] = mapped_column(CODE)
-    prefecture: Mapped[str | None] = mapped_column(CODE)
-    province: Mapped[str] = mapped_column(CODE)
-    level: Mapped[str] = mapped_column(String(16))  # township / county
+    # The task: township / county, the day it opened (the run's date), due (working days)
+    task_level: Mapped[str] = mapped_column(String(16))
     opened_on: Mapped[dt.date] = mapped_column(Date)
     due_date: Mapped[dt.date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16))
-    version: Mapped[int] = mapped_column(Integer)
+    task_version: Mapped[int] = mapped_column(Integer)
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[dt.datetime | None] = mapped_column(default=None)
-    document: Mapped[dict[str, Any]] = mapped_column(JsonDocument)  # deadline, outcome
+    # The outcome once closed (the deadline is on the run: ``deadlines``; on the task's row
+    # for tasks written before migration 0013)
+    task: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
 
 
 class VerificationReportRow(Base):

@@ -22,6 +22,11 @@ set_input) and ``parenting_allowance`` — the template's own household means te
 then the ``dibao``-like per-capita benefit a country package would add. Its figure is setup +
 compute (the tax-benefit system load and input generation excluded, in its favour).
 
+``--baseline TREE`` adds a third run to each round: another checkout's doudi (main's, say, from
+``git worktree add --detach /tmp/main main``), its own benchmark child and code with this
+interpreter and the same snapshot, so a change is measured against the code before it under
+the same load.
+
 Rounds alternate OpenFisca and doudi, each preceded by the load average (the machine is shared);
 the summary gives medians and the rate ratios (OpenFisca time / doudi time: above 1, doudi
 decides more households per second), by wall clock and by CPU. Goal: ≥ 2×.
@@ -175,12 +180,18 @@ def child(n: int, programs: str, out: str, profile: str | None, round_no: int) -
     )
 
 
-def run_doudi(n: int, programs: str, profile: str | None = None, round_no: int = 1) -> dict:
+def run_doudi(
+    n: int, programs: str, profile: str | None = None, round_no: int = 1, tree: Path | None = None
+) -> dict:
+    """One doudi round in a fresh process: this checkout's code, or ``tree``'s (another checkout
+    of doudi, e.g. main's in a ``git worktree``: its own benchmark script and code, run with this
+    interpreter and the same snapshot)."""
     out = bulk_data.cache_dir() / "decisions.parquet"
     if out.exists():
         out.unlink()
+    script = Path(__file__) if tree is None else tree / "benchmarks" / "bulk_decide.py"
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", "-n", str(n), "--programs", programs,
+        [sys.executable, str(script), "--child", "-n", str(n), "--programs", programs,
          "--out", str(out), "--round", str(round_no),
          *(["--profile", profile] if profile else [])],
         check=True, capture_output=True, text=True,
@@ -198,6 +209,11 @@ def main() -> int:
     ap.add_argument("--skip-openfisca", action="store_true")
     ap.add_argument("--profile", metavar="DIR", help="write DuckDB's profile of each round here")
     ap.add_argument("--round", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--baseline", metavar="TREE", type=Path,
+        help="also run another checkout's doudi (e.g. main's, from `git worktree add`) in each "
+             "round, interleaved, and compare",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.child:
         child(args.n, args.programs, args.out, args.profile, args.round)
@@ -206,8 +222,13 @@ def main() -> int:
     bulk_data.emit({"snapshot": str(snap.path), "rows": snap.manifest.rows,
                     "cpus": os.cpu_count()})  # fmt: skip
     py = None if args.skip_openfisca else openfisca_python()
-    of_runs, doudi_runs = [], []
+    of_runs, doudi_runs, base_runs = [], [], []
     for k in range(args.rounds):
+        if args.baseline is not None:
+            load = bulk_data.loadavg()
+            b = run_doudi(args.n, args.programs, None, k + 1, args.baseline)
+            base_runs.append(b)
+            bulk_data.emit({"round": k + 1, "baseline": b, "load_before": load})
         if py is not None:
             load = bulk_data.loadavg()
             r = run_openfisca(py, args.n)
@@ -240,6 +261,19 @@ def main() -> int:
                     summary[f"openfisca_{of}_{clock}_s"] / summary[f"doudi_query_{clock}_s"], 2
                 )
         summary["openfisca_versions"] = of_runs[0]["versions"]
+    if base_runs:
+        summary["baseline_tree"] = str(args.baseline)
+        for clock in ("wall", "cpu"):
+            for part in ("job", "query"):
+                summary[f"baseline_{part}_{clock}_s"] = med(base_runs, f"{part}_{clock}_s")
+            summary[f"speedup_{clock}_vs_baseline_job"] = round(
+                summary[f"baseline_job_{clock}_s"] / summary[f"doudi_job_{clock}_s"], 2
+            )
+            if of_runs:
+                summary[f"baseline_ratio_{clock}_vs_openfisca_parenting_job"] = round(
+                    summary[f"openfisca_parenting_{clock}_s"] / summary[f"baseline_job_{clock}_s"],
+                    2,
+                )
     bulk_data.emit({"summary": summary})
     return 0
 

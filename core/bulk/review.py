@@ -269,6 +269,44 @@ def yuan(fen: int | None) -> str:
     return f"{sign}{fen // 100}.{fen % 100:02d}"
 
 
+# One line per result row, in English (the CLI, the stored task) and in Chinese (the console):
+# the same facts in the words of each language. ``found`` says what the run found (the reason),
+# the proposal's words frame it.
+_FRAMES = {
+    "cannot": "cannot decide: `{missing}` is not set for {code} on {as_of}",
+    "below_standard": "per-capita income {pci} is below the standard {std}: the whole household",
+    "single_person": "per-capita income {pci} is not below the standard {std}; {covered} "
+    "member(s) qualify alone (单人户)",
+    "members_qualify": "{covered} member(s) qualify for tekun support at {std} each",
+    "low_income": "low income ({kind}): per-capita income {pci}, standard {std}",
+    "continue": "continue: {found}{tail}",
+    "unchanged": "; amount {new} unchanged",
+    "raise": "raise: {found}; amount {old} → {new} yuan/month",
+    "lower": "lower: {found}; amount {old} → {new} yuan/month",
+    "phase_out_running": "phase out: {found}; the phase-out runs its course",
+    "phase_out": "phase out (渐退) may be granted: {found}",
+    "exit": "exit: {found}",
+    "eligible": "eligible: {found}{tail}",
+    "monthly": "; {new} yuan/month",
+    "not_eligible": "not eligible: {found}",
+}
+_FRAMES_ZH = {
+    "cannot": "无法认定：{code} 在 {as_of} 未设定 `{missing}`",
+    "below_standard": "家庭人均收入 {pci} 元低于保障标准 {std} 元：整户纳入",
+    "single_person": "家庭人均收入 {pci} 元不低于保障标准 {std} 元；{covered} 人可按单人户纳入",
+    "members_qualify": "{covered} 人符合特困供养条件，每人 {std} 元",
+    "low_income": "低收入（{kind}）：家庭人均收入 {pci} 元，保障标准 {std} 元",
+    "continue": "继续保障：{found}{tail}",
+    "unchanged": "；金额 {new} 元不变",
+    "raise": "提高补助：{found}；金额 {old} → {new} 元/月",
+    "lower": "降低补助：{found}；金额 {old} → {new} 元/月",
+    "phase_out_running": "渐退：{found}；渐退期照常进行",
+    "phase_out": "可给予渐退期：{found}",
+    "exit": "退出：{found}",
+    "eligible": "符合条件：{found}{tail}",
+    "monthly": "；每月 {new} 元",
+    "not_eligible": "不符合条件：{found}",
+}
 _REASONS = {
     "nobody_alive": "no member is alive on {as_of}",
     "property_unknown": "cannot decide: property not yet assessed against the local rules",
@@ -283,8 +321,6 @@ _REASONS = {
     "members_undecided": "cannot decide for some members (a parameter not set, or property not "
     "assessed)",
 }
-
-
 _REASONS_ZH = {
     "nobody_alive": "{as_of} 家庭成员均已不在世",
     "property_unknown": "无法认定：尚未按当地规定核定家庭财产",
@@ -303,45 +339,54 @@ _LOW_INCOME_ZH = {
 }
 
 
-def reason_line_zh(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
-    """:func:`reason_line` in Chinese, for the console (the same row, the same facts)."""
+def _line(row: Mapping[str, Any], as_of: dt.date, code: str, zh: bool) -> str:
+    frames, reasons = (_FRAMES_ZH, _REASONS_ZH) if zh else (_FRAMES, _REASONS)
     p, reason = row["proposal"], row["reason"]
-    pci, std = yuan(row["pci_fen"]), yuan(row["standard_fen"])
-    new, old = row["amount_fen"], row["current_amount_fen"]
+    new, old = yuan(row["amount_fen"]), yuan(row["current_amount_fen"])
+    facts = {
+        "pci": yuan(row["pci_fen"]),
+        "std": yuan(row["standard_fen"]),
+        "covered": row["covered"],
+        "as_of": as_of.isoformat(),
+        "code": code,
+        "missing": row["missing"],
+    }
     if reason in ("standard_not_set", "marginal_not_set") or (
         row["status"] == "cannot_decide" and row["missing"]
     ):
-        found = f"无法认定：{code} 在 {as_of.isoformat()} 未设定 `{row['missing']}`"
-    elif reason == "below_standard":
-        found = f"家庭人均收入 {pci} 元低于保障标准 {std} 元：整户纳入"
-    elif reason == "single_person":
-        found = (
-            f"家庭人均收入 {pci} 元不低于保障标准 {std} 元；{row['covered']} 人可按单人户纳入"
-        )
-    elif reason == "members_qualify":
-        found = f"{row['covered']} 人符合特困供养条件，每人 {std} 元"
+        found = frames["cannot"].format(**facts)
+    elif reason in ("below_standard", "single_person", "members_qualify"):
+        found = frames[reason].format(**facts)
     elif reason in _LOW_INCOME_ZH:
-        found = f"低收入（{_LOW_INCOME_ZH[reason]}）：家庭人均收入 {pci} 元，保障标准 {std} 元"
+        kind = _LOW_INCOME_ZH[reason] if zh else reason.replace("_", " ")
+        found = frames["low_income"].format(kind=kind, **facts)
     else:
-        found = _REASONS_ZH.get(reason, reason).format(pci=pci, std=std, as_of=as_of.isoformat())
+        found = reasons.get(reason, reason).format(**facts)
     if p == "continue":
-        tail = f"；金额 {yuan(new)} 元不变" if new is not None else ""
-        return f"继续保障：{found}{tail}"
+        tail = frames["unchanged"].format(new=new) if row["amount_fen"] is not None else ""
+        return frames["continue"].format(found=found, tail=tail)
     if p in ("raise", "lower"):
-        what = "提高补助" if p == "raise" else "降低补助"
-        return f"{what}：{found}；金额 {yuan(old)} → {yuan(new)} 元/月"
+        return frames[p].format(found=found, old=old, new=new)
     if p == "phase_out":
-        if row["case_state"] == "phasing_out":
-            return f"渐退：{found}；渐退期照常进行"
-        return f"可给予渐退期：{found}"
-    if p == "exit":
-        return f"退出：{found}"
+        running = row["case_state"] == "phasing_out"
+        return frames["phase_out_running" if running else "phase_out"].format(found=found)
     if p == "eligible":
-        amount = f"；每月 {yuan(new)} 元" if new is not None else ""
-        return f"符合条件：{found}{amount}"
-    if p == "not_eligible":
-        return f"不符合条件：{found}"
+        tail = frames["monthly"].format(new=new) if row["amount_fen"] is not None else ""
+        return frames["eligible"].format(found=found, tail=tail)
+    if p in ("exit", "not_eligible"):
+        return frames[p].format(found=found)
     return found
+
+
+def reason_line(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
+    """What the run found for one result row, in one line (the full reasons come from the
+    traced engine: :mod:`core.bulk.explain`)."""
+    return _line(row, as_of, code, zh=False)
+
+
+def reason_line_zh(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
+    """:func:`reason_line` in Chinese, for the console (the same row, the same facts)."""
+    return _line(row, as_of, code, zh=True)
 
 
 def task_row(
@@ -361,45 +406,3 @@ def task_row(
         "current_amount_fen": current_amount_fen,
         "case_state": case_state,
     }
-
-
-def reason_line(row: Mapping[str, Any], as_of: dt.date, code: str) -> str:
-    """What the run found for one result row, in one line (the full reasons come from the
-    traced engine: :mod:`core.bulk.explain`)."""
-    p, reason = row["proposal"], row["reason"]
-    pci, std = yuan(row["pci_fen"]), yuan(row["standard_fen"])
-    new, old = row["amount_fen"], row["current_amount_fen"]
-    if reason in ("standard_not_set", "marginal_not_set") or (
-        row["status"] == "cannot_decide" and row["missing"]
-    ):
-        found = f"cannot decide: `{row['missing']}` is not set for {code} on {as_of.isoformat()}"
-    elif reason == "below_standard":
-        found = f"per-capita income {pci} is below the standard {std}: the whole household"
-    elif reason == "single_person":
-        found = (
-            f"per-capita income {pci} is not below the standard {std}; {row['covered']} "
-            "member(s) qualify alone (单人户)"
-        )
-    elif reason == "members_qualify":
-        found = f"{row['covered']} member(s) qualify for tekun support at {std} each"
-    elif reason in ("dibao_household", "marginal", "low_income_band"):
-        found = f"low income ({reason.replace('_', ' ')}): per-capita income {pci}, standard {std}"
-    else:
-        found = _REASONS.get(reason, reason).format(pci=pci, std=std, as_of=as_of.isoformat())
-    if p == "continue":
-        tail = f"; amount {yuan(new)} unchanged" if new is not None else ""
-        return f"continue: {found}{tail}"
-    if p in ("raise", "lower"):
-        return f"{p}: {found}; amount {yuan(old)} → {yuan(new)} yuan/month"
-    if p == "phase_out":
-        if row["case_state"] == "phasing_out":
-            return f"phase out: {found}; the phase-out runs its course"
-        return f"phase out (渐退) may be granted: {found}"
-    if p == "exit":
-        return f"exit: {found}"
-    if p == "eligible":
-        amount = f"; {yuan(new)} yuan/month" if new is not None else ""
-        return f"eligible: {found}{amount}"
-    if p == "not_eligible":
-        return f"not eligible: {found}"
-    return found

@@ -76,6 +76,31 @@ def active_members(db) -> list[tuple[int, str]]:
         return [(h, n) for h, n in rows]
 
 
+def _clerk_and_household(conn, now: str) -> tuple[int, int]:
+    """A village clerk of 530102 and an empty household they created, written with SQL at an
+    older revision (the models describe the newest schema): their ids."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO users (name, role, jurisdiction, active, created_at, failed_signins) "
+            "VALUES ('clerk', 'village_clerk', '530102', true, :t, 0)"
+        ),
+        {"t": now},
+    )
+    uid = conn.execute(text("SELECT id FROM users WHERE name = 'clerk'")).scalar_one()
+    conn.execute(
+        text(
+            "INSERT INTO households (county, prefecture, province, document, version, "
+            "created_at, updated_at, created_by, updated_by) VALUES ('530102', "
+            "'530100', '530000', '{}', 1, :t, :t, :u, :u)"
+        ),
+        {"t": now, "u": uid},
+    )
+    hid = conn.execute(text("SELECT id FROM households WHERE created_by = :u"), {"u": uid})
+    return int(uid), int(hid.scalar_one())
+
+
 # -- settings ----------------------------------------------------------------------------------
 
 
@@ -177,16 +202,7 @@ def test_the_analyst_role_migration_keeps_users_other_rows_refer_to(db_url):
     )
     try:
         with engine.begin() as conn:
-            conn.execute(insert_user, {"n": "clerk", "r": "village_clerk", "t": now})
-            uid = conn.execute(text("SELECT id FROM users WHERE name = 'clerk'")).scalar_one()
-            conn.execute(
-                text(
-                    "INSERT INTO households (county, prefecture, province, document, version, "
-                    "created_at, updated_at, created_by, updated_by) VALUES ('530102', "
-                    "'530100', '530000', '{}', 1, :t, :t, :u, :u)"
-                ),
-                {"t": now, "u": uid},
-            )
+            uid, _ = _clerk_and_household(conn, now)
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         with engine.begin() as conn:
@@ -706,23 +722,7 @@ def test_the_spot_check_migration_counts_the_decisions_already_made(db_url):
     ]  # fmt: skip
     try:
         with engine.begin() as conn:
-            conn.execute(
-                text(
-                    "INSERT INTO users (name, role, jurisdiction, active, created_at, "
-                    "failed_signins) VALUES ('clerk', 'village_clerk', '530102', true, :t, 0)"
-                ),
-                {"t": now},
-            )
-            uid = conn.execute(text("SELECT id FROM users")).scalar_one()
-            conn.execute(
-                text(
-                    "INSERT INTO households (county, prefecture, province, document, version, "
-                    "created_at, updated_at, created_by, updated_by) VALUES ('530102', "
-                    "'530100', '530000', '{}', 1, :t, :t, :u, :u)"
-                ),
-                {"t": now, "u": uid},
-            )
-            hid = conn.execute(text("SELECT id FROM households")).scalar_one()
+            _, hid = _clerk_and_household(conn, now)
             for program, county, data in cases:
                 conn.execute(
                     text(

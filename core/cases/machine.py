@@ -161,6 +161,11 @@ P_NR_VISIT = "dibao.near_relative.county_home_visit_ratio"
 P_TK_INVESTIGATORS = "tekun.investigation.min_investigators"
 P_TK_NR_FILING = "tekun.near_relative.filing_required"
 P_TK_NR_VISIT = "tekun.near_relative.county_home_visit_ratio"
+_TEKUN_PATHS = {
+    P_INVESTIGATORS: P_TK_INVESTIGATORS,
+    P_NR_FILING: P_TK_NR_FILING,
+    P_NR_VISIT: P_TK_NR_VISIT,
+}
 P_NEW_VISIT = "dibao.home_visit.new_applicant_ratio"
 P_BENEFIT_START = {"dibao": "dibao.benefit.start", "tekun": "tekun.benefit.start"}
 # How the household's situation was investigated (审核确认办法 art. 15, 16: 入户调查、邻里访问、
@@ -316,9 +321,14 @@ class _Step:
                 return str(r["relation"])
         return None
 
+    def procedure_path(self, path: str) -> str:
+        """The path of a procedural rule for this case's program: dibao's own for dibao (and
+        temporary assistance), tekun's counterpart for tekun (:data:`_TEKUN_PATHS`)."""
+        return _TEKUN_PATHS.get(path, path) if self.case.program == "tekun" else path
+
     def filed(self) -> bool:
         """A near-relative case registered separately (备案), needing the county's visit."""
-        if not self.value(P_TK_NR_FILING if self.case.program == "tekun" else P_NR_FILING):
+        if not self.value(self.procedure_path(P_NR_FILING)):
             return False
         relations = self.value(P_NR_RELATIONS)
         return any(
@@ -670,8 +680,7 @@ def _investigators(step: _Step, investigators: Sequence[str]) -> list[str]:
     ``tekun.investigation.min_investigators`` for tekun, one where no rule sets a number
     (temporary assistance; tekun where no document does)."""
     names = sorted({n.strip() for n in _strings(investigators, "investigators") if n.strip()})
-    program = step.case.program
-    path = {"dibao": P_INVESTIGATORS, "tekun": P_TK_INVESTIGATORS}.get(program)
+    path = None if step.case.program == "temporary" else step.procedure_path(P_INVESTIGATORS)
     minimum = None if path is None else step.value(path)
     if len(names) < (minimum or 1):
         raise TooFewInvestigators(
@@ -1161,7 +1170,7 @@ def confirm_case(
                 "县级人民政府民政部门应当入户调查)"
             )
         if needed and not case.data.get("countyHomeVisit"):
-            visit = _nr_visit_path(step)
+            visit = step.procedure_path(P_NR_VISIT)
             raise CountyVisitRequired(
                 "a near-relative (filed) case needs the county's own home visit first "
                 f"(`{visit}`{_quote(step, visit)})"
@@ -1217,16 +1226,12 @@ def confirm_case(
     return step.done("confirm_case", S.ACTIVE, data, inputs, request)
 
 
-def _nr_visit_path(step: _Step) -> str:
-    return P_TK_NR_VISIT if step.case.program == "tekun" else P_NR_VISIT
-
-
 def _county_visit_needed(step: _Step) -> bool:
     """Whether a filed near-relative case needs the county's own home visit before confirmation
     (``dibao.near_relative.county_home_visit_ratio``: 1 nationally, 审核确认办法 art. 20, and in
     Yangquan, 001 二(二) 「全部入户核查」; tekun: ``tekun.near_relative.county_home_visit_ratio``,
     Yangquan's words covering every applicant filed)."""
-    path = _nr_visit_path(step)
+    path = step.procedure_path(P_NR_VISIT)
     ratio = step.value(path)
     if ratio is None or ratio <= 0:
         state = "not set" if ratio is None else "0"

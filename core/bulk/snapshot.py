@@ -78,8 +78,6 @@ FILES = (
 # column chunk it opens — a row group per exported batch (a few thousand rows) cost a bulk
 # decision a fifth of its CPU. The writer holds at most this many rows of each file.
 ROW_GROUP_ROWS = 122_880
-# The files the decision rules scan whole, at every job.
-SCANNED = ("households", "members", "deaths", "marked")
 # The keys a database adds to each stored document on its way out (never document fields).
 META_KEYS = ("_id", "_version", "_prefecture", "_province")
 
@@ -660,19 +658,6 @@ class _Tables:
         self._submit(parts)
 
 
-def _parquet_writer(path: Path, name: str) -> pq.ParquetWriter:
-    """The writer of a snapshot file. The files every job scans whole (:data:`SCANNED`) are
-    written for reading fast: LZ4 (decompressing zstd was 7 % of a bulk decision's
-    instructions; the four files grow about 1.45×, the snapshot about a sixth) and dictionaries
-    for text only (a dictionary of amounts or ids saves little and costs a lookup per value);
-    the others, read in part or once, for size: zstd."""
-    schema = SCHEMAS[name]
-    if name in SCANNED:
-        text = [f.name for f in schema if pa.types.is_string(f.type)]
-        return pq.ParquetWriter(path, schema, compression="lz4", use_dictionary=text)
-    return pq.ParquetWriter(path, schema, compression="zstd", compression_level=1)
-
-
 class SnapshotWriter(_Tables):
     """Streams batches into the snapshot's Parquet files in a work directory, then moves it into
     place with its manifest (a failed export leaves nothing that looks like a snapshot)."""
@@ -682,7 +667,12 @@ class SnapshotWriter(_Tables):
         self.final = root / code / as_of.isoformat() / snapshot_id
         self.work = root / code / as_of.isoformat() / f".{snapshot_id}.partial"
         self.work.mkdir(parents=True, exist_ok=False)
-        self._writers = {n: _parquet_writer(self.work / f"{n}.parquet", n) for n in FILES}
+        self._writers = {
+            n: pq.ParquetWriter(
+                self.work / f"{n}.parquet", SCHEMAS[n], compression="zstd", compression_level=1
+            )
+            for n in FILES
+        }
         # Batches waiting to fill a row group (the writer thread's own).
         self._held: dict[str, list[pa.RecordBatch]] = {n: [] for n in FILES}
         self._held_rows = dict.fromkeys(FILES, 0)

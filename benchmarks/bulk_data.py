@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `tests` importable
 
 AS_OF = dt.date(2024, 6, 1)
 SEED = 20241203
-FORMAT = 6  # bump when the generator or the snapshot format changes (invalidates the cache)
+FORMAT = 8  # bump when the generator or the snapshot format changes (invalidates the cache)
 
 
 def cache_dir() -> Path:
